@@ -1,0 +1,45 @@
+//! The OpenAPI document (generated from the handlers) and the Swagger UI served from the binary.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::OpenApi;
+
+/// The document, built once when the routes are registered.
+pub struct ApiDocument(pub String);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "nghedan",
+        description = "Nghe dân: citizen feedback, petitions, complaints and denunciations for Vietnamese local government.\n\n\
+Conventions: JSON, snake_case, RFC 3339 UTC timestamps, `Accept-Language: vi|en` (default vi). \
+Lists are `{items, next_cursor}` with `?after=<cursor>&limit=` (1–100, default 20). \
+Errors are RFC 9457 `application/problem+json` with `type, title, status, detail, code, request_id` \
+and, for 422 `validation_failed`, `errors: [{field (JSON Pointer), code, message}]`. \
+Malformed JSON is 400 `malformed_json`; a wrong content type 415; a body over the limit 413; \
+an unknown route 404 `route_not_found`; not signed in 401; an object the caller may not read 404; \
+an action that is not the caller's 403 `action_forbidden`; not from the current state 409 `invalid_transition`; \
+rate limited 429 with `Retry-After`; database unavailable 503 with `Retry-After`."
+    ),
+    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    tags(
+        (name = "health", description = "Liveness, readiness, metrics"),
+        (name = "meta", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(tag = "meta", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/api/v1/openapi.json")]
+pub async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}
+
+/// `/docs` → `/docs/`, where the Swagger UI lives.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,251 @@
+//! Extractors that turn every kind of bad input into the problem the conventions name:
+//! 415 for a wrong content type, 413 over the limit, 400 `malformed_json` for bad syntax, and
+//! 422 `validation_failed` with a JSON Pointer for unknown fields, wrong types and bad values.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+/// Per-request facts every handler may need: the request id and the caller's language.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+impl FromRequest for RequestContext {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(req
+            .extensions()
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or(RequestContext {
+                request_id: String::new(),
+                lang: Lang::Vi,
+            })))
+    }
+}
+
+/// A JSON body, parsed with the conventions' error rules.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.server.json_limit_bytes)
+            .unwrap_or(1 << 20);
+        let is_json = matches!(req.mime_type(), Ok(Some(m))
+            if m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
+        if !is_json {
+            return Box::pin(ready(Err(unsupported_media_type("application/json"))));
+        }
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Box::pin(ready(Err(payload_too_large(limit))));
+        }
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("malformed_json").arg("reason", e.to_string())
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(payload_too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+pub fn unsupported_media_type(expected: &str) -> ApiError {
+    ApiError::client(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .arg("expected", expected)
+}
+
+pub fn payload_too_large(limit: usize) -> ApiError {
+    ApiError::client(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .arg("limit", limit)
+}
+
+/// Parses JSON: syntax errors are 400 `malformed_json`, data errors 422 with the field's
+/// JSON Pointer.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
+        let pointer = pointer_of(err.path());
+        let inner = err.into_inner();
+        if inner.is_data() {
+            ApiError::validation(vec![field_error(pointer, &strip_position(&inner))])
+        } else {
+            ApiError::bad_request("malformed_json").arg("reason", inner.to_string())
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e.to_string()))?;
+    Ok(value)
+}
+
+/// Query parameters, with the same error rules (the pointer names the parameter).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let pointer = pointer_of(err.path());
+        let message = err.into_inner().to_string();
+        ApiError::validation(vec![field_error(pointer, &message)])
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", escape_pointer(key))),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// serde's messages name the field in backticks. The path of an unknown field already ends
+/// with it; a missing field is reported at its parent, so it is appended.
+fn field_error(pointer: String, message: &str) -> FieldError {
+    if message.starts_with("unknown field") {
+        FieldError::new(pointer, "unknown_field")
+    } else if message.starts_with("missing field") {
+        let field = message
+            .split('`')
+            .nth(1)
+            .map(|f| format!("{pointer}/{}", escape_pointer(f)))
+            .unwrap_or(pointer);
+        FieldError::new(field, "missing_field")
+    } else if message.starts_with("invalid type") {
+        FieldError::new(pointer, "invalid_type").arg("reason", message)
+    } else {
+        FieldError::new(pointer, "invalid_value").arg("reason", message)
+    }
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    fn problem(r: Result<Body, ApiError>) -> (u16, String, Vec<(String, String)>) {
+        let p = r.unwrap_err().to_problem(Lang::En, "t");
+        (
+            p.status,
+            p.code,
+            p.errors.into_iter().map(|e| (e.field, e.code)).collect(),
+        )
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        let (s, c, _) = problem(parse_json(br#"{"name": "#));
+        assert_eq!((s, c.as_str()), (400, "malformed_json"));
+        let (s, _, _) = problem(parse_json(br#"{"name":"a","items":[]} x"#));
+        assert_eq!(s, 400);
+    }
+
+    #[test]
+    fn data_errors_are_422_with_a_pointer() {
+        let (s, c, e) = problem(parse_json(br#"{"name":"a","items":[{"n":"x"}]}"#));
+        assert_eq!((s, c.as_str()), (422, "validation_failed"));
+        assert_eq!(e, vec![("/items/0/n".into(), "invalid_type".into())]);
+
+        let (_, _, e) = problem(parse_json(br#"{"name":"a","items":[],"extra":1}"#));
+        assert_eq!(e, vec![("/extra".into(), "unknown_field".into())]);
+
+        let (_, _, e) = problem(parse_json(br#"{"items":[]}"#));
+        assert_eq!(e, vec![("/name".into(), "missing_field".into())]);
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Q {
+            limit: Option<u32>,
+        }
+        let q: Q = parse_query("limit=5").unwrap();
+        assert_eq!(q.limit, Some(5));
+        let p = parse_query::<Q>("limit=abc")
+            .unwrap_err()
+            .to_problem(Lang::En, "");
+        assert_eq!(p.errors[0].field, "/limit");
+        let p = parse_query::<Q>("limt=1")
+            .unwrap_err()
+            .to_problem(Lang::En, "");
+        assert_eq!(p.errors[0].field, "/limt");
+        assert_eq!(p.errors[0].code, "unknown_field");
+    }
+}

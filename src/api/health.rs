@@ -1,0 +1,66 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use diesel::RunQueryDsl;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `live` or `ready`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "live",
+        database: None,
+    })
+}
+
+/// The database answers. 503 with a problem body when it cannot be reached.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "The database cannot be reached", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let pool = state.pool.clone();
+    let wait = Duration::from_millis(state.settings.database.acquire_timeout_ms.min(2000));
+    let backend = web::block(move || -> Result<&'static str, ApiError> {
+        let mut conn = pool.get_timeout(wait)?;
+        // Ready means "can write": a write transaction notices a SQLite file locked by another
+        // process, which a plain SELECT (WAL readers never wait) would not.
+        crate::db::write(&mut conn, |c| {
+            diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").execute(c)
+        })?;
+        Ok(conn.backend().as_str())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready",
+        database: Some(backend),
+    }))
+}
+
+/// Prometheus text exposition: request counts and latency by route and status, pool state.
+#[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.pool))
+}

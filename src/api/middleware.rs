@@ -1,0 +1,167 @@
+//! The request context middleware: request id, language, one log line, metrics, and the
+//! rendering of every error as localized problem+json.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use tracing::Instrument;
+
+use crate::api::extract::RequestContext;
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Accepts a caller's request id if it is short and plain; otherwise makes one.
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = request_id_of(&req);
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    req.extensions_mut().insert(RequestContext {
+        request_id: request_id.clone(),
+        lang,
+    });
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
+
+    // Handler and extractor errors arrive inside the response; an `Err` here would come
+    // from the framework itself (the request is no longer ours to answer with).
+    let res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    let mut res = as_problem(res, lang, &request_id, &span);
+    res.headers_mut().insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
+    );
+
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    let elapsed = started.elapsed();
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(&method, &route, status.as_u16(), elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            route = %route,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "request finished"
+        )
+    });
+    Ok(res)
+}
+
+/// Every 4xx/5xx leaves as problem+json in the caller's language with the request id; the
+/// cause of a 5xx goes to the log, not to the client.
+fn as_problem(
+    res: ServiceResponse<BoxBody>,
+    lang: Lang,
+    request_id: &str,
+    span: &tracing::Span,
+) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return res;
+    }
+    let problem = match res.response().error() {
+        Some(err) => match err.as_error::<ApiError>() {
+            Some(api) => {
+                span.in_scope(|| match api {
+                    ApiError::Internal(cause) => {
+                        tracing::error!(error = format!("{cause:#}"), "internal error")
+                    }
+                    ApiError::Unavailable(cause) => {
+                        tracing::warn!(error = %cause, "database unavailable")
+                    }
+                    ApiError::Client(_) => {}
+                });
+                Some(api.render(lang, request_id))
+            }
+            None => {
+                let mapped = from_framework(status, &res);
+                if status.is_server_error() {
+                    span.in_scope(|| tracing::error!(error = %err, "internal error"));
+                }
+                Some(mapped.render(lang, request_id))
+            }
+        },
+        None => {
+            let is_problem = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+            (!is_problem).then(|| from_framework(status, &res).render(lang, request_id))
+        }
+    };
+    match problem {
+        Some(p) => {
+            let (req, _) = res.into_parts();
+            ServiceResponse::new(req, p)
+        }
+        None => res,
+    }
+}
+
+/// Maps an error the framework produced itself (no route, bad path, …) to our codes.
+fn from_framework(status: StatusCode, res: &ServiceResponse<BoxBody>) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => {
+            ApiError::not_found("route_not_found").arg("path", res.request().path())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::client(status, "method_not_allowed").arg("method", res.request().method())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::client(status, "payload_too_large").arg(
+            "limit",
+            res.request()
+                .app_data::<web::Data<AppState>>()
+                .map_or(0, |s| s.settings.server.json_limit_bytes),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::client(status, "unsupported_media_type").arg("expected", "application/json")
+        }
+        s if s.is_server_error() => ApiError::internal(format!("framework error {s}")),
+        s => ApiError::client(s, "bad_request"),
+    }
+}
+
+/// The 404 for every path no route matches.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("route_not_found").arg("path", req.path()))
+}

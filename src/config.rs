@@ -1,0 +1,274 @@
+//! Typed settings: `config/default.toml` (also compiled into the binary, so it runs from any
+//! directory) < `config/{environment}.toml` < `NGHEDAN__SECTION__KEY` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Every secret's shipped value starts with this; production refuses to start with one.
+pub const DEFAULT_SECRET_PREFIX: &str = "insecure-default";
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Local,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Local => "local",
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Reads `NGHEDAN_ENV` (default `local`).
+    pub fn from_env() -> Result<Self, SettingsError> {
+        match std::env::var("NGHEDAN_ENV") {
+            Err(_) => Ok(Environment::Local),
+            Ok(v) => v.parse(),
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "local" | "" => Ok(Environment::Local),
+            "test" => Ok(Environment::Test),
+            "production" => Ok(Environment::Production),
+            other => Err(SettingsError::Invalid {
+                key: "NGHEDAN_ENV".into(),
+                message: format!("`{other}` is not one of local, test, production"),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub jobs: JobSettings,
+    pub log: LogSettings,
+    pub auth: AuthSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Local
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+    pub workers: usize,
+    pub json_limit_bytes: usize,
+    pub client_request_timeout_ms: u64,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub busy_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub run_in_serve: bool,
+    pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 signing secret for access tokens (at least 32 bytes).
+    pub jwt_secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Settings {
+    /// Loads the settings for `NGHEDAN_ENV` from `NGHEDAN_CONFIG_DIR` (default `./config`)
+    /// and the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let environment = Environment::from_env()?;
+        let dir = std::env::var_os("NGHEDAN_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::load_from(environment, &dir, true)
+    }
+
+    /// Loads from `dir`, optionally overlaying the process environment; validates the result.
+    pub fn load_from(
+        environment: Environment,
+        dir: &Path,
+        with_env_vars: bool,
+    ) -> Result<Self, SettingsError> {
+        let default_file = dir.join("default.toml");
+        let mut builder = config::Config::builder();
+        builder = if default_file.exists() {
+            builder.add_source(config::File::from(default_file))
+        } else {
+            builder.add_source(config::File::from_str(
+                DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
+        };
+        builder = builder.add_source(
+            config::File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false),
+        );
+        if with_env_vars {
+            builder = builder.add_source(
+                config::Environment::with_prefix("NGHEDAN")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot; every error names its key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                format!(
+                    "`{}` must start with sqlite://, postgres:// or postgresql://",
+                    crate::db::redact_url(url)
+                ),
+            ));
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return Err(invalid("database.acquire_timeout_ms", "must be at least 1"));
+        }
+        if self.server.json_limit_bytes < 1024 {
+            return Err(invalid("server.json_limit_bytes", "must be at least 1024"));
+        }
+        if url::Url::parse(&self.server.public_url).is_err() {
+            return Err(invalid("server.public_url", "must be an absolute URL"));
+        }
+        if self.jobs.poll_interval_ms == 0 {
+            return Err(invalid("jobs.poll_interval_ms", "must be at least 1"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid("log.level", "is not a valid tracing filter"));
+        }
+        if self.environment == Environment::Production
+            && let Some(key) = self.default_secrets().first()
+        {
+            return Err(invalid(
+                key,
+                "still has its default value; production needs a real secret (set it in the environment)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Keys of secrets that still hold a shipped default value.
+    pub fn default_secrets(&self) -> Vec<&'static str> {
+        self.secrets()
+            .into_iter()
+            .filter(|(_, value)| value.starts_with(DEFAULT_SECRET_PREFIX))
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// Every secret in the settings, by key.
+    fn secrets(&self) -> Vec<(&'static str, &str)> {
+        vec![("auth.jwt_secret", self.auth.jwt_secret.as_str())]
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.starts_with("sqlite://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn shipped_files_load_for_every_environment() {
+        for env in [Environment::Local, Environment::Test] {
+            let s = Settings::load_from(env, &dir(), false).unwrap();
+            assert_eq!(s.environment, env);
+            assert_eq!(s.database.url, "sqlite://data/nghedan.db");
+        }
+    }
+
+    #[test]
+    fn bad_url_scheme_names_the_key() {
+        let mut s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        s.database.url = "mysql://x".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn environment_names_parse() {
+        assert_eq!(
+            "production".parse::<Environment>().unwrap(),
+            Environment::Production
+        );
+        assert!("prod".parse::<Environment>().is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! Database access: the pool, migrations, and the few functions that differ by dialect.
+//!
+//! Everything outside this module is written once against [`DbConn`]; the dialect branches
+//! (`write`, `advisory_lock`, …) live here, by name.
+
+mod conn;
+pub mod idempotency;
+pub mod migrate;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use conn::{Backend, ConnectError, ConnectionManager, DbConn, Target};
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Opens one connection first so that a bad URL, an unreachable server or a missing role or
+/// database stops start-up with libpq's own words, then builds the pool.
+pub fn build_pool(settings: &crate::config::DatabaseSettings) -> Result<Pool, ConnectError> {
+    let target = Target::parse(&settings.url, settings.busy_timeout_ms)?;
+    target.prepare()?;
+    drop(target.connect()?);
+    Ok(r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .error_handler(Box::new(LogErrors))
+        .build_unchecked(ConnectionManager { target }))
+}
+
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<ConnectError> for LogErrors {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`: a deferred
+/// transaction that reads before it writes fails with SQLITE_BUSY despite `busy_timeout`.
+/// Nested `conn.transaction(..)` calls inside become savepoints on both backends.
+pub fn write<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(_) => DbConn::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            DbConn::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            DbConn::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` while holding a PostgreSQL session advisory lock, so that several processes
+/// starting at once migrate and load reference data one after another. SQLite needs no lock:
+/// its writers are serialised by the file lock.
+pub fn with_advisory_lock<T, E, F>(conn: &mut DbConn, key: i64, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    use diesel::prelude::*;
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_lock({key})")).execute(pg)?;
+    }
+    let result = f(conn);
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({key})")).execute(pg)?;
+    }
+    result
+}
+
+/// Lock keys for [`with_advisory_lock`].
+pub const LOCK_MIGRATIONS: i64 = 0x6e67_6865_0001;
+
+pub fn is_unique_violation(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Whether the error means "the database cannot be reached or is locked right now" — the
+/// caller may retry — rather than a bug.
+pub fn is_unavailable(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => true,
+            _ => {
+                let m = info.message().to_ascii_lowercase();
+                m.contains("database is locked")
+                    || m.contains("database table is locked")
+                    || m.contains("server closed the connection")
+                    || m.contains("connection to server")
+                    || m.contains("terminating connection")
+                    || m.contains("could not receive data")
+                    || m.contains("no connection to the server")
+                    || m.contains("canceling statement due to statement timeout")
+            }
+        },
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}

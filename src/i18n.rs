@@ -1,0 +1,259 @@
+//! The two languages nghedan speaks, and the words of its problems.
+//!
+//! Vietnamese is the default; `Accept-Language` picks English when it prefers `en`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The best of vi/en for an `Accept-Language` header (RFC 9110 q-values); Vietnamese when
+    /// the header is missing or names neither.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(header) = header else {
+            return Lang::Vi;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").map(str::to_owned))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let lang = match primary {
+                "vi" => Lang::Vi,
+                "en" => Lang::En,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::Vi)
+    }
+
+    /// Picks the text in this language.
+    pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Replaces `{name}` in `template` with the matching argument.
+pub fn fill(template: &str, args: &[(&'static str, String)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Title and detail of a problem `code`, as (vi, en) pairs.
+pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+    match code {
+        "malformed_json" => (
+            ("JSON không hợp lệ", "Malformed JSON"),
+            (
+                "Nội dung yêu cầu không phải JSON hợp lệ: {reason}",
+                "The request body is not valid JSON: {reason}",
+            ),
+        ),
+        "unsupported_media_type" => (
+            ("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+            (
+                "Hãy gửi nội dung với Content-Type: {expected}.",
+                "Send the body with Content-Type: {expected}.",
+            ),
+        ),
+        "payload_too_large" => (
+            ("Nội dung quá lớn", "Payload too large"),
+            (
+                "Nội dung yêu cầu vượt quá giới hạn {limit} byte.",
+                "The request body exceeds the limit of {limit} bytes.",
+            ),
+        ),
+        "route_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có địa chỉ {path} trong API. Xem tài liệu tại /docs.",
+                "There is no {path} in this API. See the documentation at /docs.",
+            ),
+        ),
+        "method_not_allowed" => (
+            ("Phương thức không được phép", "Method not allowed"),
+            (
+                "Địa chỉ này không nhận phương thức {method}.",
+                "This address does not accept {method}.",
+            ),
+        ),
+        "validation_failed" => (
+            ("Dữ liệu không hợp lệ", "Validation failed"),
+            (
+                "Một số trường không hợp lệ; xem danh sách errors.",
+                "Some fields are invalid; see the errors list.",
+            ),
+        ),
+        "unauthenticated" => (
+            ("Chưa đăng nhập", "Not signed in"),
+            (
+                "Hãy đăng nhập và gửi mã truy cập trong tiêu đề Authorization.",
+                "Sign in and send the access token in the Authorization header.",
+            ),
+        ),
+        "action_forbidden" => (
+            ("Không được phép", "Action forbidden"),
+            (
+                "Tài khoản của bạn không được thực hiện thao tác này.",
+                "Your account may not perform this action.",
+            ),
+        ),
+        "invalid_transition" => (
+            (
+                "Không thể thực hiện ở trạng thái hiện tại",
+                "Invalid transition",
+            ),
+            (
+                "Thao tác {action} không thực hiện được khi đang ở trạng thái {state}.",
+                "The action {action} is not possible in the state {state}.",
+            ),
+        ),
+        "rate_limited" => (
+            ("Quá nhiều yêu cầu", "Too many requests"),
+            (
+                "Bạn đã gửi quá nhiều yêu cầu; hãy thử lại sau {retry_after} giây.",
+                "Too many requests; try again in {retry_after} seconds.",
+            ),
+        ),
+        "service_unavailable" => (
+            ("Dịch vụ tạm thời gián đoạn", "Service unavailable"),
+            (
+                "Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau {retry_after} giây.",
+                "The database cannot be reached right now; try again in {retry_after} seconds.",
+            ),
+        ),
+        "idempotency_key_missing" => (
+            ("Thiếu Idempotency-Key", "Idempotency-Key missing"),
+            (
+                "Yêu cầu này cần tiêu đề Idempotency-Key (một chuỗi ngẫu nhiên, 8–255 ký tự) để gửi lại an toàn.",
+                "This request needs an Idempotency-Key header (a random string, 8–255 characters) so that it can be retried safely.",
+            ),
+        ),
+        "idempotency_key_invalid" => (
+            ("Idempotency-Key không hợp lệ", "Invalid Idempotency-Key"),
+            (
+                "Idempotency-Key phải dài 8–255 ký tự ASCII in được.",
+                "The Idempotency-Key must be 8–255 printable ASCII characters.",
+            ),
+        ),
+        "idempotency_key_reused" => (
+            (
+                "Idempotency-Key đã dùng cho yêu cầu khác",
+                "Idempotency-Key reused",
+            ),
+            (
+                "Khoá này đã được dùng với một nội dung khác; hãy dùng khoá mới cho yêu cầu mới.",
+                "This key was used with a different body; use a new key for a new request.",
+            ),
+        ),
+        "idempotency_in_progress" => (
+            ("Yêu cầu đang được xử lý", "Request in progress"),
+            (
+                "Yêu cầu trước với cùng Idempotency-Key chưa xong; hãy thử lại sau {retry_after} giây.",
+                "The earlier request with this Idempotency-Key is still running; retry in {retry_after} seconds.",
+            ),
+        ),
+        "internal_error" => (
+            ("Lỗi hệ thống", "Internal error"),
+            (
+                "Đã có lỗi phía máy chủ. Hãy báo mã yêu cầu {request_id} cho quản trị viên.",
+                "Something went wrong on the server. Quote request id {request_id} to the administrator.",
+            ),
+        ),
+        _ => (
+            ("Yêu cầu không thực hiện được", "Request failed"),
+            ("Mã lỗi: {code}.", "Error code: {code}."),
+        ),
+    }
+}
+
+/// Message of a per-field validation error `code`, as (vi, en).
+pub fn field_text(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "unknown_field" => (
+            "Trường này không được chấp nhận.",
+            "This field is not accepted.",
+        ),
+        "missing_field" | "required" => ("Trường này là bắt buộc.", "This field is required."),
+        "invalid_type" => (
+            "Sai kiểu dữ liệu: {reason}",
+            "Wrong type of value: {reason}",
+        ),
+        "invalid_value" => ("Giá trị không hợp lệ: {reason}", "Invalid value: {reason}"),
+        "out_of_range" => (
+            "Giá trị phải trong khoảng {min}–{max}.",
+            "The value must be between {min} and {max}.",
+        ),
+        "too_short" => (
+            "Cần ít nhất {min} ký tự.",
+            "At least {min} characters are needed.",
+        ),
+        "too_long" => ("Tối đa {max} ký tự.", "At most {max} characters."),
+        "invalid_cursor" => (
+            "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
+            "Invalid page cursor; use the next_cursor of the previous page.",
+        ),
+        _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_highest_q() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("en;q=0.5, vi;q=0.8")),
+            Lang::Vi
+        );
+        assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.1")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("fr")), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("en;q=0")), Lang::Vi);
+    }
+
+    #[test]
+    fn fill_replaces_named_arguments() {
+        assert_eq!(
+            fill("{a} and {b}", &[("a", "1".into()), ("b", "2".into())]),
+            "1 and 2"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Background jobs: `serve` runs them beside the API by default, `nghedan worker` alone.
+//!
+//! One loop polls every `jobs.poll_interval_ms`; each pass runs every job once. Tests call
+//! [`run_once`] directly with the test clock instead of waiting.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What one pass did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pass {
+    pub idempotency_keys_purged: usize,
+}
+
+/// Runs every job once.
+pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
+    let now = state.clock.now_naive();
+    let purged = state
+        .db(move |conn| db::idempotency::purge_expired(conn, now))
+        .await?;
+    Ok(Pass {
+        idempotency_keys_purged: purged,
+    })
+}
+
+pub struct Runner {
+    state: AppState,
+}
+
+pub struct RunningJobs {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl Runner {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    pub fn spawn(self) -> RunningJobs {
+        let (stop, mut stopped) = watch::channel(false);
+        let interval = Duration::from_millis(self.state.settings.jobs.poll_interval_ms);
+        let state = self.state;
+        let handle = tokio::spawn(async move {
+            tracing::info!(
+                interval_ms = interval.as_millis() as u64,
+                "background jobs started"
+            );
+            loop {
+                match run_once(&state).await {
+                    Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "jobs pass"),
+                    Ok(_) => {}
+                    // The database may be away for a while; keep polling, it will come back.
+                    Err(e) => tracing::warn!(error = %e, "jobs pass failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stopped.changed() => break,
+                }
+            }
+            tracing::info!("background jobs stopped");
+        });
+        RunningJobs { stop, handle }
+    }
+}
+
+impl RunningJobs {
+    /// Lets the current pass finish, then stops.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+
+    /// Waits until the jobs stop (they stop only when told, so this is "run forever").
+    pub async fn join(self) {
+        let _ = self.handle.await;
+    }
+}

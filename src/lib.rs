@@ -1,0 +1,18 @@
+//! nghedan — "listen to the people": the backend of a citizen-feedback app for Vietnamese
+//! local government. See README.md and DESIGN.md.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod jobs;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::{Application, Dependencies};

@@ -1,0 +1,486 @@
+//! The foundation: health, readiness, metrics, OpenAPI, docs, problems, migrations, start-up.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestDb, assert_problem, pg_admin_url, test_settings};
+use crate::proxy::TcpProxy;
+
+#[tokio::test]
+async fn liveness_is_ok() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/health/live").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "live");
+}
+
+#[tokio::test]
+async fn readiness_names_the_backend() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], app.db.backend());
+}
+
+#[tokio::test]
+async fn readiness_is_503_while_the_database_is_cut_off_and_recovers() {
+    match pg_admin_url() {
+        Some(_) => readiness_through_a_cut_proxy().await,
+        None => readiness_with_sqlite_locked().await,
+    }
+}
+
+async fn readiness_through_a_cut_proxy() {
+    let (db, url) = TestDb::create();
+    let upstream = url::Url::parse(&url).unwrap();
+    let upstream_addr = format!(
+        "{}:{}",
+        upstream.host_str().unwrap(),
+        upstream.port().unwrap_or(5432)
+    )
+    .parse()
+    .unwrap();
+    let mut proxy = TcpProxy::start(upstream_addr).await;
+    let mut through = upstream.clone();
+    through.set_port(Some(proxy.addr.port())).unwrap();
+    let app = TestApp::builder()
+        .with_db_url(through.to_string())
+        .with_settings(|s| s.database.acquire_timeout_ms = 500)
+        .spawn()
+        .await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+
+    proxy.cut();
+    let started = Instant::now();
+    let body = assert_problem(app.get("/health/ready").await, 503, "service_unavailable").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered in time"
+    );
+    assert!(body["detail"].as_str().unwrap().len() > 10);
+    let res = app.get("/health/ready").await;
+    assert!(res.headers().get("retry-after").is_some());
+
+    proxy.restore().await;
+    let mut ok = false;
+    for _ in 0..50 {
+        if app.get("/health/ready").await.status() == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "readiness recovers once the database is back");
+    drop(app);
+    drop(db);
+}
+
+async fn readiness_with_sqlite_locked() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+    let app = TestApp::builder()
+        .with_settings(|s| s.database.busy_timeout_ms = 100)
+        .spawn()
+        .await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    let path = app.db_url.trim_start_matches("sqlite://").to_string();
+    // Another process holding the write lock longer than the busy timeout.
+    let mut locker = SqliteConnection::establish(&path).unwrap();
+    locker.batch_execute("BEGIN IMMEDIATE;").unwrap();
+    let res = app.get("/health/ready").await;
+    assert!(res.headers().get("retry-after").is_some());
+    assert_problem(res, 503, "service_unavailable").await;
+
+    locker.batch_execute("ROLLBACK;").unwrap();
+    drop(locker);
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::spawn().await;
+    app.get("/health/live").await;
+    app.get("/health/live").await;
+    app.get("/no/such/route").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"nghedan_http_requests_total{method="GET",route="/health/live",status="200"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("nghedan_http_request_duration_seconds_bucket"));
+    assert!(text.contains("nghedan_db_pool_max_connections 4"));
+    assert!(text.contains("nghedan_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn openapi_is_3_1_and_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "nghedan");
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    // Every documented operation is routed: none answers route_not_found.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(op["responses"].is_object(), "{method} {path} has responses");
+            let concrete = path.replace(['{', '}'], "");
+            let req = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), app.url(&concrete));
+            let res = req.send().await.unwrap();
+            if res.status() == 404 {
+                let body: Value = res.json().await.unwrap_or_default();
+                assert_ne!(body["code"], "route_not_found", "{method} {path}");
+            }
+        }
+    }
+    // Referenced schemas exist.
+    let text = doc.to_string();
+    for piece in text.split("\"#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "schema {name} is defined"
+        );
+    }
+}
+
+#[tokio::test]
+async fn docs_page_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/docs").await;
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/docs/");
+    let res = app.get("/docs/").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.to_lowercase().contains("swagger"), "{html}");
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/api/v1/openapi.json"));
+    assert_eq!(app.get("/docs/swagger-ui-bundle.js").await.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problems_in_the_callers_language() {
+    let app = TestApp::spawn().await;
+    let vi = assert_problem(
+        app.get("/api/v1/nothing-here").await,
+        404,
+        "route_not_found",
+    )
+    .await;
+    assert_eq!(vi["title"], "Không tìm thấy");
+    let res = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .header("Accept-Language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-language"], "en");
+    let en = assert_problem(res, 404, "route_not_found").await;
+    assert_eq!(en["title"], "Not found");
+    assert!(
+        en["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/nothing-here")
+    );
+    assert_eq!(en["type"], "urn:nghedan:problem:route_not_found");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("X-Request-Id", "client-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "client-abc.123");
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("X-Request-Id", "has spaces and <tags>")
+        .send()
+        .await
+        .unwrap();
+    let made = res.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(made.len(), 32);
+    let a = app.get("/health/live").await.headers()["x-request-id"].clone();
+    let b = app.get("/health/live").await.headers()["x-request-id"].clone();
+    assert_ne!(a, b);
+}
+
+#[tokio::test]
+async fn migrations_run_up_down_up() {
+    use nghedan::db;
+    let (test_db, url) = TestDb::create();
+    let settings = test_settings(&url);
+    let pool = db::build_pool(&settings.database).unwrap();
+    let mut conn = pool.get().unwrap();
+    let applied = db::migrate::run_pending(&mut conn).unwrap();
+    assert!(!applied.is_empty());
+    assert!(db::migrate::pending(&mut conn).unwrap().is_empty());
+    let tables_up = user_tables(&mut conn);
+    assert!(
+        tables_up.contains(&"idempotency_keys".to_string()),
+        "{tables_up:?}"
+    );
+
+    let reverted = db::migrate::revert_all(&mut conn).unwrap();
+    assert_eq!(reverted.len(), applied.len());
+    let tables_down = user_tables(&mut conn);
+    assert!(
+        tables_down.is_empty(),
+        "every down undoes its up; left: {tables_down:?}"
+    );
+
+    let again = db::migrate::run_pending(&mut conn).unwrap();
+    assert_eq!(again, applied);
+    assert_eq!(user_tables(&mut conn), tables_up);
+    drop(conn);
+    drop(pool);
+    drop(test_db);
+}
+
+/// Tables other than diesel's own bookkeeping, sorted.
+fn user_tables(conn: &mut nghedan::db::DbConn) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let sql = match conn.backend() {
+        nghedan::db::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> '__diesel_schema_migrations' ORDER BY name"
+        }
+        nghedan::db::Backend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
+             ORDER BY table_name"
+        }
+    };
+    diesel::sql_query(sql)
+        .load::<Name>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+}
+
+/// Runs the real binary with a clean environment plus `envs`; returns (success, stderr).
+fn run_binary(args: &[&str], envs: &[(&str, &str)], cwd: &std::path::Path) -> (bool, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nghedan"));
+    cmd.args(args).current_dir(cwd);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("NGHEDAN") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir());
+    cmd.env("NGHEDAN__LOG__LEVEL", "error");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run nghedan");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_database_urls_stop_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[("NGHEDAN__DATABASE__URL", "postgress://u@127.0.0.1/db")],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("database.url"), "{err}");
+    assert!(err.contains("postgress://"), "{err}");
+    // Nothing was created on the way.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[(
+            "NGHEDAN__DATABASE__URL",
+            "postgres://nobody:secret@127.0.0.1:1/nghe",
+        )],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(err.contains("database `nghe`"), "{err}");
+    assert!(!err.contains("secret"), "password must not be shown: {err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn missing_role_or_database_is_named() {
+    let Some(admin) = pg_admin_url() else {
+        // This case needs a PostgreSQL server; the PostgreSQL run of the suite covers it.
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let no_db = crate::helpers::with_database(&admin, "nghedan_does_not_exist");
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[("NGHEDAN__DATABASE__URL", &no_db)],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("nghedan_does_not_exist"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+
+    let mut no_role = url::Url::parse(&admin).unwrap();
+    no_role.set_username("nghedan_no_such_role").unwrap();
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[("NGHEDAN__DATABASE__URL", no_role.as_str())],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("nghedan_no_such_role"), "{err}");
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[("NGHEDAN__SERVER__PORT", "eighty")],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("server.port"), "{err}");
+
+    let (ok, err) = run_binary(&["migrate"], &[("NGHEDAN_ENV", "staging")], dir.path());
+    assert!(!ok);
+    assert!(err.contains("NGHEDAN_ENV"), "{err}");
+}
+
+#[test]
+fn production_refuses_default_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, err) = run_binary(&["migrate"], &[("NGHEDAN_ENV", "production")], dir.path());
+    assert!(!ok);
+    assert!(err.contains("auth.jwt_secret"), "{err}");
+    assert!(err.contains("default"), "{err}");
+}
+
+#[test]
+fn the_binary_migrates_serves_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db_url, _db) = match pg_admin_url() {
+        Some(_) => {
+            let (db, url) = TestDb::create();
+            (url, Some(db))
+        }
+        None => ("sqlite://data/nghedan.db".to_string(), None),
+    };
+    let (ok, err) = run_binary(
+        &["migrate"],
+        &[("NGHEDAN__DATABASE__URL", &db_url)],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    if db_url.starts_with("sqlite") {
+        assert!(dir.path().join("data/nghedan.db").exists());
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
+        .env("NGHEDAN__DATABASE__URL", &db_url)
+        .env("NGHEDAN__SERVER__PORT", port.to_string())
+        .env("NGHEDAN__LOG__LEVEL", "error")
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until_ready(port),
+        "the server answers /health/ready with 200"
+    );
+    // SIGTERM: the server drains and exits cleanly.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "exits after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+/// Polls /health/ready on `port` until it answers 200 (or 20 s pass).
+fn wait_until_ready(port: u16) -> bool {
+    {
+        use std::io::{Read, Write};
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(20) {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(
+                    b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                );
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") {
+                    return true;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    }
+}

@@ -1,0 +1,251 @@
+//! `TestApp`: the real application on 127.0.0.1:0 with a fresh database per test — a temp
+//! SQLite file, or a new PostgreSQL database when `NGHEDAN_TEST_DATABASE_URL` points at a
+//! server (dropped afterwards). Later capabilities extend it (users, tokens, mail, clock).
+// Shared by every test module; not each uses all of it.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use nghedan::clock::TestClock;
+use nghedan::config::{Environment, Settings};
+use nghedan::state::AppState;
+use nghedan::{Application, Dependencies};
+use serde_json::Value;
+
+/// The PostgreSQL server to test against, if any.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("NGHEDAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A database that disappears with the test.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn create() -> (Self, String) {
+        match pg_admin_url() {
+            Some(admin_url) => {
+                let name = format!("nghedan_t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("NGHEDAN_TEST_DATABASE_URL: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let url = with_database(&admin_url, &name);
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("nghedan.db").display());
+                (TestDb::Sqlite(dir), url)
+            }
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            TestDb::Sqlite(_) => "sqlite",
+            TestDb::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(url).expect("database URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+/// Records which backend each test ran on, so CI can prove the PostgreSQL run really ran.
+fn record_in_ledger(backend: &str) {
+    if let Ok(path) = std::env::var("NGHEDAN_TEST_LEDGER")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    {
+        let _ = writeln!(f, "{backend}");
+    }
+}
+
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+/// Settings of the `test` environment, pointing at `db_url`, on a free port.
+pub fn test_settings(db_url: &str) -> Settings {
+    let mut s = Settings::load_from(Environment::Test, &config_dir(), false).expect("settings");
+    s.server.port = 0;
+    s.server.workers = 1;
+    s.server.shutdown_timeout_secs = 1;
+    s.database.url = db_url.to_string();
+    s.database.pool_size = 4;
+    s
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T02:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub clock: Arc<TestClock>,
+    pub state: AppState,
+    pub server: actix_web::dev::ServerHandle,
+    pub db_url: String,
+    // Dropped last: the database outlives the server.
+    pub db: TestDb,
+}
+
+type Customize = Box<dyn FnOnce(&mut Settings)>;
+
+pub struct TestAppBuilder {
+    customize: Vec<Customize>,
+    db_url: Option<String>,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            customize: Vec::new(),
+            db_url: None,
+        }
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl TestAppBuilder {
+    pub fn with_settings(mut self, f: impl FnOnce(&mut Settings) + 'static) -> Self {
+        self.customize.push(Box::new(f));
+        self
+    }
+
+    /// Use this database URL instead of a fresh one (e.g. through a TCP proxy).
+    pub fn with_db_url(mut self, url: String) -> Self {
+        self.db_url = Some(url);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        nghedan::startup::install_crypto();
+        let (db, fresh_url) = TestDb::create();
+        record_in_ledger(db.backend());
+        let db_url = self.db_url.unwrap_or_else(|| fresh_url.clone());
+        let mut settings = test_settings(&db_url);
+        for f in self.customize {
+            f(&mut settings);
+        }
+        let clock = Arc::new(TestClock::new(start_time()));
+        let app = Application::build(
+            settings,
+            Dependencies {
+                clock: clock.clone(),
+            },
+            false,
+        )
+        .await
+        .expect("application starts");
+        let port = app.port();
+        let state = app.state().clone();
+        let server = app.server_handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            clock,
+            state,
+            server,
+            db_url: fresh_url,
+            db,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the database is dropped after.
+        drop(self.server.stop(false));
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status for {code}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_string())
+        .expect("x-request-id header");
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], request_id.as_str());
+    for field in ["type", "title", "detail"] {
+        assert!(
+            body[field].as_str().is_some_and(|s| !s.is_empty()),
+            "{field} in {body}"
+        );
+    }
+    body
+}

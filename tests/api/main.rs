@@ -1,0 +1,6 @@
+//! One integration binary: every test spawns the real application over real HTTP.
+
+mod helpers;
+mod proxy;
+
+mod foundation;
