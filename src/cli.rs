@@ -35,6 +35,32 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (the first admin, typically). Prints a generated password unless
+    /// --password-stdin is given.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// admin, official or supervisor (citizens sign up themselves).
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long, default_value = "Quản trị viên")]
+        name: String,
+        /// The unit of an official, or the unit a supervisor oversees.
+        #[arg(long)]
+        unit_id: Option<i64>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -72,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 jobs.stop().await;
                 Ok(())
             }
+            Command::Admin { command } => admin(settings, command).await,
             Command::Migrate => {
                 let mut settings = settings;
                 settings.database.migrate_on_start = false;
@@ -88,4 +115,76 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    use crate::db::users::{self, NewUser};
+    use crate::domain::account::{Role, check_new_password};
+    use crate::domain::contact::Email;
+
+    match command {
+        AdminCommand::CreateUser {
+            email,
+            role,
+            name,
+            unit_id,
+            password_stdin,
+        } => {
+            let email = Email::parse(&email).map_err(|c| anyhow::anyhow!("--email: {c}"))?;
+            let role = match Role::parse(&role) {
+                Some(Role::Citizen) | None => {
+                    anyhow::bail!("--role must be admin, official or supervisor")
+                }
+                Some(r) => r,
+            };
+            if role.needs_unit() && unit_id.is_none() {
+                anyhow::bail!("--unit-id is required for an {}", role.as_str());
+            }
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (crate::auth::tokens::random_token()[..20].to_string(), true)
+            };
+            check_new_password(&password)
+                .map_err(|c| anyhow::anyhow!("password: {c} (10–128 characters, not common)"))?;
+            let state = startup::prepare(settings, Dependencies::default()).await?;
+            let auth = state.auth.clone();
+            let to_hash = password.clone();
+            let hash = tokio::task::spawn_blocking(move || auth.hasher.hash(&to_hash)).await??;
+            let now = state.clock.now_naive();
+            let user = state
+                .db(move |conn| {
+                    crate::db::write(conn, |c| {
+                        users::create(
+                            c,
+                            &NewUser {
+                                email: email.as_str(),
+                                phone: None,
+                                full_name: &name,
+                                password_hash: &hash,
+                                role,
+                                unit_id,
+                                locale: crate::i18n::Lang::Vi,
+                                verified: true,
+                            },
+                            now,
+                        )
+                    })
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.code()))?;
+            println!(
+                "created {} #{} <{}>",
+                user.role,
+                user.id,
+                user.email.unwrap_or_default()
+            );
+            if generated {
+                println!("password: {password}  (shown once; change it after signing in)");
+            }
+            Ok(())
+        }
+    }
 }

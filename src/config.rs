@@ -75,6 +75,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    pub limits: LimitSettings,
 }
 
 fn default_environment() -> Environment {
@@ -91,6 +92,8 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub client_request_timeout_ms: u64,
     pub shutdown_timeout_secs: u64,
+    /// Believe `Forwarded`/`X-Forwarded-For` for the client address (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,11 +113,53 @@ pub struct JobSettings {
     pub poll_interval_ms: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum JwtAlgorithm {
+    HS256,
+    EdDSA,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    /// HS256 signing secret for access tokens (at least 32 bytes).
+    /// Pinned signing algorithm (RFC 8725): tokens with any other `alg` are refused.
+    pub jwt_algorithm: JwtAlgorithm,
+    /// HS256 signing secret (at least 32 bytes).
     pub jwt_secret: String,
+    /// `kid` of the current key.
+    pub jwt_key_id: String,
+    /// HS256: the previous secret, still accepted (by its `kid`) until its tokens expire.
+    pub jwt_previous_secret: String,
+    pub jwt_previous_key_id: String,
+    /// EdDSA: PEM files of the current Ed25519 key pair and of the previous public key.
+    pub jwt_private_key_file: String,
+    pub jwt_public_key_file: String,
+    pub jwt_previous_public_key_file: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    pub verify_email_ttl_hours: i64,
+    pub password_reset_ttl_minutes: i64,
+    /// How long a disabled account's access tokens may still work (status is cached per process).
+    pub account_status_cache_secs: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Failed sign-ins per account (by email) and per client address, per window.
+    pub login_failures_per_account: i32,
+    pub login_failures_per_ip: i32,
+    pub login_window_secs: i64,
+    /// Sign-ups and password-reset requests per client address per hour.
+    pub signups_per_ip_per_hour: i32,
+    pub password_resets_per_ip_per_hour: i32,
+    /// Wrong 6-digit codes before a verification code is void.
+    pub verify_code_attempts: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -208,6 +253,33 @@ impl Settings {
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid tracing filter"));
         }
+        let a = &self.auth;
+        if a.jwt_algorithm == JwtAlgorithm::HS256 && a.jwt_secret.len() < 32 {
+            return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
+        }
+        if a.jwt_algorithm == JwtAlgorithm::EdDSA
+            && (a.jwt_private_key_file.is_empty() || a.jwt_public_key_file.is_empty())
+        {
+            return Err(invalid(
+                "auth.jwt_private_key_file",
+                "EdDSA needs jwt_private_key_file and jwt_public_key_file (PEM)",
+            ));
+        }
+        if a.jwt_key_id.is_empty() {
+            return Err(invalid("auth.jwt_key_id", "must not be empty"));
+        }
+        if a.access_token_ttl_secs < 30 {
+            return Err(invalid("auth.access_token_ttl_secs", "must be at least 30"));
+        }
+        if a.refresh_token_ttl_days < 1 {
+            return Err(invalid("auth.refresh_token_ttl_days", "must be at least 1"));
+        }
+        if a.argon2_memory_kib < 19456 || a.argon2_iterations < 2 || a.argon2_parallelism < 1 {
+            return Err(invalid(
+                "auth.argon2_memory_kib",
+                "argon2id needs at least m=19456 KiB, t=2, p=1 (OWASP)",
+            ));
+        }
         if self.environment == Environment::Production
             && let Some(key) = self.default_secrets().first()
         {
@@ -230,7 +302,11 @@ impl Settings {
 
     /// Every secret in the settings, by key.
     fn secrets(&self) -> Vec<(&'static str, &str)> {
-        vec![("auth.jwt_secret", self.auth.jwt_secret.as_str())]
+        let mut secrets = Vec::new();
+        if self.auth.jwt_algorithm == JwtAlgorithm::HS256 {
+            secrets.push(("auth.jwt_secret", self.auth.jwt_secret.as_str()));
+        }
+        secrets
     }
 
     pub fn is_sqlite(&self) -> bool {

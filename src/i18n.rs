@@ -187,6 +187,95 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The earlier request with this Idempotency-Key is still running; retry in {retry_after} seconds.",
             ),
         ),
+        "email_taken" => (
+            ("Email đã được dùng", "Email already registered"),
+            (
+                "Đã có tài khoản với địa chỉ email này. Hãy đăng nhập hoặc đặt lại mật khẩu.",
+                "An account with this email address exists. Sign in or reset the password.",
+            ),
+        ),
+        "invalid_credentials" => (
+            ("Sai thông tin đăng nhập", "Wrong email or password"),
+            (
+                "Email hoặc mật khẩu không đúng.",
+                "The email or the password is not right.",
+            ),
+        ),
+        "invalid_token" => (
+            ("Mã truy cập không hợp lệ", "Invalid token"),
+            (
+                "Mã truy cập không hợp lệ; hãy đăng nhập lại.",
+                "The token is not valid; sign in again.",
+            ),
+        ),
+        "token_expired" => (
+            ("Mã truy cập đã hết hạn", "Token expired"),
+            (
+                "Mã truy cập đã hết hạn; hãy dùng refresh token hoặc đăng nhập lại.",
+                "The token has expired; refresh it or sign in again.",
+            ),
+        ),
+        "refresh_token_reused" => (
+            ("Phiên đăng nhập đã bị thu hồi", "Session revoked"),
+            (
+                "Refresh token này đã được dùng trước đó; để an toàn, phiên đăng nhập đã bị thu hồi. Hãy đăng nhập lại.",
+                "This refresh token was used before; for safety the whole session was revoked. Sign in again.",
+            ),
+        ),
+        "account_disabled" => (
+            ("Tài khoản bị khoá", "Account disabled"),
+            (
+                "Tài khoản này đã bị khoá hoặc xoá.",
+                "This account is disabled or erased.",
+            ),
+        ),
+        "verification_failed" => (
+            ("Xác nhận không thành công", "Verification failed"),
+            (
+                "Mã hoặc liên kết xác nhận không đúng, đã dùng hoặc đã hết hạn. Hãy yêu cầu gửi lại.",
+                "The code or link is wrong, used or expired. Ask for a new one.",
+            ),
+        ),
+        "reset_token_invalid" => (
+            (
+                "Liên kết đặt lại mật khẩu không hợp lệ",
+                "Invalid reset link",
+            ),
+            (
+                "Liên kết đặt lại mật khẩu sai, đã dùng hoặc đã hết hạn. Hãy yêu cầu gửi lại.",
+                "The reset link is wrong, used or expired. Ask for a new one.",
+            ),
+        ),
+        "email_not_verified" => (
+            ("Email chưa được xác nhận", "Email not verified"),
+            (
+                "Hãy xác nhận địa chỉ email trước khi gửi đơn có tên.",
+                "Confirm your email address before sending a named submission.",
+            ),
+        ),
+        "open_cases" => (
+            ("Còn vụ việc đang giải quyết", "Open cases"),
+            (
+                "Bạn còn khiếu nại hoặc tố cáo đang được giải quyết; không thể xoá dữ liệu cho đến khi kết thúc.",
+                "You have a complaint or denunciation still being handled; your data cannot be erased until it ends.",
+            ),
+        ),
+        "user_not_found"
+        | "device_not_found"
+        | "unit_not_found"
+        | "area_not_found"
+        | "category_not_found"
+        | "rule_not_found"
+        | "ticket_not_found"
+        | "attachment_not_found"
+        | "upload_not_found"
+        | "policy_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không tìm thấy đối tượng này, hoặc bạn không có quyền xem.",
+                "It does not exist, or you may not see it.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (
@@ -223,6 +312,49 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "At least {min} characters are needed.",
         ),
         "too_long" => ("Tối đa {max} ký tự.", "At most {max} characters."),
+        "invalid_email" => (
+            "Địa chỉ email không hợp lệ.",
+            "This is not a valid email address.",
+        ),
+        "invalid_phone" => (
+            "Số điện thoại không hợp lệ (ví dụ 0912345678 hoặc +84912345678).",
+            "Not a valid phone number (for example 0912345678 or +84912345678).",
+        ),
+        "password_too_common" => (
+            "Mật khẩu này quá phổ biến; hãy chọn mật khẩu khác.",
+            "This password is too common; choose another.",
+        ),
+        "wrong_password" => (
+            "Mật khẩu hiện tại không đúng.",
+            "The current password is wrong.",
+        ),
+        "unknown_unit" => (
+            "Không có đơn vị đang hoạt động với mã số này.",
+            "There is no active unit with this id.",
+        ),
+        "invalid_code" => ("Mã gồm 6 chữ số.", "The code is 6 digits."),
+        "token_or_email_and_code" => (
+            "Gửi token, hoặc email cùng mã 6 chữ số.",
+            "Send either token, or email with the 6-digit code.",
+        ),
+        "staff_role_required" => (
+            "Chỉ tạo được tài khoản cán bộ, giám sát hoặc quản trị.",
+            "Only official, supervisor or admin accounts can be created here.",
+        ),
+        "cannot_disable_self" => (
+            "Không thể tự khoá tài khoản của mình.",
+            "You cannot disable your own account.",
+        ),
+        "invalid_token" => ("Mã thiết bị không hợp lệ.", "Not a valid device token."),
+        "https_required" => (
+            "Địa chỉ nhận phải là https.",
+            "The endpoint must be an https URL.",
+        ),
+        "invalid_url" => ("Địa chỉ không hợp lệ.", "Not a valid URL."),
+        "invalid_key" => (
+            "Khoá không hợp lệ (base64url, độ dài sai).",
+            "Not a valid key (base64url of the right length).",
+        ),
         "invalid_cursor" => (
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
             "Invalid page cursor; use the next_cursor of the previous page.",

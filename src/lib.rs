@@ -2,6 +2,7 @@
 //! local government. See README.md and DESIGN.md.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

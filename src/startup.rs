@@ -105,11 +105,17 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
     let pool = tokio::task::spawn_blocking(move || db::build_pool(&db_settings))
         .await
         .context("database start-up task")??;
+    let auth_settings = settings.auth.clone();
+    let auth =
+        tokio::task::spawn_blocking(move || crate::auth::Auth::from_settings(&auth_settings))
+            .await
+            .context("auth start-up task")??;
     let state = AppState {
         settings: settings.clone(),
         pool,
         clock: deps.clock,
         metrics: Arc::new(Metrics::new()),
+        auth: Arc::new(auth),
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::auth::Auth;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
@@ -16,6 +17,7 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {

@@ -21,12 +21,35 @@ an action that is not the caller's 403 `action_forbidden`; not from the current 
 rate limited 429 with `Retry-After`; database unavailable 503 with `Retry-After`."
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "meta", description = "This document"),
+        (name = "auth", description = "Sign-up, verification, sign-in, tokens, password reset"),
+        (name = "me", description = "The signed-in user: profile, data rights, devices"),
+        (name = "admin", description = "Administrators: accounts and configuration"),
     )
 )]
 pub struct ApiDoc;
+
+/// Access tokens go in `Authorization: Bearer <jwt>`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// This OpenAPI 3.1 document.
 #[utoipa::path(tag = "meta", responses((status = 200, content_type = "application/json", body = Object)))]

@@ -44,38 +44,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.server.json_limit_bytes)
-            .unwrap_or(1 << 20);
-        let is_json = matches!(req.mime_type(), Ok(Some(m))
-            if m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
-        if !is_json {
-            return Box::pin(ready(Err(unsupported_media_type("application/json"))));
-        }
-        let declared = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Box::pin(ready(Err(payload_too_large(limit))));
-        }
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("malformed_json").arg("reason", e.to_string())
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(payload_too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(ApiJson)
-        })
+        let body = read_json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(ApiJson) })
     }
+}
+
+/// Reads a JSON request body: 415 unless the content type is JSON, 413 over
+/// `server.json_limit_bytes` (checked against `Content-Length` first, then while reading).
+pub fn read_json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.server.json_limit_bytes)
+        .unwrap_or(1 << 20);
+    let is_json = matches!(req.mime_type(), Ok(Some(m))
+        if m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
+    if !is_json {
+        return Box::pin(ready(Err(unsupported_media_type("application/json"))));
+    }
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Box::pin(ready(Err(payload_too_large(limit))));
+    }
+    let mut payload = payload.take();
+    Box::pin(async move {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request("malformed_json").arg("reason", e.to_string())
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(payload_too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    })
 }
 
 pub fn unsupported_media_type(expected: &str) -> ApiError {

@@ -1,10 +1,15 @@
 //! HTTP: one module per resource (handlers, DTOs, OpenAPI annotations), assembled here.
 
+pub mod admin_users;
+pub mod auth;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod list;
+pub mod me;
 pub mod middleware;
+pub mod validation;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -35,6 +40,29 @@ pub fn app(
         .service(health::ready)
         .service(health::metrics)
         .service(docs::openapi_json)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .service(auth::register)
+                .service(auth::verify_email)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::password_reset)
+                .service(auth::password_reset_confirm)
+                .service(me::me)
+                .service(me::update_me)
+                .service(me::change_password)
+                .service(me::export)
+                .service(me::delete_me)
+                .service(me::add_device)
+                .service(me::list_devices)
+                .service(me::delete_device)
+                .service(admin_users::create)
+                .service(admin_users::list)
+                .service(admin_users::get_one)
+                .service(admin_users::update)
+                .service(admin_users::reset),
+        )
         .split_for_parts();
     let document = document
         .to_json()

@@ -4,9 +4,13 @@
 //! (`write`, `advisory_lock`, …) live here, by name.
 
 mod conn;
+pub mod exports;
 pub mod idempotency;
 pub mod migrate;
+pub mod rate_limits;
 pub mod schema;
+pub mod units;
+pub mod users;
 
 use std::time::Duration;
 
@@ -93,6 +97,48 @@ where
         diesel::sql_query(format!("SELECT pg_advisory_unlock({key})")).execute(pg)?;
     }
     result
+}
+
+/// Leases up to `limit` due outbox rows until `lease_until` and returns their ids. PostgreSQL
+/// skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite's `BEGIN IMMEDIATE`
+/// (see [`write`]) already gives the caller the whole database.
+pub fn claim_outbox_ids(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    lease_until: chrono::NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<i64>, DieselError> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    const PICK: &str = "state = 'queued' AND next_attempt_at <= {now} \
+        AND (locked_until IS NULL OR locked_until <= {now}) ORDER BY next_attempt_at, id";
+    let ids = match conn {
+        DbConn::Postgres(pg) => diesel::sql_query(format!(
+            "UPDATE outbox SET locked_until = $1 WHERE id IN \
+             (SELECT id FROM outbox WHERE {} LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+            PICK.replace("{now}", "$2")
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(pg)?,
+        DbConn::Sqlite(lite) => diesel::sql_query(format!(
+            "UPDATE outbox SET locked_until = ?1 WHERE id IN \
+             (SELECT id FROM outbox WHERE {} LIMIT ?3) RETURNING id",
+            PICK.replace("{now}", "?2")
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(lite)?,
+    };
+    Ok(ids.into_iter().map(|i| i.id).collect())
 }
 
 /// Lock keys for [`with_advisory_lock`].

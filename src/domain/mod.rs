@@ -1,1 +1,5 @@
 //! Pure rules of the domain: no I/O, no clock, no database. Unit-tested heavily.
+
+pub mod account;
+pub mod contact;
+pub mod device;

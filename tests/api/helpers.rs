@@ -249,3 +249,99 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     }
     body
 }
+
+/// An account made directly in the database, and its password.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub password: String,
+    pub role: nghedan::domain::account::Role,
+}
+
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates a verified account with `role` (and unit) straight in the database.
+    pub async fn create_user(
+        &self,
+        role: nghedan::domain::account::Role,
+        unit_id: Option<i64>,
+    ) -> TestUser {
+        let email = format!(
+            "{}-{}@example.vn",
+            role.as_str(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let hash = self.state.auth.hasher.hash(TEST_PASSWORD).unwrap();
+        let now = self.clock_now_naive();
+        let e = email.clone();
+        let user = self
+            .state
+            .db(move |conn| {
+                nghedan::db::users::create(
+                    conn,
+                    &nghedan::db::users::NewUser {
+                        email: &e,
+                        phone: Some("+84912345678"),
+                        full_name: "Nguyễn Thị Kiểm Thử",
+                        password_hash: &hash,
+                        role,
+                        unit_id,
+                        locale: nghedan::i18n::Lang::Vi,
+                        verified: true,
+                    },
+                    now,
+                )
+            })
+            .await
+            .expect("create user");
+        TestUser {
+            id: user.id,
+            email,
+            password: TEST_PASSWORD.to_string(),
+            role,
+        }
+    }
+
+    pub fn clock_now_naive(&self) -> chrono::NaiveDateTime {
+        use nghedan::clock::Clock;
+        self.clock.now().naive_utc()
+    }
+
+    /// Signs in; returns the token pair's JSON.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login of {email}");
+        res.json().await.unwrap()
+    }
+
+    /// An access token for a fresh account with `role`.
+    pub async fn token_for(
+        &self,
+        role: nghedan::domain::account::Role,
+        unit_id: Option<i64>,
+    ) -> (TestUser, String) {
+        let user = self.create_user(role, unit_id).await;
+        let pair = self.login(&user.email, &user.password).await;
+        let token = pair["access_token"].as_str().unwrap().to_string();
+        (user, token)
+    }
+
+    /// A request with a bearer token.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+}

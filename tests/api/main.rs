@@ -3,4 +3,5 @@
 mod helpers;
 mod proxy;
 
+mod accounts;
 mod foundation;

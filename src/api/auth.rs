@@ -1,0 +1,553 @@
+//! Sign-up, email verification, sign-in, refresh, sign-out and password reset.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, post, web};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::api::extract::ApiJson;
+use crate::api::idempotency::{self, Creating};
+use crate::api::me::UserView;
+use crate::api::validation::Violations;
+use crate::auth::ClientAddr;
+use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
+use crate::db::{self, rate_limits};
+use crate::domain::account::Role;
+use crate::domain::contact::{Email, Phone};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::notify::outbox::{self, Channel, NewMessage};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    /// 10–128 characters, not one of the most common passwords.
+    pub password: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub locale: Option<Lang>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+/// Create a citizen account (unverified) and email a verification link and 6-digit code.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
+    responses(
+        (status = 201, body = UserView),
+        (status = 409, description = "email_taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    req: Creating<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let Creating { body, key, digest } = req;
+    let mut v = Violations::new();
+    let email = v.parse("/email", &body.email, Email::parse);
+    v.password("/password", &body.password);
+    let full_name = v.text("/full_name", &body.full_name, 1, 200);
+    let phone = match body.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => v.parse("/phone", p, Phone::parse),
+        None => None,
+    };
+    v.finish()?;
+    let email = email.expect("checked above");
+    let locale = body.locale.unwrap_or_default();
+
+    let now = state.clock.now_naive();
+    let limit = state.settings.limits.signups_per_ip_per_hour;
+    let ip_key = format!("signup:ip:{}", client.0);
+    state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)
+            })
+        })
+        .await?;
+
+    let hash = hash_password(&state, body.password).await?;
+    let ttl = Duration::hours(state.settings.auth.verify_email_ttl_hours);
+    let scope = idempotency::scope(None, &client.0);
+    idempotency::run(
+        &state,
+        scope,
+        key,
+        digest,
+        StatusCode::CREATED,
+        move |conn| {
+            let user = users::create(
+                conn,
+                &NewUser {
+                    email: email.as_str(),
+                    phone: phone.as_ref().map(Phone::as_str),
+                    full_name: &full_name,
+                    password_hash: &hash,
+                    role: Role::Citizen,
+                    unit_id: None,
+                    locale,
+                    verified: false,
+                },
+                now,
+            )?;
+            send_verification(conn, &user, now, ttl)?;
+            Ok(UserView::from(&user))
+        },
+    )
+    .await
+}
+
+/// Issues a verification token and code and queues the email.
+fn send_verification(
+    conn: &mut db::DbConn,
+    user: &users::User,
+    now: chrono::NaiveDateTime,
+    ttl: Duration,
+) -> Result<(), ApiError> {
+    let (token, code) = users::issue_email_token(conn, user.id, Purpose::VerifyEmail, now, ttl)?;
+    outbox::enqueue(
+        conn,
+        &NewMessage {
+            channel: Channel::Email,
+            user_id: Some(user.id),
+            address: None,
+            device_id: None,
+            template: "verify_email",
+            locale: user.lang(),
+            data: json!({"name": user.full_name, "token": token, "code": code}),
+            dedup_key: format!("verify_email:{}:{}", user.id, &token[..12]),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    let auth = state.auth.clone();
+    web::block(move || auth.hasher.hash(&password))
+        .await?
+        .map_err(ApiError::Internal)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token from the emailed link…
+    pub token: Option<String>,
+    /// … or the address and the 6-digit code typed into the app (5 wrong codes void it).
+    pub email: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verified {
+    pub verified: bool,
+}
+
+/// Confirm an email address with the link's token, or with the email and the 6-digit code.
+#[utoipa::path(
+    tag = "auth",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, body = Verified),
+        (status = 422, description = "verification_failed or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<VerifyEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    enum By {
+        Token(String),
+        Code(String, String),
+    }
+    let by = match (body.token, body.email, body.code) {
+        (Some(t), None, None) => By::Token(t),
+        (None, Some(e), Some(c)) => {
+            let mut v = Violations::new();
+            let email = v.parse("/email", &e, Email::parse);
+            if c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()) {
+                v.add("/code", "invalid_code");
+            }
+            v.finish()?;
+            By::Code(email.expect("checked").into_inner(), c)
+        }
+        _ => {
+            return Err(ApiError::field("", "token_or_email_and_code"));
+        }
+    };
+    let now = state.clock.now_naive();
+    let attempts = state.settings.limits.verify_code_attempts;
+    let verified = state
+        .db(move |conn| {
+            db::write(conn, |conn| {
+                let user_id = match by {
+                    By::Token(t) => users::use_email_token(conn, &t, Purpose::VerifyEmail, now)?,
+                    By::Code(email, code) => {
+                        match users::use_verification_code(conn, &email, &code, now, attempts)? {
+                            CodeCheck::Verified(id) => Some(id),
+                            CodeCheck::Wrong => None,
+                        }
+                    }
+                };
+                if let Some(id) = user_id {
+                    users::update(
+                        conn,
+                        id,
+                        users::Changes {
+                            verified: Some(true),
+                            ..Default::default()
+                        },
+                        now,
+                    )?;
+                }
+                Ok::<_, ApiError>(user_id)
+            })
+        })
+        .await?;
+    match verified {
+        Some(id) => {
+            state.auth.forget(id);
+            Ok(HttpResponse::Ok().json(Verified { verified: true }))
+        }
+        None => Err(ApiError::unprocessable("verification_failed")),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Sign in: a 15-minute access token and a 30-day refresh token. An unknown email and a
+/// wrong password get the same answer in comparable time; failures are limited per account
+/// and per client address.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "invalid_credentials or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let limits = state.settings.limits.clone();
+    let window = Duration::seconds(limits.login_window_secs);
+    let account_key = format!("login:account:{}", crate::auth::tokens::hash_token(&email));
+    let ip_key = format!("login:ip:{}", client.0);
+    let now = state.clock.now_naive();
+
+    let (user, blocked) = {
+        let (email, account_key, ip_key) = (email.clone(), account_key.clone(), ip_key.clone());
+        state
+            .db(move |conn| {
+                let blocked = rate_limits::blocked_for(
+                    conn,
+                    &account_key,
+                    limits.login_failures_per_account,
+                    window,
+                    now,
+                )?
+                .max(rate_limits::blocked_for(
+                    conn,
+                    &ip_key,
+                    limits.login_failures_per_ip,
+                    window,
+                    now,
+                )?);
+                Ok((users::find_by_email(conn, &email)?, blocked))
+            })
+            .await?
+    };
+    if let Some(wait) = blocked {
+        return Err(ApiError::too_many(wait));
+    }
+
+    let auth = state.auth.clone();
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| auth.dummy_hash.clone());
+    let password = body.password;
+    let (ok, rehash) = web::block(move || {
+        let ok = auth.hasher.verify(&password, &stored);
+        let rehash = (ok && auth.hasher.needs_rehash(&stored))
+            .then(|| auth.hasher.hash(&password).ok())
+            .flatten();
+        (ok, rehash)
+    })
+    .await?;
+
+    let user = match user {
+        Some(u) if ok => u,
+        _ => {
+            state
+                .db(move |conn| {
+                    db::write(conn, |c| {
+                        rate_limits::record(c, &account_key, window, now)?;
+                        rate_limits::record(c, &ip_key, window, now)
+                    })
+                })
+                .await?;
+            return Err(ApiError::unauthenticated("invalid_credentials"));
+        }
+    };
+    if !user.active() {
+        return Err(ApiError::unauthenticated("account_disabled"));
+    }
+    let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
+    let user_id = user.id;
+    let refresh_token = state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                rate_limits::clear(c, &account_key)?;
+                if let Some(hash) = rehash {
+                    users::update(
+                        c,
+                        user_id,
+                        users::Changes {
+                            password_hash: Some(hash),
+                            ..Default::default()
+                        },
+                        now,
+                    )?;
+                }
+                users::start_session(c, user_id, now, ttl)
+            })
+        })
+        .await?;
+    token_pair(&state, &user, refresh_token)
+}
+
+fn token_pair(
+    state: &AppState,
+    user: &users::User,
+    refresh_token: String,
+) -> Result<HttpResponse, ApiError> {
+    let access_token = state
+        .auth
+        .keys
+        .issue(user.id, user.role(), state.clock.now())
+        .map_err(ApiError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenPair {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.auth.keys.ttl_secs(),
+            refresh_token,
+        }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Trade a refresh token for a new pair. The old one stops working; presenting it again
+/// revokes the whole sign-in (theft detection) and answers 401 `refresh_token_reused`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "invalid_token, token_expired, refresh_token_reused or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
+    let rotation = state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                users::rotate_session(c, &body.refresh_token, now, ttl)
+            })
+        })
+        .await?;
+    match rotation {
+        Rotation::Rotated { user, token } => token_pair(&state, &user, token),
+        Rotation::Refused(code) => Err(ApiError::unauthenticated(code)),
+    }
+}
+
+/// Sign out: revokes the refresh token's whole sign-in. Unknown tokens are fine (204).
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    state
+        .db(move |conn| db::write(conn, |c| users::end_session(c, &body.refresh_token, now)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub accepted: bool,
+}
+
+/// Ask for a password-reset email. Always 202, whether or not the address has an account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    let limit = state.settings.limits.password_resets_per_ip_per_hour;
+    let ttl = Duration::minutes(state.settings.auth.password_reset_ttl_minutes);
+    let ip_key = format!("reset:ip:{}", client.0);
+    let email = Email::parse(&body.email).ok();
+    state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
+                let Some(email) = email else { return Ok(()) };
+                match users::find_by_email(c, email.as_str())? {
+                    Some(user) if user.active() => send_reset(c, &user, "password_reset", now, ttl),
+                    _ => Ok(()),
+                }
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted { accepted: true }))
+}
+
+/// Issues a reset token and queues `template` (a reset, or a staff invitation).
+pub fn send_reset(
+    conn: &mut db::DbConn,
+    user: &users::User,
+    template: &'static str,
+    now: chrono::NaiveDateTime,
+    ttl: Duration,
+) -> Result<(), ApiError> {
+    let (token, _) = users::issue_email_token(conn, user.id, Purpose::PasswordReset, now, ttl)?;
+    let unit = match user.unit_id {
+        Some(id) => crate::db::units::name_of(conn, id, user.lang())?,
+        None => None,
+    };
+    outbox::enqueue(
+        conn,
+        &NewMessage {
+            channel: Channel::Email,
+            user_id: Some(user.id),
+            address: None,
+            device_id: None,
+            template,
+            locale: user.lang(),
+            data: json!({"name": user.full_name, "token": token, "unit": unit}),
+            dedup_key: format!("{template}:{}:{}", user.id, &token[..12]),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    pub password: String,
+}
+
+/// Set a new password with the emailed token (single use, 1 hour). Every session ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204),
+        (status = 422, description = "reset_token_invalid or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Violations::new();
+    v.password("/password", &body.password);
+    v.finish()?;
+    let hash = hash_password(&state, body.password).await?;
+    let now = state.clock.now_naive();
+    let token = body.token;
+    let user_id = state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                let Some(id) = users::use_email_token(c, &token, Purpose::PasswordReset, now)?
+                else {
+                    return Ok(None);
+                };
+                // Whoever holds the emailed token controls the address: it is verified too.
+                users::update(
+                    c,
+                    id,
+                    users::Changes {
+                        password_hash: Some(hash),
+                        verified: Some(true),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+                users::revoke_all_sessions(c, id, now)?;
+                Ok::<_, ApiError>(Some(id))
+            })
+        })
+        .await?;
+    match user_id {
+        Some(id) => {
+            state.auth.forget(id);
+            Ok(HttpResponse::NoContent().finish())
+        }
+        None => Err(ApiError::unprocessable("reset_token_invalid")),
+    }
+}

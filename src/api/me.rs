@@ -1,0 +1,479 @@
+//! The signed-in user: profile, preferences, password, personal-data rights, push devices.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::auth::hash_password;
+use crate::api::extract::{ApiJson, ApiQuery};
+use crate::api::idempotency::{self, Creating};
+use crate::api::list::{List, Page, paginate};
+use crate::api::validation::Violations;
+use crate::auth::{ClientAddr, CurrentUser};
+use crate::config::Environment;
+use crate::db::{self, users};
+use crate::domain::contact::Phone;
+use crate::domain::device::{self, PushTarget};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPreferences {
+    pub email: bool,
+    pub push: bool,
+}
+
+/// An account as its owner (or an administrator) sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub email: Option<String>,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub role: crate::domain::account::Role,
+    pub unit_id: Option<i64>,
+    pub locale: Lang,
+    pub verified: bool,
+    pub disabled: bool,
+    pub notification_preferences: NotificationPreferences,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&users::User> for UserView {
+    fn from(u: &users::User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            full_name: u.full_name.clone(),
+            phone: u.phone.clone(),
+            role: u.role(),
+            unit_id: u.unit_id,
+            locale: u.lang(),
+            verified: u.verified,
+            disabled: u.disabled,
+            notification_preferences: NotificationPreferences {
+                email: u.notify_email,
+                push: u.notify_push,
+            },
+            created_at: utc(u.created_at),
+        }
+    }
+}
+
+async fn load(state: &AppState, id: i64) -> Result<users::User, ApiError> {
+    state
+        .db(move |conn| users::find(conn, id))
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("account_disabled"))
+}
+
+/// The signed-in account.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 401, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let u = load(&state, user.id).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+/// `Some(None)` when the field is `null`, `None` when it is absent.
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChanges {
+    pub full_name: Option<String>,
+    /// `null` removes the phone number.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    pub locale: Option<Lang>,
+    pub notification_preferences: Option<PreferenceChanges>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferenceChanges {
+    pub email: Option<bool>,
+    pub push: Option<bool>,
+}
+
+/// Change name, phone, language or notification preferences (per channel).
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = UserView), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<ProfileChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Violations::new();
+    let full_name = body
+        .full_name
+        .as_deref()
+        .map(|n| v.text("/full_name", n, 1, 200));
+    let phone = match body.phone {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(p)) => v
+            .parse("/phone", &p, Phone::parse)
+            .map(|p| Some(p.as_str().to_string())),
+    };
+    v.finish()?;
+    let prefs = body.notification_preferences;
+    let changes = users::Changes {
+        full_name,
+        phone,
+        locale: body.locale.map(|l| l.as_str().to_string()),
+        notify_email: prefs.as_ref().and_then(|p| p.email),
+        notify_push: prefs.as_ref().and_then(|p| p.push),
+        ..Default::default()
+    };
+    let now = state.clock.now_naive();
+    let id = user.id;
+    let u = state
+        .db(move |conn| db::write(conn, |c| users::update(c, id, changes, now)))
+        .await?;
+    state.auth.forget(id);
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the password (the current one is needed). Every session ends; sign in again.
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Violations::new();
+    v.password("/new_password", &body.new_password);
+    v.finish()?;
+    let u = load(&state, user.id).await?;
+    let auth = state.auth.clone();
+    let current = body.current_password;
+    let ok = web::block(move || auth.hasher.verify(&current, &u.password_hash)).await?;
+    if !ok {
+        return Err(ApiError::field("/current_password", "wrong_password"));
+    }
+    let hash = hash_password(&state, body.new_password).await?;
+    let now = state.clock.now_naive();
+    let id = user.id;
+    state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                users::update(
+                    c,
+                    id,
+                    users::Changes {
+                        password_hash: Some(hash),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+                users::revoke_all_sessions(c, id, now)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DataExport {
+    pub exported_at: DateTime<Utc>,
+    pub account: UserView,
+    pub devices: Vec<DeviceView>,
+    #[schema(value_type = Vec<Object>)]
+    pub sessions: Vec<users::SessionExport>,
+    /// Tickets the user submitted, with their public timeline.
+    #[schema(value_type = Vec<Object>)]
+    pub tickets: Vec<serde_json::Value>,
+}
+
+/// Everything nghedan keeps about the signed-in user, as JSON (personal-data law).
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = DataExport)))]
+#[get("/me/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let id = user.id;
+    let now = state.clock.now();
+    let export = state
+        .db(move |conn| {
+            let u = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("user_not_found"))?;
+            Ok(DataExport {
+                exported_at: now,
+                account: UserView::from(&u),
+                devices: users::list_devices(conn, id)?
+                    .iter()
+                    .map(DeviceView::from)
+                    .collect(),
+                sessions: users::sessions(conn, id)?,
+                tickets: crate::db::exports::tickets_of(conn, id)?,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"nghedan-my-data.json\"",
+        ))
+        .json(export))
+}
+
+/// Erase the account's personal data. Submitted tickets stay for the record, pseudonymised.
+/// Refused (409 `open_cases`) while a complaint or denunciation of the user is open.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[delete("/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let id = user.id;
+    let now = state.clock.now_naive();
+    state
+        .db(move |conn| {
+            db::write(conn, |c| {
+                if crate::db::exports::has_open_cases(c, id)? {
+                    return Err(ApiError::conflict("open_cases"));
+                }
+                crate::db::exports::pseudonymise_tickets(c, id)?;
+                users::erase(c, id, now)
+            })
+        })
+        .await?;
+    state.auth.forget(id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// --- devices ----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Fcm,
+    Apns,
+    Webpush,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApnsEnvironment {
+    Sandbox,
+    Production,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A browser's `PushSubscription.toJSON()`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    pub endpoint: String,
+    pub keys: SubscriptionKeys,
+    #[serde(default, rename = "expirationTime", alias = "expiration_time")]
+    #[schema(value_type = Option<i64>)]
+    pub expiration_time: Option<serde_json::Value>,
+}
+
+/// `{platform: "fcm"|"apns", token, environment}` or `{platform: "webpush", subscription}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    pub platform: Platform,
+    pub token: Option<String>,
+    /// APNs only: `sandbox` or `production`.
+    pub environment: Option<ApnsEnvironment>,
+    pub subscription: Option<Subscription>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: i64,
+    pub platform: String,
+    pub environment: Option<String>,
+    /// The last characters of the token, or the push service's host for Web Push.
+    pub hint: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&users::Device> for DeviceView {
+    fn from(d: &users::Device) -> Self {
+        let hint = if d.platform == "webpush" {
+            url::Url::parse(&d.address)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default()
+        } else {
+            let n = d.address.len();
+            format!("…{}", &d.address[n.saturating_sub(8)..])
+        };
+        DeviceView {
+            id: d.id,
+            platform: d.platform.clone(),
+            environment: d.environment.clone(),
+            hint,
+            active: d.active,
+            created_at: utc(d.created_at),
+        }
+    }
+}
+
+fn parse_device(
+    body: DeviceRequest,
+    allow_loopback_http: bool,
+) -> Result<users::NewDevice, ApiError> {
+    let need = |field: &'static str| ApiError::field(field, "required");
+    let target = match body.platform {
+        Platform::Fcm => device::fcm(body.token.as_deref().ok_or_else(|| need("/token"))?),
+        Platform::Apns => device::apns(
+            body.token.as_deref().ok_or_else(|| need("/token"))?,
+            body.environment.map(|e| match e {
+                ApnsEnvironment::Sandbox => "sandbox",
+                ApnsEnvironment::Production => "production",
+            }),
+        ),
+        Platform::Webpush => {
+            let s = body.subscription.ok_or_else(|| need("/subscription"))?;
+            device::web_push(
+                &s.endpoint,
+                &s.keys.p256dh,
+                &s.keys.auth,
+                allow_loopback_http,
+            )
+        }
+    }
+    .map_err(|(field, code)| ApiError::field(field, code))?;
+    Ok(match target {
+        PushTarget::Fcm { token } => users::NewDevice {
+            platform: "fcm",
+            address: token,
+            environment: None,
+            p256dh: None,
+            auth_secret: None,
+        },
+        PushTarget::Apns { token, sandbox } => users::NewDevice {
+            platform: "apns",
+            address: token,
+            environment: Some(if sandbox { "sandbox" } else { "production" }),
+            p256dh: None,
+            auth_secret: None,
+        },
+        PushTarget::WebPush {
+            endpoint,
+            p256dh,
+            auth,
+        } => users::NewDevice {
+            platform: "webpush",
+            address: endpoint,
+            environment: None,
+            p256dh: Some(p256dh),
+            auth_secret: Some(auth),
+        },
+    })
+}
+
+/// Register this phone or browser for push. The same token registered again moves to the
+/// caller (no duplicates).
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = DeviceRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
+    responses((status = 201, body = DeviceView), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/me/devices")]
+pub async fn add_device(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    req: Creating<DeviceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let Creating { body, key, digest } = req;
+    let allow_http = state.settings.environment == Environment::Test;
+    let new = parse_device(body, allow_http)?;
+    let now = state.clock.now_naive();
+    let id = user.id;
+    idempotency::run(
+        &state,
+        idempotency::scope(Some(id), &client.0),
+        key,
+        digest,
+        StatusCode::CREATED,
+        move |conn| {
+            let (device, _) = users::register_device(conn, id, &new, now)?;
+            Ok(DeviceView::from(&device))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The caller's push devices.
+#[utoipa::path(tag = "me", security(("bearer" = [])),
+    params(("after" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = List<DeviceView>)))]
+#[get("/me/devices")]
+pub async fn list_devices(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::<i64>::new(q.after.as_deref(), q.limit)?;
+    let id = user.id;
+    let devices = state.db(move |conn| users::list_devices(conn, id)).await?;
+    let rows: Vec<_> = devices
+        .into_iter()
+        .filter(|d| page.after.is_none_or(|a| d.id > a))
+        .take(page.fetch() as usize)
+        .collect();
+    Ok(HttpResponse::Ok().json(paginate(
+        rows,
+        page.limit,
+        |d| d.id,
+        |d| DeviceView::from(&d),
+    )))
+}
+
+/// Forget one of the caller's devices.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[delete("/me/devices/{id}")]
+pub async fn delete_device(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (uid, id) = (user.id, path.into_inner());
+    state
+        .db(move |conn| db::write(conn, |c| users::delete_device(c, uid, id)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,97 @@
+//! Fixed-window counters in the database, so that every API process shares them.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::rate_limits as rl;
+use super::{DbConn, is_unique_violation};
+use crate::error::ApiError;
+
+/// Seconds until `key` may be used again, when its window is full; `None` when under the limit.
+pub fn blocked_for(
+    conn: &mut DbConn,
+    key: &str,
+    limit: i32,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Result<Option<u64>, ApiError> {
+    let row = rl::table
+        .find(key)
+        .select((rl::window_start, rl::count))
+        .first::<(NaiveDateTime, i32)>(conn)
+        .optional()?;
+    Ok(match row {
+        Some((start, count)) if start + window > now && count >= limit => {
+            Some(((start + window - now).num_seconds().max(1)) as u64)
+        }
+        _ => None,
+    })
+}
+
+/// Counts one use of `key` in the current window (a new window starts when the old one ended).
+pub fn record(
+    conn: &mut DbConn,
+    key: &str,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    for _ in 0..3 {
+        let row = rl::table
+            .find(key)
+            .select(rl::window_start)
+            .first::<NaiveDateTime>(conn)
+            .optional()?;
+        match row {
+            Some(start) if start + window > now => {
+                diesel::update(rl::table.find(key))
+                    .set(rl::count.eq(rl::count + 1))
+                    .execute(conn)?;
+                return Ok(());
+            }
+            Some(_) => {
+                diesel::update(rl::table.find(key))
+                    .set((rl::window_start.eq(now), rl::count.eq(1)))
+                    .execute(conn)?;
+                return Ok(());
+            }
+            None => {
+                let inserted = conn.transaction(|conn| {
+                    diesel::insert_into(rl::table)
+                        .values((rl::key.eq(key), rl::window_start.eq(now), rl::count.eq(1)))
+                        .execute(conn)
+                });
+                match inserted {
+                    Ok(_) => return Ok(()),
+                    // Inserted by a concurrent request: count on its row.
+                    Err(e) if is_unique_violation(&e) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks and counts in one step: 429 with `Retry-After` when the window is full.
+pub fn hit(
+    conn: &mut DbConn,
+    key: &str,
+    limit: i32,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if let Some(wait) = blocked_for(conn, key, limit, window, now)? {
+        return Err(ApiError::too_many(wait));
+    }
+    record(conn, key, window, now)
+}
+
+pub fn clear(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
+    diesel::delete(rl::table.find(key)).execute(conn)?;
+    Ok(())
+}
+
+/// Deletes counters whose window ended long ago.
+pub fn purge(conn: &mut DbConn, older_than: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(diesel::delete(rl::table.filter(rl::window_start.lt(older_than))).execute(conn)?)
+}

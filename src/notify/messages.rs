@@ -1,0 +1,275 @@
+//! What each message says, in Vietnamese and English. The outbox stores a template name and
+//! its data; the words are chosen here at delivery time, in the recipient's language.
+//!
+//! Messages never carry a denouncer's identity or other personal details of third parties:
+//! templates receive only what they print (a ticket code, a unit's name, a date).
+
+use askama::Template;
+use serde_json::Value;
+
+use crate::i18n::Lang;
+
+/// A rendered email.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A rendered push notification: short, no personal details.
+#[derive(Debug, Clone)]
+pub struct PushText {
+    pub title: String,
+    pub body: String,
+}
+
+pub struct Action {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/layout.html")]
+struct HtmlEmail<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    code: Option<&'a str>,
+    action: Option<&'a Action>,
+    footer: &'a str,
+    unsubscribe: Option<&'a str>,
+    unsubscribe_label: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/layout.txt")]
+struct TextEmail<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    code: Option<&'a str>,
+    action: Option<&'a Action>,
+    footer: &'a str,
+    unsubscribe: Option<&'a str>,
+    unsubscribe_label: &'a str,
+}
+
+/// The parts of an email before layout.
+pub struct Content {
+    pub subject: String,
+    pub greeting: String,
+    pub paragraphs: Vec<String>,
+    pub code: Option<String>,
+    pub action: Option<Action>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("unknown template {0}")]
+    UnknownTemplate(String),
+    #[error("template {template}: missing data `{field}`")]
+    MissingData {
+        template: String,
+        field: &'static str,
+    },
+    #[error("template failed: {0}")]
+    Askama(#[from] askama::Error),
+}
+
+fn text<'a>(data: &'a Value, template: &str, field: &'static str) -> Result<&'a str, RenderError> {
+    data.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RenderError::MissingData {
+            template: template.to_string(),
+            field,
+        })
+}
+
+fn greeting(lang: Lang, data: &Value) -> String {
+    match data
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        Some(name) => lang
+            .pick("Kính gửi {name},", "Dear {name},")
+            .replace("{name}", name),
+        None => lang.pick("Kính gửi Quý vị,", "Hello,").to_string(),
+    }
+}
+
+/// Words of the email `template` with `data`, in `lang`. `base_url` prefixes links.
+pub fn email_content(
+    template: &str,
+    lang: Lang,
+    data: &Value,
+    base_url: &str,
+) -> Result<Content, RenderError> {
+    let base = base_url.trim_end_matches('/');
+    let greeting = greeting(lang, data);
+    Ok(match template {
+        "verify_email" => {
+            let token = text(data, template, "token")?;
+            let code = text(data, template, "code")?;
+            Content {
+                subject: lang
+                    .pick(
+                        "Xác nhận địa chỉ email của bạn",
+                        "Confirm your email address",
+                    )
+                    .into(),
+                greeting,
+                paragraphs: vec![
+                    lang.pick(
+                        "Cảm ơn bạn đã đăng ký Nghe dân. Hãy nhập mã dưới đây vào ứng dụng, hoặc bấm nút để xác nhận địa chỉ email.",
+                        "Thank you for signing up to Nghe dân. Type the code below into the app, or press the button to confirm your email address.",
+                    )
+                    .into(),
+                    lang.pick(
+                        "Mã có hiệu lực trong 48 giờ. Nếu bạn không đăng ký, hãy bỏ qua thư này.",
+                        "The code is valid for 48 hours. If you did not sign up, ignore this message.",
+                    )
+                    .into(),
+                ],
+                code: Some(code.to_string()),
+                action: Some(Action {
+                    label: lang.pick("Xác nhận email", "Confirm email").into(),
+                    url: format!("{base}/verify-email?token={token}"),
+                }),
+            }
+        }
+        "password_reset" => {
+            let token = text(data, template, "token")?;
+            Content {
+                subject: lang.pick("Đặt lại mật khẩu", "Reset your password").into(),
+                greeting,
+                paragraphs: vec![
+                    lang.pick(
+                        "Có yêu cầu đặt lại mật khẩu cho tài khoản của bạn. Liên kết dưới đây dùng được một lần trong 1 giờ.",
+                        "Someone asked to reset the password of your account. The link below works once, for 1 hour.",
+                    )
+                    .into(),
+                    lang.pick(
+                        "Nếu không phải bạn, hãy bỏ qua thư này; mật khẩu của bạn không thay đổi.",
+                        "If it was not you, ignore this message; your password stays as it is.",
+                    )
+                    .into(),
+                ],
+                code: None,
+                action: Some(Action {
+                    label: lang.pick("Đặt mật khẩu mới", "Set a new password").into(),
+                    url: format!("{base}/reset-password?token={token}"),
+                }),
+            }
+        }
+        "staff_invite" => {
+            let token = text(data, template, "token")?;
+            let unit = data.get("unit").and_then(Value::as_str).unwrap_or("");
+            Content {
+                subject: lang
+                    .pick(
+                        "Tài khoản Nghe dân của bạn đã được tạo",
+                        "Your Nghe dân account is ready",
+                    )
+                    .into(),
+                greeting,
+                paragraphs: vec![
+                    lang.pick(
+                        "Quản trị viên đã tạo tài khoản cán bộ cho bạn tại đơn vị: {unit}. Hãy đặt mật khẩu để bắt đầu.",
+                        "An administrator created a staff account for you at: {unit}. Set a password to begin.",
+                    )
+                    .replace("{unit}", unit),
+                ],
+                code: None,
+                action: Some(Action {
+                    label: lang.pick("Đặt mật khẩu", "Set a password").into(),
+                    url: format!("{base}/reset-password?token={token}"),
+                }),
+            }
+        }
+        other => return Err(RenderError::UnknownTemplate(other.to_string())),
+    })
+}
+
+/// Lays `content` out as text and HTML.
+pub fn render(
+    content: &Content,
+    lang: Lang,
+    unsubscribe: Option<&str>,
+) -> Result<Rendered, RenderError> {
+    let footer = lang.pick(
+        "Thư tự động từ hệ thống Nghe dân. Vui lòng không trả lời thư này.",
+        "An automatic message from Nghe dân. Please do not reply.",
+    );
+    let unsubscribe_label = lang.pick("Ngừng nhận loại thư này", "Stop these emails");
+    let html = HtmlEmail {
+        lang: lang.as_str(),
+        subject: &content.subject,
+        greeting: &content.greeting,
+        paragraphs: &content.paragraphs,
+        code: content.code.as_deref(),
+        action: content.action.as_ref(),
+        footer,
+        unsubscribe,
+        unsubscribe_label,
+    }
+    .render()?;
+    let text = TextEmail {
+        greeting: &content.greeting,
+        paragraphs: &content.paragraphs,
+        code: content.code.as_deref(),
+        action: content.action.as_ref(),
+        footer,
+        unsubscribe,
+        unsubscribe_label,
+    }
+    .render()?;
+    Ok(Rendered {
+        subject: content.subject.clone(),
+        text,
+        html,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn verification_mail_has_code_and_link_in_both_languages() {
+        let data = json!({"name": "Nguyễn Văn A", "token": "tok", "code": "123456"});
+        for lang in [Lang::Vi, Lang::En] {
+            let c = email_content("verify_email", lang, &data, "https://x.vn/").unwrap();
+            let r = render(&c, lang, None).unwrap();
+            assert!(r.text.contains("123456"));
+            assert!(r.text.contains("https://x.vn/verify-email?token=tok"));
+            assert!(r.html.contains("https://x.vn/verify-email?token=tok"));
+            assert!(r.html.contains("Nguyễn Văn A"));
+        }
+        let vi = email_content("verify_email", Lang::Vi, &data, "").unwrap();
+        assert_eq!(vi.subject, "Xác nhận địa chỉ email của bạn");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let data = json!({"name": "<script>x</script>", "token": "t"});
+        let c = email_content("password_reset", Lang::En, &data, "http://h").unwrap();
+        let r = render(&c, Lang::En, Some("http://h/u")).unwrap();
+        assert!(!r.html.contains("<script>"));
+        assert!(r.text.contains("Stop these emails: http://h/u"));
+    }
+
+    #[test]
+    fn missing_data_and_unknown_templates_are_errors() {
+        assert!(matches!(
+            email_content("verify_email", Lang::Vi, &json!({}), ""),
+            Err(RenderError::MissingData { .. })
+        ));
+        assert!(matches!(
+            email_content("nope", Lang::Vi, &json!({}), ""),
+            Err(RenderError::UnknownTemplate(_))
+        ));
+    }
+}

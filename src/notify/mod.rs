@@ -1,0 +1,4 @@
+//! Telling people what happened: the outbox, and delivery by email and push.
+
+pub mod messages;
+pub mod outbox;

@@ -1,0 +1,230 @@
+//! The outbox: messages written in the same transaction as the change that causes them, and
+//! delivered later by the workers. A message is claimed with a lease: a worker that dies
+//! mid-batch loses nothing (the lease runs out and another worker takes the row); a crash
+//! between sending and marking may repeat a message, never lose one. The dedup key keeps
+//! repeats out of the outbox itself.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::schema::outbox;
+use crate::db::{self, DbConn, is_unique_violation};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Push,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Push => "push",
+        }
+    }
+}
+
+/// One message to send. `address` is an email address for recipients without an account (a
+/// unit's mailbox, an anonymous submitter's contact); `device_id` picks the push target.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel: Channel,
+    pub user_id: Option<i64>,
+    pub address: Option<String>,
+    pub device_id: Option<i64>,
+    pub template: &'static str,
+    pub locale: Lang,
+    pub data: Value,
+    pub dedup_key: String,
+}
+
+/// Adds a message unless one with the same dedup key exists. Returns whether it was added.
+/// Call inside the transaction that makes the change.
+pub fn enqueue(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> Result<bool, ApiError> {
+    let data = m.data.to_string();
+    // A savepoint, so that a duplicate does not abort the caller's PostgreSQL transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::channel.eq(m.channel.as_str()),
+                outbox::user_id.eq(m.user_id),
+                outbox::address.eq(&m.address),
+                outbox::device_id.eq(m.device_id),
+                outbox::template.eq(m.template),
+                outbox::locale.eq(m.locale.as_str()),
+                outbox::data.eq(&data),
+                outbox::dedup_key.eq(&m.dedup_key),
+                outbox::state.eq("queued"),
+                outbox::next_attempt_at.eq(now),
+                outbox::created_at.eq(now),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = outbox)]
+pub struct Message {
+    pub id: i64,
+    pub channel: String,
+    pub user_id: Option<i64>,
+    pub address: Option<String>,
+    pub device_id: Option<i64>,
+    pub template: String,
+    pub locale: String,
+    pub data: String,
+    pub dedup_key: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Claims up to `limit` due messages for `lease`; returns them. Several workers may claim at
+/// once: PostgreSQL skips rows another worker holds, SQLite serialises writers.
+pub fn claim(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Message>, ApiError> {
+    let ids = db::write(conn, |conn| {
+        db::claim_outbox_ids(conn, now, now + lease, limit).map_err(ApiError::from)
+    })?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::id.asc())
+        .select(Message::as_select())
+        .load(conn)?)
+}
+
+/// Delivered. Data that may hold a secret (a verification link) is not kept once sent.
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::state.eq("sent"),
+            outbox::sent_at.eq(Some(now)),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+            outbox::data.eq("{}"),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Failed for now: try again at `retry_at`.
+pub fn mark_retry(
+    conn: &mut DbConn,
+    id: i64,
+    retry_at: NaiveDateTime,
+    error: &str,
+) -> Result<(), ApiError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::next_attempt_at.eq(retry_at),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(truncate(error))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Given up: kept with the last error for an administrator to look at and retry.
+pub fn mark_dead(conn: &mut DbConn, id: i64, error: &str) -> Result<(), ApiError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::state.eq("dead"),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(truncate(error))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(500).collect()
+}
+
+/// Exponential backoff with jitter: 30 s, 1 min, 2 min … capped at 6 h, ±20 %.
+pub fn backoff(attempts: i32) -> Duration {
+    use rand::Rng;
+    let base = 30i64 * (1i64 << attempts.clamp(0, 10));
+    let capped = base.min(6 * 3600);
+    let jitter = rand::thread_rng().gen_range(-(capped / 5)..=(capped / 5));
+    Duration::seconds((capped + jitter).max(1))
+}
+
+/// Counts by (channel, state), for `/metrics` and the CLI.
+pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, String, i64)>, ApiError> {
+    Ok(outbox::table
+        .group_by((outbox::channel, outbox::state))
+        .select((outbox::channel, outbox::state, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// Messages in `state`, newest first.
+pub fn list(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Message>, ApiError> {
+    Ok(outbox::table
+        .filter(outbox::state.eq(state))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)?)
+}
+
+/// Puts dead messages back in the queue (all, or one id). Returns how many.
+pub fn retry_dead(
+    conn: &mut DbConn,
+    id: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let mut q = diesel::update(outbox::table)
+        .filter(outbox::state.eq("dead"))
+        .into_boxed();
+    if let Some(id) = id {
+        q = q.filter(outbox::id.eq(id));
+    }
+    Ok(q.set((
+        outbox::state.eq("queued"),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?)
+}
+
+/// Deletes sent messages older than `before` (and dead ones too when asked).
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result<usize, ApiError> {
+    let states: &[&str] = if dead_too {
+        &["sent", "dead"]
+    } else {
+        &["sent"]
+    };
+    Ok(diesel::delete(
+        outbox::table.filter(
+            outbox::state
+                .eq_any(states)
+                .and(outbox::created_at.lt(before)),
+        ),
+    )
+    .execute(conn)?)
+}

@@ -1,0 +1,743 @@
+//! Accounts, sign-in and devices.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use nghedan::domain::account::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem};
+
+/// A unit row for staff to belong to.
+pub async fn make_unit(app: &TestApp, code: &str) -> i64 {
+    use diesel::prelude::*;
+    use nghedan::db::schema::units;
+    let now = app.clock_now_naive();
+    let code = code.to_string();
+    app.state
+        .db(move |conn| {
+            Ok(diesel::insert_into(units::table)
+                .values((
+                    units::code.eq(&code),
+                    units::name_vi.eq(format!("Đơn vị {code}")),
+                    units::name_en.eq(format!("Unit {code}")),
+                    units::kind.eq("people_committee"),
+                    units::created_at.eq(now),
+                    units::updated_at.eq(now),
+                ))
+                .returning(units::id)
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::Citizen, None).await;
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": "not the password at all"}),
+        )
+        .await;
+    let a = assert_problem(wrong, 401, "invalid_credentials").await;
+    let unknown = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "nobody@example.vn", "password": "not the password at all"}),
+        )
+        .await;
+    let b = assert_problem(unknown, 401, "invalid_credentials").await;
+    assert_eq!(a["detail"], b["detail"]);
+    assert_eq!(a["title"], b["title"]);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account_and_per_address() {
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.limits.login_failures_per_account = 3;
+            s.limits.login_failures_per_ip = 5;
+        })
+        .spawn()
+        .await;
+    let user = app.create_user(Role::Citizen, None).await;
+    let bad = json!({"email": user.email, "password": "wrong password 123"});
+    for _ in 0..3 {
+        let r = app.post_json("/api/v1/auth/login", &bad).await;
+        assert_eq!(r.status(), 401);
+    }
+    // Even the right password waits now.
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    assert_problem(r, 429, "rate_limited").await;
+
+    // Unknown accounts are limited the same way (no enumeration), and the address limit
+    // catches spraying over many accounts.
+    for i in 0..2 {
+        let r = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": format!("x{i}@example.vn"), "password": "wrong password 123"}),
+            )
+            .await;
+        assert_eq!(r.status(), 401);
+    }
+    let other = app.create_user(Role::Citizen, None).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": other.email, "password": other.password}),
+        )
+        .await;
+    assert_problem(r, 429, "rate_limited").await;
+
+    // The window ends.
+    app.clock.advance(Duration::minutes(16));
+    app.login(&user.email, &user.password).await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::Citizen, None).await;
+    let first = app.login(&user.email, &user.password).await;
+    assert_eq!(first["token_type"], "Bearer");
+    assert_eq!(first["expires_in"], 900);
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let second: Value = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    let me = app
+        .authed(
+            Method::GET,
+            "/api/v1/me",
+            second["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // Someone replays the old token: the whole family dies, including r2.
+    let replay = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
+    assert_problem(replay, 401, "refresh_token_reused").await;
+    let after = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r2}))
+        .await;
+    assert_problem(after, 401, "invalid_token").await;
+
+    // Another sign-in is its own family.
+    let other = app.login(&user.email, &user.password).await;
+    let ok = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": other["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_refresh_tokens_expire() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::Citizen, None).await;
+    let pair = app.login(&user.email, &user.password).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let again = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_problem(again, 401, "invalid_token").await;
+
+    let pair = app.login(&user.email, &user.password).await;
+    app.clock.advance(Duration::days(31));
+    let expired = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_problem(expired, 401, "token_expired").await;
+}
+
+#[tokio::test]
+async fn jwt_attacks_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.token_for(Role::Admin, None).await;
+    let me = |t: String| {
+        let app = &app;
+        async move {
+            app.authed(Method::GET, "/api/v1/me", &t)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(me(token.clone()).await.status(), 200);
+
+    // alg: none with the same claims.
+    let parts: Vec<&str> = token.split('.').collect();
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
+    assert_problem(
+        me(format!("{none_header}.{}.", parts[1])).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    // Claims changed (role), signature kept.
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["sub"] = json!("999");
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    assert_problem(me(forged).await, 401, "invalid_token").await;
+    // Signed with another key.
+    let mut other = app.state.settings.auth.clone();
+    other.jwt_secret = "a-completely-different-secret-0000000".into();
+    let keys = nghedan::auth::JwtKeys::from_settings(&other).unwrap();
+    let foreign = keys
+        .issue(1, Role::Admin, nghedan::clock::Clock::now(&*app.clock))
+        .unwrap();
+    assert_problem(me(foreign).await, 401, "invalid_token").await;
+    // Garbage and a wrong scheme.
+    assert_problem(me("abc.def.ghi".into()).await, 401, "invalid_token").await;
+    let basic = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(basic, 401, "invalid_token").await;
+    // No token at all.
+    assert_problem(app.get("/api/v1/me").await, 401, "unauthenticated").await;
+
+    // Expired: 15 minutes later.
+    app.clock.advance(Duration::minutes(16));
+    assert_problem(me(token.clone()).await, 401, "token_expired").await;
+    // From the future: issued after "now".
+    app.clock.advance(Duration::minutes(-30));
+    assert_problem(me(token).await, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn bad_inputs_are_problems() {
+    let app = TestApp::spawn().await;
+    let url = app.url("/api/v1/auth/register");
+    // Malformed JSON.
+    let r = app
+        .client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 400, "malformed_json").await;
+    // Wrong content type.
+    let r = app
+        .client
+        .post(&url)
+        .header("Content-Type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 415, "unsupported_media_type").await;
+    // Too large.
+    let big = json!({"email": "a@b.vn", "password": "x".repeat(2 << 20), "full_name": "x"});
+    let r = app.post_json("/api/v1/auth/register", &big).await;
+    assert_problem(r, 413, "payload_too_large").await;
+    // Unknown field and wrong type.
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "a@b.vn", "password": "long enough pw", "full_name": "A", "admin": true}),
+        )
+        .await;
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/admin");
+    assert_eq!(p["errors"][0]["code"], "unknown_field");
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": 42, "password": "long enough pw", "full_name": "A"}),
+        )
+        .await;
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/email");
+    assert_eq!(p["errors"][0]["code"], "invalid_type");
+    // Every bad field at once, in English when asked.
+    let r = app
+        .client
+        .post(&url)
+        .header("Accept-Language", "en")
+        .json(
+            &json!({"email": "not-an-email", "password": "short", "full_name": "", "phone": "12"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 422, "validation_failed").await;
+    let fields: Vec<(&str, &str)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("/email", "invalid_email"),
+            ("/password", "too_short"),
+            ("/full_name", "required"),
+            ("/phone", "invalid_phone")
+        ]
+    );
+    assert_eq!(
+        p["errors"][1]["message"],
+        "At least 10 characters are needed."
+    );
+    // A common password.
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ok@example.vn", "password": "matkhau123", "full_name": "A"}),
+        )
+        .await;
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "password_too_common");
+    // Nothing was created by any of these.
+    let count = app
+        .state
+        .db(|conn| {
+            use diesel::prelude::*;
+            Ok(nghedan::db::schema::users::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn admin_routes_need_an_admin() {
+    let app = TestApp::spawn().await;
+    let unit = make_unit(&app, "UBND-X").await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
+    let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
+    let (admin_user, admin) = app.token_for(Role::Admin, None).await;
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::POST,
+            "/api/v1/admin/users".into(),
+            Some(
+                json!({"email": "new.official@example.vn", "full_name": "Cán bộ", "role": "official", "unit_id": unit}),
+            ),
+        ),
+        (Method::GET, "/api/v1/admin/users".into(), None),
+        (
+            Method::GET,
+            format!("/api/v1/admin/users/{}", admin_user.id),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/admin/users/{}", admin_user.id),
+            Some(json!({"full_name": "Admin"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/admin/users/{}/password-reset", admin_user.id),
+            None,
+        ),
+    ];
+    for (method, path, body) in &routes {
+        let send = |token: Option<&str>| {
+            let mut rb = app.client.request(method.clone(), app.url(path));
+            if let Some(t) = token {
+                rb = rb.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            rb.send()
+        };
+        assert_problem(send(None).await.unwrap(), 401, "unauthenticated").await;
+        for t in [&citizen, &official, &supervisor] {
+            assert_problem(send(Some(t)).await.unwrap(), 403, "action_forbidden").await;
+        }
+        let ok = send(Some(&admin)).await.unwrap();
+        assert!(ok.status().is_success(), "{method} {path}: {}", ok.status());
+    }
+}
+
+#[tokio::test]
+async fn admins_create_staff_and_disabling_ends_access() {
+    let app = TestApp::spawn().await;
+    let unit = make_unit(&app, "UBND-Y").await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    // Staff need a unit; citizens are not made here.
+    let r = app
+        .authed(Method::POST, "/api/v1/admin/users", &admin)
+        .json(&json!({"email": "a@example.vn", "full_name": "A", "role": "official"}))
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/unit_id");
+    let r = app
+        .authed(Method::POST, "/api/v1/admin/users", &admin)
+        .json(&json!({"email": "a@example.vn", "full_name": "A", "role": "official", "unit_id": 999999}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 422, "validation_failed").await;
+
+    let official = app.create_user(Role::Official, Some(unit)).await;
+    let pair = app.login(&official.email, &official.password).await;
+    let access = pair["access_token"].as_str().unwrap();
+    let me = |t: &str| app.authed(Method::GET, "/api/v1/me", t).send();
+    assert_eq!(me(access).await.unwrap().status(), 200);
+
+    let r = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{}", official.id),
+            &admin,
+        )
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["disabled"], true);
+    // Refresh tokens die at once; sign-in is refused.
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": official.email, "password": official.password}),
+        )
+        .await;
+    assert_problem(r, 401, "account_disabled").await;
+    // The access token is refused within 60 s (this process forgot its cache at once).
+    app.clock.advance(Duration::seconds(61));
+    assert_problem(me(access).await.unwrap(), 401, "account_disabled").await;
+}
+
+#[tokio::test]
+async fn devices_register_move_and_delete() {
+    let app = TestApp::spawn().await;
+    let (_, a) = app.token_for(Role::Citizen, None).await;
+    let (_, b) = app.token_for(Role::Citizen, None).await;
+    let fcm = json!({"platform": "fcm", "token": "fcm-token:abc_123"});
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &a)
+        .json(&fcm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["platform"], "fcm");
+    let apns = json!({"platform": "apns", "token": "ab".repeat(32), "environment": "sandbox"});
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &a)
+        .json(&apns)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let mut key = vec![4u8];
+    key.extend([9u8; 64]);
+    let web = json!({"platform": "webpush", "subscription": {
+        "endpoint": "https://push.example.org/send/abc",
+        "expirationTime": null,
+        "keys": {"p256dh": URL_SAFE_NO_PAD.encode(&key), "auth": URL_SAFE_NO_PAD.encode([5u8; 16])}}});
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &a)
+        .json(&web)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let list: Value = app
+        .authed(Method::GET, "/api/v1/me/devices", &a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert!(list["next_cursor"].is_null());
+
+    // Bad subscriptions.
+    let mut bad = web.clone();
+    bad["subscription"]["endpoint"] = json!("http://push.example.org/x");
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &a)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/subscription/endpoint");
+    let mut bad = web.clone();
+    bad["subscription"]["keys"]["auth"] = json!("AAAA");
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &a)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/subscription/keys/auth");
+
+    // The same phone signs in as B: the token moves, no duplicate.
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", &b)
+        .json(&fcm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let moved: Value = r.json().await.unwrap();
+    assert_eq!(moved["id"], created["id"]);
+    let list_a: Value = app
+        .authed(Method::GET, "/api/v1/me/devices", &a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list_a["items"].as_array().unwrap().len(), 2);
+
+    // A cannot delete B's device; B can.
+    let path = format!("/api/v1/me/devices/{}", moved["id"]);
+    let r = app.authed(Method::DELETE, &path, &a).send().await.unwrap();
+    assert_problem(r, 404, "device_not_found").await;
+    let r = app.authed(Method::DELETE, &path, &b).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+#[tokio::test]
+async fn creating_posts_honour_idempotency_keys() {
+    let app = TestApp::spawn().await;
+    let (_, a) = app.token_for(Role::Citizen, None).await;
+    let body = json!({"platform": "fcm", "token": "tok-1"});
+    let send = |b: &Value, key: &str| {
+        app.authed(Method::POST, "/api/v1/me/devices", &a)
+            .header("Idempotency-Key", key)
+            .json(b)
+            .send()
+    };
+    let first = send(&body, "key-00000001").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send(&body, "key-00000001").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let other = send(
+        &json!({"platform": "fcm", "token": "tok-2"}),
+        "key-00000001",
+    )
+    .await
+    .unwrap();
+    assert_problem(other, 422, "idempotency_key_reused").await;
+    let short = send(&body, "k").await.unwrap();
+    assert_problem(short, 400, "idempotency_key_invalid").await;
+}
+
+#[tokio::test]
+async fn profile_export_and_erasure() {
+    let app = TestApp::spawn().await;
+    let (user, t) = app.token_for(Role::Citizen, None).await;
+    let r = app
+        .authed(Method::PATCH, "/api/v1/me", &t)
+        .json(
+            &json!({"full_name": "Trần Văn B", "locale": "en", "phone": "0987 654 321",
+            "notification_preferences": {"push": false}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["full_name"], "Trần Văn B");
+    assert_eq!(me["phone"], "+84987654321");
+    assert_eq!(me["locale"], "en");
+    assert_eq!(
+        me["notification_preferences"],
+        json!({"email": true, "push": false})
+    );
+    let r = app
+        .authed(Method::PATCH, "/api/v1/me", &t)
+        .json(&json!({"phone": null}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.json::<Value>().await.unwrap()["phone"].is_null());
+
+    app.authed(Method::POST, "/api/v1/me/devices", &t)
+        .json(&json!({"platform": "fcm", "token": "export-me"}))
+        .send()
+        .await
+        .unwrap();
+    let export: Value = app
+        .authed(Method::GET, "/api/v1/me/export", &t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["account"]["email"], user.email.as_str());
+    assert_eq!(export["account"]["full_name"], "Trần Văn B");
+    assert_eq!(export["devices"][0]["platform"], "fcm");
+    assert!(!export["sessions"].as_array().unwrap().is_empty());
+    assert!(!export.to_string().contains("password"));
+
+    let r = app
+        .authed(Method::DELETE, "/api/v1/me", &t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // The row stays, with nothing personal left in it or its neighbours.
+    let id = user.id;
+    let (email, phone, name, hash, devices, sessions) = app
+        .state
+        .db(move |conn| {
+            use diesel::prelude::*;
+            use nghedan::db::schema::{devices, refresh_tokens, users};
+            let (e, p, n, h) = users::table
+                .find(id)
+                .select((
+                    users::email,
+                    users::phone,
+                    users::full_name,
+                    users::password_hash,
+                ))
+                .first::<(Option<String>, Option<String>, String, String)>(conn)?;
+            let d = devices::table
+                .filter(devices::user_id.eq(id))
+                .count()
+                .get_result::<i64>(conn)?;
+            let s = refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(id))
+                .count()
+                .get_result::<i64>(conn)?;
+            Ok((e, p, n, h, d, s))
+        })
+        .await
+        .unwrap();
+    assert_eq!((email, phone, name.as_str()), (None, None, ""));
+    assert!(!hash.starts_with("$argon2"));
+    assert_eq!((devices, sessions), (0, 0));
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
+    assert_problem(r, 401, "invalid_credentials").await;
+    let r = app
+        .authed(Method::GET, "/api/v1/me", &t)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, "account_disabled").await;
+}
+
+#[tokio::test]
+async fn hashes_are_upgraded_at_sign_in_when_the_cost_changes() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.auth.argon2_iterations = 3)
+        .spawn()
+        .await;
+    let user = app.create_user(Role::Citizen, None).await;
+    // Made with the old cost (t=2).
+    let old = nghedan::auth::Hasher::from_settings(&{
+        let mut a = app.state.settings.auth.clone();
+        a.argon2_iterations = 2;
+        a
+    })
+    .unwrap()
+    .hash(&user.password)
+    .unwrap();
+    let id = user.id;
+    let stored = app
+        .state
+        .db(move |conn| {
+            use diesel::prelude::*;
+            use nghedan::db::schema::users;
+            diesel::update(users::table.find(id))
+                .set(users::password_hash.eq(&old))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    stored.unwrap();
+    app.login(&user.email, &user.password).await;
+    let hash = app
+        .state
+        .db(move |conn| {
+            use diesel::prelude::*;
+            use nghedan::db::schema::users;
+            Ok(users::table
+                .find(id)
+                .select(users::password_hash)
+                .first::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(hash.contains("m=19456,t=3,p=1"), "{hash}");
+    app.login(&user.email, &user.password).await;
+}
