@@ -123,10 +123,11 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
     Ok(state)
 }
 
-/// Applies pending migrations under the PostgreSQL advisory lock, so that several processes
-/// starting together take turns.
+/// Applies pending migrations and loads missing reference data, under the PostgreSQL advisory
+/// lock so that several processes starting together take turns.
 pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
     let pool = state.pool.clone();
+    let now = state.clock.now_naive();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = pool
             .get()
@@ -136,6 +137,11 @@ pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
                 .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
             for version in &applied {
                 tracing::info!(%version, "migration applied");
+            }
+            let loaded = db::reference::load(conn, now)
+                .map_err(|e| anyhow::anyhow!("reference data failed to load: {e}"))?;
+            if loaded != db::reference::Loaded::default() {
+                tracing::info!(?loaded, "reference data loaded");
             }
             Ok::<_, anyhow::Error>(applied)
         })

@@ -3,11 +3,13 @@
 //! Everything outside this module is written once against [`DbConn`]; the dialect branches
 //! (`write`, `advisory_lock`, …) live here, by name.
 
+pub mod areas;
 mod conn;
 pub mod exports;
 pub mod idempotency;
 pub mod migrate;
 pub mod rate_limits;
+pub mod reference;
 pub mod schema;
 pub mod units;
 pub mod users;

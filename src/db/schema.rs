@@ -24,7 +24,7 @@ diesel::table! {
         parent_code -> Nullable<Text>,
         lat -> Double,
         lon -> Double,
-        area_km2 -> Double,
+        area_km2 -> Nullable<Double>,
         remote -> Bool,
         second_round_unit_id -> Nullable<BigInt>,
     }

@@ -21,7 +21,10 @@ pub fn degrees_around(lat: f64, metres: f64) -> (f64, f64) {
 }
 
 pub fn valid_lat_lon(lat: f64, lon: f64) -> bool {
-    lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
+    lat.is_finite()
+        && lon.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ CREATE TABLE areas (
     parent_code TEXT REFERENCES areas (code),
     lat DOUBLE PRECISION NOT NULL,
     lon DOUBLE PRECISION NOT NULL,
-    area_km2 DOUBLE PRECISION NOT NULL,
+    area_km2 DOUBLE PRECISION,
     remote BOOLEAN NOT NULL DEFAULT FALSE,
     second_round_unit_id BIGINT
 );

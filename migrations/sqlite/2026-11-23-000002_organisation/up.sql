@@ -8,7 +8,7 @@ CREATE TABLE areas (
     parent_code TEXT REFERENCES areas (code),
     lat REAL NOT NULL,
     lon REAL NOT NULL,
-    area_km2 REAL NOT NULL,
+    area_km2 REAL,
     remote BOOLEAN NOT NULL DEFAULT 0,
     second_round_unit_id BIGINT REFERENCES units (id)
 );
