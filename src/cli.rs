@@ -30,16 +30,31 @@ pub enum Command {
         /// Do not run the background jobs in this process.
         #[arg(long)]
         no_jobs: bool,
+        /// Load the demo organisation and accounts first (`local` environment only).
+        #[arg(long)]
+        demo: bool,
     },
     /// Run only the background jobs, for deployments that keep them apart from the API.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Load data: `seed demo` loads the demo organisation and accounts (local only).
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
     /// Administration from the command line.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// The demo organisation: five provinces with their units, a category tree, routing rules
+    /// and accounts (password printed). Running it twice changes nothing.
+    Demo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +76,21 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Import units or routing rules from CSV. Every row is checked first; any bad row is
+    /// reported by line number and nothing is written.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Columns: code,name_vi,name_en,kind,parent_code,email,area_codes,category_codes,sees_subunits
+    /// (lists separated by spaces or `;`; a parent may be defined earlier in the file).
+    Units { file: std::path::PathBuf },
+    /// Columns: category_code,area_code,kind,unit_code,priority (area and kind may be empty).
+    Rules { file: std::path::PathBuf },
 }
 
 pub fn main() -> ExitCode {
@@ -84,8 +114,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { no_jobs } => {
+            Command::Serve { no_jobs, demo } => {
                 let with_jobs = settings.jobs.run_in_serve && !no_jobs;
+                if demo {
+                    seed_demo(settings.clone()).await?;
+                }
                 let app = Application::build(settings, Dependencies::default(), with_jobs).await?;
                 tracing::info!(port = app.port(), jobs = with_jobs, "nghedan serving");
                 app.run_until_stopped().await
@@ -99,6 +132,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin { command } => admin(settings, command).await,
+            Command::Seed {
+                what: SeedCommand::Demo,
+            } => seed_demo(settings).await,
             Command::Migrate => {
                 let mut settings = settings;
                 settings.database.migrate_on_start = false;
@@ -123,6 +159,39 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     use crate::domain::contact::Email;
 
     match command {
+        AdminCommand::Import { what } => {
+            let (file, units) = match what {
+                ImportCommand::Units { file } => (file, true),
+                ImportCommand::Rules { file } => (file, false),
+            };
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let state = startup::prepare(settings, Dependencies::default()).await?;
+            let now = state.clock.now_naive();
+            let pool = state.pool.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok::<_, anyhow::Error>(if units {
+                    crate::import::units(&mut conn, &text, now)
+                } else {
+                    crate::import::rules(&mut conn, &text, now)
+                })
+            })
+            .await??;
+            match result {
+                Ok(n) => {
+                    println!("imported {n} {}", if units { "units" } else { "rules" });
+                    Ok(())
+                }
+                Err(crate::import::ImportError::Rows(rows)) => {
+                    for r in &rows {
+                        eprintln!("{}: {r}", file.display());
+                    }
+                    anyhow::bail!("{} bad rows; nothing was written", rows.len())
+                }
+                Err(crate::import::ImportError::Db(e)) => anyhow::bail!("import failed: {e}"),
+            }
+        }
         AdminCommand::CreateUser {
             email,
             role,
@@ -187,4 +256,37 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// Loads the demo data and prints the accounts; refused outside the `local` environment.
+async fn seed_demo(settings: Settings) -> anyhow::Result<()> {
+    if settings.environment != crate::config::Environment::Local {
+        anyhow::bail!(
+            "seed demo runs only in the local environment (NGHEDAN_ENV is {}): demo accounts have a published password",
+            settings.environment.as_str()
+        );
+    }
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let auth = state.auth.clone();
+    let hash =
+        tokio::task::spawn_blocking(move || auth.hasher.hash(crate::seed::DEMO_PASSWORD)).await??;
+    let now = state.clock.now_naive();
+    let report = state
+        .db(move |conn| crate::seed::demo(conn, &hash, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo data failed to load: {e}"))?;
+    if report.is_empty() {
+        println!("Demo data already loaded; nothing changed.");
+    } else {
+        println!(
+            "Demo data loaded: {} units, {} categories, {} routing rules, {} accounts.",
+            report.units, report.categories, report.rules, report.users
+        );
+    }
+    println!("Demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
+    for (email, what) in crate::seed::key_accounts() {
+        println!("  {email:<36} {what}");
+    }
+    println!("  canbo.<unit code in lower case>@demo.nghedan.vn   an official of every demo unit");
+    Ok(())
 }

@@ -76,6 +76,14 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
+    pub areas: AreaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSettings {
+    /// `GET /areas/locate` answers 422 for a point farther than this from every commune centroid.
+    pub locate_max_km: f64,
 }
 
 fn default_environment() -> Environment {

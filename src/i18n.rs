@@ -276,6 +276,69 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "It does not exist, or you may not see it.",
             ),
         ),
+        "unit_code_taken" | "category_code_taken" => (
+            ("Mã đã được dùng", "Code already in use"),
+            (
+                "Đã có một mục khác với mã này; mã là duy nhất.",
+                "Another entry has this code; codes are unique.",
+            ),
+        ),
+        "unit_cycle" | "category_cycle" => (
+            ("Vòng lặp trong cây", "Cycle in the tree"),
+            (
+                "Không thể đặt một mục làm cấp trên của chính nó hoặc của cấp trên nó.",
+                "An entry cannot become its own parent or an ancestor's child.",
+            ),
+        ),
+        "unit_has_tickets" => (
+            ("Đơn vị còn phiếu", "Unit holds tickets"),
+            (
+                "Đơn vị còn giữ phiếu phản ánh; hãy sáp nhập đơn vị vào đơn vị khác thay vì xoá.",
+                "The unit still holds tickets; merge it into another unit instead of deleting it.",
+            ),
+        ),
+        "unit_has_subunits" => (
+            ("Đơn vị còn đơn vị trực thuộc", "Unit has subunits"),
+            (
+                "Hãy chuyển hoặc xoá các đơn vị trực thuộc trước.",
+                "Move or delete its subunits first.",
+            ),
+        ),
+        "unit_has_staff" => (
+            ("Đơn vị còn cán bộ", "Unit has staff"),
+            (
+                "Hãy chuyển cán bộ sang đơn vị khác trước (hoặc sáp nhập đơn vị).",
+                "Move its staff to another unit first (or merge the unit).",
+            ),
+        ),
+        "unit_has_rules" => (
+            ("Đơn vị còn quy tắc điều phối", "Unit has routing rules"),
+            (
+                "Hãy xoá hoặc sửa các quy tắc điều phối trỏ tới đơn vị này trước.",
+                "Delete or change the routing rules that point at this unit first.",
+            ),
+        ),
+        "unit_inactive" => (
+            ("Đơn vị không còn hoạt động", "Unit inactive"),
+            (
+                "Đơn vị này đã ngừng hoạt động.",
+                "This unit is no longer active.",
+            ),
+        ),
+        "category_in_use" => (
+            ("Lĩnh vực đang được dùng", "Category in use"),
+            (
+                "Lĩnh vực còn lĩnh vực con, quy tắc, đơn vị hoặc phiếu; hãy ngừng kích hoạt thay vì xoá.",
+                "The category has subcategories, rules, units or tickets; deactivate it instead.",
+            ),
+        ),
+        "no_route" => (
+            ("Không tìm được đơn vị tiếp nhận", "No unit to route to"),
+            (
+                "Không có quy tắc, UBND hay đơn vị điều phối nào nhận được nội dung này.",
+                "No rule, people's committee or coordinating unit can take this submission.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (
@@ -332,7 +395,7 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Không có đơn vị đang hoạt động với mã số này.",
             "There is no active unit with this id.",
         ),
-        "invalid_code" => ("Mã gồm 6 chữ số.", "The code is 6 digits."),
+        "six_digits" => ("Mã gồm 6 chữ số.", "The code is 6 digits."),
         "token_or_email_and_code" => (
             "Gửi token, hoặc email cùng mã 6 chữ số.",
             "Send either token, or email with the 6-digit code.",
@@ -355,6 +418,41 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Khoá không hợp lệ (base64url, độ dài sai).",
             "Not a valid key (base64url of the right length).",
         ),
+        "outside_coverage" => (
+            "Vị trí cách mọi xã, phường hơn {max} km; hãy chọn xã, phường.",
+            "The point is more than {max} km from every commune; choose the commune instead.",
+        ),
+        "unknown_area" => (
+            "Không có địa bàn với mã này.",
+            "There is no area with this code.",
+        ),
+        "unknown_category" => (
+            "Không có lĩnh vực đang hoạt động với mã này.",
+            "There is no active category with this code.",
+        ),
+        "invalid_code" => (
+            "Mã chỉ gồm chữ, số và - _ . (không dấu, không khoảng trắng).",
+            "Codes use letters, digits and - _ . only (no spaces or diacritics).",
+        ),
+        "duplicate" => ("Giá trị bị trùng.", "This value appears twice."),
+        "not_allowed" => (
+            "Trường này không dùng được ở đây.",
+            "This field is not allowed here.",
+        ),
+        "same_unit" => (
+            "Không thể sáp nhập một đơn vị vào chính nó.",
+            "A unit cannot be merged into itself.",
+        ),
+        "unit_inactive" => (
+            "Đơn vị đã ngừng hoạt động.",
+            "The unit is no longer active.",
+        ),
+        "immutable" => ("Không đổi được giá trị này.", "This value cannot change."),
+        "before_valid_from" => (
+            "Ngày kết thúc phải sau ngày bắt đầu.",
+            "The end must come after the start.",
+        ),
+        "too_many" => ("Quá nhiều mục.", "Too many entries."),
         "invalid_cursor" => (
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
             "Invalid page cursor; use the next_cursor of the previous page.",

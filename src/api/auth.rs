@@ -186,7 +186,7 @@ pub async fn verify_email(
             let mut v = Violations::new();
             let email = v.parse("/email", &e, Email::parse);
             if c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()) {
-                v.add("/code", "invalid_code");
+                v.add("/code", "six_digits");
             }
             v.finish()?;
             By::Code(email.expect("checked").into_inner(), c)

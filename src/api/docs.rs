@@ -20,7 +20,17 @@ an unknown route 404 `route_not_found`; not signed in 401; an object the caller 
 an action that is not the caller's 403 `action_forbidden`; not from the current state 409 `invalid_transition`; \
 rate limited 429 with `Retry-After`; database unavailable 503 with `Retry-After`."
     ),
-    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::ProblemField,
+        crate::api::categories::CategoryNode,
+        crate::api::categories::AttributeView,
+        crate::api::categories::ValueView,
+        crate::api::areas::Level,
+        crate::api::units::UnitKind,
+        crate::domain::ticket::Kind,
+        crate::domain::account::Role,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness, readiness, metrics"),

@@ -122,6 +122,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// For `Option<Option<T>>` fields of a PATCH: `Some(None)` when the field is `null`, `None`
+/// when it is absent (use with `#[serde(default, deserialize_with = "nullable")]`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// Query parameters, with the same error rules (the pointer names the parameter).
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);

@@ -1,7 +1,9 @@
 //! HTTP: one module per resource (handlers, DTOs, OpenAPI annotations), assembled here.
 
 pub mod admin_users;
+pub mod areas;
 pub mod auth;
+pub mod categories;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -9,6 +11,8 @@ pub mod idempotency;
 pub mod list;
 pub mod me;
 pub mod middleware;
+pub mod routing;
+pub mod units;
 pub mod validation;
 
 use actix_web::body::MessageBody;
@@ -61,7 +65,29 @@ pub fn app(
                 .service(admin_users::list)
                 .service(admin_users::get_one)
                 .service(admin_users::update)
-                .service(admin_users::reset),
+                .service(admin_users::reset)
+                // `locate` before `{code}`, which would take it.
+                .service(areas::locate)
+                .service(areas::list)
+                .service(areas::get_one)
+                .service(areas::update)
+                .service(units::list)
+                .service(units::get_one)
+                .service(units::create)
+                .service(units::update)
+                .service(units::remove)
+                .service(units::merge)
+                .service(categories::list)
+                .service(categories::admin_list)
+                .service(categories::create)
+                .service(categories::update)
+                .service(categories::remove)
+                .service(routing::preview)
+                .service(routing::list)
+                .service(routing::get_one)
+                .service(routing::create)
+                .service(routing::update)
+                .service(routing::remove),
         )
         .split_for_parts();
     let document = document
@@ -70,11 +96,11 @@ pub fn app(
 
     app.app_data(state)
         .app_data(web::Data::new(docs::ApiDocument(document)))
-        .app_data(web::PathConfig::default().error_handler(|_, req| {
-            ApiError::not_found("route_not_found")
-                .arg("path", req.path())
-                .into()
-        }))
+        // A path parameter of the wrong shape (`/units/abc`) names nothing that exists.
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| ApiError::not_found("resource_not_found").into()),
+        )
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),

@@ -183,3 +183,98 @@ mod tests {
         assert_eq!(quote("Ea H'leo"), "'Ea H''leo'");
     }
 }
+
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Area>, ApiError> {
+    Ok(areas::table
+        .find(code)
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub parent: Option<String>,
+    pub level: Option<String>,
+    /// Matched against the folded name: diacritics and case do not matter.
+    pub q: Option<String>,
+}
+
+/// Areas in code order, keyset on `code`.
+pub fn list(
+    conn: &mut DbConn,
+    f: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Area>, ApiError> {
+    let mut q = areas::table
+        .select(Area::as_select())
+        .order(areas::code.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(p) = &f.parent {
+        q = q.filter(areas::parent_code.eq(p.clone()));
+    }
+    if let Some(l) = &f.level {
+        q = q.filter(areas::level.eq(l.clone()));
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        q = q.filter(areas::name_folded.like(crate::domain::text::contains_pattern(text)));
+    }
+    if let Some(a) = after {
+        q = q.filter(areas::code.gt(a.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// The commune whose centroid is nearest to the point, with its distance in metres, when
+/// one lies within `max_m`.
+pub fn nearest_commune(
+    conn: &mut DbConn,
+    lat: f64,
+    lon: f64,
+    max_m: f64,
+) -> Result<Option<(Area, f64)>, ApiError> {
+    use crate::domain::geo::{degrees_around, distance_m};
+    let (dlat, dlon) = degrees_around(lat, max_m);
+    let near: Vec<Area> = areas::table
+        .filter(areas::level.eq("commune"))
+        .filter(areas::lat.between(lat - dlat, lat + dlat))
+        .filter(areas::lon.between(lon - dlon, lon + dlon))
+        .select(Area::as_select())
+        .load(conn)?;
+    Ok(near
+        .into_iter()
+        .map(|a| {
+            let d = distance_m(lat, lon, a.lat, a.lon);
+            (a, d)
+        })
+        .filter(|(_, d)| *d <= max_m)
+        .min_by(|a, b| a.1.total_cmp(&b.1)))
+}
+
+/// Sets an area's `remote` flag and/or its second-round complaint authority.
+pub fn update(
+    conn: &mut DbConn,
+    code: &str,
+    remote: Option<bool>,
+    second_round_unit_id: Option<Option<i64>>,
+) -> Result<Area, ApiError> {
+    let area = find(conn, code)?.ok_or_else(|| ApiError::not_found("area_not_found"))?;
+    if let Some(Some(unit)) = second_round_unit_id
+        && super::units::find(conn, unit)?.is_none()
+    {
+        return Err(ApiError::field("/second_round_unit_id", "unknown_unit"));
+    }
+    if let Some(r) = remote {
+        diesel::update(areas::table.find(code))
+            .set(areas::remote.eq(r))
+            .execute(conn)?;
+    }
+    if let Some(u) = second_round_unit_id {
+        diesel::update(areas::table.find(code))
+            .set(areas::second_round_unit_id.eq(u))
+            .execute(conn)?;
+    }
+    Ok(find(conn, code)?.unwrap_or(area))
+}

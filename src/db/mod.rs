@@ -4,13 +4,16 @@
 //! (`write`, `advisory_lock`, …) live here, by name.
 
 pub mod areas;
+pub mod categories;
 mod conn;
 pub mod exports;
 pub mod idempotency;
 pub mod migrate;
 pub mod rate_limits;
 pub mod reference;
+pub mod routing_rules;
 pub mod schema;
+pub mod tickets;
 pub mod units;
 pub mod users;
 

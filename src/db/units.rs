@@ -1,18 +1,500 @@
-//! Units: organisations in a tree of any depth.
+//! Units: organisations in a tree of any depth, the areas they cover and the categories they
+//! handle. Reorganisation (merge) moves what a unit holds to the one that survives it.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::Serialize;
 
-use super::DbConn;
-use super::schema::units;
+use super::schema::{areas, categories, routing_rules, unit_areas, unit_categories, units, users};
+use super::{DbConn, is_unique_violation};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 
+pub const KINDS: &[&str] = &[
+    "people_committee",
+    "department",
+    "inspection_board",
+    "council",
+    "front",
+    "other",
+];
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub sees_subunits: bool,
+    pub is_coordinator: bool,
+    pub merged_into_id: Option<i64>,
+    pub valid_from: Option<NaiveDateTime>,
+    pub valid_to: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Unit {
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.name_vi, &self.name_en)
+    }
+}
+
 /// A unit's name in `lang`.
 pub fn name_of(conn: &mut DbConn, id: i64, lang: Lang) -> Result<Option<String>, ApiError> {
-    let names = units::table
+    Ok(find(conn, id)?.map(|u| u.name(lang).to_string()))
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, ApiError> {
+    Ok(units::table
         .find(id)
-        .select((units::name_vi, units::name_en))
-        .first::<(String, String)>(conn)
-        .optional()?;
-    Ok(names.map(|(vi, en)| lang.pick(&vi, &en).to_string()))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, ApiError> {
+    Ok(units::table
+        .filter(units::code.eq(code))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> Result<Unit, ApiError> {
+    find(conn, id)?.ok_or_else(|| ApiError::not_found("unit_not_found"))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub parent_id: Option<i64>,
+    pub kind: Option<String>,
+    pub active: Option<bool>,
+    pub q: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    f: &Filter,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Unit>, ApiError> {
+    let mut q = units::table
+        .select(Unit::as_select())
+        .order(units::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(p) = f.parent_id {
+        q = q.filter(units::parent_id.eq(p));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(units::kind.eq(k.clone()));
+    }
+    if let Some(a) = f.active {
+        q = q.filter(units::active.eq(a));
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+        q = q.filter(
+            units::code
+                .like(pattern.clone())
+                .or(units::name_vi.like(pattern.clone()))
+                .or(units::name_en.like(pattern)),
+        );
+    }
+    if let Some(a) = after {
+        q = q.filter(units::id.gt(a));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Area codes a unit covers and category codes it handles.
+pub type Coverage = (Vec<String>, Vec<String>);
+
+/// The coverage of many units at once.
+pub fn coverage(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Coverage>, ApiError> {
+    let mut out: HashMap<i64, Coverage> = ids.iter().map(|id| (*id, Default::default())).collect();
+    for (id, code) in unit_areas::table
+        .filter(unit_areas::unit_id.eq_any(ids))
+        .order((unit_areas::unit_id, unit_areas::area_code))
+        .select((unit_areas::unit_id, unit_areas::area_code))
+        .load::<(i64, String)>(conn)?
+    {
+        out.entry(id).or_default().0.push(code);
+    }
+    for (id, code) in unit_categories::table
+        .filter(unit_categories::unit_id.eq_any(ids))
+        .order((unit_categories::unit_id, unit_categories::category_code))
+        .select((unit_categories::unit_id, unit_categories::category_code))
+        .load::<(i64, String)>(conn)?
+    {
+        out.entry(id).or_default().1.push(code);
+    }
+    Ok(out)
+}
+
+/// What an administrator writes; `None` leaves a field as it is (on update).
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    pub code: Option<String>,
+    pub name_vi: Option<String>,
+    pub name_en: Option<String>,
+    pub kind: Option<String>,
+    pub parent_id: Option<Option<i64>>,
+    pub email: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub sees_subunits: Option<bool>,
+    pub is_coordinator: Option<bool>,
+    pub valid_from: Option<Option<NaiveDateTime>>,
+    pub valid_to: Option<Option<NaiveDateTime>>,
+    pub area_codes: Option<Vec<String>>,
+    pub category_codes: Option<Vec<String>>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = units)]
+struct Changes {
+    code: Option<String>,
+    name_vi: Option<String>,
+    name_en: Option<String>,
+    kind: Option<String>,
+    parent_id: Option<Option<i64>>,
+    email: Option<Option<String>>,
+    active: Option<bool>,
+    sees_subunits: Option<bool>,
+    is_coordinator: Option<bool>,
+    valid_from: Option<Option<NaiveDateTime>>,
+    valid_to: Option<Option<NaiveDateTime>>,
+    updated_at: Option<NaiveDateTime>,
+}
+
+pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, ApiError> {
+    let parent = f.parent_id.flatten();
+    if let Some(p) = parent {
+        get(conn, p).map_err(|_| ApiError::field("/parent_id", "unknown_unit"))?;
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(units::table)
+            .values((
+                units::code.eq(f.code.clone().unwrap_or_default()),
+                units::name_vi.eq(f.name_vi.clone().unwrap_or_default()),
+                units::name_en.eq(f.name_en.clone().unwrap_or_default()),
+                units::kind.eq(f.kind.clone().unwrap_or_else(|| "other".into())),
+                units::parent_id.eq(parent),
+                units::email.eq(f.email.clone().flatten()),
+                units::active.eq(f.active.unwrap_or(true)),
+                units::sees_subunits.eq(f.sees_subunits.unwrap_or(false)),
+                units::is_coordinator.eq(f.is_coordinator.unwrap_or(false)),
+                units::valid_from.eq(f.valid_from.flatten()),
+                units::valid_to.eq(f.valid_to.flatten()),
+                units::created_at.eq(now),
+                units::updated_at.eq(now),
+            ))
+            .returning(units::id)
+            .get_result::<i64>(conn)
+    });
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(ApiError::conflict("unit_code_taken")),
+        Err(e) => return Err(e.into()),
+    };
+    set_coverage(
+        conn,
+        id,
+        f.area_codes.as_deref(),
+        f.category_codes.as_deref(),
+    )?;
+    get(conn, id)
+}
+
+pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Unit, ApiError> {
+    get(conn, id)?;
+    if let Some(Some(parent)) = f.parent_id {
+        get(conn, parent).map_err(|_| ApiError::field("/parent_id", "unknown_unit"))?;
+        if parent == id || ancestors(conn, parent)?.contains(&id) {
+            return Err(ApiError::unprocessable("unit_cycle"));
+        }
+    }
+    let changes = Changes {
+        code: f.code.clone(),
+        name_vi: f.name_vi.clone(),
+        name_en: f.name_en.clone(),
+        kind: f.kind.clone(),
+        parent_id: f.parent_id,
+        email: f.email.clone(),
+        active: f.active,
+        sees_subunits: f.sees_subunits,
+        is_coordinator: f.is_coordinator,
+        valid_from: f.valid_from,
+        valid_to: f.valid_to,
+        updated_at: Some(now),
+    };
+    let updated = conn.transaction(|conn| {
+        diesel::update(units::table.find(id))
+            .set(&changes)
+            .execute(conn)
+    });
+    match updated {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Err(ApiError::conflict("unit_code_taken")),
+        Err(e) => return Err(e.into()),
+    }
+    set_coverage(
+        conn,
+        id,
+        f.area_codes.as_deref(),
+        f.category_codes.as_deref(),
+    )?;
+    get(conn, id)
+}
+
+/// Replaces the areas and/or categories of a unit (each only when given).
+fn set_coverage(
+    conn: &mut DbConn,
+    id: i64,
+    area_codes: Option<&[String]>,
+    category_codes: Option<&[String]>,
+) -> Result<(), ApiError> {
+    if let Some(codes) = area_codes {
+        let codes: Vec<&String> = codes.iter().collect::<HashSet<_>>().into_iter().collect();
+        let known = areas::table
+            .filter(areas::code.eq_any(&codes))
+            .count()
+            .get_result::<i64>(conn)?;
+        if known as usize != codes.len() {
+            return Err(ApiError::field("/area_codes", "unknown_area"));
+        }
+        diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
+        for code in codes {
+            diesel::insert_into(unit_areas::table)
+                .values((unit_areas::unit_id.eq(id), unit_areas::area_code.eq(code)))
+                .execute(conn)?;
+        }
+    }
+    if let Some(codes) = category_codes {
+        let codes: Vec<&String> = codes.iter().collect::<HashSet<_>>().into_iter().collect();
+        let known = categories::table
+            .filter(categories::code.eq_any(&codes))
+            .count()
+            .get_result::<i64>(conn)?;
+        if known as usize != codes.len() {
+            return Err(ApiError::field("/category_codes", "unknown_category"));
+        }
+        diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id)))
+            .execute(conn)?;
+        for code in codes {
+            diesel::insert_into(unit_categories::table)
+                .values((
+                    unit_categories::unit_id.eq(id),
+                    unit_categories::category_code.eq(code),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Ids from the unit's parent up to the root.
+pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, ApiError> {
+    let mut out = Vec::new();
+    let mut current = units::table
+        .find(id)
+        .select(units::parent_id)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    while let Some(p) = current {
+        if out.contains(&p) || out.len() > 1000 {
+            break;
+        }
+        out.push(p);
+        current = units::table
+            .find(p)
+            .select(units::parent_id)
+            .first::<Option<i64>>(conn)
+            .optional()?
+            .flatten();
+    }
+    Ok(out)
+}
+
+/// The unit and every unit below it.
+pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, ApiError> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    // WITH RECURSIVE reads the same on SQLite and PostgreSQL.
+    let ids = diesel::sql_query(
+        "WITH RECURSIVE sub(id) AS (SELECT id FROM units WHERE id = $1 \
+         UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id) SELECT id FROM sub",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(root);
+    let rows: Vec<Id> = match conn {
+        DbConn::Postgres(c) => ids.load(c)?,
+        DbConn::Sqlite(c) => ids.load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Refuses to delete a unit that still holds tickets, staff, subunits or rules; deletes its
+/// coverage otherwise.
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {
+    get(conn, id)?;
+    if super::tickets::held_by(conn, id)? > 0 {
+        return Err(ApiError::conflict("unit_has_tickets"));
+    }
+    let children = units::table
+        .filter(units::parent_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if children > 0 {
+        return Err(ApiError::conflict("unit_has_subunits"));
+    }
+    let staff = users::table
+        .filter(users::unit_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if staff > 0 {
+        return Err(ApiError::conflict("unit_has_staff"));
+    }
+    let rules = routing_rules::table
+        .filter(routing_rules::unit_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if rules > 0 {
+        return Err(ApiError::conflict("unit_has_rules"));
+    }
+    diesel::update(areas::table.filter(areas::second_round_unit_id.eq(id)))
+        .set(areas::second_round_unit_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
+    diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id))).execute(conn)?;
+    diesel::update(units::table.filter(units::merged_into_id.eq(id)))
+        .set(units::merged_into_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::delete(units::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// What a merge moved, for the answer and the audit.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Merged {
+    pub tickets: usize,
+    pub staff: usize,
+    pub areas: usize,
+    pub categories: usize,
+    pub rules: usize,
+    pub subunits: usize,
+}
+
+/// Merges `from` into `into`: open tickets (each with a timeline event), staff, areas,
+/// categories, routing rules and subunits move to `into`; `from` closes (inactive,
+/// `valid_to` now, `merged_into_id`). Closed tickets stay where they were answered.
+pub fn merge(
+    conn: &mut DbConn,
+    from: i64,
+    into: i64,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<Merged, ApiError> {
+    if from == into {
+        return Err(ApiError::field("/into", "same_unit"));
+    }
+    let old = get(conn, from)?;
+    let new = get(conn, into).map_err(|_| ApiError::field("/into", "unknown_unit"))?;
+    if !old.active {
+        return Err(ApiError::conflict("unit_inactive"));
+    }
+    if !new.active {
+        return Err(ApiError::field("/into", "unit_inactive"));
+    }
+    if ancestors(conn, into)?.contains(&from) {
+        // `into` sits under `from`: its subunits move to `into` itself, which is fine, but
+        // `into` must not become its own parent.
+        diesel::update(units::table.find(into))
+            .set(units::parent_id.eq(old.parent_id))
+            .execute(conn)?;
+    }
+    let mut m = Merged {
+        tickets: super::tickets::move_open(conn, from, into, actor, now)?,
+        ..Default::default()
+    };
+    m.staff = diesel::update(users::table.filter(users::unit_id.eq(from)))
+        .set(users::unit_id.eq(into))
+        .execute(conn)?;
+    // Coverage: add what `into` lacks, then drop `from`'s rows.
+    let areas_from: Vec<String> = unit_areas::table
+        .filter(unit_areas::unit_id.eq(from))
+        .select(unit_areas::area_code)
+        .load(conn)?;
+    let areas_into: HashSet<String> = unit_areas::table
+        .filter(unit_areas::unit_id.eq(into))
+        .select(unit_areas::area_code)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    for code in areas_from.iter().filter(|c| !areas_into.contains(*c)) {
+        diesel::insert_into(unit_areas::table)
+            .values((unit_areas::unit_id.eq(into), unit_areas::area_code.eq(code)))
+            .execute(conn)?;
+        m.areas += 1;
+    }
+    diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(from))).execute(conn)?;
+    let cats_from: Vec<String> = unit_categories::table
+        .filter(unit_categories::unit_id.eq(from))
+        .select(unit_categories::category_code)
+        .load(conn)?;
+    let cats_into: HashSet<String> = unit_categories::table
+        .filter(unit_categories::unit_id.eq(into))
+        .select(unit_categories::category_code)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    for code in cats_from.iter().filter(|c| !cats_into.contains(*c)) {
+        diesel::insert_into(unit_categories::table)
+            .values((
+                unit_categories::unit_id.eq(into),
+                unit_categories::category_code.eq(code),
+            ))
+            .execute(conn)?;
+        m.categories += 1;
+    }
+    diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(from)))
+        .execute(conn)?;
+    m.rules = diesel::update(routing_rules::table.filter(routing_rules::unit_id.eq(from)))
+        .set((
+            routing_rules::unit_id.eq(into),
+            routing_rules::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    m.subunits = diesel::update(units::table.filter(units::parent_id.eq(from)))
+        .set(units::parent_id.eq(into))
+        .execute(conn)?;
+    diesel::update(areas::table.filter(areas::second_round_unit_id.eq(from)))
+        .set(areas::second_round_unit_id.eq(into))
+        .execute(conn)?;
+    diesel::update(units::table.find(from))
+        .set((
+            units::active.eq(false),
+            units::is_coordinator.eq(false),
+            units::merged_into_id.eq(Some(into)),
+            units::valid_to.eq(Some(now)),
+            units::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if old.is_coordinator {
+        diesel::update(units::table.find(into))
+            .set(units::is_coordinator.eq(true))
+            .execute(conn)?;
+    }
+    Ok(m)
 }

@@ -1,9 +1,12 @@
 //! Pure rules of the domain: no I/O, no clock, no database. Unit-tested heavily.
 
 pub mod account;
+pub mod attributes;
 pub mod calendar;
 pub mod contact;
 pub mod deadlines;
 pub mod device;
 pub mod geo;
+pub mod routing;
 pub mod text;
+pub mod ticket;

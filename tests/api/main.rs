@@ -5,3 +5,4 @@ mod proxy;
 
 mod accounts;
 mod foundation;
+mod organisation;

@@ -1,0 +1,187 @@
+//! Categories: a tree (Environment → Rubbish) with a default kind, an urgent flag, and form
+//! fields as Open311 attributes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{categories, routing_rules, unit_categories};
+use super::{DbConn, is_unique_violation};
+use crate::domain::attributes::Attribute;
+use crate::error::ApiError;
+
+pub const KINDS: &[&str] = &["feedback", "petition", "complaint", "denunciation"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = categories)]
+pub struct Category {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name_vi: String,
+    pub name_en: String,
+    pub default_kind: String,
+    pub urgent: bool,
+    pub active: bool,
+    pub attributes: String,
+    pub sort_order: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Category {
+    pub fn attributes(&self) -> Vec<Attribute> {
+        serde_json::from_str(&self.attributes).unwrap_or_default()
+    }
+}
+
+pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, ApiError> {
+    let mut q = categories::table
+        .select(Category::as_select())
+        .order((categories::sort_order.asc(), categories::code.asc()))
+        .into_boxed();
+    if !include_inactive {
+        q = q.filter(categories::active.eq(true));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, ApiError> {
+    Ok(categories::table
+        .find(code)
+        .select(Category::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get(conn: &mut DbConn, code: &str) -> Result<Category, ApiError> {
+    find(conn, code)?.ok_or_else(|| ApiError::not_found("category_not_found"))
+}
+
+/// The category's code and its ancestors', nearest first.
+pub fn chain(conn: &mut DbConn, code: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = vec![code.to_string()];
+    let mut current = find(conn, code)?.and_then(|c| c.parent_code);
+    while let Some(p) = current {
+        if out.contains(&p) || out.len() > 50 {
+            break;
+        }
+        out.push(p.clone());
+        current = find(conn, &p)?.and_then(|c| c.parent_code);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    pub code: Option<String>,
+    pub parent_code: Option<Option<String>>,
+    pub name_vi: Option<String>,
+    pub name_en: Option<String>,
+    pub default_kind: Option<String>,
+    pub urgent: Option<bool>,
+    pub active: Option<bool>,
+    pub attributes: Option<Vec<Attribute>>,
+    pub sort_order: Option<i32>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = categories)]
+struct Changes {
+    parent_code: Option<Option<String>>,
+    name_vi: Option<String>,
+    name_en: Option<String>,
+    default_kind: Option<String>,
+    urgent: Option<bool>,
+    active: Option<bool>,
+    attributes: Option<String>,
+    sort_order: Option<i32>,
+    updated_at: Option<NaiveDateTime>,
+}
+
+fn attributes_json(a: &Option<Vec<Attribute>>) -> Option<String> {
+    a.as_ref()
+        .map(|a| serde_json::to_string(a).unwrap_or_else(|_| "[]".into()))
+}
+
+pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Category, ApiError> {
+    let code = f.code.clone().unwrap_or_default();
+    if let Some(Some(p)) = &f.parent_code {
+        find(conn, p)?.ok_or_else(|| ApiError::field("/parent_code", "unknown_category"))?;
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(categories::table)
+            .values((
+                categories::code.eq(&code),
+                categories::parent_code.eq(f.parent_code.clone().flatten()),
+                categories::name_vi.eq(f.name_vi.clone().unwrap_or_default()),
+                categories::name_en.eq(f.name_en.clone().unwrap_or_default()),
+                categories::default_kind
+                    .eq(f.default_kind.clone().unwrap_or_else(|| "feedback".into())),
+                categories::urgent.eq(f.urgent.unwrap_or(false)),
+                categories::active.eq(f.active.unwrap_or(true)),
+                categories::attributes
+                    .eq(attributes_json(&f.attributes).unwrap_or_else(|| "[]".into())),
+                categories::sort_order.eq(f.sort_order.unwrap_or(0)),
+                categories::created_at.eq(now),
+                categories::updated_at.eq(now),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => get(conn, &code),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("category_code_taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    code: &str,
+    f: Fields,
+    now: NaiveDateTime,
+) -> Result<Category, ApiError> {
+    get(conn, code)?;
+    if let Some(Some(parent)) = &f.parent_code {
+        find(conn, parent)?.ok_or_else(|| ApiError::field("/parent_code", "unknown_category"))?;
+        if chain(conn, parent)?.iter().any(|c| c == code) {
+            return Err(ApiError::unprocessable("category_cycle"));
+        }
+    }
+    diesel::update(categories::table.find(code))
+        .set(&Changes {
+            parent_code: f.parent_code.clone(),
+            name_vi: f.name_vi.clone(),
+            name_en: f.name_en.clone(),
+            default_kind: f.default_kind.clone(),
+            urgent: f.urgent,
+            active: f.active,
+            attributes: attributes_json(&f.attributes),
+            sort_order: f.sort_order,
+            updated_at: Some(now),
+        })
+        .execute(conn)?;
+    get(conn, code)
+}
+
+/// Deletes a category nobody uses; one with subcategories, rules, units or tickets is refused
+/// (deactivate it instead).
+pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), ApiError> {
+    get(conn, code)?;
+    let children = categories::table
+        .filter(categories::parent_code.eq(code))
+        .count()
+        .get_result::<i64>(conn)?;
+    let rules = routing_rules::table
+        .filter(routing_rules::category_code.eq(code))
+        .count()
+        .get_result::<i64>(conn)?;
+    let units = unit_categories::table
+        .filter(unit_categories::category_code.eq(code))
+        .count()
+        .get_result::<i64>(conn)?;
+    let tickets = super::tickets::in_category(conn, code)?;
+    if children + rules + units + tickets > 0 {
+        return Err(ApiError::conflict("category_in_use"));
+    }
+    diesel::delete(categories::table.find(code)).execute(conn)?;
+    Ok(())
+}
