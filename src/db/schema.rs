@@ -184,6 +184,153 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        code -> Text,
+        kind -> Text,
+        category_code -> Text,
+        title -> Text,
+        description -> Text,
+        search_text -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        area_code -> Text,
+        address -> Nullable<Text>,
+        attributes -> Text,
+        submitter_id -> Nullable<BigInt>,
+        anonymous -> Bool,
+        tracking_secret_hash -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_address -> Nullable<Text>,
+        confidential -> Bool,
+        private -> Bool,
+        public -> Bool,
+        answer_public -> Bool,
+        channel -> Text,
+        status -> Text,
+        status_before_info -> Nullable<Text>,
+        unit_id -> BigInt,
+        assignee_id -> Nullable<BigInt>,
+        priority -> Integer,
+        round -> Integer,
+        appeal_of_id -> Nullable<BigInt>,
+        accused_unit_id -> Nullable<BigInt>,
+        contested -> Nullable<Text>,
+        filing_late -> Bool,
+        complex -> Bool,
+        remote -> Bool,
+        policy_id -> Nullable<BigInt>,
+        routing_reason -> Nullable<Text>,
+        received_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        answer -> Nullable<Text>,
+        withdrawal_requested -> Bool,
+        overdue -> Bool,
+        next_due_at -> Nullable<Timestamp>,
+        reopen_count -> Integer,
+        supporters -> Integer,
+        duplicate_of_id -> Nullable<BigInt>,
+        rating -> Nullable<Integer>,
+        rating_comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_clocks (ticket_id, name) {
+        ticket_id -> BigInt,
+        name -> Text,
+        counting -> Text,
+        days -> Integer,
+        extensions_used -> Integer,
+        extensions_allowed -> Integer,
+        extension_max_days -> Integer,
+        starts_at -> Text,
+        started_at -> Nullable<Timestamp>,
+        stopped_at -> Nullable<Timestamp>,
+        pauses -> Text,
+        due_at -> Nullable<Timestamp>,
+        reminded_75 -> Bool,
+        reminded_last_day -> Bool,
+        missed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_texts (id) {
+        id -> BigInt,
+        body -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        seq -> Integer,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        unit_id -> Nullable<BigInt>,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        public -> Bool,
+        data -> Text,
+        text_id -> Nullable<BigInt>,
+        text_sha256 -> Nullable<Text>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        uploader_id -> Nullable<BigInt>,
+        scope -> Text,
+        media_kind -> Text,
+        size_bytes -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        storage_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        original_name -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        event_id -> Nullable<BigInt>,
+        by_submitter -> Bool,
+        publishable -> Bool,
+        created_at -> Timestamp,
+        attached_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_supports (ticket_id, user_id) {
+        ticket_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_followers (ticket_id, user_id) {
+        ticket_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+
 diesel::joinable!(unit_areas -> units (unit_id));
 diesel::joinable!(unit_areas -> areas (area_code));
 diesel::joinable!(unit_categories -> units (unit_id));
@@ -193,6 +340,14 @@ diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(tickets -> units (unit_id));
+diesel::joinable!(tickets -> categories (category_code));
+diesel::joinable!(tickets -> areas (area_code));
+diesel::joinable!(ticket_clocks -> tickets (ticket_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_events -> event_texts (text_id));
+diesel::joinable!(ticket_supports -> tickets (ticket_id));
+diesel::joinable!(ticket_followers -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     areas,
@@ -206,4 +361,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     devices,
     outbox,
+    tickets,
+    ticket_clocks,
+    event_texts,
+    ticket_events,
+    uploads,
+    ticket_supports,
+    ticket_followers,
 );
