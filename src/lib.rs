@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod startup;
 pub mod state;
