@@ -1,5 +1,5 @@
 //! Citizen uploads: what a file really is ([`sniff`]), a clean copy of it ([`sanitise`]) and
-//! where its bytes live.
+//! where its bytes live ([`MediaStore`]).
 //!
 //! A photo from a phone carries the place it was taken (EXIF GPS), the device and often the
 //! owner's name. [`sanitise`] turns the bytes a citizen sent into bytes that are safe to store
@@ -21,12 +21,14 @@
 
 mod photo;
 mod sniff;
+mod store;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::{Deserialize, Serialize};
 
 pub use sniff::sniff;
+pub use store::{MediaStore, StoreError};
 
 /// Longest side of a thumbnail, in pixels. Smaller images keep their size (never upscaled).
 pub const THUMBNAIL_MAX_SIDE: u32 = 320;
@@ -95,6 +97,15 @@ impl Default for MediaLimits {
     }
 }
 
+impl From<&MediaSettings> for MediaLimits {
+    fn from(settings: &MediaSettings) -> Self {
+        Self {
+            max_bytes: settings.max_bytes,
+            max_pixels: settings.max_pixels,
+        }
+    }
+}
+
 /// A file that is safe to store: metadata removed, upright, type known.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sanitised {
@@ -139,6 +150,126 @@ pub enum MediaError {
     /// The text says what the decoder tripped over; it describes the citizen's own file only.
     #[error("the file is damaged or incomplete: {0}")]
     Corrupt(String),
+}
+
+/// `[media]` in the configuration.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    /// `local` (a directory, the default) or `s3` (any S3-compatible service, see `s3`).
+    pub store: String,
+    /// Directory of the local store, relative to the working directory; created if missing.
+    pub local_dir: String,
+    pub max_bytes: usize,
+    pub max_pixels: u64,
+    /// How many attachments one ticket may carry (enforced by the uploads API).
+    pub max_per_ticket: u32,
+    /// Required when `store = "s3"`.
+    #[serde(default)]
+    pub s3: Option<S3Settings>,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        let limits = MediaLimits::default();
+        Self {
+            store: "local".into(),
+            local_dir: "data/uploads".into(),
+            max_bytes: limits.max_bytes,
+            max_pixels: limits.max_pixels,
+            max_per_ticket: 5,
+            s3: None,
+        }
+    }
+}
+
+impl MediaSettings {
+    pub fn limits(&self) -> MediaLimits {
+        MediaLimits::from(self)
+    }
+
+    /// Checks what types alone cannot; the error names the key (`media.…`).
+    pub fn validate(&self) -> Result<(), InvalidMediaSettings> {
+        let invalid = |key, message: &str| {
+            Err(InvalidMediaSettings {
+                key,
+                message: message.to_string(),
+            })
+        };
+        match (self.store.as_str(), &self.s3) {
+            ("local", _) if self.local_dir.trim().is_empty() => {
+                return invalid("media.local_dir", "must name a directory");
+            }
+            ("local", _) => {}
+            ("s3", None) => return invalid("media.s3", "is required when media.store = \"s3\""),
+            ("s3", Some(s3)) if s3.bucket.trim().is_empty() => {
+                return invalid("media.s3.bucket", "must not be empty");
+            }
+            ("s3", Some(_)) => {}
+            (other, _) => {
+                return invalid("media.store", &format!("`{other}` is not one of local, s3"));
+            }
+        }
+        if self.max_bytes == 0 {
+            return invalid("media.max_bytes", "must be at least 1");
+        }
+        if self.max_pixels == 0 {
+            return invalid("media.max_pixels", "must be at least 1");
+        }
+        if self.max_per_ticket == 0 {
+            return invalid("media.max_per_ticket", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// A `[media]` setting that cannot work, by key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct InvalidMediaSettings {
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// `[media.s3]`: an S3-compatible bucket (AWS S3, MinIO, Ceph, Garage …). Credentials left unset
+/// here are taken from the standard `AWS_*` environment variables (or the instance's role).
+#[derive(Deserialize, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// e.g. `http://127.0.0.1:9000` for MinIO; unset means AWS itself.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// **Secret**: set it through `NGHEDAN__MEDIA__S3__SECRET_ACCESS_KEY` or `AWS_SECRET_ACCESS_KEY`.
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    /// Allow a plain-HTTP endpoint (a local MinIO); never for a remote service.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
 }
 
 /// Checks an upload by content and returns a copy that is safe to store (see the module docs).

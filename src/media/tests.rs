@@ -346,6 +346,29 @@ fn kinds_name_their_mime_type_and_extension() {
     assert_eq!(THUMBNAIL_MIME, MediaKind::Jpeg.mime());
 }
 
+#[test]
+fn settings_deserialise_strictly_and_give_the_limits() {
+    let settings: MediaSettings = serde_json::from_value(serde_json::json!({
+        "store": "local", "local_dir": "data/uploads", "max_bytes": 2048,
+        "max_pixels": 1000, "max_per_ticket": 3
+    }))
+    .unwrap();
+    assert_eq!(
+        settings.limits(),
+        MediaLimits {
+            max_bytes: 2048,
+            max_pixels: 1000
+        }
+    );
+    assert!(
+        serde_json::from_value::<MediaSettings>(serde_json::json!({
+            "store": "local", "local_dir": "d", "max_bytes": 1, "max_pixels": 1,
+            "max_per_ticket": 1, "max_size": 5
+        }))
+        .is_err()
+    );
+}
+
 /// Valid small files of every image kind, to be damaged by the property tests below.
 fn seeds() -> &'static [Vec<u8>] {
     static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
