@@ -40,7 +40,7 @@ impl MediaStore {
         }
     }
 
-    /// A store over any `object_store` backend (tests pass an in-memory one).
+    /// A store over any `object_store` backend, e.g. `object_store::memory::InMemory` in tests.
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
         Self { inner }
     }
