@@ -77,6 +77,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub areas: AreaSettings,
+    pub media: crate::media::MediaSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +259,9 @@ impl Settings {
         if self.jobs.poll_interval_ms == 0 {
             return Err(invalid("jobs.poll_interval_ms", "must be at least 1"));
         }
+        self.media
+            .validate()
+            .map_err(|e| invalid(e.key, e.message))?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid tracing filter"));
         }
@@ -345,6 +349,18 @@ mod tests {
         s.database.url = "mysql://x".into();
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn media_settings_load_with_their_defaults_and_are_checked() {
+        let mut s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert_eq!(s.media, crate::media::MediaSettings::default());
+        s.media.store = "s3".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("media.s3"), "{err}");
+        s.media.store = "ftp".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("media.store"), "{err}");
     }
 
     #[test]

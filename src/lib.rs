@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod seed;
