@@ -1,12 +1,16 @@
-//! Delivery transports for notifications: email over SMTP (lettre). Each `send` makes one
-//! attempt and says how it ended in a [`DeliveryError`]; the outbox decides from that whether
-//! and when to try again. Nothing here touches the database.
+//! Delivery transports for notifications: email over SMTP (lettre) and push to FCM, APNs and
+//! Web Push. Each `send` makes one attempt and says how it ended in a [`DeliveryError`]; the
+//! outbox decides from that whether and when to try again. Nothing here touches the database.
 
 use std::time::Duration;
 
 pub mod email;
+pub mod push;
 
 pub use email::{EmailMessage, EmailSettings, Mailer, SentEmail};
+pub use push::{
+    ApnsClient, ApnsEnvironment, FcmClient, Push, PushMessage, PushSettings, WebPushClient,
+};
 
 /// How a delivery attempt ended; the outbox decides retries from it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

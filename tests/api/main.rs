@@ -6,3 +6,4 @@ mod proxy;
 
 mod foundation;
 mod notify_email;
+mod notify_push;
