@@ -330,7 +330,6 @@ diesel::table! {
     }
 }
 
-
 diesel::joinable!(unit_areas -> units (unit_id));
 diesel::joinable!(unit_areas -> areas (area_code));
 diesel::joinable!(unit_categories -> units (unit_id));

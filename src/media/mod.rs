@@ -177,7 +177,7 @@ impl Default for MediaSettings {
             local_dir: "data/uploads".into(),
             max_bytes: limits.max_bytes,
             max_pixels: limits.max_pixels,
-            max_per_ticket: 5,
+            max_per_ticket: 6,
             s3: None,
         }
     }

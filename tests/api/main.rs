@@ -1,8 +1,11 @@
-//! One integration binary: every test spawns the real application over real HTTP.
+//! One integration binary: every test spawns the real application over real HTTP, or (the
+//! `notify_*` modules) talks to a real protocol peer on loopback.
 
 mod helpers;
 mod proxy;
 
 mod accounts;
 mod foundation;
+mod notify_email;
+mod notify_push;
 mod organisation;
