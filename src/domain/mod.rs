@@ -6,4 +6,5 @@ pub mod contact;
 pub mod deadlines;
 pub mod device;
 pub mod geo;
+pub mod policy;
 pub mod text;
