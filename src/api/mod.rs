@@ -1,7 +1,9 @@
 //! HTTP: one module per resource (handlers, DTOs, OpenAPI annotations), assembled here.
 
+pub mod admin_policies;
 pub mod admin_users;
 pub mod auth;
+pub mod deadlines;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -61,7 +63,16 @@ pub fn app(
                 .service(admin_users::list)
                 .service(admin_users::get_one)
                 .service(admin_users::update)
-                .service(admin_users::reset),
+                .service(admin_users::reset)
+                .service(deadlines::get_calendar)
+                .service(deadlines::preview)
+                .service(admin_policies::create)
+                .service(admin_policies::list)
+                .service(admin_policies::get_one)
+                .service(admin_policies::update)
+                .service(admin_policies::remove)
+                .service(admin_policies::set_day)
+                .service(admin_policies::remove_day),
         )
         .split_for_parts();
     let document = document

@@ -4,4 +4,5 @@ mod helpers;
 mod proxy;
 
 mod accounts;
+mod deadlines;
 mod foundation;
