@@ -78,6 +78,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub areas: AreaSettings,
     pub media: crate::media::MediaSettings,
+    pub deadlines: DeadlineSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +170,32 @@ pub struct LimitSettings {
     pub password_resets_per_ip_per_hour: i32,
     /// Wrong 6-digit codes before a verification code is void.
     pub verify_code_attempts: i32,
+}
+
+/// Where deadline days are reckoned and when they end (DOMAIN.md, "Counting rules").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSettings {
+    /// An IANA time zone, e.g. `Asia/Ho_Chi_Minh`.
+    #[serde(deserialize_with = "time_zone")]
+    pub timezone: chrono_tz::Tz,
+    /// The local time a period's last day ends, `HH:MM:SS`.
+    pub end_of_day: chrono::NaiveTime,
+}
+
+impl DeadlineSettings {
+    pub fn day_end(&self) -> crate::domain::deadlines::DayEnd {
+        crate::domain::deadlines::DayEnd {
+            tz: self.timezone,
+            end_of_day: self.end_of_day,
+        }
+    }
+}
+
+fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+    let name = String::deserialize(d)?;
+    name.parse()
+        .map_err(|_| serde::de::Error::custom(format!("`{name}` is not an IANA time zone")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -361,6 +388,15 @@ mod tests {
         s.media.store = "ftp".into();
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("media.store"), "{err}");
+    }
+
+    #[test]
+    fn deadlines_are_reckoned_in_vietnam_until_235959() {
+        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert_eq!(
+            s.deadlines.day_end(),
+            crate::domain::deadlines::DayEnd::default()
+        );
     }
 
     #[test]

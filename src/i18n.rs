@@ -339,6 +339,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "No rule, people's committee or coordinating unit can take this submission.",
             ),
         ),
+        "override_not_found" => (
+            ("Không có ngày điều chỉnh", "No override"),
+            (
+                "Ngày này không có điều chỉnh lịch làm việc để xoá.",
+                "This date has no calendar override to remove.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (
@@ -457,7 +464,86 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
             "Invalid page cursor; use the next_cursor of the previous page.",
         ),
+        "round_only_for_complaints" => (
+            "Chỉ khiếu nại mới có lần giải quyết (1 hoặc 2).",
+            "Only complaints have a round (1 or 2).",
+        ),
+        "duplicate_clock" => (
+            "Mỗi loại thời hạn chỉ khai báo một lần trong một chính sách.",
+            "Each clock may appear only once in a policy.",
+        ),
+        "must_start_at_receipt" => (
+            "Thời hạn này tính từ ngày tiếp nhận (receipt).",
+            "This clock starts at receipt.",
+        ),
+        "offset_required" => (
+            "Thời điểm phải theo RFC 3339 kèm múi giờ, ví dụ 2026-02-13T10:00:00+07:00.",
+            "The time must be RFC 3339 with an offset, e.g. 2026-02-13T10:00:00+07:00.",
+        ),
+        "invalid_datetime" => (
+            "Không phải thời điểm RFC 3339, ví dụ 2026-02-13T10:00:00+07:00.",
+            "Not an RFC 3339 time, e.g. 2026-02-13T10:00:00+07:00.",
+        ),
+        "invalid_date" => ("Không phải ngày dạng YYYY-MM-DD.", "Not a YYYY-MM-DD date."),
+        "range_too_long" => (
+            "Khoảng ngày dài tối đa {max} ngày.",
+            "The range may span at most {max} days.",
+        ),
+        "before_from" => (
+            "Ngày kết thúc không được trước ngày bắt đầu.",
+            "The end date may not be before the start date.",
+        ),
+        "before_received" => (
+            "Thời điểm thụ lý không được trước thời điểm tiếp nhận.",
+            "Acceptance may not come before receipt.",
+        ),
         _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
+    }
+}
+
+/// The name of a weekend day, for the public calendar.
+pub fn weekend_name(lang: Lang, day: chrono::Weekday) -> Option<&'static str> {
+    match day {
+        chrono::Weekday::Sat => Some(lang.pick("Thứ Bảy", "Saturday")),
+        chrono::Weekday::Sun => Some(lang.pick("Chủ Nhật", "Sunday")),
+        _ => None,
+    }
+}
+
+/// A shipped holiday's name (the English of `assets/data/vn-public-holidays.csv`) in `lang`;
+/// other texts, such as administrators' notes, as they are.
+pub fn holiday_name(lang: Lang, name: &str) -> String {
+    if lang == Lang::En {
+        return name.to_string();
+    }
+    const NAMES: &[(&str, &str)] = &[
+        ("New Year's Day", "Tết Dương lịch"),
+        ("29 of Lunar New Year", "29 Tết"),
+        ("Lunar New Year's Eve", "Giao thừa Tết Nguyên đán"),
+        ("Lunar New Year", "Tết Nguyên đán (mùng 1)"),
+        ("Second Day of Lunar New Year", "Tết Nguyên đán (mùng 2)"),
+        ("Third Day of Lunar New Year", "Tết Nguyên đán (mùng 3)"),
+        ("Fourth Day of Lunar New Year", "Tết Nguyên đán (mùng 4)"),
+        ("Fifth Day of Lunar New Year", "Tết Nguyên đán (mùng 5)"),
+        ("Hung Kings' Commemoration Day", "Giỗ Tổ Hùng Vương"),
+        (
+            "Liberation Day/Reunification Day",
+            "Ngày Giải phóng miền Nam, thống nhất đất nước",
+        ),
+        ("International Labor Day", "Ngày Quốc tế Lao động"),
+        ("National Day", "Quốc khánh"),
+    ];
+    let (base, observed) = match name.strip_suffix(" (observed)") {
+        Some(base) => (base, true),
+        None => (name, false),
+    };
+    if let Some(rest) = base.strip_prefix("Day off (substituted from ") {
+        return format!("Ngày nghỉ bù (hoán đổi từ {}", rest);
+    }
+    match NAMES.iter().find(|(en, _)| *en == base) {
+        Some((_, vi)) if observed => format!("{vi} (nghỉ bù)"),
+        Some((_, vi)) => (*vi).to_string(),
+        None => name.to_string(),
     }
 }
 
@@ -477,6 +563,26 @@ mod tests {
         assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.1")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("fr")), Lang::Vi);
         assert_eq!(Lang::from_accept_language(Some("en;q=0")), Lang::Vi);
+    }
+
+    #[test]
+    fn every_shipped_holiday_has_a_vietnamese_name() {
+        let csv = include_str!("../assets/data/vn-public-holidays.csv");
+        let holidays = crate::domain::calendar::Calendar::parse_holidays_csv(csv).unwrap();
+        for (date, name) in holidays {
+            let vi = holiday_name(Lang::Vi, &name);
+            assert_ne!(vi, name, "{date} {name}");
+            assert_eq!(holiday_name(Lang::En, &name), name);
+        }
+        assert_eq!(
+            holiday_name(Lang::Vi, "National Day (observed)"),
+            "Quốc khánh (nghỉ bù)"
+        );
+        assert_eq!(
+            holiday_name(Lang::Vi, "Day off (substituted from 05/04/2024)"),
+            "Ngày nghỉ bù (hoán đổi từ 05/04/2024)"
+        );
+        assert_eq!(holiday_name(Lang::Vi, "Làm bù"), "Làm bù");
     }
 
     #[test]

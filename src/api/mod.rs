@@ -1,9 +1,11 @@
 //! HTTP: one module per resource (handlers, DTOs, OpenAPI annotations), assembled here.
 
+pub mod admin_policies;
 pub mod admin_users;
 pub mod areas;
 pub mod auth;
 pub mod categories;
+pub mod deadlines;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -87,7 +89,16 @@ pub fn app(
                 .service(routing::get_one)
                 .service(routing::create)
                 .service(routing::update)
-                .service(routing::remove),
+                .service(routing::remove)
+                .service(deadlines::get_calendar)
+                .service(deadlines::preview)
+                .service(admin_policies::create)
+                .service(admin_policies::list)
+                .service(admin_policies::get_one)
+                .service(admin_policies::update)
+                .service(admin_policies::remove)
+                .service(admin_policies::set_day)
+                .service(admin_policies::remove_day),
         )
         .split_for_parts();
     let document = document

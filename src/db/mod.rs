@@ -4,11 +4,13 @@
 //! (`write`, `advisory_lock`, …) live here, by name.
 
 pub mod areas;
+pub mod calendar;
 pub mod categories;
 mod conn;
 pub mod exports;
 pub mod idempotency;
 pub mod migrate;
+pub mod policies;
 pub mod rate_limits;
 pub mod reference;
 pub mod routing_rules;

@@ -367,4 +367,34 @@ diesel::allow_tables_to_appear_in_same_query!(
     uploads,
     ticket_supports,
     ticket_followers,
+    sla_policies,
+    calendar_days,
 );
+
+diesel::table! {
+    sla_policies (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        round -> Nullable<Integer>,
+        category_code -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        urgent -> Bool,
+        active -> Bool,
+        clocks -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        working -> Bool,
+        note -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sla_policies -> categories (category_code));

@@ -7,6 +7,7 @@ pub mod contact;
 pub mod deadlines;
 pub mod device;
 pub mod geo;
+pub mod policy;
 pub mod routing;
 pub mod text;
 pub mod ticket;

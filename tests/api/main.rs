@@ -5,6 +5,7 @@ mod helpers;
 mod proxy;
 
 mod accounts;
+mod deadlines;
 mod foundation;
 mod notify_email;
 mod notify_push;

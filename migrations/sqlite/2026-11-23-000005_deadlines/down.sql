@@ -1,0 +1,2 @@
+DROP TABLE calendar_days;
+DROP TABLE sla_policies;
