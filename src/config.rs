@@ -78,7 +78,25 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub areas: AreaSettings,
     pub media: crate::media::MediaSettings,
+    pub email: crate::notify::EmailSettings,
+    pub push: crate::notify::PushSettings,
+    pub notifications: NotificationSettings,
     pub deadlines: DeadlineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// Tries before a message is dead-lettered.
+    pub max_attempts: i32,
+    /// Messages a worker claims at once, and how long it holds them.
+    pub batch_size: i64,
+    pub lease_secs: i64,
+    /// Pushes wait for the end of quiet hours (local time, `HH:MM`); email is not held.
+    pub quiet_hours_start: String,
+    pub quiet_hours_end: String,
+    /// Signs the links in emails (one-click unsubscribe). A secret: set it in production.
+    pub link_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +310,30 @@ impl Settings {
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid tracing filter"));
         }
+        let n = &self.notifications;
+        if n.max_attempts < 1 {
+            return Err(invalid("notifications.max_attempts", "must be at least 1"));
+        }
+        if !(1..=1000).contains(&n.batch_size) {
+            return Err(invalid("notifications.batch_size", "must be 1–1000"));
+        }
+        if n.lease_secs < 10 {
+            return Err(invalid("notifications.lease_secs", "must be at least 10"));
+        }
+        for (key, v) in [
+            ("notifications.quiet_hours_start", &n.quiet_hours_start),
+            ("notifications.quiet_hours_end", &n.quiet_hours_end),
+        ] {
+            if chrono::NaiveTime::parse_from_str(v, "%H:%M").is_err() {
+                return Err(invalid(key, "must be HH:MM"));
+            }
+        }
+        if n.link_secret.len() < 32 {
+            return Err(invalid(
+                "notifications.link_secret",
+                "must be at least 32 bytes",
+            ));
+        }
         let a = &self.auth;
         if a.jwt_algorithm == JwtAlgorithm::HS256 && a.jwt_secret.len() < 32 {
             return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
@@ -319,11 +361,10 @@ impl Settings {
                 "argon2id needs at least m=19456 KiB, t=2, p=1 (OWASP)",
             ));
         }
-        if self.environment == Environment::Production
-            && let Some(key) = self.default_secrets().first()
-        {
+        let defaults = self.default_secrets();
+        if self.environment == Environment::Production && !defaults.is_empty() {
             return Err(invalid(
-                key,
+                &defaults.join("`, `"),
                 "still has its default value; production needs a real secret (set it in the environment)",
             ));
         }
@@ -341,7 +382,10 @@ impl Settings {
 
     /// Every secret in the settings, by key.
     fn secrets(&self) -> Vec<(&'static str, &str)> {
-        let mut secrets = Vec::new();
+        let mut secrets = vec![(
+            "notifications.link_secret",
+            self.notifications.link_secret.as_str(),
+        )];
         if self.auth.jwt_algorithm == JwtAlgorithm::HS256 {
             secrets.push(("auth.jwt_secret", self.auth.jwt_secret.as_str()));
         }

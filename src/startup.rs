@@ -116,6 +116,12 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
         clock: deps.clock,
         metrics: Arc::new(Metrics::new()),
         auth: Arc::new(auth),
+        mailer: Arc::new(
+            crate::notify::Mailer::from_settings(&settings.email).context("email settings")?,
+        ),
+        push: Arc::new(
+            crate::notify::Push::from_settings(&settings.push).context("push settings")?,
+        ),
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

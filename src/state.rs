@@ -18,6 +18,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Auth>,
+    pub mailer: Arc<crate::notify::Mailer>,
+    pub push: Arc<crate::notify::Push>,
 }
 
 impl AppState {

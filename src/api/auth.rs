@@ -134,6 +134,7 @@ fn send_verification(
             locale: user.lang(),
             data: json!({"name": user.full_name, "token": token, "code": code}),
             dedup_key: format!("verify_email:{}:{}", user.id, &token[..12]),
+            not_before: None,
         },
         now,
     )?;
@@ -487,6 +488,7 @@ pub fn send_reset(
             locale: user.lang(),
             data: json!({"name": user.full_name, "token": token, "unit": unit}),
             dedup_key: format!("{template}:{}:{}", user.id, &token[..12]),
+            not_before: None,
         },
         now,
     )?;

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod list;
 pub mod me;
 pub mod middleware;
+pub mod notifications;
 pub mod routing;
 pub mod units;
 pub mod validation;
@@ -90,6 +91,8 @@ pub fn app(
                 .service(routing::create)
                 .service(routing::update)
                 .service(routing::remove)
+                .service(notifications::unsubscribe)
+                .service(notifications::unsubscribe_page)
                 .service(deadlines::get_calendar)
                 .service(deadlines::preview)
                 .service(admin_policies::create)

@@ -16,6 +16,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
     pub idempotency_keys_purged: usize,
+    pub delivered: crate::notify::delivery::Delivered,
 }
 
 /// Runs every job once.
@@ -24,8 +25,10 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
     let purged = state
         .db(move |conn| db::idempotency::purge_expired(conn, now))
         .await?;
+    let delivered = crate::notify::delivery::run(state, 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
+        delivered,
     })
 }
 

@@ -192,6 +192,30 @@ pub fn email_content(
     })
 }
 
+/// Whether a template's mail may be turned off by its recipient (account and security mail
+/// may not).
+pub fn unsubscribable(template: &str) -> bool {
+    !matches!(template, "verify_email" | "password_reset" | "staff_invite")
+}
+
+/// The short push text of a template: the ticket code and what happened, never personal
+/// details.
+pub fn push_text(template: &str, lang: Lang, data: &Value) -> Result<PushText, RenderError> {
+    let code = data
+        .get("ticket_code")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let content = email_content(template, lang, data, "")?;
+    Ok(PushText {
+        title: if code.is_empty() {
+            "Nghe dân".to_string()
+        } else {
+            format!("Nghe dân · {code}")
+        },
+        body: content.subject,
+    })
+}
+
 /// Lays `content` out as text and HTML.
 pub fn render(
     content: &Content,

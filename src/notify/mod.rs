@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+pub mod delivery;
 pub mod email;
+pub mod links;
 pub mod messages;
 pub mod outbox;
 pub mod push;

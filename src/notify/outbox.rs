@@ -42,6 +42,8 @@ pub struct NewMessage {
     pub locale: Lang,
     pub data: Value,
     pub dedup_key: String,
+    /// Not before this moment (pushes wait for the end of quiet hours).
+    pub not_before: Option<NaiveDateTime>,
 }
 
 /// Adds a message unless one with the same dedup key exists. Returns whether it was added.
@@ -61,7 +63,7 @@ pub fn enqueue(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> Result<
                 outbox::data.eq(&data),
                 outbox::dedup_key.eq(&m.dedup_key),
                 outbox::state.eq("queued"),
-                outbox::next_attempt_at.eq(now),
+                outbox::next_attempt_at.eq(m.not_before.unwrap_or(now).max(now)),
                 outbox::created_at.eq(now),
             ))
             .execute(conn)

@@ -741,3 +741,372 @@ async fn hashes_are_upgraded_at_sign_in_when_the_cost_changes() {
     assert!(hash.contains("m=19456,t=3,p=1"), "{hash}");
     app.login(&user.email, &user.password).await;
 }
+
+#[tokio::test]
+async fn sign_up_verify_by_link_sign_in_and_register_a_phone() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "Lan.Nguyen@Example.VN", "password": "ngõ 7 có ổ gà to", "full_name": "Nguyễn Thị Lan", "locale": "vi"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["email"], "lan.nguyen@example.vn");
+    assert_eq!(me["verified"], false);
+    assert_eq!(me["role"], "citizen");
+
+    let mails = app.mails_to("lan.nguyen@example.vn").await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "Xác nhận địa chỉ email của bạn");
+    assert!(mail.text.contains("Nguyễn Thị Lan"));
+    assert!(!mail.html.is_empty());
+    assert!(mail.raw.contains("Auto-Submitted: auto-generated"));
+    assert!(mail.code().is_some());
+    // Account mail cannot be unsubscribed from.
+    assert!(!mail.raw.contains("List-Unsubscribe"));
+    let token = mail.link_param("token").unwrap();
+    // The outbox keeps no secret once it is sent.
+    let leftover = app
+        .state
+        .db(|conn| {
+            use diesel::prelude::*;
+            use nghedan::db::schema::outbox;
+            Ok(outbox::table.select(outbox::data).load::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(leftover.iter().all(|d| !d.contains(&token)), "{leftover:?}");
+
+    // Signed in but unverified; the link verifies.
+    let pair = app.login("lan.nguyen@example.vn", "ngõ 7 có ổ gà to").await;
+    let access = pair["access_token"].as_str().unwrap();
+    let r = app
+        .post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let me: Value = app
+        .authed(Method::GET, "/api/v1/me", access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["verified"], true);
+    // A used link is void.
+    let r = app
+        .post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_problem(r, 422, "verification_failed").await;
+
+    // Register a phone for push.
+    let r = app
+        .authed(Method::POST, "/api/v1/me/devices", access)
+        .json(&json!({"platform": "fcm", "token": "phone-of-lan"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The same email again.
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "lan.nguyen@example.vn", "password": "another good pw 1", "full_name": "X"}),
+        )
+        .await;
+    assert_problem(r, 409, "email_taken").await;
+}
+
+#[tokio::test]
+async fn verification_codes_void_after_five_wrong_tries() {
+    let app = TestApp::spawn().await;
+    let body = json!({"email": "minh@example.vn", "password": "a long good password", "full_name": "Trần Văn Minh", "locale": "en"});
+    assert_eq!(
+        app.post_json("/api/v1/auth/register", &body).await.status(),
+        201
+    );
+    let mail = app.mails_to("minh@example.vn").await.remove(0);
+    assert_eq!(mail.subject, "Confirm your email address");
+    let code = mail.code().unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let r = app
+            .post_json(
+                "/api/v1/auth/verify-email",
+                &json!({"email": "minh@example.vn", "code": wrong}),
+            )
+            .await;
+        assert_problem(r, 422, "verification_failed").await;
+    }
+    // Even the right code is void now.
+    let r = app
+        .post_json(
+            "/api/v1/auth/verify-email",
+            &json!({"email": "minh@example.vn", "code": code}),
+        )
+        .await;
+    assert_problem(r, 422, "verification_failed").await;
+
+    // A fresh sign-up elsewhere verifies with its code at once.
+    let body =
+        json!({"email": "an@example.vn", "password": "a long good password", "full_name": "An"});
+    app.post_json("/api/v1/auth/register", &body).await;
+    let code = app
+        .mails_to("an@example.vn")
+        .await
+        .remove(0)
+        .code()
+        .unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/auth/verify-email",
+            &json!({"email": "AN@example.vn", "code": code}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post_json(
+            "/api/v1/auth/verify-email",
+            &json!({"email": "an@example.vn"}),
+        )
+        .await;
+    assert_problem(r, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn password_reset_end_to_end() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::Citizen, None).await;
+    let old = app.login(&user.email, &user.password).await;
+    // Unknown and known addresses get the same answer.
+    for email in ["nobody@example.vn", user.email.as_str()] {
+        let r = app
+            .post_json("/api/v1/auth/password-reset", &json!({"email": email}))
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    assert!(app.mails_to("nobody@example.vn").await.is_empty());
+    let mails = app.mails_to(&user.email).await;
+    assert_eq!(mails.len(), 1);
+    let token = mails[0].link_param("token").unwrap();
+    assert!(mails[0].text.contains("/reset-password?token="));
+
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "short"}),
+        )
+        .await;
+    assert_problem(r, 422, "validation_failed").await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    // Single use.
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "yet another password"}),
+        )
+        .await;
+    assert_problem(r, 422, "reset_token_invalid").await;
+    // Every old session ended; the new password works, the old one does not.
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": old["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    app.login(&user.email, "a brand new password").await;
+
+    // A token expires after an hour.
+    app.post_json("/api/v1/auth/password-reset", &json!({"email": user.email}))
+        .await;
+    let token = app
+        .mails_to(&user.email)
+        .await
+        .pop()
+        .unwrap()
+        .link_param("token")
+        .unwrap();
+    app.clock.advance(Duration::minutes(61));
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "too late password"}),
+        )
+        .await;
+    assert_problem(r, 422, "reset_token_invalid").await;
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
+    let app = TestApp::spawn().await;
+    let unit = make_unit(&app, "UBND-Z").await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let r = app
+        .authed(Method::POST, "/api/v1/admin/users", &admin)
+        .json(&json!({"email": "can.bo@example.vn", "full_name": "Lê Văn Cán", "role": "official", "unit_id": unit, "locale": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let staff: Value = r.json().await.unwrap();
+    assert_eq!(staff["role"], "official");
+    assert_eq!(staff["unit_id"], unit);
+    let mail = app.mails_to("can.bo@example.vn").await.remove(0);
+    assert_eq!(mail.subject, "Your Nghe dân account is ready");
+    assert!(mail.text.contains("Unit UBND-Z"));
+    let token = mail.link_param("token").unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "official's own password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let pair = app
+        .login("can.bo@example.vn", "official's own password")
+        .await;
+    let me: Value = app
+        .authed(
+            Method::GET,
+            "/api/v1/me",
+            pair["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "official");
+    let list: Value = app
+        .authed(Method::GET, "/api/v1/admin/users?role=official", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_cli_creates_the_first_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("x.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Example.VN",
+            "--role",
+            "admin",
+        ])
+        .current_dir(dir.path())
+        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
+        .env("NGHEDAN__DATABASE__URL", &db)
+        .env("NGHEDAN__LOG__LEVEL", "error")
+        .env_remove("NGHEDAN_ENV")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("created admin"), "{stdout}");
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert!(password.len() >= 10);
+    // The password verifies against what was stored.
+    use diesel::prelude::*;
+    let mut conn =
+        diesel::SqliteConnection::establish(dir.path().join("x.db").to_str().unwrap()).unwrap();
+    let (hash, role): (String, String) = nghedan::db::schema::users::table
+        .filter(nghedan::db::schema::users::email.eq("root@example.vn"))
+        .select((
+            nghedan::db::schema::users::password_hash,
+            nghedan::db::schema::users::role,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(role, "admin");
+    let settings = crate::helpers::test_settings(&db);
+    let hasher = nghedan::auth::Hasher::from_settings(&settings.auth).unwrap();
+    assert!(hasher.verify(&password, &hash));
+}
+
+#[tokio::test]
+async fn sign_ups_and_reset_requests_are_limited_per_address() {
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.limits.signups_per_ip_per_hour = 2;
+            s.limits.password_resets_per_ip_per_hour = 2;
+        })
+        .spawn()
+        .await;
+    for i in 0..2 {
+        let r = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": format!("u{i}@example.vn"), "password": "a long good password", "full_name": "U"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "u9@example.vn", "password": "a long good password", "full_name": "U"}),
+        )
+        .await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "rate_limited").await;
+    for _ in 0..2 {
+        let r = app
+            .post_json(
+                "/api/v1/auth/password-reset",
+                &json!({"email": "u0@example.vn"}),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "u0@example.vn"}),
+        )
+        .await;
+    assert_problem(r, 429, "rate_limited").await;
+    app.clock.advance(Duration::minutes(61));
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "u0@example.vn"}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+}

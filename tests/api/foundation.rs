@@ -410,7 +410,27 @@ fn production_refuses_default_secrets() {
     let (ok, err) = run_binary(&["migrate"], &[("NGHEDAN_ENV", "production")], dir.path());
     assert!(!ok);
     assert!(err.contains("auth.jwt_secret"), "{err}");
+    assert!(err.contains("notifications.link_secret"), "{err}");
     assert!(err.contains("default"), "{err}");
+    // With real secrets it gets past the check (and on to the database).
+    let (_, err) = run_binary(
+        &["migrate"],
+        &[
+            ("NGHEDAN_ENV", "production"),
+            (
+                "NGHEDAN__AUTH__JWT_SECRET",
+                "a-real-secret-that-is-long-enough-123",
+            ),
+            (
+                "NGHEDAN__NOTIFICATIONS__LINK_SECRET",
+                "another-real-secret-long-enough-456",
+            ),
+            ("NGHEDAN__DATABASE__URL", "postgres://127.0.0.1:1/x"),
+        ],
+        dir.path(),
+    );
+    assert!(!err.contains("default value"), "{err}");
+    assert!(err.contains("cannot connect"), "{err}");
 }
 
 #[test]

@@ -117,8 +117,43 @@ pub struct TestApp {
     pub state: AppState,
     pub server: actix_web::dev::ServerHandle,
     pub db_url: String,
+    /// The SMTP server every email of this app goes to.
+    pub smtp: crate::smtp::SmtpServer,
     // Dropped last: the database outlives the server.
     pub db: TestDb,
+}
+
+/// An email as it arrived at the SMTP server.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub raw: String,
+}
+
+impl Mail {
+    /// The first `name=VALUE` query value in the text (tokens in links).
+    pub fn link_param(&self, name: &str) -> Option<String> {
+        let key = format!("{name}=");
+        let start = self.text.find(&key)? + key.len();
+        Some(
+            self.text[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect(),
+        )
+    }
+
+    /// The first run of six digits on a line of its own (the verification code).
+    pub fn code(&self) -> Option<String> {
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+    }
 }
 
 type Customize = Box<dyn FnOnce(&mut Settings)>;
@@ -179,7 +214,18 @@ impl TestAppBuilder {
         let (db, fresh_url) = TestDb::create();
         record_in_ledger(db.backend());
         let db_url = self.db_url.unwrap_or_else(|| fresh_url.clone());
+        let smtp = crate::smtp::SmtpServer::start(
+            crate::smtp::Security::Plain,
+            crate::smtp::Behaviour::Accept,
+            false,
+        )
+        .await;
         let mut settings = test_settings(&db_url);
+        settings.email.backend = "smtp".into();
+        settings.email.smtp_host = "127.0.0.1".into();
+        settings.email.smtp_port = smtp.port();
+        settings.email.smtp_tls = "plain".into();
+        settings.email.smtp_timeout_ms = 5_000;
         for f in self.customize {
             f(&mut settings);
         }
@@ -208,6 +254,7 @@ impl TestAppBuilder {
             state,
             server,
             db_url: fresh_url,
+            smtp,
             db,
         }
     }
@@ -302,6 +349,43 @@ impl TestApp {
             password: TEST_PASSWORD.to_string(),
             role,
         }
+    }
+
+    /// Runs the background jobs once (delivery of the outbox included), as a worker would.
+    pub async fn run_jobs(&self) -> nghedan::jobs::Pass {
+        nghedan::jobs::run_once(&self.state)
+            .await
+            .expect("jobs pass")
+    }
+
+    /// Every email the SMTP server received, parsed.
+    pub fn mails(&self) -> Vec<Mail> {
+        use mail_parser::MessageParser;
+        self.smtp
+            .received()
+            .into_iter()
+            .map(|r| {
+                let m = MessageParser::default()
+                    .parse(&r.data)
+                    .expect("parseable mail");
+                Mail {
+                    to: r.to.clone(),
+                    subject: m.subject().unwrap_or_default().to_string(),
+                    text: m.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+                    html: m.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+                    raw: String::from_utf8_lossy(&r.data).into_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// Delivers the outbox, then returns the mails to `address`.
+    pub async fn mails_to(&self, address: &str) -> Vec<Mail> {
+        self.run_jobs().await;
+        self.mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == address))
+            .collect()
     }
 
     pub fn clock_now_naive(&self) -> chrono::NaiveDateTime {

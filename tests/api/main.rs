@@ -3,6 +3,7 @@
 
 mod helpers;
 mod proxy;
+mod smtp;
 
 mod accounts;
 mod deadlines;

@@ -1,0 +1,360 @@
+//! The outbox worker: claims due messages, renders them in the recipient's language, sends
+//! them by email or push, and records the outcome — sent, retried later with backoff (or the
+//! server's `Retry-After`), or dead-lettered after `notifications.max_attempts` or a permanent
+//! refusal. A push token the service says is gone deactivates its device.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::messages::{self, email_content, render};
+use super::outbox::{self, Message};
+use super::{ApnsEnvironment, DeliveryError, EmailMessage, PushMessage};
+use crate::db::schema::{devices, users};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+impl Delivered {
+    pub fn is_empty(&self) -> bool {
+        *self == Delivered::default()
+    }
+}
+
+/// Where a message goes, read at delivery time (a user may have changed address or language).
+struct Recipient {
+    email: Option<String>,
+    name: Option<String>,
+    lang: Lang,
+    user_id: Option<i64>,
+}
+
+struct PushTarget {
+    platform: String,
+    address: String,
+    environment: Option<String>,
+    p256dh: Option<String>,
+    auth: Option<String>,
+}
+
+/// Delivers due messages until none are left (or `max` have been tried).
+pub async fn run(state: &AppState, max: usize) -> Result<Delivered, ApiError> {
+    let mut total = Delivered::default();
+    let mut tried = 0;
+    while tried < max {
+        let now = state.clock.now_naive();
+        let lease = Duration::seconds(state.settings.notifications.lease_secs);
+        let batch = state.settings.notifications.batch_size;
+        let claimed = state
+            .db(move |conn| outbox::claim(conn, now, lease, batch))
+            .await?;
+        if claimed.is_empty() {
+            break;
+        }
+        tried += claimed.len();
+        for m in claimed {
+            let outcome = deliver(state, &m).await;
+            record(state, &m, outcome, &mut total).await?;
+        }
+    }
+    Ok(total)
+}
+
+async fn record(
+    state: &AppState,
+    m: &Message,
+    outcome: Result<(), DeliveryError>,
+    total: &mut Delivered,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_naive();
+    let id = m.id;
+    let last_try = m.attempts + 1 >= state.settings.notifications.max_attempts;
+    let device = m.device_id;
+    match outcome {
+        Ok(()) => {
+            state.db(move |c| outbox::mark_sent(c, id, now)).await?;
+            total.sent += 1;
+        }
+        Err(DeliveryError::Temporary {
+            reason,
+            retry_after,
+        }) if !last_try => {
+            let wait = retry_after
+                .and_then(|d| Duration::from_std(d).ok())
+                .unwrap_or_else(|| outbox::backoff(m.attempts));
+            tracing::warn!(outbox_id = id, error = %redact(&reason), "delivery will be retried");
+            state
+                .db(move |c| outbox::mark_retry(c, id, now + wait, &reason))
+                .await?;
+            total.retried += 1;
+        }
+        Err(e) => {
+            if let (DeliveryError::Gone { .. }, Some(device_id)) = (&e, device) {
+                state
+                    .db(move |c| {
+                        diesel::update(devices::table.find(device_id))
+                            .set((devices::active.eq(false), devices::updated_at.eq(now)))
+                            .execute(c)?;
+                        Ok(())
+                    })
+                    .await?;
+            }
+            let reason = e.reason().to_string();
+            state.db(move |c| outbox::mark_dead(c, id, &reason)).await?;
+            total.dead += 1;
+            tracing::warn!(outbox_id = id, error = %redact(e.reason()), "delivery dead-lettered");
+        }
+    }
+    Ok(())
+}
+
+/// Server answers may echo addresses; logs keep only the first 200 characters of a reason.
+fn redact(reason: &str) -> String {
+    reason.chars().take(200).collect()
+}
+
+async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, ApiError> {
+    let lang = Lang::parse(&m.locale).unwrap_or_default();
+    match m.user_id {
+        Some(uid) => {
+            let row = state
+                .db(move |c| {
+                    Ok(users::table
+                        .find(uid)
+                        .select((users::email, users::full_name, users::locale))
+                        .first::<(Option<String>, String, String)>(c)
+                        .optional()?)
+                })
+                .await?;
+            Ok(match row {
+                Some((email, name, locale)) => Recipient {
+                    email: m.address.clone().or(email),
+                    name: Some(name).filter(|n| !n.is_empty()),
+                    lang: Lang::parse(&locale).unwrap_or(lang),
+                    user_id: Some(uid),
+                },
+                None => Recipient {
+                    email: None,
+                    name: None,
+                    lang,
+                    user_id: None,
+                },
+            })
+        }
+        None => Ok(Recipient {
+            email: m.address.clone(),
+            name: None,
+            lang,
+            user_id: None,
+        }),
+    }
+}
+
+async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
+    let data: Value = serde_json::from_str(&m.data).unwrap_or(Value::Null);
+    let to = recipient(state, m)
+        .await
+        .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?;
+    match m.channel.as_str() {
+        "email" => {
+            let Some(address) = to.email else {
+                return Err(DeliveryError::permanent(
+                    "the recipient has no email address",
+                ));
+            };
+            let base = &state.settings.server.public_url;
+            let content = email_content(&m.template, to.lang, &data, base)
+                .map_err(|e| DeliveryError::permanent(e.to_string()))?;
+            let unsubscribe = messages::unsubscribable(&m.template).then(|| {
+                crate::notify::links::unsubscribe_url(
+                    &state.settings,
+                    to.user_id,
+                    data.get("ticket_id").and_then(Value::as_i64),
+                    &address,
+                )
+            });
+            let rendered = render(&content, to.lang, unsubscribe.as_deref())
+                .map_err(|e| DeliveryError::permanent(e.to_string()))?;
+            state
+                .mailer
+                .send(&EmailMessage {
+                    to: address,
+                    to_name: to.name,
+                    subject: rendered.subject,
+                    text: rendered.text,
+                    html: rendered.html,
+                    list_unsubscribe: unsubscribe,
+                    language: to.lang.as_str().to_string(),
+                })
+                .await
+                .map(|_| ())
+        }
+        "push" => {
+            let Some(device_id) = m.device_id else {
+                return Err(DeliveryError::permanent("push without a device"));
+            };
+            let target = state
+                .db(move |c| {
+                    Ok(devices::table
+                        .find(device_id)
+                        .filter(devices::active.eq(true))
+                        .select((
+                            devices::platform,
+                            devices::address,
+                            devices::environment,
+                            devices::p256dh,
+                            devices::auth_secret,
+                        ))
+                        .first::<(
+                            String,
+                            String,
+                            Option<String>,
+                            Option<String>,
+                            Option<String>,
+                        )>(c)
+                        .optional()?)
+                })
+                .await
+                .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?
+                .map(
+                    |(platform, address, environment, p256dh, auth)| PushTarget {
+                        platform,
+                        address,
+                        environment,
+                        p256dh,
+                        auth,
+                    },
+                );
+            let Some(t) = target else {
+                return Err(DeliveryError::gone("the device is no longer registered"));
+            };
+            let text = messages::push_text(&m.template, to.lang, &data)
+                .map_err(|e| DeliveryError::permanent(e.to_string()))?;
+            let message = PushMessage {
+                title: text.title,
+                body: text.body,
+                ticket_code: data
+                    .get("ticket_code")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                notification_id: data.get("notification_id").and_then(Value::as_i64),
+                collapse_key: data
+                    .get("ticket_code")
+                    .and_then(Value::as_str)
+                    .map(|c| format!("ticket-{c}")),
+            };
+            send_push(state, &t, &message).await
+        }
+        other => Err(DeliveryError::permanent(format!("unknown channel {other}"))),
+    }
+}
+
+async fn send_push(state: &AppState, t: &PushTarget, m: &PushMessage) -> Result<(), DeliveryError> {
+    let off = || DeliveryError::permanent(format!("push to {} is not configured", t.platform));
+    match t.platform.as_str() {
+        "fcm" => {
+            state
+                .push
+                .fcm
+                .as_ref()
+                .ok_or_else(off)?
+                .send(&t.address, m)
+                .await
+        }
+        "apns" => {
+            let env = match t.environment.as_deref() {
+                Some("sandbox") => ApnsEnvironment::Sandbox,
+                _ => ApnsEnvironment::Production,
+            };
+            state
+                .push
+                .apns
+                .as_ref()
+                .ok_or_else(off)?
+                .send(&t.address, env, m)
+                .await
+        }
+        "webpush" => {
+            let (Some(p256dh), Some(auth)) = (&t.p256dh, &t.auth) else {
+                return Err(DeliveryError::gone("subscription keys missing"));
+            };
+            state
+                .push
+                .webpush
+                .as_ref()
+                .ok_or_else(off)?
+                .send(&t.address, p256dh, auth, m)
+                .await
+        }
+        other => Err(DeliveryError::permanent(format!(
+            "unknown platform {other}"
+        ))),
+    }
+}
+
+/// When the next quiet period ends, if `at` (UTC) falls inside one: pushes wait until then.
+pub fn after_quiet_hours(
+    at: NaiveDateTime,
+    tz: chrono_tz::Tz,
+    start: chrono::NaiveTime,
+    end: chrono::NaiveTime,
+) -> Option<NaiveDateTime> {
+    use chrono::TimeZone;
+    let local = tz.from_utc_datetime(&at);
+    let t = local.time();
+    let inside = if start <= end {
+        t >= start && t < end
+    } else {
+        t >= start || t < end
+    };
+    if !inside {
+        return None;
+    }
+    let mut day = local.date_naive();
+    if t >= start && start > end {
+        day = day.succ_opt()?;
+    }
+    let wake = day.and_time(end);
+    tz.from_local_datetime(&wake)
+        .earliest()
+        .map(|d| d.naive_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    #[test]
+    fn quiet_hours_hold_pushes_until_morning() {
+        let tz = chrono_tz::Asia::Ho_Chi_Minh;
+        let (start, end) = (
+            NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+        );
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // 23:30 local (16:30 UTC) → 06:00 local next day (23:00 UTC).
+        assert_eq!(
+            after_quiet_hours(at("2026-11-23 16:30"), tz, start, end),
+            Some(at("2026-11-23 23:00"))
+        );
+        // 03:00 local (20:00 UTC the day before) → 06:00 local the same day.
+        assert_eq!(
+            after_quiet_hours(at("2026-11-22 20:00"), tz, start, end),
+            Some(at("2026-11-22 23:00"))
+        );
+        // 12:00 local: not quiet.
+        assert_eq!(
+            after_quiet_hours(at("2026-11-23 05:00"), tz, start, end),
+            None
+        );
+    }
+}
