@@ -20,8 +20,12 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Truncated to microseconds: what PostgreSQL keeps, so a stored time reads back equal
+    /// (the audit chain hashes times).
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::DurationRound;
+        let now = Utc::now();
+        now.duration_trunc(Duration::microseconds(1)).unwrap_or(now)
     }
 }
 

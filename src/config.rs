@@ -81,7 +81,23 @@ pub struct Settings {
     pub email: crate::notify::EmailSettings,
     pub push: crate::notify::PushSettings,
     pub notifications: NotificationSettings,
+    pub tickets: TicketSettings,
     pub deadlines: DeadlineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketSettings {
+    pub title_max_chars: usize,
+    pub description_max_chars: usize,
+    /// Anonymous submissions per client address per hour.
+    pub anonymous_per_hour: i32,
+    /// Supporters that raise a petition's priority.
+    pub support_threshold: i32,
+    /// Allow suspending complaints (denunciations always may be).
+    pub complaint_suspension: bool,
+    /// Days after the answer when the sweep closes a resolved ticket.
+    pub auto_close_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -49,6 +49,35 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be left out entirely (no body, no content type): then the default.
+/// A body that is sent follows [`ApiJson`]'s rules.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let length = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let typed = req
+            .headers()
+            .contains_key(actix_web::http::header::CONTENT_TYPE);
+        let chunked = req
+            .headers()
+            .contains_key(actix_web::http::header::TRANSFER_ENCODING);
+        if !typed && !chunked && length.unwrap_or(0) == 0 {
+            return Box::pin(ready(Ok(OptionalJson(T::default()))));
+        }
+        let body = read_json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(OptionalJson) })
+    }
+}
+
 /// Reads a JSON request body: 415 unless the content type is JSON, 413 over
 /// `server.json_limit_bytes` (checked against `Content-Length` first, then while reading).
 pub fn read_json_body(

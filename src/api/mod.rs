@@ -15,6 +15,7 @@ pub mod me;
 pub mod middleware;
 pub mod notifications;
 pub mod routing;
+pub mod tickets;
 pub mod units;
 pub mod validation;
 
@@ -91,6 +92,17 @@ pub fn app(
                 .service(routing::create)
                 .service(routing::update)
                 .service(routing::remove)
+                .service(tickets::submit)
+                .service(tickets::get_one)
+                .service(tickets::events)
+                // Named sub-resources before the generic `{action}`, which would take them.
+                .service(tickets::comment)
+                .service(tickets::rate)
+                .service(tickets::support)
+                .service(tickets::unsupport)
+                .service(tickets::follow)
+                .service(tickets::unfollow)
+                .service(tickets::act)
                 .service(notifications::unsubscribe)
                 .service(notifications::unsubscribe_page)
                 .service(deadlines::get_calendar)

@@ -6,7 +6,9 @@
 pub mod areas;
 pub mod calendar;
 pub mod categories;
+pub mod clocks;
 mod conn;
+pub mod events;
 pub mod exports;
 pub mod idempotency;
 pub mod migrate;
@@ -146,6 +148,29 @@ pub fn claim_outbox_ids(
         .load::<Id>(lite)?,
     };
     Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// The next ticket number: a PostgreSQL sequence (no lock between submissions; gaps are
+/// fine), a one-row counter on SQLite (whose writers are serialised anyway).
+pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, DieselError> {
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let n = match conn {
+        DbConn::Postgres(pg) => {
+            diesel::sql_query("SELECT nextval('ticket_number_seq') AS n").get_result::<N>(pg)?
+        }
+        DbConn::Sqlite(lite) => diesel::sql_query(
+            "UPDATE ticket_number SET last = last + 1 WHERE id = 1 RETURNING last AS n",
+        )
+        .get_result::<N>(lite)?,
+    };
+    Ok(n.n)
 }
 
 /// Lock keys for [`with_advisory_lock`].

@@ -250,6 +250,7 @@ diesel::table! {
         name -> Text,
         counting -> Text,
         days -> Integer,
+        lengths -> Text,
         extensions_used -> Integer,
         extensions_allowed -> Integer,
         extension_max_days -> Integer,

@@ -159,7 +159,7 @@ pub struct Pause {
     pub until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     /// Not started yet (e.g. the resolve clock before acceptance).

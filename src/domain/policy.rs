@@ -21,72 +21,8 @@ pub const MAX_LENGTH_DAYS: u32 = MAX_PERIOD_DAYS;
 /// The most extensions a clock may allow.
 pub const MAX_EXTENSIONS: u32 = 10;
 
-/// What a citizen submits (DOMAIN.md, "Kinds of submission").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketKind {
-    Feedback,
-    Petition,
-    Complaint,
-    Denunciation,
-}
-
-impl TicketKind {
-    pub const ALL: [TicketKind; 4] = [
-        TicketKind::Feedback,
-        TicketKind::Petition,
-        TicketKind::Complaint,
-        TicketKind::Denunciation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketKind::Feedback => "feedback",
-            TicketKind::Petition => "petition",
-            TicketKind::Complaint => "complaint",
-            TicketKind::Denunciation => "denunciation",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// How a submission reached the unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    App,
-    InPerson,
-    Post,
-    Phone,
-    Email,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 5] = [
-        Channel::App,
-        Channel::InPerson,
-        Channel::Post,
-        Channel::Phone,
-        Channel::Email,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::App => "app",
-            Channel::InPerson => "in_person",
-            Channel::Post => "post",
-            Channel::Phone => "phone",
-            Channel::Email => "email",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+// One kind and one channel for tickets and policies alike.
+pub use super::ticket::{Channel, Kind as TicketKind};
 
 /// The clocks a policy may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

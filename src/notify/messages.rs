@@ -188,7 +188,182 @@ pub fn email_content(
                 }),
             }
         }
-        other => return Err(RenderError::UnknownTemplate(other.to_string())),
+        other => return ticket_content(other, lang, data, greeting),
+    })
+}
+
+/// (subject vi, subject en, paragraph vi, paragraph en) of each ticket message. `{code}`,
+/// `{title}`, `{due}`, `{unit}`, `{days}` and `{note}` come from the data.
+fn ticket_text(template: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    Some(match template {
+        "ticket_received" => (
+            "Đã nhận {code}",
+            "{code} received",
+            "Chúng tôi đã nhận phản ánh, kiến nghị của bạn với mã {code}{title}. Hạn trả lời dự kiến: {due}. Hãy dùng mã này để theo dõi.",
+            "We received your submission {code}{title}. The answer is due by {due}. Use this code to follow it.",
+        ),
+        "ticket_accepted" => (
+            "{code} đã được thụ lý",
+            "{code} accepted",
+            "{unit} đã thụ lý {code}{title}. Hạn giải quyết: {due}.",
+            "{unit} accepted {code}{title}. It is due to be resolved by {due}.",
+        ),
+        "ticket_refused" => (
+            "{code} không được thụ lý",
+            "{code} was not accepted",
+            "{unit} không thụ lý {code}. Lý do: {note}",
+            "{unit} did not accept {code}. Reason: {note}",
+        ),
+        "ticket_question" => (
+            "{code}: cần bổ sung thông tin",
+            "{code}: more information needed",
+            "{unit} cần bạn bổ sung thông tin cho {code}: {note} Thời hạn tạm dừng cho đến khi bạn trả lời trong ứng dụng.",
+            "{unit} needs more information about {code}: {note} The deadline is paused until you answer in the app.",
+        ),
+        "ticket_forwarded" => (
+            "{code} đã được chuyển đơn vị",
+            "{code} was forwarded",
+            "{code} đã được chuyển tới {unit}, đơn vị có thẩm quyền giải quyết.",
+            "{code} was forwarded to {unit}, which is competent to handle it.",
+        ),
+        "ticket_extended" => (
+            "{code}: gia hạn giải quyết",
+            "{code}: time extended",
+            "Thời hạn giải quyết {code} được gia hạn {days} ngày, đến {due}. Lý do: {note}",
+            "The time to resolve {code} was extended by {days} days, to {due}. Reason: {note}",
+        ),
+        "ticket_progress" => (
+            "{code}: cập nhật tiến độ",
+            "{code}: progress update",
+            "{unit} cập nhật tiến độ xử lý {code}: {note}",
+            "{unit} reports progress on {code}: {note}",
+        ),
+        "ticket_answered" => (
+            "{code} đã có kết quả",
+            "{code} has been answered",
+            "{unit} đã trả lời {code}{title}. Xem câu trả lời và đánh giá mức độ hài lòng trong ứng dụng.",
+            "{unit} answered {code}{title}. Read the answer and rate it in the app.",
+        ),
+        "ticket_closed" => (
+            "{code} đã kết thúc",
+            "{code} is closed",
+            "{code} đã kết thúc. Cảm ơn bạn đã phản ánh.",
+            "{code} is closed. Thank you for your submission.",
+        ),
+        "ticket_withdrawn" => (
+            "{code} đã được rút",
+            "{code} withdrawn",
+            "{code} đã được rút theo yêu cầu.",
+            "{code} was withdrawn as asked.",
+        ),
+        "ticket_withdrawal_declined" => (
+            "{code}: không chấp nhận rút đơn",
+            "{code}: withdrawal declined",
+            "{unit} không chấp nhận việc rút {code} và tiếp tục giải quyết. Lý do: {note}",
+            "{unit} declined the withdrawal of {code} and continues to handle it. Reason: {note}",
+        ),
+        "unit_new_ticket" => (
+            "Phiếu mới {code}",
+            "New ticket {code}",
+            "Đơn vị có phiếu mới {code}{title}. Hạn: {due}.",
+            "Your unit has a new ticket {code}{title}. Due: {due}.",
+        ),
+        "unit_info_provided" => (
+            "{code}: người gửi đã bổ sung thông tin",
+            "{code}: information provided",
+            "Người gửi đã bổ sung thông tin cho {code}; thời hạn tiếp tục chạy.",
+            "The submitter provided the information for {code}; the clock runs again.",
+        ),
+        "unit_reopened" => (
+            "{code} được mở lại",
+            "{code} reopened",
+            "Người gửi không đồng ý với kết quả và mở lại {code}.",
+            "The submitter disagreed with the answer and reopened {code}.",
+        ),
+        "unit_appeal" => (
+            "Khiếu nại lần hai {code}",
+            "Second-round complaint {code}",
+            "Đơn vị nhận khiếu nại lần hai {code}{title}. Hạn: {due}.",
+            "Your unit received the second-round complaint {code}{title}. Due: {due}.",
+        ),
+        "unit_withdrawal_requested" => (
+            "{code}: đề nghị rút đơn",
+            "{code}: withdrawal requested",
+            "Người gửi đề nghị rút {code}. Đơn vị quyết định chấp nhận hay tiếp tục giải quyết.",
+            "The submitter asks to withdraw {code}. The unit decides whether to grant it or continue.",
+        ),
+        "unit_reminder" => (
+            "Nhắc hạn {code}",
+            "Deadline reminder {code}",
+            "Hạn {clock} của {code} sắp đến: {due}.",
+            "The {clock} deadline of {code} is near: {due}.",
+        ),
+        "unit_update_due" => (
+            "{code}: đến hạn cập nhật tiến độ",
+            "{code}: a progress note is due",
+            "Đã đến hạn báo tiến độ xử lý {code} cho người gửi. Hãy ghi chú tiến độ trong hệ thống.",
+            "A progress note on {code} is due to the submitter. Record one in the system.",
+        ),
+        "escalation_overdue" => (
+            "Quá hạn: {code}",
+            "Overdue: {code}",
+            "{code} tại {unit} đã quá hạn {clock} ({due}).",
+            "{code} at {unit} missed its {clock} deadline ({due}).",
+        ),
+        "unit_reopen_requested" => (
+            "{code}: đề nghị xem xét lại",
+            "{code}: reopen requested",
+            "Cơ quan giám sát đề nghị đơn vị xem xét lại {code}: {note}",
+            "A supervisor asks the unit to reconsider {code}: {note}",
+        ),
+        _ => return None,
+    })
+}
+
+fn ticket_content(
+    template: &str,
+    lang: Lang,
+    data: &Value,
+    greeting: String,
+) -> Result<Content, RenderError> {
+    let (svi, sen, pvi, pen) =
+        ticket_text(template).ok_or_else(|| RenderError::UnknownTemplate(template.to_string()))?;
+    let code = text(data, template, "ticket_code")?;
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let title = match field("title") {
+        "" => String::new(),
+        t => format!(" (“{t}”)"),
+    };
+    let fill = |t: &str| {
+        t.replace("{code}", code)
+            .replace("{title}", &title)
+            .replace(
+                "{due}",
+                match field("due") {
+                    "" => lang.pick("chưa xác định", "not set"),
+                    d => d,
+                },
+            )
+            .replace(
+                "{unit}",
+                match field("unit") {
+                    "" => lang.pick("Đơn vị", "The unit"),
+                    u => u,
+                },
+            )
+            .replace(
+                "{days}",
+                &data.get("days").map(|d| d.to_string()).unwrap_or_default(),
+            )
+            .replace("{clock}", field("clock"))
+            .replace("{note}", field("note"))
+    };
+    Ok(Content {
+        subject: fill(lang.pick(svi, sen)),
+        greeting,
+        paragraphs: vec![fill(lang.pick(pvi, pen))],
+        code: None,
+        action: None,
     })
 }
 
@@ -283,6 +458,19 @@ mod tests {
         let r = render(&c, Lang::En, Some("http://h/u")).unwrap();
         assert!(!r.html.contains("<script>"));
         assert!(r.text.contains("Stop these emails: http://h/u"));
+    }
+
+    #[test]
+    fn ticket_messages_name_the_code_and_due_date() {
+        let data =
+            json!({"ticket_code": "PAKN.20261123.0001", "title": "Ổ gà", "due": "2026-12-13"});
+        let c = email_content("ticket_received", Lang::En, &data, "").unwrap();
+        assert_eq!(c.subject, "PAKN.20261123.0001 received");
+        assert!(c.paragraphs[0].contains("2026-12-13"));
+        assert!(c.paragraphs[0].contains("Ổ gà"));
+        let p = push_text("ticket_answered", Lang::Vi, &data).unwrap();
+        assert_eq!(p.title, "Nghe dân · PAKN.20261123.0001");
+        assert_eq!(p.body, "PAKN.20261123.0001 đã có kết quả");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod links;
 pub mod messages;
 pub mod outbox;
 pub mod push;
+pub mod recipients;
 
 pub use email::{EmailMessage, EmailSettings, Mailer, SentEmail};
 pub use push::{

@@ -150,10 +150,14 @@ async fn openapi_is_3_1_and_lists_every_route() {
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             assert!(op["responses"].is_object(), "{method} {path} has responses");
-            // Every path parameter becomes `1`.
+            // Every path parameter becomes `1` (an action, `accept`).
             let concrete = path
                 .split('/')
-                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+                .map(|seg| match seg {
+                    "{action}" => "accept",
+                    s if s.starts_with('{') => "1",
+                    s => s,
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             let req = app

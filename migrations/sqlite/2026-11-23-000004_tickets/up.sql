@@ -75,6 +75,9 @@ CREATE TABLE ticket_clocks (
     name TEXT NOT NULL,
     counting TEXT NOT NULL,
     days INTEGER NOT NULL,
+    -- The policy's lengths (normal, complex, remote, both), kept so that marking a case complex
+    -- later picks its length without reading a policy that may have changed since.
+    lengths TEXT NOT NULL,
     extensions_used INTEGER NOT NULL DEFAULT 0,
     extensions_allowed INTEGER NOT NULL DEFAULT 0,
     extension_max_days INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,402 @@
+//! A ticket's legal clocks: made from its policy when it is received, then started, paused,
+//! resumed, extended and stopped by the workflow. Each row keeps what the deadline engine
+//! needs, so later changes to policies or the calendar never move a running ticket's dates
+//! (unless an administrator asks for a recomputation).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::DbConn;
+use super::schema::{ticket_clocks, tickets};
+use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::{
+    ClockInput, ClockState, ClockView, Counting, DayEnd, Lengths, Pause, Period, evaluate,
+};
+use crate::domain::policy::{Policy, StartsAt};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ticket_clocks)]
+pub struct ClockRow {
+    pub ticket_id: i64,
+    pub name: String,
+    pub counting: String,
+    pub days: i32,
+    pub lengths: String,
+    pub extensions_used: i32,
+    pub extensions_allowed: i32,
+    pub extension_max_days: i32,
+    pub starts_at: String,
+    pub started_at: Option<NaiveDateTime>,
+    pub stopped_at: Option<NaiveDateTime>,
+    pub pauses: String,
+    pub due_at: Option<NaiveDateTime>,
+    pub reminded_75: bool,
+    pub reminded_last_day: bool,
+    pub missed_at: Option<NaiveDateTime>,
+}
+
+/// A pause as stored: from, and until (open while `None`).
+type StoredPause = (NaiveDateTime, Option<NaiveDateTime>);
+
+impl ClockRow {
+    fn pause_list(&self) -> Vec<StoredPause> {
+        serde_json::from_str(&self.pauses).unwrap_or_default()
+    }
+
+    fn counting(&self) -> Counting {
+        if self.counting == "working_days" {
+            Counting::WorkingDays
+        } else {
+            Counting::CalendarDays
+        }
+    }
+
+    pub fn input(&self) -> ClockInput {
+        ClockInput {
+            started_at: self.started_at.map(|t| t.and_utc()),
+            period: Period {
+                days: self.days.max(0) as u32,
+                counting: self.counting(),
+            },
+            pauses: self
+                .pause_list()
+                .into_iter()
+                .map(|(from, until)| Pause {
+                    from: from.and_utc(),
+                    until: until.map(|u| u.and_utc()),
+                })
+                .collect(),
+            stopped_at: self.stopped_at.map(|t| t.and_utc()),
+        }
+    }
+
+    pub fn view(&self, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockView {
+        evaluate(cal, day_end, &self.input(), now)
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.pause_list()
+            .last()
+            .is_some_and(|(_, until)| until.is_none())
+    }
+}
+
+/// The case facts that choose a clock's length.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    pub complex: bool,
+    pub remote: bool,
+}
+
+/// Creates a ticket's clocks from its policy: those that start at receipt run from
+/// `received_at`, the others wait for acceptance.
+pub fn create(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    policy: &Policy,
+    case: Case,
+    received_at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    for c in &policy.clocks {
+        let started = match c.starts_at {
+            StartsAt::Receipt => Some(received_at),
+            StartsAt::Acceptance => None,
+        };
+        diesel::insert_into(ticket_clocks::table)
+            .values((
+                ticket_clocks::ticket_id.eq(ticket_id),
+                ticket_clocks::name.eq(c.name.as_str()),
+                ticket_clocks::counting.eq(counting_str(c.counting)),
+                ticket_clocks::days.eq(c.lengths.choose(case.complex, case.remote) as i32),
+                ticket_clocks::lengths.eq(serde_json::to_string(&c.lengths).unwrap_or_default()),
+                ticket_clocks::extensions_allowed.eq(c.extensions.allowed as i32),
+                ticket_clocks::extension_max_days.eq(c.extensions.max_days as i32),
+                ticket_clocks::starts_at.eq(match c.starts_at {
+                    StartsAt::Receipt => "receipt",
+                    StartsAt::Acceptance => "acceptance",
+                }),
+                ticket_clocks::started_at.eq(started),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn counting_str(c: Counting) -> &'static str {
+    match c {
+        Counting::WorkingDays => "working_days",
+        Counting::CalendarDays => "calendar_days",
+    }
+}
+
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, ApiError> {
+    Ok(ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id))
+        .order(ticket_clocks::name.asc())
+        .select(ClockRow::as_select())
+        .load(conn)?)
+}
+
+pub fn of_tickets(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ClockRow>, ApiError> {
+    Ok(ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq_any(ids))
+        .order((ticket_clocks::ticket_id.asc(), ticket_clocks::name.asc()))
+        .select(ClockRow::as_select())
+        .load(conn)?)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = ticket_clocks)]
+struct Changes {
+    days: Option<i32>,
+    extensions_used: Option<i32>,
+    started_at: Option<Option<NaiveDateTime>>,
+    stopped_at: Option<Option<NaiveDateTime>>,
+    pauses: Option<String>,
+    reminded_75: Option<bool>,
+    reminded_last_day: Option<bool>,
+    missed_at: Option<Option<NaiveDateTime>>,
+}
+
+fn save(conn: &mut DbConn, c: &ClockRow, changes: Changes) -> Result<(), ApiError> {
+    diesel::update(
+        ticket_clocks::table
+            .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
+            .filter(ticket_clocks::name.eq(&c.name)),
+    )
+    .set(&changes)
+    .execute(conn)?;
+    Ok(())
+}
+
+fn running(c: &ClockRow) -> bool {
+    c.started_at.is_some() && c.stopped_at.is_none()
+}
+
+/// What the workflow does to the clocks.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Stop `name` (its target happened: accepted, forwarded, answered).
+    Stop(&'static str),
+    /// Start the clocks that wait for acceptance; the case may now be complex.
+    Accepted { complex: bool, remote: bool },
+    /// Pause every running clock (waiting for the citizen, suspension).
+    PauseAll,
+    /// Resume every paused clock.
+    ResumeAll,
+    /// Stop every clock (the ticket left the unit's hands).
+    StopAll,
+    /// Restart `name` from now (the `update` clock after a progress note, the `resolve`
+    /// clock after a reopen).
+    Restart(&'static str),
+    /// Extend `name` by `days`; refused beyond the policy's allowance.
+    Extend(&'static str, u32),
+    /// Throw the clocks away and start them again at the new unit (forwarding).
+    Reset,
+}
+
+/// Applies a change at `now`.
+pub fn apply(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    change: &Change,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let clocks = of_ticket(conn, ticket_id)?;
+    for c in &clocks {
+        let mut pauses = c.pause_list();
+        let changes = match change {
+            Change::Stop(name) if c.name == *name && running(c) => Changes {
+                stopped_at: Some(Some(now)),
+                ..Default::default()
+            },
+            Change::Accepted { complex, remote } => {
+                let lengths: Lengths = serde_json::from_str(&c.lengths).unwrap_or(Lengths {
+                    normal: c.days.max(0) as u32,
+                    complex: None,
+                    remote: None,
+                    complex_remote: None,
+                });
+                // No extension can precede acceptance (extend needs an accepted ticket).
+                let days = Some(lengths.choose(*complex, *remote) as i32);
+                if c.starts_at == "acceptance" && c.started_at.is_none() {
+                    Changes {
+                        started_at: Some(Some(now)),
+                        days,
+                        ..Default::default()
+                    }
+                } else if c.name == "accept" && running(c) {
+                    // Marked complex at acceptance: judged against the complex length.
+                    Changes {
+                        stopped_at: Some(Some(now)),
+                        days,
+                        ..Default::default()
+                    }
+                } else {
+                    continue;
+                }
+            }
+            Change::PauseAll if running(c) && !c.is_paused() => {
+                pauses.push((now, None));
+                Changes {
+                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
+                    ..Default::default()
+                }
+            }
+            Change::ResumeAll if c.is_paused() => {
+                if let Some(last) = pauses.last_mut() {
+                    last.1 = Some(now);
+                }
+                Changes {
+                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
+                    ..Default::default()
+                }
+            }
+            Change::StopAll if running(c) => {
+                if let Some(last) = pauses.last_mut().filter(|p| p.1.is_none()) {
+                    last.1 = Some(now);
+                }
+                Changes {
+                    stopped_at: Some(Some(now)),
+                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
+                    ..Default::default()
+                }
+            }
+            Change::Restart(name) if c.name == *name && c.started_at.is_some() => Changes {
+                started_at: Some(Some(now)),
+                stopped_at: Some(None),
+                pauses: Some("[]".into()),
+                reminded_75: Some(false),
+                reminded_last_day: Some(false),
+                missed_at: Some(None),
+                ..Default::default()
+            },
+            Change::Extend(name, days) if c.name == *name => {
+                if c.extensions_allowed == 0 {
+                    return Err(ApiError::field("/days", "extension_not_allowed"));
+                }
+                if c.extensions_used >= c.extensions_allowed {
+                    return Err(ApiError::conflict("extensions_exhausted"));
+                }
+                if *days == 0 || *days as i32 > c.extension_max_days {
+                    return Err(ApiError::validation(vec![
+                        crate::error::FieldError::new("/days", "out_of_range")
+                            .arg("min", 1)
+                            .arg("max", c.extension_max_days),
+                    ]));
+                }
+                Changes {
+                    days: Some(c.days + *days as i32),
+                    extensions_used: Some(c.extensions_used + 1),
+                    reminded_75: Some(false),
+                    reminded_last_day: Some(false),
+                    ..Default::default()
+                }
+            }
+            Change::Reset => Changes {
+                started_at: Some(if c.starts_at == "receipt" {
+                    Some(now)
+                } else {
+                    None
+                }),
+                stopped_at: Some(None),
+                pauses: Some("[]".into()),
+                reminded_75: Some(false),
+                reminded_last_day: Some(false),
+                missed_at: Some(None),
+                ..Default::default()
+            },
+            _ => continue,
+        };
+        save(conn, c, changes)?;
+    }
+    if let Change::Extend(name, _) = change
+        && !clocks.iter().any(|c| c.name == *name)
+    {
+        return Err(ApiError::field("/days", "extension_not_allowed"));
+    }
+    Ok(())
+}
+
+/// Recomputes every clock's due moment and the ticket's `next_due_at` and `overdue` flag
+/// (the sweep's index). Call after each change, with the calendar in force.
+pub fn refresh(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, ClockView)>, ApiError> {
+    let clocks = of_ticket(conn, ticket_id)?;
+    let mut views = Vec::new();
+    let mut next_due: Option<NaiveDateTime> = None;
+    let mut overdue = false;
+    for c in &clocks {
+        let v = c.view(cal, day_end, now);
+        let due = v.due_at.map(|d| d.naive_utc());
+        if due != c.due_at {
+            diesel::update(
+                ticket_clocks::table
+                    .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
+                    .filter(ticket_clocks::name.eq(&c.name)),
+            )
+            .set(ticket_clocks::due_at.eq(due))
+            .execute(conn)?;
+        }
+        match v.state {
+            ClockState::Running => {
+                next_due = match (next_due, due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            ClockState::Missed if c.stopped_at.is_none() => {
+                overdue = true;
+            }
+            _ => {}
+        }
+        views.push((c.name.clone(), v));
+    }
+    diesel::update(tickets::table.find(ticket_id))
+        .set((
+            tickets::next_due_at.eq(next_due),
+            tickets::overdue.eq(overdue),
+        ))
+        .execute(conn)?;
+    Ok(views)
+}
+
+/// One clock as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClockOut {
+    /// `accept`, `forward`, `resolve` or `update`.
+    pub name: String,
+    pub state: ClockState,
+    pub due_at: Option<DateTime<Utc>>,
+    /// The due day in local time (Asia/Ho_Chi_Minh).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_local_date: Option<chrono::NaiveDate>,
+    pub used_seconds: i64,
+    pub left_seconds: Option<i64>,
+    /// `working_days` or `calendar_days`, and the period in force (extensions included).
+    pub counting: String,
+    pub days: i32,
+    pub extensions_used: i32,
+}
+
+pub fn out(c: &ClockRow, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockOut {
+    let v = c.view(cal, day_end, now);
+    ClockOut {
+        name: c.name.clone(),
+        state: v.state,
+        due_at: v.due_at,
+        due_local_date: v.due_local_date,
+        used_seconds: v.used_seconds,
+        left_seconds: v.left_seconds,
+        counting: c.counting.clone(),
+        days: c.days,
+        extensions_used: c.extensions_used,
+    }
+}

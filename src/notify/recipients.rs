@@ -1,0 +1,232 @@
+//! Who is told what. Each ticket event names an audience; this writes one outbox row per
+//! recipient and channel, in the same transaction as the event, honouring each person's
+//! preferences. A denouncer's identity never appears: messages to others carry the ticket's
+//! code and category, not who sent it (nor, for a denunciation, its title).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::outbox::{self, Channel, NewMessage};
+use crate::db::DbConn;
+use crate::db::schema::{devices, ticket_followers, ticket_supports, units, users};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+/// Which push services are configured: pushes are only queued for those.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushChannels {
+    pub fcm: bool,
+    pub apns: bool,
+    pub webpush: bool,
+}
+
+impl PushChannels {
+    pub fn of(push: &crate::notify::Push) -> Self {
+        PushChannels {
+            fcm: push.fcm.is_some(),
+            apns: push.apns.is_some(),
+            webpush: push.webpush.is_some(),
+        }
+    }
+
+    fn allows(&self, platform: &str) -> bool {
+        match platform {
+            "fcm" => self.fcm,
+            "apns" => self.apns,
+            "webpush" => self.webpush,
+            _ => false,
+        }
+    }
+}
+
+/// Everything that shapes delivery, from settings.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub push: PushChannels,
+    /// When pushes queued now may go (after quiet hours), if not now.
+    pub push_not_before: Option<NaiveDateTime>,
+}
+
+/// A person to tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum To {
+    User(i64),
+    /// An address without an account: an anonymous submitter's contact, a unit's mailbox.
+    Address(String, Lang),
+}
+
+/// Queues `template` with `data` for each recipient (email and push, by preference), with
+/// dedup keys made from `event_key`. Returns how many rows were written.
+pub fn tell(
+    conn: &mut DbConn,
+    recipients: &[To],
+    template: &'static str,
+    data: &Value,
+    event_key: &str,
+    delivery: &Delivery,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let mut written = 0;
+    let mut seen = Vec::new();
+    for to in recipients {
+        if seen.contains(to) {
+            continue;
+        }
+        seen.push(to.clone());
+        match to {
+            To::Address(address, lang) => {
+                written += usize::from(outbox::enqueue(
+                    conn,
+                    &NewMessage {
+                        channel: Channel::Email,
+                        user_id: None,
+                        address: Some(address.clone()),
+                        device_id: None,
+                        template,
+                        locale: *lang,
+                        data: data.clone(),
+                        dedup_key: format!("{event_key}:{template}:addr:{address}"),
+                        not_before: None,
+                    },
+                    now,
+                )?);
+            }
+            To::User(id) => {
+                let row = users::table
+                    .find(id)
+                    .select((
+                        users::email,
+                        users::locale,
+                        users::notify_email,
+                        users::notify_push,
+                        users::disabled,
+                    ))
+                    .first::<(Option<String>, String, bool, bool, bool)>(conn)
+                    .optional()?;
+                let Some((email, locale, by_email, by_push, disabled)) = row else {
+                    continue;
+                };
+                if disabled {
+                    continue;
+                }
+                let lang = Lang::parse(&locale).unwrap_or_default();
+                if by_email && email.is_some() {
+                    written += usize::from(outbox::enqueue(
+                        conn,
+                        &NewMessage {
+                            channel: Channel::Email,
+                            user_id: Some(*id),
+                            address: None,
+                            device_id: None,
+                            template,
+                            locale: lang,
+                            data: data.clone(),
+                            dedup_key: format!("{event_key}:{template}:user:{id}:email"),
+                            not_before: None,
+                        },
+                        now,
+                    )?);
+                }
+                if by_push {
+                    let targets = devices::table
+                        .filter(devices::user_id.eq(id).and(devices::active.eq(true)))
+                        .select((devices::id, devices::platform))
+                        .load::<(i64, String)>(conn)?;
+                    for (device_id, platform) in targets {
+                        if !delivery.push.allows(&platform) {
+                            continue;
+                        }
+                        written += usize::from(outbox::enqueue(
+                            conn,
+                            &NewMessage {
+                                channel: Channel::Push,
+                                user_id: Some(*id),
+                                address: None,
+                                device_id: Some(device_id),
+                                template,
+                                locale: lang,
+                                data: data.clone(),
+                                dedup_key: format!(
+                                    "{event_key}:{template}:user:{id}:push:{device_id}"
+                                ),
+                                not_before: delivery.push_not_before,
+                            },
+                            now,
+                        )?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The active officials of a unit, and the unit's own mailbox.
+pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+    let mut out: Vec<To> = users::table
+        .filter(users::unit_id.eq(unit_id))
+        .filter(users::role.eq("official"))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select(users::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(To::User)
+        .collect();
+    let mailbox = units::table
+        .find(unit_id)
+        .select(units::email)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    if let Some(address) = mailbox {
+        out.push(To::Address(address, Lang::Vi));
+    }
+    Ok(out)
+}
+
+/// Supervisors who oversee `unit_id` or one of its ancestors.
+pub fn supervisors_over(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+    let mut chain = vec![unit_id];
+    chain.extend(crate::db::units::ancestors(conn, unit_id)?);
+    Ok(users::table
+        .filter(users::unit_id.eq_any(&chain))
+        .filter(users::role.eq("supervisor"))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select(users::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(To::User)
+        .collect())
+}
+
+/// Followers and supporters of a ticket (told when it is answered).
+pub fn followers(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<To>, ApiError> {
+    let mut ids: Vec<i64> = ticket_followers::table
+        .filter(ticket_followers::ticket_id.eq(ticket_id))
+        .select(ticket_followers::user_id)
+        .load(conn)?;
+    ids.extend(
+        ticket_supports::table
+            .filter(ticket_supports::ticket_id.eq(ticket_id))
+            .select(ticket_supports::user_id)
+            .load::<i64>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids.into_iter().map(To::User).collect())
+}
+
+/// The data every ticket message carries: its code and what a recipient may see.
+pub fn ticket_data(code: &str, ticket_id: i64, title: Option<&str>, extra: Value) -> Value {
+    let mut data = json!({"ticket_code": code, "ticket_id": ticket_id});
+    if let Some(t) = title {
+        data["title"] = json!(t);
+    }
+    if let (Some(obj), Value::Object(more)) = (data.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    data
+}
