@@ -417,6 +417,14 @@ impl TestApp {
         (user, token)
     }
 
+    /// A new access token for `user` (after the test clock moved past the old one's life).
+    pub async fn relogin(&self, user: &TestUser) -> String {
+        self.login(&user.email, &user.password).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// A request with a bearer token.
     pub fn authed(
         &self,
