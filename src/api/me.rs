@@ -248,7 +248,7 @@ pub async fn delete_me(
                 if crate::db::exports::has_open_cases(c, id)? {
                     return Err(ApiError::conflict("open_cases"));
                 }
-                crate::db::exports::pseudonymise_tickets(c, id)?;
+                crate::db::exports::pseudonymise_tickets(c, id, now)?;
                 users::erase(c, id, now)
             })
         })

@@ -964,3 +964,52 @@ async fn reopen_within_thirty_days_and_close() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn export_and_erasure_cover_tickets() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let department = app.unit_id("SNNMT-92").await;
+    let commune = app.unit_id("UBND-X31135").await;
+    let (user, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, official) = app.token_for(Role::Official, Some(commune)).await;
+    let (_, dept) = app.token_for(Role::Official, Some(department)).await;
+    let pothole_code = app.submit_ok(Some(&citizen), &pothole()).await["code"].as_str().unwrap().to_string();
+    app.act_ok(&official, &pothole_code, "request_info", json!({"question": "Số nhà?"})).await;
+    app.act_ok(&citizen, &pothole_code, "provide_info", json!({"answer": "Nhà tôi số 12, tên Lan."})).await;
+    let complaint = json!({"kind": "complaint", "category": "tranh-chap-dat", "title": "Tranh chấp ranh giới",
+        "description": "Hàng xóm lấn đất.", "area_code": "31135",
+        "contested": {"type": "act", "learned_on": "2026-11-01"}});
+    let c = app.submit_ok(Some(&citizen), &complaint).await;
+    let c_code = c["code"].as_str().unwrap().to_string();
+    assert_eq!(c["filing_late"], false);
+
+    let export: Value = app
+        .authed(Method::GET, "/api/v1/me/export", &citizen)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tickets = export["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(tickets[0]["code"], pothole_code.as_str());
+    assert!(tickets[0]["events"].to_string().contains("Nhà tôi số 12"));
+
+    // An open complaint keeps its author.
+    let r = app.authed(Method::DELETE, "/api/v1/me", &citizen).send().await.unwrap();
+    assert_problem(r, 409, "open_cases").await;
+    app.act_ok(&dept, &c_code, "refuse", json!({"reason": "Thuộc thẩm quyền Toà án."})).await;
+    let r = app.authed(Method::DELETE, "/api/v1/me", &citizen).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    // The tickets stay; what the person wrote on the timeline is blank; the address is gone.
+    let t = app.ticket(&official, &pothole_code).await;
+    assert!(t["address"].is_null());
+    assert_eq!(t["title"], "Đường hỏng ở ngõ 5");
+    let events = app.timeline(&official, &pothole_code).await;
+    let answer = events.iter().find(|e| e["kind"] == "info_provided").unwrap();
+    assert!(answer["text"].is_null(), "{answer}");
+    assert!(!serde_json::to_string(&events).unwrap().contains("tên Lan"));
+    let _ = user;
+}
