@@ -38,3 +38,32 @@ impl AppState {
         .await?
     }
 }
+
+impl AppState {
+    /// What a ticket operation needs: now, the calendar in force, and how messages go out
+    /// (which push services are on; pushes queued in quiet hours wait for the morning).
+    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::db::tickets::Ctx, ApiError> {
+        use crate::notify::recipients::{Delivery, PushChannels};
+        let now = self.clock.now();
+        let n = &self.settings.notifications;
+        let tz = self.settings.deadlines.timezone;
+        let quiet = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
+        let push_not_before = match (quiet(&n.quiet_hours_start), quiet(&n.quiet_hours_end)) {
+            (Some(a), Some(b)) => {
+                crate::notify::delivery::after_quiet_hours(now.naive_utc(), tz, a, b)
+            }
+            _ => None,
+        };
+        Ok(crate::db::tickets::Ctx {
+            now,
+            cal: crate::db::calendar::load(conn)?,
+            day_end: self.settings.deadlines.day_end(),
+            delivery: Delivery {
+                push: PushChannels::of(&self.push),
+                push_not_before,
+            },
+            complaint_suspension: self.settings.tickets.complaint_suspension,
+            support_threshold: self.settings.tickets.support_threshold,
+        })
+    }
+}

@@ -25,32 +25,13 @@ use crate::domain::contact::{Email, Phone};
 use crate::domain::ticket::{Action, Channel, Kind, Status};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Lang;
-use crate::notify::recipients::{Delivery, PushChannels};
 use crate::state::AppState;
 
 pub const TRACKING_HEADER: &str = "X-Tracking-Secret";
 
-/// The operation context: now, the calendar in force and the delivery settings.
+/// The operation context (see [`AppState::ticket_ctx`]).
 pub fn ctx(state: &AppState, conn: &mut DbConn) -> Result<Ctx, ApiError> {
-    let now = state.clock.now();
-    let n = &state.settings.notifications;
-    let tz = state.settings.deadlines.timezone;
-    let quiet = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
-    let push_not_before = match (quiet(&n.quiet_hours_start), quiet(&n.quiet_hours_end)) {
-        (Some(a), Some(b)) => crate::notify::delivery::after_quiet_hours(now.naive_utc(), tz, a, b),
-        _ => None,
-    };
-    Ok(Ctx {
-        now,
-        cal: db::calendar::load(conn)?,
-        day_end: state.settings.deadlines.day_end(),
-        delivery: Delivery {
-            push: PushChannels::of(&state.push),
-            push_not_before,
-        },
-        complaint_suspension: state.settings.tickets.complaint_suspension,
-        support_threshold: state.settings.tickets.support_threshold,
-    })
+    state.ticket_ctx(conn)
 }
 
 fn viewer(user: Option<CurrentUser>, req: &HttpRequest) -> Viewer {

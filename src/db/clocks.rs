@@ -35,6 +35,7 @@ pub struct ClockRow {
     pub reminded_75: bool,
     pub reminded_last_day: bool,
     pub missed_at: Option<NaiveDateTime>,
+    pub next_check_at: Option<NaiveDateTime>,
 }
 
 /// A pause as stored: from, and until (open while `None`).
@@ -336,13 +337,17 @@ pub fn refresh(
     for c in &clocks {
         let v = c.view(cal, day_end, now);
         let due = v.due_at.map(|d| d.naive_utc());
-        if due != c.due_at {
+        let check = next_check(c, &v, day_end, now);
+        if due != c.due_at || check != c.next_check_at {
             diesel::update(
                 ticket_clocks::table
                     .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
                     .filter(ticket_clocks::name.eq(&c.name)),
             )
-            .set(ticket_clocks::due_at.eq(due))
+            .set((
+                ticket_clocks::due_at.eq(due),
+                ticket_clocks::next_check_at.eq(check),
+            ))
             .execute(conn)?;
         }
         match v.state {
@@ -366,6 +371,133 @@ pub fn refresh(
         ))
         .execute(conn)?;
     Ok(views)
+}
+
+/// When the sweep must next look at a clock: its 75 % mark, the start of its last day, or
+/// the moment it is missed — whichever comes first and has not been dealt with. `None` when
+/// nothing is left to do (stopped, pending, paused, or missed and already escalated). The
+/// `update` clock only has the miss: it reminds the unit that a progress note is owed.
+pub fn next_check(
+    c: &ClockRow,
+    v: &ClockView,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Option<NaiveDateTime> {
+    match v.state {
+        ClockState::Running => {}
+        ClockState::Missed if c.missed_at.is_none() && c.stopped_at.is_none() => {
+            return Some(now.naive_utc());
+        }
+        _ => return None,
+    }
+    let due = v.due_at?;
+    let mut at = vec![due + chrono::Duration::seconds(1)];
+    if c.name != "update" {
+        if !c.reminded_75 {
+            let left = v.left_seconds.unwrap_or(0);
+            let total = v.used_seconds + left;
+            let mark = (total as f64 * 0.75) as i64 - v.used_seconds;
+            at.push(now + chrono::Duration::seconds(mark.max(0)));
+        }
+        if !c.reminded_last_day
+            && let Some(day) = v.due_local_date
+        {
+            let start = day_end.end_of(day.pred_opt()?);
+            at.push(start + chrono::Duration::seconds(1));
+        }
+    }
+    at.into_iter().min().map(|t| t.naive_utc())
+}
+
+/// What the sweep found due on one clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Reminder75,
+    LastDay,
+    Missed,
+}
+
+/// Clocks whose next check has come, oldest first: `(ticket_id, name)`.
+pub fn due_for_check(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, ApiError> {
+    Ok(ticket_clocks::table
+        .filter(ticket_clocks::next_check_at.le(now))
+        .order(ticket_clocks::next_check_at.asc())
+        .limit(limit)
+        .select((ticket_clocks::ticket_id, ticket_clocks::name))
+        .load(conn)?)
+}
+
+/// Decides what is due on a clock now and claims it: the flag is set only if it was not set
+/// already, so two sweeps (or two workers) act once. Returns what this caller must do.
+pub fn claim_due(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    name: &str,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Result<Option<(Due, ClockView)>, ApiError> {
+    let Some(c) = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id))
+        .filter(ticket_clocks::name.eq(name))
+        .select(ClockRow::as_select())
+        .first::<ClockRow>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let v = c.view(cal, day_end, now);
+    let this = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id))
+        .filter(ticket_clocks::name.eq(name));
+    let due = if v.state == ClockState::Missed && c.missed_at.is_none() && c.stopped_at.is_none() {
+        let n = diesel::update(this.filter(ticket_clocks::missed_at.is_null()))
+            .set(ticket_clocks::missed_at.eq(Some(now.naive_utc())))
+            .execute(conn)?;
+        (n == 1).then_some(Due::Missed)
+    } else if v.state == ClockState::Running && c.name != "update" {
+        let on_last_day = v
+            .due_local_date
+            .is_some_and(|d| day_end.local_date(now) >= d);
+        let left = v.left_seconds.unwrap_or(0);
+        let total = (v.used_seconds + left).max(1);
+        if on_last_day && !c.reminded_last_day {
+            // The last-day reminder also covers the 75 % one, if that was not sent.
+            let n = diesel::update(this.filter(ticket_clocks::reminded_last_day.eq(false)))
+                .set((
+                    ticket_clocks::reminded_last_day.eq(true),
+                    ticket_clocks::reminded_75.eq(true),
+                ))
+                .execute(conn)?;
+            (n == 1).then_some(Due::LastDay)
+        } else if !c.reminded_75 && v.used_seconds * 4 >= total * 3 {
+            let n = diesel::update(this.filter(ticket_clocks::reminded_75.eq(false)))
+                .set(ticket_clocks::reminded_75.eq(true))
+                .execute(conn)?;
+            (n == 1).then_some(Due::Reminder75)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    // Look again later (or never), whatever happened.
+    let fresh = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id))
+        .filter(ticket_clocks::name.eq(name))
+        .select(ClockRow::as_select())
+        .first::<ClockRow>(conn)?;
+    // Never in the past: a check that found nothing looks again a minute later.
+    let next = next_check(&fresh, &v, day_end, now)
+        .map(|t| t.max(now.naive_utc() + chrono::Duration::minutes(1)));
+    diesel::update(this)
+        .set(ticket_clocks::next_check_at.eq(next))
+        .execute(conn)?;
+    Ok(due.map(|d| (d, v)))
 }
 
 /// One clock as the API shows it.

@@ -262,6 +262,7 @@ diesel::table! {
         reminded_75 -> Bool,
         reminded_last_day -> Bool,
         missed_at -> Nullable<Timestamp>,
+        next_check_at -> Nullable<Timestamp>,
     }
 }
 

@@ -3,6 +3,8 @@
 //! One loop polls every `jobs.poll_interval_ms`; each pass runs every job once. Tests call
 //! [`run_once`] directly with the test clock instead of waiting.
 
+pub mod sweep;
+
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -16,6 +18,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
     pub idempotency_keys_purged: usize,
+    pub swept: sweep::Swept,
     pub delivered: crate::notify::delivery::Delivered,
 }
 
@@ -25,9 +28,12 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
     let purged = state
         .db(move |conn| db::idempotency::purge_expired(conn, now))
         .await?;
+    // The sweep first: what it queues goes out in the same pass.
+    let swept = sweep::run(state).await?;
     let delivered = crate::notify::delivery::run(state, 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
+        swept,
         delivered,
     })
 }

@@ -4,6 +4,7 @@
 mod helpers;
 mod proxy;
 mod smtp;
+mod sweep;
 
 mod accounts;
 mod deadlines;

@@ -974,9 +974,24 @@ async fn export_and_erasure_cover_tickets() {
     let (user, citizen) = app.token_for(Role::Citizen, None).await;
     let (_, official) = app.token_for(Role::Official, Some(commune)).await;
     let (_, dept) = app.token_for(Role::Official, Some(department)).await;
-    let pothole_code = app.submit_ok(Some(&citizen), &pothole()).await["code"].as_str().unwrap().to_string();
-    app.act_ok(&official, &pothole_code, "request_info", json!({"question": "Số nhà?"})).await;
-    app.act_ok(&citizen, &pothole_code, "provide_info", json!({"answer": "Nhà tôi số 12, tên Lan."})).await;
+    let pothole_code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.act_ok(
+        &official,
+        &pothole_code,
+        "request_info",
+        json!({"question": "Số nhà?"}),
+    )
+    .await;
+    app.act_ok(
+        &citizen,
+        &pothole_code,
+        "provide_info",
+        json!({"answer": "Nhà tôi số 12, tên Lan."}),
+    )
+    .await;
     let complaint = json!({"kind": "complaint", "category": "tranh-chap-dat", "title": "Tranh chấp ranh giới",
         "description": "Hàng xóm lấn đất.", "area_code": "31135",
         "contested": {"type": "act", "learned_on": "2026-11-01"}});
@@ -998,17 +1013,34 @@ async fn export_and_erasure_cover_tickets() {
     assert!(tickets[0]["events"].to_string().contains("Nhà tôi số 12"));
 
     // An open complaint keeps its author.
-    let r = app.authed(Method::DELETE, "/api/v1/me", &citizen).send().await.unwrap();
+    let r = app
+        .authed(Method::DELETE, "/api/v1/me", &citizen)
+        .send()
+        .await
+        .unwrap();
     assert_problem(r, 409, "open_cases").await;
-    app.act_ok(&dept, &c_code, "refuse", json!({"reason": "Thuộc thẩm quyền Toà án."})).await;
-    let r = app.authed(Method::DELETE, "/api/v1/me", &citizen).send().await.unwrap();
+    app.act_ok(
+        &dept,
+        &c_code,
+        "refuse",
+        json!({"reason": "Thuộc thẩm quyền Toà án."}),
+    )
+    .await;
+    let r = app
+        .authed(Method::DELETE, "/api/v1/me", &citizen)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     // The tickets stay; what the person wrote on the timeline is blank; the address is gone.
     let t = app.ticket(&official, &pothole_code).await;
     assert!(t["address"].is_null());
     assert_eq!(t["title"], "Đường hỏng ở ngõ 5");
     let events = app.timeline(&official, &pothole_code).await;
-    let answer = events.iter().find(|e| e["kind"] == "info_provided").unwrap();
+    let answer = events
+        .iter()
+        .find(|e| e["kind"] == "info_provided")
+        .unwrap();
     assert!(answer["text"].is_null(), "{answer}");
     assert!(!serde_json::to_string(&events).unwrap().contains("tên Lan"));
     let _ = user;

@@ -66,6 +66,7 @@ CREATE INDEX tickets_unit_due ON tickets (unit_id, next_due_at);
 CREATE INDEX tickets_submitter ON tickets (submitter_id, id);
 CREATE INDEX tickets_next_due ON tickets (next_due_at);
 CREATE INDEX tickets_public ON tickets (public, id);
+CREATE INDEX tickets_status_resolved ON tickets (status, resolved_at);
 CREATE INDEX tickets_category_area ON tickets (category_code, area_code, created_at);
 
 -- The legal clocks of a ticket: what the deadline engine needs, plus the due moment in force
@@ -89,9 +90,11 @@ CREATE TABLE ticket_clocks (
     reminded_75 BOOLEAN NOT NULL DEFAULT 0,
     reminded_last_day BOOLEAN NOT NULL DEFAULT 0,
     missed_at TIMESTAMP,
+    -- When the sweep must look at this clock next (a reminder or the miss); NULL when done.
+    next_check_at TIMESTAMP,
     PRIMARY KEY (ticket_id, name)
 );
-CREATE INDEX ticket_clocks_due ON ticket_clocks (due_at);
+CREATE INDEX ticket_clocks_next_check ON ticket_clocks (next_check_at);
 
 -- Free text of events (notes, answers, reasons) lives apart, so erasing a person's words
 -- blanks them here while the event chain, which holds only their hash, still verifies.

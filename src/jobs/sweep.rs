@@ -1,0 +1,264 @@
+//! The deadline sweep: reminders at 75 % and on the last day, the miss (an `overdue` event,
+//! the ticket flagged, escalation to the parent unit's officials and the supervisors of the
+//! subtree), the `update` clock's reminder to the unit, and the automatic close of answered
+//! tickets. It reads only the clocks whose `next_check_at` has come (an index, not a scan),
+//! and each reminder or escalation is claimed by a conditional update, so a sweep run twice,
+//! or by two workers at once, acts once.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::db::clocks::{self, Due};
+use crate::db::events::{self, NewEvent};
+use crate::db::schema::{tickets, units};
+use crate::db::tickets::{self as repo, Ticket};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::notify::recipients::{self, To};
+use crate::state::AppState;
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    pub reminders: usize,
+    pub overdue: usize,
+    pub closed: usize,
+}
+
+impl Swept {
+    pub fn is_empty(&self) -> bool {
+        *self == Swept::default()
+    }
+}
+
+/// Clocks looked at per sweep; the rest wait for the next (one interval later).
+const BATCH: i64 = 5_000;
+
+pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            let ctx = st.ticket_ctx(conn)?;
+            let now = ctx.now;
+            let mut swept = Swept::default();
+            for (ticket_id, name) in clocks::due_for_check(conn, now.naive_utc(), BATCH)? {
+                db::write(conn, |c| {
+                    let Some((due, view)) =
+                        clocks::claim_due(c, ticket_id, &name, &ctx.cal, &ctx.day_end, now)?
+                    else {
+                        return Ok::<_, ApiError>(());
+                    };
+                    let Some(t) = repo::find(c, ticket_id)? else {
+                        return Ok(());
+                    };
+                    let due_text = view
+                        .due_local_date
+                        .map(|d| d.format("%d/%m/%Y").to_string());
+                    let data = recipients::ticket_data(
+                        &t.code,
+                        t.id,
+                        (!t.confidential).then_some(t.title.as_str()),
+                        json!({"clock": name, "due": due_text,
+                               "unit": crate::db::units::name_of(c, t.unit_id, Lang::Vi)?}),
+                    );
+                    match due {
+                        Due::Reminder75 | Due::LastDay => {
+                            let kind = if due == Due::LastDay {
+                                "last_day"
+                            } else {
+                                "75_percent"
+                            };
+                            let id = internal_event(
+                                c,
+                                &t,
+                                "reminder",
+                                json!({"clock": name, "at": kind}),
+                                now.naive_utc(),
+                            )?;
+                            let to = assignee_and_staff(c, &t)?;
+                            recipients::tell(
+                                c,
+                                &to,
+                                "unit_reminder",
+                                &data,
+                                &format!("event:{id}"),
+                                &ctx.delivery,
+                                now.naive_utc(),
+                            )?;
+                            swept.reminders += 1;
+                        }
+                        Due::Missed if name == "update" => {
+                            // The system never writes a progress note in the unit's name: it
+                            // reminds the unit that one is owed.
+                            let id = internal_event(
+                                c,
+                                &t,
+                                "update_due",
+                                json!({"clock": name}),
+                                now.naive_utc(),
+                            )?;
+                            let to = assignee_and_staff(c, &t)?;
+                            recipients::tell(
+                                c,
+                                &to,
+                                "unit_update_due",
+                                &data,
+                                &format!("event:{id}"),
+                                &ctx.delivery,
+                                now.naive_utc(),
+                            )?;
+                            swept.reminders += 1;
+                        }
+                        Due::Missed => {
+                            diesel::update(tickets::table.find(t.id))
+                                .set(tickets::overdue.eq(true))
+                                .execute(c)?;
+                            let id = internal_event(
+                                c,
+                                &t,
+                                "overdue",
+                                json!({"clock": name, "due": view.due_at}),
+                                now.naive_utc(),
+                            )?;
+                            let mut to = assignee_and_staff(c, &t)?;
+                            to.extend(escalation(c, t.unit_id)?);
+                            recipients::tell(
+                                c,
+                                &to,
+                                "escalation_overdue",
+                                &data,
+                                &format!("event:{id}"),
+                                &ctx.delivery,
+                                now.naive_utc(),
+                            )?;
+                            swept.overdue += 1;
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+            swept.closed = close_answered(conn, &st, &ctx)?;
+            Ok(swept)
+        })
+        .await
+}
+
+fn internal_event(
+    conn: &mut DbConn,
+    t: &Ticket,
+    kind: &str,
+    data: serde_json::Value,
+    now: chrono::NaiveDateTime,
+) -> Result<i64, ApiError> {
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: t.id,
+            kind,
+            actor: None,
+            unit_id: Some(t.unit_id),
+            from_status: None,
+            to_status: None,
+            public: false,
+            data,
+            text: None,
+        },
+        now,
+    )
+}
+
+/// The assigned official (if any) and the unit's officials and mailbox.
+fn assignee_and_staff(conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
+    let mut to: Vec<To> = t.assignee_id.map(To::User).into_iter().collect();
+    to.extend(recipients::unit_staff(conn, t.unit_id)?);
+    Ok(to)
+}
+
+/// The parent unit's officials and the supervisors who oversee the unit's branch.
+fn escalation(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+    let mut to = Vec::new();
+    let parent = units::table
+        .find(unit_id)
+        .select(units::parent_id)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    if let Some(p) = parent {
+        to.extend(recipients::unit_staff(conn, p)?);
+    }
+    to.extend(recipients::supervisors_over(conn, unit_id)?);
+    Ok(to)
+}
+
+/// Closes tickets answered more than `tickets.auto_close_days` ago (the submitter did not
+/// reopen them).
+fn close_answered(conn: &mut DbConn, state: &AppState, ctx: &repo::Ctx) -> Result<usize, ApiError> {
+    let now = ctx.now.naive_utc();
+    let before = now - Duration::days(state.settings.tickets.auto_close_days);
+    let ids: Vec<(i64, i32)> = tickets::table
+        .filter(tickets::status.eq("resolved"))
+        .filter(tickets::resolved_at.le(before))
+        .order(tickets::resolved_at.asc())
+        .limit(BATCH)
+        .select((tickets::id, tickets::version))
+        .load(conn)?;
+    let mut closed = 0;
+    for (id, version) in ids {
+        db::write(conn, |c| {
+            let n = diesel::update(
+                tickets::table
+                    .filter(tickets::id.eq(id))
+                    .filter(tickets::version.eq(version))
+                    .filter(tickets::status.eq("resolved")),
+            )
+            .set((
+                tickets::status.eq("closed"),
+                tickets::closed_at.eq(Some(now)),
+                tickets::version.eq(version + 1),
+                tickets::updated_at.eq(now),
+            ))
+            .execute(c)?;
+            if n == 0 {
+                return Ok::<_, ApiError>(());
+            }
+            let Some(t) = repo::find(c, id)? else {
+                return Ok(());
+            };
+            let event = events::append(
+                c,
+                &NewEvent {
+                    ticket_id: id,
+                    kind: "closed",
+                    actor: None,
+                    unit_id: Some(t.unit_id),
+                    from_status: Some("resolved"),
+                    to_status: Some("closed"),
+                    public: true,
+                    data: json!({"automatic": true}),
+                    text: None,
+                },
+                now,
+            )?;
+            let to = match (t.submitter_id, &t.contact_email) {
+                (Some(u), _) => vec![To::User(u)],
+                (None, Some(e)) => vec![To::Address(e.clone(), Lang::Vi)],
+                _ => vec![],
+            };
+            let data = recipients::ticket_data(&t.code, t.id, None, json!({}));
+            recipients::tell(
+                c,
+                &to,
+                "ticket_closed",
+                &data,
+                &format!("event:{event}"),
+                &ctx.delivery,
+                now,
+            )?;
+            closed += 1;
+            Ok(())
+        })?;
+    }
+    Ok(closed)
+}
