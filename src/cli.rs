@@ -43,10 +43,29 @@ pub enum Command {
         #[command(subcommand)]
         what: SeedCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Administration from the command line.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chains (ticket timelines, daily roots, the administrators' log) and
+    /// name the first record that does not match. Exits 1 when one does not.
+    Verify {
+        /// First day (UTC), YYYY-MM-DD; default: the beginning.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (UTC), inclusive; default: today.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
     },
 }
 
@@ -132,6 +151,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin { command } => admin(settings, command).await,
+            Command::Audit {
+                what: AuditCommand::Verify { from, to },
+            } => audit_verify(settings, from, to).await,
             Command::Seed {
                 what: SeedCommand::Demo,
             } => seed_demo(settings).await,
@@ -289,4 +311,48 @@ async fn seed_demo(settings: Settings) -> anyhow::Result<()> {
     }
     println!("  canbo.<unit code in lower case>@demo.nghedan.vn   an official of every demo unit");
     Ok(())
+}
+
+async fn audit_verify(
+    settings: Settings,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let today = state.clock.now().date_naive();
+    let start = from
+        .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let end = (to.unwrap_or(today) + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let v = state
+        .db(move |conn| crate::db::audit::verify(conn, start, end))
+        .await
+        .map_err(|e| anyhow::anyhow!("verification failed to run: {e}"))?;
+    println!(
+        "checked {} events, {} daily roots, {} admin log entries",
+        v.events_checked, v.days_checked, v.admin_entries_checked
+    );
+    match v.first_broken {
+        None => {
+            println!("ok: the audit trail verifies");
+            Ok(())
+        }
+        Some(b) => {
+            println!(
+                "BROKEN: {} {}{}{}{}: {}",
+                b.record,
+                b.id.map(|i| format!("#{i}")).unwrap_or_default(),
+                b.ticket_code
+                    .map(|c| format!(" ticket {c}"))
+                    .unwrap_or_default(),
+                b.seq.map(|s| format!(" seq {s}")).unwrap_or_default(),
+                b.day.map(|d| format!(" day {d}")).unwrap_or_default(),
+                b.problem
+            );
+            anyhow::bail!("the audit trail does not verify")
+        }
+    }
 }

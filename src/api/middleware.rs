@@ -70,6 +70,9 @@ pub async fn request_context(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
+    if let Some(state) = &state {
+        record_admin_change(state, &res, &method, &route).await;
+    }
     let elapsed = started.elapsed();
     if let Some(state) = state {
         state
@@ -85,6 +88,46 @@ pub async fn request_context(
         )
     });
     Ok(res)
+}
+
+/// Administrators' successful changes (any write under `/api/v1/admin/`) go to the admin
+/// audit log: who, which route, which path (ids only — never the body, which may hold personal
+/// data). Written right after the change commits; a failure here is logged loudly.
+async fn record_admin_change(
+    state: &web::Data<AppState>,
+    res: &ServiceResponse<BoxBody>,
+    method: &str,
+    route: &str,
+) {
+    if method == "GET" || !res.status().is_success() || !route.starts_with("/api/v1/admin/") {
+        return;
+    }
+    let actor = res
+        .request()
+        .extensions()
+        .get::<crate::auth::Actor>()
+        .map(|a| a.0);
+    let action = format!("{method} {route}");
+    let target = res.request().path().to_string();
+    let status = res.status().as_u16();
+    let now = state.clock.now_naive();
+    let result = state
+        .db(move |conn| {
+            crate::db::write(conn, |c| {
+                crate::db::audit::record_admin(
+                    c,
+                    actor,
+                    &action,
+                    &target,
+                    serde_json::json!({"status": status}),
+                    now,
+                )
+            })
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "admin audit log entry not written");
+    }
 }
 
 /// Every 4xx/5xx leaves as problem+json in the caller's language with the request id; the

@@ -3,6 +3,7 @@
 pub mod admin_policies;
 pub mod admin_users;
 pub mod areas;
+pub mod audit;
 pub mod auth;
 pub mod categories;
 pub mod deadlines;
@@ -15,6 +16,7 @@ pub mod me;
 pub mod middleware;
 pub mod notifications;
 pub mod routing;
+pub mod supervision;
 pub mod tickets;
 pub mod units;
 pub mod validation;
@@ -97,12 +99,17 @@ pub fn app(
                 .service(tickets::events)
                 // Named sub-resources before the generic `{action}`, which would take them.
                 .service(tickets::comment)
+                .service(supervision::note)
+                .service(supervision::reopen_request)
                 .service(tickets::rate)
                 .service(tickets::support)
                 .service(tickets::unsupport)
                 .service(tickets::follow)
                 .service(tickets::unfollow)
                 .service(tickets::act)
+                .service(audit::verify)
+                .service(audit::roots)
+                .service(audit::admin_log)
                 .service(notifications::unsubscribe)
                 .service(notifications::unsubscribe_page)
                 .service(deadlines::get_calendar)

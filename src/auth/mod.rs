@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::LocalBoxFuture;
 
@@ -186,6 +186,10 @@ impl FromRequest for MaybeUser {
     }
 }
 
+/// The user behind a request that passed a role check.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor(pub i64);
+
 /// A set of roles allowed on a route; see [`RequireRole`].
 pub trait Roles {
     const ALLOWED: &'static [Role];
@@ -227,9 +231,12 @@ impl<R: Roles + 'static> FromRequest for RequireRole<R> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let user = CurrentUser::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
             let user = user.await?;
             if R::ALLOWED.contains(&user.role) {
+                // Who acted, for the administrators' log (see the request middleware).
+                req.extensions_mut().insert(Actor(user.id));
                 Ok(RequireRole(user, PhantomData))
             } else {
                 Err(ApiError::forbidden())

@@ -4,6 +4,7 @@
 //! (`write`, `advisory_lock`, …) live here, by name.
 
 pub mod areas;
+pub mod audit;
 pub mod calendar;
 pub mod categories;
 pub mod clocks;

@@ -400,3 +400,27 @@ diesel::table! {
 }
 
 diesel::joinable!(sla_policies -> categories (category_code));
+
+diesel::table! {
+    audit_roots (day) {
+        day -> Date,
+        events -> Integer,
+        root -> Text,
+        prev_root -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_audit (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}

@@ -18,6 +18,8 @@ use crate::state::AppState;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
     pub idempotency_keys_purged: usize,
+    /// Days whose audit root was computed.
+    pub days_sealed: usize,
     pub swept: sweep::Swept,
     pub delivered: crate::notify::delivery::Delivered,
 }
@@ -28,11 +30,15 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
     let purged = state
         .db(move |conn| db::idempotency::purge_expired(conn, now))
         .await?;
+    let sealed = state
+        .db(move |conn| db::audit::seal_days(conn, now))
+        .await?;
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
     let delivered = crate::notify::delivery::run(state, 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
+        days_sealed: sealed,
         swept,
         delivered,
     })

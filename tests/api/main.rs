@@ -7,6 +7,7 @@ mod smtp;
 mod sweep;
 
 mod accounts;
+mod audit;
 mod deadlines;
 mod foundation;
 mod notify_email;
