@@ -95,6 +95,10 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Recompute the due dates of open tickets under the policies and calendar in force now
+    /// (changes to them never move running tickets' dates otherwise). Records an event on
+    /// each ticket whose dates change.
+    RecomputeDeadlines,
     /// Import units or routing rules from CSV. Every row is checked first; any bad row is
     /// reported by line number and nothing is written.
     Import {
@@ -181,6 +185,32 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     use crate::domain::contact::Email;
 
     match command {
+        AdminCommand::RecomputeDeadlines => {
+            let state = startup::prepare(settings, Dependencies::default()).await?;
+            let st = state.clone();
+            let n = state
+                .db(move |conn| {
+                    let cal = crate::db::calendar::load(conn)?;
+                    let day_end = st.settings.deadlines.day_end();
+                    let now = st.clock.now();
+                    let n = crate::db::clocks::recompute_open(conn, &cal, &day_end, now)?;
+                    crate::db::write(conn, |c| {
+                        crate::db::audit::record_admin(
+                            c,
+                            None,
+                            "cli recompute-deadlines",
+                            "tickets",
+                            serde_json::json!({"changed": n}),
+                            now.naive_utc(),
+                        )
+                    })?;
+                    Ok(n)
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("recomputation failed: {e}"))?;
+            println!("recomputed: {n} tickets' due dates changed");
+            Ok(())
+        }
         AdminCommand::Import { what } => {
             let (file, units) = match what {
                 ImportCommand::Units { file } => (file, true),

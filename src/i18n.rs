@@ -339,6 +339,34 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "No rule, people's committee or coordinating unit can take this submission.",
             ),
         ),
+        "concurrent_update" => (
+            ("Có thay đổi đồng thời", "Concurrent change"),
+            (
+                "Phiếu vừa được thay đổi bởi thao tác khác; hãy thử lại sau {retry_after} giây.",
+                "The ticket was just changed by another action; try again in {retry_after} seconds.",
+            ),
+        ),
+        "already_rated" => (
+            ("Đã đánh giá", "Already rated"),
+            (
+                "Câu trả lời này đã được đánh giá; mở lại phiếu để đánh giá lần sau.",
+                "This answer was already rated; a reopened ticket can be rated again.",
+            ),
+        ),
+        "extensions_exhausted" => (
+            ("Hết số lần gia hạn", "No extensions left"),
+            (
+                "Thời hạn này đã được gia hạn tối đa số lần pháp luật cho phép.",
+                "This deadline was already extended as many times as the law allows.",
+            ),
+        ),
+        "not_a_public_petition" => (
+            ("Không phải kiến nghị công khai", "Not a public petition"),
+            (
+                "Chỉ ủng hộ được kiến nghị đang công khai.",
+                "Only public petitions can be supported.",
+            ),
+        ),
         "override_not_found" => (
             ("Không có ngày điều chỉnh", "No override"),
             (
@@ -460,6 +488,45 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "The end must come after the start.",
         ),
         "too_many" => ("Quá nhiều mục.", "Too many entries."),
+        "feedback_only" => (
+            "Chỉ phản ánh mới gửi ẩn danh được.",
+            "Only feedback may be anonymous.",
+        ),
+        "anonymous_only" => (
+            "Chỉ dùng cho phản ánh ẩn danh.",
+            "Only for anonymous feedback.",
+        ),
+        "denunciation_only" => ("Chỉ dùng cho tố cáo.", "Only for denunciations."),
+        "complaint_only" => ("Chỉ dùng cho khiếu nại.", "Only for complaints."),
+        "in_the_future" => ("Ngày này ở tương lai.", "This date is in the future."),
+        "upload_not_usable" => (
+            "Tệp này không phải của bạn, đã được đính kèm, hoặc không tồn tại.",
+            "This upload is not yours, already attached, or does not exist.",
+        ),
+        "not_an_official_of_the_unit" => (
+            "Người này không phải cán bộ của đơn vị.",
+            "This person is not an official of the unit.",
+        ),
+        "accused_unit" => (
+            "Không chuyển tố cáo cho đơn vị bị tố cáo.",
+            "A denunciation is never sent to the accused unit.",
+        ),
+        "same_ticket" => (
+            "Không thể là chính phiếu này.",
+            "It cannot be this ticket itself.",
+        ),
+        "unknown_ticket" => (
+            "Không có phiếu với mã này.",
+            "There is no ticket with this code.",
+        ),
+        "citizens_comment_publicly" => (
+            "Người dân chỉ bình luận công khai.",
+            "Citizens' comments are public.",
+        ),
+        "extension_not_allowed" => (
+            "Thời hạn này không được gia hạn.",
+            "This deadline cannot be extended.",
+        ),
         "invalid_cursor" => (
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
             "Invalid page cursor; use the next_cursor of the previous page.",

@@ -36,6 +36,7 @@ pub struct ClockRow {
     pub reminded_last_day: bool,
     pub missed_at: Option<NaiveDateTime>,
     pub next_check_at: Option<NaiveDateTime>,
+    pub due_inputs: Option<String>,
 }
 
 /// A pause as stored: from, and until (open while `None`).
@@ -73,8 +74,51 @@ impl ClockRow {
         }
     }
 
+    /// What the due moment depends on besides the calendar: the period, the start and the
+    /// pauses.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{:?}|{}",
+            self.days, self.counting, self.started_at, self.pauses
+        )
+    }
+
+    /// The clock at `now`. A due moment, once computed, stays while the clock's own inputs
+    /// stay the same: a later change to the calendar does not move it (an administrator's
+    /// `recompute-deadlines` does).
     pub fn view(&self, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockView {
-        evaluate(cal, day_end, &self.input(), now)
+        let mut v = evaluate(cal, day_end, &self.input(), now);
+        let fixed = match (self.due_at, v.due_at) {
+            (Some(fixed), Some(computed))
+                if self.due_inputs.as_deref() == Some(self.fingerprint().as_str())
+                    && fixed != computed.naive_utc() =>
+            {
+                fixed.and_utc()
+            }
+            _ => return v,
+        };
+        v.due_at = Some(fixed);
+        v.due_local_date = Some(day_end.local_date(fixed));
+        match self.stopped_at.map(|s| s.and_utc()) {
+            Some(stop) => {
+                let met = stop <= fixed;
+                v.state = if met {
+                    ClockState::Met
+                } else {
+                    ClockState::Missed
+                };
+                v.left_seconds = (!met).then(|| (fixed - stop).num_seconds());
+            }
+            None => {
+                v.state = if now > fixed {
+                    ClockState::Missed
+                } else {
+                    ClockState::Running
+                };
+                v.left_seconds = Some((fixed - now).num_seconds());
+            }
+        }
+        v
     }
 
     pub fn is_paused(&self) -> bool {
@@ -338,7 +382,8 @@ pub fn refresh(
         let v = c.view(cal, day_end, now);
         let due = v.due_at.map(|d| d.naive_utc());
         let check = next_check(c, &v, day_end, now);
-        if due != c.due_at || check != c.next_check_at {
+        let inputs = due.map(|_| c.fingerprint());
+        if due != c.due_at || check != c.next_check_at || inputs != c.due_inputs {
             diesel::update(
                 ticket_clocks::table
                     .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
@@ -347,6 +392,7 @@ pub fn refresh(
             .set((
                 ticket_clocks::due_at.eq(due),
                 ticket_clocks::next_check_at.eq(check),
+                ticket_clocks::due_inputs.eq(inputs),
             ))
             .execute(conn)?;
         }
@@ -498,6 +544,117 @@ pub fn claim_due(
         .set(ticket_clocks::next_check_at.eq(next))
         .execute(conn)?;
     Ok(due.map(|d| (d, v)))
+}
+
+/// Recomputes the open tickets' clocks under the policies and the calendar in force now
+/// (`nghedan admin recompute-deadlines`): each clock takes its current policy's length for
+/// the case (plus the extensions granted) and a fresh due moment. Records a
+/// `deadlines_recomputed` event on each ticket whose due moments changed; returns how many.
+pub fn recompute_open(
+    conn: &mut DbConn,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
+    use crate::domain::policy::TicketFacts;
+    use crate::domain::ticket::{Channel, Kind, Status};
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let ids: Vec<i64> = tickets::table
+        .filter(tickets::status.eq_any(&open))
+        .order(tickets::id.asc())
+        .select(tickets::id)
+        .load(conn)?;
+    let mut changed = 0;
+    for id in ids {
+        let changed_here = super::write(conn, |c| {
+            let Some(t) = super::tickets::find(c, id)? else {
+                return Ok::<_, ApiError>(false);
+            };
+            let (chain, urgent) =
+                super::policies::category_chain(c, &t.category_code)?.unwrap_or((vec![], false));
+            let kind = Kind::parse(&t.kind).unwrap_or(Kind::Feedback);
+            let policy = super::policies::for_ticket(
+                c,
+                &TicketFacts {
+                    kind,
+                    round: (kind == Kind::Complaint).then_some(t.round as u8),
+                    categories: chain,
+                    channel: Channel::parse(&t.channel),
+                    urgent,
+                },
+            )?;
+            let before: Vec<(String, Option<NaiveDateTime>)> = of_ticket(c, id)?
+                .into_iter()
+                .map(|k| (k.name, k.due_at))
+                .collect();
+            for k in of_ticket(c, id)? {
+                let mut days = k.days;
+                let mut lengths = k.lengths.clone();
+                if let Some(pc) = policy
+                    .as_ref()
+                    .and_then(|p| p.clocks.iter().find(|pc| pc.name.as_str() == k.name))
+                {
+                    let granted = (k.days
+                        - serde_json::from_str::<Lengths>(&k.lengths)
+                            .map(|l| l.choose(t.complex, t.remote) as i32)
+                            .unwrap_or(k.days))
+                    .max(0);
+                    days = pc.lengths.choose(t.complex, t.remote) as i32 + granted;
+                    lengths = serde_json::to_string(&pc.lengths).unwrap_or(lengths);
+                }
+                diesel::update(
+                    ticket_clocks::table
+                        .filter(ticket_clocks::ticket_id.eq(id))
+                        .filter(ticket_clocks::name.eq(&k.name)),
+                )
+                .set((
+                    ticket_clocks::days.eq(days),
+                    ticket_clocks::lengths.eq(lengths),
+                    ticket_clocks::due_inputs.eq(None::<String>),
+                ))
+                .execute(c)?;
+            }
+            refresh(c, id, cal, day_end, now)?;
+            let after: Vec<(String, Option<NaiveDateTime>)> = of_ticket(c, id)?
+                .into_iter()
+                .map(|k| (k.name, k.due_at))
+                .collect();
+            if before == after {
+                return Ok(false);
+            }
+            let moves: Vec<serde_json::Value> = before
+                .iter()
+                .zip(&after)
+                .filter(|(b, a)| b.1 != a.1)
+                .map(|(b, a)| {
+                    serde_json::json!({"clock": b.0, "from": b.1.map(|d| d.and_utc()),
+                                       "to": a.1.map(|d| d.and_utc())})
+                })
+                .collect();
+            super::events::append(
+                c,
+                &super::events::NewEvent {
+                    ticket_id: id,
+                    kind: "deadlines_recomputed",
+                    actor: None,
+                    unit_id: Some(t.unit_id),
+                    from_status: None,
+                    to_status: None,
+                    public: true,
+                    data: serde_json::json!({"clocks": moves}),
+                    text: None,
+                },
+                now.naive_utc(),
+            )?;
+            Ok(true)
+        })?;
+        changed += usize::from(changed_here);
+    }
+    Ok(changed)
 }
 
 /// One clock as the API shows it.

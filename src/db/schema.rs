@@ -263,6 +263,7 @@ diesel::table! {
         reminded_last_day -> Bool,
         missed_at -> Nullable<Timestamp>,
         next_check_at -> Nullable<Timestamp>,
+        due_inputs -> Nullable<Text>,
     }
 }
 

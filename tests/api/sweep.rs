@@ -132,3 +132,140 @@ async fn answered_tickets_close_after_fourteen_days() {
     assert_eq!(events.last().unwrap(), "closed");
     let _ = official_user;
 }
+
+#[tokio::test]
+async fn calendar_changes_move_running_dates_only_on_recomputation() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let due = |t: &serde_json::Value| {
+        t["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "resolve")
+            .unwrap()["due_local_date"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(due(&app.ticket(&citizen, &code).await), "2026-12-14");
+    // The government gives 14/12 off.
+    let r = app
+        .authed(
+            reqwest::Method::PUT,
+            "/api/v1/admin/calendar/2026-12-14",
+            &admin,
+        )
+        .json(&json!({"working": false, "note": "Nghỉ bù"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    // A running ticket keeps its date…
+    assert_eq!(due(&app.ticket(&citizen, &code).await), "2026-12-14");
+    // …until an administrator recomputes, which records why the date moved.
+    let st = app.state.clone();
+    let changed = app
+        .state
+        .db(move |conn| {
+            let cal = nghedan::db::calendar::load(conn)?;
+            nghedan::db::clocks::recompute_open(
+                conn,
+                &cal,
+                &st.settings.deadlines.day_end(),
+                nghedan::clock::Clock::now(&*st.clock),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let t = app.ticket(&citizen, &code).await;
+    assert_eq!(due(&t), "2026-12-15");
+    let events = app.timeline(&citizen, &code).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], "deadlines_recomputed");
+    assert_eq!(last["data"]["clocks"][0]["clock"], "resolve");
+    // New tickets use the calendar in force.
+    let fresh = app.submit_ok(Some(&citizen), &pothole()).await;
+    assert_eq!(due(&fresh), "2026-12-15");
+}
+
+#[tokio::test]
+async fn a_denunciations_clocks() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let inspectorate = app.unit_id("TT-92").await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, official) = app.token_for(Role::Official, Some(inspectorate)).await;
+    let body = json!({"kind": "denunciation", "category": "tham-nhung", "title": "Vi phạm",
+        "description": "Mô tả.", "area_code": "31135"});
+    let t = app.submit_ok(Some(&citizen), &body).await;
+    assert_eq!(t["unit"]["code"], "TT-92");
+    let clock = |t: &serde_json::Value, name: &str| {
+        t["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // Received Monday 23/11: 7 working days to accept → Wednesday 2/12; forward within 5 → 30/11.
+    assert_eq!(clock(&t, "accept")["due_local_date"], "2026-12-02");
+    assert_eq!(clock(&t, "forward")["due_local_date"], "2026-11-30");
+    assert_eq!(clock(&t, "resolve")["state"], "pending");
+    let code = t["code"].as_str().unwrap();
+    let t = app
+        .act_ok(&official, code, "accept", json!({"complex": true}))
+        .await;
+    assert_eq!(clock(&t, "accept")["state"], "met");
+    // Resolve: 30 days from acceptance (23/11 → 23/12), then two extensions of ≤ 30 days.
+    assert_eq!(clock(&t, "resolve")["due_local_date"], "2026-12-23");
+    let t = app
+        .act_ok(
+            &official,
+            code,
+            "extend",
+            json!({"days": 30, "reason": "Phức tạp"}),
+        )
+        .await;
+    assert_eq!(clock(&t, "resolve")["due_local_date"], "2027-01-22");
+    assert_eq!(clock(&t, "resolve")["extensions_used"], 1);
+    let r = app
+        .act(
+            &official,
+            code,
+            "extend",
+            json!({"days": 31, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    app.act_ok(
+        &official,
+        code,
+        "extend",
+        json!({"days": 30, "reason": "Đặc biệt phức tạp"}),
+    )
+    .await;
+    let r = app
+        .act(&official, code, "extend", json!({"days": 1, "reason": "x"}))
+        .await;
+    crate::helpers::assert_problem(r, 409, "extensions_exhausted").await;
+    // Suspension pauses the clock.
+    let t = app
+        .act_ok(
+            &official,
+            code,
+            "suspend",
+            json!({"reason": "Chờ kết quả giám định"}),
+        )
+        .await;
+    assert_eq!(t["status"], "suspended");
+    assert_eq!(clock(&t, "resolve")["state"], "paused");
+}

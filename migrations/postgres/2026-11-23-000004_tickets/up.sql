@@ -91,6 +91,9 @@ CREATE TABLE ticket_clocks (
     missed_at TIMESTAMP,
     -- When the sweep must look at this clock next (a reminder or the miss); NULL when done.
     next_check_at TIMESTAMP,
+    -- What the due moment was computed from (period, start, pauses): while these stay the
+    -- same the due moment stays, whatever later changes to the calendar or the policies.
+    due_inputs TEXT,
     PRIMARY KEY (ticket_id, name)
 );
 CREATE INDEX ticket_clocks_next_check ON ticket_clocks (next_check_at);
