@@ -79,3 +79,76 @@ pub async fn docs_redirect() -> HttpResponse {
         .insert_header(("Location", "/docs/"))
         .finish()
 }
+
+/// Every operation may answer with the conventions' problems (bad JSON 400, not signed in
+/// 401, not allowed 403, not found 404, wrong state 409, too large 413, wrong content type
+/// 415, invalid 422, rate limited 429, internal 500, database away 503), all as
+/// `application/problem+json`. They are added to each operation that does not list them, so
+/// the document states the whole contract.
+pub fn add_conventional_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    const COMMON: &[(&str, &str)] = &[
+        (
+            "400",
+            "Malformed JSON, or a bad header (`malformed_json`, `idempotency_key_*`)",
+        ),
+        ("401", "Not signed in, or the token is invalid or expired"),
+        (
+            "403",
+            "Signed in, but the action is not the caller's (`action_forbidden`)",
+        ),
+        (
+            "404",
+            "No such route or object, or one the caller may not read",
+        ),
+        (
+            "409",
+            "Not possible from the current state, or a concurrent change",
+        ),
+        ("413", "The body is over the limit (`payload_too_large`)"),
+        ("415", "Wrong content type (`unsupported_media_type`)"),
+        (
+            "422",
+            "Well-formed but invalid (`validation_failed`, with `errors`)",
+        ),
+        ("429", "Rate limited (`rate_limited`, with `Retry-After`)"),
+        (
+            "500",
+            "Internal error (`internal_error`, with the request id)",
+        ),
+        (
+            "503",
+            "The database cannot be reached (`service_unavailable`, with `Retry-After`)",
+        ),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in COMMON {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content(
+                                "application/problem+json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
+}

@@ -123,6 +123,8 @@ pub fn app(
                 .service(admin_policies::remove_day),
         )
         .split_for_parts();
+    let mut document = document;
+    docs::add_conventional_errors(&mut document);
     let document = document
         .to_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
