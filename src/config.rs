@@ -138,6 +138,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Believe `Forwarded`/`X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// Deepest nesting of arrays and objects accepted in a JSON body (400 beyond).
+    pub json_max_depth: usize,
+    /// Largest request head (request line and headers), in bytes (431 beyond).
+    pub max_header_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

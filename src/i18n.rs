@@ -142,6 +142,20 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The action {action} is not possible in the state {state}.",
             ),
         ),
+        "headers_too_large" => (
+            ("Tiêu đề yêu cầu quá lớn", "Request headers too large"),
+            (
+                "Dòng yêu cầu và các tiêu đề vượt quá {limit} byte.",
+                "The request line and headers exceed {limit} bytes.",
+            ),
+        ),
+        "request_timeout" => (
+            ("Hết thời gian chờ yêu cầu", "Request timeout"),
+            (
+                "Máy khách gửi yêu cầu quá chậm.",
+                "The client sent its request too slowly.",
+            ),
+        ),
         "rate_limited" => (
             ("Quá nhiều yêu cầu", "Too many requests"),
             (

@@ -60,6 +60,7 @@ impl Application {
                 settings.server.client_request_timeout_ms,
             ))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .max_connection_rate(256)
             .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);

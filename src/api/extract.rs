@@ -84,10 +84,15 @@ pub fn read_json_body(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
-    let limit = req
+    let (limit, max_depth) = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.server.json_limit_bytes)
-        .unwrap_or(1 << 20);
+        .map(|s| {
+            (
+                s.settings.server.json_limit_bytes,
+                s.settings.server.json_max_depth,
+            )
+        })
+        .unwrap_or((1 << 20, 32));
     let is_json = matches!(req.mime_type(), Ok(Some(m))
         if m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
     if !is_json {
@@ -113,8 +118,39 @@ pub fn read_json_body(
             }
             body.extend_from_slice(&chunk);
         }
+        if json_depth(&body) > max_depth {
+            return Err(ApiError::bad_request("malformed_json")
+                .arg("reason", format!("nested deeper than {max_depth} levels")));
+        }
         Ok(body.freeze())
     })
+}
+
+/// The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not
+/// count); cheap, so the parser never recurses on a hostile body.
+pub fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 pub fn unsupported_media_type(expected: &str) -> ApiError {
@@ -254,6 +290,13 @@ mod tests {
             p.code,
             p.errors.into_iter().map(|e| (e.field, e.code)).collect(),
         )
+    }
+
+    #[test]
+    fn depth_ignores_brackets_in_strings() {
+        assert_eq!(json_depth(br#"{"a": [1, {"b": "[[[{"}]}"#), 3);
+        assert_eq!(json_depth(br#""\"[[""#), 0);
+        assert_eq!(json_depth(&[b'['; 100]), 100);
     }
 
     #[test]

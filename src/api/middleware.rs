@@ -49,6 +49,30 @@ pub async fn request_context(
         lang,
     });
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    // A head larger than configured is refused before any work (431).
+    let max_head = state
+        .as_ref()
+        .map_or(16 * 1024, |s| s.settings.server.max_header_bytes);
+    let head: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + req.uri().to_string().len();
+    if head > max_head {
+        let problem = ApiError::client(
+            actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        )
+        .arg("limit", max_head)
+        .render(lang, &request_id);
+        let mut res = req.into_response(problem);
+        res.headers_mut().insert(
+            REQUEST_ID,
+            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
+        );
+        return Ok(res);
+    }
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
 

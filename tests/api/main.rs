@@ -2,6 +2,7 @@
 //! `notify_*` modules) talks to a real protocol peer on loopback.
 
 mod helpers;
+mod limits;
 mod proxy;
 mod smtp;
 mod sweep;

@@ -1,0 +1,194 @@
+//! Limits: header size, JSON depth, slow clients, anonymous submissions; database faults end
+//! requests in time with 503 and nothing half-written.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use nghedan::domain::account::Role;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem, pg_admin_url};
+use crate::tickets::pothole;
+
+#[tokio::test]
+async fn oversized_heads_and_deep_json_are_refused() {
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.server.max_header_bytes = 4096;
+            s.server.json_max_depth = 8;
+        })
+        .spawn()
+        .await;
+    let r = app
+        .client
+        .get(app.url("/health/live"))
+        .header("X-Padding", "x".repeat(5000))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 431, "headers_too_large").await;
+    let mut deep = String::new();
+    for _ in 0..20 {
+        deep.push_str("{\"a\":");
+    }
+    deep.push('1');
+    for _ in 0..20 {
+        deep.push('}');
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("Content-Type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 400, "malformed_json").await;
+    assert!(p["detail"].as_str().unwrap().contains("8"));
+    // Brackets inside strings are just text.
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "[[[[[[[[[[[[{{{{{{{{{{", "password": "]]]]]]]]]]]]]]"}),
+        )
+        .await;
+    assert_problem(r, 401, "invalid_credentials").await;
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.server.client_request_timeout_ms = 300)
+        .spawn()
+        .await;
+    let port = app.port;
+    let started = Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Half a request head, and then nothing.
+        s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn anonymous_submissions_are_limited_per_address() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.tickets.anonymous_per_hour = 2)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let mut body = pothole();
+    body["anonymous"] = json!(true);
+    for _ in 0..2 {
+        assert_eq!(app.submit(None, &body).await.status(), 201);
+    }
+    let r = app.submit(None, &body).await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "rate_limited").await;
+    // Signed-in citizens are not held by it.
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_locked_or_lost_database_answers_503_in_time_and_writes_nothing() {
+    if pg_admin_url().is_some() {
+        lost_postgres().await;
+    } else {
+        locked_sqlite().await;
+    }
+}
+
+async fn ticket_count(app: &TestApp) -> i64 {
+    app.state
+        .db(|c| {
+            use diesel::prelude::*;
+            Ok(nghedan::db::schema::tickets::table
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn locked_sqlite() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+    let app = TestApp::builder()
+        .with_settings(|s| s.database.busy_timeout_ms = 200)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    // Another process holds the write lock.
+    let path = app.db_url.trim_start_matches("sqlite://").to_string();
+    let mut locker = SqliteConnection::establish(&path).unwrap();
+    locker.batch_execute("BEGIN IMMEDIATE;").unwrap();
+    let started = Instant::now();
+    let r = app.submit(Some(&citizen), &pothole()).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 503, "service_unavailable").await;
+    locker.batch_execute("ROLLBACK;").unwrap();
+    drop(locker);
+    assert_eq!(ticket_count(&app).await, 0, "nothing half-written");
+    // Service resumes by itself.
+    assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
+}
+
+async fn lost_postgres() {
+    use crate::helpers::TestDb;
+    use crate::proxy::TcpProxy;
+    let (db, url) = TestDb::create();
+    let upstream = url::Url::parse(&url).unwrap();
+    let addr = format!(
+        "{}:{}",
+        upstream.host_str().unwrap(),
+        upstream.port().unwrap_or(5432)
+    )
+    .parse()
+    .unwrap();
+    let mut proxy = TcpProxy::start(addr).await;
+    let mut through = upstream.clone();
+    through.set_port(Some(proxy.addr.port())).unwrap();
+    let app = TestApp::builder()
+        .with_db_url(through.to_string())
+        .with_settings(|s| s.database.acquire_timeout_ms = 500)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    proxy.cut();
+    let started = Instant::now();
+    let r = app.submit(Some(&citizen), &pothole()).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 503, "service_unavailable").await;
+    assert_problem(app.get("/health/ready").await, 503, "service_unavailable").await;
+    proxy.restore().await;
+    let mut created = false;
+    for _ in 0..50 {
+        if app.submit(Some(&citizen), &pothole()).await.status() == 201 {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(created, "service resumes by itself");
+    assert_eq!(
+        ticket_count(&app).await,
+        1,
+        "the failed submission left nothing"
+    );
+    drop(app);
+    drop(db);
+}
