@@ -217,6 +217,10 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         if crate::db::is_unavailable(&e) {
             ApiError::Unavailable(e.to_string())
+        } else if crate::db::is_lock_timeout(&e) {
+            ApiError::conflict("concurrent_update")
+                .arg("retry_after", 1)
+                .retry_after(1)
         } else {
             ApiError::Internal(anyhow::Error::new(e).context("database"))
         }

@@ -108,34 +108,23 @@ where
             let render = |v: &T| {
                 serde_json::to_string(v).map_err(|e| ApiError::internal(format!("serialise: {e}")))
             };
-            let Some(key) = key else {
-                let body = db::write(conn, |conn| render(&work(conn)?))?;
-                return Ok((
-                    Saved {
-                        status: status.as_u16(),
-                        body,
-                        resource: None,
-                    },
-                    false,
-                ));
-            };
-            if let Claim::Replay(saved) = idempotency::claim(conn, &scope, &key, &digest, now)? {
-                return Ok((saved, true));
-            }
-            let result = db::write(conn, |conn| {
+            db::write(conn, |conn| {
+                if let Some(key) = &key
+                    && let Claim::Replay(saved) =
+                        idempotency::claim(conn, &scope, key, &digest, now)?
+                {
+                    return Ok((saved, true));
+                }
                 let saved = Saved {
                     status: status.as_u16(),
                     body: render(&work(conn)?)?,
                     resource: None,
                 };
-                idempotency::complete(conn, &scope, &key, &saved)?;
-                Ok(saved)
-            });
-            if result.is_err() {
-                // The change was rolled back: free the key for a corrected retry.
-                let _ = idempotency::release(conn, &scope, &key);
-            }
-            result.map(|s| (s, false))
+                if let Some(key) = &key {
+                    idempotency::complete(conn, &scope, key, &saved)?;
+                }
+                Ok((saved, false))
+            })
         })
         .await?;
     let mut res = HttpResponse::build(StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK));

@@ -627,28 +627,27 @@ pub async fn submit(
     let (saved, replayed) = state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            if let Claim::Replay(saved) = db::idempotency::claim(conn, &scope, &key, &digest, now)?
-            {
-                // An anonymous ticket's secret is kept only hashed: a replay gets a fresh one.
-                if let (Some(s), Some(code)) = (&secret, &saved.resource) {
-                    let mut body: Value = serde_json::from_str(&saved.body).unwrap_or_default();
-                    db::write(conn, |c| {
+            db::write(conn, |c| {
+                if let Claim::Replay(saved) = db::idempotency::claim(c, &scope, &key, &digest, now)?
+                {
+                    // An anonymous ticket's secret is kept only hashed: a replay gets a fresh
+                    // one, which replaces the old.
+                    if let (Some(s), Some(code)) = (&secret, &saved.resource) {
                         let t = tickets::find_by_code(c, code)?
                             .ok_or_else(|| ApiError::internal("replayed ticket missing"))?;
-                        tickets::set_tracking_secret(c, t.id, &tokens::hash_token(s))
-                    })?;
-                    body["tracking_secret"] = Value::String(s.clone());
-                    return Ok((
-                        Saved {
-                            body: body.to_string(),
-                            ..saved
-                        },
-                        true,
-                    ));
+                        tickets::set_tracking_secret(c, t.id, &tokens::hash_token(s))?;
+                        let mut body: Value = serde_json::from_str(&saved.body).unwrap_or_default();
+                        body["tracking_secret"] = Value::String(s.clone());
+                        return Ok((
+                            Saved {
+                                body: body.to_string(),
+                                ..saved
+                            },
+                            true,
+                        ));
+                    }
+                    return Ok((saved, true));
                 }
-                return Ok((saved, true));
-            }
-            let result = db::write(conn, |c| {
                 if secret.is_some() {
                     rate_limits::hit(c, &client_key, anon_limit, chrono::Duration::hours(1), now)?;
                 }
@@ -669,16 +668,15 @@ pub async fn submit(
                     resource: Some(t.code.clone()),
                 };
                 db::idempotency::complete(c, &scope, &key, &saved)?;
-                Ok(Saved {
-                    body: serde_json::to_string(&v)
-                        .map_err(|e| ApiError::internal(format!("serialise: {e}")))?,
-                    ..saved
-                })
-            });
-            if result.is_err() {
-                let _ = db::idempotency::release(conn, &scope, &key);
-            }
-            result.map(|s| (s, false))
+                Ok((
+                    Saved {
+                        body: serde_json::to_string(&v)
+                            .map_err(|e| ApiError::internal(format!("serialise: {e}")))?,
+                        ..saved
+                    },
+                    false,
+                ))
+            })
         })
         .await?;
     let mut res = HttpResponse::Created();

@@ -2,21 +2,21 @@
 //! kept 24 h. A retry with the same key and body gets the first response again; another body
 //! is 422; a retry while the first is still running is 409 with `Retry-After`.
 //!
-//! The key is claimed in its own short transaction (so concurrent retries see it), and
-//! completed inside the caller's business transaction (so a crash never leaves a created
-//! resource without its saved response, nor a saved response without its resource).
+//! The key is claimed inside the transaction that makes the change, and its response saved in
+//! that same transaction: a crash leaves neither a resource without its saved response nor a
+//! claim that blocks retries. A concurrent request with the same key waits briefly on the
+//! uncommitted claim (PostgreSQL: `lock_timeout`), then gets 409; SQLite serialises writers,
+//! so there the second one simply sees the first one's saved response.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
-use super::{DbConn, is_unique_violation, write};
+use super::{DbConn, is_unique_violation};
 use crate::error::ApiError;
 
 /// How long a key is remembered.
 pub const KEEP_FOR: Duration = Duration::hours(24);
-/// A claim older than this with no response is from a request that died; it may be taken over.
-pub const STALE_AFTER: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone)]
 pub struct Saved {
@@ -46,6 +46,14 @@ struct Row {
     expires_at: NaiveDateTime,
 }
 
+fn in_progress() -> ApiError {
+    ApiError::conflict("idempotency_in_progress")
+        .arg("retry_after", 1)
+        .retry_after(1)
+}
+
+/// Claims `key` for this request; call INSIDE the transaction that makes the change, then
+/// [`complete`] it there. `Replay` carries the first response.
 pub fn claim(
     conn: &mut DbConn,
     scope: &str,
@@ -53,80 +61,70 @@ pub fn claim(
     request_hash: &str,
     now: NaiveDateTime,
 ) -> Result<Claim, ApiError> {
-    write(conn, |conn| {
-        let existing = ik::table
-            .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
-            .select((
-                ik::request_hash,
-                ik::state,
-                ik::response_status,
-                ik::response_body,
-                ik::resource,
-                ik::created_at,
-                ik::expires_at,
+    // A savepoint: a duplicate (or a lock wait cut short) must not abort the caller's
+    // PostgreSQL transaction.
+    let inserted = conn.transaction(|conn| {
+        super::set_lock_timeout(conn, 500)?;
+        diesel::insert_into(ik::table)
+            .values((
+                ik::scope.eq(scope),
+                ik::key.eq(key),
+                ik::request_hash.eq(request_hash),
+                ik::state.eq("running"),
+                ik::created_at.eq(now),
+                ik::expires_at.eq(now + KEEP_FOR),
             ))
-            .first::<Row>(conn)
-            .optional()?;
-        match existing {
-            Some(row) if row.expires_at > now => {
-                if row.request_hash != request_hash {
-                    return Err(ApiError::unprocessable("idempotency_key_reused"));
-                }
-                if row.state == "done" {
-                    return Ok(Claim::Replay(Saved {
-                        status: row.response_status.unwrap_or(200) as u16,
-                        body: row.response_body.unwrap_or_default(),
-                        resource: row.resource,
-                    }));
-                }
-                if now - row.created_at < STALE_AFTER {
-                    return Err(ApiError::conflict("idempotency_in_progress")
-                        .arg("retry_after", 1)
-                        .retry_after(1));
-                }
-                diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
-                    .set((ik::created_at.eq(now), ik::expires_at.eq(now + KEEP_FOR)))
-                    .execute(conn)?;
-                Ok(Claim::Fresh)
-            }
-            Some(_) => {
-                diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
-                    .set((
-                        ik::request_hash.eq(request_hash),
-                        ik::state.eq("running"),
-                        ik::response_status.eq(None::<i32>),
-                        ik::response_body.eq(None::<String>),
-                        ik::resource.eq(None::<String>),
-                        ik::created_at.eq(now),
-                        ik::expires_at.eq(now + KEEP_FOR),
-                    ))
-                    .execute(conn)?;
-                Ok(Claim::Fresh)
-            }
-            None => {
-                let inserted = diesel::insert_into(ik::table)
-                    .values((
-                        ik::scope.eq(scope),
-                        ik::key.eq(key),
-                        ik::request_hash.eq(request_hash),
-                        ik::state.eq("running"),
-                        ik::created_at.eq(now),
-                        ik::expires_at.eq(now + KEEP_FOR),
-                    ))
-                    .execute(conn);
-                match inserted {
-                    Ok(_) => Ok(Claim::Fresh),
-                    // Another request claimed it between our read and insert.
-                    Err(e) if is_unique_violation(&e) => {
-                        Err(ApiError::conflict("idempotency_in_progress")
-                            .arg("retry_after", 1)
-                            .retry_after(1))
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            }
-        }
-    })
+            .execute(conn)
+    });
+    // The rest of the transaction waits for locks as usual.
+    super::set_lock_timeout(conn, 0)?;
+    match inserted {
+        Ok(_) => return Ok(Claim::Fresh),
+        Err(e) if is_unique_violation(&e) => {}
+        Err(e) if super::is_lock_timeout(&e) => return Err(in_progress()),
+        Err(e) => return Err(e.into()),
+    }
+    let row = ik::table
+        .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
+        .select((
+            ik::request_hash,
+            ik::state,
+            ik::response_status,
+            ik::response_body,
+            ik::resource,
+            ik::created_at,
+            ik::expires_at,
+        ))
+        .first::<Row>(conn)
+        .optional()?
+        .ok_or_else(in_progress)?;
+    let _ = row.created_at;
+    if row.expires_at <= now {
+        // Forgotten: the key starts again.
+        diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
+            .set((
+                ik::request_hash.eq(request_hash),
+                ik::state.eq("running"),
+                ik::response_status.eq(None::<i32>),
+                ik::response_body.eq(None::<String>),
+                ik::resource.eq(None::<String>),
+                ik::created_at.eq(now),
+                ik::expires_at.eq(now + KEEP_FOR),
+            ))
+            .execute(conn)?;
+        return Ok(Claim::Fresh);
+    }
+    if row.request_hash != request_hash {
+        return Err(ApiError::unprocessable("idempotency_key_reused"));
+    }
+    if row.state != "done" {
+        return Err(in_progress());
+    }
+    Ok(Claim::Replay(Saved {
+        status: row.response_status.unwrap_or(200) as u16,
+        body: row.response_body.unwrap_or_default(),
+        resource: row.resource,
+    }))
 }
 
 /// Records the response; call inside the transaction that made the change.
@@ -139,20 +137,6 @@ pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Res
             ik::resource.eq(saved.resource.as_deref()),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// Forgets a claim whose request failed, so that a corrected retry may use the same key.
-pub fn release(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
-    diesel::delete(
-        ik::table.filter(
-            ik::scope
-                .eq(scope)
-                .and(ik::key.eq(key))
-                .and(ik::state.eq("running")),
-        ),
-    )
-    .execute(conn)?;
     Ok(())
 }
 

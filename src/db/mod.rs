@@ -174,6 +174,21 @@ pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, DieselError> {
     Ok(n.n)
 }
 
+/// Makes the rest of the current PostgreSQL transaction give up waiting for a row lock after
+/// `ms` (0: wait as long as it takes) (so a request with an idempotency key held by a running request answers 409 instead of
+/// waiting); nothing on SQLite, whose writers are serialised.
+pub fn set_lock_timeout(conn: &mut DbConn, ms: u64) -> Result<(), DieselError> {
+    use diesel::prelude::*;
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query(format!("SET LOCAL lock_timeout = '{ms}ms'")).execute(pg)?;
+    }
+    Ok(())
+}
+
+pub fn is_lock_timeout(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("lock timeout"))
+}
+
 /// Lock keys for [`with_advisory_lock`].
 pub const LOCK_MIGRATIONS: i64 = 0x6e67_6865_0001;
 

@@ -9,6 +9,7 @@ mod sweep;
 
 mod accounts;
 mod audit;
+mod crash;
 mod deadlines;
 mod foundation;
 mod notify_email;
