@@ -10,6 +10,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inbox;
 pub mod list;
 pub mod me;
 pub mod middleware;
@@ -65,6 +66,9 @@ pub fn app(
                 .service(me::add_device)
                 .service(me::list_devices)
                 .service(me::delete_device)
+                .service(inbox::mine)
+                .service(inbox::list)
+                .service(inbox::summary)
                 .service(admin_users::create)
                 .service(admin_users::list)
                 .service(admin_users::get_one)

@@ -8,6 +8,7 @@ mod smtp;
 mod accounts;
 mod deadlines;
 mod foundation;
+mod inbox;
 mod notify_email;
 mod notify_push;
 mod organisation;
