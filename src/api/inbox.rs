@@ -1,9 +1,10 @@
 //! Working lists: an official's inbox (the tickets of the units they work) and its counts,
-//! and the signed-in user's own submissions. Items are compact summaries: no description, no
+//! the signed-in user's own submissions, and the open public tickets near a point that a
+//! citizen may be about to report again. Items are compact summaries: no description, no
 //! exact location, never the submitter's identity.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,8 +14,9 @@ use crate::api::list::{List, Page, paginate};
 use crate::api::routing::UnitRef;
 use crate::api::validation::Violations;
 use crate::auth::{CurrentUser, OfficialOnly, RequireRole};
-use crate::db::inbox::{self, Assignee, Filter, Key, Row, Sort};
+use crate::db::inbox::{self, Assignee, Filter, Key, Near, Row, Sort};
 use crate::db::{categories, tickets};
+use crate::domain::geo::valid_lat_lon;
 use crate::domain::text::contains_pattern;
 use crate::domain::ticket::{Kind, Status};
 use crate::error::{ApiError, FieldError};
@@ -22,6 +24,12 @@ use crate::state::AppState;
 
 /// `q` longer than this is refused.
 pub const SEARCH_MAX_CHARS: usize = 200;
+/// How far from the point `GET /tickets/similar` looks.
+pub const SIMILAR_RADIUS_M: f64 = 250.0;
+/// How far back it looks.
+pub const SIMILAR_DAYS: i64 = 30;
+/// How many it returns at most.
+pub const SIMILAR_MAX: usize = 20;
 
 /// A status, or `open` for every status in which the unit still owes an answer
 /// (`submitted`, `accepted`, `awaiting_info`, `suspended`).
@@ -391,4 +399,106 @@ pub async fn mine(
             }
         },
     )))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarQuery {
+    /// The category about to be chosen: that category and those below it are searched.
+    pub category: String,
+    /// WGS 84 degrees.
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// An open public ticket near the point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarTicket {
+    pub code: String,
+    pub title: String,
+    pub status: Status,
+    /// Rounded to 0.001° (about 100 m), as public views show it.
+    pub lat: f64,
+    pub lon: f64,
+    /// Whole metres from the point to the rounded location above, so that it tells no more
+    /// than the rounded location does.
+    pub distance_m: u32,
+    pub supporters: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Open public tickets of the category (and those below it) within 250 m of the point,
+/// created in the last 30 days, nearest first, at most 20 — shown before submitting, so that
+/// a citizen can support or follow an existing report instead of sending another. No
+/// sign-in; `next_cursor` is always `null`.
+#[utoipa::path(tag = "inbox", operation_id = "similar_tickets", params(SimilarQuery),
+    responses((status = 200, body = List<SimilarTicket>),
+        (status = 422, description = "missing or out-of-range lat/lon, unknown_category", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/tickets/similar")]
+pub async fn similar(
+    state: web::Data<AppState>,
+    ApiQuery(q): ApiQuery<SimilarQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Violations::new();
+    if !valid_lat_lon(q.lat, 0.0) {
+        v.add_error(
+            FieldError::new("/lat", "out_of_range")
+                .arg("min", -90)
+                .arg("max", 90),
+        );
+    }
+    if !valid_lat_lon(0.0, q.lon) {
+        v.add_error(
+            FieldError::new("/lon", "out_of_range")
+                .arg("min", -180)
+                .arg("max", 180),
+        );
+    }
+    too_long(&mut v, "/category", &q.category, 100);
+    v.finish()?;
+    let since = state.clock.now_naive() - Duration::days(SIMILAR_DAYS);
+    let (lat, lon) = (q.lat, q.lon);
+    let found = state
+        .db(move |conn| {
+            if categories::find(conn, &q.category)?.is_none() {
+                return Err(ApiError::field("/category", "unknown_category"));
+            }
+            let near = Near {
+                categories: inbox::category_and_below(conn, &q.category)?,
+                lat,
+                lon,
+                radius_m: SIMILAR_RADIUS_M,
+                since,
+            };
+            inbox::nearby(conn, &near)
+        })
+        .await?;
+    let mut items: Vec<SimilarTicket> = found
+        .into_iter()
+        .filter_map(|(t, _)| {
+            let (tlat, tlon) = (round3(t.lat?), round3(t.lon?));
+            Some(SimilarTicket {
+                distance_m: crate::domain::geo::distance_m(lat, lon, tlat, tlon).round() as u32,
+                lat: tlat,
+                lon: tlon,
+                status: Status::parse(&t.status).unwrap_or(Status::Submitted),
+                code: t.code,
+                title: t.title,
+                supporters: t.supporters,
+                created_at: t.created_at.and_utc(),
+            })
+        })
+        .collect();
+    // Nearest first by what is shown; the sort is stable, so ties keep the exact order.
+    items.sort_by_key(|i| i.distance_m);
+    items.truncate(SIMILAR_MAX);
+    Ok(HttpResponse::Ok().json(List {
+        items,
+        next_cursor: None,
+    }))
 }

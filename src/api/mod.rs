@@ -97,6 +97,8 @@ pub fn app(
                 .service(routing::update)
                 .service(routing::remove)
                 .service(tickets::submit)
+                // `similar` before `{code}`, which would take it.
+                .service(inbox::similar)
                 .service(tickets::get_one)
                 .service(tickets::events)
                 // Named sub-resources before the generic `{action}`, which would take them.

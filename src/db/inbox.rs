@@ -1,5 +1,6 @@
 //! Read models over tickets for the people who work them and the people who sent them: an
-//! official's inbox and its counts, and a user's own submissions.
+//! official's inbox and its counts, a user's own submissions, and the open public tickets
+//! near a point (so a citizen can see that a pothole is already reported).
 //!
 //! Every list is keyset-paginated on its sort key, so a page stays stable while new tickets
 //! arrive. The callers decide the scope (which units, which submitter); nothing here reads
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DbConn;
 use super::schema::{areas, categories, tickets, units};
+use crate::domain::geo::{degrees_around, distance_m};
 use crate::domain::ticket::Status;
 use crate::error::ApiError;
 use crate::i18n::Lang;
@@ -365,6 +367,58 @@ pub fn unit_names(
             (id, UnitName { id, code, name })
         })
         .collect())
+}
+
+// --- public tickets near a point ------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct Nearby {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub status: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub supporters: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// Where to look for tickets like the one a citizen is about to send.
+#[derive(Debug, Clone)]
+pub struct Near {
+    pub categories: Vec<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    /// Created at or after this moment.
+    pub since: NaiveDateTime,
+}
+
+/// Open public tickets of the categories within `radius_m` of the point, with their exact
+/// distance in metres, nearest first. A bounding box narrows the rows in SQL (index
+/// `tickets_category_lat`); the great-circle distance decides.
+pub fn nearby(conn: &mut DbConn, n: &Near) -> Result<Vec<(Nearby, f64)>, ApiError> {
+    // A little over the radius, so that the box surely covers the circle.
+    let (dlat, dlon) = degrees_around(n.lat, n.radius_m * 1.01);
+    let rows: Vec<Nearby> = tickets::table
+        .filter(tickets::category_code.eq_any(n.categories.clone()))
+        .filter(tickets::lat.between(n.lat - dlat, n.lat + dlat))
+        .filter(tickets::lon.between(n.lon - dlon, n.lon + dlon))
+        .filter(tickets::public.eq(true))
+        .filter(tickets::status.eq_any(open_statuses()))
+        .filter(tickets::created_at.ge(n.since))
+        .select(Nearby::as_select())
+        .load(conn)?;
+    let mut near: Vec<(Nearby, f64)> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let d = distance_m(n.lat, n.lon, r.lat?, r.lon?);
+            (d <= n.radius_m).then_some((r, d))
+        })
+        .collect();
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+    Ok(near)
 }
 
 #[cfg(test)]

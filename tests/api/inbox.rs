@@ -1,4 +1,5 @@
-//! Working lists: the officials' inbox and its counts, and one's own tickets.
+//! Working lists: the officials' inbox and its counts, one's own tickets, and similar public
+//! tickets near a point.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,6 +10,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
+
+/// Ninh Kiều (Cần Thơ), where the demo's `UBND-X31135` works.
+const NINH_KIEU: (f64, f64) = (10.0331, 105.777);
 
 /// An app whose access tokens outlive the clock moves of these tests.
 async fn spawn() -> TestApp {
@@ -802,6 +806,150 @@ async fn my_tickets_are_mine_only() {
 }
 
 #[tokio::test]
+async fn similar_tickets_are_open_public_nearby_and_recent() {
+    let app = spawn().await;
+    let x = app.unit_id("UBND-X31135").await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, off) = app.token_for(Role::Official, Some(x)).await;
+    let (lat, lon) = NINH_KIEU;
+    let at = |dlat: f64, dlon: f64| json!({"lat": lat + dlat, "lon": lon + dlon});
+    let with = |place: Value, extra: Value| {
+        let mut v = place;
+        for (k, val) in extra.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
+
+    // Reported 31 days ago: too old.
+    let old = submit(&app, &citizen, at(0.0002, 0.0)).await;
+    act(&app, &off, &old, "accept", json!({})).await;
+    app.clock.advance(Duration::days(31));
+
+    // About 55 m north: accepted feedback is public.
+    let near = submit(&app, &citizen, at(0.0005, 0.0)).await;
+    act(&app, &off, &near, "accept", json!({})).await;
+    // About 165 m east.
+    let nearish = submit(&app, &citizen, at(0.0, 0.0015)).await;
+    act(&app, &off, &nearish, "accept", json!({})).await;
+    // About 770 m away.
+    let far = submit(&app, &citizen, at(0.007, 0.0)).await;
+    act(&app, &off, &far, "accept", json!({})).await;
+    // Close, but kept private by its sender.
+    let private = submit(
+        &app,
+        &citizen,
+        with(at(0.0001, 0.0), json!({"private": true})),
+    )
+    .await;
+    act(&app, &off, &private, "accept", json!({})).await;
+    // Close, but not yet accepted: not public.
+    submit(&app, &citizen, at(-0.0001, 0.0)).await;
+    // Close and public, but answered: no longer open.
+    let done = submit(&app, &citizen, at(0.0, -0.0001)).await;
+    act(&app, &off, &done, "accept", json!({})).await;
+    act(
+        &app,
+        &off,
+        &done,
+        "resolve",
+        json!({"answer": "Đã vá.", "publish": true}),
+    )
+    .await;
+    // Close and public, another category of the same parent.
+    let light = submit(
+        &app,
+        &citizen,
+        with(
+            at(0.0003, 0.0),
+            json!({"category": "den-duong", "title": "Đèn tắt", "attributes": null}),
+        ),
+    )
+    .await;
+    act(&app, &off, &light, "accept", json!({})).await;
+    // No location at all.
+    let nowhere = submit(&app, &citizen, json!({})).await;
+    act(&app, &off, &nowhere, "accept", json!({})).await;
+
+    let path = format!("/api/v1/tickets/similar?category=duong-hong&lat={lat}&lon={lon}");
+    let found = ok(&app, None, &path).await;
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(codes(items), vec![near.clone(), nearish.clone()], "{found}");
+    assert!(found["next_cursor"].is_null());
+    let first = &items[0];
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        vec![
+            "code",
+            "created_at",
+            "distance_m",
+            "lat",
+            "lon",
+            "status",
+            "supporters",
+            "title"
+        ]
+    );
+    assert_eq!(first["status"], "accepted");
+    assert_eq!(first["title"], "Ổ gà trước chợ");
+    // Rounded to 0.001°, as every public view shows a location.
+    assert_eq!(first["lat"], 10.034);
+    assert_eq!(first["lon"], 105.777);
+    let d = first["distance_m"].as_u64().unwrap();
+    assert!((50..=150).contains(&d), "{d}");
+    assert!(items[1]["distance_m"].as_u64().unwrap() >= d);
+
+    // The parent category takes in its subcategories.
+    let parent = ok(
+        &app,
+        None,
+        &format!("/api/v1/tickets/similar?category=giao-thong&lat={lat}&lon={lon}"),
+    )
+    .await;
+    assert_eq!(
+        as_set(codes(parent["items"].as_array().unwrap())),
+        set(&[&near, &nearish, &light])
+    );
+    // Far from everything: nothing.
+    let empty = ok(
+        &app,
+        None,
+        "/api/v1/tickets/similar?category=duong-hong&lat=21.0285&lon=105.8542",
+    )
+    .await;
+    assert_eq!(empty["items"], json!([]));
+
+    for (query, field) in [
+        ("category=duong-hong&lat=91&lon=105.7", "/lat"),
+        ("category=duong-hong&lat=10&lon=181", "/lon"),
+        ("category=duong-hong&lat=NaN&lon=105.7", "/lat"),
+        ("category=duong-hong&lat=abc&lon=105.7", "/lat"),
+        ("category=duong-hong&lat=10", "/lon"),
+        ("lat=10&lon=105.7", "/category"),
+        ("category=no-such&lat=10&lon=105.7", "/category"),
+        (
+            "category=duong-hong&lat=10&lon=105.7&radius=5000",
+            "/radius",
+        ),
+    ] {
+        let body = assert_problem(
+            get(&app, None, &format!("/api/v1/tickets/similar?{query}")).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn the_working_lists_are_documented() {
     let app = TestApp::spawn().await;
     let doc = ok(&app, None, "/api/v1/openapi.json").await;
@@ -824,6 +972,7 @@ async fn the_working_lists_are_documented() {
         ),
         ("/api/v1/inbox/summary", vec![]),
         ("/api/v1/me/tickets", vec!["status", "after", "limit"]),
+        ("/api/v1/tickets/similar", vec!["category", "lat", "lon"]),
     ] {
         let op = &doc["paths"][path]["get"];
         assert_eq!(op["tags"][0], "inbox", "{path}");
@@ -833,7 +982,13 @@ async fn the_working_lists_are_documented() {
             .unwrap_or_default();
         assert_eq!(names, params, "{path}");
     }
-    for schema in ["InboxItem", "InboxSummary", "StatusCounts", "MyTicket"] {
+    for schema in [
+        "InboxItem",
+        "InboxSummary",
+        "StatusCounts",
+        "MyTicket",
+        "SimilarTicket",
+    ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
             "{schema}"
