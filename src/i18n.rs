@@ -565,6 +565,10 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Không phải thời điểm RFC 3339, ví dụ 2026-02-13T10:00:00+07:00.",
             "Not an RFC 3339 time, e.g. 2026-02-13T10:00:00+07:00.",
         ),
+        "invalid_assignee" => (
+            "Dùng me, none hoặc mã số người dùng.",
+            "Use me, none or a user id.",
+        ),
         "invalid_date" => ("Không phải ngày dạng YYYY-MM-DD.", "Not a YYYY-MM-DD date."),
         "range_too_long" => (
             "Khoảng ngày dài tối đa {max} ngày.",

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inbox;
 pub mod list;
 pub mod me;
 pub mod middleware;
@@ -67,6 +68,9 @@ pub fn app(
                 .service(me::add_device)
                 .service(me::list_devices)
                 .service(me::delete_device)
+                .service(inbox::mine)
+                .service(inbox::list)
+                .service(inbox::summary)
                 .service(admin_users::create)
                 .service(admin_users::list)
                 .service(admin_users::get_one)
@@ -95,6 +99,8 @@ pub fn app(
                 .service(routing::update)
                 .service(routing::remove)
                 .service(tickets::submit)
+                // `similar` before `{code}`, which would take it.
+                .service(inbox::similar)
                 .service(tickets::get_one)
                 .service(tickets::events)
                 // Named sub-resources before the generic `{action}`, which would take them.

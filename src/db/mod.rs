@@ -12,6 +12,7 @@ mod conn;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
+pub mod inbox;
 pub mod migrate;
 pub mod policies;
 pub mod rate_limits;

@@ -12,6 +12,7 @@ mod audit;
 mod crash;
 mod deadlines;
 mod foundation;
+mod inbox;
 mod notify_email;
 mod notify_push;
 mod organisation;

@@ -1,0 +1,459 @@
+//! Read models over tickets for the people who work them and the people who sent them: an
+//! official's inbox and its counts, a user's own submissions, and the open public tickets
+//! near a point (so a citizen can see that a pothole is already reported).
+//!
+//! Every list is keyset-paginated on its sort key, so a page stays stable while new tickets
+//! arrive. The callers decide the scope (which units, which submitter); nothing here reads
+//! who is asking.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::DbConn;
+use super::schema::{areas, categories, tickets, units};
+use crate::domain::geo::{degrees_around, distance_m};
+use crate::domain::ticket::Status;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+/// The compact row every list here shows: no description, no location, never the submitter.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct Row {
+    pub id: i64,
+    pub code: String,
+    pub kind: String,
+    pub status: String,
+    pub category_code: String,
+    pub title: String,
+    pub area_code: String,
+    pub unit_id: i64,
+    pub assignee_id: Option<i64>,
+    pub priority: i32,
+    pub overdue: bool,
+    pub next_due_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub supporters: i32,
+}
+
+/// The statuses in which a unit still owes an answer.
+pub fn open_statuses() -> Vec<&'static str> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// A category's code and the codes of every category below it.
+pub fn category_and_below(conn: &mut DbConn, code: &str) -> Result<Vec<String>, ApiError> {
+    let tree: Vec<(String, Option<String>)> = categories::table
+        .select((categories::code, categories::parent_code))
+        .load(conn)?;
+    let mut out = vec![code.to_string()];
+    let mut seen: HashSet<String> = out.iter().cloned().collect();
+    let mut i = 0;
+    while i < out.len() {
+        for (child, parent) in &tree {
+            if parent.as_deref() == Some(out[i].as_str()) && seen.insert(child.clone()) {
+                out.push(child.clone());
+            }
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// The area codes an area filter matches: a commune itself; a province and its communes.
+/// `None` when no such area exists.
+pub fn area_and_below(conn: &mut DbConn, code: &str) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(area) = super::areas::find(conn, code)? else {
+        return Ok(None);
+    };
+    let mut out = vec![area.code.clone()];
+    out.extend(
+        areas::table
+            .filter(areas::parent_code.eq(&area.code))
+            .select(areas::code)
+            .load::<String>(conn)?,
+    );
+    Ok(Some(out))
+}
+
+// --- the inbox ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Nobody,
+    User(i64),
+}
+
+/// What an official narrowed the inbox to; every field is already checked and expanded
+/// (`open` into its statuses, a category into its subtree, a province into its communes).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Option<Vec<&'static str>>,
+    pub kind: Option<&'static str>,
+    pub categories: Option<Vec<String>>,
+    pub areas: Option<Vec<String>>,
+    pub assignee: Option<Assignee>,
+    pub overdue: Option<bool>,
+    pub due_before: Option<NaiveDateTime>,
+    /// A LIKE pattern over the folded `search_text` (see `domain::text::contains_pattern`).
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Soonest due first; tickets without a running clock last; then by id.
+    Due,
+    /// Oldest first.
+    Age,
+    /// Newest first.
+    Newest,
+}
+
+/// The sort key of the last ticket of a page: what the opaque cursor carries. It names its
+/// sort, so a cursor of one order is refused by another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Key {
+    Due(Option<NaiveDateTime>, i64),
+    Age(i64),
+    Newest(i64),
+}
+
+impl Key {
+    pub fn of(sort: Sort, r: &Row) -> Key {
+        match sort {
+            Sort::Due => Key::Due(r.next_due_at, r.id),
+            Sort::Age => Key::Age(r.id),
+            Sort::Newest => Key::Newest(r.id),
+        }
+    }
+
+    pub fn sort(&self) -> Sort {
+        match self {
+            Key::Due(..) => Sort::Due,
+            Key::Age(_) => Sort::Age,
+            Key::Newest(_) => Sort::Newest,
+        }
+    }
+}
+
+/// The tickets of `units` that pass the filter, before any sort or position.
+fn scoped(units: &[i64], f: &Filter) -> tickets::BoxedQuery<'static, Db> {
+    let mut q = tickets::table
+        .filter(tickets::unit_id.eq_any(units.to_vec()))
+        .into_boxed();
+    if let Some(s) = &f.statuses {
+        q = q.filter(tickets::status.eq_any(s.clone()));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(tickets::kind.eq(k));
+    }
+    if let Some(c) = &f.categories {
+        q = q.filter(tickets::category_code.eq_any(c.clone()));
+    }
+    if let Some(a) = &f.areas {
+        q = q.filter(tickets::area_code.eq_any(a.clone()));
+    }
+    match f.assignee {
+        Some(Assignee::Nobody) => q = q.filter(tickets::assignee_id.is_null()),
+        Some(Assignee::User(id)) => q = q.filter(tickets::assignee_id.eq(id)),
+        None => {}
+    }
+    if let Some(o) = f.overdue {
+        q = q.filter(tickets::overdue.eq(o));
+    }
+    if let Some(t) = f.due_before {
+        q = q.filter(tickets::next_due_at.lt(t));
+    }
+    if let Some(p) = &f.search {
+        q = q.filter(tickets::search_text.like(p.clone()));
+    }
+    q
+}
+
+/// One page (`fetch` rows at most) of the inbox of `units`, in `sort` order after `after`.
+pub fn inbox(
+    conn: &mut DbConn,
+    units: &[i64],
+    f: &Filter,
+    sort: Sort,
+    after: Option<&Key>,
+    fetch: i64,
+) -> Result<Vec<Row>, ApiError> {
+    if units.is_empty() {
+        return Ok(vec![]);
+    }
+    if after.is_some_and(|k| k.sort() != sort) {
+        return Err(ApiError::field("/after", "invalid_cursor"));
+    }
+    let rows = match (sort, after) {
+        (Sort::Age, k) => {
+            let mut q = scoped(units, f);
+            if let Some(Key::Age(id)) = k {
+                q = q.filter(tickets::id.gt(*id));
+            }
+            q.select(Row::as_select())
+                .order(tickets::id.asc())
+                .limit(fetch)
+                .load(conn)?
+        }
+        (Sort::Newest, k) => {
+            let mut q = scoped(units, f);
+            if let Some(Key::Newest(id)) = k {
+                q = q.filter(tickets::id.lt(*id));
+            }
+            q.select(Row::as_select())
+                .order(tickets::id.desc())
+                .limit(fetch)
+                .load(conn)?
+        }
+        (Sort::Due, k) => {
+            // Two index-friendly passes instead of `NULLS LAST`, which SQLite orders the
+            // other way by default: the dated tickets, then (if the page is not full) the rest.
+            let mut rows = Vec::new();
+            if !matches!(k, Some(Key::Due(None, _))) {
+                let mut q = scoped(units, f).filter(tickets::next_due_at.is_not_null());
+                if let Some(Key::Due(Some(due), id)) = k {
+                    q = q.filter(
+                        tickets::next_due_at
+                            .gt(*due)
+                            .or(tickets::next_due_at.eq(*due).and(tickets::id.gt(*id))),
+                    );
+                }
+                rows = q
+                    .select(Row::as_select())
+                    .order((tickets::next_due_at.asc(), tickets::id.asc()))
+                    .limit(fetch)
+                    .load(conn)?;
+            }
+            let left = fetch - rows.len() as i64;
+            if left > 0 {
+                let mut q = scoped(units, f).filter(tickets::next_due_at.is_null());
+                if let Some(Key::Due(None, id)) = k {
+                    q = q.filter(tickets::id.gt(*id));
+                }
+                rows.extend(
+                    q.select(Row::as_select())
+                        .order(tickets::id.asc())
+                        .limit(left)
+                        .load(conn)?,
+                );
+            }
+            rows
+        }
+    };
+    Ok(rows)
+}
+
+/// Counts over a unit scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Every status, with 0 for those no ticket is in.
+    pub by_status: Vec<(Status, i64)>,
+    pub open: i64,
+    /// Open tickets with a missed deadline.
+    pub overdue: i64,
+    pub unassigned_open: i64,
+    /// Open tickets whose next deadline falls in `[now, now + 24 h)`.
+    pub due_within_24h: i64,
+}
+
+/// The counts of the inbox of `units` at `now`.
+pub fn summary(conn: &mut DbConn, units: &[i64], now: NaiveDateTime) -> Result<Summary, ApiError> {
+    let mut out = Summary {
+        by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(),
+        ..Summary::default()
+    };
+    if units.is_empty() {
+        return Ok(out);
+    }
+    // Few groups: statuses × overdue × (the unit's staff + nobody).
+    let groups: Vec<(String, bool, Option<i64>, i64)> = tickets::table
+        .filter(tickets::unit_id.eq_any(units.to_vec()))
+        .group_by((tickets::status, tickets::overdue, tickets::assignee_id))
+        .select((
+            tickets::status,
+            tickets::overdue,
+            tickets::assignee_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    for (status, overdue, assignee, n) in groups {
+        let Some(status) = Status::parse(&status) else {
+            continue;
+        };
+        if let Some(slot) = out.by_status.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 += n;
+        }
+        if status.is_open() {
+            out.open += n;
+            if overdue {
+                out.overdue += n;
+            }
+            if assignee.is_none() {
+                out.unassigned_open += n;
+            }
+        }
+    }
+    out.due_within_24h = tickets::table
+        .filter(tickets::unit_id.eq_any(units.to_vec()))
+        .filter(tickets::status.eq_any(open_statuses()))
+        .filter(tickets::next_due_at.ge(now))
+        .filter(tickets::next_due_at.lt(now + Duration::hours(24)))
+        .count()
+        .get_result(conn)?;
+    Ok(out)
+}
+
+// --- one's own submissions ------------------------------------------------------------------
+
+/// A page of `submitter`'s tickets, newest first, after the ticket `after` (an id).
+pub fn submitted_by(
+    conn: &mut DbConn,
+    submitter: i64,
+    statuses: Option<&[&'static str]>,
+    after: Option<i64>,
+    fetch: i64,
+) -> Result<Vec<Row>, ApiError> {
+    let mut q = tickets::table
+        .filter(tickets::submitter_id.eq(submitter))
+        .into_boxed();
+    if let Some(s) = statuses {
+        q = q.filter(tickets::status.eq_any(s.to_vec()));
+    }
+    if let Some(id) = after {
+        q = q.filter(tickets::id.lt(id));
+    }
+    Ok(q.select(Row::as_select())
+        .order(tickets::id.desc())
+        .limit(fetch)
+        .load(conn)?)
+}
+
+/// A unit as lists show it.
+#[derive(Debug, Clone)]
+pub struct UnitName {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// The names of `ids` in `lang`, in one query.
+pub fn unit_names(
+    conn: &mut DbConn,
+    ids: &[i64],
+    lang: Lang,
+) -> Result<HashMap<i64, UnitName>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, String)> = units::table
+        .filter(units::id.eq_any(ids.to_vec()))
+        .select((units::id, units::code, units::name_vi, units::name_en))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, vi, en)| {
+            let name = lang.pick(&vi, &en).to_string();
+            (id, UnitName { id, code, name })
+        })
+        .collect())
+}
+
+// --- public tickets near a point ------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct Nearby {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub status: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub supporters: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// Where to look for tickets like the one a citizen is about to send.
+#[derive(Debug, Clone)]
+pub struct Near {
+    pub categories: Vec<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    /// Created at or after this moment.
+    pub since: NaiveDateTime,
+}
+
+/// Open public tickets of the categories within `radius_m` of the point, with their exact
+/// distance in metres, nearest first. A bounding box narrows the rows in SQL (index
+/// `tickets_category_lat`); the great-circle distance decides.
+pub fn nearby(conn: &mut DbConn, n: &Near) -> Result<Vec<(Nearby, f64)>, ApiError> {
+    // A little over the radius, so that the box surely covers the circle.
+    let (dlat, dlon) = degrees_around(n.lat, n.radius_m * 1.01);
+    let rows: Vec<Nearby> = tickets::table
+        .filter(tickets::category_code.eq_any(n.categories.clone()))
+        .filter(tickets::lat.between(n.lat - dlat, n.lat + dlat))
+        .filter(tickets::lon.between(n.lon - dlon, n.lon + dlon))
+        .filter(tickets::public.eq(true))
+        .filter(tickets::status.eq_any(open_statuses()))
+        .filter(tickets::created_at.ge(n.since))
+        .select(Nearby::as_select())
+        .load(conn)?;
+    let mut near: Vec<(Nearby, f64)> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let d = distance_m(n.lat, n.lon, r.lat?, r.lon?);
+            (d <= n.radius_m).then_some((r, d))
+        })
+        .collect();
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+    Ok(near)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_their_sort() {
+        let r = Row {
+            id: 7,
+            code: "PAKN.20261123.0007".into(),
+            kind: "feedback".into(),
+            status: "submitted".into(),
+            category_code: "duong-hong".into(),
+            title: "t".into(),
+            area_code: "31135".into(),
+            unit_id: 1,
+            assignee_id: None,
+            priority: 0,
+            overdue: false,
+            next_due_at: None,
+            created_at: NaiveDateTime::default(),
+            supporters: 0,
+        };
+        for sort in [Sort::Due, Sort::Age, Sort::Newest] {
+            assert_eq!(Key::of(sort, &r).sort(), sort);
+        }
+        assert_eq!(Key::of(Sort::Due, &r), Key::Due(None, 7));
+    }
+
+    #[test]
+    fn open_means_still_owed_an_answer() {
+        assert_eq!(
+            open_statuses(),
+            vec!["submitted", "accepted", "awaiting_info", "suspended"]
+        );
+    }
+}
