@@ -158,11 +158,20 @@ impl From<Row> for InboxItem {
     }
 }
 
-/// The units an official works (see `db::tickets::handled_units`); none without a unit.
+/// The units a user's lists cover: an official's units (see `db::tickets::handled_units`), a
+/// supervisor's overseen subtree, an administrator's everything; none without a unit.
 fn scope_of(conn: &mut crate::db::DbConn, user: &CurrentUser) -> Result<Vec<i64>, ApiError> {
-    match user.unit_id {
-        Some(unit) => tickets::handled_units(conn, unit),
-        None => Ok(vec![]),
+    use crate::domain::account::Role;
+    match (user.role, user.unit_id) {
+        (Role::Admin, _) => {
+            use diesel::prelude::*;
+            Ok(crate::db::schema::units::table
+                .select(crate::db::schema::units::id)
+                .load(conn)?)
+        }
+        (Role::Supervisor, Some(unit)) => crate::db::units::subtree(conn, unit),
+        (Role::Official, Some(unit)) => tickets::handled_units(conn, unit),
+        _ => Ok(vec![]),
     }
 }
 
@@ -185,13 +194,36 @@ pub async fn list(
     official: RequireRole<OfficialOnly>,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    listing(state, official.0, q).await
+}
+
+/// The tickets of the subtree a supervisor oversees (administrators: every unit), with the
+/// inbox's filters, sorts and pages. Read-only: supervisors act on nothing but notes and
+/// reopen requests, and never see a denouncer's identity (items carry none).
+#[utoipa::path(tag = "supervision", operation_id = "supervision_list", security(("bearer" = [])), params(InboxQuery),
+    responses((status = 200, body = List<InboxItem>),
+        (status = 403, description = "not a supervisor", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/supervision/tickets")]
+pub async fn supervised(
+    state: web::Data<AppState>,
+    supervisor: RequireRole<crate::auth::SupervisorOnly>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    listing(state, supervisor.0, q).await
+}
+
+async fn listing(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: InboxQuery,
+) -> Result<HttpResponse, ApiError> {
     let page = Page::<Key>::new(q.after.as_deref(), q.limit)?;
     let sort = Sort::from(q.sort.unwrap_or_default());
     let mut v = Violations::new();
     if page.after.as_ref().is_some_and(|k| k.sort() != sort) {
         v.add("/after", "invalid_cursor");
     }
-    let me = official.id;
+    let me = user.id;
     let assignee = match q.assignee.as_deref().map(str::trim) {
         None => None,
         Some("me") => Some(Assignee::User(me)),
@@ -231,7 +263,6 @@ pub async fn list(
         search,
         ..Filter::default()
     };
-    let user = official.0;
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = state
         .db(move |conn| {

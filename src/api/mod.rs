@@ -70,6 +70,7 @@ pub fn app(
                 .service(me::delete_device)
                 .service(inbox::mine)
                 .service(inbox::list)
+                .service(inbox::supervised)
                 .service(inbox::summary)
                 .service(admin_users::create)
                 .service(admin_users::list)

@@ -335,3 +335,47 @@ async fn the_cli_verifies_and_names_the_altered_row() {
     assert!(out.contains("BROKEN: ticket_event"), "{out}");
     assert!(out.contains(&code), "{out}");
 }
+
+#[tokio::test]
+async fn supervisors_list_the_tickets_of_the_subtree_they_oversee() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, province) = app
+        .token_for(Role::Supervisor, Some(app.unit_id("UBND-T92").await))
+        .await;
+    let (_, commune) = app
+        .token_for(Role::Supervisor, Some(app.unit_id("UBND-X31120").await))
+        .await;
+    let (_, official) = app
+        .token_for(Role::Official, Some(app.unit_id("UBND-X31135").await))
+        .await;
+    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = |token: &str| {
+        app.authed(
+            Method::GET,
+            "/api/v1/supervision/tickets?status=open",
+            token,
+        )
+        .send()
+    };
+    let seen: Value = list(&province).await.unwrap().json().await.unwrap();
+    assert_eq!(seen["items"][0]["code"], code.as_str());
+    assert!(seen["items"][0].get("submitter").is_none());
+    let other: Value = list(&commune).await.unwrap().json().await.unwrap();
+    assert_eq!(other["items"], json!([]));
+    assert_problem(list(&citizen).await.unwrap(), 403, "action_forbidden").await;
+    assert_problem(list(&official).await.unwrap(), 403, "action_forbidden").await;
+    // The supervisor reads the full timeline, internal notes included.
+    app.act_ok(&official, &code, "assign", json!({"user_id": null}))
+        .await;
+    let events = app.timeline(&province, &code).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "assigned" && e["public"] == false)
+    );
+}
