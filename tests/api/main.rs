@@ -4,6 +4,7 @@
 mod helpers;
 mod limits;
 mod proxy;
+mod scale;
 mod smtp;
 mod sweep;
 
