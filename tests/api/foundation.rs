@@ -255,7 +255,7 @@ async fn request_ids_are_echoed_or_made() {
 #[tokio::test]
 async fn migrations_run_up_down_up() {
     use nghedan::db;
-    let (test_db, url) = TestDb::create();
+    let (test_db, url) = TestDb::create_empty();
     let settings = test_settings(&url);
     let pool = db::build_pool(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
