@@ -20,6 +20,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub mailer: Arc<crate::notify::Mailer>,
     pub push: Arc<crate::notify::Push>,
+    /// Where uploads' bytes live (`[media]`).
+    pub media: crate::media::MediaStore,
 }
 
 impl AppState {
