@@ -97,6 +97,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The request body exceeds the limit of {limit} bytes.",
             ),
         ),
+        "malformed_multipart" => (
+            ("Biểu mẫu không hợp lệ", "Malformed form"),
+            (
+                "Nội dung multipart/form-data không đọc được: {reason}",
+                "The multipart/form-data body cannot be read: {reason}",
+            ),
+        ),
         "route_not_found" => (
             ("Không tìm thấy", "Not found"),
             (
@@ -460,6 +467,22 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "The end must come after the start.",
         ),
         "too_many" => ("Quá nhiều mục.", "Too many entries."),
+        "upload_not_usable" => (
+            "Tệp này không dùng được: không phải tệp bạn tải lên, đã được đính kèm, hoặc đã hết hạn.",
+            "This file cannot be used: it is not one you uploaded, it is already attached, or it expired.",
+        ),
+        "image_too_large" => (
+            "Ảnh quá lớn: tối đa {max} điểm ảnh.",
+            "The image is too large: at most {max} pixels.",
+        ),
+        "corrupt_file" => (
+            "Tệp bị hỏng hoặc chưa tải lên hết.",
+            "The file is damaged or incomplete.",
+        ),
+        "confidential_ticket" => (
+            "Tệp của đơn tố cáo không bao giờ được công khai.",
+            "A denunciation's files are never made public.",
+        ),
         "invalid_cursor" => (
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",
             "Invalid page cursor; use the next_cursor of the previous page.",

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod routing;
 pub mod tickets;
 pub mod units;
+pub mod uploads;
 pub mod validation;
 
 use actix_web::body::MessageBody;
@@ -102,7 +103,11 @@ pub fn app(
                 .service(tickets::unsupport)
                 .service(tickets::follow)
                 .service(tickets::unfollow)
+                .service(uploads::set_publishable)
                 .service(tickets::act)
+                .service(uploads::create)
+                .service(uploads::download)
+                .service(uploads::thumbnail)
                 .service(notifications::unsubscribe)
                 .service(notifications::unsubscribe_page)
                 .service(deadlines::get_calendar)

@@ -11,3 +11,4 @@ mod foundation;
 mod notify_email;
 mod notify_push;
 mod organisation;
+mod uploads;
