@@ -170,6 +170,49 @@ pub fn record_publishable(
     Ok(())
 }
 
+/// Where an upload's bytes are, for deleting them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeys {
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+}
+
+/// Deletes up to `limit` uploads created before `created_before` and never attached, and
+/// returns the store keys of exactly the rows deleted (the caller removes the bytes). An upload
+/// attached while this runs is not deleted: the delete re-checks `ticket_id IS NULL` row by row.
+pub fn purge_orphans(
+    conn: &mut DbConn,
+    created_before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<StoredKeys>, ApiError> {
+    super::write(conn, |conn| {
+        let candidates: Vec<String> = uploads::table
+            .filter(uploads::ticket_id.is_null())
+            .filter(uploads::created_at.lt(created_before))
+            .order(uploads::created_at.asc())
+            .limit(limit)
+            .select(uploads::id)
+            .load(conn)?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deleted: Vec<(String, Option<String>)> = diesel::delete(
+            uploads::table
+                .filter(uploads::id.eq_any(&candidates))
+                .filter(uploads::ticket_id.is_null()),
+        )
+        .returning((uploads::storage_key, uploads::thumbnail_key))
+        .get_results(conn)?;
+        Ok(deleted
+            .into_iter()
+            .map(|(storage_key, thumbnail_key)| StoredKeys {
+                storage_key,
+                thumbnail_key,
+            })
+            .collect())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

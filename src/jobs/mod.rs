@@ -12,10 +12,14 @@ use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+mod uploads;
+
 /// What one pass did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
     pub idempotency_keys_purged: usize,
+    /// Uploads never attached to a ticket, deleted after a day (row and stored bytes).
+    pub orphan_uploads_purged: usize,
     pub delivered: crate::notify::delivery::Delivered,
 }
 
@@ -25,9 +29,11 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
     let purged = state
         .db(move |conn| db::idempotency::purge_expired(conn, now))
         .await?;
+    let orphan_uploads_purged = uploads::purge_orphans(state).await?;
     let delivered = crate::notify::delivery::run(state, 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
+        orphan_uploads_purged,
         delivered,
     })
 }

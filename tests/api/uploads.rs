@@ -187,6 +187,24 @@ impl TestApp {
         .await
         .unwrap()
     }
+
+    /// Files under the media directory (originals and thumbnails).
+    fn stored_files(&self) -> usize {
+        fn count(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            let p = e.path();
+                            if p.is_dir() { count(&p) } else { 1 }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        count(self.media_dir.path())
+    }
 }
 
 fn pothole(attachments: &[&str]) -> Value {
@@ -825,4 +843,66 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
     app.uploaded(Some(&citizen), &photo).await;
     app.clock.advance(chrono::Duration::hours(1));
     app.uploaded(None, &photo).await;
+}
+
+#[tokio::test]
+async fn uploads_never_attached_are_purged_after_a_day() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let (user, citizen) = app.token_for(Role::Citizen, None).await;
+    let filed = app
+        .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(1)))
+        .await;
+    let orphan = app
+        .uploaded(Some(&citizen), &phone_jpeg(90, 60, exif(1)))
+        .await;
+    let pdf = app.uploaded(Some(&citizen), PDF).await;
+    app.pothole(&citizen, &[&filed]).await;
+    // Two photos with thumbnails and a PDF.
+    assert_eq!(app.stored_files(), 5);
+
+    app.clock.advance(chrono::Duration::hours(23));
+    assert_eq!(app.run_jobs().await.orphan_uploads_purged, 0);
+    // Access tokens last minutes; the day does not.
+    let citizen = app.login(&user.email, &user.password).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let orphan_url = format!("/api/v1/attachments/{orphan}");
+    assert_eq!(
+        app.fetch(&orphan_url, Some(&citizen), None).await.status(),
+        200
+    );
+
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(app.run_jobs().await.orphan_uploads_purged, 2);
+    let citizen = app.login(&user.email, &user.password).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_problem(
+        app.fetch(&orphan_url, Some(&citizen), None).await,
+        404,
+        "attachment_not_found",
+    )
+    .await;
+    let res = app
+        .fetch(&format!("/api/v1/attachments/{pdf}"), Some(&citizen), None)
+        .await;
+    assert_problem(res, 404, "attachment_not_found").await;
+    // Their bytes are gone; the attached photo's remain and are served.
+    assert_eq!(app.stored_files(), 2);
+    let res = app
+        .fetch(
+            &format!("/api/v1/attachments/{filed}"),
+            Some(&citizen),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // A purged upload can no longer be attached.
+    let res = app.submit_ticket(Some(&citizen), pothole(&[&orphan])).await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/attachments/0");
+    assert_eq!(app.run_jobs().await.orphan_uploads_purged, 0);
 }
