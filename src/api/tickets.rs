@@ -50,6 +50,7 @@ pub fn ctx(state: &AppState, conn: &mut DbConn) -> Result<Ctx, ApiError> {
         },
         complaint_suspension: state.settings.tickets.complaint_suspension,
         support_threshold: state.settings.tickets.support_threshold,
+        max_attachments: state.settings.media.max_per_ticket,
     })
 }
 

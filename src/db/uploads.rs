@@ -14,7 +14,7 @@ use super::events::{self, NewEvent};
 use super::schema::uploads;
 use super::tickets::Ticket;
 use crate::domain::account::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::media::MediaKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -109,6 +109,25 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, ApiError> {
         .select(Upload::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// 422 on `/attachments` when `adding` more uploads would give the ticket more than `max`.
+pub fn ensure_room(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    adding: usize,
+    max: u32,
+) -> Result<(), ApiError> {
+    let held: i64 = uploads::table
+        .filter(uploads::ticket_id.eq(ticket_id))
+        .count()
+        .get_result(conn)?;
+    if held as usize + adding > max as usize {
+        return Err(ApiError::validation(vec![
+            FieldError::new("/attachments", "too_many").arg("max", max),
+        ]));
+    }
+    Ok(())
 }
 
 /// Writes an internal `identity_viewed` event: the handling unit opened a file a denouncer

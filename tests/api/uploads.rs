@@ -906,3 +906,55 @@ async fn uploads_never_attached_are_purged_after_a_day() {
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
     assert_eq!(app.run_jobs().await.orphan_uploads_purged, 0);
 }
+
+#[tokio::test]
+async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.media.max_per_ticket = 2)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let mut ids = Vec::new();
+    for side in [40, 50, 60] {
+        ids.push(
+            app.uploaded(Some(&citizen), &phone_jpeg(side, side, exif(1)))
+                .await,
+        );
+    }
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let res = app.submit_ticket(Some(&citizen), pothole(&refs)).await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/attachments");
+    assert_eq!(body["errors"][0]["code"], "too_many");
+
+    let ticket = app.pothole(&citizen, &refs[..2]).await;
+    let code = ticket["code"].as_str().unwrap();
+    assert_eq!(ticket["attachments"].as_array().unwrap().len(), 2);
+    // The answer's file would be the third.
+    let official = app.commune_official().await;
+    let res = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/accept"),
+            &official,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let answer_file = app.uploaded(Some(&official), PDF).await;
+    let res = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/resolve"),
+            &official,
+        )
+        .json(&json!({"answer": "Đã vá ổ gà.", "attachments": [answer_file]}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/attachments", "{body}");
+    assert_eq!(body["errors"][0]["code"], "too_many");
+}
