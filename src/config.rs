@@ -92,6 +92,9 @@ pub struct TicketSettings {
     pub description_max_chars: usize,
     /// Anonymous submissions per client address per hour.
     pub anonymous_per_hour: i32,
+    /// Uploads without an account per client address per hour (every attempt counts: each
+    /// one costs a decode).
+    pub anonymous_uploads_per_hour: i32,
     /// Supporters that raise a petition's priority.
     pub support_threshold: i32,
     /// Allow suspending complaints (denunciations always may be).

@@ -97,6 +97,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The request body exceeds the limit of {limit} bytes.",
             ),
         ),
+        "malformed_multipart" => (
+            ("Biểu mẫu không hợp lệ", "Malformed form"),
+            (
+                "Nội dung multipart/form-data không đọc được: {reason}",
+                "The multipart/form-data body cannot be read: {reason}",
+            ),
+        ),
         "route_not_found" => (
             ("Không tìm thấy", "Not found"),
             (
@@ -513,10 +520,6 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "denunciation_only" => ("Chỉ dùng cho tố cáo.", "Only for denunciations."),
         "complaint_only" => ("Chỉ dùng cho khiếu nại.", "Only for complaints."),
         "in_the_future" => ("Ngày này ở tương lai.", "This date is in the future."),
-        "upload_not_usable" => (
-            "Tệp này không phải của bạn, đã được đính kèm, hoặc không tồn tại.",
-            "This upload is not yours, already attached, or does not exist.",
-        ),
         "not_an_official_of_the_unit" => (
             "Người này không phải cán bộ của đơn vị.",
             "This person is not an official of the unit.",
@@ -540,6 +543,22 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "extension_not_allowed" => (
             "Thời hạn này không được gia hạn.",
             "This deadline cannot be extended.",
+        ),
+        "upload_not_usable" => (
+            "Tệp này không dùng được: không phải tệp bạn tải lên, đã được đính kèm, hoặc đã hết hạn.",
+            "This file cannot be used: it is not one you uploaded, it is already attached, or it expired.",
+        ),
+        "image_too_large" => (
+            "Ảnh quá lớn: tối đa {max} điểm ảnh.",
+            "The image is too large: at most {max} pixels.",
+        ),
+        "corrupt_file" => (
+            "Tệp bị hỏng hoặc chưa tải lên hết.",
+            "The file is damaged or incomplete.",
+        ),
+        "confidential_ticket" => (
+            "Tệp của đơn tố cáo không bao giờ được công khai.",
+            "A denunciation's files are never made public.",
         ),
         "invalid_cursor" => (
             "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước.",

@@ -123,6 +123,8 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
         push: Arc::new(
             crate::notify::Push::from_settings(&settings.push).context("push settings")?,
         ),
+        media: crate::media::MediaStore::from_settings(&settings.media)
+            .context("media settings")?,
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

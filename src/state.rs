@@ -20,6 +20,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub mailer: Arc<crate::notify::Mailer>,
     pub push: Arc<crate::notify::Push>,
+    /// Where uploads' bytes live (`[media]`).
+    pub media: crate::media::MediaStore,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             },
             complaint_suspension: self.settings.tickets.complaint_suspension,
             support_threshold: self.settings.tickets.support_threshold,
+            max_attachments: self.settings.media.max_per_ticket,
         })
     }
 }

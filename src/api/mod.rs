@@ -20,6 +20,7 @@ pub mod routing;
 pub mod supervision;
 pub mod tickets;
 pub mod units;
+pub mod uploads;
 pub mod validation;
 
 use actix_web::body::MessageBody;
@@ -113,10 +114,14 @@ pub fn app(
                 .service(tickets::unsupport)
                 .service(tickets::follow)
                 .service(tickets::unfollow)
+                .service(uploads::set_publishable)
                 .service(tickets::act)
                 .service(audit::verify)
                 .service(audit::roots)
                 .service(audit::admin_log)
+                .service(uploads::create)
+                .service(uploads::download)
+                .service(uploads::thumbnail)
                 .service(notifications::unsubscribe)
                 .service(notifications::unsubscribe_page)
                 .service(deadlines::get_calendar)

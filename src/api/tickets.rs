@@ -34,7 +34,8 @@ pub fn ctx(state: &AppState, conn: &mut DbConn) -> Result<Ctx, ApiError> {
     state.ticket_ctx(conn)
 }
 
-fn viewer(user: Option<CurrentUser>, req: &HttpRequest) -> Viewer {
+/// The caller as `db::tickets` sees it: the signed-in user and/or an `X-Tracking-Secret`.
+pub fn viewer(user: Option<CurrentUser>, req: &HttpRequest) -> Viewer {
     Viewer {
         user,
         secret: req

@@ -127,6 +127,42 @@ pub fn claim(
     }))
 }
 
+/// The saved response of a finished request with this key, without claiming anything (to skip
+/// expensive work on a retry); 422 when the key was used with another request.
+pub fn lookup(
+    conn: &mut DbConn,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Saved>, ApiError> {
+    let row = ik::table
+        .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
+        .filter(ik::expires_at.gt(now))
+        .select((
+            ik::request_hash,
+            ik::state,
+            ik::response_status,
+            ik::response_body,
+            ik::resource,
+            ik::created_at,
+            ik::expires_at,
+        ))
+        .first::<Row>(conn)
+        .optional()?;
+    match row {
+        Some(r) if r.request_hash != request_hash => {
+            Err(ApiError::unprocessable("idempotency_key_reused"))
+        }
+        Some(r) if r.state == "done" => Ok(Some(Saved {
+            status: r.response_status.unwrap_or(200) as u16,
+            body: r.response_body.unwrap_or_default(),
+            resource: r.resource,
+        })),
+        _ => Ok(None),
+    }
+}
+
 /// Records the response; call inside the transaction that made the change.
 pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), ApiError> {
     diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))

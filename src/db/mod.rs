@@ -21,6 +21,7 @@ pub mod routing_rules;
 pub mod schema;
 pub mod tickets;
 pub mod units;
+pub mod uploads;
 pub mod users;
 
 use std::time::Duration;

@@ -97,6 +97,8 @@ pub struct Ctx {
     pub delivery: Delivery,
     pub complaint_suspension: bool,
     pub support_threshold: i32,
+    /// `media.max_per_ticket`: attachments one ticket may carry.
+    pub max_attachments: u32,
 }
 
 impl Ctx {
@@ -412,7 +414,16 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         },
         now,
     )?;
-    attach(conn, id, event_id, &s.attachments, &s.sender, true, now)?;
+    attach(
+        conn,
+        id,
+        event_id,
+        &s.attachments,
+        &s.sender,
+        true,
+        ctx.max_attachments,
+        now,
+    )?;
     let t = find(conn, id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
     let due = first_due(conn, &t, ctx)?;
     let title = (!t.confidential).then_some(t.title.as_str());
@@ -474,7 +485,8 @@ fn submitter_recipients(conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiErr
 
 /// Attaches the sender's own unattached uploads to a ticket (and event). Anything else —
 /// another person's upload, one already attached, an anonymous upload on a signed-in
-/// submission — is 422 on `/attachments`.
+/// submission, more than `max` on the ticket — is 422 on `/attachments`.
+#[allow(clippy::too_many_arguments)]
 pub fn attach(
     conn: &mut DbConn,
     ticket_id: i64,
@@ -482,6 +494,7 @@ pub fn attach(
     ids: &[String],
     sender: &Sender,
     by_submitter: bool,
+    max: u32,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     if ids.is_empty() {
@@ -500,6 +513,7 @@ pub fn attach(
         owner,
         scope_prefix,
         by_submitter,
+        max,
         now,
     )
 }
@@ -514,8 +528,13 @@ pub fn attach_owned(
     owner: Option<i64>,
     anonymous_scope: Option<&str>,
     by_submitter: bool,
+    max: u32,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    super::uploads::ensure_room(conn, ticket_id, ids.len(), max)?;
     for (i, id) in ids.iter().enumerate() {
         let mut q = diesel::update(uploads::table)
             .filter(uploads::id.eq(id))
@@ -852,6 +871,7 @@ pub fn act(
             owner,
             anon,
             how == Access::Submitter,
+            ctx.max_attachments,
             now,
         )?;
     }

@@ -14,12 +14,16 @@ use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+mod uploads;
+
 /// What one pass did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
     pub idempotency_keys_purged: usize,
     /// Days whose audit root was computed.
     pub days_sealed: usize,
+    /// Uploads never attached to a ticket, deleted after a day (row and stored bytes).
+    pub orphan_uploads_purged: usize,
     pub swept: sweep::Swept,
     pub delivered: crate::notify::delivery::Delivered,
 }
@@ -33,6 +37,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
     let sealed = state
         .db(move |conn| db::audit::seal_days(conn, now))
         .await?;
+    let orphan_uploads_purged = uploads::purge_orphans(state).await?;
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
     let delivered = crate::notify::delivery::run(state, 10_000).await?;
@@ -40,6 +45,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
         idempotency_keys_purged: purged,
         days_sealed: sealed,
         swept,
+        orphan_uploads_purged,
         delivered,
     })
 }

@@ -196,6 +196,8 @@ pub struct TestApp {
     pub db_url: String,
     /// The SMTP server every email of this app goes to.
     pub smtp: crate::smtp::SmtpServer,
+    /// The local media store's directory (`media.local_dir`), removed with the app.
+    pub media_dir: tempfile::TempDir,
     // Dropped last: the database outlives the server.
     pub db: TestDb,
 }
@@ -320,6 +322,8 @@ impl TestAppBuilder {
         settings.email.smtp_port = smtp.port();
         settings.email.smtp_tls = "plain".into();
         settings.email.smtp_timeout_ms = 5_000;
+        let media_dir = tempfile::tempdir().expect("media dir");
+        settings.media.local_dir = media_dir.path().to_string_lossy().into_owned();
         for f in self.customize {
             f(&mut settings);
         }
@@ -349,6 +353,7 @@ impl TestAppBuilder {
             server,
             db_url: fresh_url,
             smtp,
+            media_dir,
             db,
         }
     }

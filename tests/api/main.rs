@@ -18,3 +18,4 @@ mod notify_email;
 mod notify_push;
 mod organisation;
 mod tickets;
+mod uploads;

@@ -1,0 +1,256 @@
+//! Uploads: files sent before the ticket (or the answer) they belong to. An upload belongs to
+//! whoever sent it (`scope`: `user:{id}`, or `client:{address}` without an account) until
+//! `tickets::attach` files it on a ticket; one never filed is purged after a day.
+//!
+//! The rows hold where the bytes are (`storage_key`, `thumbnail_key` in the `MediaStore`), never
+//! the bytes themselves.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::DbConn;
+use super::events::{self, NewEvent};
+use super::schema::uploads;
+use super::tickets::Ticket;
+use crate::domain::account::Role;
+use crate::error::{ApiError, FieldError};
+use crate::media::MediaKind;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = uploads)]
+pub struct Upload {
+    pub id: String,
+    pub uploader_id: Option<i64>,
+    pub scope: String,
+    pub media_kind: String,
+    pub size_bytes: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+    pub original_name: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub by_submitter: bool,
+    pub publishable: bool,
+    pub created_at: NaiveDateTime,
+    pub attached_at: Option<NaiveDateTime>,
+}
+
+impl Upload {
+    /// What the file is; `None` only for a row written by something other than this module.
+    pub fn kind(&self) -> Option<MediaKind> {
+        kind_of(&self.media_kind)
+    }
+}
+
+/// The stored name of a kind (`jpeg`, `png`, `webp`, `pdf`), as the API shows it.
+pub fn kind_name(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Jpeg => "jpeg",
+        MediaKind::Png => "png",
+        MediaKind::Webp => "webp",
+        MediaKind::Pdf => "pdf",
+    }
+}
+
+fn kind_of(name: &str) -> Option<MediaKind> {
+    [
+        MediaKind::Jpeg,
+        MediaKind::Png,
+        MediaKind::Webp,
+        MediaKind::Pdf,
+    ]
+    .into_iter()
+    .find(|k| kind_name(*k) == name)
+}
+
+/// A sanitised file whose bytes are already in the store.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub id: String,
+    pub uploader_id: Option<i64>,
+    pub scope: String,
+    pub kind: MediaKind,
+    pub size_bytes: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+}
+
+pub fn create(conn: &mut DbConn, u: &NewUpload, now: NaiveDateTime) -> Result<Upload, ApiError> {
+    diesel::insert_into(uploads::table)
+        .values((
+            uploads::id.eq(&u.id),
+            uploads::uploader_id.eq(u.uploader_id),
+            uploads::scope.eq(&u.scope),
+            uploads::media_kind.eq(kind_name(u.kind)),
+            uploads::size_bytes.eq(u.size_bytes),
+            uploads::width.eq(u.width),
+            uploads::height.eq(u.height),
+            uploads::storage_key.eq(&u.storage_key),
+            uploads::thumbnail_key.eq(&u.thumbnail_key),
+            // The client's file name is not kept: downloads are named `<id>.<ext>`, and a name
+            // like "don-to-cao-cua-Lan.pdf" could identify a denouncer.
+            uploads::original_name.eq(None::<String>),
+            uploads::by_submitter.eq(false),
+            uploads::publishable.eq(false),
+            uploads::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, &u.id)?.ok_or_else(|| ApiError::internal("upload vanished"))
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, ApiError> {
+    Ok(uploads::table
+        .find(id)
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// 422 on `/attachments` when `adding` more uploads would give the ticket more than `max`.
+pub fn ensure_room(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    adding: usize,
+    max: u32,
+) -> Result<(), ApiError> {
+    let held: i64 = uploads::table
+        .filter(uploads::ticket_id.eq(ticket_id))
+        .count()
+        .get_result(conn)?;
+    if held as usize + adding > max as usize {
+        return Err(ApiError::validation(vec![
+            FieldError::new("/attachments", "too_many").arg("max", max),
+        ]));
+    }
+    Ok(())
+}
+
+/// Writes an internal `identity_viewed` event: the handling unit opened a file a denouncer
+/// sent (DOMAIN "Privacy duties": every view of what could identify them is recorded).
+pub fn record_identity_view(
+    conn: &mut DbConn,
+    t: &Ticket,
+    upload_id: &str,
+    viewer: (i64, Role),
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: t.id,
+            kind: "identity_viewed",
+            actor: Some(viewer),
+            unit_id: Some(t.unit_id),
+            from_status: None,
+            to_status: None,
+            public: false,
+            data: json!({"attachment": upload_id}),
+            text: None,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Writes the internal event of a publish decision, so the timeline shows who made a citizen's
+/// file public and when.
+pub fn record_publishable(
+    conn: &mut DbConn,
+    t: &Ticket,
+    upload_id: &str,
+    publishable: bool,
+    actor: (i64, Role),
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: t.id,
+            kind: if publishable {
+                "attachment_published"
+            } else {
+                "attachment_unpublished"
+            },
+            actor: Some(actor),
+            unit_id: Some(t.unit_id),
+            from_status: None,
+            to_status: None,
+            public: false,
+            data: json!({"attachment": upload_id}),
+            text: None,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Where an upload's bytes are, for deleting them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeys {
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+}
+
+/// Deletes up to `limit` uploads created before `created_before` and never attached, and
+/// returns the store keys of exactly the rows deleted (the caller removes the bytes). An upload
+/// attached while this runs is not deleted: the delete re-checks `ticket_id IS NULL` row by row.
+pub fn purge_orphans(
+    conn: &mut DbConn,
+    created_before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<StoredKeys>, ApiError> {
+    super::write(conn, |conn| {
+        let candidates: Vec<String> = uploads::table
+            .filter(uploads::ticket_id.is_null())
+            .filter(uploads::created_at.lt(created_before))
+            .order(uploads::created_at.asc())
+            .limit(limit)
+            .select(uploads::id)
+            .load(conn)?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deleted: Vec<(String, Option<String>)> = diesel::delete(
+            uploads::table
+                .filter(uploads::id.eq_any(&candidates))
+                .filter(uploads::ticket_id.is_null()),
+        )
+        .returning((uploads::storage_key, uploads::thumbnail_key))
+        .get_results(conn)?;
+        Ok(deleted
+            .into_iter()
+            .map(|(storage_key, thumbnail_key)| StoredKeys {
+                storage_key,
+                thumbnail_key,
+            })
+            .collect())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip_and_match_the_api() {
+        for kind in [
+            MediaKind::Jpeg,
+            MediaKind::Png,
+            MediaKind::Webp,
+            MediaKind::Pdf,
+        ] {
+            assert_eq!(kind_of(kind_name(kind)), Some(kind));
+            // The same words serde uses for MediaKind.
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind_name(kind).into())
+            );
+        }
+        assert_eq!(kind_of("jpg"), None);
+    }
+}
