@@ -92,6 +92,8 @@ pub struct TicketSettings {
     pub description_max_chars: usize,
     /// Anonymous submissions per client address per hour.
     pub anonymous_per_hour: i32,
+    /// Wrong `X-Tracking-Secret`s per client address per hour before 429.
+    pub wrong_secrets_per_hour: i32,
     /// Uploads without an account per client address per hour (every attempt counts: each
     /// one costs a decode).
     pub anonymous_uploads_per_hour: i32,

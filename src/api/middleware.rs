@@ -73,6 +73,25 @@ pub async fn request_context(
         );
         return Ok(res);
     }
+    // Guessing tracking secrets is rate limited per client address: after too many wrong ones,
+    // every request carrying one waits (429), whatever the ticket.
+    let secret_key = match (
+        &state,
+        req.headers()
+            .contains_key(crate::api::tickets::TRACKING_HEADER),
+    ) {
+        (Some(_), true) => Some(format!(
+            "secret:ip:{}",
+            crate::auth::ClientAddr::of(req.request()).0
+        )),
+        _ => None,
+    };
+    if let (Some(state), Some(key)) = (&state, &secret_key)
+        && let Some(wait) = secret_guess_blocked(state, key.clone()).await
+    {
+        let problem = ApiError::too_many(wait).render(lang, &request_id);
+        return Ok(req.into_response(problem));
+    }
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
 
@@ -96,6 +115,11 @@ pub async fn request_context(
         .unwrap_or_else(|| "unmatched".to_string());
     if let Some(state) = &state {
         record_admin_change(state, &res, &method, &route).await;
+        if let Some(key) = secret_key
+            && res.status() == actix_web::http::StatusCode::NOT_FOUND
+        {
+            record_secret_guess(state, key).await;
+        }
     }
     let elapsed = started.elapsed();
     if let Some(state) = state {
@@ -112,6 +136,29 @@ pub async fn request_context(
         )
     });
     Ok(res)
+}
+
+async fn secret_guess_blocked(state: &web::Data<AppState>, key: String) -> Option<u64> {
+    let limit = state.settings.tickets.wrong_secrets_per_hour;
+    let now = state.clock.now_naive();
+    state
+        .db(move |c| {
+            crate::db::rate_limits::blocked_for(c, &key, limit, chrono::Duration::hours(1), now)
+        })
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn record_secret_guess(state: &web::Data<AppState>, key: String) {
+    let now = state.clock.now_naive();
+    let _ = state
+        .db(move |c| {
+            crate::db::write(c, |c| {
+                crate::db::rate_limits::record(c, &key, chrono::Duration::hours(1), now)
+            })
+        })
+        .await;
 }
 
 /// Administrators' successful changes (any write under `/api/v1/admin/`) go to the admin

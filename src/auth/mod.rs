@@ -250,11 +250,8 @@ impl<R: Roles + 'static> FromRequest for RequireRole<R> {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl FromRequest for ClientAddr {
-    type Error = ApiError;
-    type Future = futures_util::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+impl ClientAddr {
+    pub fn of(req: &HttpRequest) -> ClientAddr {
         let trust = req
             .app_data::<web::Data<AppState>>()
             .is_some_and(|s| s.settings.server.trust_forwarded_for);
@@ -265,6 +262,15 @@ impl FromRequest for ClientAddr {
         } else {
             req.peer_addr().map(|a| a.ip().to_string())
         };
-        futures_util::future::ready(Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into()))))
+        ClientAddr(addr.unwrap_or_else(|| "unknown".into()))
+    }
+}
+
+impl FromRequest for ClientAddr {
+    type Error = ApiError;
+    type Future = futures_util::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        futures_util::future::ready(Ok(ClientAddr::of(req)))
     }
 }

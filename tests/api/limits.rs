@@ -192,3 +192,37 @@ async fn lost_postgres() {
     drop(app);
     drop(db);
 }
+
+#[tokio::test]
+async fn guessing_tracking_secrets_is_rate_limited() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.tickets.wrong_secrets_per_hour = 3)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let mut body = pothole();
+    body["anonymous"] = json!(true);
+    let t: serde_json::Value = app.submit(None, &body).await.json().await.unwrap();
+    let code = t["code"].as_str().unwrap().to_string();
+    let secret = t["tracking_secret"].as_str().unwrap().to_string();
+    let get = |s: String| {
+        app.client
+            .get(app.url(&format!("/api/v1/tickets/{code}")))
+            .header("X-Tracking-Secret", s)
+            .send()
+    };
+    for i in 0..3 {
+        assert_problem(
+            get(format!("guess-{i}")).await.unwrap(),
+            404,
+            "ticket_not_found",
+        )
+        .await;
+    }
+    // Now even the right secret waits.
+    let r = get(secret.clone()).await.unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "rate_limited").await;
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(get(secret).await.unwrap().status(), 200);
+}
