@@ -89,8 +89,12 @@ pub async fn request_context(
     if let (Some(state), Some(key)) = (&state, &secret_key)
         && let Some(wait) = secret_guess_blocked(state, key.clone()).await
     {
-        let problem = ApiError::too_many(wait).render(lang, &request_id);
-        return Ok(req.into_response(problem));
+        let mut res = req.into_response(ApiError::too_many(wait).render(lang, &request_id));
+        res.headers_mut().insert(
+            REQUEST_ID,
+            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
+        );
+        return Ok(res);
     }
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
