@@ -105,6 +105,38 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Look at the notification outbox: list messages by state, put dead ones back in the
+    /// queue, delete old sent ones.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Counts by channel and state, then the newest messages in one state with their last
+    /// error (never their content).
+    List {
+        /// queued, sent or dead.
+        #[arg(long, default_value = "dead", value_parser = ["queued", "sent", "dead"])]
+        state: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put dead-lettered messages back in the queue (all of them, or one by --id), with their
+    /// attempts reset; the workers send them at once.
+    Retry {
+        #[arg(long)]
+        id: Option<i64>,
+    },
+    /// Delete sent messages created more than --older-than-days ago (and dead ones with --dead).
+    Purge {
+        #[arg(long, default_value_t = 30)]
+        older_than_days: i64,
+        #[arg(long)]
+        dead: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +211,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
+async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> {
+    use crate::notify::outbox;
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let now = state.clock.now_naive();
+    let failed = |e| anyhow::anyhow!("outbox: {e}");
+    match command {
+        OutboxCommand::List {
+            state: which,
+            limit,
+        } => {
+            let (counts, rows) = state
+                .db(move |c| {
+                    Ok((
+                        outbox::counts(c)?,
+                        outbox::list(c, &which, limit.clamp(1, 10_000))?,
+                    ))
+                })
+                .await
+                .map_err(failed)?;
+            for (channel, state, n) in counts {
+                println!("{channel:<6} {state:<7} {n}");
+            }
+            for m in rows {
+                println!(
+                    "#{} {} {} {} attempts={} next={} error={}",
+                    m.id,
+                    m.channel,
+                    m.template,
+                    m.state,
+                    m.attempts,
+                    m.next_attempt_at.format("%Y-%m-%d %H:%M:%S"),
+                    m.last_error.as_deref().unwrap_or("-"),
+                );
+            }
+        }
+        OutboxCommand::Retry { id } => {
+            let n = state
+                .db(move |c| crate::db::write(c, |c| outbox::retry_dead(c, id, now)))
+                .await
+                .map_err(failed)?;
+            println!("requeued: {n}");
+        }
+        OutboxCommand::Purge {
+            older_than_days,
+            dead,
+        } => {
+            let before = now - chrono::Duration::days(older_than_days.max(0));
+            let n = state
+                .db(move |c| crate::db::write(c, |c| outbox::purge(c, before, dead)))
+                .await
+                .map_err(failed)?;
+            println!("purged: {n}");
+        }
+    }
+    Ok(())
+}
+
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
     use crate::db::users::{self, NewUser};
     use crate::domain::account::{Role, check_new_password};
@@ -211,6 +300,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             println!("recomputed: {n} tickets' due dates changed");
             Ok(())
         }
+        AdminCommand::Outbox { command } => outbox(settings, command).await,
         AdminCommand::Import { what } => {
             let (file, units) = match what {
                 ImportCommand::Units { file } => (file, true),

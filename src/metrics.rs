@@ -1,6 +1,10 @@
-//! Prometheus metrics: requests by route and status, latency, and the pool.
+//! Prometheus metrics: requests by route and status, latency, the pool, and the notification
+//! outbox (messages by channel and state, read from the database so that every process shows
+//! the same figures; delivery attempts by outcome, counted by this process's workers).
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 pub struct Metrics {
     registry: Registry,
@@ -9,6 +13,8 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    outbox_messages: IntGaugeVec,
+    deliveries: IntCounterVec,
 }
 
 impl Metrics {
@@ -40,12 +46,30 @@ impl Metrics {
             IntGauge::new("db_pool_idle_connections", "Idle database connections").expect("valid");
         let pool_max =
             IntGauge::new("db_pool_max_connections", "Largest pool size").expect("valid");
+        let outbox_messages = IntGaugeVec::new(
+            Opts::new(
+                "outbox_messages",
+                "Notification outbox messages by channel and state (queued, sent, dead)",
+            ),
+            &["channel", "state"],
+        )
+        .expect("valid metric");
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "outbox_deliveries_total",
+                "Delivery attempts by this process, by channel and outcome (sent, retried, dead)",
+            ),
+            &["channel", "outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
             Box::new(pool_max.clone()),
+            Box::new(outbox_messages.clone()),
+            Box::new(deliveries.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
@@ -56,6 +80,28 @@ impl Metrics {
             pool_connections,
             pool_idle,
             pool_max,
+            outbox_messages,
+            deliveries,
+        }
+    }
+
+    /// One delivery attempt ended: `outcome` is `sent`, `retried` or `dead`.
+    pub fn observe_delivery(&self, channel: &str, outcome: &str) {
+        self.deliveries.with_label_values(&[channel, outcome]).inc();
+    }
+
+    /// The outbox's counts by (channel, state), as read from the database.
+    pub fn set_outbox(&self, counts: &[(String, String, i64)]) {
+        for channel in ["email", "push"] {
+            for state in ["queued", "sent", "dead"] {
+                let n = counts
+                    .iter()
+                    .find(|(c, s, _)| c == channel && s == state)
+                    .map_or(0, |r| r.2);
+                self.outbox_messages
+                    .with_label_values(&[channel, state])
+                    .set(n);
+            }
         }
     }
 

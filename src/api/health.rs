@@ -60,6 +60,11 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 #[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // Without the database the other figures still matter: the outbox gauges keep their
+    // last values.
+    if let Ok(counts) = state.db(crate::notify::outbox::counts).await {
+        state.metrics.set_outbox(&counts);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state.pool))

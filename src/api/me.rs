@@ -198,6 +198,9 @@ pub struct DataExport {
     /// Tickets the user submitted, with their public timeline.
     #[schema(value_type = Vec<Object>)]
     pub tickets: Vec<serde_json::Value>,
+    /// What the user was told in the app: `{event, ticket_code, created_at, read}`.
+    #[schema(value_type = Vec<Object>)]
+    pub notifications: Vec<serde_json::Value>,
 }
 
 /// Everything nghedan keeps about the signed-in user, as JSON (personal-data law).
@@ -221,6 +224,17 @@ pub async fn export(
                     .collect(),
                 sessions: users::sessions(conn, id)?,
                 tickets: crate::db::exports::tickets_of(conn, id)?,
+                notifications: crate::notify::in_app::list(conn, id, None, i64::MAX)?
+                    .into_iter()
+                    .map(|n| {
+                        serde_json::json!({
+                            "event": n.template,
+                            "ticket_code": n.ticket_code,
+                            "created_at": n.created_at.and_utc(),
+                            "read": n.read_at.is_some(),
+                        })
+                    })
+                    .collect(),
             })
         })
         .await?;

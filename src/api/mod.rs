@@ -69,6 +69,8 @@ pub fn app(
                 .service(me::add_device)
                 .service(me::list_devices)
                 .service(me::delete_device)
+                .service(notifications::list)
+                .service(notifications::mark_read)
                 .service(inbox::mine)
                 .service(inbox::list)
                 .service(inbox::supervised)

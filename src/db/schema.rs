@@ -425,3 +425,18 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        template -> Text,
+        data -> Text,
+        ticket_code -> Nullable<Text>,
+        dedup_key -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(notifications -> users (user_id));

@@ -81,19 +81,28 @@ async fn record(
     match outcome {
         Ok(()) => {
             state.db(move |c| outbox::mark_sent(c, id, now)).await?;
+            state.metrics.observe_delivery(&m.channel, "sent");
             total.sent += 1;
         }
         Err(DeliveryError::Temporary {
             reason,
             retry_after,
         }) if !last_try => {
+            // A server's Retry-After is honoured within reason: at least a second, at most a day.
             let wait = retry_after
+                .map(|d| {
+                    d.clamp(
+                        std::time::Duration::from_secs(1),
+                        std::time::Duration::from_secs(86_400),
+                    )
+                })
                 .and_then(|d| Duration::from_std(d).ok())
                 .unwrap_or_else(|| outbox::backoff(m.attempts));
             tracing::warn!(outbox_id = id, error = %redact(&reason), "delivery will be retried");
             state
                 .db(move |c| outbox::mark_retry(c, id, now + wait, &reason))
                 .await?;
+            state.metrics.observe_delivery(&m.channel, "retried");
             total.retried += 1;
         }
         Err(e) => {
@@ -109,6 +118,7 @@ async fn record(
             }
             let reason = e.reason().to_string();
             state.db(move |c| outbox::mark_dead(c, id, &reason)).await?;
+            state.metrics.observe_delivery(&m.channel, "dead");
             total.dead += 1;
             tracing::warn!(outbox_id = id, error = %redact(e.reason()), "delivery dead-lettered");
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub mod delivery;
 pub mod email;
+pub mod in_app;
 pub mod links;
 pub mod messages;
 pub mod outbox;

@@ -1,12 +1,14 @@
 //! Who is told what. Each ticket event names an audience; this writes one outbox row per
 //! recipient and channel, in the same transaction as the event, honouring each person's
-//! preferences. A denouncer's identity never appears: messages to others carry the ticket's
-//! code and category, not who sent it (nor, for a denunciation, its title).
+//! preferences, and one in-app notification per person with an account. A denouncer's
+//! identity never appears: messages to others carry the ticket's code and category, not who
+//! sent it (nor, for a denunciation, its title).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
 use crate::db::schema::{devices, ticket_followers, ticket_supports, units, users};
@@ -111,6 +113,14 @@ pub fn tell(
                     continue;
                 }
                 let lang = Lang::parse(&locale).unwrap_or_default();
+                let listed = in_app::add(
+                    conn,
+                    *id,
+                    template,
+                    data,
+                    &format!("{event_key}:{template}"),
+                    now,
+                )?;
                 if by_email && email.is_some() {
                     written += usize::from(outbox::enqueue(
                         conn,
@@ -133,6 +143,9 @@ pub fn tell(
                         .filter(devices::user_id.eq(id).and(devices::active.eq(true)))
                         .select((devices::id, devices::platform))
                         .load::<(i64, String)>(conn)?;
+                    // The push names its in-app row, so the app can open it and mark it read.
+                    let mut pushed = data.clone();
+                    pushed["notification_id"] = json!(listed);
                     for (device_id, platform) in targets {
                         if !delivery.push.allows(&platform) {
                             continue;
@@ -146,7 +159,7 @@ pub fn tell(
                                 device_id: Some(device_id),
                                 template,
                                 locale: lang,
-                                data: data.clone(),
+                                data: pushed.clone(),
                                 dedup_key: format!(
                                     "{event_key}:{template}:user:{id}:push:{device_id}"
                                 ),

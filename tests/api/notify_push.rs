@@ -101,10 +101,10 @@ static SERVICE_ACCOUNT_KEY: LazyLock<rsa::RsaPrivateKey> =
 
 const PROJECT: &str = "nghedan-test";
 const CLIENT_EMAIL: &str = "push-sender@nghedan-test.iam.gserviceaccount.com";
-const SEND_PATH: &str = "/v1/projects/nghedan-test/messages:send";
+pub const SEND_PATH: &str = "/v1/projects/nghedan-test/messages:send";
 
 /// A key file as Google's console hands it out, extra fields included.
-fn service_account_json(token_uri: &str) -> String {
+pub fn service_account_json(token_uri: &str) -> String {
     let pem = SERVICE_ACCOUNT_KEY.to_pkcs8_pem(LineEnding::LF).unwrap();
     json!({
         "type": "service_account",
@@ -134,13 +134,13 @@ impl Respond for TokenEndpoint {
     }
 }
 
-struct FcmMock {
-    server: MockServer,
+pub struct FcmMock {
+    pub server: MockServer,
     tokens_issued: Arc<AtomicUsize>,
 }
 
 impl FcmMock {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let server = MockServer::start().await;
         let tokens_issued = Arc::new(AtomicUsize::new(0));
         Mock::given(method("POST"))
@@ -194,11 +194,11 @@ impl FcmMock {
         }
     }
 
-    fn token_uri(&self) -> String {
+    pub fn token_uri(&self) -> String {
         format!("{}/token", self.server.uri())
     }
 
-    async fn requests(&self, to: &str) -> Vec<Request> {
+    pub async fn requests(&self, to: &str) -> Vec<Request> {
         self.server
             .received_requests()
             .await
@@ -446,7 +446,7 @@ fn apns_reply(path: &str) -> (u16, Option<&'static str>, &'static str) {
 }
 
 impl H2Gateway {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -504,7 +504,7 @@ struct ApnsFixture {
 }
 
 impl ApnsFixture {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         ApnsFixture {
             key: p256::SecretKey::random(&mut rand::rngs::OsRng),
             sandbox: H2Gateway::start().await,
@@ -771,7 +771,7 @@ struct WebPushFixture {
 }
 
 impl WebPushFixture {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let server = MockServer::start().await;
         for (sub, status) in [("sub-gone", 410), ("sub-404", 404), ("sub-big", 413)] {
             Mock::given(method("POST"))
