@@ -1110,3 +1110,118 @@ async fn sign_ups_and_reset_requests_are_limited_per_address() {
         .await;
     assert_eq!(r.status(), 202);
 }
+
+/// An Ed25519 key pair as PEM files: (private PKCS#8, public SPKI).
+fn ed25519_pem_files(dir: &std::path::Path, name: &str) -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let private = dir.join(format!("{name}.key.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    std::fs::write(&private, key.serialize_pem()).unwrap();
+    std::fs::write(&public, key.public_key_pem()).unwrap();
+    (
+        private.to_string_lossy().into_owned(),
+        public.to_string_lossy().into_owned(),
+    )
+}
+
+fn jwt_header(token: &str) -> Value {
+    let head = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(head).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn eddsa_tokens_are_signed_checked_and_rotated_by_key_id() {
+    use nghedan::config::JwtAlgorithm;
+    let keys = tempfile::tempdir().unwrap();
+    let (old_private, old_public) = ed25519_pem_files(keys.path(), "ed1");
+    let (new_private, new_public) = ed25519_pem_files(keys.path(), "ed2");
+    let (p, q) = (old_private.clone(), old_public.clone());
+    let app = TestApp::builder()
+        .with_settings(move |s| {
+            s.auth.jwt_algorithm = JwtAlgorithm::EdDSA;
+            s.auth.jwt_key_id = "ed1".into();
+            s.auth.jwt_private_key_file = p;
+            s.auth.jwt_public_key_file = q;
+        })
+        .spawn()
+        .await;
+    let (_, token) = app.token_for(Role::Citizen, None).await;
+    let header = jwt_header(&token);
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], "ed1");
+    let me = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // The algorithm is pinned: an HS256 token with the same kid (signed with the public key
+    // as the secret, the classic confusion attack) is refused.
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hs.kid = Some("ed1".into());
+    let forged = jsonwebtoken::encode(
+        &hs,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&std::fs::read(&old_public).unwrap()),
+    )
+    .unwrap();
+    let r = app
+        .authed(Method::GET, "/api/v1/me", &forged)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, "invalid_token").await;
+
+    // Rotation: a server with the new key still accepts the old key's tokens by their kid…
+    let (p, q, prev) = (new_private.clone(), new_public.clone(), old_public.clone());
+    let rotated = TestApp::builder()
+        .with_db_url(app.db_url.clone())
+        .with_settings(move |s| {
+            s.auth.jwt_algorithm = JwtAlgorithm::EdDSA;
+            s.auth.jwt_key_id = "ed2".into();
+            s.auth.jwt_private_key_file = p;
+            s.auth.jwt_public_key_file = q;
+            s.auth.jwt_previous_key_id = "ed1".into();
+            s.auth.jwt_previous_public_key_file = prev;
+        })
+        .spawn()
+        .await;
+    let r = rotated
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, fresh) = rotated.token_for(Role::Citizen, None).await;
+    assert_eq!(jwt_header(&fresh)["kid"], "ed2");
+    // …and once the old key is retired, they are refused.
+    let retired = TestApp::builder()
+        .with_db_url(app.db_url.clone())
+        .with_settings(move |s| {
+            s.auth.jwt_algorithm = JwtAlgorithm::EdDSA;
+            s.auth.jwt_key_id = "ed2".into();
+            s.auth.jwt_private_key_file = new_private;
+            s.auth.jwt_public_key_file = new_public;
+        })
+        .spawn()
+        .await;
+    let r = retired
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, "invalid_token").await;
+    let r = retired
+        .authed(Method::GET, "/api/v1/me", &fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
