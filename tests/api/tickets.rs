@@ -1045,3 +1045,92 @@ async fn export_and_erasure_cover_tickets() {
     assert!(!serde_json::to_string(&events).unwrap().contains("tên Lan"));
     let _ = user;
 }
+
+#[tokio::test]
+async fn a_merge_moves_open_tickets_and_the_timeline_shows_who_held_them() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let old = app.unit_id("UBND-X31120").await;
+    let new = app.unit_id("UBND-X31135").await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, old_official) = app.token_for(Role::Official, Some(old)).await;
+    let mut body = pothole();
+    body["area_code"] = json!("31120");
+    body.as_object_mut().unwrap().remove("lat");
+    body.as_object_mut().unwrap().remove("lon");
+    let open = app.submit_ok(Some(&citizen), &body).await;
+    let open_code = open["code"].as_str().unwrap().to_string();
+    assert_eq!(open["unit"]["id"], old);
+    let done = app.submit_ok(Some(&citizen), &body).await;
+    let done_code = done["code"].as_str().unwrap().to_string();
+    app.act_ok(&old_official, &done_code, "accept", json!({}))
+        .await;
+    app.act_ok(
+        &old_official,
+        &done_code,
+        "resolve",
+        json!({"answer": "Đã xử lý."}),
+    )
+    .await;
+
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/admin/units/{old}/merge"),
+            &admin,
+        )
+        .json(&json!({"into": new}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let merged: Value = r.json().await.unwrap();
+    assert_eq!(merged["moved"]["tickets"], 1, "only the open one: {merged}");
+
+    // The open ticket is the survivor's now; the answered one stays with the unit that
+    // answered it.
+    let (_, new_official) = app.token_for(Role::Official, Some(new)).await;
+    let t: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/tickets/{open_code}"),
+            &new_official,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["unit"]["id"], new);
+    assert!(t["assignee_id"].is_null());
+    let d: Value = app
+        .authed(Method::GET, &format!("/api/v1/tickets/{done_code}"), &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["unit"]["id"], old);
+    // The timeline says when it changed hands, and from whom to whom.
+    let timeline = app.timeline(&citizen, &open_code).await;
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["submitted", "unit_merged"]);
+    assert_eq!(timeline[0]["unit_id"], old);
+    assert_eq!(timeline[1]["unit_id"], new);
+    // The chain still verifies.
+    let v: Value = app
+        .authed(Method::GET, "/api/v1/audit/verify", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+}
