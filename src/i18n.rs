@@ -367,6 +367,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The ticket was just changed by another action; try again in {retry_after} seconds.",
             ),
         ),
+        "already_appealed" => (
+            ("Đã khiếu nại lần hai", "Already appealed"),
+            (
+                "Khiếu nại này đã được khiếu nại lần hai; theo dõi phiếu khiếu nại lần hai đã tạo.",
+                "This complaint has already been appealed; follow the second-round complaint that was created.",
+            ),
+        ),
         "already_rated" => (
             ("Đã đánh giá", "Already rated"),
             (

@@ -943,7 +943,21 @@ pub async fn act(
     if v.user.is_none() && v.secret.is_none() {
         return Err(ApiError::unauthenticated("unauthenticated"));
     }
-    let input = check_action(&state, action, body)?;
+    let input = match check_action(&state, action, body) {
+        Ok(input) => input,
+        Err(bad_body) => {
+            // Who may not act at all hears that first (404, 403, 409), not what was wrong
+            // with the body.
+            let (st, code, v) = (state.clone(), code.clone(), v.clone());
+            state
+                .db(move |c| {
+                    let ctx = ctx(&st, c)?;
+                    tickets::may_act(c, &code, &v, action, &ctx).map(|_| ())
+                })
+                .await?;
+            return Err(bad_body);
+        }
+    };
     let st = state.clone();
     let (out, created) = state
         .db(move |conn| {

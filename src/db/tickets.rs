@@ -607,15 +607,15 @@ fn resolve_clock_missed(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<bool
 }
 
 /// Takes `action` on the ticket `code` for `viewer`, in the caller's transaction.
-pub fn act(
+/// Whether `viewer` may take `action` on the ticket now: 404 when they may not read it, 403
+/// when the action is not theirs, 409 when the ticket's state does not allow it.
+pub fn may_act(
     conn: &mut DbConn,
     code: &str,
     viewer: &Viewer,
     action: Action,
-    input: &ActionInput,
     ctx: &Ctx,
-) -> Result<Acted, ApiError> {
-    let now = ctx.naive();
+) -> Result<(Ticket, Access, ticket::Transition), ApiError> {
     let (t, how) = readable(conn, code, viewer)?;
     let status = t.status();
     let facts = Facts {
@@ -629,6 +629,31 @@ pub fn act(
         now: ctx.now,
     };
     let tr = ticket::decide(&facts, how.party(), action).map_err(|r| refusal(r, action, status))?;
+    if action == Action::Appeal && appealed(conn, t.id)? {
+        return Err(ApiError::conflict("already_appealed"));
+    }
+    Ok((t, how, tr))
+}
+
+/// Whether a second-round complaint already contests this one.
+fn appealed(conn: &mut DbConn, ticket_id: i64) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        tickets::table.filter(tickets::appeal_of_id.eq(ticket_id)),
+    ))
+    .get_result(conn)?)
+}
+
+pub fn act(
+    conn: &mut DbConn,
+    code: &str,
+    viewer: &Viewer,
+    action: Action,
+    input: &ActionInput,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
+    let now = ctx.naive();
+    let (t, how, tr) = may_act(conn, code, viewer, action, ctx)?;
+    let status = t.status();
     let actor_user = viewer.user.as_ref();
     let actor = actor_user.map(|u| (u.id, u.role));
     let mut to = tr.to;

@@ -586,21 +586,29 @@ async fn who_may_do_what() {
         "invalid_transition",
     )
     .await;
-    // Body fields each action takes.
-    let p = assert_problem(
+    // Body fields each action takes (checked once the action is allowed at all: the state
+    // answers first).
+    assert_problem(
         app.act(&official, code, "refuse", json!({})).await,
-        422,
-        "validation_failed",
+        409,
+        "invalid_transition",
     )
     .await;
-    assert_eq!(p["errors"][0]["field"], "/reason");
     let p = assert_problem(
-        app.act(&official, code, "accept", json!({"days": 3})).await,
+        app.act(&official, code, "request_info", json!({})).await,
         422,
         "validation_failed",
     )
     .await;
-    assert_eq!(p["errors"][0]["field"], "/days");
+    assert_eq!(p["errors"][0]["field"], "/question");
+    let p = assert_problem(
+        app.act(&official, code, "progress_note", json!({"days": 3}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(p["errors"].to_string().contains("/days"), "{p}");
     // Unknown actions are unknown routes.
     assert_problem(
         app.act(&official, code, "explode", json!({})).await,
@@ -850,6 +858,16 @@ async fn complaints_are_flagged_late_and_appeal_to_the_second_round() {
     let events = app.timeline(&citizen, code).await;
     assert_eq!(events.last().unwrap()["kind"], "appealed");
     assert_eq!(events.last().unwrap()["data"]["appeal"], second["code"]);
+    // A retried or repeated appeal makes no second round-2 case.
+    let r = app
+        .act(&citizen, code, "appeal", json!({"reason": "Gửi lại."}))
+        .await;
+    assert_problem(r, 409, "already_appealed").await;
+    // Someone who may not act hears that first, whatever the body: another citizen gets 404
+    // for an unreadable ticket even with a body that would not do.
+    let (_, stranger) = app.token_for(Role::Citizen, None).await;
+    let r = app.act(&stranger, code, "refuse", json!({})).await;
+    assert_problem(r, 404, "ticket_not_found").await;
 }
 
 #[tokio::test]
