@@ -181,7 +181,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Worker => {
                 let state = startup::prepare(settings, Dependencies::default()).await?;
                 let jobs = crate::jobs::Runner::new(state).spawn();
-                tokio::signal::ctrl_c().await.ok();
+                // Stop on Ctrl-C or SIGTERM (what service managers and containers send),
+                // letting the pass in progress finish.
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tracing::info!("nghedan worker running");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
                 tracing::info!("stopping the worker");
                 jobs.stop().await;
                 Ok(())

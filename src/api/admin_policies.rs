@@ -313,7 +313,8 @@ pub async fn remove(
 pub struct DayOverride {
     /// `true`: worked (e.g. a Saturday worked in exchange); `false`: off (e.g. a bridge day).
     pub working: bool,
-    /// Why, e.g. the decision that moved the day; 1–200 characters.
+    /// Why, e.g. the decision that moved the day; up to 200 characters (empty if omitted).
+    #[serde(default)]
     pub note: String,
 }
 
@@ -354,7 +355,7 @@ pub async fn set_day(
 ) -> Result<HttpResponse, ApiError> {
     let mut v = Violations::new();
     let date = parse_date(&mut v, "/date", &path.into_inner());
-    let note = v.text("/note", &body.note, 1, 200);
+    let note = v.text("/note", &body.note, 0, 200);
     v.finish()?;
     let date = date.expect("checked");
     let now = state.clock.now_naive();

@@ -73,11 +73,29 @@ pub async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
         .body(doc.0.clone())
 }
 
-/// `/docs` → `/docs/`, where the Swagger UI lives.
-pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/docs/"))
-        .finish()
+/// The Swagger UI page itself at `/docs` (without the trailing slash too, so that a plain
+/// `curl /docs` gets the page, not a redirect); its assets live under `/docs/`.
+pub async fn docs_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>nghedan API</title>
+<link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css">
+<link rel="stylesheet" type="text/css" href="/docs/index.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
+<script src="/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+<script src="/docs/swagger-initializer.js" charset="UTF-8"></script>
+</body>
+</html>
+"#,
+        )
 }
 
 /// Every operation may answer with the conventions' problems (bad JSON 400, not signed in

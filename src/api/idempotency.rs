@@ -80,13 +80,7 @@ pub fn digest(path: &str, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The scope a key lives in: the user, or the client address for anonymous calls.
-pub fn scope(user_id: Option<i64>, client: &str) -> String {
-    match user_id {
-        Some(id) => format!("user:{id}"),
-        None => format!("client:{client}"),
-    }
-}
+pub use crate::db::idempotency::scope;
 
 /// Runs `work` in one write transaction and answers `status` with its JSON. With a key, the
 /// response is saved in that same transaction, and a retry gets it again.

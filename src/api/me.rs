@@ -86,6 +86,8 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRes
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChanges {
+    /// Also accepted as `name`.
+    #[serde(alias = "name")]
     pub full_name: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]

@@ -154,7 +154,7 @@ pub fn app(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
         )
-        .route("/docs", web::get().to(docs::docs_redirect))
+        .route("/docs", web::get().to(docs::docs_page))
         .default_service(web::to(middleware::not_found))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }

@@ -180,3 +180,19 @@ pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Res
 pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiError> {
     Ok(diesel::delete(ik::table.filter(ik::expires_at.le(now))).execute(conn)?)
 }
+
+/// The scope a key lives in: the user, or the client address for anonymous calls.
+pub fn scope(user_id: Option<i64>, client: &str) -> String {
+    match user_id {
+        Some(id) => format!("user:{id}"),
+        None => format!("client:{client}"),
+    }
+}
+
+/// Forgets a user's saved replies (account erasure: they repeat what the user sent). The
+/// sign-up reply, saved before the account existed, is scoped by client address and goes
+/// with the other expired keys (after `KEEP_FOR`).
+pub fn erase_user(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+    diesel::delete(ik::table.filter(ik::scope.eq(scope(Some(user_id), "")))).execute(conn)?;
+    Ok(())
+}

@@ -576,6 +576,7 @@ pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), Api
 pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
     diesel::delete(outbox::table.filter(outbox::user_id.eq(user_id))).execute(conn)?;
     crate::notify::in_app::erase(conn, user_id)?;
+    super::idempotency::erase_user(conn, user_id)?;
     diesel::delete(devices::table.filter(devices::user_id.eq(user_id))).execute(conn)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .execute(conn)?;

@@ -186,8 +186,17 @@ async fn openapi_is_3_1_and_lists_every_route() {
 async fn docs_page_is_served_from_the_binary() {
     let app = TestApp::spawn().await;
     let res = app.get("/docs").await;
-    assert_eq!(res.status(), 308);
-    assert_eq!(res.headers()["location"], "/docs/");
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    // The page at /docs loads every asset it names from the binary.
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        assert!(page.contains(asset), "{page}");
+        assert_eq!(app.get(asset).await.status(), 200, "{asset}");
+    }
     let res = app.get("/docs/").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
@@ -491,6 +500,59 @@ fn the_binary_migrates_serves_and_stops_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+
+    // The worker alone stops cleanly on SIGTERM too (not killed by it).
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
+        .env("NGHEDAN__DATABASE__URL", &db_url)
+        .env("NGHEDAN__LOG__LEVEL", "info")
+        .env("NGHEDAN__LOG__FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = worker.stdout.take().unwrap();
+    let err = worker.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        Box::new(out) as Box<dyn std::io::Read + Send>,
+        Box::new(err),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let started = Instant::now();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the worker says it runs");
+        if line.contains("nghedan worker running") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = worker.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "exits after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "the worker exits 0 on SIGTERM: {status}");
 }
 
 /// Polls /health/ready on `port` until it answers 200 (or 20 s pass).
