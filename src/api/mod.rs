@@ -87,6 +87,8 @@ pub fn app(
                 .service(areas::update)
                 .service(units::list)
                 .service(units::get_one)
+                .service(units::admin_list)
+                .service(units::admin_get_one)
                 .service(units::create)
                 .service(units::update)
                 .service(units::remove)

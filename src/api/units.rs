@@ -113,6 +113,28 @@ pub async fn list(
     ctx: RequestContext,
     ApiQuery(q): ApiQuery<UnitQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    list_units(state, ctx, q).await
+}
+
+/// Units, by id, for administrators (the same view as the public list, which already shows
+/// closed units: history needs them).
+#[utoipa::path(tag = "admin", operation_id = "admin_list_units", security(("bearer" = [])), params(UnitQuery),
+    responses((status = 200, body = List<UnitView>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/admin/units")]
+pub async fn admin_list(
+    state: web::Data<AppState>,
+    _admin: RequireRole<AdminOnly>,
+    ctx: RequestContext,
+    ApiQuery(q): ApiQuery<UnitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    list_units(state, ctx, q).await
+}
+
+async fn list_units(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    q: UnitQuery,
+) -> Result<HttpResponse, ApiError> {
     let page = Page::<i64>::new(q.after.as_deref(), q.limit)?;
     let filter = units::Filter {
         parent_id: q.parent_id,
@@ -122,7 +144,7 @@ pub async fn list(
     };
     let (after, fetch, limit) = (page.after, page.fetch(), page.limit);
     let lang = ctx.lang;
-    let list = state
+    let units = state
         .db(move |conn| {
             let rows = units::list(conn, &filter, after, fetch)?;
             let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
@@ -138,7 +160,7 @@ pub async fn list(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(units))
 }
 
 /// One unit.
@@ -146,6 +168,22 @@ pub async fn list(
 #[get("/units/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = state.db(move |conn| load_view(conn, id, ctx.lang)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// One unit, for administrators.
+#[utoipa::path(tag = "admin", operation_id = "admin_get_unit", security(("bearer" = [])),
+    responses((status = 200, body = UnitView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/admin/units/{id}")]
+pub async fn admin_get_one(
+    state: web::Data<AppState>,
+    _admin: RequireRole<AdminOnly>,
     ctx: RequestContext,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {

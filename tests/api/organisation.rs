@@ -659,6 +659,12 @@ async fn organisation_admin_routes_need_an_admin() {
             Value::Null,
         ),
         (Method::GET, "/api/v1/admin/categories".into(), Value::Null),
+        (Method::GET, "/api/v1/admin/units".into(), Value::Null),
+        (
+            Method::GET,
+            format!("/api/v1/admin/units/{unit}"),
+            Value::Null,
+        ),
         (
             Method::POST,
             "/api/v1/admin/categories".into(),
