@@ -48,7 +48,7 @@ pub struct AreaRef {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Preview {
     pub unit: UnitRef,
-    /// `{type: "rule", rule_id}`, `{type: "peoples_committee", area_code}` or `{type: "coordinator"}`.
+    /// `{type: "rule", rule_id}`, `{type: "people_committee", area_code}` or `{type: "coordinator"}`.
     #[schema(value_type = Object)]
     pub reason: Reason,
     /// The area the submission was placed in.

@@ -33,6 +33,8 @@ pub struct Candidate {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reason {
     Rule { rule_id: i64 },
+    /// Named like the unit kind `people_committee`.
+    #[serde(rename = "people_committee")]
     PeoplesCommittee { area_code: String },
     Coordinator,
 }

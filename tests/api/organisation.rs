@@ -205,7 +205,7 @@ async fn the_demo_routes_potholes_to_the_commune_and_land_to_the_department() {
     assert_eq!(p["unit"]["code"], "UBND-X31135");
     assert_eq!(
         p["reason"],
-        json!({"type": "peoples_committee", "area_code": "31135"})
+        json!({"type": "people_committee", "area_code": "31135"})
     );
     // By GPS too.
     let p = preview(
