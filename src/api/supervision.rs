@@ -2,12 +2,13 @@
 //! of the subtree they oversee with the full timeline, never a denouncer's identity, and can
 //! write nothing but a supervision note and a reopen request.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::extract::ApiJson;
+use crate::api::idempotency::{self, Creating};
 use crate::api::tickets::{EventView, timeline};
 use crate::api::validation::Violations;
 use crate::auth::{CurrentUser, RequireRole, SupervisorOnly};
@@ -48,6 +49,7 @@ fn overseen(conn: &mut db::DbConn, code: &str, v: &Viewer) -> Result<tickets::Ti
 
 /// A supervision note: an internal event on the timeline; it changes nothing else.
 #[utoipa::path(tag = "supervision", security(("bearer" = [])), request_body = NoteRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/supervision-notes")]
@@ -55,8 +57,10 @@ pub async fn note(
     state: web::Data<AppState>,
     who: RequireRole<SupervisorOnly>,
     path: web::Path<String>,
-    ApiJson(body): ApiJson<NoteRequest>,
+    creating: Creating<NoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let Creating { body, key, digest } = creating;
+    let scope = idempotency::scope(Some(who.0.id), "");
     let mut v = Violations::new();
     let text = v.text(
         "/body",
@@ -70,23 +74,20 @@ pub async fn note(
     let viewer = supervisor_viewer(user);
     let code = path.into_inner();
     let now = state.clock.now_naive();
-    let ev = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                let t = overseen(c, &code, &viewer)?;
-                tickets::comment(c, &t, Some(actor), &text, false, "supervision_note", now)?;
-                timeline(c, &t, Access::Supervisor)?
-                    .pop()
-                    .ok_or_else(|| ApiError::internal("note vanished"))
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(ev))
+    idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
+        let t = overseen(c, &code, &viewer)?;
+        tickets::comment(c, &t, Some(actor), &text, false, "supervision_note", now)?;
+        timeline(c, &t, Access::Supervisor)?
+            .pop()
+            .ok_or_else(|| ApiError::internal("note vanished"))
+    })
+    .await
 }
 
 /// A reopen request: an internal event and a notice to the unit. The state stays as it is:
 /// the unit decides.
 #[utoipa::path(tag = "supervision", security(("bearer" = [])), request_body = ReopenRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/reopen-requests")]
@@ -94,8 +95,10 @@ pub async fn reopen_request(
     state: web::Data<AppState>,
     who: RequireRole<SupervisorOnly>,
     path: web::Path<String>,
-    ApiJson(body): ApiJson<ReopenRequest>,
+    creating: Creating<ReopenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let Creating { body, key, digest } = creating;
+    let scope = idempotency::scope(Some(who.0.id), "");
     let mut v = Violations::new();
     let reason = v.text(
         "/reason",
@@ -109,35 +112,30 @@ pub async fn reopen_request(
     let viewer = supervisor_viewer(user);
     let code = path.into_inner();
     let st = state.clone();
-    let ev = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                let t = overseen(c, &code, &viewer)?;
-                let ctx = st.ticket_ctx(c)?;
-                let now = ctx.now.naive_utc();
-                let id =
-                    tickets::comment(c, &t, Some(actor), &reason, false, "reopen_requested", now)?;
-                let staff = recipients::unit_staff(c, t.unit_id)?;
-                let data = recipients::ticket_data(
-                    &t.code,
-                    t.id,
-                    (!t.confidential).then_some(t.title.as_str()),
-                    json!({"note": reason, "unit": db::units::name_of(c, t.unit_id, Lang::Vi)?}),
-                );
-                recipients::tell(
-                    c,
-                    &staff,
-                    "unit_reopen_requested",
-                    &data,
-                    &format!("event:{id}"),
-                    &ctx.delivery,
-                    now,
-                )?;
-                timeline(c, &t, Access::Supervisor)?
-                    .pop()
-                    .ok_or_else(|| ApiError::internal("request vanished"))
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(ev))
+    idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
+        let t = overseen(c, &code, &viewer)?;
+        let ctx = st.ticket_ctx(c)?;
+        let now = ctx.now.naive_utc();
+        let id = tickets::comment(c, &t, Some(actor), &reason, false, "reopen_requested", now)?;
+        let staff = recipients::unit_staff(c, t.unit_id)?;
+        let data = recipients::ticket_data(
+            &t.code,
+            t.id,
+            (!t.confidential).then_some(t.title.as_str()),
+            json!({"note": reason, "unit": db::units::name_of(c, t.unit_id, Lang::Vi)?}),
+        );
+        recipients::tell(
+            c,
+            &staff,
+            "unit_reopen_requested",
+            &data,
+            &format!("event:{id}"),
+            &ctx.delivery,
+            now,
+        )?;
+        timeline(c, &t, Access::Supervisor)?
+            .pop()
+            .ok_or_else(|| ApiError::internal("request vanished"))
+    })
+    .await
 }

@@ -1009,16 +1009,20 @@ fn yes() -> bool {
 
 /// Comment on a ticket (the submitter and the handling unit); each comment is an event.
 #[utoipa::path(tag = "tickets", request_body = CommentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/comments")]
 pub async fn comment(
     state: web::Data<AppState>,
     user: MaybeUser,
+    client: ClientAddr,
     req: HttpRequest,
     path: web::Path<String>,
-    ApiJson(body): ApiJson<CommentRequest>,
+    creating: Creating<CommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let Creating { body, key, digest } = creating;
     let v = viewer(user.0, &req);
+    let scope = idempotency::scope(v.user.as_ref().map(|u| u.id), &client.0);
     let mut check = Violations::new();
     let text = check.text(
         "/body",
@@ -1029,29 +1033,25 @@ pub async fn comment(
     check.finish()?;
     let code = path.into_inner();
     let now = state.clock.now_naive();
-    let ev = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                let (t, access) = tickets::readable(c, &code, &v)?;
-                let public = match access {
-                    Access::Submitter => {
-                        if !body.public {
-                            return Err(ApiError::field("/public", "citizens_comment_publicly"));
-                        }
-                        true
-                    }
-                    Access::Handling => body.public,
-                    _ => return Err(ApiError::forbidden()),
-                };
-                let actor = v.user.as_ref().map(|u| (u.id, u.role));
-                tickets::comment(c, &t, actor, &text, public, "comment", now)?;
-                let mut all = timeline(c, &t, access)?;
-                all.pop()
-                    .ok_or_else(|| ApiError::internal("comment vanished"))
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(ev))
+    idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
+        let (t, access) = tickets::readable(c, &code, &v)?;
+        let public = match access {
+            Access::Submitter => {
+                if !body.public {
+                    return Err(ApiError::field("/public", "citizens_comment_publicly"));
+                }
+                true
+            }
+            Access::Handling => body.public,
+            _ => return Err(ApiError::forbidden()),
+        };
+        let actor = v.user.as_ref().map(|u| (u.id, u.role));
+        tickets::comment(c, &t, actor, &text, public, "comment", now)?;
+        let mut all = timeline(c, &t, access)?;
+        all.pop()
+            .ok_or_else(|| ApiError::internal("comment vanished"))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -32,10 +32,14 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reason {
-    Rule { rule_id: i64 },
+    Rule {
+        rule_id: i64,
+    },
     /// Named like the unit kind `people_committee`.
     #[serde(rename = "people_committee")]
-    PeoplesCommittee { area_code: String },
+    PeoplesCommittee {
+        area_code: String,
+    },
     Coordinator,
 }
 

@@ -1152,3 +1152,51 @@ async fn a_merge_moves_open_tickets_and_the_timeline_shows_who_held_them() {
         .unwrap();
     assert_eq!(v["ok"], true, "{v}");
 }
+
+#[tokio::test]
+async fn retried_comments_and_supervision_notes_are_written_once() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let unit = app.unit_id("UBND-X31135").await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
+    let t = app.submit_ok(Some(&citizen), &pothole()).await;
+    let code = t["code"].as_str().unwrap().to_string();
+    let post = |path: String, token: String, key: &'static str, body: Value| {
+        app.authed(Method::POST, &path, &token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let comments = format!("/api/v1/tickets/{code}/comments");
+    let notes = format!("/api/v1/tickets/{code}/supervision-notes");
+    for (path, token, body) in [
+        (comments.clone(), citizen.clone(), json!({"body": "Còn nguy hiểm."})),
+        (notes.clone(), supervisor.clone(), json!({"body": "Theo dõi tiến độ."})),
+    ] {
+        let first = post(path.clone(), token.clone(), "retry-key-0001", body.clone())
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 201);
+        let first: Value = first.json().await.unwrap();
+        let again = post(path.clone(), token.clone(), "retry-key-0001", body.clone())
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 201);
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        assert_eq!(again.json::<Value>().await.unwrap(), first);
+        // The same key with another body is a mistake.
+        let other = post(path, token, "retry-key-0001", json!({"body": "Khác."}))
+            .await
+            .unwrap();
+        assert_problem(other, 422, "idempotency_key_reused").await;
+    }
+    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
+    let kinds: Vec<String> = app
+        .timeline(&official, &code)
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["submitted", "comment", "supervision_note"]);
+}
