@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::api::extract::{ApiJson, OptionalJson, RequestContext};
+use crate::api::extract::{ApiJson, ApiQuery, OptionalJson, RequestContext};
 use crate::api::idempotency::{self, Creating};
+use crate::api::list::{MAX_LIMIT, Page, paginate};
 use crate::api::routing::{AreaRef, UnitRef, place, unit_ref};
 use crate::api::validation::Violations;
 use crate::auth::{ClientAddr, CurrentUser, MaybeUser, tokens};
@@ -783,7 +784,7 @@ pub struct EventList {
 
 /// The ticket's timeline.
 #[utoipa::path(tag = "tickets",
-    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
+    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters"), EventsQuery),
     responses((status = 200, body = EventList), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/tickets/{code}/events")]
 pub async fn events(
@@ -791,7 +792,11 @@ pub async fn events(
     user: MaybeUser,
     req: HttpRequest,
     path: web::Path<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    // Oldest first, by `seq`; a timeline is short, so the page is cut from the whole of it
+    // (the viewer's filter applies before paging).
+    let page = Page::<i32>::new(q.after.as_deref(), Some(q.limit.unwrap_or(MAX_LIMIT)))?;
     let v = viewer(user.0, &req);
     let code = path.into_inner();
     let items = state
@@ -800,10 +805,22 @@ pub async fn events(
             timeline(conn, &t, access)
         })
         .await?;
+    let after = page.after.unwrap_or(i32::MIN);
+    let rows: Vec<EventView> = items.into_iter().filter(|e| e.seq > after).collect();
+    let list = paginate(rows, page.limit, |e| e.seq, |e| e);
     Ok(HttpResponse::Ok().json(EventList {
-        items,
-        next_cursor: None,
+        items: list.items,
+        next_cursor: list.next_cursor,
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    pub after: Option<String>,
+    /// 1–100, default 100.
+    pub limit: Option<i64>,
 }
 
 // --- actions ----------------------------------------------------------------------------

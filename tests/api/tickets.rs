@@ -1171,8 +1171,16 @@ async fn retried_comments_and_supervision_notes_are_written_once() {
     let comments = format!("/api/v1/tickets/{code}/comments");
     let notes = format!("/api/v1/tickets/{code}/supervision-notes");
     for (path, token, body) in [
-        (comments.clone(), citizen.clone(), json!({"body": "Còn nguy hiểm."})),
-        (notes.clone(), supervisor.clone(), json!({"body": "Theo dõi tiến độ."})),
+        (
+            comments.clone(),
+            citizen.clone(),
+            json!({"body": "Còn nguy hiểm."}),
+        ),
+        (
+            notes.clone(),
+            supervisor.clone(),
+            json!({"body": "Theo dõi tiến độ."}),
+        ),
     ] {
         let first = post(path.clone(), token.clone(), "retry-key-0001", body.clone())
             .await
@@ -1199,4 +1207,30 @@ async fn retried_comments_and_supervision_notes_are_written_once() {
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["submitted", "comment", "supervision_note"]);
+    // The timeline pages like every list.
+    let page = |query: String| {
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/tickets/{code}/events{query}"),
+            &official,
+        )
+        .send()
+    };
+    let p1: Value = page("?limit=2".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2);
+    let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    let p2: Value = page(format!("?limit=2&after={cursor}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p2["items"][0]["kind"], "supervision_note");
+    assert!(p2["next_cursor"].is_null());
+    assert_problem(
+        page("?limit=0".into()).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
 }
