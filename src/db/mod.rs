@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod migrate;
 pub mod policies;
 pub mod rate_limits;
+pub mod reports;
 pub mod reference;
 pub mod routing_rules;
 pub mod schema;

@@ -11,3 +11,4 @@ pub mod policy;
 pub mod routing;
 pub mod text;
 pub mod ticket;
+pub mod report;

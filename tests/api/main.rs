@@ -17,5 +17,6 @@ mod inbox;
 mod notify_email;
 mod notify_push;
 mod organisation;
+mod reports;
 mod tickets;
 mod uploads;
