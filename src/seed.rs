@@ -883,7 +883,7 @@ pub fn history(
                     sender: Sender::Citizen { user_id: citizen },
                     accused_unit_id: None,
                     contested: (s.kind == Kind::Complaint).then(|| {
-                        json!({"kind": "act", "learned_on": day_end.local_date(at) - Duration::days(10)})
+                        json!({"type": "act", "learned_on": day_end.local_date(at) - Duration::days(10)})
                     }),
                     filing_late: false,
                     attachments: vec![],

@@ -415,8 +415,10 @@ fn cell(s: &str) -> String {
     }
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
+/// A number written as in the JSON (`1.0`, `0.6667`); empty for `null`.
+fn opt<T: Serialize>(v: Option<T>) -> String {
+    v.and_then(|x| serde_json::to_string(&x).ok())
+        .unwrap_or_default()
 }
 
 /// The report as CSV: a byte-order mark, the header, one row per group.

@@ -124,7 +124,7 @@ async fn world() -> World {
     at(&app, "2026-09-02T09:00:00").await;
     let d = submit(
         denouncer_token.clone(),
-        json!({"kind": "denunciation", "category": "duong-hong", "title": "Cán bộ nhận tiền",
+        json!({"kind": "denunciation", "category": "thai-do-phuc-vu", "title": "Cán bộ nhận tiền",
             "description": "Cán bộ phường nhận tiền để bỏ qua vi phạm.", "area_code": "31135"}),
     )
     .await;
@@ -134,9 +134,9 @@ async fn world() -> World {
     // E
     let e = submit(
         c.clone(),
-        json!({"kind": "complaint", "category": "duong-hong", "title": "Khiếu nại quyết định",
+        json!({"kind": "complaint", "category": "thu-tuc-hanh-chinh", "title": "Khiếu nại quyết định",
             "description": "Tôi không đồng ý với việc thu phí.", "area_code": "31135",
-            "contested": {"kind": "act", "learned_on": "2026-08-20"}}),
+            "contested": {"type": "act", "learned_on": "2026-08-20"}}),
     )
     .await;
     // D accepted, F, G, A resolved, Y
@@ -373,8 +373,10 @@ async fn response_times_match_the_hand_computation() {
     // Filters: a kind, a category, an area (the province and its communes).
     let r = ok(app, Some(&supervisor), &format!("{path}&kind=complaint")).await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = ok(app, Some(&supervisor), &format!("{path}&category=duong-hong")).await;
-    assert_eq!(r["totals"]["received"], 7);
+    let r = ok(app, Some(&supervisor), &format!("{path}&category=giao-thong")).await;
+    assert_eq!(r["totals"]["received"], 5);
+    let r = ok(app, Some(&supervisor), &format!("{path}&category=can-bo")).await;
+    assert_eq!(r["totals"]["received"], 1);
     let r = ok(app, Some(&supervisor), &format!("{path}&area_code=92")).await;
     assert_eq!(r["totals"]["received"], 7);
 
@@ -611,9 +613,24 @@ async fn reports_are_for_supervisors_over_their_subtree() {
     let w = world().await;
     let app = &w.app;
     let (_, outsider) = app.token_for(Role::Supervisor, Some(w.other_unit)).await;
-    // Its tickets: 404. Its reports: 403.
-    let r = get(app, Some(&outsider), &format!("/api/v1/tickets/{}", w.codes[0])).await;
-    assert_problem(r, 404, "ticket_not_found").await;
+    // Its tickets (but the public ones, which anybody may read): 404. Its reports: 403.
+    for code in [&w.codes[3], &w.codes[4]] {
+        let r = get(app, Some(&outsider), &format!("/api/v1/tickets/{code}")).await;
+        assert_problem(r, 404, "ticket_not_found").await;
+    }
+    let r = get(
+        app,
+        Some(&outsider),
+        "/api/v1/supervision/tickets?limit=100",
+    )
+    .await;
+    let listed: Vec<String> = r.json::<Value>().await.unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, vec![w.codes[8].clone()]);
     for path in [
         format!("/api/v1/reports/response-times?unit_id={}", w.unit),
         format!("/api/v1/reports/overdue?unit_id={}", w.unit),
