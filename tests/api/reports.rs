@@ -899,3 +899,88 @@ async fn every_report_route_is_in_the_openapi_document() {
     assert!(description.contains("lower median"));
     assert!(description.contains("decided"));
 }
+
+#[tokio::test]
+async fn a_generated_history_reports_consistently_and_verifies() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let state = app.state.clone();
+    let made = app
+        .state
+        .db(move |conn| {
+            let ctx = state.ticket_ctx(conn)?;
+            nghedan::seed::history(conn, 150, 6, &ctx)
+        })
+        .await
+        .unwrap();
+    assert_eq!(made.tickets, 150);
+    assert_eq!(
+        made.resolved + made.refused + made.withdrawn + made.open,
+        150
+    );
+    assert!(made.resolved > 50 && made.rated > 20, "{made:?}");
+    // No message about the past is waiting to go out.
+    let queued: i64 = app
+        .state
+        .db(|conn| {
+            use diesel::prelude::*;
+            Ok(nghedan::db::schema::outbox::table
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
+    // The jobs seal the past days into the audit roots; the chains verify.
+    assert!(app.run_jobs().await.days_sealed > 100);
+
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let v = ok(
+        &app,
+        Some(&admin),
+        "/api/v1/audit/verify?from=2025-01-01&to=2027-12-31",
+    )
+    .await;
+    assert_eq!(v["ok"], true, "{v}");
+
+    let r = ok(
+        &app,
+        Some(&admin),
+        "/api/v1/reports/response-times?from=2025-01-01&to=2026-11-23&group_by=month",
+    )
+    .await;
+    let t = &r["totals"];
+    assert_eq!(t["received"], 150);
+    let sum: i64 = [
+        "resolved",
+        "refused",
+        "withdrawn",
+        "closed_as_duplicate",
+        "open",
+    ]
+    .iter()
+    .map(|k| t[k].as_i64().unwrap())
+    .sum();
+    assert_eq!(sum, 150);
+    assert_eq!(t["resolved"], made.resolved);
+    assert_eq!(t["ratings"], made.rated);
+    let months: i64 = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["received"].as_i64().unwrap())
+        .sum();
+    assert_eq!(months, 150);
+    assert!(t["on_time"]["resolve"]["decided"].as_i64().unwrap() > 0);
+    let p = &t["time_to_resolve"]["hours"];
+    assert!(p["median"].as_f64() <= p["p90"].as_f64() && p["p90"].as_f64() <= p["max"].as_f64());
+    // The public ranking lists the units that received tickets.
+    let s = ok(
+        &app,
+        None,
+        "/api/v1/public/scorecards?from=2025-01-01&to=2026-11-23&limit=100",
+    )
+    .await;
+    assert!(!s["items"].as_array().unwrap().is_empty());
+    assert_eq!(s["items"][0]["rank"], 1);
+}
