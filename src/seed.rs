@@ -736,15 +736,30 @@ fn subject(d: &mut Dice) -> Subject {
             "Rác thải tồn đọng",
             json!({"volume": "pile"}),
         ),
-        40..=54 => (Kind::Feedback, "den-duong", "Đèn đường không sáng", json!({})),
-        55..=64 => (Kind::Feedback, "cay-xanh", "Cây xanh nguy cơ gãy đổ", json!({})),
+        40..=54 => (
+            Kind::Feedback,
+            "den-duong",
+            "Đèn đường không sáng",
+            json!({}),
+        ),
+        55..=64 => (
+            Kind::Feedback,
+            "cay-xanh",
+            "Cây xanh nguy cơ gãy đổ",
+            json!({}),
+        ),
         65..=74 => (
             Kind::Petition,
             "thu-tuc-hanh-chinh",
             "Đề nghị rút ngắn thời gian làm thủ tục",
             json!({}),
         ),
-        75..=82 => (Kind::Petition, "giao-duc", "Đề nghị mở thêm lớp học", json!({})),
+        75..=82 => (
+            Kind::Petition,
+            "giao-duc",
+            "Đề nghị mở thêm lớp học",
+            json!({}),
+        ),
         83..=92 => (
             Kind::Complaint,
             "thu-tuc-hanh-chinh",
@@ -820,7 +835,7 @@ pub fn history(
     let now = base.now;
     let day_end = base.day_end;
     let cal = base.cal.clone();
-    let mut d = Dice(0x6e67_6865_6461_6e ^ n as u64);
+    let mut d = Dice(0x006e_6768_6564_616e ^ n as u64);
     let span_days = i64::from(months.max(1)) * 30;
     // Receipt moments, in order, so the first event is the earliest (the audit roots start
     // from it).
@@ -928,7 +943,18 @@ pub fn history(
         let roll = d.range(0, 99);
         if roll < 5 {
             let when = at + Duration::hours(d.range(1, 48));
-            plan.push((when, false, Action::Withdraw, say("Đã tự giải quyết.")));
+            plan.push((when, false, Action::Withdraw, ActionInput::default()));
+            if s.kind == Kind::Denunciation {
+                // A denouncer's withdrawal is a request the unit decides on.
+                let days = d.range(1, 3);
+                let granted = working_later(&mut d, when, days);
+                plan.push((
+                    granted,
+                    true,
+                    Action::GrantWithdrawal,
+                    say("Không có dấu hiệu vi phạm."),
+                ));
+            }
         } else if roll < 12 {
             let days = d.range(1, 3);
             let when = working_later(&mut d, at, days);
@@ -944,7 +970,12 @@ pub fn history(
             plan.push((when, true, Action::Accept, ActionInput::default()));
             if d.chance(12) {
                 when += Duration::hours(d.range(2, 30));
-                plan.push((when, true, Action::RequestInfo, say("Xin bổ sung thông tin.")));
+                plan.push((
+                    when,
+                    true,
+                    Action::RequestInfo,
+                    say("Xin bổ sung thông tin."),
+                ));
                 when += Duration::hours(d.range(12, 140));
                 plan.push((when, false, Action::ProvideInfo, say("Thông tin bổ sung.")));
             }

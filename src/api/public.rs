@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
 use crate::api::reports::{
-    GroupBy, Period, UnitRef, compute, expand_filters, period, unit_record, unit_ref,
+    AsOf, GroupBy, Period, Span, UnitRef, compute, expand_filters, period, unit_record, unit_ref,
 };
 use crate::db::reports::{self, PublishedFilter, PublishedRow, Scope};
 use crate::db::{DbConn, categories};
@@ -287,13 +287,17 @@ pub async fn scorecard(
     let now = state.clock.now();
     let span = period(&day_end, day_end.local_date(now), q.from, q.to)?;
     let id = path.into_inner();
-    let lang = ctx.lang;
+    let at = AsOf {
+        day_end,
+        now,
+        lang: ctx.lang,
+    };
     let record = state
         .db(move |conn| {
             if crate::db::units::find(conn, id)?.is_none() {
                 return Err(ApiError::not_found("unit_not_found"));
             }
-            unit_record(conn, id, vec![id], false, span, &day_end, now, lang)
+            unit_record(conn, id, vec![id], false, span, &at)
         })
         .await?;
     Ok(HttpResponse::Ok().json(record))
@@ -350,8 +354,14 @@ pub async fn scorecards(
     let page = Page::<usize>::new(q.after.as_deref(), q.limit)?;
     let day_end = state.settings.deadlines.day_end();
     let now = state.clock.now();
-    let (from, to, start, until) = period(&day_end, day_end.local_date(now), q.from, q.to)?;
+    let Span {
+        from,
+        to,
+        start,
+        until,
+    } = period(&day_end, day_end.local_date(now), q.from, q.to)?;
     let lang = ctx.lang;
+    let at = AsOf { day_end, now, lang };
     let (groups, names) = state
         .db(move |conn| {
             let scope = Scope {
@@ -360,7 +370,7 @@ pub async fn scorecards(
                 until,
                 ..Scope::default()
             };
-            let (_, groups) = compute(conn, &scope, GroupBy::Unit, &day_end, now, lang)?;
+            let (_, groups) = compute(conn, &scope, GroupBy::Unit, &at)?;
             Ok((groups, reports::unit_names(conn)?))
         })
         .await?;

@@ -145,13 +145,32 @@ pub fn report_units(
     }
 }
 
+/// A report's period: local dates, both included, and the UTC instants they span.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// 00:00 of `from`, local.
+    pub start: chrono::NaiveDateTime,
+    /// 24:00 of `to`, local (excluded).
+    pub until: chrono::NaiveDateTime,
+}
+
+/// What figures are read as of: the local days, the moment, the language of labels.
+#[derive(Debug, Clone, Copy)]
+pub struct AsOf {
+    pub day_end: DayEnd,
+    pub now: DateTime<Utc>,
+    pub lang: Lang,
+}
+
 /// `from`..=`to` as checked local dates, and the UTC instants they span.
 pub fn period(
     day_end: &DayEnd,
     today: NaiveDate,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<(NaiveDate, NaiveDate, chrono::NaiveDateTime, chrono::NaiveDateTime), ApiError> {
+) -> Result<Span, ApiError> {
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| {
         let first = to.with_day(1).unwrap_or(to);
@@ -171,15 +190,23 @@ pub fn period(
     }
     let start = day_end.end_of(from - Duration::days(1)) + Duration::seconds(1);
     let until = day_end.end_of(to) + Duration::seconds(1);
-    Ok((from, to, start.naive_utc(), until.naive_utc()))
+    Ok(Span {
+        from,
+        to,
+        start: start.naive_utc(),
+        until: until.naive_utc(),
+    })
 }
+
+/// Category codes and area codes a filter expands to.
+pub type Expanded = (Option<Vec<String>>, Option<Vec<String>>);
 
 /// Expands the category and area filters (422 on unknown codes).
 pub fn expand_filters(
     conn: &mut DbConn,
     category: Option<&str>,
     area: Option<&str>,
-) -> Result<(Option<Vec<String>>, Option<Vec<String>>), ApiError> {
+) -> Result<Expanded, ApiError> {
     let cats = match category {
         Some(code) => {
             if crate::db::categories::find(conn, code)?.is_none() {
@@ -211,7 +238,10 @@ fn label_of(
             .parse::<i64>()
             .ok()
             .and_then(|id| units.get(&id))
-            .map_or_else(|| key.to_string(), |u| lang.pick(&u.name_vi, &u.name_en).to_string()),
+            .map_or_else(
+                || key.to_string(),
+                |u| lang.pick(&u.name_vi, &u.name_en).to_string(),
+            ),
         GroupBy::Category => cats
             .get(key)
             .map_or_else(|| key.to_string(), |(vi, en)| lang.pick(vi, en).to_string()),
@@ -224,10 +254,9 @@ pub fn compute(
     conn: &mut DbConn,
     scope: &Scope,
     group_by: GroupBy,
-    day_end: &DayEnd,
-    now: DateTime<Utc>,
-    lang: Lang,
+    at: &AsOf,
 ) -> Result<(Figures, Vec<Group>), ApiError> {
+    let (day_end, now, lang) = (&at.day_end, at.now, at.lang);
     let cal = crate::db::calendar::load(conn)?;
     let mut total = Tally::default();
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
@@ -325,10 +354,19 @@ pub async fn response_times(
 ) -> Result<HttpResponse, ApiError> {
     let day_end = state.settings.deadlines.day_end();
     let now = state.clock.now();
-    let (from, to, start, until) = period(&day_end, day_end.local_date(now), q.from, q.to)?;
+    let Span {
+        from,
+        to,
+        start,
+        until,
+    } = period(&day_end, day_end.local_date(now), q.from, q.to)?;
     let group_by = q.group_by.unwrap_or_default();
     let user = who.0;
-    let lang = ctx.lang;
+    let at = AsOf {
+        day_end,
+        now,
+        lang: ctx.lang,
+    };
     let (totals, groups) = state
         .db(move |conn| {
             let units = report_units(conn, &user, q.unit_id, q.include_subunits.unwrap_or(false))?;
@@ -342,7 +380,7 @@ pub async fn response_times(
                 from: start,
                 until,
             };
-            compute(conn, &scope, group_by, &day_end, now, lang)
+            compute(conn, &scope, group_by, &at)
         })
         .await?;
     let report = ResponseTimes {
@@ -596,11 +634,7 @@ pub async fn overdue(
     )))
 }
 
-pub fn unit_ref(
-    units: &std::collections::HashMap<i64, UnitName>,
-    id: i64,
-    lang: Lang,
-) -> UnitRef {
+pub fn unit_ref(units: &std::collections::HashMap<i64, UnitName>, id: i64, lang: Lang) -> UnitRef {
     match units.get(&id) {
         Some(u) => UnitRef {
             id,
@@ -657,18 +691,17 @@ pub fn unit_record(
     unit: i64,
     units: Vec<i64>,
     include_subunits: bool,
-    (from, to, start, until): (NaiveDate, NaiveDate, chrono::NaiveDateTime, chrono::NaiveDateTime),
-    day_end: &DayEnd,
-    now: DateTime<Utc>,
-    lang: Lang,
+    span: Span,
+    at: &AsOf,
 ) -> Result<UnitRecord, ApiError> {
+    let (from, to, now, lang) = (span.from, span.to, at.now, at.lang);
     let scope = Scope {
         units: Some(units),
-        from: start,
-        until,
+        from: span.start,
+        until: span.until,
         ..Scope::default()
     };
-    let (totals, groups) = compute(conn, &scope, GroupBy::Month, day_end, now, lang)?;
+    let (totals, groups) = compute(conn, &scope, GroupBy::Month, at)?;
     let mut by_month: BTreeMap<String, Figures> =
         groups.into_iter().map(|g| (g.key, g.figures)).collect();
     let months = months_between(from, to)
@@ -715,7 +748,11 @@ pub async fn unit_report(
     let span = period(&day_end, day_end.local_date(now), q.from, q.to)?;
     let id = path.into_inner();
     let user = who.0;
-    let lang = ctx.lang;
+    let at = AsOf {
+        day_end,
+        now,
+        lang: ctx.lang,
+    };
     let subunits = q.include_subunits.unwrap_or(false);
     let record = state
         .db(move |conn| {
@@ -723,7 +760,7 @@ pub async fn unit_report(
                 return Err(ApiError::not_found("unit_not_found"));
             }
             let units = report_units(conn, &user, Some(id), subunits)?.unwrap_or_default();
-            unit_record(conn, id, units, subunits, span, &day_end, now, lang)
+            unit_record(conn, id, units, subunits, span, &at)
         })
         .await?;
     Ok(HttpResponse::Ok().json(record))

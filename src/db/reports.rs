@@ -16,7 +16,7 @@ use super::clocks::ClockRow;
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::{ClockState, DayEnd};
-use crate::domain::report::{Outcome, REPORTED_CLOCKS, TicketFacts};
+use crate::domain::report::{Outcome, REPORTED_CLOCKS, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
 use crate::error::ApiError;
 
@@ -111,7 +111,14 @@ pub fn cohort(
         let mut pauses = pauses_of(conn, &ids)?;
         for r in &rows {
             let cs = clocks.remove(&r.id).unwrap_or_default();
-            let facts = facts_of(r, &cs, pauses.remove(&r.id).unwrap_or_default(), cal, day_end, now);
+            let facts = facts_of(
+                r,
+                &cs,
+                pauses.remove(&r.id).unwrap_or_default(),
+                cal,
+                day_end,
+                now,
+            );
             each(r, facts);
         }
         if (rows.len() as i64) < BATCH {
@@ -121,11 +128,12 @@ pub fn cohort(
 }
 
 /// The stretches each ticket spent paused, from its timeline.
-fn pauses_of(
-    conn: &mut DbConn,
-    ids: &[i64],
-) -> Result<HashMap<i64, Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>>, ApiError> {
-    let kinds: Vec<&str> = PAUSE_STARTS.iter().chain(PAUSE_ENDS.iter()).copied().collect();
+fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, ApiError> {
+    let kinds: Vec<&str> = PAUSE_STARTS
+        .iter()
+        .chain(PAUSE_ENDS.iter())
+        .copied()
+        .collect();
     let rows: Vec<(i64, String, NaiveDateTime)> = ticket_events::table
         .filter(ticket_events::ticket_id.eq_any(ids))
         .filter(ticket_events::kind.eq_any(kinds))
@@ -136,12 +144,12 @@ fn pauses_of(
             ticket_events::created_at,
         ))
         .load(conn)?;
-    let mut out: HashMap<i64, Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>> = HashMap::new();
+    let mut out: HashMap<i64, Vec<Stretch>> = HashMap::new();
     for (id, kind, at) in rows {
         let list = out.entry(id).or_default();
         let at = at.and_utc();
         if PAUSE_STARTS.contains(&kind.as_str()) {
-            if !list.last().is_some_and(|p| p.1.is_none()) {
+            if list.last().is_none_or(|p| p.1.is_some()) {
                 list.push((at, None));
             }
         } else if let Some(open) = list.last_mut().filter(|p| p.1.is_none()) {
@@ -159,14 +167,15 @@ pub fn is_late(c: &ClockRow, now: NaiveDateTime) -> bool {
 fn facts_of(
     r: &CohortRow,
     clocks: &[ClockRow],
-    pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    pauses: Vec<Stretch>,
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
 ) -> TicketFacts {
     let status = r.status();
     // Withdrawn, or closed without an answer (a duplicate): the unit never decided.
-    let left_hands = status == Status::Withdrawn || (status == Status::Closed && r.resolved_at.is_none());
+    let left_hands =
+        status == Status::Withdrawn || (status == Status::Closed && r.resolved_at.is_none());
     let outcome = |c: &ClockRow| match c.view(cal, day_end, now).state {
         ClockState::Met if left_hands && c.stopped_at.is_some() && c.stopped_at == r.closed_at => {
             Outcome::Undecided
@@ -287,7 +296,16 @@ pub fn overdue(
     keys.sort();
     keys.truncate(fetch.max(0) as usize);
     let ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
-    type T = (i64, String, String, String, String, String, i64, NaiveDateTime);
+    type T = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        NaiveDateTime,
+    );
     let found: HashMap<i64, T> = tickets::table
         .filter(tickets::id.eq_any(&ids))
         .select((
@@ -410,8 +428,16 @@ pub fn public_attachments(
 ) -> Result<HashMap<i64, Vec<(String, bool)>>, ApiError> {
     let rows: Vec<(Option<i64>, String, Option<String>)> = uploads::table
         .filter(uploads::ticket_id.eq_any(ids))
-        .filter(uploads::by_submitter.eq(false).or(uploads::publishable.eq(true)))
-        .order((uploads::ticket_id.asc(), uploads::attached_at.asc(), uploads::id.asc()))
+        .filter(
+            uploads::by_submitter
+                .eq(false)
+                .or(uploads::publishable.eq(true)),
+        )
+        .order((
+            uploads::ticket_id.asc(),
+            uploads::attached_at.asc(),
+            uploads::id.asc(),
+        ))
         .select((uploads::ticket_id, uploads::id, uploads::thumbnail_key))
         .load(conn)?;
     let mut out: HashMap<i64, Vec<(String, bool)>> = HashMap::new();
@@ -424,7 +450,10 @@ pub fn public_attachments(
 }
 
 /// Area code → name, for the communes of these rows.
-pub fn area_names(conn: &mut DbConn, codes: &[String]) -> Result<HashMap<String, String>, ApiError> {
+pub fn area_names(
+    conn: &mut DbConn,
+    codes: &[String],
+) -> Result<HashMap<String, String>, ApiError> {
     Ok(areas::table
         .filter(areas::code.eq_any(codes))
         .select((areas::code, areas::name))

@@ -17,6 +17,9 @@ use super::ticket::Status;
 /// The clocks whose on-time rate a report gives: the decision on acceptance and the answer.
 pub const REPORTED_CLOCKS: [&str; 2] = ["accept", "resolve"];
 
+/// A stretch of time from an instant until another (`None`: not ended).
+pub type Stretch = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// How a clock ended, as far as a report is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -40,7 +43,7 @@ pub struct TicketFacts {
     pub resolved_at: Option<DateTime<Utc>>,
     /// Stretches of time the clocks were stopped for the ticket (waiting for the citizen's
     /// information, suspension), from the timeline; `None` until: still paused.
-    pub pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    pub pauses: Vec<Stretch>,
     /// The outcome of each reported clock the ticket has.
     pub clocks: Vec<(String, Outcome)>,
     /// Open with a clock whose due moment has passed and that has not stopped.
@@ -66,7 +69,7 @@ pub fn elapsed(
     day_end: &DayEnd,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    pauses: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+    pauses: &[Stretch],
 ) -> Elapsed {
     if end <= start {
         return Elapsed {
@@ -76,7 +79,8 @@ pub fn elapsed(
     }
     let clipped = merged(start, end, pauses);
     let paused: i64 = clipped.iter().map(|(a, b)| (*b - *a).num_seconds()).sum();
-    let mut days = i64::from(cal.working_days_in(day_end.local_date(start), day_end.local_date(end)));
+    let mut days =
+        i64::from(cal.working_days_in(day_end.local_date(start), day_end.local_date(end)));
     for (a, b) in &clipped {
         days -= i64::from(cal.working_days_in(day_end.local_date(*a), day_end.local_date(*b)));
     }
@@ -90,7 +94,7 @@ pub fn elapsed(
 fn merged(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    pauses: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+    pauses: &[Stretch],
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut cut: Vec<(DateTime<Utc>, DateTime<Utc>)> = pauses
         .iter()
@@ -196,7 +200,10 @@ impl Tally {
             self.accept_seconds.push(e.seconds);
             self.accept_days.push(e.working_days);
         }
-        if let Some(at) = t.resolved_at.filter(|_| t.status == Status::Resolved || t.status == Status::Closed) {
+        if let Some(at) = t
+            .resolved_at
+            .filter(|_| t.status == Status::Resolved || t.status == Status::Closed)
+        {
             let e = elapsed(cal, day_end, t.received_at, at, &t.pauses);
             self.resolve_seconds.push(e.seconds);
             self.resolve_days.push(e.working_days);
@@ -216,8 +223,8 @@ impl Tally {
         if t.extensions_used > 0 {
             self.tickets_extended += 1;
         }
-        let answered_now = t.resolved_at.is_some()
-            && matches!(t.status, Status::Resolved | Status::Closed);
+        let answered_now =
+            t.resolved_at.is_some() && matches!(t.status, Status::Resolved | Status::Closed);
         if t.reopen_count > 0 {
             self.reopened += 1;
         }

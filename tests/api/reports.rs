@@ -144,8 +144,13 @@ async fn world() -> World {
     app.act_ok(&o, &d, "accept", json!({})).await;
     let f = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-04T10:00:00").await;
-    app.act_ok(&o, &f, "refuse", json!({"reason": "Không thuộc thẩm quyền."}))
-        .await;
+    app.act_ok(
+        &o,
+        &f,
+        "refuse",
+        json!({"reason": "Không thuộc thẩm quyền."}),
+    )
+    .await;
     at(&app, "2026-09-04T11:00:00").await;
     let g = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-04T12:00:00").await;
@@ -172,8 +177,13 @@ async fn world() -> World {
     rate(&app, &c, &a, 5).await;
     // D suspended; B's information; H
     at(&app, "2026-09-07T09:00:00").await;
-    app.act_ok(&o, &d, "suspend", json!({"reason": "Chờ kết quả giám định."}))
-        .await;
+    app.act_ok(
+        &o,
+        &d,
+        "suspend",
+        json!({"reason": "Chờ kết quả giám định."}),
+    )
+    .await;
     let h = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-07T11:00:00").await;
     app.act_ok(&c, &b, "provide_info", json!({"answer": "Trước số 12."}))
@@ -261,7 +271,10 @@ async fn response_times_match_the_hand_computation() {
         w.unit
     );
     let r = ok(app, Some(&supervisor), &path).await;
-    assert_eq!(r["period"], json!({"from": "2026-08-31", "to": "2026-09-04"}));
+    assert_eq!(
+        r["period"],
+        json!({"from": "2026-08-31", "to": "2026-09-04"})
+    );
     assert_eq!(r["group_by"], "unit");
     let groups = r["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1);
@@ -348,7 +361,12 @@ async fn response_times_match_the_hand_computation() {
     assert_eq!(keys_seen, vec!["complaint", "denunciation", "feedback"]);
     let fb = &by[2].1;
     assert_eq!(
-        (&fb["received"], &fb["resolved"], &fb["open"], &fb["open_overdue"]),
+        (
+            &fb["received"],
+            &fb["resolved"],
+            &fb["open"],
+            &fb["open_overdue"]
+        ),
         (&json!(5), &json!(2), &json!(1), &json!(1))
     );
     assert_eq!(fb["on_time"]["resolve"]["decided"], 4);
@@ -373,7 +391,12 @@ async fn response_times_match_the_hand_computation() {
     // Filters: a kind, a category, an area (the province and its communes).
     let r = ok(app, Some(&supervisor), &format!("{path}&kind=complaint")).await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = ok(app, Some(&supervisor), &format!("{path}&category=giao-thong")).await;
+    let r = ok(
+        app,
+        Some(&supervisor),
+        &format!("{path}&category=giao-thong"),
+    )
+    .await;
     assert_eq!(r["totals"]["received"], 5);
     let r = ok(app, Some(&supervisor), &format!("{path}&category=can-bo")).await;
     assert_eq!(r["totals"]["received"], 1);
@@ -403,9 +426,7 @@ async fn response_times_match_the_hand_computation() {
     let r = ok(
         app,
         Some(&prov),
-        &format!(
-            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"
-        ),
+        &format!("/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"),
     )
     .await;
     assert_eq!(r["totals"]["received"], 0);
