@@ -23,6 +23,10 @@ use crate::error::{ApiError, FieldError};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
+/// Reports cover dates in these years.
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2100;
+
 /// The longest period a report covers.
 pub const MAX_PERIOD_DAYS: i64 = 3_700;
 
@@ -171,6 +175,20 @@ pub fn period(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Span, ApiError> {
+    // Far outside any ticket's life, and where date arithmetic would overflow.
+    let mut outside = Vec::new();
+    for (field, d) in [("/from", from), ("/to", to)] {
+        if d.is_some_and(|d| !(MIN_YEAR..=MAX_YEAR).contains(&d.year())) {
+            outside.push(
+                FieldError::new(field, "out_of_range")
+                    .arg("min", format!("{MIN_YEAR}-01-01"))
+                    .arg("max", format!("{MAX_YEAR}-12-31")),
+            );
+        }
+    }
+    if !outside.is_empty() {
+        return Err(ApiError::validation(outside));
+    }
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| {
         let first = to.with_day(1).unwrap_or(to);

@@ -685,6 +685,8 @@ async fn reports_are_for_supervisors_over_their_subtree() {
         ("category=nope", Some("/category")),
         ("area_code=00", Some("/area_code")),
         ("from=2000-01-01&to=2026-01-01", Some("/to")),
+        ("from=-262143-01-01&to=-262143-01-01", Some("/from")),
+        ("to=+262142-12-31", Some("/to")),
     ] {
         let r = get(
             app,
