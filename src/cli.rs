@@ -73,7 +73,15 @@ pub enum AuditCommand {
 pub enum SeedCommand {
     /// The demo organisation: five provinces with their units, a category tree, routing rules
     /// and accounts (password printed). Running it twice changes nothing.
-    Demo,
+    Demo {
+        /// Also generate this many tickets received over the past months, taken through the
+        /// workflow with realistic delays (on a fresh database: before any audit day is sealed).
+        #[arg(long)]
+        history: Option<usize>,
+        /// How many months back the generated tickets reach.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,8 +207,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 what: AuditCommand::Verify { from, to },
             } => audit_verify(settings, from, to).await,
             Command::Seed {
-                what: SeedCommand::Demo,
-            } => seed_demo(settings).await,
+                what: SeedCommand::Demo { history, months },
+            } => {
+                seed_demo(settings.clone()).await?;
+                match history {
+                    Some(n) if n > 0 => seed_history(settings, n, months).await,
+                    _ => Ok(()),
+                }
+            }
             Command::Migrate => {
                 let mut settings = settings;
                 settings.database.migrate_on_start = false;
@@ -438,6 +452,24 @@ async fn seed_demo(settings: Settings) -> anyhow::Result<()> {
         println!("  {email:<36} {what}");
     }
     println!("  canbo.<unit code in lower case>@demo.nghedan.vn   an official of every demo unit");
+    Ok(())
+}
+
+/// Generates `n` past tickets (see [`crate::seed::history`]).
+async fn seed_history(settings: Settings, n: usize, months: u32) -> anyhow::Result<()> {
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let st = state.clone();
+    let made = state
+        .db(move |conn| {
+            let ctx = st.ticket_ctx(conn)?;
+            crate::seed::history(conn, n, months, &ctx)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("history failed: {e}"))?;
+    println!(
+        "History: {} tickets over {months} months ({} answered, {} refused, {} withdrawn, {} open; {} rated).",
+        made.tickets, made.resolved, made.refused, made.withdrawn, made.open, made.rated
+    );
     Ok(())
 }
 

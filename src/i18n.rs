@@ -139,6 +139,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "Your account may not perform this action.",
             ),
         ),
+        "report_scope_forbidden" => (
+            ("Ngoài phạm vi giám sát", "Outside your oversight"),
+            (
+                "Đơn vị này không thuộc phạm vi bạn giám sát.",
+                "This unit is not in the subtree you oversee.",
+            ),
+        ),
         "invalid_transition" => (
             (
                 "Không thể thực hiện ở trạng thái hiện tại",
@@ -419,6 +426,14 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
 /// Message of a per-field validation error `code`, as (vi, en).
 pub fn field_text(code: &str) -> (&'static str, &'static str) {
     match code {
+        "period_reversed" => (
+            "Ngày kết thúc phải từ ngày {from} trở đi.",
+            "The last day must be on or after {from}.",
+        ),
+        "period_too_long" => (
+            "Khoảng thời gian dài tối đa {max} ngày.",
+            "The period may span at most {max} days.",
+        ),
         "unknown_field" => (
             "Trường này không được chấp nhận.",
             "This field is not accepted.",

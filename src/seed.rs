@@ -678,6 +678,384 @@ pub fn demo(
     })
 }
 
+// --- history ---------------------------------------------------------------------------
+
+/// What `seed demo --history N` made.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct History {
+    pub tickets: usize,
+    pub resolved: usize,
+    pub refused: usize,
+    pub withdrawn: usize,
+    pub open: usize,
+    pub rated: usize,
+}
+
+/// A small deterministic generator (splitmix64): the same `N` gives the same history.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// In `lo..=hi`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+    /// True with probability `pct` %.
+    fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+}
+
+/// What a generated ticket is about.
+struct Subject {
+    kind: crate::domain::ticket::Kind,
+    category: &'static str,
+    title: &'static str,
+    attributes: serde_json::Value,
+}
+
+fn subject(d: &mut Dice) -> Subject {
+    use crate::domain::ticket::Kind;
+    let roll = d.range(0, 99);
+    let (kind, category, title, attributes) = match roll {
+        0..=24 => (
+            Kind::Feedback,
+            "duong-hong",
+            "Ổ gà trên đường",
+            json!({"size": "medium"}),
+        ),
+        25..=39 => (
+            Kind::Feedback,
+            "rac-thai",
+            "Rác thải tồn đọng",
+            json!({"volume": "pile"}),
+        ),
+        40..=54 => (
+            Kind::Feedback,
+            "den-duong",
+            "Đèn đường không sáng",
+            json!({}),
+        ),
+        55..=64 => (
+            Kind::Feedback,
+            "cay-xanh",
+            "Cây xanh nguy cơ gãy đổ",
+            json!({}),
+        ),
+        65..=74 => (
+            Kind::Petition,
+            "thu-tuc-hanh-chinh",
+            "Đề nghị rút ngắn thời gian làm thủ tục",
+            json!({}),
+        ),
+        75..=82 => (
+            Kind::Petition,
+            "giao-duc",
+            "Đề nghị mở thêm lớp học",
+            json!({}),
+        ),
+        83..=92 => (
+            Kind::Complaint,
+            "thu-tuc-hanh-chinh",
+            "Khiếu nại việc từ chối hồ sơ",
+            json!({}),
+        ),
+        _ => (
+            Kind::Denunciation,
+            "thai-do-phuc-vu",
+            "Tố cáo cán bộ gây khó khăn",
+            json!({}),
+        ),
+    };
+    Subject {
+        kind,
+        category,
+        title,
+        attributes,
+    }
+}
+
+/// `n` tickets received over the past `months` months (before `base.now`), each taken
+/// through the workflow by the demo's citizens and officials with realistic delays: most are
+/// accepted after a few working days and answered in time, some late, some extended,
+/// suspended or waiting for information, some refused or withdrawn, some reopened; most
+/// answers rated. Everything goes through `db::tickets` (`submit`, `act`, `rate`) at the
+/// moment it happens, so timelines and the audit chain are those of real tickets; actions
+/// that would fall after `base.now` do not happen (those tickets stay open). The messages the
+/// workflow queues for these past events are dropped: nobody should be emailed about them.
+///
+/// Refused when a day has been sealed into the audit roots already: events dated in a sealed
+/// day would change its published root.
+pub fn history(
+    conn: &mut DbConn,
+    n: usize,
+    months: u32,
+    base: &crate::db::tickets::Ctx,
+) -> Result<History, ApiError> {
+    use crate::db::schema::{audit_roots, outbox, users};
+    use crate::db::tickets::{self as tickets, ActionInput, Sender, Submission, Viewer};
+    use crate::domain::ticket::{Action, Channel, Kind, Status};
+    use chrono::{Duration, NaiveTime};
+    use diesel::prelude::*;
+
+    let sealed: i64 = audit_roots::table.count().get_result(conn)?;
+    if sealed > 0 {
+        return Err(ApiError::internal(
+            "history can only be generated before the first day is sealed into the audit roots (on a fresh database)",
+        ));
+    }
+    let citizens: Vec<i64> = users::table
+        .filter(users::email.eq_any(["lan@demo.nghedan.vn", "minh@demo.nghedan.vn"]))
+        .select(users::id)
+        .load(conn)?;
+    if citizens.is_empty() {
+        return Err(ApiError::internal("load the demo data first (seed demo)"));
+    }
+    let communes: Vec<String> = crate::db::schema::units::table
+        .filter(crate::db::schema::units::code.like("UBND-X%"))
+        .order(crate::db::schema::units::code.asc())
+        .select(crate::db::schema::units::code)
+        .load::<String>(conn)?
+        .into_iter()
+        .map(|c| c.trim_start_matches("UBND-X").to_string())
+        .collect();
+    if communes.is_empty() {
+        return Err(ApiError::internal("load the demo data first (seed demo)"));
+    }
+    let outbox_before: i64 = outbox::table
+        .select(diesel::dsl::max(outbox::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0);
+    let now = base.now;
+    let day_end = base.day_end;
+    let cal = base.cal.clone();
+    let mut d = Dice(0x006e_6768_6564_616e ^ n as u64);
+    let span_days = i64::from(months.max(1)) * 30;
+    // Receipt moments, in order, so the first event is the earliest (the audit roots start
+    // from it).
+    let mut received: Vec<chrono::DateTime<chrono::Utc>> = (0..n)
+        .map(|_| {
+            let day = day_end.local_date(now) - Duration::days(d.range(1, span_days));
+            let minute = d.range(7 * 60, 20 * 60);
+            let local = day.and_time(NaiveTime::MIN) + Duration::minutes(minute);
+            // Local to UTC: the day's end moment less the local time left in the day.
+            let end = day_end.end_of(day);
+            end - (day.and_time(day_end.end_of_day) - local)
+        })
+        .collect();
+    received.sort();
+    // The moment `days` working days after `from`, at a working hour.
+    let working_later = |d: &mut Dice, from: chrono::DateTime<chrono::Utc>, days: i64| {
+        let date = cal.nth_working_day_after(day_end.local_date(from), days.max(0) as u32);
+        let local = date.and_time(NaiveTime::MIN) + Duration::minutes(d.range(8 * 60, 17 * 60));
+        let at = day_end.end_of(date) - (date.and_time(day_end.end_of_day) - local);
+        at.max(from + Duration::minutes(d.range(5, 90)))
+    };
+    let mut report = History::default();
+    for at in received {
+        let s = subject(&mut d);
+        let citizen = citizens[d.range(0, citizens.len() as i64 - 1) as usize];
+        let area = communes[d.range(0, communes.len() as i64 - 1) as usize].clone();
+        let ctx_at = |t: chrono::DateTime<chrono::Utc>| crate::db::tickets::Ctx {
+            now: t,
+            cal: cal.clone(),
+            day_end,
+            delivery: base.delivery.clone(),
+            complaint_suspension: base.complaint_suspension,
+            support_threshold: base.support_threshold,
+            max_attachments: base.max_attachments,
+        };
+        let area_row = areas::find(conn, &area)?;
+        let (lat, lon) = area_row
+            .map(|a| {
+                (
+                    Some(a.lat + d.range(-50, 50) as f64 / 10_000.0),
+                    Some(a.lon + d.range(-50, 50) as f64 / 10_000.0),
+                )
+            })
+            .unwrap_or((None, None));
+        let t = db::write(conn, |c| {
+            tickets::submit(
+                c,
+                &Submission {
+                    kind: s.kind,
+                    category: s.category.to_string(),
+                    title: s.title.to_string(),
+                    description: format!("{} (dữ liệu mẫu).", s.title),
+                    lat,
+                    lon,
+                    area_code: area.clone(),
+                    address: None,
+                    attributes: s.attributes.clone(),
+                    private: false,
+                    channel: Channel::App,
+                    sender: Sender::Citizen { user_id: citizen },
+                    accused_unit_id: None,
+                    contested: (s.kind == Kind::Complaint).then(|| {
+                        json!({"type": "act", "learned_on": day_end.local_date(at) - Duration::days(10)})
+                    }),
+                    filing_late: false,
+                    attachments: vec![],
+                    appeal_of: None,
+                    round: 1,
+                    actor: Some((citizen, Role::Citizen)),
+                },
+                &ctx_at(at),
+            )
+        })?;
+        report.tickets += 1;
+        let official: Option<i64> = users::table
+            .filter(users::unit_id.eq(t.unit_id))
+            .filter(users::role.eq("official"))
+            .order(users::id.asc())
+            .select(users::id)
+            .first(conn)
+            .optional()?;
+        let Some(official) = official else {
+            report.open += 1;
+            continue;
+        };
+        let as_user = |id: i64, role: Role| Viewer {
+            user: Some(crate::auth::CurrentUser {
+                id,
+                role,
+                unit_id: (role == Role::Official).then_some(t.unit_id),
+                verified: true,
+                locale: Lang::Vi,
+            }),
+            secret: None,
+        };
+        let staff = as_user(official, Role::Official);
+        let owner = as_user(citizen, Role::Citizen);
+        // The plan: (moment, who, action, input), in order; cut at `now`.
+        let mut plan: Vec<(chrono::DateTime<chrono::Utc>, bool, Action, ActionInput)> = vec![];
+        let say = |text: &str| ActionInput {
+            reason: Some(text.to_string()),
+            text: Some(text.to_string()),
+            ..ActionInput::default()
+        };
+        let roll = d.range(0, 99);
+        if roll < 5 {
+            let when = at + Duration::hours(d.range(1, 48));
+            plan.push((when, false, Action::Withdraw, ActionInput::default()));
+            if s.kind == Kind::Denunciation {
+                // A denouncer's withdrawal is a request the unit decides on.
+                let days = d.range(1, 3);
+                let granted = working_later(&mut d, when, days);
+                plan.push((
+                    granted,
+                    true,
+                    Action::GrantWithdrawal,
+                    say("Không có dấu hiệu vi phạm."),
+                ));
+            }
+        } else if roll < 12 {
+            let days = d.range(1, 3);
+            let when = working_later(&mut d, at, days);
+            plan.push((when, true, Action::Refuse, say("Không thuộc thẩm quyền.")));
+        } else {
+            // Acceptance: usually within a few working days, sometimes late.
+            let days = if d.chance(12) {
+                d.range(8, 14)
+            } else {
+                d.range(0, 5)
+            };
+            let mut when = working_later(&mut d, at, days);
+            plan.push((when, true, Action::Accept, ActionInput::default()));
+            if d.chance(12) {
+                when += Duration::hours(d.range(2, 30));
+                plan.push((
+                    when,
+                    true,
+                    Action::RequestInfo,
+                    say("Xin bổ sung thông tin."),
+                ));
+                when += Duration::hours(d.range(12, 140));
+                plan.push((when, false, Action::ProvideInfo, say("Thông tin bổ sung.")));
+            }
+            if s.kind == Kind::Denunciation && d.chance(30) {
+                when += Duration::days(d.range(5, 25));
+                let mut ext = say("Vụ việc phức tạp.");
+                ext.days = Some(d.range(10, 30) as u32);
+                plan.push((when, true, Action::Extend, ext));
+            }
+            let resolve_days = match s.kind {
+                Kind::Feedback | Kind::Petition => {
+                    if d.chance(18) {
+                        d.range(21, 45)
+                    } else {
+                        d.range(1, 18)
+                    }
+                }
+                Kind::Complaint => d.range(10, 45),
+                Kind::Denunciation => d.range(15, 70),
+            };
+            when = when.max(at + Duration::days(resolve_days) + Duration::minutes(d.range(0, 600)));
+            let mut answer = say("Đơn vị đã xử lý và trả lời.");
+            answer.publish = s.kind.may_be_public() && d.chance(80);
+            plan.push((when, true, Action::Resolve, answer.clone()));
+            if s.kind.may_be_public() && d.chance(6) {
+                when += Duration::days(d.range(1, 5));
+                plan.push((when, false, Action::Reopen, say("Vẫn chưa được khắc phục.")));
+                when += Duration::days(d.range(2, 8));
+                plan.push((when, true, Action::Resolve, answer));
+            }
+        }
+        let mut stopped = false;
+        for (when, by_staff, action, input) in plan {
+            if when >= now {
+                stopped = true;
+                break;
+            }
+            let viewer = if by_staff { &staff } else { &owner };
+            db::write(conn, |c| {
+                tickets::act(c, &t.code, viewer, action, &input, &ctx_at(when)).map(|_| ())
+            })?;
+        }
+        let after = tickets::find(conn, t.id)?
+            .ok_or_else(|| ApiError::internal("generated ticket vanished"))?;
+        match after.status() {
+            Status::Resolved | Status::Closed => {
+                report.resolved += 1;
+                let when = after.resolved_at.map(|r| r.and_utc()).unwrap_or(now)
+                    + Duration::hours(d.range(2, 96));
+                if !stopped && when < now && d.chance(65) {
+                    let score = match d.range(0, 99) {
+                        0..=9 => 1,
+                        10..=19 => 2,
+                        20..=39 => 3,
+                        40..=69 => 4,
+                        _ => 5,
+                    };
+                    db::write(conn, |c| {
+                        tickets::rate(
+                            c,
+                            &after,
+                            Some((citizen, Role::Citizen)),
+                            score,
+                            None,
+                            when.naive_utc(),
+                        )
+                        .map(|_| ())
+                    })?;
+                    report.rated += 1;
+                }
+            }
+            Status::Refused => report.refused += 1,
+            Status::Withdrawn => report.withdrawn += 1,
+            _ => report.open += 1,
+        }
+    }
+    diesel::delete(outbox::table.filter(outbox::id.gt(outbox_before))).execute(conn)?;
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

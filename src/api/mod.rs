@@ -16,6 +16,8 @@ pub mod list;
 pub mod me;
 pub mod middleware;
 pub mod notifications;
+pub mod public;
+pub mod reports;
 pub mod routing;
 pub mod supervision;
 pub mod tickets;
@@ -123,6 +125,14 @@ pub fn app(
                 .service(audit::verify)
                 .service(audit::roots)
                 .service(audit::admin_log)
+                .service(reports::response_times)
+                .service(reports::overdue)
+                .service(reports::unit_report)
+                // `tickets.geojson` is its own path, not a ticket code.
+                .service(public::geojson)
+                .service(public::tickets)
+                .service(public::scorecard)
+                .service(public::scorecards)
                 .service(uploads::create)
                 .service(uploads::download)
                 .service(uploads::thumbnail)

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod policies;
 pub mod rate_limits;
 pub mod reference;
+pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod tickets;

@@ -8,6 +8,7 @@ pub mod deadlines;
 pub mod device;
 pub mod geo;
 pub mod policy;
+pub mod report;
 pub mod routing;
 pub mod text;
 pub mod ticket;

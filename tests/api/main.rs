@@ -18,5 +18,6 @@ mod notifications;
 mod notify_email;
 mod notify_push;
 mod organisation;
+mod reports;
 mod tickets;
 mod uploads;

@@ -1,0 +1,482 @@
+//! Read models for supervisors and the public: the tickets a report covers with what each
+//! contributes (`domain::report`), the open tickets past a deadline, and the published
+//! answers. Nothing here reads who is asking: the callers decide the scope.
+//!
+//! A report reads its tickets in batches in id order (the cohort: received in the period,
+//! in the scope), with each batch's clocks and pause events, so memory holds one batch of rows
+//! and one number per ticket for the spreads, never whole tickets.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::clocks::ClockRow;
+use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
+use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::{ClockState, DayEnd};
+use crate::domain::report::{Outcome, REPORTED_CLOCKS, Stretch, TicketFacts};
+use crate::domain::ticket::{Kind, Status};
+use crate::error::ApiError;
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+/// How many tickets a report reads at a time.
+const BATCH: i64 = 5_000;
+
+/// The timeline events that stop and restart the clocks.
+pub const PAUSE_STARTS: [&str; 2] = ["info_requested", "suspended"];
+pub const PAUSE_ENDS: [&str; 2] = ["info_provided", "resumed"];
+
+/// Which tickets a report covers. Every list is already expanded (a unit into its subtree, a
+/// category into the categories below it, a province into its communes).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `None`: every unit.
+    pub units: Option<Vec<i64>>,
+    pub kind: Option<Kind>,
+    pub categories: Option<Vec<String>>,
+    pub areas: Option<Vec<String>>,
+    /// Received at or after (UTC).
+    pub from: NaiveDateTime,
+    /// Received strictly before (UTC).
+    pub until: NaiveDateTime,
+}
+
+/// The columns of a ticket a report groups by and counts.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct CohortRow {
+    pub id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub category_code: String,
+    pub status: String,
+    pub received_at: NaiveDateTime,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub reopen_count: i32,
+    pub rating: Option<i32>,
+}
+
+impl CohortRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Submitted)
+    }
+}
+
+/// Calls `each` with every ticket of the scope and its facts as of `now`: unit by unit (all
+/// units at once without a unit scope), in order of receipt.
+pub fn cohort(
+    conn: &mut DbConn,
+    scope: &Scope,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(&CohortRow, TicketFacts),
+) -> Result<(), ApiError> {
+    // One walk per unit reads exactly its rows through `(unit_id, received_at, id)`.
+    let walks: Vec<Option<i64>> = match &scope.units {
+        Some(units) => units.iter().map(|u| Some(*u)).collect(),
+        None => vec![None],
+    };
+    for unit in walks {
+        let mut after: Option<(NaiveDateTime, i64)> = None;
+        loop {
+            let rows = cohort_batch(conn, scope, unit, after)?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = Some((last.received_at, last.id));
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+            for c in super::clocks::of_tickets(conn, &ids)? {
+                clocks.entry(c.ticket_id).or_default().push(c);
+            }
+            let mut pauses = pauses_of(conn, &ids)?;
+            for r in &rows {
+                let cs = clocks.remove(&r.id).unwrap_or_default();
+                let p = pauses.remove(&r.id).unwrap_or_default();
+                each(r, facts_of(r, &cs, p, cal, day_end, now));
+            }
+            if (rows.len() as i64) < BATCH {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The next batch of the scope's tickets (of `unit`, or of every unit), after the keyset
+/// `(received_at, id)`.
+fn cohort_batch(
+    conn: &mut DbConn,
+    scope: &Scope,
+    unit: Option<i64>,
+    after: Option<(NaiveDateTime, i64)>,
+) -> Result<Vec<CohortRow>, ApiError> {
+    let mut q = tickets::table
+        .filter(tickets::received_at.lt(scope.until))
+        .select(CohortRow::as_select())
+        .order((tickets::received_at.asc(), tickets::id.asc()))
+        .limit(BATCH)
+        .into_boxed::<Db>();
+    q = match after {
+        // The plain lower bound lets the index start there; the rest drops the few rows of
+        // the same instant already read.
+        Some((at, id)) => q
+            .filter(tickets::received_at.ge(at))
+            .filter(tickets::received_at.gt(at).or(tickets::id.gt(id))),
+        None => q.filter(tickets::received_at.ge(scope.from)),
+    };
+    if let Some(unit) = unit {
+        q = q.filter(tickets::unit_id.eq(unit));
+    }
+    if let Some(kind) = scope.kind {
+        q = q.filter(tickets::kind.eq(kind.as_str()));
+    }
+    if let Some(cats) = &scope.categories {
+        q = q.filter(tickets::category_code.eq_any(cats.clone()));
+    }
+    if let Some(areas) = &scope.areas {
+        q = q.filter(tickets::area_code.eq_any(areas.clone()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// The stretches each ticket spent paused, from its timeline.
+fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, ApiError> {
+    let kinds: Vec<&str> = PAUSE_STARTS
+        .iter()
+        .chain(PAUSE_ENDS.iter())
+        .copied()
+        .collect();
+    let rows: Vec<(i64, String, NaiveDateTime)> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq_any(ids))
+        .filter(ticket_events::kind.eq_any(kinds))
+        .order((ticket_events::ticket_id.asc(), ticket_events::seq.asc()))
+        .select((
+            ticket_events::ticket_id,
+            ticket_events::kind,
+            ticket_events::created_at,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<Stretch>> = HashMap::new();
+    for (id, kind, at) in rows {
+        let list = out.entry(id).or_default();
+        let at = at.and_utc();
+        if PAUSE_STARTS.contains(&kind.as_str()) {
+            if list.last().is_none_or(|p| p.1.is_some()) {
+                list.push((at, None));
+            }
+        } else if let Some(open) = list.last_mut().filter(|p| p.1.is_none()) {
+            open.1 = Some(at);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a clock is running past its due moment: what makes an open ticket overdue.
+pub fn is_late(c: &ClockRow, now: NaiveDateTime) -> bool {
+    c.started_at.is_some() && c.stopped_at.is_none() && c.due_at.is_some_and(|d| d < now)
+}
+
+fn facts_of(
+    r: &CohortRow,
+    clocks: &[ClockRow],
+    pauses: Vec<Stretch>,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> TicketFacts {
+    let status = r.status();
+    // Withdrawn, or closed without an answer (a duplicate): the unit never decided.
+    let left_hands =
+        status == Status::Withdrawn || (status == Status::Closed && r.resolved_at.is_none());
+    let outcome = |c: &ClockRow| match c.view(cal, day_end, now).state {
+        ClockState::Met if left_hands && c.stopped_at.is_some() && c.stopped_at == r.closed_at => {
+            Outcome::Undecided
+        }
+        ClockState::Met => Outcome::Met,
+        ClockState::Missed => Outcome::Missed,
+        _ => Outcome::Undecided,
+    };
+    TicketFacts {
+        status,
+        received_at: r.received_at.and_utc(),
+        accepted_at: r.accepted_at.map(|t| t.and_utc()),
+        resolved_at: r
+            .resolved_at
+            .filter(|_| matches!(status, Status::Resolved | Status::Closed))
+            .map(|t| t.and_utc()),
+        pauses,
+        clocks: clocks
+            .iter()
+            .filter(|c| REPORTED_CLOCKS.contains(&c.name.as_str()))
+            .map(|c| (c.name.clone(), outcome(c)))
+            .collect(),
+        open_overdue: status.is_open() && clocks.iter().any(|c| is_late(c, now.naive_utc())),
+        extensions_used: clocks.iter().map(|c| c.extensions_used.max(0) as u32).sum(),
+        reopen_count: r.reopen_count.max(0) as u32,
+        rating: r.rating,
+    }
+}
+
+/// A unit's id, code and names.
+#[derive(Debug, Clone, Queryable)]
+pub struct UnitName {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+pub fn unit_names(conn: &mut DbConn) -> Result<HashMap<i64, UnitName>, ApiError> {
+    let rows: Vec<UnitName> = units::table
+        .select((units::id, units::code, units::name_vi, units::name_en))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
+// --- overdue ---------------------------------------------------------------------------
+
+/// An open ticket with a clock past its due moment.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub ticket_id: i64,
+    /// The earliest due moment passed.
+    pub due_at: NaiveDateTime,
+    /// Every clock past due: (name, due moment), earliest first.
+    pub clocks: Vec<(String, NaiveDateTime)>,
+    pub code: String,
+    pub kind: String,
+    pub status: String,
+    pub category_code: String,
+    pub area_code: String,
+    pub unit_id: i64,
+    pub received_at: NaiveDateTime,
+}
+
+/// Open tickets of the scope (the period ignored) past a clock at `now`, longest overdue
+/// first (earliest due moment, then id), after the keyset `after`; at most `fetch`.
+pub fn overdue(
+    conn: &mut DbConn,
+    scope: &Scope,
+    now: NaiveDateTime,
+    after: Option<(NaiveDateTime, i64)>,
+    fetch: i64,
+) -> Result<Vec<Overdue>, ApiError> {
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let mut q = ticket_clocks::table
+        .inner_join(tickets::table)
+        .filter(ticket_clocks::stopped_at.is_null())
+        .filter(ticket_clocks::started_at.is_not_null())
+        .filter(ticket_clocks::due_at.lt(now))
+        .filter(tickets::status.eq_any(open))
+        .select((
+            ticket_clocks::ticket_id,
+            ticket_clocks::name,
+            ticket_clocks::due_at,
+        ))
+        .into_boxed::<Db>();
+    if let Some(units) = &scope.units {
+        q = q.filter(tickets::unit_id.eq_any(units.clone()));
+    }
+    if let Some(kind) = scope.kind {
+        q = q.filter(tickets::kind.eq(kind.as_str()));
+    }
+    if let Some(cats) = &scope.categories {
+        q = q.filter(tickets::category_code.eq_any(cats.clone()));
+    }
+    if let Some(areas) = &scope.areas {
+        q = q.filter(tickets::area_code.eq_any(areas.clone()));
+    }
+    let rows: Vec<(i64, String, Option<NaiveDateTime>)> = q.load(conn)?;
+    let mut per: HashMap<i64, Vec<(String, NaiveDateTime)>> = HashMap::new();
+    for (id, name, due) in rows {
+        if let Some(due) = due {
+            per.entry(id).or_default().push((name, due));
+        }
+    }
+    let mut keys: Vec<(NaiveDateTime, i64)> = per
+        .iter_mut()
+        .map(|(id, cs)| {
+            cs.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+            (cs[0].1, *id)
+        })
+        .filter(|k| after.is_none_or(|a| *k > a))
+        .collect();
+    keys.sort();
+    keys.truncate(fetch.max(0) as usize);
+    let ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
+    type T = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        NaiveDateTime,
+    );
+    let found: HashMap<i64, T> = tickets::table
+        .filter(tickets::id.eq_any(&ids))
+        .select((
+            tickets::id,
+            tickets::code,
+            tickets::kind,
+            tickets::status,
+            tickets::category_code,
+            tickets::area_code,
+            tickets::unit_id,
+            tickets::received_at,
+        ))
+        .load::<T>(conn)?
+        .into_iter()
+        .map(|t| (t.0, t))
+        .collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|(due_at, id)| {
+            let t = found.get(&id)?.clone();
+            Some(Overdue {
+                ticket_id: id,
+                due_at,
+                clocks: per.remove(&id).unwrap_or_default(),
+                code: t.1,
+                kind: t.2,
+                status: t.3,
+                category_code: t.4,
+                area_code: t.5,
+                unit_id: t.6,
+                received_at: t.7,
+            })
+        })
+        .collect())
+}
+
+// --- published answers -----------------------------------------------------------------
+
+/// What the public may read of a published answer: no submitter, no contact, no address, no
+/// description (a citizen's own words may name people); the answer itself, the commune and
+/// the place to three decimals.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct PublishedRow {
+    pub id: i64,
+    pub code: String,
+    pub kind: String,
+    pub category_code: String,
+    pub title: String,
+    pub status: String,
+    pub area_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub unit_id: i64,
+    pub received_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub answer: Option<String>,
+    pub supporters: i32,
+}
+
+/// Which published answers to list.
+#[derive(Debug, Clone, Default)]
+pub struct PublishedFilter {
+    pub units: Option<Vec<i64>>,
+    pub kind: Option<Kind>,
+    pub categories: Option<Vec<String>>,
+    pub areas: Option<Vec<String>>,
+}
+
+/// The published answers, newest answer first (then id, descending), after the keyset
+/// `after`; at most `fetch`.
+///
+/// Published: feedback or a petition, not private and not confidential, answered (resolved
+/// or closed after an answer) with the official's choice to publish the answer
+/// (`answer_public`, set by `resolve` with `publish: true`).
+pub fn published(
+    conn: &mut DbConn,
+    f: &PublishedFilter,
+    after: Option<(NaiveDateTime, i64)>,
+    fetch: i64,
+) -> Result<Vec<PublishedRow>, ApiError> {
+    let mut q = tickets::table
+        .filter(tickets::answer_public.eq(true))
+        .filter(tickets::private.eq(false))
+        .filter(tickets::confidential.eq(false))
+        .filter(tickets::kind.eq_any([Kind::Feedback.as_str(), Kind::Petition.as_str()]))
+        .filter(tickets::status.eq_any([Status::Resolved.as_str(), Status::Closed.as_str()]))
+        .filter(tickets::resolved_at.is_not_null())
+        .select(PublishedRow::as_select())
+        .order((tickets::resolved_at.desc(), tickets::id.desc()))
+        .limit(fetch)
+        .into_boxed::<Db>();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            tickets::resolved_at
+                .lt(at)
+                .or(tickets::resolved_at.eq(at).and(tickets::id.lt(id))),
+        );
+    }
+    if let Some(units) = &f.units {
+        q = q.filter(tickets::unit_id.eq_any(units.clone()));
+    }
+    if let Some(kind) = f.kind {
+        q = q.filter(tickets::kind.eq(kind.as_str()));
+    }
+    if let Some(cats) = &f.categories {
+        q = q.filter(tickets::category_code.eq_any(cats.clone()));
+    }
+    if let Some(areas) = &f.areas {
+        q = q.filter(tickets::area_code.eq_any(areas.clone()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// The attachments of these tickets the public may see: an official's, or a citizen's photo
+/// an official marked publishable. `(ticket_id, upload id, has a thumbnail)`.
+pub fn public_attachments(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<(String, bool)>>, ApiError> {
+    let rows: Vec<(Option<i64>, String, Option<String>)> = uploads::table
+        .filter(uploads::ticket_id.eq_any(ids))
+        .filter(
+            uploads::by_submitter
+                .eq(false)
+                .or(uploads::publishable.eq(true)),
+        )
+        .order((
+            uploads::ticket_id.asc(),
+            uploads::attached_at.asc(),
+            uploads::id.asc(),
+        ))
+        .select((uploads::ticket_id, uploads::id, uploads::thumbnail_key))
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<(String, bool)>> = HashMap::new();
+    for (t, id, thumb) in rows {
+        if let Some(t) = t {
+            out.entry(t).or_default().push((id, thumb.is_some()));
+        }
+    }
+    Ok(out)
+}
+
+/// Area code → name, for the communes of these rows.
+pub fn area_names(
+    conn: &mut DbConn,
+    codes: &[String],
+) -> Result<HashMap<String, String>, ApiError> {
+    Ok(areas::table
+        .filter(areas::code.eq_any(codes))
+        .select((areas::code, areas::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
