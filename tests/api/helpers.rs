@@ -99,10 +99,15 @@ fn pg_template(admin_url: &str) -> String {
             let exe = std::env::current_exe().expect("test binary");
             let meta = std::fs::metadata(&exe).expect("test binary metadata");
             let stamp = format!("{:?}{}", meta.modified().ok(), meta.len());
-            let name = format!(
-                "nghedan_tpl_{}",
-                &nghedan::auth::tokens::hash_token(&stamp)[..16]
-            );
+            let hash = &nghedan::auth::tokens::hash_token(&stamp)[..16];
+            // Named with the binary's build time, so that old templates can be told apart:
+            // another checkout's test run may be using its own template right now.
+            let built = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            let name = format!("nghedan_tpl_{built}_{hash}");
             let mut admin = PgConnection::establish(admin_url).expect("admin connection");
             // One process builds it; others (other test binaries) wait.
             diesel::sql_query("SELECT pg_advisory_lock(7201)")
@@ -119,12 +124,22 @@ fn pg_template(admin_url: &str) -> String {
             .load(&mut admin)
             .expect("list templates");
             if !existing.iter().any(|n| n.datname == name) {
+                // Templates of binaries built more than a day before this one go; newer ones
+                // may belong to a concurrent run elsewhere and stay.
                 for old in &existing {
-                    let _ = diesel::sql_query(format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        old.datname
-                    ))
-                    .execute(&mut admin);
+                    let old_built = old
+                        .datname
+                        .split('_')
+                        .nth(2)
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    if old_built + 86_400 < built {
+                        let _ = diesel::sql_query(format!(
+                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                            old.datname
+                        ))
+                        .execute(&mut admin);
+                    }
                 }
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
