@@ -67,8 +67,7 @@ impl CohortRow {
     }
 }
 
-/// Calls `each` with every ticket of the scope and its facts as of `now`: unit by unit (all
-/// units at once without a unit scope), in order of receipt.
+/// Calls `each` with every ticket of the scope and its facts as of `now`, in id order.
 pub fn cohort(
     conn: &mut DbConn,
     scope: &Scope,
@@ -77,73 +76,55 @@ pub fn cohort(
     now: DateTime<Utc>,
     mut each: impl FnMut(&CohortRow, TicketFacts),
 ) -> Result<(), ApiError> {
-    // One walk per unit reads exactly its rows through `(unit_id, received_at, id)`.
-    let walks: Vec<Option<i64>> = match &scope.units {
-        Some(units) => units.iter().map(|u| Some(*u)).collect(),
-        None => vec![None],
-    };
-    for unit in walks {
-        let mut after: Option<(NaiveDateTime, i64)> = None;
-        loop {
-            let rows = cohort_batch(conn, scope, unit, after)?;
-            let Some(last) = rows.last() else {
-                break;
-            };
-            after = Some((last.received_at, last.id));
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
-            for c in super::clocks::of_tickets(conn, &ids)? {
-                clocks.entry(c.ticket_id).or_default().push(c);
-            }
-            let mut pauses = pauses_of(conn, &ids)?;
-            for r in &rows {
-                let cs = clocks.remove(&r.id).unwrap_or_default();
-                let p = pauses.remove(&r.id).unwrap_or_default();
-                each(r, facts_of(r, &cs, p, cal, day_end, now));
-            }
-            if (rows.len() as i64) < BATCH {
-                break;
-            }
+    let mut after = 0_i64;
+    loop {
+        let mut q = tickets::table
+            .filter(tickets::received_at.ge(scope.from))
+            .filter(tickets::received_at.lt(scope.until))
+            .filter(tickets::id.gt(after))
+            .select(CohortRow::as_select())
+            .order(tickets::id.asc())
+            .limit(BATCH)
+            .into_boxed::<Db>();
+        if let Some(units) = &scope.units {
+            q = q.filter(tickets::unit_id.eq_any(units.clone()));
+        }
+        if let Some(kind) = scope.kind {
+            q = q.filter(tickets::kind.eq(kind.as_str()));
+        }
+        if let Some(cats) = &scope.categories {
+            q = q.filter(tickets::category_code.eq_any(cats.clone()));
+        }
+        if let Some(areas) = &scope.areas {
+            q = q.filter(tickets::area_code.eq_any(areas.clone()));
+        }
+        let rows: Vec<CohortRow> = q.load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+        for c in super::clocks::of_tickets(conn, &ids)? {
+            clocks.entry(c.ticket_id).or_default().push(c);
+        }
+        let mut pauses = pauses_of(conn, &ids)?;
+        for r in &rows {
+            let cs = clocks.remove(&r.id).unwrap_or_default();
+            let facts = facts_of(
+                r,
+                &cs,
+                pauses.remove(&r.id).unwrap_or_default(),
+                cal,
+                day_end,
+                now,
+            );
+            each(r, facts);
+        }
+        if (rows.len() as i64) < BATCH {
+            return Ok(());
         }
     }
-    Ok(())
-}
-
-/// The next batch of the scope's tickets (of `unit`, or of every unit), after the keyset
-/// `(received_at, id)`.
-fn cohort_batch(
-    conn: &mut DbConn,
-    scope: &Scope,
-    unit: Option<i64>,
-    after: Option<(NaiveDateTime, i64)>,
-) -> Result<Vec<CohortRow>, ApiError> {
-    let mut q = tickets::table
-        .filter(tickets::received_at.lt(scope.until))
-        .select(CohortRow::as_select())
-        .order((tickets::received_at.asc(), tickets::id.asc()))
-        .limit(BATCH)
-        .into_boxed::<Db>();
-    q = match after {
-        // The plain lower bound lets the index start there; the rest drops the few rows of
-        // the same instant already read.
-        Some((at, id)) => q
-            .filter(tickets::received_at.ge(at))
-            .filter(tickets::received_at.gt(at).or(tickets::id.gt(id))),
-        None => q.filter(tickets::received_at.ge(scope.from)),
-    };
-    if let Some(unit) = unit {
-        q = q.filter(tickets::unit_id.eq(unit));
-    }
-    if let Some(kind) = scope.kind {
-        q = q.filter(tickets::kind.eq(kind.as_str()));
-    }
-    if let Some(cats) = &scope.categories {
-        q = q.filter(tickets::category_code.eq_any(cats.clone()));
-    }
-    if let Some(areas) = &scope.areas {
-        q = q.filter(tickets::area_code.eq_any(areas.clone()));
-    }
-    Ok(q.load(conn)?)
 }
 
 /// The stretches each ticket spent paused, from its timeline.
