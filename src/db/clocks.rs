@@ -279,6 +279,13 @@ pub fn apply(
                         days,
                         ..Default::default()
                     }
+                } else if c.name == "forward" && running(c) {
+                    // Accepting a denunciation decides it is within the unit's competence:
+                    // there is nothing left to forward.
+                    Changes {
+                        stopped_at: Some(Some(now)),
+                        ..Default::default()
+                    }
                 } else {
                     continue;
                 }

@@ -225,6 +225,8 @@ async fn a_denunciations_clocks() {
         .act_ok(&official, code, "accept", json!({"complex": true}))
         .await;
     assert_eq!(clock(&t, "accept")["state"], "met");
+    // Accepted as its own: the forward clock is done too, so it never shows as late.
+    assert_eq!(clock(&t, "forward")["state"], "met");
     // Resolve: 30 days from acceptance (23/11 → 23/12), then two extensions of ≤ 30 days.
     assert_eq!(clock(&t, "resolve")["due_local_date"], "2026-12-23");
     let t = app
