@@ -116,11 +116,12 @@ def capture(a):
         s = sql
         s = s.replace(f"'{code}'", "'PAKN.PGB.:seq_n'")
         s = s.replace(key, "pgb-:client_id-:seq_n")
-        s = re.sub(rf"(?<![\w.]){tid}(?![\w.])", ":t_id", s)
-        s = re.sub(rf"(?<![\w.])'{tid}'(?![\w.])", ":t_id", s)
-        # The outbox's de-duplication key ('event:<id>'): `'event::e_id'` would read as a cast.
-        s = s.replace(f"'event:{ev}'", "('event:' || :e_id)")
-        s = re.sub(rf"(?<![\w.:]){ev}(?![\w.])", ":e_id", s)
+        # A whole literal becomes the variable; inside a longer literal (JSON, a
+        # de-duplication key) the literal is cut around it: `'…:' || :e_id || '…'` (pgbench
+        # would read `…::e_id` as a cast and leave it alone).
+        for value, var in ((tid, ":t_id"), (ev, ":e_id")):
+            s = s.replace(f"'{value}'", var)
+            s = re.sub(rf"(?<![\w.]){value}(?![\w.])", f"' || {var} || '", s)
         s = s.replace(f"PAKN.{code.split('.')[1]}.{number}", "PAKN.PGB.:seq_n")
         # `::` casts must stay casts; pgbench leaves `::name` alone.
         script.append(s.replace("\n", " ") + ";")
