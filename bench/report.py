@@ -124,6 +124,9 @@ for b in backends:
     if idle and loaded:
         p(f"| memory (RSS) idle | — | {idle['rss_kb'] / 1024:.1f} MB | | | | | ≤ 60 MB | {verdict(idle['rss_kb'] <= 60 * 1024)} |")
         p(f"| memory (RSS) after the submit load / peak | 16 conns | {loaded['rss_kb'] / 1024:.1f} MB / {loaded['hwm_kb'] / 1024:.1f} MB | | | | | ≤ 250 MB | {verdict(loaded['hwm_kb'] <= 250 * 1024)} |")
+    al = get(b, "rss_after_login")
+    if al:
+        p(f"| memory (RSS) after the sign-in load / peak | 2 conns | {al['rss_kb'] / 1024:.1f} MB / {al['hwm_kb'] / 1024:.1f} MB | | | | | (not a target) | |")
     lg = get(b, "login")
     if lg:
         p(f"| sign-in `POST /auth/login` at the configured argon2 cost | 2 conns | {fmt_rate(lg)}{errs(lg)} | {fmt_lat(lg)} | | | | (measured apart) | |")

@@ -143,13 +143,13 @@ fn answers_for(defs: &[Attribute]) -> impl Strategy<Value = Map<String, Value>> 
 #[test]
 fn attribute_definitions_from_any_json() {
     fuzz("attribute definitions", json(), |v| {
-        if let Ok(defs) = serde_json::from_value::<Vec<Attribute>>(v) {
-            if let Err(errors) = attributes::check_definitions(&defs) {
-                prop_assert!(!errors.is_empty());
-                for (pointer, code) in errors {
-                    prop_assert!(pointer.is_empty() || pointer.starts_with('/'));
-                    prop_assert!(!code.is_empty());
-                }
+        if let Ok(defs) = serde_json::from_value::<Vec<Attribute>>(v)
+            && let Err(errors) = attributes::check_definitions(&defs)
+        {
+            prop_assert!(!errors.is_empty());
+            for (pointer, code) in errors {
+                prop_assert!(pointer.is_empty() || pointer.starts_with('/'));
+                prop_assert!(!code.is_empty());
             }
         }
         Ok(())
@@ -193,10 +193,10 @@ fn endpoint() -> impl Strategy<Value = String> {
         text(),
         (
             prop_oneof![
-                Just("https"),
-                Just("http"),
-                Just("ftp"),
-                Just("HTTPS"),
+                Just("https".to_string()),
+                Just("http".to_string()),
+                Just("ftp".to_string()),
+                Just("HTTPS".to_string()),
                 "[a-z]{1,5}"
             ],
             prop_oneof![

@@ -33,6 +33,9 @@ use nghedan::state::AppState;
 use nghedan::{Dependencies, startup};
 use nghedan_bench::{Recorder, parse_duration};
 
+/// One inbox walker: pages read so far and the cursor of the next.
+type Walker = std::sync::Mutex<(u32, Option<Key>)>;
+
 #[derive(Debug, Parser)]
 #[command(about = "nghedan benchmarks: data preparation and straight-at-the-database baselines")]
 struct Cli {
@@ -151,7 +154,7 @@ fn main() -> anyhow::Result<()> {
             let unit = who
                 .unit_id
                 .ok_or_else(|| anyhow!("{official} has no unit"))?;
-            let walkers: Arc<Vec<std::sync::Mutex<(u32, Option<Key>)>>> = Arc::new(
+            let walkers: Arc<Vec<Walker>> = Arc::new(
                 (0..load.connections)
                     .map(|_| std::sync::Mutex::new((0, None)))
                     .collect(),
@@ -241,7 +244,7 @@ where
                 let mut rec = Recorder::default();
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    match op(&mut *conn, w) {
+                    match op(&mut conn, w) {
                         Ok(()) => rec.ok(t0.elapsed()),
                         Err(e) => rec.error(t0.elapsed(), || format!("{e}")),
                     }
