@@ -8,10 +8,11 @@
 //! quick. `bench/fuzz` runs them long: `FUZZ_CASES` cases per target, stopping after
 //! `FUZZ_SECONDS` seconds.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use serde_json::{Map, Value};
 
 use nghedan::domain::attributes::{self, Attribute};
@@ -34,21 +35,38 @@ fn fuzz<S: Strategy>(
     let cases = env_u64("FUZZ_CASES", 256);
     let budget = Duration::from_secs(env_u64("FUZZ_SECONDS", 2));
     let batch = cases.clamp(1, 1000) as u32;
-    let mut runner = TestRunner::new(Config {
-        cases: batch,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let start = Instant::now();
-    let mut done = 0u64;
-    while done < cases && start.elapsed() < budget {
-        if let Err(e) = runner.run(&strategy, &test) {
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let ran = AtomicU64::new(0);
+    let mut round = 0u128;
+    while ran.load(Ordering::Relaxed) < cases && start.elapsed() < budget {
+        // A fresh runner (and seed) per batch: a runner counts its cases once.
+        let mut seed = [0u8; 32];
+        seed[..16].copy_from_slice(&epoch.to_le_bytes());
+        seed[16..].copy_from_slice(&round.to_le_bytes());
+        round += 1;
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: batch,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let result = runner.run(&strategy, |v| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            test(v)
+        });
+        if let Err(e) = result {
             panic!("{name}: {e}");
         }
-        done += u64::from(batch);
     }
     eprintln!(
-        "fuzz {name}: {done} cases in {:.1} s, no failure",
+        "fuzz {name}: {} cases in {:.1} s, no failure",
+        ran.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64()
     );
 }
@@ -356,10 +374,70 @@ mod csv_import {
         ]
     }
 
-    /// A CSV text: the right header (or a mangled one), then rows of cells joined by commas,
-    /// with stray quotes, BOMs, CRLF and ragged rows.
+    /// Text without the CSV separators, so a generated row keeps its columns.
+    fn plain() -> impl Strategy<Value = String> {
+        prop_oneof!["[^,\"\r\n]{1,20}", "[A-Z0-9-]{1,12}", Just(String::new())]
+    }
+
+    fn pick(values: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(values).prop_map(String::from),
+            1 => plain(),
+        ]
+    }
+
+    /// A units row that often passes every check.
+    fn unit_row() -> impl Strategy<Value = String> {
+        (
+            "[A-Z]{2,6}-[0-9]{1,6}",
+            plain(),
+            plain(),
+            pick(&[
+                "people_committee",
+                "department",
+                "inspection_board",
+                "other",
+            ]),
+            pick(&["", "", "UBND-T92", "UBND-X31135"]),
+            pick(&["", "hop-thu@ubnd.gov.vn", "Hop.Thu@UBND.gov.vn"]),
+            pick(&["", "31135", "31135 31135", "92;31135", "31138|31135"]),
+            pick(&[
+                "",
+                "duong-hong",
+                "duong-hong;duong-hong",
+                "rac-thai duong-hong",
+            ]),
+            pick(&["", "true", "false", "1", "0"]),
+        )
+            .prop_map(|(code, vi, en, kind, parent, email, areas, cats, sees)| {
+                [code, vi, en, kind, parent, email, areas, cats, sees].join(",")
+            })
+    }
+
+    /// A rules row that often passes every check.
+    fn rule_row() -> impl Strategy<Value = String> {
+        (
+            pick(&["duong-hong", "rac-thai", "tham-nhung"]),
+            pick(&["", "31135", "92"]),
+            pick(&["", "feedback", "complaint", "denunciation", "petition"]),
+            pick(&["UBND-X31135", "UBND-T92", "DIEU-PHOI"]),
+            pick(&["", "0", "100", "1000000", "1000001", "-1", "+5", " 7"]),
+        )
+            .prop_map(|(c, a, k, u, p)| [c, a, k, u, p].join(","))
+    }
+
+    /// A CSV text: the right header (or a mangled one), then rows — generated to pass, or of
+    /// arbitrary cells — with stray quotes, BOMs, CRLF and ragged rows.
     fn file(header: &'static str) -> impl Strategy<Value = String> {
-        let row = prop::collection::vec(cell(), 0..11).prop_map(|c| c.join(","));
+        let good = if header == UNIT_HEADER {
+            unit_row().boxed()
+        } else {
+            rule_row().boxed()
+        };
+        let row = prop_oneof![
+            3 => good,
+            1 => prop::collection::vec(cell(), 0..11).prop_map(|c| c.join(",")),
+        ];
         (
             prop_oneof![
                 4 => Just(header.to_string()),
@@ -379,9 +457,17 @@ mod csv_import {
             })
     }
 
+    /// Files that wrote at least one row (to show the write path is reached).
+    static WROTE: AtomicU64 = AtomicU64::new(0);
+
     fn check(result: Result<usize, ImportError>) -> Result<(), TestCaseError> {
         match result {
-            Ok(_) => Ok(()),
+            Ok(n) => {
+                if n > 0 {
+                    WROTE.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
             Err(ImportError::Rows(rows)) => {
                 prop_assert!(!rows.is_empty());
                 for r in &rows {
@@ -409,6 +495,10 @@ mod csv_import {
             let mut conn = pool.get().map_err(|e| TestCaseError::fail(e.to_string()))?;
             check(import(&mut conn, &text))
         });
+        eprintln!(
+            "fuzz {name}: {} files imported at least one row",
+            WROTE.load(Ordering::Relaxed)
+        );
     }
 
     #[test]
