@@ -15,7 +15,7 @@ SELECT i,
             ELSE TIMESTAMP '{NOW}' - (10 + (i * 31) % 355) * INTERVAL '1 day' - ((i * 7919) % 86400) * INTERVAL '1 second'
        END AS created,
        i % {T} AS tpl
-FROM generate_series(1, {N}) AS i;
+FROM generate_series(1::BIGINT, {N}) AS i;
 
 INSERT INTO tickets (id, code, kind, category_code, title, description, search_text, lat, lon,
     area_code, address, attributes, submitter_id, anonymous, confidential, private, public,
