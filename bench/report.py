@@ -53,8 +53,9 @@ def git(*args):
 
 def pg_version():
     try:
-        v = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.split()
-        return f"PostgreSQL {v[-1]}"
+        import re
+        v = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout
+        return f"PostgreSQL {re.search(r'[0-9]+[.][0-9]+', v).group(0)}"
     except Exception:
         return "PostgreSQL ?"
 
