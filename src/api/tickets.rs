@@ -708,22 +708,39 @@ pub async fn get_one(
     let code = path.into_inner();
     let st = state.clone();
     let out = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                let (t, access) = tickets::readable(c, &code, &v)?;
-                let ctx = ctx(&st, c)?;
-                view(
-                    c,
-                    &t,
-                    access,
-                    &ctx,
-                    rctx.lang,
-                    v.user.as_ref().map(|u| (u.id, u.role)),
-                )
-            })
-        })
+        .db(move |conn| read_one(conn, &st, &code, &v, rctx.lang))
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The view of one ticket for `v`. Only the handling unit's look at a denouncer's identity
+/// writes (an `identity_viewed` event), so only that read takes the write lock: on SQLite a
+/// write transaction for every read would queue all reads behind the one writer.
+pub fn read_one(
+    conn: &mut DbConn,
+    state: &AppState,
+    code: &str,
+    v: &Viewer,
+    lang: Lang,
+) -> Result<TicketView, ApiError> {
+    use diesel::Connection;
+    let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
+    let read = |c: &mut DbConn| -> Result<Option<TicketView>, ApiError> {
+        let (t, access) = tickets::readable(c, code, v)?;
+        if t.confidential && access == Access::Handling {
+            return Ok(None);
+        }
+        let ctx = ctx(state, c)?;
+        view(c, &t, access, &ctx, lang, viewer_user).map(Some)
+    };
+    if let Some(out) = conn.transaction(read)? {
+        return Ok(out);
+    }
+    db::write(conn, |c| {
+        let (t, access) = tickets::readable(c, code, v)?;
+        let ctx = ctx(state, c)?;
+        view(c, &t, access, &ctx, lang, viewer_user)
+    })
 }
 
 /// One event of the timeline.

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Turns bench/run's JSON lines into bench/results/<date>.md (standard library only).
+
+Usage: report.py RESULTS.jsonl COMMANDS.txt DURATION QUICK
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+results_path, commands_path, duration, quick = sys.argv[1:5]
+rows = [json.loads(l) for l in open(results_path) if l.strip()]
+by = {(r["backend"], r["key"]): r for r in rows}
+backends = [b for b in ("sqlite", "postgres") if any(k[0] == b for k in by)]
+
+
+def get(b, k):
+    return by.get((b, k))
+
+
+def fmt_rate(r):
+    return f"{r['per_second']:,.0f}/s" if r else "—"
+
+
+def fmt_lat(r):
+    return f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms" if r else "—"
+
+
+def errs(r):
+    if r and r.get("errors"):
+        return f" ({r['errors']} errors: {r['error_samples'][:1]})"
+    return ""
+
+
+def ratio(a, b):
+    if not a or not b or not b.get("per_second"):
+        return None
+    return a["per_second"] / b["per_second"]
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def git(*args):
+    try:
+        return subprocess.check_output(["git", *args], text=True).strip()
+    except Exception:
+        return "?"
+
+
+def pg_version():
+    try:
+        import re
+        v = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout
+        return f"PostgreSQL {re.search(r'[0-9]+[.][0-9]+', v).group(0)}"
+    except Exception:
+        return "PostgreSQL ?"
+
+
+mem_kb = 0
+for line in open("/proc/meminfo"):
+    if line.startswith("MemTotal:"):
+        mem_kb = int(line.split()[1])
+cpu = "?"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip()
+        break
+
+out = []
+p = out.append
+now = datetime.now(timezone.utc)
+p(f"# Benchmarks, {now:%Y-%m-%d}")
+p("")
+p(f"Commit `{git('rev-parse', '--short', 'HEAD')}` ({git('log', '-1', '--format=%s')}), "
+  f"run {now:%Y-%m-%d %H:%M} UTC by `bench/run`.")
+p(f"Machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1048576:.0f} GiB, {platform.system()} "
+  f"{platform.release()}; {pg_version()}. "
+  "Load generator, server and database share the same cores, as do the baselines.")
+p(f"Each measurement: {duration} after a 1 s warm-up{' (**quick run**: small sizes, short measurements)' if quick == '1' else ''}.")
+p("")
+for b in backends:
+    prep = get(b, "prepare") or {}
+    name = "PostgreSQL" if b == "postgres" else "SQLite"
+    p(f"## {name}: {prep.get('tickets', 0):,} tickets")
+    p("")
+    p(f"Data prepared in {prep.get('seconds', '?')} s (`direct prepare`, see bench/README.md).")
+    p("")
+    p("| what | load | nghedan (HTTP) | p50 / p99 | baseline (straight at the database) | p50 / p99 | ratio | target | |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    sub, subd, subp = get(b, "submit_http"), get(b, "submit_direct"), get(b, "submit_pgbench")
+    base = subp or subd
+    target = 0.5 if b == "postgres" else 0.3
+    r = ratio(sub, base)
+    base_name = "pgbench script" if subp else "repository code, same driver"
+    p(f"| submit `POST /tickets` | 16 conns | {fmt_rate(sub)}{errs(sub)} | {fmt_lat(sub)} | {fmt_rate(base)} ({base_name}) | {fmt_lat(base)} | "
+      f"{r:.2f}× | ≥ {target}× | {verdict(r is not None and r >= target)} |" if r is not None else
+      f"| submit | 16 conns | {fmt_rate(sub)} | {fmt_lat(sub)} | {fmt_rate(base)} | {fmt_lat(base)} | — | ≥ {target}× | — |")
+    if subp and subd:
+        r2 = ratio(sub, subd)
+        p(f"| submit, second baseline | 16 conns | | | {fmt_rate(subd)} (repository code through diesel, no HTTP) | {fmt_lat(subd)} | {r2:.2f}× | | |")
+    inb, inbd, inbo = get(b, "inbox_http"), get(b, "inbox_direct"), get(b, "inbox_open_loop")
+    r = ratio(inb, inbd)
+    p(f"| inbox `GET /inbox?status=open&limit=50`, 20 pages deep by cursor | 16 conns | {fmt_rate(inb)}{errs(inb)} | {fmt_lat(inb)} | {fmt_rate(inbd)} | {fmt_lat(inbd)} | "
+      f"{r:.2f}× | ≥ 0.5× | {verdict(r >= 0.5)} |" if r is not None else "| inbox | | — | | | | | | |")
+    if inbo:
+        p(f"| inbox, open loop at half the maximum | {inbo['requests'] / max(inbo['seconds'], 1e-9):,.0f}/s fixed | {fmt_rate(inbo)}{errs(inbo)} | {fmt_lat(inbo)} | | | | p99 < 25 ms | {verdict(inbo['p99_ms'] < 25 and not inbo['errors'])} |")
+    rd, rdd = get(b, "read_http"), get(b, "read_direct")
+    r = ratio(rd, rdd)
+    p(f"| ticket read `GET /tickets/{{code}}` (official of the unit) | 16 conns | {fmt_rate(rd)}{errs(rd)} | {fmt_lat(rd)} | {fmt_rate(rdd)} | {fmt_lat(rdd)} | "
+      f"{r:.2f}× | ≥ 0.5× | {verdict(r >= 0.5)} |" if r is not None else "| read | | — | | | | | | |")
+    rep = get(b, "report")
+    limit = 1.0 if b == "postgres" else 3.0
+    if rep and "pending" in rep:
+        p(f"| report, one province, one year | 1 | pending: {rep['pending']} | | | | | ≤ {limit:.0f} s | pending |")
+    elif rep:
+        p(f"| report, one province, one year | 1 | {rep['ok']} requests{errs(rep)} | {fmt_lat(rep)} | | | | ≤ {limit:.0f} s | {verdict(rep['p99_ms'] <= limit * 1000 and not rep['errors'])} |")
+    sw = get(b, "sweep")
+    if sw:
+        p(f"| deadline sweep, one pass | 1 | {sw['seconds']:.2f} s ({sw['overdue']} overdue, {sw['reminders']} reminders) | | | | | ≤ 2 s | {verdict(sw['seconds'] <= 2)} |")
+    idle, loaded = get(b, "rss_idle"), get(b, "rss_loaded")
+    if idle and loaded:
+        p(f"| memory (RSS) idle | — | {idle['rss_kb'] / 1024:.1f} MB | | | | | ≤ 60 MB | {verdict(idle['rss_kb'] <= 60 * 1024)} |")
+        p(f"| memory (RSS) after the submit load / peak | 16 conns | {loaded['rss_kb'] / 1024:.1f} MB / {loaded['hwm_kb'] / 1024:.1f} MB | | | | | ≤ 250 MB | {verdict(loaded['hwm_kb'] <= 250 * 1024)} |")
+    al = get(b, "rss_after_login")
+    if al:
+        p(f"| memory (RSS) after the sign-in load / peak | 2 conns | {al['rss_kb'] / 1024:.1f} MB / {al['hwm_kb'] / 1024:.1f} MB | | | | | (not a target) | |")
+    lg = get(b, "login")
+    if lg:
+        p(f"| sign-in `POST /auth/login` at the configured argon2 cost | 2 conns | {fmt_rate(lg)}{errs(lg)} | {fmt_lat(lg)} | | | | (measured apart) | |")
+    p("")
+p("## Commands")
+p("")
+p("Run from the repository root with `NGHEDAN_ENV=local`, `NGHEDAN__DATABASE__URL` set to the "
+  "bench database and `NGHEDAN__SERVER__PORT` to the bench port (bench/run sets them); the "
+  "server is `target/release/nghedan serve --no-jobs`.")
+p("")
+p("```")
+for line in open(commands_path):
+    p(line.rstrip())
+p("```")
+print("\n".join(out))

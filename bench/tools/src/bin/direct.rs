@@ -1,0 +1,476 @@
+//! The database side of the benchmarks, through nghedan's own repository code and driver
+//! (diesel over libpq or the bundled SQLite), with no HTTP in between:
+//!
+//! - `prepare`: bulk data (a few hundred real submissions as templates, cloned in SQL);
+//! - `submit`, `inbox`, `read`: the same transactions and queries the handlers run, from N
+//!   threads with one connection each: the baseline each HTTP figure is compared with;
+//! - `sweep`: times one pass of the deadline sweep.
+//!
+//! The database comes from the usual settings (`NGHEDAN__DATABASE__URL`, `NGHEDAN_ENV`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Parser, Subcommand};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use nghedan::api::tickets as api_tickets;
+use nghedan::auth::CurrentUser;
+use nghedan::config::Settings;
+use nghedan::db::idempotency::{self, Saved};
+use nghedan::db::inbox::{self, Filter, Key, Sort};
+use nghedan::db::schema::{categories, tickets, users};
+use nghedan::db::tickets::{self as repo, Access, Sender, Submission, Viewer};
+use nghedan::db::{self, DbConn};
+use nghedan::domain::account::Role;
+use nghedan::domain::ticket::{Channel, Kind};
+use nghedan::error::ApiError;
+use nghedan::i18n::Lang;
+use nghedan::state::AppState;
+use nghedan::{Dependencies, startup};
+use nghedan_bench::{Recorder, parse_duration};
+
+/// One inbox walker: pages read so far and the cursor of the next.
+type Walker = std::sync::Mutex<(u32, Option<Key>)>;
+
+#[derive(Debug, Parser)]
+#[command(about = "nghedan benchmarks: data preparation and straight-at-the-database baselines")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Fill the (migrated, demo-seeded) database with `--tickets` tickets.
+    Prepare {
+        #[arg(long)]
+        tickets: i64,
+        /// Open tickets among them (default: min(100,000, tickets / 2)).
+        #[arg(long)]
+        open: Option<i64>,
+        /// Open tickets whose deadline check is due now (the sweep's work).
+        #[arg(long, default_value_t = 1000)]
+        due: i64,
+        /// The submitter of every ticket.
+        #[arg(long, default_value = "lan@demo.nghedan.vn")]
+        citizen: String,
+        /// Write codes of tickets this official may read (for the read benchmark).
+        #[arg(long)]
+        official: String,
+        #[arg(long)]
+        codes_out: std::path::PathBuf,
+    },
+    /// Submissions as `POST /tickets` makes them (idempotency claim, routing, clocks, event,
+    /// outbox, the stored response), one transaction each.
+    Submit {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long, default_value = "lan@demo.nghedan.vn")]
+        citizen: String,
+    },
+    /// `GET /inbox?status=open&limit=50` pages, walking by cursor `--pages` deep.
+    Inbox {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long)]
+        official: String,
+        #[arg(long, default_value_t = 20)]
+        pages: u32,
+    },
+    /// `GET /tickets/{code}` as the handling official: access check and the view's SELECTs.
+    Read {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long)]
+        official: String,
+        #[arg(long)]
+        codes_file: std::path::PathBuf,
+    },
+    /// Time one pass of the deadline sweep.
+    Sweep,
+}
+
+#[derive(Debug, clap::Args)]
+struct Load {
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    duration: Duration,
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    warmup: Duration,
+    #[arg(long, default_value = "direct")]
+    name: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    startup::install_crypto();
+    let mut settings = Settings::load()?;
+    if let Cmd::Submit { load, .. } | Cmd::Inbox { load, .. } | Cmd::Read { load, .. } = &cli.cmd {
+        settings.database.pool_size = load.connections as u32 + 1;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let state = rt.block_on(startup::prepare(settings, Dependencies::default()))?;
+    match cli.cmd {
+        Cmd::Prepare {
+            tickets,
+            open,
+            due,
+            citizen,
+            official,
+            codes_out,
+        } => prepare(
+            &state,
+            tickets,
+            open.unwrap_or((tickets / 2).min(100_000)),
+            due,
+            &citizen,
+            &official,
+            &codes_out,
+        ),
+        Cmd::Submit { load, citizen } => {
+            let citizen = user(&state, &citizen)?;
+            let n = AtomicU64::new(0);
+            let run = std::process::id();
+            let st = state.clone();
+            drive(&state, &load, move |conn, _| {
+                let i = n.fetch_add(1, Ordering::Relaxed);
+                submit_once(conn, &st, citizen.id, &format!("direct-{run}-{i}"))
+            })
+        }
+        Cmd::Inbox {
+            load,
+            official,
+            pages,
+        } => {
+            let who = user(&state, &official)?;
+            let unit = who
+                .unit_id
+                .ok_or_else(|| anyhow!("{official} has no unit"))?;
+            let walkers: Arc<Vec<Walker>> = Arc::new(
+                (0..load.connections)
+                    .map(|_| std::sync::Mutex::new((0, None)))
+                    .collect(),
+            );
+            drive(&state, &load, move |conn, w| {
+                let after = walkers[w].lock().map(|g| g.1.clone()).unwrap_or(None);
+                let units = repo::handled_units(conn, unit)?;
+                let filter = Filter {
+                    statuses: Some(inbox::open_statuses()),
+                    ..Filter::default()
+                };
+                let rows = inbox::inbox(conn, &units, &filter, Sort::Due, after.as_ref(), 51)?;
+                if let Ok(mut g) = walkers[w].lock() {
+                    g.0 += 1;
+                    if rows.len() < 51 || g.0 >= pages {
+                        *g = (0, None);
+                    } else {
+                        g.1 = rows.get(49).map(|r| Key::of(Sort::Due, r));
+                    }
+                }
+                Ok(())
+            })
+        }
+        Cmd::Read {
+            load,
+            official,
+            codes_file,
+        } => {
+            let who = user(&state, &official)?;
+            let codes: Vec<String> = std::fs::read_to_string(&codes_file)
+                .with_context(|| format!("cannot read {}", codes_file.display()))?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+                .collect();
+            if codes.is_empty() {
+                bail!("no codes in {}", codes_file.display());
+            }
+            let next = AtomicU64::new(0);
+            let st = state.clone();
+            drive(&state, &load, move |conn, _| {
+                let code = &codes[next.fetch_add(1, Ordering::Relaxed) as usize % codes.len()];
+                let v = Viewer {
+                    user: Some(who.clone()),
+                    secret: None,
+                };
+                let view = api_tickets::read_one(conn, &st, code, &v, Lang::Vi)?;
+                std::hint::black_box(view);
+                Ok(())
+            })
+        }
+        Cmd::Sweep => {
+            let t0 = Instant::now();
+            let swept = rt.block_on(nghedan::jobs::sweep::run(&state))?;
+            let secs = t0.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({"name": "sweep", "seconds": (secs * 1000.0).round() / 1000.0,
+                    "reminders": swept.reminders, "overdue": swept.overdue, "closed": swept.closed})
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Runs `op` from `load.connections` threads, each with its own pooled connection, for the
+/// warm-up and then the measured duration, and prints the report.
+fn drive<F>(state: &AppState, load: &Load, op: F) -> anyhow::Result<()>
+where
+    F: Fn(&mut DbConn, usize) -> Result<(), ApiError> + Send + Sync + 'static,
+{
+    let op = Arc::new(op);
+    let run = |d: Duration| -> anyhow::Result<(Recorder, Duration)> {
+        let start = Instant::now();
+        let deadline = start + d;
+        let mut handles = Vec::new();
+        for w in 0..load.connections {
+            let op = op.clone();
+            let state = state.clone();
+            handles.push(std::thread::spawn(move || -> anyhow::Result<Recorder> {
+                let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+                let mut rec = Recorder::default();
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    match op(&mut conn, w) {
+                        Ok(()) => rec.ok(t0.elapsed()),
+                        Err(e) => rec.error(t0.elapsed(), || format!("{e}")),
+                    }
+                }
+                Ok(rec)
+            }));
+        }
+        let mut all = Recorder::default();
+        for h in handles {
+            all.merge(h.join().map_err(|_| anyhow!("a worker panicked"))??);
+        }
+        Ok((all, start.elapsed()))
+    };
+    if !load.warmup.is_zero() {
+        run(load.warmup)?;
+    }
+    let (rec, elapsed) = run(load.duration)?;
+    rec.report(&load.name, elapsed, load.connections).print();
+    Ok(())
+}
+
+fn user(state: &AppState, email: &str) -> anyhow::Result<CurrentUser> {
+    let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let (id, role, unit_id): (i64, String, Option<i64>) = users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::role, users::unit_id))
+        .first(&mut *conn)
+        .with_context(|| format!("no account {email} (is the demo seeded?)"))?;
+    Ok(CurrentUser {
+        id,
+        role: Role::parse(&role).ok_or_else(|| anyhow!("bad role {role}"))?,
+        unit_id,
+        verified: true,
+        locale: Lang::Vi,
+    })
+}
+
+/// What `POST /tickets` does in the database for a signed-in citizen: the category and area
+/// look-ups, then one write transaction (idempotency claim, the submission with its clocks,
+/// event and outbox rows, the response body stored with the key).
+fn submit_once(
+    conn: &mut DbConn,
+    state: &AppState,
+    citizen: i64,
+    key: &str,
+) -> Result<(), ApiError> {
+    let cat = nghedan::db::categories::find(conn, "duong-hong")?
+        .ok_or_else(|| ApiError::internal("no category duong-hong"))?;
+    nghedan::db::areas::find(conn, "31135")?;
+    let s = Submission {
+        kind: Kind::Feedback,
+        category: cat.code.clone(),
+        title: "Ổ gà trước số 12".into(),
+        description: "Ổ gà lớn, xe máy dễ ngã.".into(),
+        lat: None,
+        lon: None,
+        area_code: "31135".into(),
+        address: None,
+        attributes: serde_json::json!({"size": "large"}),
+        private: false,
+        channel: Channel::App,
+        sender: Sender::Citizen { user_id: citizen },
+        accused_unit_id: None,
+        contested: None,
+        filing_late: false,
+        attachments: vec![],
+        appeal_of: None,
+        round: 1,
+        actor: Some((citizen, Role::Citizen)),
+    };
+    let scope = format!("user:{citizen}");
+    let now = state.clock.now_naive();
+    db::write(conn, |c| {
+        idempotency::claim(c, &scope, key, "bench", now)?;
+        let ctx = api_tickets::ctx(state, c)?;
+        let t = repo::submit(c, &s, &ctx)?;
+        let v = api_tickets::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
+        let body = serde_json::to_string(&v).map_err(|e| ApiError::internal(e.to_string()))?;
+        idempotency::complete(
+            c,
+            &scope,
+            key,
+            &Saved {
+                status: 201,
+                body,
+                resource: Some(t.code),
+            },
+        )
+    })
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct CodeRow {
+    #[diesel(sql_type = Text)]
+    code: String,
+}
+
+fn prepare(
+    state: &AppState,
+    n: i64,
+    open: i64,
+    due: i64,
+    citizen: &str,
+    official: &str,
+    codes_out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let citizen = user(state, citizen)?;
+    let official = user(state, official)?;
+    let mut pooled = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let conn: &mut DbConn = &mut pooled;
+    let existing: i64 = tickets::table.count().get_result(conn)?;
+    if existing > 0 {
+        bail!("the database already has {existing} tickets: prepare wants a fresh one");
+    }
+    // Templates: every leaf category in every commune some unit covers, submitted for real.
+    let leaves: Vec<(String, String)> = categories::table
+        .filter(categories::active.eq(true))
+        .select((categories::code, categories::default_kind))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let parents: Vec<Option<String>> = categories::table
+        .select(categories::parent_code)
+        .load(conn)?;
+    let leaves: Vec<(String, String)> = leaves
+        .into_iter()
+        .filter(|(c, _)| !parents.iter().any(|p| p.as_deref() == Some(c)))
+        .collect();
+    let communes: Vec<CodeRow> = diesel::sql_query(
+        "SELECT DISTINCT a.code AS code FROM unit_areas ua JOIN areas a ON a.code = ua.area_code \
+         WHERE a.level = 'commune' ORDER BY a.code",
+    )
+    .load(conn)?;
+    let mut templates = 0;
+    for area in &communes {
+        for (cat, kind) in &leaves {
+            let kind = Kind::parse(kind).unwrap_or(Kind::Feedback);
+            let s = Submission {
+                kind,
+                category: cat.clone(),
+                title: format!("Phản ánh {cat} tại {}", area.code),
+                description: "Nội dung phản ánh của người dân, đủ dài để giống thật: địa điểm, \
+                              thời gian, mức độ ảnh hưởng."
+                    .into(),
+                lat: None,
+                lon: None,
+                area_code: area.code.clone(),
+                address: Some("Số 12, đường 30/4".into()),
+                attributes: serde_json::json!({}),
+                private: false,
+                channel: Channel::App,
+                sender: Sender::Citizen {
+                    user_id: citizen.id,
+                },
+                accused_unit_id: None,
+                contested: None,
+                filing_late: false,
+                attachments: vec![],
+                appeal_of: None,
+                round: 1,
+                actor: Some((citizen.id, Role::Citizen)),
+            };
+            let done = db::write(conn, |c| {
+                let ctx = state.ticket_ctx(c)?;
+                repo::submit(c, &s, &ctx)
+            });
+            if done.is_ok() {
+                templates += 1;
+            }
+        }
+    }
+    if templates == 0 {
+        bail!("no template ticket could be submitted (is the demo seeded?)");
+    }
+    eprintln!("prepare: {templates} template tickets submitted; cloning into {n}");
+    let base: i64 = diesel::sql_query("SELECT COALESCE(MAX(id), 0) AS id FROM tickets")
+        .get_result::<Id>(conn)?
+        .id;
+    let now = state
+        .clock
+        .now_naive()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let script = match conn {
+        DbConn::Postgres(_) => include_str!("../../../sql/postgres.sql"),
+        DbConn::Sqlite(_) => include_str!("../../../sql/sqlite.sql"),
+    };
+    let script = script
+        .replace("{N}", &n.to_string())
+        .replace("{OPEN}", &open.min(n).to_string())
+        .replace("{DUE}", &due.min(open).to_string())
+        .replace("{T}", &templates.to_string())
+        .replace("{BASE}", &base.to_string())
+        .replace("{NOW}", &now);
+    let t0 = Instant::now();
+    conn.batch_execute(
+        "CREATE TABLE bench_templates (n BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL)",
+    )?;
+    conn.batch_execute(
+        "INSERT INTO bench_templates (n, ticket_id) \
+         SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM tickets",
+    )?;
+    if let DbConn::Sqlite(lite) = conn {
+        lite.batch_execute("PRAGMA cache_size = -262144")?;
+    }
+    conn.batch_execute(&script)?;
+    conn.batch_execute("DROP TABLE bench_templates")?;
+    eprintln!("prepare: cloned in {:.1} s", t0.elapsed().as_secs_f64());
+    // Codes the official may read: spread over the unit's tickets, open and closed.
+    let units = repo::handled_units(conn, official.unit_id.unwrap_or(-1))?;
+    let codes: Vec<String> = tickets::table
+        .filter(tickets::unit_id.eq_any(units))
+        .filter(tickets::id.gt(base))
+        .order(tickets::id.asc())
+        .select(tickets::code)
+        .load(conn)?;
+    let step = (codes.len() / 2000).max(1);
+    let picked: Vec<&str> = codes.iter().step_by(step).map(String::as_str).collect();
+    std::fs::write(codes_out, picked.join("\n") + "\n")?;
+    let total: i64 = tickets::table.count().get_result(conn)?;
+    eprintln!(
+        "prepare: {total} tickets ({open} open, {due} due for the sweep); {} codes for {} in {}",
+        picked.len(),
+        official.id,
+        codes_out.display()
+    );
+    Ok(())
+}

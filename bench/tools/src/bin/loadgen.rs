@@ -1,0 +1,331 @@
+//! A small HTTP load generator for the benchmarks. It talks only to the loopback interface,
+//! stops after `--duration` or `--max-requests` (whichever comes first), signs in before the
+//! clock starts, and prints one JSON line (see `nghedan_bench::Report`).
+//!
+//! Closed loop (`--connections N`): N workers, each sending its next request when the last
+//! answered. Open loop (`--rate R`): requests are started on a fixed schedule whatever the
+//! server does, and latency counts from the *scheduled* start, so a stalled server shows up in
+//! the percentiles instead of slowing the generator down (no coordinated omission).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use nghedan_bench::{Recorder, parse_duration};
+use reqwest::Method;
+use tokio::sync::{Mutex, Semaphore};
+
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Loopback HTTP load generator for nghedan's benchmarks")]
+struct Args {
+    /// Full URL on 127.0.0.1 (or localhost). `{code}` takes the next line of --codes-file.
+    #[arg(long)]
+    url: String,
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// Request body (JSON), sent with `Content-Type: application/json`.
+    #[arg(long)]
+    body: Option<String>,
+    /// Send a fresh `Idempotency-Key` with each request.
+    #[arg(long)]
+    idempotency: bool,
+    /// Sign in with this email before the clock starts (with --password).
+    #[arg(long)]
+    login: Option<String>,
+    #[arg(long, default_value = "")]
+    password: String,
+    /// Lines substituted for `{code}`, in turn.
+    #[arg(long)]
+    codes_file: Option<std::path::PathBuf>,
+    /// Walk the list by `next_cursor` up to this many pages deep, then start again.
+    #[arg(long)]
+    follow_cursor: Option<u32>,
+    /// Closed loop: this many connections, each with one request in flight.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Open loop: start this many requests per second (then --connections is the number of
+    /// cursor walkers, and at most 4096 requests are in flight).
+    #[arg(long)]
+    rate: Option<f64>,
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    duration: Duration,
+    /// Not measured: lets caches and connection pools settle first.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    warmup: Duration,
+    #[arg(long, default_value_t = 10_000_000)]
+    max_requests: u64,
+    /// Statuses that count as success (default: any 2xx).
+    #[arg(long)]
+    expect: Option<u16>,
+    #[arg(long, default_value = "http")]
+    name: String,
+    /// Runtime threads (1 leaves the most CPU to the server on a small machine).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+/// One position in a paged list: the cursor of the next page and how deep it is.
+#[derive(Default)]
+struct Walker {
+    page: u32,
+    cursor: Option<String>,
+}
+
+struct Shared {
+    args: Args,
+    client: reqwest::Client,
+    token: Option<String>,
+    codes: Vec<String>,
+    next_code: AtomicU64,
+    next_key: AtomicU64,
+    run_id: u128,
+    walkers: Vec<Mutex<Walker>>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // reqwest is built with rustls and no default provider (the tree uses ring).
+    nghedan::startup::install_crypto();
+    let rt = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()?
+    };
+    rt.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let url = url::Url::parse(&args.url.replace("{code}", "x")).context("--url")?;
+    match url.host_str() {
+        Some("127.0.0.1" | "localhost" | "[::1]") => {}
+        other => bail!("loadgen only talks to the loopback interface, not {other:?}"),
+    }
+    if url.scheme() != "http" {
+        bail!("loadgen speaks plain HTTP on loopback only");
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections.max(16) * 4)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let token = match &args.login {
+        Some(email) => Some(login(&client, &url, email, &args.password).await?),
+        None => None,
+    };
+    let codes = match &args.codes_file {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read {}", p.display()))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        None => vec![],
+    };
+    if args.url.contains("{code}") && codes.is_empty() {
+        bail!("--url has {{code}} but --codes-file gave no codes");
+    }
+    let walkers = (0..args.connections.max(1))
+        .map(|_| Mutex::new(Walker::default()))
+        .collect();
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let shared = Arc::new(Shared {
+        args: args.clone(),
+        client,
+        token,
+        codes,
+        next_code: AtomicU64::new(0),
+        next_key: AtomicU64::new(0),
+        run_id,
+        walkers,
+    });
+    if !args.warmup.is_zero() {
+        let mut warm = args.clone();
+        warm.duration = args.warmup;
+        warm.max_requests = u64::MAX;
+        closed_loop(&shared, &warm).await;
+    }
+    let (rec, elapsed, concurrency) = match args.rate {
+        Some(rate) => {
+            let (r, e) = open_loop(&shared, rate).await;
+            (r, e, 0)
+        }
+        None => {
+            let (r, e) = closed_loop(&shared, &args).await;
+            (r, e, args.connections)
+        }
+    };
+    rec.report(&args.name, elapsed, concurrency).print();
+    Ok(())
+}
+
+async fn login(
+    client: &reqwest::Client,
+    url: &url::Url,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let mut at = url.clone();
+    at.set_path("/api/v1/auth/login");
+    at.set_query(None);
+    let res = client
+        .post(at)
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    match body["access_token"].as_str() {
+        Some(t) if status.is_success() => Ok(t.to_string()),
+        _ => bail!("sign-in as {email} failed: {status} {body}"),
+    }
+}
+
+async fn closed_loop(shared: &Arc<Shared>, args: &Args) -> (Recorder, Duration) {
+    let start = Instant::now();
+    let deadline = start + args.duration;
+    let budget = Arc::new(AtomicU64::new(args.max_requests));
+    let mut tasks = Vec::new();
+    for w in 0..args.connections.max(1) {
+        let shared = shared.clone();
+        let budget = budget.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rec = Recorder::default();
+            while Instant::now() < deadline {
+                if budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
+                    .is_err()
+                {
+                    break;
+                }
+                let t0 = Instant::now();
+                one(&shared, w, t0, &mut rec).await;
+            }
+            rec
+        }));
+    }
+    let mut all = Recorder::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            all.merge(r);
+        }
+    }
+    (all, start.elapsed())
+}
+
+async fn open_loop(shared: &Arc<Shared>, rate: f64) -> (Recorder, Duration) {
+    let args = &shared.args;
+    let start = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let total = ((args.duration.as_secs_f64() * rate) as u64).min(args.max_requests);
+    let in_flight = Arc::new(Semaphore::new(4096));
+    let mut tasks = Vec::with_capacity(total as usize);
+    let mut dropped = 0u64;
+    for i in 0..total {
+        let at = start + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(at.into()).await;
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            dropped += 1;
+            continue;
+        };
+        let shared = shared.clone();
+        let walker = (i as usize) % shared.walkers.len();
+        tasks.push(tokio::spawn(async move {
+            let mut rec = Recorder::default();
+            one(&shared, walker, at, &mut rec).await;
+            drop(permit);
+            rec
+        }));
+    }
+    let mut all = Recorder::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            all.merge(r);
+        }
+    }
+    for _ in 0..dropped {
+        all.error(Duration::from_secs(60), || {
+            "dropped: 4096 requests already in flight".into()
+        });
+    }
+    (all, start.elapsed())
+}
+
+/// Sends one request (walker `w`'s next page, the next code) and records it against `t0`.
+async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
+    let args = &shared.args;
+    let mut url = args.url.clone();
+    if url.contains("{code}") {
+        let i = shared.next_code.fetch_add(1, Ordering::Relaxed) as usize;
+        url = url.replace("{code}", &shared.codes[i % shared.codes.len()]);
+    }
+    let depth = args.follow_cursor.unwrap_or(0);
+    if depth > 0 {
+        let walker = shared.walkers[w].lock().await;
+        if let Some(c) = &walker.cursor {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{sep}after={}", encode(c));
+        }
+    }
+    let method = Method::from_bytes(args.method.as_bytes()).unwrap_or(Method::GET);
+    let mut req = shared.client.request(method, &url);
+    if let Some(t) = &shared.token {
+        req = req.bearer_auth(t);
+    }
+    if args.idempotency {
+        let n = shared.next_key.fetch_add(1, Ordering::Relaxed);
+        req = req.header("Idempotency-Key", format!("bench-{}-{n}", shared.run_id));
+    }
+    if let Some(b) = &args.body {
+        req = req
+            .header("Content-Type", "application/json")
+            .body(b.clone());
+    }
+    match req.send().await {
+        Ok(res) => {
+            let status = res.status();
+            let body = res.bytes().await.unwrap_or_default();
+            let good = match args.expect {
+                Some(code) => status.as_u16() == code,
+                None => status.is_success(),
+            };
+            if good {
+                rec.ok(t0.elapsed());
+            } else {
+                rec.error(t0.elapsed(), || {
+                    format!(
+                        "{status} {}",
+                        String::from_utf8_lossy(&body[..body.len().min(200)])
+                    )
+                });
+            }
+            if depth > 0 {
+                let next = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["next_cursor"].as_str().map(String::from));
+                let mut walker = shared.walkers[w].lock().await;
+                walker.page += 1;
+                if walker.page >= depth || next.is_none() || !good {
+                    *walker = Walker::default();
+                } else {
+                    walker.cursor = next;
+                }
+            }
+        }
+        Err(e) => rec.error(t0.elapsed(), || format!("transport: {e}")),
+    }
+}
+
+/// Percent-encodes a cursor for a query string (cursors are base64url, but be safe).
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
