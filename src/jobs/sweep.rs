@@ -35,6 +35,8 @@ impl Swept {
 
 /// Clocks looked at per sweep; the rest wait for the next (one interval later).
 const BATCH: i64 = 5_000;
+/// Clocks handled per transaction.
+const CHUNK: usize = 100;
 
 pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
     let st = state.clone();
@@ -43,106 +45,119 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
             let ctx = st.ticket_ctx(conn)?;
             let now = ctx.now;
             let mut swept = Swept::default();
-            for (ticket_id, name) in clocks::due_for_check(conn, now.naive_utc(), BATCH)? {
+            let due = clocks::due_for_check(conn, now.naive_utc(), BATCH)?;
+            // A transaction per chunk, not per clock: a pass over a thousand due clocks
+            // commits a few dozen times. Each clock is still claimed by a conditional update,
+            // so a chunk that fails and is retried by the next pass acts once.
+            for chunk in due.chunks(CHUNK) {
                 db::write(conn, |c| {
-                    let Some((due, view)) =
-                        clocks::claim_due(c, ticket_id, &name, &ctx.cal, &ctx.day_end, now)?
-                    else {
-                        return Ok::<_, ApiError>(());
-                    };
-                    let Some(t) = repo::find(c, ticket_id)? else {
-                        return Ok(());
-                    };
-                    let due_text = view
-                        .due_local_date
-                        .map(|d| d.format("%d/%m/%Y").to_string());
-                    let data = recipients::ticket_data(
-                        &t.code,
-                        t.id,
-                        (!t.confidential).then_some(t.title.as_str()),
-                        json!({"clock": name, "due": due_text,
-                               "unit": crate::db::units::name_of(c, t.unit_id, Lang::Vi)?}),
-                    );
-                    match due {
-                        Due::Reminder75 | Due::LastDay => {
-                            let kind = if due == Due::LastDay {
-                                "last_day"
-                            } else {
-                                "75_percent"
-                            };
-                            let id = internal_event(
-                                c,
-                                &t,
-                                "reminder",
-                                json!({"clock": name, "at": kind}),
-                                now.naive_utc(),
-                            )?;
-                            let to = assignee_and_staff(c, &t)?;
-                            recipients::tell(
-                                c,
-                                &to,
-                                "unit_reminder",
-                                &data,
-                                &format!("event:{id}"),
-                                &ctx.delivery,
-                                now.naive_utc(),
-                            )?;
-                            swept.reminders += 1;
-                        }
-                        Due::Missed if name == "update" => {
-                            // The system never writes a progress note in the unit's name: it
-                            // reminds the unit that one is owed.
-                            let id = internal_event(
-                                c,
-                                &t,
-                                "update_due",
-                                json!({"clock": name}),
-                                now.naive_utc(),
-                            )?;
-                            let to = assignee_and_staff(c, &t)?;
-                            recipients::tell(
-                                c,
-                                &to,
-                                "unit_update_due",
-                                &data,
-                                &format!("event:{id}"),
-                                &ctx.delivery,
-                                now.naive_utc(),
-                            )?;
-                            swept.reminders += 1;
-                        }
-                        Due::Missed => {
-                            diesel::update(tickets::table.find(t.id))
-                                .set(tickets::overdue.eq(true))
-                                .execute(c)?;
-                            let id = internal_event(
-                                c,
-                                &t,
-                                "overdue",
-                                json!({"clock": name, "due": view.due_at}),
-                                now.naive_utc(),
-                            )?;
-                            let mut to = assignee_and_staff(c, &t)?;
-                            to.extend(escalation(c, t.unit_id)?);
-                            recipients::tell(
-                                c,
-                                &to,
-                                "escalation_overdue",
-                                &data,
-                                &format!("event:{id}"),
-                                &ctx.delivery,
-                                now.naive_utc(),
-                            )?;
-                            swept.overdue += 1;
-                        }
+                    for (ticket_id, name) in chunk {
+                        sweep_one(c, *ticket_id, name, &ctx, &mut swept)?;
                     }
-                    Ok(())
+                    Ok::<_, ApiError>(())
                 })?;
             }
             swept.closed = close_answered(conn, &st, &ctx)?;
             Ok(swept)
         })
         .await
+}
+
+/// One due clock: its reminder, its miss (with escalation), or the unit's progress-note
+/// reminder; nothing if another pass claimed it first.
+fn sweep_one(
+    c: &mut DbConn,
+    ticket_id: i64,
+    name: &str,
+    ctx: &repo::Ctx,
+    swept: &mut Swept,
+) -> Result<(), ApiError> {
+    let now = ctx.now;
+    let Some((due, view)) = clocks::claim_due(c, ticket_id, &name, &ctx.cal, &ctx.day_end, now)?
+    else {
+        return Ok(());
+    };
+    let Some(t) = repo::find(c, ticket_id)? else {
+        return Ok(());
+    };
+    let due_text = view
+        .due_local_date
+        .map(|d| d.format("%d/%m/%Y").to_string());
+    let data = recipients::ticket_data(
+        &t.code,
+        t.id,
+        (!t.confidential).then_some(t.title.as_str()),
+        json!({"clock": name, "due": due_text,
+                   "unit": crate::db::units::name_of(c, t.unit_id, Lang::Vi)?}),
+    );
+    match due {
+        Due::Reminder75 | Due::LastDay => {
+            let kind = if due == Due::LastDay {
+                "last_day"
+            } else {
+                "75_percent"
+            };
+            let id = internal_event(
+                c,
+                &t,
+                "reminder",
+                json!({"clock": name, "at": kind}),
+                now.naive_utc(),
+            )?;
+            let to = assignee_and_staff(c, &t)?;
+            recipients::tell(
+                c,
+                &to,
+                "unit_reminder",
+                &data,
+                &format!("event:{id}"),
+                &ctx.delivery,
+                now.naive_utc(),
+            )?;
+            swept.reminders += 1;
+        }
+        Due::Missed if name == "update" => {
+            // The system never writes a progress note in the unit's name: it
+            // reminds the unit that one is owed.
+            let id = internal_event(c, &t, "update_due", json!({"clock": name}), now.naive_utc())?;
+            let to = assignee_and_staff(c, &t)?;
+            recipients::tell(
+                c,
+                &to,
+                "unit_update_due",
+                &data,
+                &format!("event:{id}"),
+                &ctx.delivery,
+                now.naive_utc(),
+            )?;
+            swept.reminders += 1;
+        }
+        Due::Missed => {
+            diesel::update(tickets::table.find(t.id))
+                .set(tickets::overdue.eq(true))
+                .execute(c)?;
+            let id = internal_event(
+                c,
+                &t,
+                "overdue",
+                json!({"clock": name, "due": view.due_at}),
+                now.naive_utc(),
+            )?;
+            let mut to = assignee_and_staff(c, &t)?;
+            to.extend(escalation(c, t.unit_id)?);
+            recipients::tell(
+                c,
+                &to,
+                "escalation_overdue",
+                &data,
+                &format!("event:{id}"),
+                &ctx.delivery,
+                now.naive_utc(),
+            )?;
+            swept.overdue += 1;
+        }
+    }
+    Ok(())
 }
 
 fn internal_event(
