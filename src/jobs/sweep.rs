@@ -5,6 +5,8 @@
 //! and each reminder or escalation is claimed by a conditional update, so a sweep run twice,
 //! or by two workers at once, acts once.
 
+use std::collections::HashMap;
+
 use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
@@ -45,6 +47,7 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
             let ctx = st.ticket_ctx(conn)?;
             let now = ctx.now;
             let mut swept = Swept::default();
+            let mut units_seen = UnitsSeen::default();
             let due = clocks::due_for_check(conn, now.naive_utc(), BATCH)?;
             // A transaction per chunk, not per clock: a pass over a thousand due clocks
             // commits a few dozen times. Each clock is still claimed by a conditional update,
@@ -52,7 +55,7 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
             for chunk in due.chunks(CHUNK) {
                 db::write(conn, |c| {
                     for (ticket_id, name) in chunk {
-                        sweep_one(c, *ticket_id, name, &ctx, &mut swept)?;
+                        sweep_one(c, *ticket_id, name, &ctx, &mut units_seen, &mut swept)?;
                     }
                     Ok::<_, ApiError>(())
                 })?;
@@ -70,6 +73,7 @@ fn sweep_one(
     ticket_id: i64,
     name: &str,
     ctx: &repo::Ctx,
+    units_seen: &mut UnitsSeen,
     swept: &mut Swept,
 ) -> Result<(), ApiError> {
     let now = ctx.now;
@@ -88,7 +92,7 @@ fn sweep_one(
         t.id,
         (!t.confidential).then_some(t.title.as_str()),
         json!({"clock": name, "due": due_text,
-                   "unit": crate::db::units::name_of(c, t.unit_id, Lang::Vi)?}),
+                   "unit": units_seen.name(c, t.unit_id)?}),
     );
     match due {
         Due::Reminder75 | Due::LastDay => {
@@ -104,7 +108,7 @@ fn sweep_one(
                 json!({"clock": name, "at": kind}),
                 now.naive_utc(),
             )?;
-            let to = assignee_and_staff(c, &t)?;
+            let to = units_seen.assignee_and_staff(c, &t)?;
             recipients::tell(
                 c,
                 &to,
@@ -120,7 +124,7 @@ fn sweep_one(
             // The system never writes a progress note in the unit's name: it
             // reminds the unit that one is owed.
             let id = internal_event(c, &t, "update_due", json!({"clock": name}), now.naive_utc())?;
-            let to = assignee_and_staff(c, &t)?;
+            let to = units_seen.assignee_and_staff(c, &t)?;
             recipients::tell(
                 c,
                 &to,
@@ -143,8 +147,8 @@ fn sweep_one(
                 json!({"clock": name, "due": view.due_at}),
                 now.naive_utc(),
             )?;
-            let mut to = assignee_and_staff(c, &t)?;
-            to.extend(escalation(c, t.unit_id)?);
+            let mut to = units_seen.assignee_and_staff(c, &t)?;
+            to.extend(units_seen.escalation(c, t.unit_id)?);
             recipients::tell(
                 c,
                 &to,
@@ -184,27 +188,60 @@ fn internal_event(
     )
 }
 
-/// The assigned official (if any) and the unit's officials and mailbox.
-fn assignee_and_staff(conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
-    let mut to: Vec<To> = t.assignee_id.map(To::User).into_iter().collect();
-    to.extend(recipients::unit_staff(conn, t.unit_id)?);
-    Ok(to)
+/// What a pass learns about units once and reuses for every due clock of theirs: names,
+/// staff and escalation recipients (a thousand due clocks sit in a few dozen units).
+#[derive(Default)]
+struct UnitsSeen {
+    names: HashMap<i64, Option<String>>,
+    staff: HashMap<i64, Vec<To>>,
+    escalation: HashMap<i64, Vec<To>>,
 }
 
-/// The parent unit's officials and the supervisors who oversee the unit's branch.
-fn escalation(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
-    let mut to = Vec::new();
-    let parent = units::table
-        .find(unit_id)
-        .select(units::parent_id)
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten();
-    if let Some(p) = parent {
-        to.extend(recipients::unit_staff(conn, p)?);
+impl UnitsSeen {
+    fn name(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Option<String>, ApiError> {
+        if let Some(n) = self.names.get(&unit_id) {
+            return Ok(n.clone());
+        }
+        let n = crate::db::units::name_of(conn, unit_id, Lang::Vi)?;
+        self.names.insert(unit_id, n.clone());
+        Ok(n)
     }
-    to.extend(recipients::supervisors_over(conn, unit_id)?);
-    Ok(to)
+
+    fn staff(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+        if let Some(s) = self.staff.get(&unit_id) {
+            return Ok(s.clone());
+        }
+        let s = recipients::unit_staff(conn, unit_id)?;
+        self.staff.insert(unit_id, s.clone());
+        Ok(s)
+    }
+
+    /// The assigned official (if any) and the unit's officials and mailbox.
+    fn assignee_and_staff(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
+        let mut to: Vec<To> = t.assignee_id.map(To::User).into_iter().collect();
+        to.extend(self.staff(conn, t.unit_id)?);
+        Ok(to)
+    }
+
+    /// The parent unit's officials and the supervisors who oversee the unit's branch.
+    fn escalation(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+        if let Some(e) = self.escalation.get(&unit_id) {
+            return Ok(e.clone());
+        }
+        let mut to = Vec::new();
+        let parent = units::table
+            .find(unit_id)
+            .select(units::parent_id)
+            .first::<Option<i64>>(conn)
+            .optional()?
+            .flatten();
+        if let Some(p) = parent {
+            to.extend(self.staff(conn, p)?);
+        }
+        to.extend(recipients::supervisors_over(conn, unit_id)?);
+        self.escalation.insert(unit_id, to.clone());
+        Ok(to)
+    }
 }
 
 /// Closes tickets answered more than `tickets.auto_close_days` ago (the submitter did not
