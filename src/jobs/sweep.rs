@@ -77,7 +77,7 @@ fn sweep_one(
     swept: &mut Swept,
 ) -> Result<(), ApiError> {
     let now = ctx.now;
-    let Some((due, view)) = clocks::claim_due(c, ticket_id, &name, &ctx.cal, &ctx.day_end, now)?
+    let Some((due, view)) = clocks::claim_due(c, ticket_id, name, &ctx.cal, &ctx.day_end, now)?
     else {
         return Ok(());
     };
