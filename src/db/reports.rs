@@ -29,6 +29,27 @@ const BATCH: i64 = 5_000;
 pub const PAUSE_STARTS: [&str; 2] = ["info_requested", "suspended"];
 pub const PAUSE_ENDS: [&str; 2] = ["info_provided", "resumed"];
 
+/// Narrows a boxed query over `tickets` (alone or joined) to a scope's units, kind,
+/// categories and areas: the one filter the cohort, the overdue list and the public list share.
+macro_rules! in_scope {
+    ($q:expr, $scope:expr) => {{
+        let mut q = $q;
+        if let Some(units) = &$scope.units {
+            q = q.filter(tickets::unit_id.eq_any(units.clone()));
+        }
+        if let Some(kind) = $scope.kind {
+            q = q.filter(tickets::kind.eq(kind.as_str()));
+        }
+        if let Some(cats) = &$scope.categories {
+            q = q.filter(tickets::category_code.eq_any(cats.clone()));
+        }
+        if let Some(areas) = &$scope.areas {
+            q = q.filter(tickets::area_code.eq_any(areas.clone()));
+        }
+        q
+    }};
+}
+
 /// Which tickets a report covers. Every list is already expanded (a unit into its subtree, a
 /// category into the categories below it, a province into its communes).
 #[derive(Debug, Clone, Default)]
@@ -86,18 +107,7 @@ pub fn cohort(
             .order(tickets::id.asc())
             .limit(BATCH)
             .into_boxed::<Db>();
-        if let Some(units) = &scope.units {
-            q = q.filter(tickets::unit_id.eq_any(units.clone()));
-        }
-        if let Some(kind) = scope.kind {
-            q = q.filter(tickets::kind.eq(kind.as_str()));
-        }
-        if let Some(cats) = &scope.categories {
-            q = q.filter(tickets::category_code.eq_any(cats.clone()));
-        }
-        if let Some(areas) = &scope.areas {
-            q = q.filter(tickets::area_code.eq_any(areas.clone()));
-        }
+        q = in_scope!(q, scope);
         let rows: Vec<CohortRow> = q.load(conn)?;
         let Some(last) = rows.last() else {
             return Ok(());
@@ -266,18 +276,7 @@ pub fn overdue(
             ticket_clocks::due_at,
         ))
         .into_boxed::<Db>();
-    if let Some(units) = &scope.units {
-        q = q.filter(tickets::unit_id.eq_any(units.clone()));
-    }
-    if let Some(kind) = scope.kind {
-        q = q.filter(tickets::kind.eq(kind.as_str()));
-    }
-    if let Some(cats) = &scope.categories {
-        q = q.filter(tickets::category_code.eq_any(cats.clone()));
-    }
-    if let Some(areas) = &scope.areas {
-        q = q.filter(tickets::area_code.eq_any(areas.clone()));
-    }
+    q = in_scope!(q, scope);
     let rows: Vec<(i64, String, Option<NaiveDateTime>)> = q.load(conn)?;
     let mut per: HashMap<i64, Vec<(String, NaiveDateTime)>> = HashMap::new();
     for (id, name, due) in rows {
@@ -405,18 +404,7 @@ pub fn published(
                 .or(tickets::resolved_at.eq(at).and(tickets::id.lt(id))),
         );
     }
-    if let Some(units) = &f.units {
-        q = q.filter(tickets::unit_id.eq_any(units.clone()));
-    }
-    if let Some(kind) = f.kind {
-        q = q.filter(tickets::kind.eq(kind.as_str()));
-    }
-    if let Some(cats) = &f.categories {
-        q = q.filter(tickets::category_code.eq_any(cats.clone()));
-    }
-    if let Some(areas) = &f.areas {
-        q = q.filter(tickets::area_code.eq_any(areas.clone()));
-    }
+    q = in_scope!(q, f);
     Ok(q.load(conn)?)
 }
 
