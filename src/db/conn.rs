@@ -132,6 +132,7 @@ impl Target {
                 Ok(DbConn::Sqlite(conn))
             }
             Target::Postgres { url } => {
+                init_openssl();
                 PgConnection::establish(url)
                     .map(DbConn::Postgres)
                     .map_err(|e| ConnectError::Postgres {
@@ -141,6 +142,14 @@ impl Target {
             }
         }
     }
+}
+
+/// Initialises the OpenSSL that libpq uses, before libpq does, with `OPENSSL_INIT_NO_ATEXIT`.
+/// Left to libpq, OpenSSL registers a clean-up that runs at process exit and frees its locks
+/// while pool threads may still be connecting or closing: the process then dies with SIGSEGV
+/// after it has done its work (diesel-rs/diesel#3441). Safe to call more than once.
+pub fn init_openssl() {
+    openssl_sys::init();
 }
 
 /// Adds a connect timeout and an application name unless the URL sets them.

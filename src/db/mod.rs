@@ -30,7 +30,7 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-pub use conn::{Backend, ConnectError, ConnectionManager, DbConn, Target};
+pub use conn::{Backend, ConnectError, ConnectionManager, DbConn, Target, init_openssl};
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;

@@ -18,6 +18,8 @@ use serde_json::Value;
 
 /// The PostgreSQL server to test against, if any.
 pub fn pg_admin_url() -> Option<String> {
+    // Before this process's first libpq connection (see `init_openssl`).
+    nghedan::db::init_openssl();
     std::env::var("NGHEDAN_TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())
