@@ -192,6 +192,24 @@ pub fn is_lock_timeout(e: &DieselError) -> bool {
     matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
+/// Runs an `INSERT` built by `$insert` with `ON CONFLICT DO NOTHING` (PostgreSQL, and SQLite
+/// since 3.24): rows a unique index already holds are skipped, without the error that would
+/// abort a PostgreSQL transaction, and the count of rows written is returned. diesel's
+/// `MultiConnection` cannot express the clause, so the statement is built once per backend.
+macro_rules! insert_new_only {
+    ($conn:expr, $insert:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(c) => {
+                diesel::RunQueryDsl::execute($insert.on_conflict_do_nothing(), c)
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                diesel::RunQueryDsl::execute($insert.on_conflict_do_nothing(), c)
+            }
+        }
+    };
+}
+pub(crate) use insert_new_only;
+
 /// Lock keys for [`with_advisory_lock`].
 pub const LOCK_MIGRATIONS: i64 = 0x6e67_6865_0001;
 

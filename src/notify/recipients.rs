@@ -4,6 +4,8 @@
 //! identity never appears: messages to others carry the ticket's code and category, not who
 //! sent it (nor, for a denunciation, its title).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -51,7 +53,7 @@ pub struct Delivery {
 }
 
 /// A person to tell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum To {
     User(i64),
     /// An address without an account: an anonymous submitter's contact, a unit's mailbox.
@@ -69,110 +71,158 @@ pub fn tell(
     delivery: &Delivery,
     now: NaiveDateTime,
 ) -> Result<usize, ApiError> {
-    let mut written = 0;
-    let mut seen = Vec::new();
+    let mut unique: Vec<&To> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for to in recipients {
-        if seen.contains(to) {
-            continue;
+        if seen.insert(to) {
+            unique.push(to);
         }
-        seen.push(to.clone());
-        match to {
-            To::Address(address, lang) => {
-                written += usize::from(outbox::enqueue(
-                    conn,
-                    &NewMessage {
-                        channel: Channel::Email,
-                        user_id: None,
-                        address: Some(address.clone()),
-                        device_id: None,
-                        template,
-                        locale: *lang,
-                        data: data.clone(),
-                        dedup_key: format!("{event_key}:{template}:addr:{address}"),
-                        not_before: None,
-                    },
-                    now,
-                )?);
-            }
-            To::User(id) => {
-                let row = users::table
-                    .find(id)
-                    .select((
-                        users::email,
-                        users::locale,
-                        users::notify_email,
-                        users::notify_push,
-                        users::disabled,
-                    ))
-                    .first::<(Option<String>, String, bool, bool, bool)>(conn)
-                    .optional()?;
-                let Some((email, locale, by_email, by_push, disabled)) = row else {
-                    continue;
-                };
-                if disabled {
-                    continue;
-                }
-                let lang = Lang::parse(&locale).unwrap_or_default();
-                let listed = in_app::add(
-                    conn,
-                    *id,
-                    template,
-                    data,
-                    &format!("{event_key}:{template}"),
-                    now,
-                )?;
-                if by_email && email.is_some() {
-                    written += usize::from(outbox::enqueue(
-                        conn,
-                        &NewMessage {
-                            channel: Channel::Email,
-                            user_id: Some(*id),
-                            address: None,
-                            device_id: None,
-                            template,
-                            locale: lang,
-                            data: data.clone(),
-                            dedup_key: format!("{event_key}:{template}:user:{id}:email"),
-                            not_before: None,
-                        },
-                        now,
-                    )?);
-                }
-                if by_push {
-                    let targets = devices::table
-                        .filter(devices::user_id.eq(id).and(devices::active.eq(true)))
-                        .select((devices::id, devices::platform))
-                        .load::<(i64, String)>(conn)?;
-                    // The push names its in-app row, so the app can open it and mark it read.
-                    let mut pushed = data.clone();
-                    pushed["notification_id"] = json!(listed);
-                    for (device_id, platform) in targets {
-                        if !delivery.push.allows(&platform) {
-                            continue;
-                        }
-                        written += usize::from(outbox::enqueue(
-                            conn,
-                            &NewMessage {
-                                channel: Channel::Push,
-                                user_id: Some(*id),
-                                address: None,
-                                device_id: Some(device_id),
-                                template,
-                                locale: lang,
-                                data: pushed.clone(),
-                                dedup_key: format!(
-                                    "{event_key}:{template}:user:{id}:push:{device_id}"
-                                ),
-                                not_before: delivery.push_not_before,
-                            },
-                            now,
-                        )?);
-                    }
-                }
+    }
+    let mut written = 0;
+    // A few statements per 500 people told, not a few per person: a sweep escalates hundreds
+    // of tickets in one pass, each to a dozen people, and a petition's answer goes to all its
+    // supporters. The parts keep each statement well below the databases' limits on parameters.
+    for part in unique.chunks(500) {
+        written += tell_some(conn, part, template, data, event_key, delivery, now)?;
+    }
+    Ok(written)
+}
+
+fn tell_some(
+    conn: &mut DbConn,
+    unique: &[&To],
+    template: &'static str,
+    data: &Value,
+    event_key: &str,
+    delivery: &Delivery,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let ids: Vec<i64> = unique
+        .iter()
+        .filter_map(|to| match to {
+            To::User(id) => Some(*id),
+            To::Address(..) => None,
+        })
+        .collect();
+    let people: HashMap<i64, Person> = users::table
+        .filter(users::id.eq_any(&ids))
+        .filter(users::disabled.eq(false))
+        .select((
+            users::id,
+            users::email,
+            users::locale,
+            users::notify_email,
+            users::notify_push,
+        ))
+        .load::<(i64, Option<String>, String, bool, bool)>(conn)?
+        .into_iter()
+        .map(|(id, email, locale, by_email, by_push)| {
+            let lang = Lang::parse(&locale).unwrap_or_default();
+            (
+                id,
+                Person {
+                    has_email: email.is_some(),
+                    lang,
+                    by_email,
+                    by_push,
+                },
+            )
+        })
+        .collect();
+    let pushed_to: Vec<i64> = people
+        .iter()
+        .filter(|(_, p)| p.by_push)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut devices_of: HashMap<i64, Vec<i64>> = HashMap::new();
+    if !pushed_to.is_empty() {
+        let found = devices::table
+            .filter(devices::user_id.eq_any(&pushed_to))
+            .filter(devices::active.eq(true))
+            .order(devices::id.asc())
+            .select((devices::user_id, devices::id, devices::platform))
+            .load::<(i64, i64, String)>(conn)?;
+        for (user, device, platform) in found {
+            if delivery.push.allows(&platform) {
+                devices_of.entry(user).or_default().push(device);
             }
         }
     }
-    Ok(written)
+    let listed_users: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| people.contains_key(id))
+        .collect();
+    let listed = in_app::add_all(
+        conn,
+        &listed_users,
+        template,
+        data,
+        &format!("{event_key}:{template}"),
+        now,
+    )?;
+
+    let mut messages = Vec::new();
+    for &to in unique {
+        let (id, p) = match to {
+            To::Address(address, lang) => {
+                messages.push(NewMessage {
+                    channel: Channel::Email,
+                    user_id: None,
+                    address: Some(address.clone()),
+                    device_id: None,
+                    template,
+                    locale: *lang,
+                    data: data.clone(),
+                    dedup_key: format!("{event_key}:{template}:addr:{address}"),
+                    not_before: None,
+                });
+                continue;
+            }
+            To::User(id) => match people.get(id) {
+                Some(p) => (*id, p),
+                None => continue,
+            },
+        };
+        if p.by_email && p.has_email {
+            messages.push(NewMessage {
+                channel: Channel::Email,
+                user_id: Some(id),
+                address: None,
+                device_id: None,
+                template,
+                locale: p.lang,
+                data: data.clone(),
+                dedup_key: format!("{event_key}:{template}:user:{id}:email"),
+                not_before: None,
+            });
+        }
+        // The push names its in-app row, so the app can open it and mark it read.
+        let mut pushed = data.clone();
+        pushed["notification_id"] = json!(listed.get(&id));
+        for device_id in devices_of.get(&id).into_iter().flatten() {
+            messages.push(NewMessage {
+                channel: Channel::Push,
+                user_id: Some(id),
+                address: None,
+                device_id: Some(*device_id),
+                template,
+                locale: p.lang,
+                data: pushed.clone(),
+                dedup_key: format!("{event_key}:{template}:user:{id}:push:{device_id}"),
+                not_before: delivery.push_not_before,
+            });
+        }
+    }
+    outbox::enqueue_all(conn, &messages, now)
+}
+
+/// What `tell` needs to know of a person with an account.
+struct Person {
+    has_email: bool,
+    lang: Lang,
+    by_email: bool,
+    by_push: bool,
 }
 
 /// The active officials of a unit, and the unit's own mailbox.

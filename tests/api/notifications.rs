@@ -681,3 +681,137 @@ async fn push_services_retry_after_is_honoured_and_a_gone_device_is_switched_off
         "tried again when the service said"
     );
 }
+
+/// Telling many people at once (a petition's answer to all its supporters, a sweep's
+/// escalations) writes, for each person, one in-app row, one email and one push per device, in
+/// statements split below the databases' parameter limits; telling them again writes nothing.
+#[tokio::test]
+async fn telling_a_crowd_writes_each_person_their_rows_once() {
+    use diesel::prelude::*;
+    use nghedan::db::schema::{devices, notifications, outbox, users};
+    use nghedan::notify::recipients::{self, Delivery, PushChannels, To};
+
+    let app = TestApp::spawn().await;
+    let now = app.clock_now_naive();
+    const PEOPLE: i64 = 1_200;
+    let ids: Vec<i64> = app
+        .state
+        .db(move |c| {
+            nghedan::db::write(c, |c| {
+                let mut ids = Vec::new();
+                for i in 0..PEOPLE {
+                    let id: i64 = diesel::insert_into(users::table)
+                        .values((
+                            users::email.eq(format!("crowd{i}@example.vn")),
+                            users::full_name.eq(format!("Người {i}")),
+                            users::password_hash.eq("!"),
+                            users::role.eq("citizen"),
+                            users::locale.eq(if i % 2 == 0 { "vi" } else { "en" }),
+                            users::verified.eq(true),
+                            users::disabled.eq(i % 4 == 3),
+                            users::notify_email.eq(i % 3 != 0),
+                            users::notify_push.eq(true),
+                            users::created_at.eq(now),
+                            users::updated_at.eq(now),
+                        ))
+                        .returning(users::id)
+                        .get_result(c)?;
+                    // Every other person has a phone; every fifth also an iPhone, and APNs is
+                    // not configured here.
+                    let platforms: &[&str] = match (i % 2, i % 5) {
+                        (0, 0) => &["fcm", "apns"],
+                        (0, _) => &["fcm"],
+                        _ => &[],
+                    };
+                    for p in platforms {
+                        diesel::insert_into(devices::table)
+                            .values((
+                                devices::user_id.eq(id),
+                                devices::platform.eq(*p),
+                                devices::address.eq(format!("{p}-token-{i}")),
+                                devices::active.eq(true),
+                                devices::created_at.eq(now),
+                                devices::updated_at.eq(now),
+                            ))
+                            .execute(c)?;
+                    }
+                    ids.push(id);
+                }
+                Ok::<_, nghedan::error::ApiError>(ids)
+            })
+        })
+        .await
+        .unwrap();
+
+    let enabled = |i: i64| i % 4 != 3;
+    let expect_in_app = (0..PEOPLE).filter(|&i| enabled(i)).count();
+    let expect_email = (0..PEOPLE).filter(|&i| enabled(i) && i % 3 != 0).count() + 1;
+    let expect_push = (0..PEOPLE).filter(|&i| enabled(i) && i % 2 == 0).count();
+    let mut to: Vec<To> = ids.iter().map(|id| To::User(*id)).collect();
+    to.extend(ids[..3].iter().map(|id| To::User(*id)));
+    to.push(To::Address(
+        "hopthu@ubnd.example.vn".into(),
+        nghedan::i18n::Lang::Vi,
+    ));
+    to.push(To::User(i64::MAX));
+    let delivery = Delivery {
+        push: PushChannels {
+            fcm: true,
+            apns: false,
+            webpush: false,
+        },
+        push_not_before: None,
+    };
+    let tell = |to: Vec<To>, delivery: Delivery| {
+        app.state.db(move |c| {
+            nghedan::db::write(c, |c| {
+                recipients::tell(
+                    c,
+                    &to,
+                    "ticket_answered",
+                    &json!({"ticket_code": "PAKN.20261123.0001", "ticket_id": 1}),
+                    "event:1",
+                    &delivery,
+                    now,
+                )
+            })
+        })
+    };
+    let written = tell(to.clone(), delivery.clone()).await.unwrap();
+    assert_eq!(written, expect_email + expect_push);
+    assert_eq!(tell(to, delivery).await.unwrap(), 0, "told again: nothing new");
+
+    let (listed, sent) = app
+        .state
+        .db(|c| {
+            let listed: Vec<(i64, i64)> = notifications::table
+                .select((notifications::user_id, notifications::id))
+                .load(c)?;
+            let sent: Vec<(String, Option<i64>, Option<String>, String, String)> = outbox::table
+                .select((
+                    outbox::channel,
+                    outbox::user_id,
+                    outbox::address,
+                    outbox::locale,
+                    outbox::data,
+                ))
+                .load(c)?;
+            Ok((listed, sent))
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), expect_in_app);
+    let listed: std::collections::HashMap<i64, i64> = listed.into_iter().collect();
+    let emails: Vec<_> = sent.iter().filter(|m| m.0 == "email").collect();
+    let pushes: Vec<_> = sent.iter().filter(|m| m.0 == "push").collect();
+    assert_eq!(emails.len(), expect_email);
+    assert_eq!(pushes.len(), expect_push);
+    assert!(emails.iter().any(|m| m.2.as_deref() == Some("hopthu@ubnd.example.vn")));
+    for (_, user, _, locale, data) in pushes {
+        let user = user.expect("a push has its person");
+        let index = ids.iter().position(|id| *id == user).unwrap() as i64;
+        assert_eq!(locale, if index % 2 == 0 { "vi" } else { "en" });
+        let data: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(data["notification_id"], json!(listed[&user]), "{data}");
+    }
+}
