@@ -682,6 +682,9 @@ async fn push_services_retry_after_is_honoured_and_a_gone_device_is_switched_off
     );
 }
 
+/// An outbox row as (channel, user, address, locale, data).
+type OutboxRow = (String, Option<i64>, Option<String>, String, String);
+
 /// Telling many people at once (a petition's answer to all its supporters, a sweep's
 /// escalations) writes, for each person, one in-app row, one email and one push per device, in
 /// statements split below the databases' parameter limits; telling them again writes nothing.
@@ -779,7 +782,11 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
     };
     let written = tell(to.clone(), delivery.clone()).await.unwrap();
     assert_eq!(written, expect_email + expect_push);
-    assert_eq!(tell(to, delivery).await.unwrap(), 0, "told again: nothing new");
+    assert_eq!(
+        tell(to, delivery).await.unwrap(),
+        0,
+        "told again: nothing new"
+    );
 
     let (listed, sent) = app
         .state
@@ -787,7 +794,7 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
             let listed: Vec<(i64, i64)> = notifications::table
                 .select((notifications::user_id, notifications::id))
                 .load(c)?;
-            let sent: Vec<(String, Option<i64>, Option<String>, String, String)> = outbox::table
+            let sent: Vec<OutboxRow> = outbox::table
                 .select((
                     outbox::channel,
                     outbox::user_id,
@@ -806,7 +813,11 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
     let pushes: Vec<_> = sent.iter().filter(|m| m.0 == "push").collect();
     assert_eq!(emails.len(), expect_email);
     assert_eq!(pushes.len(), expect_push);
-    assert!(emails.iter().any(|m| m.2.as_deref() == Some("hopthu@ubnd.example.vn")));
+    assert!(
+        emails
+            .iter()
+            .any(|m| m.2.as_deref() == Some("hopthu@ubnd.example.vn"))
+    );
     for (_, user, _, locale, data) in pushes {
         let user = user.expect("a push has its person");
         let index = ids.iter().position(|id| *id == user).unwrap() as i64;
