@@ -137,6 +137,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
 pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
     let pool = state.pool.clone();
     let now = state.clock.now_naive();
+    let day_end = state.settings.deadlines.day_end();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = pool
             .get()
@@ -151,6 +152,14 @@ pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
                 .map_err(|e| anyhow::anyhow!("reference data failed to load: {e}"))?;
             if loaded != db::reference::Loaded::default() {
                 tracing::info!(?loaded, "reference data loaded");
+            }
+            // Once, after the upgrade that added them: the clock summaries reports read.
+            let cal = db::calendar::load(conn)
+                .map_err(|e| anyhow::anyhow!("calendar failed to load: {e}"))?;
+            let summarised = db::clocks::summarise_missing(conn, &cal, &day_end, now.and_utc())
+                .map_err(|e| anyhow::anyhow!("clock summaries failed: {e}"))?;
+            if summarised > 0 {
+                tracing::info!(tickets = summarised, "clock summaries filled in");
             }
             Ok::<_, anyhow::Error>(applied)
         })

@@ -3,6 +3,8 @@
 //! needs, so later changes to policies or the calendar never move a running ticket's dates
 //! (unless an administrator asks for a recomputation).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use crate::domain::deadlines::{
     ClockInput, ClockState, ClockView, Counting, DayEnd, Lengths, Pause, Period, evaluate,
 };
 use crate::domain::policy::{Policy, StartsAt};
+use crate::domain::report::{REPORTED_CLOCKS, Standing};
+use crate::domain::ticket::Status;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -203,6 +207,7 @@ struct Changes {
     reminded_75: Option<bool>,
     reminded_last_day: Option<bool>,
     missed_at: Option<Option<NaiveDateTime>>,
+    next_check_at: Option<Option<NaiveDateTime>>,
 }
 
 fn save(conn: &mut DbConn, c: &ClockRow, changes: Changes) -> Result<(), ApiError> {
@@ -417,13 +422,150 @@ pub fn refresh(
         }
         views.push((c.name.clone(), v));
     }
+    let holder = Holder::of(conn, ticket_id)?;
+    let summary = summary_of(&clocks, &holder, cal, day_end, now);
     diesel::update(tickets::table.find(ticket_id))
         .set((
             tickets::next_due_at.eq(next_due),
             tickets::overdue.eq(overdue),
+            summary.columns(),
         ))
         .execute(conn)?;
     Ok(views)
+}
+
+/// The ticket facts a clock's standing depends on.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct Holder {
+    pub id: i64,
+    pub status: String,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl Holder {
+    fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, ApiError> {
+        Ok(tickets::table
+            .find(ticket_id)
+            .select(Holder::as_select())
+            .first(conn)?)
+    }
+}
+
+/// What a report counts of a ticket's clocks: where its `accept` and `resolve` clocks stand,
+/// and the extensions granted over all of them. Kept on the ticket by [`refresh`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub accept: Option<Standing>,
+    pub resolve: Option<Standing>,
+    pub extensions_used: i32,
+}
+
+impl Summary {
+    /// The reported clocks the ticket has, by name, in [`REPORTED_CLOCKS`] order.
+    pub fn reported(&self) -> impl Iterator<Item = (&'static str, Standing)> + '_ {
+        REPORTED_CLOCKS
+            .iter()
+            .zip([self.accept, self.resolve])
+            .filter_map(|(name, s)| s.map(|s| (*name, s)))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn columns(
+        &self,
+    ) -> (
+        diesel::dsl::Eq<tickets::accept_standing, Option<&'static str>>,
+        diesel::dsl::Eq<tickets::accept_due_at, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<tickets::resolve_standing, Option<&'static str>>,
+        diesel::dsl::Eq<tickets::resolve_due_at, Option<NaiveDateTime>>,
+        diesel::dsl::Eq<tickets::extensions_used, i32>,
+        diesel::dsl::Eq<tickets::summarised, bool>,
+    ) {
+        let stored = |s: Option<Standing>| {
+            s.map(Standing::stored).map_or((None, None), |(w, due)| {
+                (Some(w), due.map(|d| d.naive_utc()))
+            })
+        };
+        let (accept, accept_due) = stored(self.accept);
+        let (resolve, resolve_due) = stored(self.resolve);
+        (
+            tickets::accept_standing.eq(accept),
+            tickets::accept_due_at.eq(accept_due),
+            tickets::resolve_standing.eq(resolve),
+            tickets::resolve_due_at.eq(resolve_due),
+            tickets::extensions_used.eq(self.extensions_used),
+            tickets::summarised.eq(true),
+        )
+    }
+}
+
+/// The summary of a ticket's clocks at `now`.
+pub fn summary_of(
+    clocks: &[ClockRow],
+    t: &Holder,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Summary {
+    let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
+    // Withdrawn, or closed without an answer (a duplicate): the unit never decided.
+    let left_hands =
+        status == Status::Withdrawn || (status == Status::Closed && t.resolved_at.is_none());
+    let standing = |name: &str| {
+        clocks.iter().find(|c| c.name == name).map(|c| {
+            let v = c.view(cal, day_end, now);
+            let stopped = c.stopped_at.is_some();
+            Standing::of(
+                v.state,
+                stopped,
+                v.due_at,
+                left_hands && stopped && c.stopped_at == t.closed_at,
+            )
+        })
+    };
+    Summary {
+        accept: standing(REPORTED_CLOCKS[0]),
+        resolve: standing(REPORTED_CLOCKS[1]),
+        extensions_used: clocks.iter().map(|c| c.extensions_used.max(0)).sum(),
+    }
+}
+
+/// Fills in the summary of tickets written before summaries existed (see [`Summary`]), a
+/// thousand at a time; returns how many. Their clocks are not touched.
+pub fn summarise_missing(
+    conn: &mut DbConn,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
+    let mut done = 0;
+    loop {
+        let n = super::write(conn, |c| {
+            let holders: Vec<Holder> = tickets::table
+                .filter(tickets::summarised.eq(false))
+                .order(tickets::id.asc())
+                .limit(1_000)
+                .select(Holder::as_select())
+                .load(c)?;
+            let ids: Vec<i64> = holders.iter().map(|h| h.id).collect();
+            let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+            for k in of_tickets(c, &ids)? {
+                clocks.entry(k.ticket_id).or_default().push(k);
+            }
+            for h in &holders {
+                let of = clocks.remove(&h.id).unwrap_or_default();
+                diesel::update(tickets::table.find(h.id))
+                    .set(summary_of(&of, h, cal, day_end, now).columns())
+                    .execute(c)?;
+            }
+            Ok::<_, ApiError>(holders.len())
+        })?;
+        done += n;
+        if n < 1_000 {
+            return Ok(done);
+        }
+    }
 }
 
 /// When the sweep must next look at a clock: its 75 % mark, the start of its last day, or
@@ -504,14 +646,11 @@ pub fn claim_due(
         return Ok(None);
     };
     let v = c.view(cal, day_end, now);
-    let this = ticket_clocks::table
-        .filter(ticket_clocks::ticket_id.eq(ticket_id))
-        .filter(ticket_clocks::name.eq(name));
+    // What is due, and the flags that claim it.
+    let mut claimed = c.clone();
     let due = if v.state == ClockState::Missed && c.missed_at.is_none() && c.stopped_at.is_none() {
-        let n = diesel::update(this.filter(ticket_clocks::missed_at.is_null()))
-            .set(ticket_clocks::missed_at.eq(Some(now.naive_utc())))
-            .execute(conn)?;
-        (n == 1).then_some(Due::Missed)
+        claimed.missed_at = Some(now.naive_utc());
+        Some(Due::Missed)
     } else if v.state == ClockState::Running && c.name != "update" {
         let on_last_day = v
             .due_local_date
@@ -520,36 +659,59 @@ pub fn claim_due(
         let total = (v.used_seconds + left).max(1);
         if on_last_day && !c.reminded_last_day {
             // The last-day reminder also covers the 75 % one, if that was not sent.
-            let n = diesel::update(this.filter(ticket_clocks::reminded_last_day.eq(false)))
-                .set((
-                    ticket_clocks::reminded_last_day.eq(true),
-                    ticket_clocks::reminded_75.eq(true),
-                ))
-                .execute(conn)?;
-            (n == 1).then_some(Due::LastDay)
+            claimed.reminded_last_day = true;
+            claimed.reminded_75 = true;
+            Some(Due::LastDay)
         } else if !c.reminded_75 && v.used_seconds * 4 >= total * 3 {
-            let n = diesel::update(this.filter(ticket_clocks::reminded_75.eq(false)))
-                .set(ticket_clocks::reminded_75.eq(true))
-                .execute(conn)?;
-            (n == 1).then_some(Due::Reminder75)
+            claimed.reminded_75 = true;
+            Some(Due::Reminder75)
         } else {
             None
         }
     } else {
         None
     };
-    // Look again later (or never), whatever happened.
-    let fresh = ticket_clocks::table
-        .filter(ticket_clocks::ticket_id.eq(ticket_id))
-        .filter(ticket_clocks::name.eq(name))
-        .select(ClockRow::as_select())
-        .first::<ClockRow>(conn)?;
-    // Never in the past: a check that found nothing looks again a minute later.
-    let next = next_check(&fresh, &v, day_end, now)
+    // Look again later (or never), whatever happens: as of the claim, which another pass
+    // that won it has made just the same. Never in the past: a check that found nothing
+    // looks again a minute later.
+    let next = next_check(&claimed, &v, day_end, now)
         .map(|t| t.max(now.naive_utc() + chrono::Duration::minutes(1)));
-    diesel::update(this)
-        .set(ticket_clocks::next_check_at.eq(next))
-        .execute(conn)?;
+    let changes = Changes {
+        missed_at: (claimed.missed_at != c.missed_at).then_some(claimed.missed_at),
+        reminded_75: (claimed.reminded_75 != c.reminded_75).then_some(true),
+        reminded_last_day: (claimed.reminded_last_day != c.reminded_last_day).then_some(true),
+        next_check_at: Some(next),
+        ..Default::default()
+    };
+    let this = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id))
+        .filter(ticket_clocks::name.eq(name));
+    // The claim is the update of a flag that was not set: two passes act once.
+    let won = match due {
+        None => {
+            diesel::update(this).set(&changes).execute(conn)?;
+            false
+        }
+        Some(Due::Missed) => {
+            diesel::update(this.filter(ticket_clocks::missed_at.is_null()))
+                .set(&changes)
+                .execute(conn)?
+                == 1
+        }
+        Some(Due::LastDay) => {
+            diesel::update(this.filter(ticket_clocks::reminded_last_day.eq(false)))
+                .set(&changes)
+                .execute(conn)?
+                == 1
+        }
+        Some(Due::Reminder75) => {
+            diesel::update(this.filter(ticket_clocks::reminded_75.eq(false)))
+                .set(&changes)
+                .execute(conn)?
+                == 1
+        }
+    };
+    let due = due.filter(|_| won);
     Ok(due.map(|d| (d, v)))
 }
 

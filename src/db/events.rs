@@ -120,28 +120,27 @@ pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64
         hash: String::new(),
     };
     event.hash = hash_of(&event);
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(ticket_events::table)
-            .values((
-                ticket_events::ticket_id.eq(event.ticket_id),
-                ticket_events::seq.eq(event.seq),
-                ticket_events::kind.eq(&event.kind),
-                ticket_events::actor_id.eq(event.actor_id),
-                ticket_events::actor_role.eq(&event.actor_role),
-                ticket_events::unit_id.eq(event.unit_id),
-                ticket_events::from_status.eq(&event.from_status),
-                ticket_events::to_status.eq(&event.to_status),
-                ticket_events::public.eq(event.public),
-                ticket_events::data.eq(&event.data),
-                ticket_events::text_id.eq(event.text_id),
-                ticket_events::text_sha256.eq(&event.text_sha256),
-                ticket_events::created_at.eq(event.created_at),
-                ticket_events::prev_hash.eq(&event.prev_hash),
-                ticket_events::hash.eq(&event.hash),
-            ))
-            .returning(ticket_events::id)
-            .get_result::<i64>(conn)
-    });
+    // No savepoint: a collision fails the whole transaction, which the caller retries.
+    let inserted = diesel::insert_into(ticket_events::table)
+        .values((
+            ticket_events::ticket_id.eq(event.ticket_id),
+            ticket_events::seq.eq(event.seq),
+            ticket_events::kind.eq(&event.kind),
+            ticket_events::actor_id.eq(event.actor_id),
+            ticket_events::actor_role.eq(&event.actor_role),
+            ticket_events::unit_id.eq(event.unit_id),
+            ticket_events::from_status.eq(&event.from_status),
+            ticket_events::to_status.eq(&event.to_status),
+            ticket_events::public.eq(event.public),
+            ticket_events::data.eq(&event.data),
+            ticket_events::text_id.eq(event.text_id),
+            ticket_events::text_sha256.eq(&event.text_sha256),
+            ticket_events::created_at.eq(event.created_at),
+            ticket_events::prev_hash.eq(&event.prev_hash),
+            ticket_events::hash.eq(&event.hash),
+        ))
+        .returning(ticket_events::id)
+        .get_result::<i64>(conn);
     match inserted {
         Ok(id) => Ok(id),
         Err(err) if is_unique_violation(&err) => Err(ApiError::conflict("concurrent_update")

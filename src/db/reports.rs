@@ -2,8 +2,8 @@
 //! contributes (`domain::report`), the open tickets past a deadline, and the published
 //! answers. Nothing here reads who is asking: the callers decide the scope.
 //!
-//! A report reads its tickets in batches in id order (the cohort: received in the period,
-//! in the scope), with each batch's clocks and pause events, so memory holds one batch of rows
+//! A report reads its tickets (the cohort: received in the period, in the scope) unit by unit
+//! in batches, with each batch's clocks and pause events, so memory holds one batch of rows
 //! and one number per ticket for the spreads, never whole tickets.
 
 use std::collections::HashMap;
@@ -12,11 +12,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::clocks::ClockRow;
+use super::clocks::{ClockRow, Holder, Summary, summary_of};
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::domain::calendar::Calendar;
-use crate::domain::deadlines::{ClockState, DayEnd};
-use crate::domain::report::{Outcome, REPORTED_CLOCKS, Stretch, TicketFacts};
+use crate::domain::deadlines::DayEnd;
+use crate::domain::report::{Standing, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
 use crate::error::ApiError;
 
@@ -65,7 +65,7 @@ pub struct Scope {
     pub until: NaiveDateTime,
 }
 
-/// The columns of a ticket a report groups by and counts.
+/// The columns of a ticket a report groups by and counts: all in the `tickets_report` index.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
 pub struct CohortRow {
@@ -80,15 +80,49 @@ pub struct CohortRow {
     pub closed_at: Option<NaiveDateTime>,
     pub reopen_count: i32,
     pub rating: Option<i32>,
+    pub overdue: bool,
+    pub next_due_at: Option<NaiveDateTime>,
+    pub accept_standing: Option<String>,
+    pub accept_due_at: Option<NaiveDateTime>,
+    pub resolve_standing: Option<String>,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub extensions_used: i32,
+    pub paused_once: bool,
+    pub summarised: bool,
 }
 
 impl CohortRow {
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Submitted)
     }
+
+    /// The clock summary kept on the ticket.
+    fn summary(&self) -> Summary {
+        let standing = |word: &Option<String>, due: Option<NaiveDateTime>| {
+            word.as_deref()
+                .map(|w| Standing::from_stored(w, due.map(|d| d.and_utc())))
+        };
+        Summary {
+            accept: standing(&self.accept_standing, self.accept_due_at),
+            resolve: standing(&self.resolve_standing, self.resolve_due_at),
+            extensions_used: self.extensions_used,
+        }
+    }
+
+    /// Open with a clock past its due moment at `now`, from what [`super::clocks::refresh`] keeps on
+    /// the ticket: a clock missed while running sets `overdue`, and `next_due_at` is the
+    /// earliest due moment of the clocks running within time.
+    fn late_at(&self, now: NaiveDateTime) -> bool {
+        self.overdue || self.next_due_at.is_some_and(|d| d < now)
+    }
 }
 
-/// Calls `each` with every ticket of the scope and its facts as of `now`, in id order.
+/// Calls `each` with every ticket of the scope and its facts as of `now`: unit by unit, in
+/// order of receipt.
+///
+/// Each unit's tickets are read in batches by the keyset `(received_at, id)` from the
+/// `tickets_report` index, which holds every column read here: the database answers from the
+/// index alone, however wide the tickets and however many other units' tickets there are.
 pub fn cohort(
     conn: &mut DbConn,
     scope: &Scope,
@@ -97,44 +131,90 @@ pub fn cohort(
     now: DateTime<Utc>,
     mut each: impl FnMut(&CohortRow, TicketFacts),
 ) -> Result<(), ApiError> {
-    let mut after = 0_i64;
-    loop {
-        let mut q = tickets::table
-            .filter(tickets::received_at.ge(scope.from))
-            .filter(tickets::received_at.lt(scope.until))
-            .filter(tickets::id.gt(after))
-            .select(CohortRow::as_select())
-            .order(tickets::id.asc())
-            .limit(BATCH)
-            .into_boxed::<Db>();
-        q = in_scope!(q, scope);
-        let rows: Vec<CohortRow> = q.load(conn)?;
-        let Some(last) = rows.last() else {
-            return Ok(());
-        };
-        after = last.id;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
-        for c in super::clocks::of_tickets(conn, &ids)? {
-            clocks.entry(c.ticket_id).or_default().push(c);
-        }
-        let mut pauses = pauses_of(conn, &ids)?;
-        for r in &rows {
-            let cs = clocks.remove(&r.id).unwrap_or_default();
-            let facts = facts_of(
-                r,
-                &cs,
-                pauses.remove(&r.id).unwrap_or_default(),
-                cal,
-                day_end,
-                now,
-            );
-            each(r, facts);
-        }
-        if (rows.len() as i64) < BATCH {
-            return Ok(());
+    let unit_ids = match &scope.units {
+        Some(ids) => ids.clone(),
+        None => units::table.select(units::id).order(units::id).load(conn)?,
+    };
+    // The unit is the keyset's first column; the other filters stay.
+    let within = Scope {
+        units: None,
+        ..scope.clone()
+    };
+    for unit in unit_ids {
+        let mut after: Option<(NaiveDateTime, i64)> = None;
+        loop {
+            let mut q = tickets::table
+                .filter(tickets::unit_id.eq(unit))
+                .filter(tickets::received_at.ge(scope.from))
+                .filter(tickets::received_at.lt(scope.until))
+                .select(CohortRow::as_select())
+                .order((tickets::received_at.asc(), tickets::id.asc()))
+                .limit(BATCH)
+                .into_boxed::<Db>();
+            if let Some((at, id)) = after {
+                q = q.filter(
+                    tickets::received_at
+                        .gt(at)
+                        .or(tickets::received_at.eq(at).and(tickets::id.gt(id))),
+                );
+            }
+            q = in_scope!(q, within);
+            let rows: Vec<CohortRow> = q.load(conn)?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = Some((last.received_at, last.id));
+            // Tickets written before clock summaries existed: their clocks are read here.
+            let unsummarised: Vec<i64> = rows
+                .iter()
+                .filter(|r| !r.summarised)
+                .map(|r| r.id)
+                .collect();
+            let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+            if !unsummarised.is_empty() {
+                for c in super::clocks::of_tickets(conn, &unsummarised)? {
+                    clocks.entry(c.ticket_id).or_default().push(c);
+                }
+            }
+            let paused: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.paused_once || !r.summarised)
+                .map(|r| r.id)
+                .collect();
+            let mut pauses = if paused.is_empty() {
+                HashMap::new()
+            } else {
+                pauses_of(conn, &paused)?
+            };
+            for r in &rows {
+                let (summary, late) = if r.summarised {
+                    (r.summary(), r.late_at(now.naive_utc()))
+                } else {
+                    let cs = clocks.remove(&r.id).unwrap_or_default();
+                    let holder = Holder {
+                        id: r.id,
+                        status: r.status.clone(),
+                        resolved_at: r.resolved_at,
+                        closed_at: r.closed_at,
+                    };
+                    let late = cs.iter().any(|c| is_late(c, now.naive_utc()));
+                    (summary_of(&cs, &holder, cal, day_end, now), late)
+                };
+                let facts = facts_of(
+                    r,
+                    &summary,
+                    late,
+                    pauses.remove(&r.id).unwrap_or_default(),
+                    now,
+                );
+                each(r, facts);
+            }
+            if (rows.len() as i64) < BATCH {
+                break;
+            }
         }
     }
+    Ok(())
 }
 
 /// The stretches each ticket spent paused, from its timeline.
@@ -176,24 +256,12 @@ pub fn is_late(c: &ClockRow, now: NaiveDateTime) -> bool {
 
 fn facts_of(
     r: &CohortRow,
-    clocks: &[ClockRow],
+    summary: &Summary,
+    late: bool,
     pauses: Vec<Stretch>,
-    cal: &Calendar,
-    day_end: &DayEnd,
     now: DateTime<Utc>,
 ) -> TicketFacts {
     let status = r.status();
-    // Withdrawn, or closed without an answer (a duplicate): the unit never decided.
-    let left_hands =
-        status == Status::Withdrawn || (status == Status::Closed && r.resolved_at.is_none());
-    let outcome = |c: &ClockRow| match c.view(cal, day_end, now).state {
-        ClockState::Met if left_hands && c.stopped_at.is_some() && c.stopped_at == r.closed_at => {
-            Outcome::Undecided
-        }
-        ClockState::Met => Outcome::Met,
-        ClockState::Missed => Outcome::Missed,
-        _ => Outcome::Undecided,
-    };
     TicketFacts {
         status,
         received_at: r.received_at.and_utc(),
@@ -203,13 +271,12 @@ fn facts_of(
             .filter(|_| matches!(status, Status::Resolved | Status::Closed))
             .map(|t| t.and_utc()),
         pauses,
-        clocks: clocks
-            .iter()
-            .filter(|c| REPORTED_CLOCKS.contains(&c.name.as_str()))
-            .map(|c| (c.name.clone(), outcome(c)))
+        clocks: summary
+            .reported()
+            .map(|(name, s)| (name.to_string(), s.outcome_at(now)))
             .collect(),
-        open_overdue: status.is_open() && clocks.iter().any(|c| is_late(c, now.naive_utc())),
-        extensions_used: clocks.iter().map(|c| c.extensions_used.max(0) as u32).sum(),
+        open_overdue: status.is_open() && late,
+        extensions_used: summary.extensions_used.max(0) as u32,
         reopen_count: r.reopen_count.max(0) as u32,
         rating: r.rating,
     }

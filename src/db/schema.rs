@@ -241,6 +241,13 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        accept_standing -> Nullable<Text>,
+        accept_due_at -> Nullable<Timestamp>,
+        resolve_standing -> Nullable<Text>,
+        resolve_due_at -> Nullable<Timestamp>,
+        extensions_used -> Integer,
+        paused_once -> Bool,
+        summarised -> Bool,
     }
 }
 

@@ -846,6 +846,10 @@ pub fn act(
     if matches!(action, Action::Appeal) {
         text = input.reason.clone();
     }
+    // Reports read the pause events of only the tickets that were ever paused.
+    if super::reports::PAUSE_STARTS.contains(&tr.event) {
+        set.paused_once = Some(true);
+    }
     // The optimistic check: a concurrent action on the same ticket makes this one a no-op,
     // and the caller retries against the new state.
     set.version = Some(t.version + 1);
@@ -928,6 +932,7 @@ struct TicketChanges {
     rating: Option<Option<i32>>,
     rating_comment: Option<Option<String>>,
     rated_at: Option<Option<NaiveDateTime>>,
+    paused_once: Option<bool>,
     version: Option<i32>,
     updated_at: Option<NaiveDateTime>,
 }

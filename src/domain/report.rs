@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::calendar::Calendar;
-use super::deadlines::DayEnd;
+use super::deadlines::{ClockState, DayEnd};
 use super::ticket::Status;
 
 /// The clocks whose on-time rate a report gives: the decision on acceptance and the answer.
@@ -30,6 +30,66 @@ pub enum Outcome {
     /// Not decided: pending, running or paused within time, or stopped because the ticket left
     /// the unit's hands (withdrawn, closed as a duplicate) before it was late.
     Undecided,
+}
+
+/// Where a reported clock stands, as decided when it last changed: only a running clock's
+/// outcome still moves with time (it is missed once its due moment passes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Met,
+    Missed,
+    Undecided,
+    Running { due: DateTime<Utc> },
+}
+
+impl Standing {
+    /// From the clock's state: `left_hands` when it was stopped because the ticket left the
+    /// unit's hands (withdrawn, closed as a duplicate), which decides nothing.
+    pub fn of(
+        state: ClockState,
+        stopped: bool,
+        due: Option<DateTime<Utc>>,
+        left_hands: bool,
+    ) -> Self {
+        match (state, due) {
+            (ClockState::Met, _) if left_hands => Standing::Undecided,
+            (ClockState::Met, _) => Standing::Met,
+            (ClockState::Missed, _) if stopped => Standing::Missed,
+            (ClockState::Missed | ClockState::Running, Some(due)) if !stopped => {
+                Standing::Running { due }
+            }
+            _ => Standing::Undecided,
+        }
+    }
+
+    pub fn outcome_at(self, now: DateTime<Utc>) -> Outcome {
+        match self {
+            Standing::Met => Outcome::Met,
+            Standing::Missed => Outcome::Missed,
+            Standing::Undecided => Outcome::Undecided,
+            Standing::Running { due } if now > due => Outcome::Missed,
+            Standing::Running { .. } => Outcome::Undecided,
+        }
+    }
+
+    /// As stored: the word, and the due moment of a running clock.
+    pub fn stored(self) -> (&'static str, Option<DateTime<Utc>>) {
+        match self {
+            Standing::Met => ("met", None),
+            Standing::Missed => ("missed", None),
+            Standing::Undecided => ("undecided", None),
+            Standing::Running { due } => ("running", Some(due)),
+        }
+    }
+
+    pub fn from_stored(word: &str, due: Option<DateTime<Utc>>) -> Self {
+        match (word, due) {
+            ("met", _) => Standing::Met,
+            ("missed", _) => Standing::Missed,
+            ("running", Some(due)) => Standing::Running { due },
+            _ => Standing::Undecided,
+        }
+    }
 }
 
 /// What a report needs to know about one ticket.

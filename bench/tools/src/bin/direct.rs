@@ -454,6 +454,16 @@ fn prepare(
     conn.batch_execute(&script)?;
     conn.batch_execute("DROP TABLE bench_templates")?;
     eprintln!("prepare: cloned in {:.1} s", t0.elapsed().as_secs_f64());
+    // What `nghedan migrate` does for tickets written before clock summaries existed.
+    let t0 = Instant::now();
+    let cal = nghedan::db::calendar::load(conn)?;
+    let day_end = state.settings.deadlines.day_end();
+    let summarised =
+        nghedan::db::clocks::summarise_missing(conn, &cal, &day_end, state.clock.now())?;
+    eprintln!(
+        "prepare: {summarised} clock summaries in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
     // Codes the official may read: spread over the unit's tickets, open and closed.
     let units = repo::handled_units(conn, official.unit_id.unwrap_or(-1))?;
     let codes: Vec<String> = tickets::table

@@ -1,0 +1,10 @@
+CREATE INDEX tickets_unit_received ON tickets (unit_id, received_at, id);
+DROP INDEX tickets_report;
+DROP INDEX tickets_unsummarised;
+ALTER TABLE tickets DROP COLUMN accept_standing;
+ALTER TABLE tickets DROP COLUMN accept_due_at;
+ALTER TABLE tickets DROP COLUMN resolve_standing;
+ALTER TABLE tickets DROP COLUMN resolve_due_at;
+ALTER TABLE tickets DROP COLUMN extensions_used;
+ALTER TABLE tickets DROP COLUMN paused_once;
+ALTER TABLE tickets DROP COLUMN summarised;
