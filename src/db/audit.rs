@@ -194,17 +194,22 @@ pub fn seal_days(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiErro
     while day < today && added < 3660 {
         let hashes = day_hashes(conn, day)?;
         let root = root_of(&prev, &hashes);
-        super::write(conn, |c| {
-            diesel::insert_into(audit_roots::table)
-                .values((
+        let written = super::write(conn, |c| {
+            super::insert_new_only!(
+                c,
+                diesel::insert_into(audit_roots::table).values((
                     audit_roots::day.eq(day),
                     audit_roots::events.eq(hashes.len() as i32),
                     audit_roots::root.eq(&root),
                     audit_roots::prev_root.eq(&prev),
                     audit_roots::created_at.eq(now),
                 ))
-                .execute(c)
+            )
         })?;
+        if written == 0 {
+            // Another worker is sealing these days: it carries on the chain.
+            break;
+        }
         prev = root;
         day += Duration::days(1);
         added += 1;

@@ -455,7 +455,7 @@ impl Holder {
 
 /// What a report counts of a ticket's clocks: where its `accept` and `resolve` clocks stand,
 /// and the extensions granted over all of them. Kept on the ticket by [`refresh`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Summary {
     pub accept: Option<Standing>,
     pub resolve: Option<Standing>,
@@ -553,10 +553,18 @@ pub fn summarise_missing(
             for k in of_tickets(c, &ids)? {
                 clocks.entry(k.ticket_id).or_default().push(k);
             }
+            // One update per distinct summary: most closed tickets share theirs.
+            let mut alike: HashMap<Summary, Vec<i64>> = HashMap::new();
             for h in &holders {
                 let of = clocks.remove(&h.id).unwrap_or_default();
-                diesel::update(tickets::table.find(h.id))
-                    .set(summary_of(&of, h, cal, day_end, now).columns())
+                alike
+                    .entry(summary_of(&of, h, cal, day_end, now))
+                    .or_default()
+                    .push(h.id);
+            }
+            for (summary, ids) in alike {
+                diesel::update(tickets::table.filter(tickets::id.eq_any(ids)))
+                    .set(summary.columns())
                     .execute(c)?;
             }
             Ok::<_, ApiError>(holders.len())

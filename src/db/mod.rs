@@ -196,6 +196,7 @@ pub fn is_lock_timeout(e: &DieselError) -> bool {
 /// since 3.24): rows a unique index already holds are skipped, without the error that would
 /// abort a PostgreSQL transaction, and the count of rows written is returned. diesel's
 /// `MultiConnection` cannot express the clause, so the statement is built once per backend.
+/// With `returning $columns => $type`, it loads those columns of the rows written instead.
 macro_rules! insert_new_only {
     ($conn:expr, $insert:expr) => {
         match $conn {
@@ -207,8 +208,30 @@ macro_rules! insert_new_only {
             }
         }
     };
+    ($conn:expr, $insert:expr, returning $columns:expr => $type:ty) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(c) => diesel::RunQueryDsl::load::<$type>(
+                $insert.on_conflict_do_nothing().returning($columns),
+                c,
+            ),
+            $crate::db::DbConn::Sqlite(c) => diesel::RunQueryDsl::load::<$type>(
+                $insert.on_conflict_do_nothing().returning($columns),
+                c,
+            ),
+        }
+    };
 }
 pub(crate) use insert_new_only;
+
+/// How many connections may write at once in one job (the sweep): several on PostgreSQL,
+/// which locks rows, leaving most of the pool to requests; one on SQLite, whose writers take
+/// turns on the file anyway.
+pub fn concurrent_writers(conn: &DbConn, pool_size: u32) -> usize {
+    match conn {
+        DbConn::Postgres(_) => (pool_size as usize / 3).clamp(1, 4),
+        DbConn::Sqlite(_) => 1,
+    }
+}
 
 /// Lock keys for [`with_advisory_lock`].
 pub const LOCK_MIGRATIONS: i64 = 0x6e67_6865_0001;

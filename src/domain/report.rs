@@ -34,7 +34,7 @@ pub enum Outcome {
 
 /// Where a reported clock stands, as decided when it last changed: only a running clock's
 /// outcome still moves with time (it is missed once its due moment passes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Standing {
     Met,
     Missed,

@@ -18,7 +18,7 @@ use crate::db::tickets::{self as repo, Ticket};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::notify::recipients::{self, To};
+use crate::notify::recipients::{self, People, To};
 use crate::state::AppState;
 
 /// What one sweep did.
@@ -45,25 +45,77 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
     state
         .db(move |conn| {
             let ctx = st.ticket_ctx(conn)?;
-            let now = ctx.now;
+            let mut due = clocks::due_for_check(conn, ctx.now.naive_utc(), BATCH)?;
+            // A ticket's clocks go to one writer: its events chain one after another.
+            due.sort();
+            let writers = db::concurrent_writers(conn, st.settings.database.pool_size);
+            let mut shares: Vec<Vec<(i64, String)>> = vec![Vec::new(); writers];
+            for (ticket_id, name) in due {
+                shares[(ticket_id as usize) % writers].push((ticket_id, name));
+            }
+            // The first share on this connection, the others on connections of their own
+            // (PostgreSQL only: SQLite has one writer at a time).
+            let first = shares.remove(0);
+            let results: Vec<Result<Swept, ApiError>> = std::thread::scope(|scope| {
+                let ctx = &ctx;
+                let handles: Vec<_> = shares
+                    .into_iter()
+                    .filter(|share| !share.is_empty())
+                    .map(|share| {
+                        let pool = st.pool.clone();
+                        scope.spawn(move || sweep_share(&mut *pool.get()?, &share, ctx))
+                    })
+                    .collect();
+                let mut results = vec![sweep_share(conn, &first, ctx)];
+                for h in handles {
+                    results.push(h.join().unwrap_or_else(|_| {
+                        Err(ApiError::Internal(anyhow::anyhow!(
+                            "a sweep writer panicked"
+                        )))
+                    }));
+                }
+                results
+            });
             let mut swept = Swept::default();
-            let mut units_seen = UnitsSeen::default();
-            let due = clocks::due_for_check(conn, now.naive_utc(), BATCH)?;
-            // A transaction per chunk, not per clock: a pass over a thousand due clocks
-            // commits a few dozen times. Each clock is still claimed by a conditional update,
-            // so a chunk that fails and is retried by the next pass acts once.
-            for chunk in due.chunks(CHUNK) {
-                db::write(conn, |c| {
-                    for (ticket_id, name) in chunk {
-                        sweep_one(c, *ticket_id, name, &ctx, &mut units_seen, &mut swept)?;
-                    }
-                    Ok::<_, ApiError>(())
-                })?;
+            for r in results {
+                let part = r?;
+                swept.reminders += part.reminders;
+                swept.overdue += part.overdue;
             }
             swept.closed = close_answered(conn, &st, &ctx)?;
             Ok(swept)
         })
         .await
+}
+
+/// One writer's due clocks: a transaction per chunk, not per clock, so a pass over a thousand
+/// due clocks commits a few dozen times. Each clock is still claimed by a conditional update,
+/// so a chunk that fails and is retried by the next pass acts once.
+fn sweep_share(
+    conn: &mut DbConn,
+    due: &[(i64, String)],
+    ctx: &repo::Ctx,
+) -> Result<Swept, ApiError> {
+    let mut swept = Swept::default();
+    let mut units_seen = UnitsSeen::default();
+    let mut people = People::new(ctx.delivery.clone());
+    for chunk in due.chunks(CHUNK) {
+        db::write(conn, |c| {
+            for (ticket_id, name) in chunk {
+                sweep_one(
+                    c,
+                    *ticket_id,
+                    name,
+                    ctx,
+                    &mut units_seen,
+                    &mut people,
+                    &mut swept,
+                )?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+    }
+    Ok(swept)
 }
 
 /// One due clock: its reminder, its miss (with escalation), or the unit's progress-note
@@ -74,6 +126,7 @@ fn sweep_one(
     name: &str,
     ctx: &repo::Ctx,
     units_seen: &mut UnitsSeen,
+    people: &mut People,
     swept: &mut Swept,
 ) -> Result<(), ApiError> {
     let now = ctx.now;
@@ -109,13 +162,12 @@ fn sweep_one(
                 now.naive_utc(),
             )?;
             let to = units_seen.assignee_and_staff(c, &t)?;
-            recipients::tell(
+            people.tell(
                 c,
                 &to,
                 "unit_reminder",
                 &data,
                 &format!("event:{id}"),
-                &ctx.delivery,
                 now.naive_utc(),
             )?;
             swept.reminders += 1;
@@ -125,13 +177,12 @@ fn sweep_one(
             // reminds the unit that one is owed.
             let id = internal_event(c, &t, "update_due", json!({"clock": name}), now.naive_utc())?;
             let to = units_seen.assignee_and_staff(c, &t)?;
-            recipients::tell(
+            people.tell(
                 c,
                 &to,
                 "unit_update_due",
                 &data,
                 &format!("event:{id}"),
-                &ctx.delivery,
                 now.naive_utc(),
             )?;
             swept.reminders += 1;
@@ -149,13 +200,12 @@ fn sweep_one(
             )?;
             let mut to = units_seen.assignee_and_staff(c, &t)?;
             to.extend(units_seen.escalation(c, t.unit_id)?);
-            recipients::tell(
+            people.tell(
                 c,
                 &to,
                 "escalation_overdue",
                 &data,
                 &format!("event:{id}"),
-                &ctx.delivery,
                 now.naive_utc(),
             )?;
             swept.overdue += 1;

@@ -59,14 +59,27 @@ pub fn add_all(
     let mut ids = HashMap::new();
     // 6 parameters a row: a thousand rows stay below SQLite's and PostgreSQL's limits.
     for (part, who) in rows.chunks(1_000).zip(users.chunks(1_000)) {
-        db::insert_new_only!(conn, diesel::insert_into(notifications::table).values(part))?;
-        ids.extend(
-            notifications::table
-                .filter(notifications::user_id.eq_any(who))
-                .filter(notifications::dedup_key.eq(dedup_key))
-                .select((notifications::user_id, notifications::id))
-                .load::<(i64, i64)>(conn)?,
-        );
+        let added = db::insert_new_only!(
+            conn,
+            diesel::insert_into(notifications::table).values(part),
+            returning (notifications::user_id, notifications::id) => (i64, i64)
+        )?;
+        ids.extend(added);
+        // Told of this event before: their earlier row.
+        let earlier: Vec<i64> = who
+            .iter()
+            .copied()
+            .filter(|u| !ids.contains_key(u))
+            .collect();
+        if !earlier.is_empty() {
+            ids.extend(
+                notifications::table
+                    .filter(notifications::user_id.eq_any(earlier))
+                    .filter(notifications::dedup_key.eq(dedup_key))
+                    .select((notifications::user_id, notifications::id))
+                    .load::<(i64, i64)>(conn)?,
+            );
+        }
     }
     Ok(ids)
 }

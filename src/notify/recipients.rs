@@ -71,150 +71,193 @@ pub fn tell(
     delivery: &Delivery,
     now: NaiveDateTime,
 ) -> Result<usize, ApiError> {
-    let mut unique: Vec<&To> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for to in recipients {
-        if seen.insert(to) {
-            unique.push(to);
-        }
-    }
-    let mut written = 0;
-    // A few statements per 500 people told, not a few per person: a sweep escalates hundreds
-    // of tickets in one pass, each to a dozen people, and a petition's answer goes to all its
-    // supporters. The parts keep each statement well below the databases' limits on parameters.
-    for part in unique.chunks(500) {
-        written += tell_some(conn, part, template, data, event_key, delivery, now)?;
-    }
-    Ok(written)
+    People::new(delivery.clone()).tell(conn, recipients, template, data, event_key, now)
 }
 
-fn tell_some(
-    conn: &mut DbConn,
-    unique: &[&To],
-    template: &'static str,
-    data: &Value,
-    event_key: &str,
-    delivery: &Delivery,
-    now: NaiveDateTime,
-) -> Result<usize, ApiError> {
-    let ids: Vec<i64> = unique
-        .iter()
-        .filter_map(|to| match to {
-            To::User(id) => Some(*id),
-            To::Address(..) => None,
-        })
-        .collect();
-    let people: HashMap<i64, Person> = users::table
-        .filter(users::id.eq_any(&ids))
-        .filter(users::disabled.eq(false))
-        .select((
-            users::id,
-            users::email,
-            users::locale,
-            users::notify_email,
-            users::notify_push,
-        ))
-        .load::<(i64, Option<String>, String, bool, bool)>(conn)?
-        .into_iter()
-        .map(|(id, email, locale, by_email, by_push)| {
-            let lang = Lang::parse(&locale).unwrap_or_default();
-            (
-                id,
-                Person {
-                    has_email: email.is_some(),
-                    lang,
-                    by_email,
-                    by_push,
-                },
-            )
-        })
-        .collect();
-    let pushed_to: Vec<i64> = people
-        .iter()
-        .filter(|(_, p)| p.by_push)
-        .map(|(id, _)| *id)
-        .collect();
-    let mut devices_of: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !pushed_to.is_empty() {
-        let found = devices::table
-            .filter(devices::user_id.eq_any(&pushed_to))
-            .filter(devices::active.eq(true))
-            .order(devices::id.asc())
-            .select((devices::user_id, devices::id, devices::platform))
-            .load::<(i64, i64, String)>(conn)?;
-        for (user, device, platform) in found {
-            if delivery.push.allows(&platform) {
-                devices_of.entry(user).or_default().push(device);
-            }
+/// The people [`People::tell`] has looked up (preferences, language, devices), kept for the
+/// calls that follow: a sweep tells the same officials about many tickets. Keep one no longer
+/// than a pass, as it does not see later changes to the accounts.
+pub struct People {
+    delivery: Delivery,
+    known: HashMap<i64, Option<Person>>,
+}
+
+impl People {
+    pub fn new(delivery: Delivery) -> Self {
+        People {
+            delivery,
+            known: HashMap::new(),
         }
     }
-    let listed_users: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| people.contains_key(id))
-        .collect();
-    let listed = in_app::add_all(
-        conn,
-        &listed_users,
-        template,
-        data,
-        &format!("{event_key}:{template}"),
-        now,
-    )?;
 
-    let mut messages = Vec::new();
-    for &to in unique {
-        let (id, p) = match to {
-            To::Address(address, lang) => {
+    /// [`tell`], with what this value already knows of the people.
+    pub fn tell(
+        &mut self,
+        conn: &mut DbConn,
+        recipients: &[To],
+        template: &'static str,
+        data: &Value,
+        event_key: &str,
+        now: NaiveDateTime,
+    ) -> Result<usize, ApiError> {
+        let mut unique: Vec<&To> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for to in recipients {
+            if seen.insert(to) {
+                unique.push(to);
+            }
+        }
+        let mut written = 0;
+        // A few statements per 500 people told, not a few per person: a sweep escalates
+        // hundreds of tickets in one pass, each to a dozen people, and a petition's answer goes
+        // to all its supporters. The parts keep each statement well below the databases'
+        // limits on parameters.
+        for part in unique.chunks(500) {
+            written += self.tell_some(conn, part, template, data, event_key, now)?;
+        }
+        Ok(written)
+    }
+
+    /// Looks up the people of `ids` not known yet (unknown or disabled: `None`).
+    fn learn(&mut self, conn: &mut DbConn, ids: &[i64]) -> Result<(), ApiError> {
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.known.contains_key(id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = users::table
+            .filter(users::id.eq_any(&missing))
+            .filter(users::disabled.eq(false))
+            .select((
+                users::id,
+                users::email,
+                users::locale,
+                users::notify_email,
+                users::notify_push,
+            ))
+            .load::<(i64, Option<String>, String, bool, bool)>(conn)?;
+        let pushed_to: Vec<i64> = found.iter().filter(|u| u.4).map(|u| u.0).collect();
+        for (id, email, locale, by_email, _) in found {
+            let person = Person {
+                has_email: email.is_some(),
+                lang: Lang::parse(&locale).unwrap_or_default(),
+                by_email,
+                devices: Vec::new(),
+            };
+            self.known.insert(id, Some(person));
+        }
+        if !pushed_to.is_empty() {
+            let devices = devices::table
+                .filter(devices::user_id.eq_any(&pushed_to))
+                .filter(devices::active.eq(true))
+                .order(devices::id.asc())
+                .select((devices::user_id, devices::id, devices::platform))
+                .load::<(i64, i64, String)>(conn)?;
+            for (user, device, platform) in devices {
+                if self.delivery.push.allows(&platform)
+                    && let Some(Some(p)) = self.known.get_mut(&user)
+                {
+                    p.devices.push(device);
+                }
+            }
+        }
+        for id in missing {
+            self.known.entry(id).or_insert(None);
+        }
+        Ok(())
+    }
+
+    fn tell_some(
+        &mut self,
+        conn: &mut DbConn,
+        unique: &[&To],
+        template: &'static str,
+        data: &Value,
+        event_key: &str,
+        now: NaiveDateTime,
+    ) -> Result<usize, ApiError> {
+        let ids: Vec<i64> = unique
+            .iter()
+            .filter_map(|to| match to {
+                To::User(id) => Some(*id),
+                To::Address(..) => None,
+            })
+            .collect();
+        self.learn(conn, &ids)?;
+        let people = &self.known;
+        let delivery = &self.delivery;
+        let person = |id: &i64| people.get(id).and_then(Option::as_ref);
+        let listed_users: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| person(id).is_some())
+            .collect();
+        let listed = in_app::add_all(
+            conn,
+            &listed_users,
+            template,
+            data,
+            &format!("{event_key}:{template}"),
+            now,
+        )?;
+
+        let mut messages = Vec::new();
+        for &to in unique {
+            let (id, p) = match to {
+                To::Address(address, lang) => {
+                    messages.push(NewMessage {
+                        channel: Channel::Email,
+                        user_id: None,
+                        address: Some(address.clone()),
+                        device_id: None,
+                        template,
+                        locale: *lang,
+                        data: data.clone(),
+                        dedup_key: format!("{event_key}:{template}:addr:{address}"),
+                        not_before: None,
+                    });
+                    continue;
+                }
+                To::User(id) => match person(id) {
+                    Some(p) => (*id, p),
+                    None => continue,
+                },
+            };
+            if p.by_email && p.has_email {
                 messages.push(NewMessage {
                     channel: Channel::Email,
-                    user_id: None,
-                    address: Some(address.clone()),
+                    user_id: Some(id),
+                    address: None,
                     device_id: None,
                     template,
-                    locale: *lang,
+                    locale: p.lang,
                     data: data.clone(),
-                    dedup_key: format!("{event_key}:{template}:addr:{address}"),
+                    dedup_key: format!("{event_key}:{template}:user:{id}:email"),
                     not_before: None,
                 });
-                continue;
             }
-            To::User(id) => match people.get(id) {
-                Some(p) => (*id, p),
-                None => continue,
-            },
-        };
-        if p.by_email && p.has_email {
-            messages.push(NewMessage {
-                channel: Channel::Email,
-                user_id: Some(id),
-                address: None,
-                device_id: None,
-                template,
-                locale: p.lang,
-                data: data.clone(),
-                dedup_key: format!("{event_key}:{template}:user:{id}:email"),
-                not_before: None,
-            });
+            // The push names its in-app row, so the app can open it and mark it read.
+            let mut pushed = data.clone();
+            pushed["notification_id"] = json!(listed.get(&id));
+            for device_id in &p.devices {
+                messages.push(NewMessage {
+                    channel: Channel::Push,
+                    user_id: Some(id),
+                    address: None,
+                    device_id: Some(*device_id),
+                    template,
+                    locale: p.lang,
+                    data: pushed.clone(),
+                    dedup_key: format!("{event_key}:{template}:user:{id}:push:{device_id}"),
+                    not_before: delivery.push_not_before,
+                });
+            }
         }
-        // The push names its in-app row, so the app can open it and mark it read.
-        let mut pushed = data.clone();
-        pushed["notification_id"] = json!(listed.get(&id));
-        for device_id in devices_of.get(&id).into_iter().flatten() {
-            messages.push(NewMessage {
-                channel: Channel::Push,
-                user_id: Some(id),
-                address: None,
-                device_id: Some(*device_id),
-                template,
-                locale: p.lang,
-                data: pushed.clone(),
-                dedup_key: format!("{event_key}:{template}:user:{id}:push:{device_id}"),
-                not_before: delivery.push_not_before,
-            });
-        }
+        outbox::enqueue_all(conn, &messages, now)
     }
-    outbox::enqueue_all(conn, &messages, now)
 }
 
 /// What `tell` needs to know of a person with an account.
@@ -222,7 +265,8 @@ struct Person {
     has_email: bool,
     lang: Lang,
     by_email: bool,
-    by_push: bool,
+    /// Active devices on a configured push service (none when the person turned push off).
+    devices: Vec<i64>,
 }
 
 /// The active officials of a unit, and the unit's own mailbox.

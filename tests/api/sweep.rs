@@ -271,3 +271,46 @@ async fn a_denunciations_clocks() {
     assert_eq!(t["status"], "suspended");
     assert_eq!(clock(&t, "resolve")["state"], "paused");
 }
+
+/// On PostgreSQL a pass shares its due clocks among several connections (a ticket's clocks
+/// on one of them); two passes at once still act on each clock once.
+#[tokio::test]
+async fn many_due_clocks_are_swept_once_by_several_writers() {
+    let app = TestApp::builder()
+        .with_settings(|s| s.database.pool_size = 12)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    let unit = app.unit_id("UBND-X31135").await;
+    let province = app.unit_id("UBND-T92").await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (official_user, _) = app.token_for(Role::Official, Some(unit)).await;
+    let (parent_user, _) = app.token_for(Role::Official, Some(province)).await;
+    let mut codes = Vec::new();
+    for _ in 0..24 {
+        let t = app.submit_ok(Some(&citizen), &pothole()).await;
+        codes.push(t["code"].as_str().unwrap().to_string());
+    }
+    app.run_jobs().await;
+    // Long past every deadline: each ticket's resolve clock is missed, its update clock due.
+    app.clock.advance(Duration::days(60));
+    let (a, b) = tokio::join!(app.run_jobs(), app.run_jobs());
+    assert_eq!(a.swept.overdue + b.swept.overdue, 24, "{a:?} {b:?}");
+    assert_eq!(a.swept.reminders + b.swept.reminders, 24, "{a:?} {b:?}");
+    assert!(app.run_jobs().await.swept.is_empty());
+
+    let official = app.relogin(&official_user).await;
+    for code in &codes {
+        let all = kinds(&app, &official, code).await;
+        assert_eq!(count(&all, "overdue"), 1, "{code}: {all:?}");
+        assert_eq!(count(&all, "update_due"), 1, "{code}: {all:?}");
+        assert_eq!(app.ticket(&official, code).await["overdue"], true);
+    }
+    // Each escalation reached the parent unit's official once.
+    let escalations = app
+        .mails()
+        .iter()
+        .filter(|m| m.to.contains(&parent_user.email) && m.subject.contains("Quá hạn"))
+        .count();
+    assert_eq!(escalations, 24);
+}
