@@ -32,6 +32,11 @@ pub struct Calendar {
     holidays: HashSet<NaiveDate>,
     /// `true`: worked (e.g. a Saturday in exchange); `false`: off (e.g. a Tết bridge day).
     overrides: HashMap<NaiveDate, bool>,
+    /// For counting a span in a few binary searches (reports count it for every ticket): the
+    /// holidays that take a weekday off, in order, and each override's correction to the
+    /// weekday count (+1 a Saturday worked, −1 a weekday off, 0 otherwise), in date order.
+    weekday_holidays: Vec<NaiveDate>,
+    corrections: Vec<(NaiveDate, i64)>,
 }
 
 impl Calendar {
@@ -41,9 +46,25 @@ impl Calendar {
         holidays: impl IntoIterator<Item = NaiveDate>,
         overrides: impl IntoIterator<Item = (NaiveDate, bool)>,
     ) -> Self {
+        let holidays: HashSet<NaiveDate> = holidays.into_iter().collect();
+        let overrides: HashMap<NaiveDate, bool> = overrides.into_iter().collect();
+        let mut weekday_holidays: Vec<NaiveDate> = holidays
+            .iter()
+            .copied()
+            .filter(|d| !is_weekend(*d) && !overrides.contains_key(d))
+            .collect();
+        weekday_holidays.sort_unstable();
+        // An overridden date was counted once, as a weekday or not; the override corrects that.
+        let mut corrections: Vec<(NaiveDate, i64)> = overrides
+            .iter()
+            .map(|(d, &worked)| (*d, i64::from(worked) - i64::from(!is_weekend(*d))))
+            .collect();
+        corrections.sort_unstable();
         Self {
-            holidays: holidays.into_iter().collect(),
-            overrides: overrides.into_iter().collect(),
+            holidays,
+            overrides,
+            weekday_holidays,
+            corrections,
         }
     }
 
@@ -133,19 +154,16 @@ impl Calendar {
         if up_to <= after {
             return 0;
         }
-        let in_span = |d: &NaiveDate| after < *d && *d <= up_to;
         let weekdays = weekdays_through(up_to) - weekdays_through(after);
-        let holidays_off = self
-            .holidays
+        // The listed dates in `(after, up_to]`, by binary search in the sorted lists.
+        let h = &self.weekday_holidays;
+        let holidays_off =
+            (h.partition_point(|d| *d <= up_to) - h.partition_point(|d| *d <= after)) as i64;
+        let c = &self.corrections;
+        let overridden: i64 = c
+            [c.partition_point(|(d, _)| *d <= after)..c.partition_point(|(d, _)| *d <= up_to)]
             .iter()
-            .filter(|d| in_span(d) && !is_weekend(**d) && !self.overrides.contains_key(d))
-            .count() as i64;
-        // An overridden date was counted once, as a weekday or not; the override corrects that.
-        let overridden: i64 = self
-            .overrides
-            .iter()
-            .filter(|(d, _)| in_span(d))
-            .map(|(d, &worked)| i64::from(worked) - i64::from(!is_weekend(*d)))
+            .map(|(_, k)| k)
             .sum();
         u32::try_from(weekdays - holidays_off + overridden).unwrap_or(u32::MAX)
     }
