@@ -273,7 +273,7 @@ fn facts_of(
         pauses,
         clocks: summary
             .reported()
-            .map(|(name, s)| (name.to_string(), s.outcome_at(now)))
+            .map(|(name, s)| (name, s.outcome_at(now)))
             .collect(),
         open_overdue: status.is_open() && late,
         extensions_used: summary.extensions_used.max(0) as u32,

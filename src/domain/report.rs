@@ -105,7 +105,7 @@ pub struct TicketFacts {
     /// information, suspension), from the timeline; `None` until: still paused.
     pub pauses: Vec<Stretch>,
     /// The outcome of each reported clock the ticket has.
-    pub clocks: Vec<(String, Outcome)>,
+    pub clocks: Vec<(&'static str, Outcome)>,
     /// Open with a clock whose due moment has passed and that has not stopped.
     pub open_overdue: bool,
     /// Extensions granted, over all the ticket's clocks.
@@ -230,7 +230,7 @@ pub struct Tally {
     pub resolve_seconds: Vec<i64>,
     pub resolve_days: Vec<u32>,
     /// Per clock name: (met, decided).
-    pub clocks: BTreeMap<String, (u64, u64)>,
+    pub clocks: BTreeMap<&'static str, (u64, u64)>,
     pub extensions_used: u64,
     pub tickets_extended: u64,
     pub reopened: u64,
@@ -269,8 +269,8 @@ impl Tally {
             self.resolve_days.push(e.working_days);
         }
         for name in REPORTED_CLOCKS {
-            let entry = self.clocks.entry(name.to_string()).or_default();
-            match t.clocks.iter().find(|(n, _)| n == name).map(|(_, o)| *o) {
+            let entry = self.clocks.entry(name).or_default();
+            match t.clocks.iter().find(|(n, _)| *n == name).map(|(_, o)| *o) {
                 Some(Outcome::Met) => {
                     entry.0 += 1;
                     entry.1 += 1;
@@ -306,7 +306,7 @@ impl Tally {
         let on_time: BTreeMap<String, ClockFigures> = self
             .clocks
             .iter()
-            .map(|(name, &md)| (name.clone(), clock(md)))
+            .map(|(name, &md)| (name.to_string(), clock(md)))
             .collect();
         let (met, decided) = self
             .clocks
@@ -523,10 +523,7 @@ mod tests {
             accepted_at: Some(received + chrono::Duration::hours(24)),
             resolved_at: Some(received + chrono::Duration::hours(72)),
             pauses: vec![],
-            clocks: vec![
-                ("accept".into(), Outcome::Met),
-                ("resolve".into(), Outcome::Missed),
-            ],
+            clocks: vec![("accept", Outcome::Met), ("resolve", Outcome::Missed)],
             open_overdue: false,
             extensions_used: 1,
             reopen_count: 1,
@@ -535,10 +532,7 @@ mod tests {
         let open = TicketFacts {
             status: Status::Accepted,
             resolved_at: None,
-            clocks: vec![
-                ("accept".into(), Outcome::Met),
-                ("resolve".into(), Outcome::Undecided),
-            ],
+            clocks: vec![("accept", Outcome::Met), ("resolve", Outcome::Undecided)],
             open_overdue: true,
             extensions_used: 0,
             reopen_count: 0,

@@ -464,6 +464,12 @@ fn prepare(
         "prepare: {summarised} clock summaries in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
+    // As after any bulk load: the summaries rewrote every ticket row, and PostgreSQL answers
+    // from an index alone only for pages its visibility map marks (VACUUM sets it).
+    conn.batch_execute(match conn {
+        DbConn::Postgres(_) => "VACUUM ANALYZE",
+        DbConn::Sqlite(_) => "ANALYZE",
+    })?;
     // Codes the official may read: spread over the unit's tickets, open and closed.
     let units = repo::handled_units(conn, official.unit_id.unwrap_or(-1))?;
     let codes: Vec<String> = tickets::table
