@@ -131,10 +131,13 @@ pub fn cohort(
     now: DateTime<Utc>,
     mut each: impl FnMut(&CohortRow, TicketFacts),
 ) -> Result<(), ApiError> {
-    let unit_ids = match &scope.units {
+    let mut unit_ids = match &scope.units {
         Some(ids) => ids.clone(),
-        None => units::table.select(units::id).order(units::id).load(conn)?,
+        None => units::table.select(units::id).load(conn)?,
     };
+    // Each unit once, or its tickets would count twice.
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
     // The unit is the keyset's first column; the other filters stay.
     let within = Scope {
         units: None,

@@ -45,13 +45,14 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
     state
         .db(move |conn| {
             let ctx = st.ticket_ctx(conn)?;
-            let mut due = clocks::due_for_check(conn, ctx.now.naive_utc(), BATCH)?;
-            // A ticket's clocks go to one writer: its events chain one after another.
-            due.sort();
+            let due = clocks::due_for_check(conn, ctx.now.naive_utc(), BATCH)?;
             let writers = db::concurrent_writers(conn, st.settings.database.pool_size);
+            // All the clocks of a ticket go to one writer, so that its events chain one after
+            // another; each share keeps the oldest checks first.
             let mut shares: Vec<Vec<(i64, String)>> = vec![Vec::new(); writers];
             for (ticket_id, name) in due {
-                shares[(ticket_id as usize) % writers].push((ticket_id, name));
+                let writer = ticket_id.rem_euclid(writers as i64) as usize;
+                shares[writer].push((ticket_id, name));
             }
             // The first share on this connection, the others on connections of their own
             // (PostgreSQL only: SQLite has one writer at a time).
