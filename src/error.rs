@@ -103,6 +103,13 @@ impl ApiError {
     pub fn field(field: impl Into<String>, code: &'static str) -> Self {
         Self::validation(vec![FieldError::new(field, code)])
     }
+    /// Names the field a client error is about (a problem with its own code may carry them too).
+    pub fn with_field(mut self, field: impl Into<String>, code: &'static str) -> Self {
+        if let ApiError::Client(c) = &mut self {
+            c.errors.push(FieldError::new(field, code));
+        }
+        self
+    }
     pub fn internal(message: impl std::fmt::Display) -> Self {
         ApiError::Internal(anyhow::anyhow!("{message}"))
     }

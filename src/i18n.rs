@@ -404,6 +404,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "Only public petitions can be supported.",
             ),
         ),
+        "accused_unit" => (
+            ("Đơn vị bị tố cáo", "The accused unit"),
+            (
+                "Tố cáo không bao giờ do đơn vị bị tố cáo (hay đơn vị mà cán bộ của nó xem được) xử lý.",
+                "A denunciation is never handled by the unit it accuses, nor where that unit's officials could see it.",
+            ),
+        ),
         "override_not_found" => (
             ("Không có ngày điều chỉnh", "No override"),
             (
@@ -549,8 +556,8 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "This person is not an official of the unit.",
         ),
         "accused_unit" => (
-            "Không chuyển tố cáo cho đơn vị bị tố cáo.",
-            "A denunciation is never sent to the accused unit.",
+            "Không chuyển tố cáo cho đơn vị bị tố cáo hay đơn vị mà cán bộ của đơn vị bị tố cáo xem được.",
+            "A denunciation is never sent to the accused unit, nor to a unit whose tickets the accused unit's officials see.",
         ),
         "same_ticket" => (
             "Không thể là chính phiếu này.",

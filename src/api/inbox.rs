@@ -15,7 +15,7 @@ use crate::api::routing::UnitRef;
 use crate::api::validation::Violations;
 use crate::auth::{CurrentUser, OfficialOnly, RequireRole};
 use crate::db::inbox::{self, Assignee, Filter, Key, Near, Row, Sort};
-use crate::db::{categories, tickets};
+use crate::db::categories;
 use crate::domain::geo::valid_lat_lon;
 use crate::domain::text::contains_pattern;
 use crate::domain::ticket::{Kind, Status};
@@ -158,23 +158,6 @@ impl From<Row> for InboxItem {
     }
 }
 
-/// The units a user's lists cover: an official's units (see `db::tickets::handled_units`), a
-/// supervisor's overseen subtree, an administrator's everything; none without a unit.
-fn scope_of(conn: &mut crate::db::DbConn, user: &CurrentUser) -> Result<Vec<i64>, ApiError> {
-    use crate::domain::account::Role;
-    match (user.role, user.unit_id) {
-        (Role::Admin, _) => {
-            use diesel::prelude::*;
-            Ok(crate::db::schema::units::table
-                .select(crate::db::schema::units::id)
-                .load(conn)?)
-        }
-        (Role::Supervisor, Some(unit)) => crate::db::units::subtree(conn, unit),
-        (Role::Official, Some(unit)) => tickets::handled_units(conn, unit),
-        _ => Ok(vec![]),
-    }
-}
-
 fn too_long(v: &mut Violations, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
         v.add_error(FieldError::new(field, "too_long").arg("max", max));
@@ -277,8 +260,8 @@ async fn listing(
                     .ok_or_else(|| ApiError::field("/area", "unknown_area"))?;
                 filter.areas = Some(codes);
             }
-            let units = scope_of(conn, &user)?;
-            inbox::inbox(conn, &units, &filter, sort, after.as_ref(), fetch)
+            let scope = crate::db::scope::of(conn, user.role, user.unit_id)?;
+            inbox::inbox(conn, &scope, &filter, sort, after.as_ref(), fetch)
         })
         .await?;
     Ok(HttpResponse::Ok().json(paginate(
@@ -356,8 +339,8 @@ pub async fn summary(
     let user = official.0;
     let s = state
         .db(move |conn| {
-            let units = scope_of(conn, &user)?;
-            inbox::summary(conn, &units, now)
+            let scope = crate::db::scope::of(conn, user.role, user.unit_id)?;
+            inbox::summary(conn, &scope, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(InboxSummary::from(s)))

@@ -111,9 +111,10 @@ pub struct ResponseTimes {
 /// The units a caller's reports may cover: `None` for an administrator (every unit), the
 /// overseen subtree for a supervisor.
 fn oversight(conn: &mut DbConn, user: &CurrentUser) -> Result<Option<Vec<i64>>, ApiError> {
-    match (user.role, user.unit_id) {
-        (Role::Admin, _) => Ok(None),
-        (Role::Supervisor, Some(unit)) => Ok(Some(crate::db::units::subtree(conn, unit)?)),
+    match user.role {
+        Role::Admin | Role::Supervisor => {
+            Ok(crate::db::scope::of(conn, user.role, user.unit_id)?.units)
+        }
         _ => Ok(Some(vec![])),
     }
 }

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
+use super::scope::Scope;
 use super::schema::{areas, categories, tickets, units};
 use crate::domain::geo::{degrees_around, distance_m};
 use crate::domain::ticket::Status;
@@ -146,11 +147,9 @@ impl Key {
     }
 }
 
-/// The tickets of `units` that pass the filter, before any sort or position.
-fn scoped(units: &[i64], f: &Filter) -> tickets::BoxedQuery<'static, Db> {
-    let mut q = tickets::table
-        .filter(tickets::unit_id.eq_any(units.to_vec()))
-        .into_boxed();
+/// The tickets of the scope that pass the filter, before any sort or position.
+fn scoped(scope: &Scope, f: &Filter) -> tickets::BoxedQuery<'static, Db> {
+    let mut q = scope.apply(tickets::table.into_boxed());
     if let Some(s) = &f.statuses {
         q = q.filter(tickets::status.eq_any(s.clone()));
     }
@@ -180,16 +179,16 @@ fn scoped(units: &[i64], f: &Filter) -> tickets::BoxedQuery<'static, Db> {
     q
 }
 
-/// One page (`fetch` rows at most) of the inbox of `units`, in `sort` order after `after`.
+/// One page (`fetch` rows at most) of the inbox of the scope, in `sort` order after `after`.
 pub fn inbox(
     conn: &mut DbConn,
-    units: &[i64],
+    scope: &Scope,
     f: &Filter,
     sort: Sort,
     after: Option<&Key>,
     fetch: i64,
 ) -> Result<Vec<Row>, ApiError> {
-    if units.is_empty() {
+    if scope.is_empty() {
         return Ok(vec![]);
     }
     if after.is_some_and(|k| k.sort() != sort) {
@@ -197,7 +196,7 @@ pub fn inbox(
     }
     let rows = match (sort, after) {
         (Sort::Age, k) => {
-            let mut q = scoped(units, f);
+            let mut q = scoped(scope, f);
             if let Some(Key::Age(id)) = k {
                 q = q.filter(tickets::id.gt(*id));
             }
@@ -207,7 +206,7 @@ pub fn inbox(
                 .load(conn)?
         }
         (Sort::Newest, k) => {
-            let mut q = scoped(units, f);
+            let mut q = scoped(scope, f);
             if let Some(Key::Newest(id)) = k {
                 q = q.filter(tickets::id.lt(*id));
             }
@@ -221,7 +220,7 @@ pub fn inbox(
             // other way by default: the dated tickets, then (if the page is not full) the rest.
             let mut rows = Vec::new();
             if !matches!(k, Some(Key::Due(None, _))) {
-                let mut q = scoped(units, f).filter(tickets::next_due_at.is_not_null());
+                let mut q = scoped(scope, f).filter(tickets::next_due_at.is_not_null());
                 if let Some(Key::Due(Some(due), id)) = k {
                     q = q.filter(
                         tickets::next_due_at
@@ -237,7 +236,7 @@ pub fn inbox(
             }
             let left = fetch - rows.len() as i64;
             if left > 0 {
-                let mut q = scoped(units, f).filter(tickets::next_due_at.is_null());
+                let mut q = scoped(scope, f).filter(tickets::next_due_at.is_null());
                 if let Some(Key::Due(None, id)) = k {
                     q = q.filter(tickets::id.gt(*id));
                 }
@@ -267,18 +266,18 @@ pub struct Summary {
     pub due_within_24h: i64,
 }
 
-/// The counts of the inbox of `units` at `now`.
-pub fn summary(conn: &mut DbConn, units: &[i64], now: NaiveDateTime) -> Result<Summary, ApiError> {
+/// The counts of the inbox of the scope at `now`.
+pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<Summary, ApiError> {
     let mut out = Summary {
         by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(),
         ..Summary::default()
     };
-    if units.is_empty() {
+    if scope.is_empty() {
         return Ok(out);
     }
     // Few groups: statuses × overdue × (the unit's staff + nobody).
     let groups: Vec<(String, bool, Option<i64>, i64)> = tickets::table
-        .filter(tickets::unit_id.eq_any(units.to_vec()))
+        .filter(scope.predicate())
         .group_by((tickets::status, tickets::overdue, tickets::assignee_id))
         .select((
             tickets::status,
@@ -304,8 +303,8 @@ pub fn summary(conn: &mut DbConn, units: &[i64], now: NaiveDateTime) -> Result<S
             }
         }
     }
-    out.due_within_24h = tickets::table
-        .filter(tickets::unit_id.eq_any(units.to_vec()))
+    out.due_within_24h = scope
+        .apply(tickets::table.into_boxed())
         .filter(tickets::status.eq_any(open_statuses()))
         .filter(tickets::next_due_at.ge(now))
         .filter(tickets::next_due_at.lt(now + Duration::hours(24)))

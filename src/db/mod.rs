@@ -20,6 +20,7 @@ pub mod reference;
 pub mod reports;
 pub mod routing_rules;
 pub mod schema;
+pub mod scope;
 pub mod tickets;
 pub mod units;
 pub mod uploads;

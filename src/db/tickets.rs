@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::clocks::{self, Case, Change};
 use super::events::{self, NewEvent};
-use super::schema::{ticket_followers, ticket_supports, tickets, units, uploads, users};
+use super::schema::{ticket_followers, ticket_supports, tickets, uploads, users};
 use super::{DbConn, is_unique_violation};
 use crate::auth::CurrentUser;
 use crate::domain::account::Role;
@@ -157,21 +157,6 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Ticket>, ApiError> {
         .optional()?)
 }
 
-/// The units an official works: its own, and its subtree when the unit says so.
-pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, ApiError> {
-    let sees = units::table
-        .find(unit_id)
-        .select(units::sees_subunits)
-        .first::<bool>(conn)
-        .optional()?
-        .unwrap_or(false);
-    if sees {
-        super::units::subtree(conn, unit_id)
-    } else {
-        Ok(vec![unit_id])
-    }
-}
-
 /// How `v` may read `t`, or `None` (then the ticket is "not found" for them).
 pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access>, ApiError> {
     if let Some(u) = &v.user {
@@ -181,7 +166,7 @@ pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access
         match u.role {
             Role::Official => {
                 if let Some(unit) = u.unit_id
-                    && handled_units(conn, unit)?.contains(&t.unit_id)
+                    && super::scope::official_may_handle(conn, unit, t.unit_id, t.accused_unit_id)?
                 {
                     return Ok(Some(Access::Handling));
                 }
@@ -287,6 +272,11 @@ fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), ApiError> {
             None => super::routing_rules::coordinator(conn)?
                 .ok_or_else(|| ApiError::unprocessable("no_route"))?,
         };
+        // The coordinator itself may be the accused (or lie below it).
+        if !super::scope::may_hold(conn, unit, Some(accused))? {
+            return Err(ApiError::unprocessable("accused_unit")
+                .with_field("/accused_unit_id", "accused_unit"));
+        }
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
     let choice = super::routing_rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
@@ -688,8 +678,8 @@ pub fn act(
             if unit.id == t.unit_id {
                 return Err(ApiError::field("/unit_id", "same_unit"));
             }
-            if Some(unit.id) == t.accused_unit_id {
-                return Err(ApiError::field("/unit_id", "accused_unit"));
+            if !super::scope::may_hold(conn, unit.id, t.accused_unit_id)? {
+                return Err(ApiError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit"));
             }
             unit_after = unit.id;
             set.unit_id = Some(unit.id);

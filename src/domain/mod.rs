@@ -1,5 +1,6 @@
 //! Pure rules of the domain: no I/O, no clock, no database. Unit-tested heavily.
 
+pub mod access;
 pub mod account;
 pub mod attributes;
 pub mod calendar;

@@ -200,7 +200,7 @@ fn sweep_one(
                 now.naive_utc(),
             )?;
             let mut to = units_seen.assignee_and_staff(c, &t)?;
-            to.extend(units_seen.escalation(c, t.unit_id)?);
+            to.extend(units_seen.escalation(c, &t)?);
             people.tell(
                 c,
                 &to,
@@ -245,7 +245,8 @@ fn internal_event(
 struct UnitsSeen {
     names: HashMap<i64, Option<String>>,
     staff: HashMap<i64, Vec<To>>,
-    escalation: HashMap<i64, Vec<To>>,
+    /// A unit's parent, and the supervisors over it.
+    escalation: HashMap<i64, (Option<i64>, Vec<To>)>,
 }
 
 impl UnitsSeen {
@@ -274,23 +275,28 @@ impl UnitsSeen {
         Ok(to)
     }
 
-    /// The parent unit's officials and the supervisors who oversee the unit's branch.
-    fn escalation(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
-        if let Some(e) = self.escalation.get(&unit_id) {
-            return Ok(e.clone());
-        }
+    /// The parent unit's officials and the supervisors who oversee the unit's branch; never
+    /// the officials of the unit a denunciation accuses (see `domain::access`).
+    fn escalation(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
+        let (parent, supervisors) = match self.escalation.get(&t.unit_id) {
+            Some(e) => e.clone(),
+            None => {
+                let parent = units::table
+                    .find(t.unit_id)
+                    .select(units::parent_id)
+                    .first::<Option<i64>>(conn)
+                    .optional()?
+                    .flatten();
+                let e = (parent, recipients::supervisors_over(conn, t.unit_id)?);
+                self.escalation.insert(t.unit_id, e.clone());
+                e
+            }
+        };
         let mut to = Vec::new();
-        let parent = units::table
-            .find(unit_id)
-            .select(units::parent_id)
-            .first::<Option<i64>>(conn)
-            .optional()?
-            .flatten();
-        if let Some(p) = parent {
+        if let Some(p) = parent.filter(|p| Some(*p) != t.accused_unit_id) {
             to.extend(self.staff(conn, p)?);
         }
-        to.extend(recipients::supervisors_over(conn, unit_id)?);
-        self.escalation.insert(unit_id, to.clone());
+        to.extend(supervisors);
         Ok(to)
     }
 }

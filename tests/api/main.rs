@@ -9,6 +9,7 @@ mod smtp;
 mod sweep;
 
 mod accounts;
+mod accused;
 mod audit;
 mod crash;
 mod deadlines;

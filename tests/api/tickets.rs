@@ -707,7 +707,7 @@ async fn a_denouncers_identity_is_for_the_handling_unit_only() {
             json!({"unit_id": commune, "reason": "x"}),
         )
         .await;
-    assert_problem(r, 422, "validation_failed").await;
+    assert_problem(r, 422, "accused_unit").await;
     app.act_ok(
         &province_official,
         code,

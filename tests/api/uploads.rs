@@ -125,7 +125,7 @@ impl TestApp {
     }
 
     /// Uploads a photo (or any file) and returns the upload's id.
-    async fn uploaded(&self, token: Option<&str>, bytes: &[u8]) -> String {
+    pub(crate) async fn uploaded(&self, token: Option<&str>, bytes: &[u8]) -> String {
         let key = uuid::Uuid::new_v4().to_string();
         let res = self
             .upload_as(token, Some(&key), "photo.jpg", "image/jpeg", bytes)

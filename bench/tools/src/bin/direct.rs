@@ -161,12 +161,12 @@ fn main() -> anyhow::Result<()> {
             );
             drive(&state, &load, move |conn, w| {
                 let after = walkers[w].lock().map(|g| g.1.clone()).unwrap_or(None);
-                let units = repo::handled_units(conn, unit)?;
+                let scope = db::scope::of(conn, Role::Official, Some(unit))?;
                 let filter = Filter {
                     statuses: Some(inbox::open_statuses()),
                     ..Filter::default()
                 };
-                let rows = inbox::inbox(conn, &units, &filter, Sort::Due, after.as_ref(), 51)?;
+                let rows = inbox::inbox(conn, &scope, &filter, Sort::Due, after.as_ref(), 51)?;
                 if let Ok(mut g) = walkers[w].lock() {
                     g.0 += 1;
                     if rows.len() < 51 || g.0 >= pages {
@@ -471,7 +471,7 @@ fn prepare(
         DbConn::Sqlite(_) => "ANALYZE",
     })?;
     // Codes the official may read: spread over the unit's tickets, open and closed.
-    let units = repo::handled_units(conn, official.unit_id.unwrap_or(-1))?;
+    let units = db::scope::handled_units(conn, official.unit_id.unwrap_or(-1))?;
     let codes: Vec<String> = tickets::table
         .filter(tickets::unit_id.eq_any(units))
         .filter(tickets::id.gt(base))

@@ -1,0 +1,149 @@
+//! Which tickets a person's lists and reports cover, and who may handle one ticket: the
+//! queries behind `domain::access`. Every list (inbox, supervision, reports) filters through
+//! [`Scope`], and every read of one ticket decides with [`official_may_handle`], so the
+//! accused-unit rule and the subunit rule have one home.
+
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::DbConn;
+use super::schema::{tickets, units};
+use crate::domain::access::{self, UnitLink};
+use crate::domain::account::Role;
+use crate::error::ApiError;
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+/// The tickets a list covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Held by one of these units; `None`: by any unit (an administrator).
+    pub units: Option<Vec<i64>>,
+    /// Never a ticket that names this unit as accused (an official's own unit).
+    pub not_accusing: Option<i64>,
+}
+
+impl Scope {
+    /// Nothing at all (a staff account without a unit, a citizen).
+    pub fn nothing() -> Scope {
+        Scope {
+            units: Some(vec![]),
+            not_accusing: None,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    /// The scope as a condition on `tickets` (the SQL form of `domain::access`).
+    pub fn predicate(&self) -> Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> {
+        let mut p: Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> =
+            match &self.units {
+                Some(units) => Box::new(tickets::unit_id.eq_any(units.clone())),
+                None => Box::new(diesel::dsl::sql::<Bool>("1 = 1")),
+            };
+        if let Some(unit) = self.not_accusing {
+            // Never NULL: when the column is NULL the first operand is true.
+            let other = tickets::accused_unit_id
+                .is_null()
+                .or(tickets::accused_unit_id.ne(unit))
+                .assume_not_null();
+            p = Box::new(p.and(other));
+        }
+        p
+    }
+
+    /// Narrows a tickets query to the scope.
+    pub fn apply<'a>(&self, q: tickets::BoxedQuery<'a, Db>) -> tickets::BoxedQuery<'a, Db> {
+        q.filter(self.predicate())
+    }
+}
+
+/// What `role` with `unit_id` lists: an official, the tickets its unit handles (its own, and
+/// its subtree when it sees its subunits) except those accusing it; a supervisor, the subtree
+/// it oversees; an administrator, everything.
+pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, ApiError> {
+    Ok(match (role, unit_id) {
+        (Role::Admin, _) => Scope {
+            units: None,
+            not_accusing: None,
+        },
+        (Role::Supervisor, Some(unit)) => Scope {
+            units: Some(super::units::subtree(conn, unit)?),
+            not_accusing: None,
+        },
+        (Role::Official, Some(unit)) => Scope {
+            units: Some(handled_units(conn, unit)?),
+            not_accusing: Some(unit),
+        },
+        _ => Scope::nothing(),
+    })
+}
+
+/// The units whose tickets an official of `unit_id` handles: its own, and its subtree when the
+/// unit sees its subunits (the set form of `domain::access::handles`).
+pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, ApiError> {
+    let sees = units::table
+        .find(unit_id)
+        .select(units::sees_subunits)
+        .first::<bool>(conn)
+        .optional()?
+        .unwrap_or(false);
+    if sees {
+        super::units::subtree(conn, unit_id)
+    } else {
+        Ok(vec![unit_id])
+    }
+}
+
+/// The unit and every unit above it, nearest first (empty for an unknown unit).
+pub fn chain(conn: &mut DbConn, unit_id: i64) -> Result<Vec<UnitLink>, ApiError> {
+    let mut out: Vec<UnitLink> = Vec::new();
+    let mut next = Some(unit_id);
+    while let Some(id) = next {
+        // A cycle (never written, but a tree is data) ends the walk.
+        if out.iter().any(|u| u.id == id) || out.len() > 1000 {
+            break;
+        }
+        let Some((sees, parent)) = units::table
+            .find(id)
+            .select((units::sees_subunits, units::parent_id))
+            .first::<(bool, Option<i64>)>(conn)
+            .optional()?
+        else {
+            break;
+        };
+        out.push(UnitLink {
+            id,
+            sees_subunits: sees,
+        });
+        next = parent;
+    }
+    Ok(out)
+}
+
+/// Whether an official of `unit` may handle a ticket held by `holder` naming `accused`.
+pub fn official_may_handle(
+    conn: &mut DbConn,
+    unit: i64,
+    holder: i64,
+    accused: Option<i64>,
+) -> Result<bool, ApiError> {
+    if accused == Some(unit) {
+        return Ok(false);
+    }
+    Ok(access::official_may_handle(
+        unit,
+        accused,
+        &chain(conn, holder)?,
+    ))
+}
+
+/// Whether a ticket naming `accused` may be held by `holder` (see `domain::access::may_hold`).
+pub fn may_hold(conn: &mut DbConn, holder: i64, accused: Option<i64>) -> Result<bool, ApiError> {
+    match accused {
+        None => Ok(true),
+        Some(_) => Ok(access::may_hold(accused, &chain(conn, holder)?)),
+    }
+}
