@@ -13,8 +13,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
-use super::scope::Scope;
 use super::schema::{areas, categories, tickets, units};
+use super::scope::Scope;
 use crate::domain::geo::{degrees_around, distance_m};
 use crate::domain::ticket::Status;
 use crate::error::ApiError;

@@ -679,7 +679,9 @@ pub fn act(
                 return Err(ApiError::field("/unit_id", "same_unit"));
             }
             if !super::scope::may_hold(conn, unit.id, t.accused_unit_id)? {
-                return Err(ApiError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit"));
+                return Err(
+                    ApiError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit")
+                );
             }
             unit_after = unit.id;
             set.unit_id = Some(unit.id);

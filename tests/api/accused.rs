@@ -115,7 +115,12 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
     }
     for action in ["refuse", "accept", "request_info"] {
         let r = app
-            .act(&accused_token, &code, action, json!({"reason": "x", "question": "x"}))
+            .act(
+                &accused_token,
+                &code,
+                action,
+                json!({"reason": "x", "question": "x"}),
+            )
             .await;
         assert_problem(r, 404, "ticket_not_found").await;
     }
@@ -146,10 +151,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
         "the handling unit is reminded: {inspector_list}"
     );
     let accused_list = json_of(&app, &accused_token, "/api/v1/me/notifications").await;
-    assert!(
-        !accused_list.to_string().contains(&code),
-        "{accused_list}"
-    );
+    assert!(!accused_list.to_string().contains(&code), "{accused_list}");
     let mailbox = app
         .state
         .db(move |c| Ok(nghedan::db::units::get(c, province)?.email))
