@@ -103,6 +103,9 @@ pub struct TicketSettings {
     pub complaint_suspension: bool,
     /// Days after the answer when the sweep closes a resolved ticket.
     pub auto_close_days: i64,
+    /// Working days a question to the submitter waits for an answer before the sweep
+    /// withdraws it (the clocks run again).
+    pub info_wait_working_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -312,7 +312,7 @@ pub fn attachment_visible(
     match access {
         Access::Submitter | Access::Handling => true,
         // A denouncer's uploads can identify them: the handling unit only.
-        Access::Supervisor | Access::Admin => !(t.confidential && by_submitter),
+        Access::Supervisor | Access::Admin | Access::System => !(t.confidential && by_submitter),
         Access::Public => !by_submitter || publishable,
     }
 }
@@ -590,8 +590,13 @@ pub async fn submit(
                 .and_then(|p| v.parse("/submitter_phone", p, Phone::parse))
                 .map(|p| p.as_str().to_string());
             v.finish()?;
+            // Printed on the receipt: the submitter's way back to the ticket without an account.
+            let s = tokens::random_token();
+            let secret_hash = Some(tokens::hash_token(&s));
+            secret = Some(s);
             Sender::Desk {
                 official_id: user.as_ref().map(|u| u.id).unwrap_or_default(),
+                secret_hash,
                 name,
                 email,
                 phone,
@@ -632,8 +637,8 @@ pub async fn submit(
             db::write(conn, |c| {
                 if let Claim::Replay(saved) = db::idempotency::claim(c, &scope, &key, &digest, now)?
                 {
-                    // An anonymous ticket's secret is kept only hashed: a replay gets a fresh
-                    // one, which replaces the old.
+                    // An anonymous or desk ticket's secret is kept only hashed: a replay gets a
+                    // fresh one, which replaces the old.
                     if let (Some(s), Some(code)) = (&secret, &saved.resource) {
                         let t = tickets::find_by_code(c, code)?
                             .ok_or_else(|| ApiError::internal("replayed ticket missing"))?;
@@ -650,7 +655,7 @@ pub async fn submit(
                     }
                     return Ok((saved, true));
                 }
-                if secret.is_some() {
+                if matches!(submission.sender, Sender::Anonymous { .. }) {
                     rate_limits::hit(c, &client_key, anon_limit, chrono::Duration::hours(1), now)?;
                 }
                 let ctx = ctx(&st, c)?;
@@ -872,6 +877,9 @@ pub struct ActionBody {
     pub attachments: Option<Vec<String>>,
     /// mark_duplicate: the code of the original ticket.
     pub of: Option<String>,
+    /// provide_info by an official of the handling unit: records the answer the submitter
+    /// gave in person (or by phone or post), marked as such on the timeline.
+    pub on_behalf: Option<bool>,
 }
 
 /// Which fields an action takes (required first, then optional).
@@ -882,7 +890,7 @@ fn fields_of(action: Action) -> (&'static [&'static str], &'static [&'static str
         Action::Forward => (&["unit_id", "reason"], &[]),
         Action::Assign => (&["user_id"], &[]),
         Action::RequestInfo => (&["question"], &[]),
-        Action::ProvideInfo => (&["answer"], &["attachments"]),
+        Action::ProvideInfo => (&["answer"], &["attachments", "on_behalf"]),
         Action::Suspend | Action::Resume => (&["reason"], &[]),
         Action::Extend => (&["days", "reason"], &[]),
         Action::ProgressNote => (&["note"], &[]),
@@ -909,6 +917,7 @@ fn check_action(state: &AppState, action: Action, b: ActionBody) -> Result<Actio
         ("publish", b.publish.is_some()),
         ("attachments", b.attachments.is_some()),
         ("of", b.of.is_some()),
+        ("on_behalf", b.on_behalf.is_some()),
     ];
     let (required, optional) = fields_of(action);
     let mut v = Violations::new();
@@ -944,6 +953,7 @@ fn check_action(state: &AppState, action: Action, b: ActionBody) -> Result<Actio
         publish: b.publish.unwrap_or(false),
         attachments: b.attachments.unwrap_or_default(),
         of: b.of,
+        on_behalf: b.on_behalf.unwrap_or(false),
     })
 }
 
@@ -977,6 +987,7 @@ pub async fn act(
     if v.user.is_none() && v.secret.is_none() {
         return Err(ApiError::unauthenticated("unauthenticated"));
     }
+    let on_behalf = body.on_behalf == Some(true);
     let input = match check_action(&state, action, body) {
         Ok(input) => input,
         Err(bad_body) => {
@@ -986,7 +997,7 @@ pub async fn act(
             state
                 .db(move |c| {
                     let ctx = ctx(&st, c)?;
-                    tickets::may_act(c, &code, &v, action, &ctx).map(|_| ())
+                    tickets::may_act(c, &code, &v, action, on_behalf, &ctx).map(|_| ())
                 })
                 .await?;
             return Err(bad_body);

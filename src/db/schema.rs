@@ -248,6 +248,8 @@ diesel::table! {
         extensions_used -> Integer,
         paused_once -> Bool,
         summarised -> Bool,
+        info_requested_at -> Nullable<Timestamp>,
+        info_lapsed -> Bool,
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Ticket {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub info_requested_at: Option<NaiveDateTime>,
+    pub info_lapsed: bool,
 }
 
 impl Ticket {
@@ -124,6 +126,8 @@ pub enum Access {
     Admin,
     /// A public ticket, read by anyone else.
     Public,
+    /// nghedan itself (the sweep).
+    System,
 }
 
 impl Access {
@@ -131,13 +135,17 @@ impl Access {
         match self {
             Access::Submitter => Party::Submitter,
             Access::Handling => Party::HandlingOfficial,
+            Access::System => Party::System,
             _ => Party::Reader,
         }
     }
 
     /// Internal events and notes are for staff (never for the submitter or the public).
     pub fn sees_internal(self) -> bool {
-        matches!(self, Access::Handling | Access::Supervisor | Access::Admin)
+        matches!(
+            self,
+            Access::Handling | Access::Supervisor | Access::Admin | Access::System
+        )
     }
 }
 
@@ -217,6 +225,8 @@ pub enum Sender {
     /// Recorded by an official from a visit, a letter, a call or an email.
     Desk {
         official_id: i64,
+        /// The tracking secret printed on the receipt, hashed.
+        secret_hash: Option<String>,
         name: String,
         email: Option<String>,
         phone: Option<String>,
@@ -323,11 +333,12 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
             email,
             phone,
             address,
+            secret_hash,
             ..
         } => (
             None,
             false,
-            None,
+            secret_hash.clone(),
             (
                 Some(name.clone()),
                 email.clone(),
@@ -569,6 +580,8 @@ pub struct ActionInput {
     pub publish: bool,
     pub attachments: Vec<String>,
     pub of: Option<String>,
+    /// provide_info by an official: the submitter's answer given in person.
+    pub on_behalf: bool,
 }
 
 /// What an action produced: the ticket after it, and for an appeal the new ticket.
@@ -604,9 +617,28 @@ pub fn may_act(
     code: &str,
     viewer: &Viewer,
     action: Action,
+    on_behalf: bool,
     ctx: &Ctx,
 ) -> Result<(Ticket, Access, ticket::Transition), ApiError> {
     let (t, how) = readable(conn, code, viewer)?;
+    let party = match (how, on_behalf) {
+        (Access::Handling, true) => Party::OnBehalfOfSubmitter,
+        // Only the handling unit records an answer given in person.
+        (_, true) => return Err(ApiError::forbidden()),
+        _ => how.party(),
+    };
+    let tr = decision(conn, &t, party, action, ctx)?;
+    Ok((t, how, tr))
+}
+
+/// What the state machine says of `party` taking `action` on `t` now (403, 409 otherwise).
+fn decision(
+    conn: &mut DbConn,
+    t: &Ticket,
+    party: Party,
+    action: Action,
+    ctx: &Ctx,
+) -> Result<ticket::Transition, ApiError> {
     let status = t.status();
     let facts = Facts {
         kind: t.kind(),
@@ -616,13 +648,14 @@ pub fn may_act(
         resolved_at: t.resolved_at.map(|r| r.and_utc()),
         resolve_missed: action == Action::Appeal && resolve_clock_missed(conn, &t, ctx)?,
         withdrawal_requested: t.withdrawal_requested,
+        info_lapsed: t.info_lapsed,
         now: ctx.now,
     };
-    let tr = ticket::decide(&facts, how.party(), action).map_err(|r| refusal(r, action, status))?;
+    let tr = ticket::decide(&facts, party, action).map_err(|r| refusal(r, action, status))?;
     if action == Action::Appeal && appealed(conn, t.id)? {
         return Err(ApiError::conflict("already_appealed"));
     }
-    Ok((t, how, tr))
+    Ok(tr)
 }
 
 /// Whether a second-round complaint already contests this one.
@@ -641,8 +674,47 @@ pub fn act(
     input: &ActionInput,
     ctx: &Ctx,
 ) -> Result<Acted, ApiError> {
+    let (t, how, tr) = may_act(conn, code, viewer, action, input.on_behalf, ctx)?;
+    apply(conn, t, how, tr, viewer, action, input, ctx)
+}
+
+/// nghedan's own action on a ticket (the sweep's): decided by the same state machine as a
+/// person's, with no actor on the timeline.
+pub fn act_as_system(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    action: Action,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
+    let t = find(conn, ticket_id)?.ok_or_else(|| ApiError::not_found("ticket_not_found"))?;
+    let tr = decision(conn, &t, Party::System, action, ctx)?;
+    let input = ActionInput::default();
+    apply(
+        conn,
+        t,
+        Access::System,
+        tr,
+        &Viewer::default(),
+        action,
+        &input,
+        ctx,
+    )
+}
+
+/// Carries out an action `decide` allowed: the ticket's fields, its clocks, the timeline
+/// event, attachments and messages, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    conn: &mut DbConn,
+    t: Ticket,
+    how: Access,
+    tr: ticket::Transition,
+    viewer: &Viewer,
+    action: Action,
+    input: &ActionInput,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
     let now = ctx.naive();
-    let (t, how, tr) = may_act(conn, code, viewer, action, ctx)?;
     let status = t.status();
     let actor_user = viewer.user.as_ref();
     let actor = actor_user.map(|u| (u.id, u.role));
@@ -712,17 +784,30 @@ pub fn act(
         }
         Action::RequestInfo => {
             set.status_before_info = Some(Some(status.as_str().to_string()));
+            set.info_requested_at = Some(Some(now));
+            set.info_lapsed = Some(false);
             clock_changes.push(Change::PauseAll);
         }
-        Action::ProvideInfo => {
+        Action::ProvideInfo if status != Status::AwaitingInfo => {
+            // A late answer after the question lapsed: kept, the state and clocks untouched.
+            set.info_lapsed = Some(false);
+            data = json!({"on_behalf": input.on_behalf});
+        }
+        Action::ProvideInfo | Action::Resume if status == Status::AwaitingInfo => {
             to = t
                 .status_before_info
                 .as_deref()
                 .and_then(Status::parse)
                 .unwrap_or(Status::Submitted);
             set.status_before_info = Some(None);
+            set.info_requested_at = Some(None);
+            set.info_lapsed = Some(action == Action::Resume);
             clock_changes.push(Change::ResumeAll);
+            if action == Action::ProvideInfo {
+                data = json!({"on_behalf": input.on_behalf});
+            }
         }
+        Action::ProvideInfo => {}
         Action::Suspend => clock_changes.push(Change::PauseAll),
         Action::Resume => clock_changes.push(Change::ResumeAll),
         Action::Extend => {
@@ -804,8 +889,10 @@ pub fn act(
                     channel: Channel::App,
                     sender: match (t.submitter_id, actor) {
                         (Some(user_id), _) => Sender::Citizen { user_id },
+                        // The receipt's secret follows the complaint into its second round.
                         (None, official) => Sender::Desk {
                             official_id: official.map_or(0, |a| a.0),
+                            secret_hash: t.tracking_secret_hash.clone(),
                             name: t.contact_name.clone().unwrap_or_default(),
                             email: t.contact_email.clone(),
                             phone: t.contact_phone.clone(),
@@ -891,13 +978,13 @@ pub fn act(
             &input.attachments,
             owner,
             anon,
-            how == Access::Submitter,
+            how == Access::Submitter || input.on_behalf,
             ctx.max_attachments,
             now,
         )?;
     }
     let after = find(conn, t.id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
-    notify_action(conn, &after, action, event_id, input, ctx)?;
+    notify_action(conn, &after, action, tr.event, event_id, input, ctx)?;
     Ok(Acted {
         ticket: after,
         created,
@@ -925,6 +1012,8 @@ struct TicketChanges {
     rating_comment: Option<Option<String>>,
     rated_at: Option<Option<NaiveDateTime>>,
     paused_once: Option<bool>,
+    info_requested_at: Option<Option<NaiveDateTime>>,
+    info_lapsed: Option<bool>,
     version: Option<i32>,
     updated_at: Option<NaiveDateTime>,
 }
@@ -952,6 +1041,7 @@ fn notify_action(
     conn: &mut DbConn,
     t: &Ticket,
     action: Action,
+    event: &str,
     event_id: i64,
     input: &ActionInput,
     ctx: &Ctx,
@@ -991,7 +1081,18 @@ fn notify_action(
             (all, "ticket_answered")
         }
         Action::Close => (submitter, "ticket_closed"),
+        Action::ProvideInfo if event == "info_provided_late" => {
+            (assignee_or_staff(conn, t)?, "unit_info_provided_late")
+        }
         Action::ProvideInfo => (assignee_or_staff(conn, t)?, "unit_info_provided"),
+        Action::Resume if event == "info_request_withdrawn" => {
+            (submitter, "ticket_question_withdrawn")
+        }
+        Action::Resume if event == "info_wait_expired" => {
+            let staff = assignee_or_staff(conn, t)?;
+            recipients::tell(conn, &staff, "unit_question_expired", &data, &key, d, now)?;
+            (submitter, "ticket_question_expired")
+        }
         Action::Reopen => (assignee_or_staff(conn, t)?, "unit_reopened"),
         Action::Withdraw if t.withdrawal_requested => {
             (assignee_or_staff(conn, t)?, "unit_withdrawal_requested")

@@ -225,6 +225,22 @@ pub enum Party {
     /// Anyone else who may read it: a supervisor, an administrator, another citizen reading
     /// a public ticket. May act on nothing.
     Reader,
+    /// A handling official recording what the submitter said in person (`on_behalf`):
+    /// only their answer to a question.
+    OnBehalfOfSubmitter,
+    /// nghedan itself (the sweep): ends a question left unanswered too long.
+    System,
+}
+
+impl Action {
+    /// Whether `party` may ever take this action.
+    pub fn taken_by(self, party: Party) -> bool {
+        match party {
+            Party::OnBehalfOfSubmitter => self == Action::ProvideInfo,
+            Party::System => self == Action::Resume,
+            p => self.by() == p,
+        }
+    }
 }
 
 /// How long after the answer a submitter may reopen (feedback and petitions).
@@ -242,6 +258,9 @@ pub struct Facts {
     /// The resolve clock ran out before an answer (opens a complaint's second round).
     pub resolve_missed: bool,
     pub withdrawal_requested: bool,
+    /// A question to the submitter was withdrawn or ran out unanswered: a late answer is
+    /// still taken, as a comment.
+    pub info_lapsed: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -269,7 +288,7 @@ fn to(to: Status, event: &'static str) -> Result<Transition, Refusal> {
 /// Withdrawing a denunciation is a request the unit grants or declines (a violation may have
 /// to be pursued anyway), so it leaves the status as it is.
 pub fn decide(f: &Facts, party: Party, action: Action) -> Result<Transition, Refusal> {
-    if action.by() != party {
+    if !action.taken_by(party) {
         return Err(Refusal::Forbidden);
     }
     use Status::*;
@@ -299,6 +318,7 @@ pub fn decide(f: &Facts, party: Party, action: Action) -> Result<Transition, Ref
         Action::ProvideInfo => match s {
             // The state it returns to is kept on the ticket.
             AwaitingInfo => to(AwaitingInfo, "info_provided"),
+            _ if s.is_open() && f.info_lapsed => to(s, "info_provided_late"),
             _ => no,
         },
         Action::Suspend => {
@@ -310,7 +330,10 @@ pub fn decide(f: &Facts, party: Party, action: Action) -> Result<Transition, Ref
             }
         }
         Action::Resume => match s {
-            Suspended => to(Accepted, "resumed"),
+            Suspended if party == Party::HandlingOfficial => to(Accepted, "resumed"),
+            // Withdrawing the question; the state it returns to is kept on the ticket.
+            AwaitingInfo if party == Party::System => to(AwaitingInfo, "info_wait_expired"),
+            AwaitingInfo => to(AwaitingInfo, "info_request_withdrawn"),
             _ => no,
         },
         Action::Extend => match s {
@@ -387,6 +410,7 @@ mod tests {
             resolved_at: Some(now - Duration::days(3)),
             resolve_missed: false,
             withdrawal_requested: false,
+            info_lapsed: false,
             now,
         }
     }
@@ -404,6 +428,7 @@ mod tests {
             (Action::RequestInfo, Accepted, AwaitingInfo),
             (Action::ProvideInfo, AwaitingInfo, AwaitingInfo),
             (Action::Resume, Suspended, Accepted),
+            (Action::Resume, AwaitingInfo, AwaitingInfo),
             (Action::Extend, Accepted, Accepted),
             (Action::Resolve, Accepted, Resolved),
             (Action::Close, Resolved, Closed),
@@ -443,14 +468,23 @@ mod tests {
             let table = allowed(kind);
             for status in Status::ALL {
                 for action in Action::ALL {
-                    for party in [Party::Submitter, Party::HandlingOfficial, Party::Reader] {
+                    for party in [
+                        Party::Submitter,
+                        Party::HandlingOfficial,
+                        Party::Reader,
+                        Party::OnBehalfOfSubmitter,
+                        Party::System,
+                    ] {
                         let got = decide(&facts(kind, status), party, action);
                         let expected = table
                             .iter()
                             .find(|(a, from, _)| *a == action && *from == status);
                         let case = format!("{kind:?} {status:?} {action:?} {party:?}");
-                        if party != action.by() {
+                        if !action.taken_by(party) {
                             assert_eq!(got, Err(Refusal::Forbidden), "{case}");
+                        } else if party == Party::System {
+                            let ok = status == AwaitingInfo;
+                            assert_eq!(got.is_ok(), ok, "{case}");
                         } else if let Some((_, _, to)) = expected {
                             assert_eq!(got.map(|t| t.to), Ok(*to), "{case}");
                         } else {
@@ -510,5 +544,32 @@ mod tests {
             decide(&f, Party::HandlingOfficial, Action::DeclineWithdrawal).map(|t| t.to),
             Ok(Accepted)
         );
+    }
+
+    #[test]
+    fn a_question_is_withdrawn_by_the_unit_or_lapses_and_a_late_answer_is_a_comment() {
+        let f = facts(Kind::Feedback, AwaitingInfo);
+        let event = |party| decide(&f, party, Action::Resume).map(|t| t.event);
+        assert_eq!(event(Party::HandlingOfficial), Ok("info_request_withdrawn"));
+        assert_eq!(event(Party::System), Ok("info_wait_expired"));
+        assert_eq!(event(Party::Submitter), Err(Refusal::Forbidden));
+        // The system resumes nothing else: a suspension is the unit's to lift.
+        let suspended = facts(Kind::Denunciation, Suspended);
+        assert!(decide(&suspended, Party::System, Action::Resume).is_err());
+        // After the question lapsed, the answer is still taken, leaving the state alone.
+        let mut f = facts(Kind::Feedback, Accepted);
+        assert!(decide(&f, Party::Submitter, Action::ProvideInfo).is_err());
+        f.info_lapsed = true;
+        assert_eq!(
+            decide(&f, Party::Submitter, Action::ProvideInfo),
+            Ok(Transition {
+                to: Accepted,
+                event: "info_provided_late"
+            })
+        );
+        // An official may record the answer given in person.
+        let f = facts(Kind::Feedback, AwaitingInfo);
+        assert!(decide(&f, Party::OnBehalfOfSubmitter, Action::ProvideInfo).is_ok());
+        assert!(decide(&f, Party::OnBehalfOfSubmitter, Action::Withdraw).is_err());
     }
 }

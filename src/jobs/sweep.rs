@@ -16,6 +16,7 @@ use crate::db::events::{self, NewEvent};
 use crate::db::schema::{tickets, units};
 use crate::db::tickets::{self as repo, Ticket};
 use crate::db::{self, DbConn};
+use crate::domain::ticket::{Action, Status};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::notify::recipients::{self, People, To};
@@ -27,6 +28,8 @@ pub struct Swept {
     pub reminders: usize,
     pub overdue: usize,
     pub closed: usize,
+    /// Questions to the submitter withdrawn after waiting too long.
+    pub questions_expired: usize,
 }
 
 impl Swept {
@@ -84,6 +87,8 @@ pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
                 swept.overdue += part.overdue;
             }
             swept.closed = close_answered(conn, &st, &ctx)?;
+            swept.questions_expired =
+                expire_questions(conn, st.settings.tickets.info_wait_working_days, &ctx)?;
             Ok(swept)
         })
         .await
@@ -299,6 +304,40 @@ impl UnitsSeen {
         to.extend(supervisors);
         Ok(to)
     }
+}
+
+/// Withdraws the questions that waited `wait` working days without an answer: counted like a
+/// deadline (the day asked is not counted; the wait ends at the end of its last working day).
+fn expire_questions(conn: &mut DbConn, wait: u32, ctx: &repo::Ctx) -> Result<usize, ApiError> {
+    let now = ctx.now;
+    // A span of `wait` working days is at least `wait` calendar days: the index narrows, the
+    // calendar decides.
+    let asked_before = now.naive_utc() - Duration::days(i64::from(wait));
+    let waiting: Vec<(i64, chrono::NaiveDateTime)> = tickets::table
+        .filter(tickets::info_requested_at.le(asked_before))
+        .filter(tickets::status.eq(Status::AwaitingInfo.as_str()))
+        .order(tickets::info_requested_at.asc())
+        .limit(BATCH)
+        .select((tickets::id, tickets::info_requested_at.assume_not_null()))
+        .load(conn)?;
+    let mut expired = 0;
+    for (id, asked) in waiting {
+        let asked_day = ctx.day_end.local_date(asked.and_utc());
+        let last_day = ctx.cal.nth_working_day_after(asked_day, wait);
+        if ctx.day_end.end_of(last_day) >= now {
+            continue;
+        }
+        let done = db::write(conn, |c| {
+            match repo::act_as_system(c, id, Action::Resume, ctx) {
+                Ok(_) => Ok(true),
+                // Answered or withdrawn meanwhile.
+                Err(e) if e.status().is_client_error() => Ok(false),
+                Err(e) => Err(e),
+            }
+        })?;
+        expired += usize::from(done);
+    }
+    Ok(expired)
 }
 
 /// Closes tickets answered more than `tickets.auto_close_days` ago (the submitter did not

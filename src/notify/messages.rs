@@ -268,6 +268,30 @@ fn ticket_text(template: &str) -> Option<(&'static str, &'static str, &'static s
             "Đơn vị có phiếu mới {code}{title}. Hạn: {due}.",
             "Your unit has a new ticket {code}{title}. Due: {due}.",
         ),
+        "ticket_question_withdrawn" => (
+            "{code}: không cần bổ sung thông tin nữa",
+            "{code}: no more information needed",
+            "{unit} đã rút lại câu hỏi về {code}; thời hạn giải quyết tiếp tục chạy. Lý do: {note}",
+            "{unit} withdrew its question about {code}; the deadline runs again. Reason: {note}",
+        ),
+        "ticket_question_expired" => (
+            "{code}: hết thời gian chờ bổ sung thông tin",
+            "{code}: the wait for information has ended",
+            "{unit} chưa nhận được thông tin bổ sung cho {code} trong thời hạn chờ, nên tiếp tục giải quyết với những gì đã có; thời hạn giải quyết chạy lại. Bạn vẫn có thể gửi câu trả lời, nó sẽ được lưu vào hồ sơ.",
+            "{unit} received no answer about {code} within the waiting time and carries on with what it has; the deadline runs again. You may still send your answer: it is kept with the ticket.",
+        ),
+        "unit_question_expired" => (
+            "{code}: hết thời gian chờ người gửi",
+            "{code}: the wait for the submitter has ended",
+            "Người gửi chưa trả lời câu hỏi về {code} trong thời hạn chờ; phiếu trở lại trạng thái trước và thời hạn chạy lại.",
+            "The submitter did not answer the question about {code} within the waiting time; the ticket is back in its former state and its deadline runs again.",
+        ),
+        "unit_info_provided_late" => (
+            "{code}: người gửi trả lời muộn",
+            "{code}: a late answer",
+            "Người gửi đã trả lời câu hỏi về {code} sau khi câu hỏi được rút lại hoặc hết thời gian chờ; câu trả lời được lưu trong dòng thời gian.",
+            "The submitter answered the question about {code} after it was withdrawn or ran out; the answer is on the timeline.",
+        ),
         "unit_info_provided" => (
             "{code}: người gửi đã bổ sung thông tin",
             "{code}: information provided",

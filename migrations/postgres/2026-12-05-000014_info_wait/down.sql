@@ -1,0 +1,4 @@
+DROP INDEX tickets_info_requested;
+ALTER TABLE tickets
+    DROP COLUMN info_requested_at,
+    DROP COLUMN info_lapsed;
