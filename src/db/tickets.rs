@@ -646,7 +646,7 @@ fn decision(
         round: t.round,
         complaint_suspension: ctx.complaint_suspension,
         resolved_at: t.resolved_at.map(|r| r.and_utc()),
-        resolve_missed: action == Action::Appeal && resolve_clock_missed(conn, &t, ctx)?,
+        resolve_missed: action == Action::Appeal && resolve_clock_missed(conn, t, ctx)?,
         withdrawal_requested: t.withdrawal_requested,
         info_lapsed: t.info_lapsed,
         now: ctx.now,
