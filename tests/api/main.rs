@@ -19,6 +19,7 @@ mod notifications;
 mod notify_email;
 mod notify_push;
 mod organisation;
+mod questions;
 mod reports;
 mod tickets;
 mod uploads;

@@ -1,0 +1,345 @@
+//! Questions to the submitter that never get an answer, and submitters without an account:
+//! an official withdraws the question, the sweep withdraws one left too long, a late answer is
+//! kept; a desk ticket's receipt secret opens every submitter action.
+
+use chrono::{DateTime, Utc};
+use nghedan::domain::account::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem};
+use crate::tickets::pothole;
+
+async fn spawn() -> TestApp {
+    let app = TestApp::builder()
+        .with_settings(|s| s.auth.access_token_ttl_secs = 90 * 24 * 3600)
+        .spawn()
+        .await;
+    app.seed_demo().await;
+    app
+}
+
+fn clock<'a>(t: &'a Value, name: &str) -> &'a Value {
+    t["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("clock {name} in {t}"))
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A ticket accepted by the commune and waiting for its citizen's answer.
+async fn waiting(app: &TestApp) -> (String, String, String, crate::helpers::TestUser) {
+    let unit = app.unit_id("UBND-X31135").await;
+    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
+    let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
+    let t = app.submit_ok(Some(&citizen), &pothole()).await;
+    let code = t["code"].as_str().unwrap().to_string();
+    app.act_ok(&official, &code, "accept", json!({})).await;
+    let t = app
+        .act_ok(
+            &official,
+            &code,
+            "request_info",
+            json!({"question": "Bên trái hay bên phải?"}),
+        )
+        .await;
+    assert_eq!(t["status"], "awaiting_info");
+    assert_eq!(clock(&t, "resolve")["state"], "paused");
+    let _ = citizen_user;
+    (code, official, citizen, official_user)
+}
+
+#[tokio::test]
+async fn an_official_withdraws_a_question_and_a_late_answer_is_kept() {
+    let app = spawn().await;
+    let (code, official, citizen, _) = waiting(&app).await;
+    // Only the unit withdraws its question.
+    assert_problem(
+        app.act(&citizen, &code, "resume", json!({"reason": "x"}))
+            .await,
+        403,
+        "action_forbidden",
+    )
+    .await;
+    let t = app
+        .act_ok(
+            &official,
+            &code,
+            "resume",
+            json!({"reason": "Đã xác minh tại chỗ."}),
+        )
+        .await;
+    assert_eq!(t["status"], "accepted", "back to the state before");
+    assert_eq!(clock(&t, "resolve")["state"], "running");
+    let events = app.timeline(&citizen, &code).await;
+    assert_eq!(kinds(&events).last(), Some(&"info_request_withdrawn"));
+    // The citizen hears of it (in the app; the mail is checked in the sweep's test).
+    let list: Value = app
+        .authed(Method::GET, "/api/v1/me/notifications", &citizen)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"][0]["event"], "ticket_question_withdrawn",
+        "{list}"
+    );
+    // A late answer is still taken, as a comment: the state and the clocks stay.
+    let t = app
+        .act_ok(
+            &citizen,
+            &code,
+            "provide_info",
+            json!({"answer": "Bên phải, gần cột điện."}),
+        )
+        .await;
+    assert_eq!(t["status"], "accepted");
+    assert_eq!(clock(&t, "resolve")["state"], "running");
+    let events = app.timeline(&official, &code).await;
+    let late = events.last().unwrap();
+    assert_eq!(late["kind"], "info_provided_late");
+    assert_eq!(late["text"], "Bên phải, gần cột điện.");
+    assert_eq!(late["public"], true);
+    // Once: a second answer has no question left.
+    assert_problem(
+        app.act(&citizen, &code, "provide_info", json!({"answer": "Nữa."}))
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_question_left_unanswered_fifteen_working_days_is_withdrawn_by_the_sweep() {
+    let app = spawn().await;
+    // Asked on Monday 23/11/2026 (09:00 local): fifteen working days end with Monday 14/12.
+    let (code, official, citizen, official_user) = waiting(&app).await;
+    app.clock.set(at("2026-12-14T16:59:00Z"));
+    app.run_jobs().await;
+    assert_eq!(app.ticket(&citizen, &code).await["status"], "awaiting_info");
+    app.clock.set(at("2026-12-14T17:00:01Z"));
+    app.run_jobs().await;
+    let t = app.ticket(&citizen, &code).await;
+    assert_eq!(t["status"], "accepted");
+    assert_eq!(clock(&t, "resolve")["state"], "running");
+    let events = app.timeline(&official, &code).await;
+    let expired = events.last().unwrap();
+    assert_eq!(expired["kind"], "info_wait_expired");
+    assert!(expired["actor_id"].is_null(), "nghedan did it: {expired}");
+    // Both sides are told, by mail.
+    let to_unit = app.mails_to(&official_user.email).await;
+    assert!(
+        to_unit.iter().any(|m| m.subject.contains(&code)
+            && m.subject.contains("hết thời gian chờ người gửi")),
+        "{:?}",
+        to_unit.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let citizen_mail: Vec<String> = app
+        .mails()
+        .into_iter()
+        .filter(|m| !m.to.contains(&official_user.email))
+        .map(|m| m.subject)
+        .collect();
+    assert!(
+        citizen_mail
+            .iter()
+            .any(|s| s.contains("hết thời gian chờ bổ sung thông tin")),
+        "{citizen_mail:?}"
+    );
+    // The next pass does nothing more.
+    let pass = app.run_jobs().await;
+    assert_eq!(pass.swept.questions_expired, 0);
+}
+
+#[tokio::test]
+async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
+    let app = spawn().await;
+    let unit = app.unit_id("UBND-X31135").await;
+    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
+    let body = json!({"kind": "petition", "category": "thu-tuc-hanh-chinh",
+        "title": "Kéo dài giờ làm việc bộ phận một cửa",
+        "description": "Đề nghị làm việc sáng thứ Bảy.", "area_code": "31135",
+        "channel": "in_person", "submitter_name": "Phạm Văn Đức",
+        "submitter_phone": "0912 000 111"});
+    let send = || {
+        app.authed(Method::POST, "/api/v1/tickets", &official)
+            .header("Idempotency-Key", "desk-receipt-0001")
+            .json(&body)
+            .send()
+    };
+    let t: Value = send().await.unwrap().json().await.unwrap();
+    let code = t["code"].as_str().unwrap().to_string();
+    let first = t["tracking_secret"].as_str().unwrap().to_string();
+    // A retried desk submission prints a fresh secret for the same ticket, replacing the old.
+    let again: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(again["code"], code.as_str());
+    let secret = again["tracking_secret"].as_str().unwrap().to_string();
+    assert_ne!(secret, first);
+    let as_submitter = |method: Method, path: String| {
+        app.client
+            .request(method, app.url(&path))
+            .header("X-Tracking-Secret", secret.clone())
+    };
+    let r = as_submitter(Method::GET, format!("/api/v1/tickets/{code}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let old = app
+        .client
+        .get(app.url(&format!("/api/v1/tickets/{code}")))
+        .header("X-Tracking-Secret", first)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(old, 404, "ticket_not_found").await;
+    let act = |action: &str, body: Value| {
+        as_submitter(Method::POST, format!("/api/v1/tickets/{code}/{action}"))
+            .json(&body)
+            .send()
+    };
+
+    app.act_ok(&official, &code, "accept", json!({})).await;
+    app.act_ok(
+        &official,
+        &code,
+        "request_info",
+        json!({"question": "Số điện thoại khác?"}),
+    )
+    .await;
+    // The submitter answers with the receipt's secret.
+    let r = act("provide_info", json!({"answer": "Không có số khác."}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let back: Value = r.json().await.unwrap();
+    assert_eq!(back["status"], "accepted");
+    // Or comes back in person, and the official records the answer on their behalf.
+    app.act_ok(
+        &official,
+        &code,
+        "request_info",
+        json!({"question": "Địa chỉ?"}),
+    )
+    .await;
+    let t = app
+        .act_ok(
+            &official,
+            &code,
+            "provide_info",
+            json!({"answer": "Số 3 đường Hoà Bình.", "on_behalf": true}),
+        )
+        .await;
+    assert_eq!(t["status"], "accepted");
+    let events = app.timeline(&official, &code).await;
+    let recorded = events.last().unwrap();
+    assert_eq!(recorded["kind"], "info_provided");
+    assert_eq!(recorded["data"]["on_behalf"], true);
+    assert_eq!(recorded["actor_role"], "official");
+    app.act_ok(
+        &official,
+        &code,
+        "resolve",
+        json!({"answer": "Đồng ý thử nghiệm.", "publish": true}),
+    )
+    .await;
+    // Rate, reopen and withdraw with the secret.
+    let r = as_submitter(Method::POST, format!("/api/v1/tickets/{code}/rating"))
+        .json(&json!({"score": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = act("reopen", json!({"reason": "Chưa thực hiện."}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = act("withdraw", json!({"reason": "Không cần nữa."}))
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "withdrawn", "{v}");
+
+    // A citizen cannot claim to answer on someone's behalf.
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let t = app.submit_ok(Some(&citizen), &pothole()).await;
+    let own = t["code"].as_str().unwrap().to_string();
+    app.act_ok(&official, &own, "request_info", json!({"question": "?"}))
+        .await;
+    assert_problem(
+        app.act(
+            &citizen,
+            &own,
+            "provide_info",
+            json!({"answer": "a", "on_behalf": true}),
+        )
+        .await,
+        403,
+        "action_forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
+    let app = spawn().await;
+    let department = app.unit_id("SNNMT-92").await;
+    let (_, official) = app.token_for(Role::Official, Some(department)).await;
+    let body = json!({"kind": "complaint", "category": "thu-hoi-boi-thuong",
+        "title": "Bồi thường không đúng", "description": "Tính sai diện tích.",
+        "area_code": "31135", "channel": "post", "submitter_name": "Lê Văn Tám",
+        "contested": {"type": "decision", "number": "9/QĐ-UBND", "date": "2026-10-01",
+            "issuer": "UBND Phường Ninh Kiều", "learned_on": "2026-10-05"}});
+    let t: Value = app
+        .authed(Method::POST, "/api/v1/tickets", &official)
+        .header("Idempotency-Key", "desk-complaint-0001")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = t["code"].as_str().unwrap().to_string();
+    let secret = t["tracking_secret"].as_str().unwrap().to_string();
+    app.act_ok(&official, &code, "accept", json!({})).await;
+    app.act_ok(
+        &official,
+        &code,
+        "resolve",
+        json!({"answer": "Giữ nguyên."}),
+    )
+    .await;
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/tickets/{code}/appeal")))
+        .header("X-Tracking-Secret", &secret)
+        .json(&json!({"reason": "Không đồng ý."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let second: Value = r.json().await.unwrap();
+    let second_code = second["code"].as_str().unwrap();
+    assert_eq!(second["round"], 2);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/tickets/{second_code}")))
+        .header("X-Tracking-Secret", &secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the receipt follows its second round");
+}
