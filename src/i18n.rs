@@ -113,6 +113,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "There is no {path} in this API. See the documentation at /docs.",
             ),
         ),
+        "bad_request" => (
+            ("Yêu cầu không hợp lệ", "Bad request"),
+            (
+                "Máy chủ không hiểu yêu cầu này; hãy kiểm tra đường dẫn, tham số và tiêu đề.",
+                "The server could not understand this request; check its path, parameters and headers.",
+            ),
+        ),
         "method_not_allowed" => (
             ("Phương thức không được phép", "Method not allowed"),
             (
@@ -299,7 +306,8 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
         | "ticket_not_found"
         | "attachment_not_found"
         | "upload_not_found"
-        | "policy_not_found" => (
+        | "policy_not_found"
+        | "resource_not_found" => (
             ("Không tìm thấy", "Not found"),
             (
                 "Không tìm thấy đối tượng này, hoặc bạn không có quyền xem.",
@@ -726,5 +734,85 @@ mod tests {
             fill("{a} and {b}", &[("a", "1".into()), ("b", "2".into())]),
             "1 and 2"
         );
+    }
+
+    /// Every problem code the source can answer with: the string literal handed to an
+    /// `ApiError` constructor (or `Self::client`) within the call's first line or two.
+    fn problem_codes_in_source() -> std::collections::BTreeSet<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let constructors = [
+            "client(",
+            "bad_request(",
+            "unauthenticated(",
+            "not_found(",
+            "conflict(",
+            "unprocessable(",
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (i, _) in text
+                .match_indices("ApiError::")
+                .chain(text.match_indices("Self::"))
+            {
+                let rest = &text[i..];
+                let rest = &rest[rest.find("::").unwrap() + 2..];
+                if !constructors.iter().any(|c| rest.starts_with(c)) {
+                    continue;
+                }
+                // The call's arguments, up to its closing parenthesis.
+                let args: String = rest.chars().take_while(|c| *c != ')').collect();
+                if let Some(start) = args.find('"') {
+                    let literal = &args[start + 1..];
+                    let code = &literal[..literal.find('"').unwrap()];
+                    codes.insert(code.to_string());
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn every_problem_code_has_a_vietnamese_and_an_english_text() {
+        let codes = problem_codes_in_source();
+        assert!(codes.len() > 50, "the scan found the codes: {codes:?}");
+        for code in [
+            "ticket_not_found",
+            "resource_not_found",
+            "accused_unit",
+            "bad_request",
+        ] {
+            assert!(codes.contains(code), "{code} in {codes:?}");
+        }
+        let fallback = problem_text("a_code_nobody_uses");
+        for code in &codes {
+            let ((title_vi, title_en), (detail_vi, detail_en)) = problem_text(code);
+            assert_ne!(
+                ((title_vi, title_en), (detail_vi, detail_en)),
+                fallback,
+                "{code} has no text"
+            );
+            for t in [title_vi, title_en, detail_vi, detail_en] {
+                assert!(!t.trim().is_empty(), "{code}");
+            }
+            assert_ne!(
+                title_vi, title_en,
+                "{code}: the Vietnamese is a translation"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ mod limits;
 mod proxy;
 mod scale;
 mod smtp;
+mod social;
 mod sweep;
 
 mod accounts;
