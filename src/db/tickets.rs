@@ -649,9 +649,14 @@ fn decision(
         resolve_missed: action == Action::Appeal && resolve_clock_missed(conn, t, ctx)?,
         withdrawal_requested: t.withdrawal_requested,
         info_lapsed: t.info_lapsed,
+        private: t.private,
+        remote: t.remote,
+        status_before_info: t.status_before_info.as_deref().and_then(Status::parse),
+        reopen_count: t.reopen_count,
+        unit_id: t.unit_id,
         now: ctx.now,
     };
-    let tr = ticket::decide(&facts, party, action).map_err(|r| refusal(r, action, status))?;
+    let tr = ticket::transition(&facts, party, action).map_err(|r| refusal(r, action, status))?;
     if action == Action::Appeal && appealed(conn, t.id)? {
         return Err(ApiError::conflict("already_appealed"));
     }

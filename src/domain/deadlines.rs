@@ -27,6 +27,21 @@ pub enum Counting {
     CalendarDays,
 }
 
+impl Counting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counting::WorkingDays => "working_days",
+            Counting::CalendarDays => "calendar_days",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Counting> {
+        [Counting::WorkingDays, Counting::CalendarDays]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
 /// How long a clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {

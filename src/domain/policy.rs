@@ -40,6 +40,13 @@ pub enum ClockName {
 }
 
 impl ClockName {
+    pub const ALL: [ClockName; 4] = [
+        ClockName::Accept,
+        ClockName::Forward,
+        ClockName::Resolve,
+        ClockName::Update,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClockName::Accept => "accept",
@@ -47,6 +54,10 @@ impl ClockName {
             ClockName::Resolve => "resolve",
             ClockName::Update => "update",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<ClockName> {
+        ClockName::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -56,6 +67,21 @@ impl ClockName {
 pub enum StartsAt {
     Receipt,
     Acceptance,
+}
+
+impl StartsAt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartsAt::Receipt => "receipt",
+            StartsAt::Acceptance => "acceptance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StartsAt> {
+        [StartsAt::Receipt, StartsAt::Acceptance]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
 }
 
 /// How far a clock may be extended: up to `allowed` times, each by at most `max_days`.

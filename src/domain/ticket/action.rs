@@ -1,133 +1,11 @@
-//! Tickets: the four kinds of submission, their states, and the state machine that says who
-//! may do what from where.
+//! The state machine: who may take which action from which state, and what the action does
+//! — the new status, the timeline event, the ticket's changed fields, the clocks' changes and
+//! who is told with which message — as data that `workflow::tickets` carries out.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Phản ánh: a problem on the ground; may be anonymous.
-    Feedback,
-    /// Kiến nghị: a proposal to the authority; others may support it.
-    Petition,
-    /// Khiếu nại: asks an authority to review its own decision or act.
-    Complaint,
-    /// Tố cáo: reports a violation of law; the denouncer's identity is confidential.
-    Denunciation,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 4] = [
-        Kind::Feedback,
-        Kind::Petition,
-        Kind::Complaint,
-        Kind::Denunciation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Feedback => "feedback",
-            Kind::Petition => "petition",
-            Kind::Complaint => "complaint",
-            Kind::Denunciation => "denunciation",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Feedback and petitions may be published; complaints and denunciations never.
-    pub fn may_be_public(self) -> bool {
-        matches!(self, Kind::Feedback | Kind::Petition)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Submitted,
-    Accepted,
-    AwaitingInfo,
-    Suspended,
-    Resolved,
-    Closed,
-    Refused,
-    Withdrawn,
-}
-
-impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Submitted,
-        Status::Accepted,
-        Status::AwaitingInfo,
-        Status::Suspended,
-        Status::Resolved,
-        Status::Closed,
-        Status::Refused,
-        Status::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Accepted => "accepted",
-            Status::AwaitingInfo => "awaiting_info",
-            Status::Suspended => "suspended",
-            Status::Resolved => "resolved",
-            Status::Closed => "closed",
-            Status::Refused => "refused",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// Still being handled: the unit owes an answer.
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Status::Submitted | Status::Accepted | Status::AwaitingInfo | Status::Suspended
-        )
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    App,
-    InPerson,
-    Post,
-    Phone,
-    Email,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 5] = [
-        Channel::App,
-        Channel::InPerson,
-        Channel::Post,
-        Channel::Phone,
-        Channel::Email,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::App => "app",
-            Channel::InPerson => "in_person",
-            Channel::Post => "post",
-            Channel::Phone => "phone",
-            Channel::Email => "email",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+use super::{Kind, Status};
 
 /// The workflow actions, named as in `POST /tickets/{code}/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -261,6 +139,15 @@ pub struct Facts {
     /// A question to the submitter was withdrawn or ran out unanswered: a late answer is
     /// still taken, as a comment.
     pub info_lapsed: bool,
+    /// The submitter asked that it never be public.
+    pub private: bool,
+    /// From a remote area (longer limits).
+    pub remote: bool,
+    /// Waiting for the submitter: the state the answer returns it to.
+    pub status_before_info: Option<Status>,
+    pub reopen_count: i32,
+    /// The unit holding it.
+    pub unit_id: i64,
     pub now: DateTime<Utc>,
 }
 
@@ -284,10 +171,11 @@ fn to(to: Status, event: &'static str) -> Result<Transition, Refusal> {
     Ok(Transition { to, event })
 }
 
-/// Decides whether `party` may take `action` on a ticket with these facts, and what follows.
-/// Withdrawing a denunciation is a request the unit grants or declines (a violation may have
-/// to be pursued anyway), so it leaves the status as it is.
-pub fn decide(f: &Facts, party: Party, action: Action) -> Result<Transition, Refusal> {
+/// Whether `party` may take `action` on a ticket with these facts, to which state, with
+/// which event ([`super::decide`] adds the rest). Withdrawing a denunciation is a request the
+/// unit grants or declines (a violation may have to be pursued anyway), so it leaves the
+/// status as it is.
+pub fn transition(f: &Facts, party: Party, action: Action) -> Result<Transition, Refusal> {
     if !action.taken_by(party) {
         return Err(Refusal::Forbidden);
     }
@@ -411,6 +299,11 @@ mod tests {
             resolve_missed: false,
             withdrawal_requested: false,
             info_lapsed: false,
+            private: false,
+            remote: false,
+            status_before_info: None,
+            reopen_count: 0,
+            unit_id: 1,
             now,
         }
     }
@@ -475,7 +368,7 @@ mod tests {
                         Party::OnBehalfOfSubmitter,
                         Party::System,
                     ] {
-                        let got = decide(&facts(kind, status), party, action);
+                        let got = transition(&facts(kind, status), party, action);
                         let expected = table
                             .iter()
                             .find(|(a, from, _)| *a == action && *from == status);
@@ -501,7 +394,7 @@ mod tests {
         let mut f = facts(Kind::Feedback, Resolved);
         f.resolved_at = Some(f.now - Duration::days(31));
         assert_eq!(
-            decide(&f, Party::Submitter, Action::Reopen),
+            transition(&f, Party::Submitter, Action::Reopen),
             Err(Refusal::InvalidTransition)
         );
     }
@@ -509,39 +402,39 @@ mod tests {
     #[test]
     fn suspension_of_complaints_needs_the_setting_and_appeals_a_missed_deadline() {
         let mut f = facts(Kind::Complaint, Accepted);
-        assert!(decide(&f, Party::HandlingOfficial, Action::Suspend).is_err());
+        assert!(transition(&f, Party::HandlingOfficial, Action::Suspend).is_err());
         f.complaint_suspension = true;
         assert_eq!(
-            decide(&f, Party::HandlingOfficial, Action::Suspend).map(|t| t.to),
+            transition(&f, Party::HandlingOfficial, Action::Suspend).map(|t| t.to),
             Ok(Suspended)
         );
         // An open first-round complaint whose resolve clock ran out may go to round 2.
-        assert!(decide(&f, Party::Submitter, Action::Appeal).is_err());
+        assert!(transition(&f, Party::Submitter, Action::Appeal).is_err());
         f.resolve_missed = true;
-        assert!(decide(&f, Party::Submitter, Action::Appeal).is_ok());
+        assert!(transition(&f, Party::Submitter, Action::Appeal).is_ok());
         f.round = 2;
-        assert!(decide(&f, Party::Submitter, Action::Appeal).is_err());
+        assert!(transition(&f, Party::Submitter, Action::Appeal).is_err());
     }
 
     #[test]
     fn a_denunciation_withdrawal_is_a_request_the_unit_decides() {
         let mut f = facts(Kind::Denunciation, Accepted);
         assert_eq!(
-            decide(&f, Party::Submitter, Action::Withdraw),
+            transition(&f, Party::Submitter, Action::Withdraw),
             Ok(Transition {
                 to: Accepted,
                 event: "withdrawal_requested"
             })
         );
-        assert!(decide(&f, Party::HandlingOfficial, Action::GrantWithdrawal).is_err());
+        assert!(transition(&f, Party::HandlingOfficial, Action::GrantWithdrawal).is_err());
         f.withdrawal_requested = true;
-        assert!(decide(&f, Party::Submitter, Action::Withdraw).is_err());
+        assert!(transition(&f, Party::Submitter, Action::Withdraw).is_err());
         assert_eq!(
-            decide(&f, Party::HandlingOfficial, Action::GrantWithdrawal).map(|t| t.to),
+            transition(&f, Party::HandlingOfficial, Action::GrantWithdrawal).map(|t| t.to),
             Ok(Withdrawn)
         );
         assert_eq!(
-            decide(&f, Party::HandlingOfficial, Action::DeclineWithdrawal).map(|t| t.to),
+            transition(&f, Party::HandlingOfficial, Action::DeclineWithdrawal).map(|t| t.to),
             Ok(Accepted)
         );
     }
@@ -549,19 +442,19 @@ mod tests {
     #[test]
     fn a_question_is_withdrawn_by_the_unit_or_lapses_and_a_late_answer_is_a_comment() {
         let f = facts(Kind::Feedback, AwaitingInfo);
-        let event = |party| decide(&f, party, Action::Resume).map(|t| t.event);
+        let event = |party| transition(&f, party, Action::Resume).map(|t| t.event);
         assert_eq!(event(Party::HandlingOfficial), Ok("info_request_withdrawn"));
         assert_eq!(event(Party::System), Ok("info_wait_expired"));
         assert_eq!(event(Party::Submitter), Err(Refusal::Forbidden));
         // The system resumes nothing else: a suspension is the unit's to lift.
         let suspended = facts(Kind::Denunciation, Suspended);
-        assert!(decide(&suspended, Party::System, Action::Resume).is_err());
+        assert!(transition(&suspended, Party::System, Action::Resume).is_err());
         // After the question lapsed, the answer is still taken, leaving the state alone.
         let mut f = facts(Kind::Feedback, Accepted);
-        assert!(decide(&f, Party::Submitter, Action::ProvideInfo).is_err());
+        assert!(transition(&f, Party::Submitter, Action::ProvideInfo).is_err());
         f.info_lapsed = true;
         assert_eq!(
-            decide(&f, Party::Submitter, Action::ProvideInfo),
+            transition(&f, Party::Submitter, Action::ProvideInfo),
             Ok(Transition {
                 to: Accepted,
                 event: "info_provided_late"
@@ -569,7 +462,7 @@ mod tests {
         );
         // An official may record the answer given in person.
         let f = facts(Kind::Feedback, AwaitingInfo);
-        assert!(decide(&f, Party::OnBehalfOfSubmitter, Action::ProvideInfo).is_ok());
-        assert!(decide(&f, Party::OnBehalfOfSubmitter, Action::Withdraw).is_err());
+        assert!(transition(&f, Party::OnBehalfOfSubmitter, Action::ProvideInfo).is_ok());
+        assert!(transition(&f, Party::OnBehalfOfSubmitter, Action::Withdraw).is_err());
     }
 }

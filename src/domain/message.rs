@@ -1,0 +1,131 @@
+//! The messages nghedan sends, by name. The outbox stores the name; `notify::messages` holds
+//! the words of each in Vietnamese and English. An unknown stored name is an error where the
+//! row is read, never a message sent with the wrong words.
+
+/// One kind of message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Template {
+    // Account mail: never turned off by an unsubscribe.
+    VerifyEmail,
+    PasswordReset,
+    StaffInvite,
+    // To the submitter.
+    TicketReceived,
+    TicketAccepted,
+    TicketRefused,
+    TicketQuestion,
+    TicketQuestionWithdrawn,
+    TicketQuestionExpired,
+    TicketForwarded,
+    TicketExtended,
+    TicketProgress,
+    TicketAnswered,
+    TicketClosed,
+    TicketWithdrawn,
+    TicketWithdrawalDeclined,
+    // To the unit.
+    UnitNewTicket,
+    UnitAppeal,
+    UnitInfoProvided,
+    UnitInfoProvidedLate,
+    UnitQuestionExpired,
+    UnitReopened,
+    UnitWithdrawalRequested,
+    UnitReminder,
+    UnitUpdateDue,
+    UnitReopenRequested,
+    EscalationOverdue,
+}
+
+impl Template {
+    pub const ALL: [Template; 27] = [
+        Template::VerifyEmail,
+        Template::PasswordReset,
+        Template::StaffInvite,
+        Template::TicketReceived,
+        Template::TicketAccepted,
+        Template::TicketRefused,
+        Template::TicketQuestion,
+        Template::TicketQuestionWithdrawn,
+        Template::TicketQuestionExpired,
+        Template::TicketForwarded,
+        Template::TicketExtended,
+        Template::TicketProgress,
+        Template::TicketAnswered,
+        Template::TicketClosed,
+        Template::TicketWithdrawn,
+        Template::TicketWithdrawalDeclined,
+        Template::UnitNewTicket,
+        Template::UnitAppeal,
+        Template::UnitInfoProvided,
+        Template::UnitInfoProvidedLate,
+        Template::UnitQuestionExpired,
+        Template::UnitReopened,
+        Template::UnitWithdrawalRequested,
+        Template::UnitReminder,
+        Template::UnitUpdateDue,
+        Template::UnitReopenRequested,
+        Template::EscalationOverdue,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Template::VerifyEmail => "verify_email",
+            Template::PasswordReset => "password_reset",
+            Template::StaffInvite => "staff_invite",
+            Template::TicketReceived => "ticket_received",
+            Template::TicketAccepted => "ticket_accepted",
+            Template::TicketRefused => "ticket_refused",
+            Template::TicketQuestion => "ticket_question",
+            Template::TicketQuestionWithdrawn => "ticket_question_withdrawn",
+            Template::TicketQuestionExpired => "ticket_question_expired",
+            Template::TicketForwarded => "ticket_forwarded",
+            Template::TicketExtended => "ticket_extended",
+            Template::TicketProgress => "ticket_progress",
+            Template::TicketAnswered => "ticket_answered",
+            Template::TicketClosed => "ticket_closed",
+            Template::TicketWithdrawn => "ticket_withdrawn",
+            Template::TicketWithdrawalDeclined => "ticket_withdrawal_declined",
+            Template::UnitNewTicket => "unit_new_ticket",
+            Template::UnitAppeal => "unit_appeal",
+            Template::UnitInfoProvided => "unit_info_provided",
+            Template::UnitInfoProvidedLate => "unit_info_provided_late",
+            Template::UnitQuestionExpired => "unit_question_expired",
+            Template::UnitReopened => "unit_reopened",
+            Template::UnitWithdrawalRequested => "unit_withdrawal_requested",
+            Template::UnitReminder => "unit_reminder",
+            Template::UnitUpdateDue => "unit_update_due",
+            Template::UnitReopenRequested => "unit_reopen_requested",
+            Template::EscalationOverdue => "escalation_overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Template> {
+        Template::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether its recipient may turn this mail off (account and security mail may not).
+    pub fn unsubscribable(self) -> bool {
+        !matches!(
+            self,
+            Template::VerifyEmail | Template::PasswordReset | Template::StaffInvite
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_parse_back() {
+        let mut names: Vec<&str> = Template::ALL.iter().map(|t| t.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Template::ALL.len());
+        for t in Template::ALL {
+            assert_eq!(Template::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(Template::parse("ticket_anwsered"), None);
+    }
+}
