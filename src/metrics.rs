@@ -57,7 +57,7 @@ impl Metrics {
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "outbox_deliveries_total",
-                "Delivery attempts by this process, by channel and outcome (sent, retried, dead)",
+                "Delivery attempts by this process, by channel and outcome (sent, retried, dead, lease_lost)",
             ),
             &["channel", "outcome"],
         )
@@ -85,7 +85,8 @@ impl Metrics {
         }
     }
 
-    /// One delivery attempt ended: `outcome` is `sent`, `retried` or `dead`.
+    /// One delivery attempt ended: `outcome` is `sent`, `retried`, `dead`, or `lease_lost` (the
+    /// message was let go: another worker had taken it over).
     pub fn observe_delivery(&self, channel: &str, outcome: &str) {
         self.deliveries.with_label_values(&[channel, outcome]).inc();
     }

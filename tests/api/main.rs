@@ -18,6 +18,7 @@ mod notifications;
 mod notify_email;
 mod notify_push;
 mod organisation;
+mod outbox;
 mod reports;
 mod tickets;
 mod uploads;
