@@ -1,7 +1,8 @@
 //! The outbox worker: claims due messages, renders them in the recipient's language, sends
 //! them by email or push, and records the outcome — sent, retried later with backoff (or the
 //! server's `Retry-After`), or dead-lettered after `notifications.max_attempts` or a permanent
-//! refusal. A push token the service says is gone deactivates its device.
+//! refusal. A push token the service says is gone deactivates its device. Mail to an address
+//! that unsubscribed is not sent and is recorded as `suppressed` (see `notify::suppressions`).
 //!
 //! A message is sent at most once while its lease is held: the worker renews the message's
 //! lease just before sending (and skips it if the lease ran out or passed to another worker),
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::messages::{self, email_content, render};
 use super::outbox::{self, Message};
+use super::suppressions;
 use super::{ApnsEnvironment, DeliveryError, EmailMessage, PushMessage};
 use crate::db::schema::{devices, users};
 use crate::error::ApiError;
@@ -25,6 +27,8 @@ pub struct Delivered {
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
+    /// Not sent: the address unsubscribed from this mail (see `notify::suppressions`).
+    pub suppressed: usize,
     /// Messages this worker let go because its lease on them had passed (another worker took
     /// them over, or will): not sent, or sent but not recorded.
     pub lease_lost: usize,
@@ -42,6 +46,13 @@ struct Recipient {
     name: Option<String>,
     lang: Lang,
     user_id: Option<i64>,
+}
+
+/// How an attempt that did not fail ended.
+enum Done {
+    Sent,
+    /// The address asked for no more of this mail: nothing was sent.
+    Suppressed,
 }
 
 struct PushTarget {
@@ -124,7 +135,7 @@ async fn record(
     state: &AppState,
     m: &Message,
     token: &str,
-    outcome: Result<(), DeliveryError>,
+    outcome: Result<Done, DeliveryError>,
     total: &mut Delivered,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_naive();
@@ -133,7 +144,23 @@ async fn record(
     let device = m.device_id;
     let token = token.to_string();
     match outcome {
-        Ok(()) => {
+        Ok(Done::Suppressed) => {
+            if state
+                .db(move |c| outbox::mark_suppressed(c, id, &token))
+                .await?
+            {
+                state.metrics.observe_delivery(&m.channel, "suppressed");
+                total.suppressed += 1;
+            } else {
+                lease_lost(
+                    state,
+                    m,
+                    total,
+                    "suppression not recorded: the lease had passed",
+                );
+            }
+        }
+        Ok(Done::Sent) => {
             if state
                 .db(move |c| outbox::mark_sent(c, id, &token, now))
                 .await?
@@ -254,7 +281,7 @@ async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, ApiError>
     }
 }
 
-async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
+async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
     let data: Value = serde_json::from_str(&m.data).unwrap_or(Value::Null);
     let to = recipient(state, m)
         .await
@@ -266,6 +293,21 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     "the recipient has no email address",
                 ));
             };
+            // Suppressions stop mail to addresses without an account (an account holder's own
+            // preference was applied when the message was queued); account mail always goes.
+            if m.user_id.is_none() && messages::unsubscribable(&m.template) {
+                let (to_address, ticket) = (
+                    address.clone(),
+                    data.get("ticket_id").and_then(Value::as_i64),
+                );
+                let suppressed = state
+                    .db(move |c| suppressions::applies(c, &to_address, ticket))
+                    .await
+                    .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?;
+                if suppressed {
+                    return Ok(Done::Suppressed);
+                }
+            }
             let base = &state.settings.server.public_url;
             let content = email_content(&m.template, to.lang, &data, base)
                 .map_err(|e| DeliveryError::permanent(e.to_string()))?;
@@ -291,7 +333,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     language: to.lang.as_str().to_string(),
                 })
                 .await
-                .map(|_| ())
+                .map(|_| Done::Sent)
         }
         "push" => {
             let Some(device_id) = m.device_id else {
@@ -347,7 +389,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     .and_then(Value::as_str)
                     .map(|c| format!("ticket-{c}")),
             };
-            send_push(state, &t, &message).await
+            send_push(state, &t, &message).await.map(|()| Done::Sent)
         }
         other => Err(DeliveryError::permanent(format!("unknown channel {other}"))),
     }

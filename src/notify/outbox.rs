@@ -241,6 +241,21 @@ pub fn mark_dead(conn: &mut DbConn, id: i64, token: &str, error: &str) -> Result
         == 1)
 }
 
+/// Not sent: the recipient's address asked for no more of this mail (see
+/// [`super::suppressions`]). Kept, without its data, so that it shows in counts and lists.
+pub fn mark_suppressed(conn: &mut DbConn, id: i64, token: &str) -> Result<bool, ApiError> {
+    Ok(diesel::update(held!(id, token))
+        .set((
+            outbox::state.eq("suppressed"),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
+            outbox::last_error.eq(None::<String>),
+            outbox::data.eq("{}"),
+        ))
+        .execute(conn)?
+        == 1)
+}
+
 fn truncate(s: &str) -> String {
     s.chars().take(500).collect()
 }
@@ -292,12 +307,12 @@ pub fn retry_dead(
     .execute(conn)?)
 }
 
-/// Deletes sent messages older than `before` (and dead ones too when asked).
+/// Deletes sent (and suppressed) messages older than `before`, and dead ones too when asked.
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result<usize, ApiError> {
     let states: &[&str] = if dead_too {
-        &["sent", "dead"]
+        &["sent", "suppressed", "dead"]
     } else {
-        &["sent"]
+        &["sent", "suppressed"]
     };
     Ok(diesel::delete(
         outbox::table.filter(

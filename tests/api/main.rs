@@ -21,4 +21,5 @@ mod organisation;
 mod outbox;
 mod reports;
 mod tickets;
+mod unsubscribe;
 mod uploads;
