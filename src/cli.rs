@@ -126,8 +126,8 @@ pub enum OutboxCommand {
     /// Counts by channel and state, then the newest messages in one state with their last
     /// error (never their content).
     List {
-        /// queued, sent or dead.
-        #[arg(long, default_value = "dead", value_parser = ["queued", "sent", "dead"])]
+        /// queued, sent, dead or suppressed (not sent: the address unsubscribed).
+        #[arg(long, default_value = "dead", value_parser = ["queued", "sent", "dead", "suppressed"])]
         state: String,
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -138,7 +138,8 @@ pub enum OutboxCommand {
         #[arg(long)]
         id: Option<i64>,
     },
-    /// Delete sent messages created more than --older-than-days ago (and dead ones with --dead).
+    /// Delete sent and suppressed messages created more than --older-than-days ago (and dead
+    /// ones with --dead).
     Purge {
         #[arg(long, default_value_t = 30)]
         older_than_days: i64,

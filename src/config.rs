@@ -113,7 +113,9 @@ pub struct TicketSettings {
 pub struct NotificationSettings {
     /// Tries before a message is dead-lettered.
     pub max_attempts: i32,
-    /// Messages a worker claims at once, and how long it holds them.
+    /// Messages a worker claims at once, and how long it holds them. The lease must be at
+    /// least twice the longest send (`email.smtp_timeout_ms`, a push's 30 s): each message's
+    /// lease is renewed before it is sent, and an attempt is cut off at half the lease.
     pub batch_size: i64,
     pub lease_secs: i64,
     /// Pushes wait for the end of quiet hours (local time, `HH:MM`); email is not held.
@@ -348,6 +350,23 @@ impl Settings {
         if n.lease_secs < 10 {
             return Err(invalid("notifications.lease_secs", "must be at least 10"));
         }
+        // One attempt may take half the lease (notify::delivery::attempt_limit); the
+        // transports' own timeouts must fit in it. A push may make two requests (FCM's token).
+        let push_ms = 2 * crate::notify::push::REQUEST_TIMEOUT.as_millis() as u64;
+        let longest_ms = self.email.smtp_timeout_ms.max(push_ms);
+        if (n.lease_secs as u64).saturating_mul(1000) < 2 * longest_ms {
+            return Err(invalid(
+                "notifications.lease_secs",
+                format!(
+                    "must be at least twice the longest send, so that a message's lease outlasts \
+                     its sending: email.smtp_timeout_ms is {} ms and a push may take {} ms; \
+                     raise notifications.lease_secs to {} or lower email.smtp_timeout_ms",
+                    self.email.smtp_timeout_ms,
+                    push_ms,
+                    (2 * longest_ms).div_ceil(1000)
+                ),
+            ));
+        }
         for (key, v) in [
             ("notifications.quiet_hours_start", &n.quiet_hours_start),
             ("notifications.quiet_hours_end", &n.quiet_hours_end),
@@ -469,6 +488,26 @@ mod tests {
             s.deadlines.day_end(),
             crate::domain::deadlines::DayEnd::default()
         );
+    }
+
+    #[test]
+    fn a_lease_must_outlast_two_sends() {
+        let mut s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert_eq!(
+            (s.notifications.lease_secs, s.email.smtp_timeout_ms),
+            (120, 30_000)
+        );
+        s.email.smtp_timeout_ms = 61_000;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("notifications.lease_secs"), "{err}");
+        assert!(err.contains("email.smtp_timeout_ms is 61000 ms"), "{err}");
+        assert!(err.contains("to 122"), "{err}");
+        // A push may take 30 s: the lease needs a minute even with a quick relay.
+        s.email.smtp_timeout_ms = 1_000;
+        s.notifications.lease_secs = 59;
+        assert!(s.validate().is_err());
+        s.notifications.lease_secs = 60;
+        assert!(s.validate().is_ok());
     }
 
     #[test]

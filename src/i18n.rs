@@ -426,6 +426,20 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This date has no calendar override to remove.",
             ),
         ),
+        "unsubscribe_link_invalid" => (
+            ("Liên kết không hợp lệ", "Invalid link"),
+            (
+                "Liên kết huỷ đăng ký này không hợp lệ hoặc không còn dùng được.",
+                "This unsubscribe link is not valid, or no longer is.",
+            ),
+        ),
+        "email_suppression_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có yêu cầu ngừng nhận thư nào của hộp thư đơn vị với mã số này.",
+                "No unit mailbox has a suppression with this id.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (

@@ -49,7 +49,7 @@ impl Metrics {
         let outbox_messages = IntGaugeVec::new(
             Opts::new(
                 "outbox_messages",
-                "Notification outbox messages by channel and state (queued, sent, dead)",
+                "Notification outbox messages by channel and state (queued, sent, dead, suppressed)",
             ),
             &["channel", "state"],
         )
@@ -57,7 +57,7 @@ impl Metrics {
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "outbox_deliveries_total",
-                "Delivery attempts by this process, by channel and outcome (sent, retried, dead)",
+                "Delivery attempts by this process, by channel and outcome (sent, retried, dead, suppressed, lease_lost)",
             ),
             &["channel", "outcome"],
         )
@@ -85,7 +85,9 @@ impl Metrics {
         }
     }
 
-    /// One delivery attempt ended: `outcome` is `sent`, `retried` or `dead`.
+    /// One delivery attempt ended: `outcome` is `sent`, `retried`, `dead`, `suppressed` (the
+    /// address unsubscribed), or `lease_lost` (the message was let go: another worker had
+    /// taken it over).
     pub fn observe_delivery(&self, channel: &str, outcome: &str) {
         self.deliveries.with_label_values(&[channel, outcome]).inc();
     }
@@ -93,7 +95,7 @@ impl Metrics {
     /// The outbox's counts by (channel, state), as read from the database.
     pub fn set_outbox(&self, counts: &[(String, String, i64)]) {
         for channel in ["email", "push"] {
-            for state in ["queued", "sent", "dead"] {
+            for state in ["queued", "sent", "dead", "suppressed"] {
                 let n = counts
                     .iter()
                     .find(|(c, s, _)| c == channel && s == state)

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod categories;
 pub mod deadlines;
 pub mod docs;
+pub mod email_suppressions;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -146,7 +147,9 @@ pub fn app(
                 .service(admin_policies::update)
                 .service(admin_policies::remove)
                 .service(admin_policies::set_day)
-                .service(admin_policies::remove_day),
+                .service(admin_policies::remove_day)
+                .service(email_suppressions::list)
+                .service(email_suppressions::lift),
         )
         .split_for_parts();
     let mut document = document;

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -11,11 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext};
 use crate::api::list::{Page, encode_cursor};
 use crate::auth::CurrentUser;
-use crate::db::{self, schema};
+use crate::db;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Lang, fill};
 use crate::notify::in_app;
-use crate::notify::links::{self, Subject};
+use crate::notify::links;
 use crate::notify::messages;
+use crate::notify::suppressions::{self, Scope, Target};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -154,81 +155,259 @@ pub async fn mark_read(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UnsubscribeQuery {
     /// The signed token from the email's `List-Unsubscribe` link.
     pub token: String,
 }
 
-/// One-click unsubscribe (RFC 8058): mail clients POST here without signing in. Turns off
-/// ticket notifications by email for that person (or, for an anonymous submitter's contact
-/// address, the updates of that ticket). Account and security emails are not affected.
-#[utoipa::path(tag = "notifications", params(UnsubscribeQuery),
-    responses((status = 200, description = "Unsubscribed", content_type = "text/html", body = String),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UnsubscribeRequest {
+    /// The signed token from the email's `List-Unsubscribe` link.
+    pub token: String,
+    /// For an address without an account: `ticket` stops mail about the ticket the email was
+    /// about, `all` every ticket email to the address. Absent (the one-click POST of a mail
+    /// client): a submitter's contact stops its ticket's mail, a unit's mailbox all of it.
+    /// An account always turns off all its ticket mail (`ticket` is 422 there).
+    pub scope: Option<Scope>,
+}
+
+/// The person's link, checked and resolved: 404 `unsubscribe_link_invalid` for a token that
+/// was not signed here or names an account that no longer exists.
+async fn resolve(state: &AppState, token: &str, lang: Lang) -> Result<Target, ApiError> {
+    let invalid = || ApiError::not_found("unsubscribe_link_invalid");
+    let subject =
+        links::verify(&state.settings.notifications.link_secret, token).ok_or_else(invalid)?;
+    state
+        .db(move |conn| suppressions::target(conn, &subject, lang))
+        .await?
+        .ok_or_else(invalid)
+}
+
+/// One-click unsubscribe (RFC 8058): mail clients POST here without signing in. A person with
+/// an account turns off ticket notifications by email (their preference; they can turn it back
+/// on). An address without an account — an anonymous or desk submitter's contact, a unit's
+/// mailbox — is suppressed: no more mail about that ticket, or (`scope=all`, and by default
+/// for a unit's mailbox) about any ticket; the ticket keeps its contact address, and an
+/// administrator can lift a unit mailbox's suppression (`/admin/email-suppressions`). Account
+/// and security emails are not affected. The page says what was stopped.
+#[utoipa::path(tag = "notifications", params(UnsubscribeRequest),
+    responses((status = 200, description = "What was stopped, as a page in the request's language", content_type = "text/html", body = String),
+        (status = 404, description = "unsubscribe_link_invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed: `/scope` not_allowed (`ticket` for an account, or for mail about no ticket)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/unsubscribe")]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
+    rctx: RequestContext,
+    ApiQuery(q): ApiQuery<UnsubscribeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = rctx.lang;
+    let target = resolve(&state, &q.token, lang).await?;
+    let scope = match (&target, q.scope) {
+        (Target::Account { .. }, Some(Scope::Ticket)) => {
+            return Err(ApiError::field("/scope", "not_allowed"));
+        }
+        (_, Some(scope)) => scope,
+        (_, None) => target.default_scope(),
+    };
+    let now = state.clock.now_naive();
+    let done = target.clone();
+    state
+        .db(move |conn| db::write(conn, |c| suppressions::unsubscribe(c, &done, scope, now)))
+        .await?;
+    html(stopped_page(&target, scope, lang))
+}
+
+/// The page a person sees when they click the link: what it would stop, and buttons that make
+/// the POST (a GET must change nothing, or link scanners would unsubscribe people).
+#[utoipa::path(tag = "notifications", params(UnsubscribeQuery),
+    responses((status = 200, description = "What the link would stop, with a button for each choice", content_type = "text/html", body = String),
+        (status = 404, description = "unsubscribe_link_invalid", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/unsubscribe")]
+pub async fn unsubscribe_page(
+    state: web::Data<AppState>,
+    rctx: RequestContext,
     ApiQuery(q): ApiQuery<UnsubscribeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let subject = links::verify(&state.settings.notifications.link_secret, &q.token)
-        .ok_or_else(|| ApiError::not_found("resource_not_found"))?;
-    let now = state.clock.now_naive();
-    state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                match subject {
-                    Subject::User { u } => {
-                        diesel::update(schema::users::table.find(u))
-                            .set((
-                                schema::users::notify_email.eq(false),
-                                schema::users::updated_at.eq(now),
-                            ))
-                            .execute(c)?;
-                    }
-                    Subject::Contact { t, a } => {
-                        diesel::update(
-                            schema::tickets::table
-                                .find(t)
-                                .filter(schema::tickets::contact_email.eq(a)),
-                        )
-                        .set(schema::tickets::contact_email.eq(None::<String>))
-                        .execute(c)?;
-                    }
-                }
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
+    let target = resolve(&state, &q.token, rctx.lang).await?;
+    // The token verified, so it holds only base64url characters and a dot.
+    html(offer_page(&target, &q.token, rctx.lang))
+}
+
+#[derive(askama::Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    lang: &'static str,
+    title: String,
+    paragraphs: Vec<String>,
+    buttons: Vec<Button>,
+}
+
+struct Button {
+    action: String,
+    label: String,
+}
+
+fn html(page: UnsubscribePage) -> Result<HttpResponse, ApiError> {
+    use askama::Template;
+    let body = page
+        .render()
+        .map_err(|e| ApiError::internal(format!("unsubscribe page: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(page("Đã huỷ đăng ký nhận thư. / You are unsubscribed.", "")))
+        .body(body))
 }
 
-/// The page a person sees when they click the link: a button that makes the POST (a GET
-/// must change nothing, or link scanners would unsubscribe people).
-#[utoipa::path(tag = "notifications", params(UnsubscribeQuery),
-    responses((status = 200, content_type = "text/html", body = String)))]
-#[get("/unsubscribe")]
-pub async fn unsubscribe_page(ApiQuery(q): ApiQuery<UnsubscribeQuery>) -> HttpResponse {
-    let token: String = q
-        .token
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page(
-            "Ngừng nhận thư thông báo từ Nghe dân? / Stop notification emails from Nghe dân?",
-            &format!(
-                "<form method=\"post\" action=\"/api/v1/unsubscribe?token={token}\">\
-                 <button type=\"submit\">Huỷ đăng ký / Unsubscribe</button></form>"
-            ),
-        ))
+/// What the link would stop, and the choices.
+fn offer_page(target: &Target, token: &str, lang: Lang) -> UnsubscribePage {
+    let action = |scope: Option<Scope>| match scope {
+        Some(s) => format!("/api/v1/unsubscribe?token={token}&scope={}", s.as_str()),
+        None => format!("/api/v1/unsubscribe?token={token}"),
+    };
+    match target {
+        Target::Account { .. } => UnsubscribePage {
+            lang: lang.as_str(),
+            title: lang
+                .pick("Ngừng nhận thư về phản ánh?", "Stop emails about your tickets?")
+                .to_string(),
+            paragraphs: vec![
+                lang.pick(
+                    "Tài khoản của bạn sẽ không nhận thư về phản ánh, kiến nghị nữa. Thư về tài khoản (xác nhận, đặt lại mật khẩu) vẫn được gửi.",
+                    "Your account will no longer get emails about tickets. Account emails (confirmation, password reset) still come.",
+                )
+                .to_string(),
+            ],
+            buttons: vec![Button {
+                action: action(None),
+                label: lang.pick("Ngừng nhận thư", "Stop these emails").to_string(),
+            }],
+        },
+        Target::Address {
+            address,
+            ticket,
+            unit,
+            ..
+        } => {
+            let who = suppressions::mask(address);
+            let mut paragraphs = Vec::new();
+            if let Some((_, code)) = ticket {
+                paragraphs.push(fill(
+                    lang.pick(
+                        "Địa chỉ {address} nhận thư về phản ánh {code}.",
+                        "The address {address} gets emails about ticket {code}.",
+                    ),
+                    &[("address", who.clone()), ("code", code.clone())],
+                ));
+            }
+            if let Some((_, name)) = unit {
+                paragraphs.push(unit_note(name, lang));
+            }
+            let mut buttons = Vec::new();
+            let default = target.default_scope();
+            for scope in [default, other(default)] {
+                let label = match (scope, ticket) {
+                    (Scope::Ticket, Some((_, code))) => fill(
+                        lang.pick("Ngừng thư về {code}", "Stop emails about {code}"),
+                        &[("code", code.clone())],
+                    ),
+                    (Scope::Ticket, None) => continue,
+                    (Scope::All, _) => lang
+                        .pick(
+                            "Ngừng mọi thư về phản ánh tới địa chỉ này",
+                            "Stop all ticket emails to this address",
+                        )
+                        .to_string(),
+                };
+                buttons.push(Button {
+                    action: action(Some(scope)),
+                    label,
+                });
+            }
+            UnsubscribePage {
+                lang: lang.as_str(),
+                title: lang
+                    .pick("Ngừng nhận thư của Nghe dân?", "Stop emails from Nghe dân?")
+                    .to_string(),
+                paragraphs,
+                buttons,
+            }
+        }
+    }
 }
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Nghe dân</title></head>\
-         <body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>{title}</h1>{body}</body></html>"
+fn other(scope: Scope) -> Scope {
+    match scope {
+        Scope::Ticket => Scope::All,
+        Scope::All => Scope::Ticket,
+    }
+}
+
+fn unit_note(unit: &str, lang: Lang) -> String {
+    fill(
+        lang.pick(
+            "Đây là hộp thư của {unit}; quản trị viên có thể bật lại thư cho hộp thư này.",
+            "This is the mailbox of {unit}; an administrator can turn its mail back on.",
+        ),
+        &[("unit", unit.to_string())],
     )
+}
+
+/// What was stopped.
+fn stopped_page(target: &Target, scope: Scope, lang: Lang) -> UnsubscribePage {
+    let (title, paragraphs) = match target {
+        Target::Account { .. } => (
+            lang.pick("Đã tắt thư về phản ánh", "Ticket emails turned off"),
+            vec![lang
+                .pick(
+                    "Tài khoản của bạn sẽ không nhận thư về phản ánh, kiến nghị nữa. Thư về tài khoản vẫn được gửi; bạn có thể bật lại thư về phản ánh trong phần cài đặt của ứng dụng.",
+                    "Your account will no longer get emails about tickets. Account emails still come; you can turn ticket emails back on in the app's settings.",
+                )
+                .to_string()],
+        ),
+        Target::Address {
+            address,
+            ticket,
+            contact,
+            unit,
+        } => {
+            let who = suppressions::mask(address);
+            let mut paragraphs = vec![match (scope, ticket) {
+                (Scope::Ticket, Some((_, code))) => fill(
+                    lang.pick(
+                        "Sẽ không gửi thư về phản ánh {code} tới {address} nữa.",
+                        "No more emails about ticket {code} will be sent to {address}.",
+                    ),
+                    &[("code", code.clone()), ("address", who)],
+                ),
+                _ => fill(
+                    lang.pick(
+                        "Sẽ không gửi thư về phản ánh, kiến nghị nào tới {address} nữa.",
+                        "No more emails about any ticket will be sent to {address}.",
+                    ),
+                    &[("address", who)],
+                ),
+            }];
+            if *contact {
+                paragraphs.push(
+                    lang.pick(
+                        "Đơn vị xử lý vẫn giữ địa chỉ liên hệ của bạn trong phản ánh.",
+                        "The unit handling the ticket keeps your contact address.",
+                    )
+                    .to_string(),
+                );
+            }
+            if let Some((_, name)) = unit {
+                paragraphs.push(unit_note(name, lang));
+            }
+            (lang.pick("Đã ngừng gửi thư", "Emails stopped"), paragraphs)
+        }
+    };
+    UnsubscribePage {
+        lang: lang.as_str(),
+        title: title.to_string(),
+        paragraphs,
+        buttons: Vec::new(),
+    }
 }

@@ -113,17 +113,18 @@ where
     result
 }
 
-/// Leases up to `limit` due outbox rows until `lease_until` and returns their ids. PostgreSQL
-/// skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite's `BEGIN IMMEDIATE`
-/// (see [`write`]) already gives the caller the whole database.
+/// Leases up to `limit` due outbox rows until `lease_until` to the holder `token` and returns
+/// their ids. PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite's
+/// `BEGIN IMMEDIATE` (see [`write`]) already gives the caller the whole database.
 pub fn claim_outbox_ids(
     conn: &mut DbConn,
     now: chrono::NaiveDateTime,
     lease_until: chrono::NaiveDateTime,
+    token: &str,
     limit: i64,
 ) -> Result<Vec<i64>, DieselError> {
     use diesel::prelude::*;
-    use diesel::sql_types::{BigInt, Timestamp};
+    use diesel::sql_types::{BigInt, Text, Timestamp};
 
     #[derive(QueryableByName)]
     struct Id {
@@ -134,22 +135,24 @@ pub fn claim_outbox_ids(
         AND (locked_until IS NULL OR locked_until <= {now}) ORDER BY next_attempt_at, id";
     let ids = match conn {
         DbConn::Postgres(pg) => diesel::sql_query(format!(
-            "UPDATE outbox SET locked_until = $1 WHERE id IN \
+            "UPDATE outbox SET locked_until = $1, claim_token = $4 WHERE id IN \
              (SELECT id FROM outbox WHERE {} LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
             PICK.replace("{now}", "$2")
         ))
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(token)
         .load::<Id>(pg)?,
         DbConn::Sqlite(lite) => diesel::sql_query(format!(
-            "UPDATE outbox SET locked_until = ?1 WHERE id IN \
+            "UPDATE outbox SET locked_until = ?1, claim_token = ?4 WHERE id IN \
              (SELECT id FROM outbox WHERE {} LIMIT ?3) RETURNING id",
             PICK.replace("{now}", "?2")
         ))
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(token)
         .load::<Id>(lite)?,
     };
     Ok(ids.into_iter().map(|i| i.id).collect())

@@ -181,6 +181,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -449,3 +450,20 @@ diesel::table! {
 }
 
 diesel::joinable!(notifications -> users (user_id));
+
+diesel::table! {
+    email_suppressions (id) {
+        id -> BigInt,
+        address_hash -> Text,
+        scope -> Text,
+        ticket_id -> Nullable<BigInt>,
+        applies_to -> Text,
+        unit_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(email_suppressions -> tickets (ticket_id));
+diesel::joinable!(email_suppressions -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(email_suppressions, tickets);
+diesel::allow_tables_to_appear_in_same_query!(email_suppressions, units);

@@ -1,7 +1,12 @@
 //! The outbox worker: claims due messages, renders them in the recipient's language, sends
 //! them by email or push, and records the outcome — sent, retried later with backoff (or the
 //! server's `Retry-After`), or dead-lettered after `notifications.max_attempts` or a permanent
-//! refusal. A push token the service says is gone deactivates its device.
+//! refusal. A push token the service says is gone deactivates its device. Mail to an address
+//! that unsubscribed is not sent and is recorded as `suppressed` (see `notify::suppressions`).
+//!
+//! A message is sent at most once while its lease is held: the worker renews the message's
+//! lease just before sending (and skips it if the lease ran out or passed to another worker),
+//! cuts the attempt off at half the lease, and records the outcome only under its own claim.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -9,6 +14,7 @@ use serde_json::Value;
 
 use super::messages::{self, email_content, render};
 use super::outbox::{self, Message};
+use super::suppressions;
 use super::{ApnsEnvironment, DeliveryError, EmailMessage, PushMessage};
 use crate::db::schema::{devices, users};
 use crate::error::ApiError;
@@ -21,6 +27,11 @@ pub struct Delivered {
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
+    /// Not sent: the address unsubscribed from this mail (see `notify::suppressions`).
+    pub suppressed: usize,
+    /// Messages this worker let go because its lease on them had passed (another worker took
+    /// them over, or will): not sent, or sent but not recorded.
+    pub lease_lost: usize,
 }
 
 impl Delivered {
@@ -37,6 +48,13 @@ struct Recipient {
     user_id: Option<i64>,
 }
 
+/// How an attempt that did not fail ended.
+enum Done {
+    Sent,
+    /// The address asked for no more of this mail: nothing was sent.
+    Suppressed,
+}
+
 struct PushTarget {
     platform: String,
     address: String,
@@ -45,13 +63,23 @@ struct PushTarget {
     auth: Option<String>,
 }
 
+/// How long one attempt (looking the recipient up, rendering, sending) may take: half the
+/// lease. Its lease is renewed just before, so the attempt ends while the lease still holds;
+/// the other half is the margin for recording the outcome and for clocks that disagree
+/// between hosts. Start-up checks that the transports' own timeouts fit inside it.
+pub fn attempt_limit(lease_secs: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(lease_secs.max(0) as u64 / 2)
+}
+
 /// Delivers due messages until none are left (or `max` have been tried).
 pub async fn run(state: &AppState, max: usize) -> Result<Delivered, ApiError> {
     let mut total = Delivered::default();
     let mut tried = 0;
+    let lease = Duration::seconds(state.settings.notifications.lease_secs);
+    let limit = attempt_limit(state.settings.notifications.lease_secs);
+    let limit_chrono = Duration::from_std(limit).unwrap_or(lease / 2);
     while tried < max {
         let now = state.clock.now_naive();
-        let lease = Duration::seconds(state.settings.notifications.lease_secs);
         let batch = state.settings.notifications.batch_size;
         let claimed = state
             .db(move |conn| outbox::claim(conn, now, lease, batch))
@@ -60,29 +88,94 @@ pub async fn run(state: &AppState, max: usize) -> Result<Delivered, ApiError> {
             break;
         }
         tried += claimed.len();
-        for m in claimed {
-            let outcome = deliver(state, &m).await;
-            record(state, &m, outcome, &mut total).await?;
+        for (i, m) in claimed.iter().enumerate() {
+            let (Some(token), Some(batch_end)) = (m.claim_token.clone(), m.locked_until) else {
+                continue;
+            };
+            let now = state.clock.now_naive();
+            // A batch is bounded by its lease: what it could not start in time goes back to
+            // the queue for any worker, rather than being sent after another took it.
+            if now + limit_chrono > batch_end {
+                let rest: Vec<i64> = claimed[i..].iter().map(|m| m.id).collect();
+                state.db(move |c| outbox::release(c, &rest, &token)).await?;
+                break;
+            }
+            let held = {
+                let token = token.clone();
+                let id = m.id;
+                state
+                    .db(move |c| outbox::renew(c, id, &token, now, now + lease))
+                    .await?
+            };
+            if !held {
+                lease_lost(state, m, &mut total, "lease lost before sending: not sent");
+                continue;
+            }
+            let outcome = tokio::time::timeout(limit, deliver(state, m))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DeliveryError::temporary(format!(
+                        "no outcome within {} s (half the lease)",
+                        limit.as_secs()
+                    )))
+                });
+            record(state, m, &token, outcome, &mut total).await?;
         }
     }
     Ok(total)
 }
 
+fn lease_lost(state: &AppState, m: &Message, total: &mut Delivered, what: &'static str) {
+    tracing::warn!(outbox_id = m.id, "{what}");
+    state.metrics.observe_delivery(&m.channel, "lease_lost");
+    total.lease_lost += 1;
+}
+
 async fn record(
     state: &AppState,
     m: &Message,
-    outcome: Result<(), DeliveryError>,
+    token: &str,
+    outcome: Result<Done, DeliveryError>,
     total: &mut Delivered,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_naive();
     let id = m.id;
     let last_try = m.attempts + 1 >= state.settings.notifications.max_attempts;
     let device = m.device_id;
+    let token = token.to_string();
     match outcome {
-        Ok(()) => {
-            state.db(move |c| outbox::mark_sent(c, id, now)).await?;
-            state.metrics.observe_delivery(&m.channel, "sent");
-            total.sent += 1;
+        Ok(Done::Suppressed) => {
+            if state
+                .db(move |c| outbox::mark_suppressed(c, id, &token))
+                .await?
+            {
+                state.metrics.observe_delivery(&m.channel, "suppressed");
+                total.suppressed += 1;
+            } else {
+                lease_lost(
+                    state,
+                    m,
+                    total,
+                    "suppression not recorded: the lease had passed",
+                );
+            }
+        }
+        Ok(Done::Sent) => {
+            if state
+                .db(move |c| outbox::mark_sent(c, id, &token, now))
+                .await?
+            {
+                state.metrics.observe_delivery(&m.channel, "sent");
+                total.sent += 1;
+            } else {
+                // Only a worker frozen past its lease gets here: the new holder may send again.
+                lease_lost(
+                    state,
+                    m,
+                    total,
+                    "sent, but the lease had passed to another worker",
+                );
+            }
         }
         Err(DeliveryError::Temporary {
             reason,
@@ -99,11 +192,20 @@ async fn record(
                 .and_then(|d| Duration::from_std(d).ok())
                 .unwrap_or_else(|| outbox::backoff(m.attempts));
             tracing::warn!(outbox_id = id, error = %redact(&reason), "delivery will be retried");
-            state
-                .db(move |c| outbox::mark_retry(c, id, now + wait, &reason))
-                .await?;
-            state.metrics.observe_delivery(&m.channel, "retried");
-            total.retried += 1;
+            if state
+                .db(move |c| outbox::mark_retry(c, id, &token, now + wait, &reason))
+                .await?
+            {
+                state.metrics.observe_delivery(&m.channel, "retried");
+                total.retried += 1;
+            } else {
+                lease_lost(
+                    state,
+                    m,
+                    total,
+                    "failure not recorded: the lease had passed",
+                );
+            }
         }
         Err(e) => {
             if let (DeliveryError::Gone { .. }, Some(device_id)) = (&e, device) {
@@ -117,10 +219,21 @@ async fn record(
                     .await?;
             }
             let reason = e.reason().to_string();
-            state.db(move |c| outbox::mark_dead(c, id, &reason)).await?;
-            state.metrics.observe_delivery(&m.channel, "dead");
-            total.dead += 1;
-            tracing::warn!(outbox_id = id, error = %redact(e.reason()), "delivery dead-lettered");
+            if state
+                .db(move |c| outbox::mark_dead(c, id, &token, &reason))
+                .await?
+            {
+                state.metrics.observe_delivery(&m.channel, "dead");
+                total.dead += 1;
+                tracing::warn!(outbox_id = id, error = %redact(e.reason()), "delivery dead-lettered");
+            } else {
+                lease_lost(
+                    state,
+                    m,
+                    total,
+                    "failure not recorded: the lease had passed",
+                );
+            }
         }
     }
     Ok(())
@@ -168,7 +281,7 @@ async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, ApiError>
     }
 }
 
-async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
+async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
     let data: Value = serde_json::from_str(&m.data).unwrap_or(Value::Null);
     let to = recipient(state, m)
         .await
@@ -180,6 +293,21 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     "the recipient has no email address",
                 ));
             };
+            // Suppressions stop mail to addresses without an account (an account holder's own
+            // preference was applied when the message was queued); account mail always goes.
+            if m.user_id.is_none() && messages::unsubscribable(&m.template) {
+                let (to_address, ticket) = (
+                    address.clone(),
+                    data.get("ticket_id").and_then(Value::as_i64),
+                );
+                let suppressed = state
+                    .db(move |c| suppressions::applies(c, &to_address, ticket))
+                    .await
+                    .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?;
+                if suppressed {
+                    return Ok(Done::Suppressed);
+                }
+            }
             let base = &state.settings.server.public_url;
             let content = email_content(&m.template, to.lang, &data, base)
                 .map_err(|e| DeliveryError::permanent(e.to_string()))?;
@@ -205,7 +333,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     language: to.lang.as_str().to_string(),
                 })
                 .await
-                .map(|_| ())
+                .map(|_| Done::Sent)
         }
         "push" => {
             let Some(device_id) = m.device_id else {
@@ -261,7 +389,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<(), DeliveryError> {
                     .and_then(Value::as_str)
                     .map(|c| format!("ticket-{c}")),
             };
-            send_push(state, &t, &message).await
+            send_push(state, &t, &message).await.map(|()| Done::Sent)
         }
         other => Err(DeliveryError::permanent(format!("unknown channel {other}"))),
     }

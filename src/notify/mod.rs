@@ -13,6 +13,7 @@ pub mod messages;
 pub mod outbox;
 pub mod push;
 pub mod recipients;
+pub mod suppressions;
 
 pub use email::{EmailMessage, EmailSettings, Mailer, SentEmail};
 pub use push::{

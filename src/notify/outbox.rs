@@ -1,6 +1,9 @@
 //! The outbox: messages written in the same transaction as the change that causes them, and
-//! delivered later by the workers. A message is claimed with a lease: a worker that dies
-//! mid-batch loses nothing (the lease runs out and another worker takes the row); a crash
+//! delivered later by the workers. A message is claimed with a lease held under a random
+//! claim token: a worker that dies mid-batch loses nothing (the lease runs out and another
+//! worker takes the row). The holder renews a message's lease just before sending it and
+//! records the outcome only while the row still carries its token, so a worker that lost a
+//! lease neither sends that message nor overwrites what the new holder recorded. A crash
 //! between sending and marking may repeat a message, never lose one. The dedup key keeps
 //! repeats out of the outbox itself.
 
@@ -107,9 +110,12 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Who holds the lease (`locked_until`): the token of the claim that took the row.
+    pub claim_token: Option<String>,
 }
 
-/// Claims up to `limit` due messages for `lease`; returns them. Several workers may claim at
+/// Claims up to `limit` due messages for `lease`; returns them, each carrying the claim's
+/// token in `claim_token` and the lease's end in `locked_until`. Several workers may claim at
 /// once: PostgreSQL skips rows another worker holds, SQLite serialises writers.
 pub fn claim(
     conn: &mut DbConn,
@@ -117,8 +123,9 @@ pub fn claim(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<Message>, ApiError> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
     let ids = db::write(conn, |conn| {
-        db::claim_outbox_ids(conn, now, now + lease, limit).map_err(ApiError::from)
+        db::claim_outbox_ids(conn, now, now + lease, &token, limit).map_err(ApiError::from)
     })?;
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -130,50 +137,123 @@ pub fn claim(
         .load(conn)?)
 }
 
+/// The rows of message `id` that the claim `token` still holds: queued, and carrying the token.
+/// Another worker's claim replaces the token, so a worker whose lease ran out and was taken
+/// over finds nothing here.
+macro_rules! held {
+    ($id:expr, $token:expr) => {
+        outbox::table
+            .find($id)
+            .filter(outbox::state.eq("queued"))
+            .filter(outbox::claim_token.eq($token))
+    };
+}
+
+/// Extends a message's lease to `until` just before sending it, if `token` still holds a
+/// lease that has not run out at `now`. `false`: the lease is lost; do not send.
+pub fn renew(
+    conn: &mut DbConn,
+    id: i64,
+    token: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    Ok(
+        diesel::update(held!(id, token).filter(outbox::locked_until.gt(now)))
+            .set(outbox::locked_until.eq(Some(until)))
+            .execute(conn)?
+            == 1,
+    )
+}
+
+/// Gives back the messages of a claim it will not get to, so that any worker may take them at
+/// once. Rows another claim took meanwhile are left alone.
+pub fn release(conn: &mut DbConn, ids: &[i64], token: &str) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::state.eq("queued"))
+            .filter(outbox::claim_token.eq(token)),
+    )
+    .set((
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::claim_token.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}
+
+// The outcome is recorded while the row carries the claim's token, even if the lease ran out
+// meanwhile: nobody else took the message, and recording "sent" keeps it from going twice.
+// Each returns `false` when another claim holds the row (its holder records the outcome).
+
 /// Delivered. Data that may hold a secret (a verification link) is not kept once sent.
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
-    diesel::update(outbox::table.find(id))
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: i64,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    Ok(diesel::update(held!(id, token))
         .set((
             outbox::state.eq("sent"),
             outbox::sent_at.eq(Some(now)),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
             outbox::last_error.eq(None::<String>),
             outbox::data.eq("{}"),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
 }
 
 /// Failed for now: try again at `retry_at`.
 pub fn mark_retry(
     conn: &mut DbConn,
     id: i64,
+    token: &str,
     retry_at: NaiveDateTime,
     error: &str,
-) -> Result<(), ApiError> {
-    diesel::update(outbox::table.find(id))
+) -> Result<bool, ApiError> {
+    Ok(diesel::update(held!(id, token))
         .set((
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::next_attempt_at.eq(retry_at),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
             outbox::last_error.eq(Some(truncate(error))),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
 }
 
 /// Given up: kept with the last error for an administrator to look at and retry.
-pub fn mark_dead(conn: &mut DbConn, id: i64, error: &str) -> Result<(), ApiError> {
-    diesel::update(outbox::table.find(id))
+pub fn mark_dead(conn: &mut DbConn, id: i64, token: &str, error: &str) -> Result<bool, ApiError> {
+    Ok(diesel::update(held!(id, token))
         .set((
             outbox::state.eq("dead"),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
             outbox::last_error.eq(Some(truncate(error))),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
+}
+
+/// Not sent: the recipient's address asked for no more of this mail (see
+/// [`super::suppressions`]). Kept, without its data, so that it shows in counts and lists.
+pub fn mark_suppressed(conn: &mut DbConn, id: i64, token: &str) -> Result<bool, ApiError> {
+    Ok(diesel::update(held!(id, token))
+        .set((
+            outbox::state.eq("suppressed"),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
+            outbox::last_error.eq(None::<String>),
+            outbox::data.eq("{}"),
+        ))
+        .execute(conn)?
+        == 1)
 }
 
 fn truncate(s: &str) -> String {
@@ -227,12 +307,12 @@ pub fn retry_dead(
     .execute(conn)?)
 }
 
-/// Deletes sent messages older than `before` (and dead ones too when asked).
+/// Deletes sent (and suppressed) messages older than `before`, and dead ones too when asked.
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result<usize, ApiError> {
     let states: &[&str] = if dead_too {
-        &["sent", "dead"]
+        &["sent", "suppressed", "dead"]
     } else {
-        &["sent"]
+        &["sent", "suppressed"]
     };
     Ok(diesel::delete(
         outbox::table.filter(

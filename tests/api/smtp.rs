@@ -48,6 +48,73 @@ pub struct SmtpServer {
     pub received: Arc<Mutex<Vec<Received>>>,
     pub connections: Arc<AtomicUsize>,
     pub task: JoinHandle<()>,
+    /// Holds greetings back until the test lets them go (servers made with [`Self::stalling`]).
+    pub stall: Option<Arc<Stall>>,
+}
+
+/// A relay that has stopped greeting: each new connection waits before the greeting until
+/// the test releases it (to be greeted, or refused with a code), or opens the gate for good.
+/// Such a relay takes one message per connection, so that every message meets the gate.
+pub struct Stall {
+    arrived: tokio::sync::watch::Sender<usize>,
+    gate: tokio::sync::Semaphore,
+    refusals: Mutex<std::collections::VecDeque<u16>>,
+}
+
+impl Stall {
+    fn new() -> Self {
+        Stall {
+            arrived: tokio::sync::watch::channel(0).0,
+            gate: tokio::sync::Semaphore::new(0),
+            refusals: Mutex::default(),
+        }
+    }
+
+    /// Waits until `n` connections in all have reached the gate.
+    pub async fn arrivals(&self, n: usize) {
+        let mut seen = self.arrived.subscribe();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            seen.wait_for(|a| *a >= n),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no connection number {n} reached the stalled relay"))
+        .unwrap();
+    }
+
+    /// How many connections have reached the gate.
+    pub fn arrived(&self) -> usize {
+        *self.arrived.borrow()
+    }
+
+    /// Greets the longest-waiting connection.
+    pub fn release(&self) {
+        self.gate.add_permits(1);
+    }
+
+    /// Answers the longest-waiting connection with `code` instead of a greeting, and hangs up.
+    pub fn refuse(&self, code: u16) {
+        self.refusals.lock().unwrap().push_back(code);
+        self.gate.add_permits(1);
+    }
+
+    /// Greets every connection, waiting or to come.
+    pub fn open(&self) {
+        self.gate.close();
+    }
+
+    /// Holds a new connection at the gate; `Some(code)` if it is to be refused.
+    async fn pass(&self) -> Option<u16> {
+        self.arrived.send_modify(|a| *a += 1);
+        match self.gate.acquire().await {
+            Ok(permit) => {
+                permit.forget();
+                self.refusals.lock().unwrap().pop_front()
+            }
+            // Closed: the gate is open for good.
+            Err(_) => None,
+        }
+    }
 }
 
 impl Drop for SmtpServer {
@@ -62,11 +129,33 @@ impl SmtpServer {
         Self::serve(listener, security, behaviour, with_auth)
     }
 
+    /// A plain relay that accepts mail but greets no one until its [`Stall`] says so.
+    pub async fn stalling() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_with(
+            listener,
+            Security::Plain,
+            Behaviour::Accept,
+            false,
+            Some(Arc::new(Stall::new())),
+        )
+    }
+
     pub fn serve(
         listener: TcpListener,
         security: Security,
         behaviour: Behaviour,
         with_auth: bool,
+    ) -> Self {
+        Self::serve_with(listener, security, behaviour, with_auth, None)
+    }
+
+    fn serve_with(
+        listener: TcpListener,
+        security: Security,
+        behaviour: Behaviour,
+        with_auth: bool,
+        stall: Option<Arc<Stall>>,
     ) -> Self {
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -80,6 +169,7 @@ impl SmtpServer {
         let sink = received.clone();
         let connections = Arc::new(AtomicUsize::new(0));
         let accepted = connections.clone();
+        let gate = stall.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, peer)) = listener.accept().await {
                 accepted.fetch_add(1, Ordering::SeqCst);
@@ -90,7 +180,19 @@ impl SmtpServer {
                     login: None,
                 };
                 let session = builder.build(peer.ip(), handler);
-                tokio::spawn(connection(stream, session, security.clone()));
+                let (security, gate) = (security.clone(), gate.clone());
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let Some(gate) = gate else {
+                        return connection(stream, session, security, false).await;
+                    };
+                    if let Some(code) = gate.pass().await {
+                        let refusal = format!("{code} smtp.nghedan.test service not available\r\n");
+                        stream.write_all(refusal.as_bytes()).await?;
+                        return stream.shutdown().await;
+                    }
+                    connection(stream, session, security, true).await
+                });
             }
         });
         SmtpServer {
@@ -98,6 +200,7 @@ impl SmtpServer {
             received,
             connections,
             task,
+            stall,
         }
     }
 
@@ -113,10 +216,12 @@ impl SmtpServer {
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// `one_message`: hang up after the first message is accepted.
 pub async fn connection(
     stream: TcpStream,
     mut session: mailin::Session<Recorder>,
     security: Security,
+    one_message: bool,
 ) -> std::io::Result<()> {
     let mut io: BufReader<Box<dyn Io>> = match &security {
         Security::Implicit(config) => {
@@ -137,7 +242,7 @@ pub async fn connection(
         let response = session.process(&line);
         // mailin stays in DATA after rejecting a message, though RFC 5321 ends the
         // transaction there; hang up rather than read the client's next command as mail text.
-        if line == b".\r\n" && response.is_error {
+        if line == b".\r\n" && (response.is_error || one_message) {
             io.get_mut().write_all(&response.buffer()?).await?;
             return io.get_mut().shutdown().await;
         }
