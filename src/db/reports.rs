@@ -16,7 +16,7 @@ use super::clocks::{ClockRow, Holder, Summary, summary_of};
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DayEnd;
-use crate::domain::report::{Standing, Stretch, TicketFacts};
+use crate::domain::report::{PAUSE_ENDS, PAUSE_STARTS, Standing, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
 use crate::error::ApiError;
 
@@ -24,10 +24,6 @@ type Db = <DbConn as diesel::Connection>::Backend;
 
 /// How many tickets a report reads at a time.
 const BATCH: i64 = 5_000;
-
-/// The timeline events that stop and restart the clocks.
-pub const PAUSE_STARTS: [&str; 2] = ["info_requested", "suspended"];
-pub const PAUSE_ENDS: [&str; 2] = ["info_provided", "resumed"];
 
 /// Narrows a boxed query over `tickets` (alone or joined) to a scope's units, kind,
 /// categories and areas: the one filter the cohort, the overdue list and the public list share.

@@ -931,7 +931,7 @@ fn apply(
         text = input.reason.clone();
     }
     // Reports read the pause events of only the tickets that were ever paused.
-    if super::reports::PAUSE_STARTS.contains(&tr.event) {
+    if crate::domain::report::PAUSE_STARTS.contains(&tr.event) {
         set.paused_once = Some(true);
     }
     // The optimistic check: a concurrent action on the same ticket makes this one a no-op,

@@ -32,6 +32,16 @@ pub enum Outcome {
     Undecided,
 }
 
+/// The timeline events that stop the clocks, and those that start them again (an answer, the
+/// end of a suspension, a question the unit withdrew or that ran out unanswered).
+pub const PAUSE_STARTS: [&str; 2] = ["info_requested", "suspended"];
+pub const PAUSE_ENDS: [&str; 4] = [
+    "info_provided",
+    "resumed",
+    "info_request_withdrawn",
+    "info_wait_expired",
+];
+
 /// Where a reported clock stands, as decided when it last changed: only a running clock's
 /// outcome still moves with time (it is missed once its due moment passes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

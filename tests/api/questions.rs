@@ -343,3 +343,36 @@ async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
         .unwrap();
     assert_eq!(r.status(), 200, "the receipt follows its second round");
 }
+
+#[tokio::test]
+async fn a_withdrawn_question_ends_the_pause_that_reports_leave_out() {
+    use chrono::Duration;
+    let app = spawn().await;
+    let unit = app.unit_id("UBND-X31135").await;
+    // Received and asked on Monday 23/11 at 09:00 local, withdrawn at 12:00, answered at
+    // 14:00: 5 h from receipt to answer, 3 h of them paused.
+    let (code, official, _, _) = waiting(&app).await;
+    app.clock.advance(Duration::hours(3));
+    app.act_ok(&official, &code, "resume", json!({"reason": "Đã rõ."}))
+        .await;
+    app.clock.advance(Duration::hours(2));
+    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã vá."}))
+        .await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let r: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/reports/response-times?from=2026-11-23&to=2026-11-23&unit_id={unit}"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["totals"]["time_to_resolve"]["hours"]["max"], 2.0,
+        "received 02:00Z, answered 07:00Z, paused 02:00Z to 05:00Z: {r}"
+    );
+}
