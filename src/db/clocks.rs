@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::DbConn;
 use super::schema::{ticket_clocks, tickets};
 use crate::domain::calendar::Calendar;
-use crate::domain::deadlines::{
-    ClockInput, ClockState, ClockView, Counting, DayEnd, Lengths, Pause, Period, evaluate,
+use crate::domain::clock::{
+    Clock, ClockChange, Due, ExtensionRefused, Holder, Summary, check_extension, summary_of,
 };
-use crate::domain::policy::{Policy, StartsAt};
-use crate::domain::report::{REPORTED_CLOCKS, Standing};
+use crate::domain::deadlines::{ClockState, ClockView, Counting, DayEnd, Lengths, Pause};
+use crate::domain::policy::{ClockName, Policy, StartsAt};
+use crate::domain::report::Standing;
 use crate::domain::ticket::Status;
 use crate::error::ApiError;
 
@@ -47,39 +48,8 @@ pub struct ClockRow {
 type StoredPause = (NaiveDateTime, Option<NaiveDateTime>);
 
 impl ClockRow {
-    fn pause_list(&self) -> Vec<StoredPause> {
-        serde_json::from_str(&self.pauses).unwrap_or_default()
-    }
-
-    fn counting(&self) -> Counting {
-        if self.counting == "working_days" {
-            Counting::WorkingDays
-        } else {
-            Counting::CalendarDays
-        }
-    }
-
-    pub fn input(&self) -> ClockInput {
-        ClockInput {
-            started_at: self.started_at.map(|t| t.and_utc()),
-            period: Period {
-                days: self.days.max(0) as u32,
-                counting: self.counting(),
-            },
-            pauses: self
-                .pause_list()
-                .into_iter()
-                .map(|(from, until)| Pause {
-                    from: from.and_utc(),
-                    until: until.map(|u| u.and_utc()),
-                })
-                .collect(),
-            stopped_at: self.stopped_at.map(|t| t.and_utc()),
-        }
-    }
-
     /// What the due moment depends on besides the calendar: the period, the start and the
-    /// pauses.
+    /// pauses, as stored.
     pub fn fingerprint(&self) -> String {
         format!(
             "{}|{}|{:?}|{}",
@@ -87,48 +57,44 @@ impl ClockRow {
         )
     }
 
-    /// The clock at `now`. A due moment, once computed, stays while the clock's own inputs
-    /// stay the same: a later change to the calendar does not move it (an administrator's
-    /// `recompute-deadlines` does).
-    pub fn view(&self, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockView {
-        let mut v = evaluate(cal, day_end, &self.input(), now);
-        let fixed = match (self.due_at, v.due_at) {
-            (Some(fixed), Some(computed))
-                if self.due_inputs.as_deref() == Some(self.fingerprint().as_str())
-                    && fixed != computed.naive_utc() =>
-            {
-                fixed.and_utc()
-            }
-            _ => return v,
+    /// The clock as the rules see it; an unknown stored word is an error, never a default.
+    pub fn decode(&self) -> Result<Clock, ApiError> {
+        let corrupt = |what: &str| {
+            ApiError::internal(format!(
+                "clock {} of ticket {}: unreadable {what}",
+                self.name, self.ticket_id
+            ))
         };
-        v.due_at = Some(fixed);
-        v.due_local_date = Some(day_end.local_date(fixed));
-        match self.stopped_at.map(|s| s.and_utc()) {
-            Some(stop) => {
-                let met = stop <= fixed;
-                v.state = if met {
-                    ClockState::Met
-                } else {
-                    ClockState::Missed
-                };
-                v.left_seconds = (!met).then(|| (fixed - stop).num_seconds());
-            }
-            None => {
-                v.state = if now > fixed {
-                    ClockState::Missed
-                } else {
-                    ClockState::Running
-                };
-                v.left_seconds = Some((fixed - now).num_seconds());
-            }
-        }
-        v
-    }
-
-    pub fn is_paused(&self) -> bool {
-        self.pause_list()
-            .last()
-            .is_some_and(|(_, until)| until.is_none())
+        let pauses: Vec<StoredPause> =
+            serde_json::from_str(&self.pauses).map_err(|_| corrupt("pauses"))?;
+        let count = |n: i32, what: &str| u32::try_from(n).map_err(|_| corrupt(what));
+        Ok(Clock {
+            name: ClockName::parse(&self.name).ok_or_else(|| corrupt("name"))?,
+            counting: Counting::parse(&self.counting).ok_or_else(|| corrupt("counting"))?,
+            days: count(self.days, "days")?,
+            lengths: serde_json::from_str(&self.lengths).map_err(|_| corrupt("lengths"))?,
+            extensions_used: count(self.extensions_used, "extensions_used")?,
+            extensions_allowed: count(self.extensions_allowed, "extensions_allowed")?,
+            extension_max_days: count(self.extension_max_days, "extension_max_days")?,
+            starts_at: StartsAt::parse(&self.starts_at).ok_or_else(|| corrupt("starts_at"))?,
+            started_at: self.started_at.map(|t| t.and_utc()),
+            stopped_at: self.stopped_at.map(|t| t.and_utc()),
+            pauses: pauses
+                .into_iter()
+                .map(|(from, until)| Pause {
+                    from: from.and_utc(),
+                    until: until.map(|u| u.and_utc()),
+                })
+                .collect(),
+            reminded_75: self.reminded_75,
+            reminded_last_day: self.reminded_last_day,
+            missed_at: self.missed_at.map(|t| t.and_utc()),
+            // Kept only while the inputs it was computed from are the stored ones.
+            fixed_due: self
+                .due_at
+                .filter(|_| self.due_inputs.as_deref() == Some(self.fingerprint().as_str()))
+                .map(|d| d.and_utc()),
+        })
     }
 }
 
@@ -157,15 +123,12 @@ pub fn create(
             .values((
                 ticket_clocks::ticket_id.eq(ticket_id),
                 ticket_clocks::name.eq(c.name.as_str()),
-                ticket_clocks::counting.eq(counting_str(c.counting)),
+                ticket_clocks::counting.eq(c.counting.as_str()),
                 ticket_clocks::days.eq(c.lengths.choose(case.complex, case.remote) as i32),
                 ticket_clocks::lengths.eq(serde_json::to_string(&c.lengths).unwrap_or_default()),
                 ticket_clocks::extensions_allowed.eq(c.extensions.allowed as i32),
                 ticket_clocks::extension_max_days.eq(c.extensions.max_days as i32),
-                ticket_clocks::starts_at.eq(match c.starts_at {
-                    StartsAt::Receipt => "receipt",
-                    StartsAt::Acceptance => "acceptance",
-                }),
+                ticket_clocks::starts_at.eq(c.starts_at.as_str()),
                 ticket_clocks::started_at.eq(started),
             ))
             .execute(conn)?;
@@ -173,14 +136,15 @@ pub fn create(
     Ok(())
 }
 
-fn counting_str(c: Counting) -> &'static str {
-    match c {
-        Counting::WorkingDays => "working_days",
-        Counting::CalendarDays => "calendar_days",
-    }
+/// A ticket's clocks, by name.
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Clock>, ApiError> {
+    rows_of(conn, ticket_id)?
+        .iter()
+        .map(ClockRow::decode)
+        .collect()
 }
 
-pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, ApiError> {
+fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, ApiError> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .order(ticket_clocks::name.asc())
@@ -210,196 +174,95 @@ struct Changes {
     next_check_at: Option<Option<NaiveDateTime>>,
 }
 
-fn save(conn: &mut DbConn, c: &ClockRow, changes: Changes) -> Result<(), ApiError> {
+fn stored_pauses(c: &Clock) -> String {
+    let list: Vec<StoredPause> = c
+        .pauses
+        .iter()
+        .map(|p| (p.from.naive_utc(), p.until.map(|u| u.naive_utc())))
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Stores what the workflow may change of a clock.
+fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), ApiError> {
+    let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
     diesel::update(
         ticket_clocks::table
-            .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
-            .filter(ticket_clocks::name.eq(&c.name)),
+            .filter(ticket_clocks::ticket_id.eq(ticket_id))
+            .filter(ticket_clocks::name.eq(c.name.as_str())),
     )
-    .set(&changes)
+    .set(&Changes {
+        days: Some(c.days as i32),
+        extensions_used: Some(c.extensions_used as i32),
+        started_at: Some(naive(c.started_at)),
+        stopped_at: Some(naive(c.stopped_at)),
+        pauses: Some(stored_pauses(c)),
+        reminded_75: Some(c.reminded_75),
+        reminded_last_day: Some(c.reminded_last_day),
+        missed_at: Some(naive(c.missed_at)),
+        next_check_at: None,
+    })
     .execute(conn)?;
     Ok(())
 }
 
-fn running(c: &ClockRow) -> bool {
-    c.started_at.is_some() && c.stopped_at.is_none()
-}
-
-/// What the workflow does to the clocks.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Stop `name` (its target happened: accepted, forwarded, answered).
-    Stop(&'static str),
-    /// Start the clocks that wait for acceptance; the case may now be complex.
-    Accepted { complex: bool, remote: bool },
-    /// Pause every running clock (waiting for the citizen, suspension).
-    PauseAll,
-    /// Resume every paused clock.
-    ResumeAll,
-    /// Stop every clock (the ticket left the unit's hands).
-    StopAll,
-    /// Restart `name` from now (the `update` clock after a progress note, the `resolve`
-    /// clock after a reopen).
-    Restart(&'static str),
-    /// Extend `name` by `days`; refused beyond the policy's allowance.
-    Extend(&'static str, u32),
-    /// Throw the clocks away and start them again at the new unit (forwarding).
-    Reset,
-}
-
-/// Applies a change at `now`.
+/// Applies a change at `now` to the ticket's clocks (see `domain::clock`).
 pub fn apply(
     conn: &mut DbConn,
     ticket_id: i64,
-    change: &Change,
-    now: NaiveDateTime,
+    change: ClockChange,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let clocks = of_ticket(conn, ticket_id)?;
-    for c in &clocks {
-        let mut pauses = c.pause_list();
-        let changes = match change {
-            Change::Stop(name) if c.name == *name && running(c) => Changes {
-                stopped_at: Some(Some(now)),
-                ..Default::default()
-            },
-            Change::Accepted { complex, remote } => {
-                let lengths: Lengths = serde_json::from_str(&c.lengths).unwrap_or(Lengths {
-                    normal: c.days.max(0) as u32,
-                    complex: None,
-                    remote: None,
-                    complex_remote: None,
-                });
-                // No extension can precede acceptance (extend needs an accepted ticket).
-                let days = Some(lengths.choose(*complex, *remote) as i32);
-                if c.starts_at == "acceptance" && c.started_at.is_none() {
-                    Changes {
-                        started_at: Some(Some(now)),
-                        days,
-                        ..Default::default()
-                    }
-                } else if c.name == "accept" && running(c) {
-                    // Marked complex at acceptance: judged against the complex length.
-                    Changes {
-                        stopped_at: Some(Some(now)),
-                        days,
-                        ..Default::default()
-                    }
-                } else if c.name == "forward" && running(c) {
-                    // Accepting a denunciation decides it is within the unit's competence:
-                    // there is nothing left to forward.
-                    Changes {
-                        stopped_at: Some(Some(now)),
-                        ..Default::default()
-                    }
-                } else {
-                    continue;
-                }
-            }
-            Change::PauseAll if running(c) && !c.is_paused() => {
-                pauses.push((now, None));
-                Changes {
-                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
-                    ..Default::default()
-                }
-            }
-            Change::ResumeAll if c.is_paused() => {
-                if let Some(last) = pauses.last_mut() {
-                    last.1 = Some(now);
-                }
-                Changes {
-                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
-                    ..Default::default()
-                }
-            }
-            Change::StopAll if running(c) => {
-                if let Some(last) = pauses.last_mut().filter(|p| p.1.is_none()) {
-                    last.1 = Some(now);
-                }
-                Changes {
-                    stopped_at: Some(Some(now)),
-                    pauses: Some(serde_json::to_string(&pauses).unwrap_or_default()),
-                    ..Default::default()
-                }
-            }
-            Change::Restart(name) if c.name == *name && c.started_at.is_some() => Changes {
-                started_at: Some(Some(now)),
-                stopped_at: Some(None),
-                pauses: Some("[]".into()),
-                reminded_75: Some(false),
-                reminded_last_day: Some(false),
-                missed_at: Some(None),
-                ..Default::default()
-            },
-            Change::Extend(name, days) if c.name == *name => {
-                if c.extensions_allowed == 0 {
-                    return Err(ApiError::field("/days", "extension_not_allowed"));
-                }
-                if c.extensions_used >= c.extensions_allowed {
-                    return Err(ApiError::conflict("extensions_exhausted"));
-                }
-                if *days == 0 || *days as i32 > c.extension_max_days {
-                    return Err(ApiError::validation(vec![
-                        crate::error::FieldError::new("/days", "out_of_range")
-                            .arg("min", 1)
-                            .arg("max", c.extension_max_days),
-                    ]));
-                }
-                Changes {
-                    days: Some(c.days + *days as i32),
-                    extensions_used: Some(c.extensions_used + 1),
-                    reminded_75: Some(false),
-                    reminded_last_day: Some(false),
-                    ..Default::default()
-                }
-            }
-            Change::Reset => Changes {
-                started_at: Some(if c.starts_at == "receipt" {
-                    Some(now)
-                } else {
-                    None
-                }),
-                stopped_at: Some(None),
-                pauses: Some("[]".into()),
-                reminded_75: Some(false),
-                reminded_last_day: Some(false),
-                missed_at: Some(None),
-                ..Default::default()
-            },
-            _ => continue,
-        };
-        save(conn, c, changes)?;
+    if let ClockChange::Extend(name, _) = change {
+        check_extension(&clocks, name).map_err(extension_refused)?;
     }
-    if let Change::Extend(name, _) = change
-        && !clocks.iter().any(|c| c.name == *name)
-    {
-        return Err(ApiError::field("/days", "extension_not_allowed"));
+    for c in &clocks {
+        if let Some(changed) = c.changed(change, now).map_err(extension_refused)? {
+            save(conn, ticket_id, &changed)?;
+        }
     }
     Ok(())
 }
 
+fn extension_refused(r: ExtensionRefused) -> ApiError {
+    match r {
+        ExtensionRefused::NotAllowed => ApiError::field("/days", "extension_not_allowed"),
+        ExtensionRefused::Exhausted => ApiError::conflict("extensions_exhausted"),
+        ExtensionRefused::OutOfRange { max_days } => ApiError::validation(vec![
+            crate::error::FieldError::new("/days", "out_of_range")
+                .arg("min", 1)
+                .arg("max", max_days),
+        ]),
+    }
+}
+
 /// Recomputes every clock's due moment and the ticket's `next_due_at` and `overdue` flag
-/// (the sweep's index). Call after each change, with the calendar in force.
+/// (the sweep's index), and what a report counts of the clocks. Call after each change, with
+/// the calendar in force.
 pub fn refresh(
     conn: &mut DbConn,
     ticket_id: i64,
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, ClockView)>, ApiError> {
-    let clocks = of_ticket(conn, ticket_id)?;
+) -> Result<Vec<(ClockName, ClockView)>, ApiError> {
+    let rows = rows_of(conn, ticket_id)?;
+    let mut clocks = Vec::with_capacity(rows.len());
     let mut views = Vec::new();
     let mut next_due: Option<NaiveDateTime> = None;
     let mut overdue = false;
-    for c in &clocks {
+    for row in &rows {
+        let c = row.decode()?;
         let v = c.view(cal, day_end, now);
         let due = v.due_at.map(|d| d.naive_utc());
-        let check = next_check(c, &v, day_end, now);
-        let inputs = due.map(|_| c.fingerprint());
-        if due != c.due_at || check != c.next_check_at || inputs != c.due_inputs {
+        let check = c.next_check(&v, day_end, now).map(|t| t.naive_utc());
+        let inputs = due.map(|_| row.fingerprint());
+        if due != row.due_at || check != row.next_check_at || inputs != row.due_inputs {
             diesel::update(
                 ticket_clocks::table
-                    .filter(ticket_clocks::ticket_id.eq(c.ticket_id))
-                    .filter(ticket_clocks::name.eq(&c.name)),
+                    .filter(ticket_clocks::ticket_id.eq(ticket_id))
+                    .filter(ticket_clocks::name.eq(&row.name)),
             )
             .set((
                 ticket_clocks::due_at.eq(due),
@@ -420,115 +283,80 @@ pub fn refresh(
             }
             _ => {}
         }
-        views.push((c.name.clone(), v));
+        views.push((c.name, v));
+        clocks.push(c);
     }
-    let holder = Holder::of(conn, ticket_id)?;
+    let holder = HolderRow::of(conn, ticket_id)?.decode()?;
     let summary = summary_of(&clocks, &holder, cal, day_end, now);
     diesel::update(tickets::table.find(ticket_id))
         .set((
             tickets::next_due_at.eq(next_due),
             tickets::overdue.eq(overdue),
-            summary.columns(),
+            summary_columns(&summary),
         ))
         .execute(conn)?;
     Ok(views)
 }
 
-/// The ticket facts a clock's standing depends on.
+/// The ticket facts a clock's standing depends on, as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
-pub struct Holder {
+pub struct HolderRow {
     pub id: i64,
     pub status: String,
     pub resolved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
 }
 
-impl Holder {
+impl HolderRow {
     fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, ApiError> {
         Ok(tickets::table
             .find(ticket_id)
-            .select(Holder::as_select())
+            .select(HolderRow::as_select())
             .first(conn)?)
     }
-}
 
-/// What a report counts of a ticket's clocks: where its `accept` and `resolve` clocks stand,
-/// and the extensions granted over all of them. Kept on the ticket by [`refresh`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Summary {
-    pub accept: Option<Standing>,
-    pub resolve: Option<Standing>,
-    pub extensions_used: i32,
-}
-
-impl Summary {
-    /// The reported clocks the ticket has, by name, in [`REPORTED_CLOCKS`] order.
-    pub fn reported(&self) -> impl Iterator<Item = (&'static str, Standing)> + '_ {
-        REPORTED_CLOCKS
-            .iter()
-            .zip([self.accept, self.resolve])
-            .filter_map(|(name, s)| s.map(|s| (*name, s)))
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn columns(
-        &self,
-    ) -> (
-        diesel::dsl::Eq<tickets::accept_standing, Option<&'static str>>,
-        diesel::dsl::Eq<tickets::accept_due_at, Option<NaiveDateTime>>,
-        diesel::dsl::Eq<tickets::resolve_standing, Option<&'static str>>,
-        diesel::dsl::Eq<tickets::resolve_due_at, Option<NaiveDateTime>>,
-        diesel::dsl::Eq<tickets::extensions_used, i32>,
-        diesel::dsl::Eq<tickets::summarised, bool>,
-    ) {
-        let stored = |s: Option<Standing>| {
-            s.map(Standing::stored).map_or((None, None), |(w, due)| {
-                (Some(w), due.map(|d| d.naive_utc()))
-            })
-        };
-        let (accept, accept_due) = stored(self.accept);
-        let (resolve, resolve_due) = stored(self.resolve);
-        (
-            tickets::accept_standing.eq(accept),
-            tickets::accept_due_at.eq(accept_due),
-            tickets::resolve_standing.eq(resolve),
-            tickets::resolve_due_at.eq(resolve_due),
-            tickets::extensions_used.eq(self.extensions_used),
-            tickets::summarised.eq(true),
-        )
+    pub fn decode(&self) -> Result<Holder, ApiError> {
+        Ok(Holder {
+            status: Status::parse(&self.status).ok_or_else(|| {
+                ApiError::internal(format!(
+                    "ticket {}: unknown status {}",
+                    self.id, self.status
+                ))
+            })?,
+            resolved_at: self.resolved_at.map(|t| t.and_utc()),
+            closed_at: self.closed_at.map(|t| t.and_utc()),
+        })
     }
 }
 
-/// The summary of a ticket's clocks at `now`.
-pub fn summary_of(
-    clocks: &[ClockRow],
-    t: &Holder,
-    cal: &Calendar,
-    day_end: &DayEnd,
-    now: DateTime<Utc>,
-) -> Summary {
-    let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
-    // Withdrawn, or closed without an answer (a duplicate): the unit never decided.
-    let left_hands =
-        status == Status::Withdrawn || (status == Status::Closed && t.resolved_at.is_none());
-    let standing = |name: &str| {
-        clocks.iter().find(|c| c.name == name).map(|c| {
-            let v = c.view(cal, day_end, now);
-            let stopped = c.stopped_at.is_some();
-            Standing::of(
-                v.state,
-                stopped,
-                v.due_at,
-                left_hands && stopped && c.stopped_at == t.closed_at,
-            )
+/// The ticket's columns that keep the summary of its clocks.
+#[allow(clippy::type_complexity)]
+fn summary_columns(
+    s: &Summary,
+) -> (
+    diesel::dsl::Eq<tickets::accept_standing, Option<&'static str>>,
+    diesel::dsl::Eq<tickets::accept_due_at, Option<NaiveDateTime>>,
+    diesel::dsl::Eq<tickets::resolve_standing, Option<&'static str>>,
+    diesel::dsl::Eq<tickets::resolve_due_at, Option<NaiveDateTime>>,
+    diesel::dsl::Eq<tickets::extensions_used, i32>,
+    diesel::dsl::Eq<tickets::summarised, bool>,
+) {
+    let stored = |s: Option<Standing>| {
+        s.map(Standing::stored).map_or((None, None), |(w, due)| {
+            (Some(w), due.map(|d| d.naive_utc()))
         })
     };
-    Summary {
-        accept: standing(REPORTED_CLOCKS[0]),
-        resolve: standing(REPORTED_CLOCKS[1]),
-        extensions_used: clocks.iter().map(|c| c.extensions_used.max(0)).sum(),
-    }
+    let (accept, accept_due) = stored(s.accept);
+    let (resolve, resolve_due) = stored(s.resolve);
+    (
+        tickets::accept_standing.eq(accept),
+        tickets::accept_due_at.eq(accept_due),
+        tickets::resolve_standing.eq(resolve),
+        tickets::resolve_due_at.eq(resolve_due),
+        tickets::extensions_used.eq(s.extensions_used as i32),
+        tickets::summarised.eq(true),
+    )
 }
 
 /// Fills in the summary of tickets written before summaries existed (see [`Summary`]), a
@@ -542,29 +370,29 @@ pub fn summarise_missing(
     let mut done = 0;
     loop {
         let n = super::write(conn, |c| {
-            let holders: Vec<Holder> = tickets::table
+            let holders: Vec<HolderRow> = tickets::table
                 .filter(tickets::summarised.eq(false))
                 .order(tickets::id.asc())
                 .limit(1_000)
-                .select(Holder::as_select())
+                .select(HolderRow::as_select())
                 .load(c)?;
             let ids: Vec<i64> = holders.iter().map(|h| h.id).collect();
-            let mut clocks: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+            let mut clocks: HashMap<i64, Vec<Clock>> = HashMap::new();
             for k in of_tickets(c, &ids)? {
-                clocks.entry(k.ticket_id).or_default().push(k);
+                clocks.entry(k.ticket_id).or_default().push(k.decode()?);
             }
             // One update per distinct summary: most closed tickets share theirs.
             let mut alike: HashMap<Summary, Vec<i64>> = HashMap::new();
             for h in &holders {
                 let of = clocks.remove(&h.id).unwrap_or_default();
                 alike
-                    .entry(summary_of(&of, h, cal, day_end, now))
+                    .entry(summary_of(&of, &h.decode()?, cal, day_end, now))
                     .or_default()
                     .push(h.id);
             }
             for (summary, ids) in alike {
                 diesel::update(tickets::table.filter(tickets::id.eq_any(ids)))
-                    .set(summary.columns())
+                    .set(summary_columns(&summary))
                     .execute(c)?;
             }
             Ok::<_, ApiError>(holders.len())
@@ -574,50 +402,6 @@ pub fn summarise_missing(
             return Ok(done);
         }
     }
-}
-
-/// When the sweep must next look at a clock: its 75 % mark, the start of its last day, or
-/// the moment it is missed — whichever comes first and has not been dealt with. `None` when
-/// nothing is left to do (stopped, pending, paused, or missed and already escalated). The
-/// `update` clock only has the miss: it reminds the unit that a progress note is owed.
-pub fn next_check(
-    c: &ClockRow,
-    v: &ClockView,
-    day_end: &DayEnd,
-    now: DateTime<Utc>,
-) -> Option<NaiveDateTime> {
-    match v.state {
-        ClockState::Running => {}
-        ClockState::Missed if c.missed_at.is_none() && c.stopped_at.is_none() => {
-            return Some(now.naive_utc());
-        }
-        _ => return None,
-    }
-    let due = v.due_at?;
-    let mut at = vec![due + chrono::Duration::seconds(1)];
-    if c.name != "update" {
-        if !c.reminded_75 {
-            let left = v.left_seconds.unwrap_or(0);
-            let total = v.used_seconds + left;
-            let mark = (total as f64 * 0.75) as i64 - v.used_seconds;
-            at.push(now + chrono::Duration::seconds(mark.max(0)));
-        }
-        if !c.reminded_last_day
-            && let Some(day) = v.due_local_date
-        {
-            let start = day_end.end_of(day.pred_opt()?);
-            at.push(start + chrono::Duration::seconds(1));
-        }
-    }
-    at.into_iter().min().map(|t| t.naive_utc())
-}
-
-/// What the sweep found due on one clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Due {
-    Reminder75,
-    LastDay,
-    Missed,
 }
 
 /// Clocks whose next check has come, oldest first: `(ticket_id, name)`.
@@ -634,8 +418,9 @@ pub fn due_for_check(
         .load(conn)?)
 }
 
-/// Decides what is due on a clock now and claims it: the flag is set only if it was not set
-/// already, so two sweeps (or two workers) act once. Returns what this caller must do.
+/// Decides what is due on a clock now (`Clock::due_now`) and claims it: the flag is set only
+/// if it was not set already, so two sweeps (or two workers) act once. Returns what this
+/// caller must do.
 pub fn claim_due(
     conn: &mut DbConn,
     ticket_id: i64,
@@ -644,7 +429,7 @@ pub fn claim_due(
     day_end: &DayEnd,
     now: DateTime<Utc>,
 ) -> Result<Option<(Due, ClockView)>, ApiError> {
-    let Some(c) = ticket_clocks::table
+    let Some(row) = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .filter(ticket_clocks::name.eq(name))
         .select(ClockRow::as_select())
@@ -653,39 +438,18 @@ pub fn claim_due(
     else {
         return Ok(None);
     };
+    let c = row.decode()?;
     let v = c.view(cal, day_end, now);
-    // What is due, and the flags that claim it.
-    let mut claimed = c.clone();
-    let due = if v.state == ClockState::Missed && c.missed_at.is_none() && c.stopped_at.is_none() {
-        claimed.missed_at = Some(now.naive_utc());
-        Some(Due::Missed)
-    } else if v.state == ClockState::Running && c.name != "update" {
-        let on_last_day = v
-            .due_local_date
-            .is_some_and(|d| day_end.local_date(now) >= d);
-        let left = v.left_seconds.unwrap_or(0);
-        let total = (v.used_seconds + left).max(1);
-        if on_last_day && !c.reminded_last_day {
-            // The last-day reminder also covers the 75 % one, if that was not sent.
-            claimed.reminded_last_day = true;
-            claimed.reminded_75 = true;
-            Some(Due::LastDay)
-        } else if !c.reminded_75 && v.used_seconds * 4 >= total * 3 {
-            claimed.reminded_75 = true;
-            Some(Due::Reminder75)
-        } else {
-            None
-        }
-    } else {
-        None
-    };
+    let (due, claimed) = c.due_now(&v, day_end, now);
     // Look again later (or never), whatever happens: as of the claim, which another pass
     // that won it has made just the same. Never in the past: a check that found nothing
     // looks again a minute later.
-    let next = next_check(&claimed, &v, day_end, now)
-        .map(|t| t.max(now.naive_utc() + chrono::Duration::minutes(1)));
+    let next = claimed
+        .next_check(&v, day_end, now)
+        .map(|t| t.max(now + chrono::Duration::minutes(1)).naive_utc());
     let changes = Changes {
-        missed_at: (claimed.missed_at != c.missed_at).then_some(claimed.missed_at),
+        missed_at: (claimed.missed_at != c.missed_at)
+            .then_some(claimed.missed_at.map(|t| t.naive_utc())),
         reminded_75: (claimed.reminded_75 != c.reminded_75).then_some(true),
         reminded_last_day: (claimed.reminded_last_day != c.reminded_last_day).then_some(true),
         next_check_at: Some(next),
@@ -764,11 +528,11 @@ pub fn recompute_open(
                     urgent,
                 },
             )?;
-            let before: Vec<(String, Option<NaiveDateTime>)> = of_ticket(c, id)?
+            let before: Vec<(String, Option<NaiveDateTime>)> = rows_of(c, id)?
                 .into_iter()
                 .map(|k| (k.name, k.due_at))
                 .collect();
-            for k in of_ticket(c, id)? {
+            for k in rows_of(c, id)? {
                 let mut days = k.days;
                 let mut lengths = k.lengths.clone();
                 if let Some(pc) = policy
@@ -796,7 +560,7 @@ pub fn recompute_open(
                 .execute(c)?;
             }
             refresh(c, id, cal, day_end, now)?;
-            let after: Vec<(String, Option<NaiveDateTime>)> = of_ticket(c, id)?
+            let after: Vec<(String, Option<NaiveDateTime>)> = rows_of(c, id)?
                 .into_iter()
                 .map(|k| (k.name, k.due_at))
                 .collect();
@@ -852,17 +616,17 @@ pub struct ClockOut {
     pub extensions_used: i32,
 }
 
-pub fn out(c: &ClockRow, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockOut {
+pub fn out(c: &Clock, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockOut {
     let v = c.view(cal, day_end, now);
     ClockOut {
-        name: c.name.clone(),
+        name: c.name.as_str().to_string(),
         state: v.state,
         due_at: v.due_at,
         due_local_date: v.due_local_date,
         used_seconds: v.used_seconds,
         left_seconds: v.left_seconds,
-        counting: c.counting.clone(),
-        days: c.days,
-        extensions_used: c.extensions_used,
+        counting: c.counting.as_str().to_string(),
+        days: c.days as i32,
+        extensions_used: c.extensions_used as i32,
     }
 }

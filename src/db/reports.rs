@@ -12,9 +12,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::clocks::{ClockRow, Holder, Summary, summary_of};
+use super::clocks::{ClockRow, HolderRow};
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::domain::calendar::Calendar;
+use crate::domain::clock::{Summary, summary_of};
 use crate::domain::deadlines::DayEnd;
 use crate::domain::report::{PAUSE_ENDS, PAUSE_STARTS, Standing, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
@@ -101,7 +102,7 @@ impl CohortRow {
         Summary {
             accept: standing(&self.accept_standing, self.accept_due_at),
             resolve: standing(&self.resolve_standing, self.resolve_due_at),
-            extensions_used: self.extensions_used,
+            extensions_used: self.extensions_used.max(0) as u32,
         }
     }
 
@@ -190,14 +191,19 @@ pub fn cohort(
                     (r.summary(), r.late_at(now.naive_utc()))
                 } else {
                     let cs = clocks.remove(&r.id).unwrap_or_default();
-                    let holder = Holder {
+                    let holder = HolderRow {
                         id: r.id,
                         status: r.status.clone(),
                         resolved_at: r.resolved_at,
                         closed_at: r.closed_at,
-                    };
+                    }
+                    .decode()?;
                     let late = cs.iter().any(|c| is_late(c, now.naive_utc()));
-                    (summary_of(&cs, &holder, cal, day_end, now), late)
+                    let decoded = cs
+                        .iter()
+                        .map(ClockRow::decode)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (summary_of(&decoded, &holder, cal, day_end, now), late)
                 };
                 let facts = facts_of(
                     r,
@@ -275,7 +281,7 @@ fn facts_of(
             .map(|(name, s)| (name, s.outcome_at(now)))
             .collect(),
         open_overdue: status.is_open() && late,
-        extensions_used: summary.extensions_used.max(0) as u32,
+        extensions_used: summary.extensions_used,
         reopen_count: r.reopen_count.max(0) as u32,
         rating: r.rating,
     }

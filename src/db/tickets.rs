@@ -5,14 +5,16 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::clocks::{self, Case, Change};
+use super::clocks::{self, Case};
 use super::events::{self, NewEvent};
 use super::schema::{ticket_followers, ticket_supports, tickets, uploads, users};
 use super::{DbConn, is_unique_violation};
 use crate::auth::CurrentUser;
 use crate::domain::account::Role;
 use crate::domain::calendar::Calendar;
+use crate::domain::clock::ClockChange as Change;
 use crate::domain::deadlines::DayEnd;
+use crate::domain::policy::ClockName;
 use crate::domain::policy::TicketFacts;
 use crate::domain::ticket::{self, Action, Channel, Facts, Kind, Party, Refusal, Status};
 use crate::error::ApiError;
@@ -463,7 +465,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
 fn first_due(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<Option<String>, ApiError> {
     Ok(clocks::of_ticket(conn, t.id)?
         .iter()
-        .filter(|c| c.name != "update")
+        .filter(|c| c.name != ClockName::Update)
         .filter_map(|c| c.view(&ctx.cal, &ctx.day_end, ctx.now).due_local_date)
         .min()
         .map(|d| d.format("%d/%m/%Y").to_string()))
@@ -602,7 +604,7 @@ fn refusal(r: Refusal, action: Action, status: Status) -> ApiError {
 fn resolve_clock_missed(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<bool, ApiError> {
     Ok(clocks::of_ticket(conn, t.id)?
         .iter()
-        .filter(|c| c.name == "resolve")
+        .filter(|c| c.name == ClockName::Resolve)
         .any(|c| {
             c.view(&ctx.cal, &ctx.day_end, ctx.now).state
                 == crate::domain::deadlines::ClockState::Missed
@@ -744,7 +746,7 @@ fn apply(
             data = json!({"complex": input.complex});
         }
         Action::Refuse => {
-            clock_changes.push(Change::Stop("accept"));
+            clock_changes.push(Change::Stop(ClockName::Accept));
             clock_changes.push(Change::StopAll);
         }
         Action::Forward => {
@@ -764,7 +766,7 @@ fn apply(
             set.unit_id = Some(unit.id);
             set.assignee_id = Some(None);
             set.accepted_at = Some(None);
-            clock_changes.push(Change::Stop("forward"));
+            clock_changes.push(Change::Stop(ClockName::Forward));
             clock_changes.push(Change::Reset);
             data = json!({"from_unit_id": t.unit_id, "to_unit_id": unit.id});
         }
@@ -817,10 +819,10 @@ fn apply(
         Action::Resume => clock_changes.push(Change::ResumeAll),
         Action::Extend => {
             let days = input.days.unwrap_or(0);
-            clock_changes.push(Change::Extend("resolve", days));
+            clock_changes.push(Change::Extend(ClockName::Resolve, days));
             data = json!({"days": days});
         }
-        Action::ProgressNote => clock_changes.push(Change::Restart("update")),
+        Action::ProgressNote => clock_changes.push(Change::Restart(ClockName::Update)),
         Action::Resolve => {
             set.resolved_at = Some(Some(now));
             set.answer = Some(input.text.clone());
@@ -839,8 +841,8 @@ fn apply(
             set.rating = Some(None);
             set.rating_comment = Some(None);
             set.rated_at = Some(None);
-            clock_changes.push(Change::Restart("resolve"));
-            clock_changes.push(Change::Restart("update"));
+            clock_changes.push(Change::Restart(ClockName::Resolve));
+            clock_changes.push(Change::Restart(ClockName::Update));
         }
         Action::Close => {
             set.closed_at = Some(Some(now));
@@ -951,7 +953,7 @@ fn apply(
             .retry_after(1));
     }
     for c in &clock_changes {
-        clocks::apply(conn, t.id, c, now)?;
+        clocks::apply(conn, t.id, *c, ctx.now)?;
     }
     clocks::refresh(conn, t.id, &ctx.cal, &ctx.day_end, ctx.now)?;
     let event_id = events::append(

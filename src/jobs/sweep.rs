@@ -11,11 +11,12 @@ use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::db::clocks::{self, Due};
+use crate::db::clocks;
 use crate::db::events::{self, NewEvent};
 use crate::db::schema::{tickets, units};
 use crate::db::tickets::{self as repo, Ticket};
 use crate::db::{self, DbConn};
+use crate::domain::clock::Due;
 use crate::domain::ticket::{Action, Status};
 use crate::error::ApiError;
 use crate::i18n::Lang;
