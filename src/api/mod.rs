@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod public;
 pub mod reports;
+pub mod request_head;
 pub mod routing;
 pub mod supervision;
 pub mod tickets;
