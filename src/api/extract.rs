@@ -172,6 +172,10 @@ pub fn payload_too_large(limit: usize) -> ApiError {
 /// Parses JSON: syntax errors are 400 `malformed_json`, data errors 422 with the field's
 /// JSON Pointer.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, over the whole body: the typed pass stops at its first data error, so a
+    // truncated `{"unknown": ` would otherwise be reported as an unknown field.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e.to_string()))?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
         let pointer = pointer_of(err.path());
@@ -305,6 +309,21 @@ mod tests {
         assert_eq!((s, c.as_str()), (400, "malformed_json"));
         let (s, _, _) = problem(parse_json(br#"{"name":"a","items":[]} x"#));
         assert_eq!(s, 400);
+    }
+
+    #[test]
+    fn an_incomplete_body_is_a_syntax_error_whatever_its_fields() {
+        for body in [
+            &br#"{"broken": "#[..],
+            br#"{"name": "a", "extra": 1"#,
+            br#"{"items": [{"n": "x"}"#,
+            br#"{"name": "a", "items": []"#,
+            br#"{"name": "a", "items": []}}"#,
+        ] {
+            let (s, c, e) = problem(parse_json(body));
+            assert_eq!((s, c.as_str()), (400, "malformed_json"), "{body:?}");
+            assert!(e.is_empty());
+        }
     }
 
     #[test]
