@@ -625,6 +625,10 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Thời điểm thụ lý không được trước thời điểm tiếp nhận.",
             "Acceptance may not come before receipt.",
         ),
+        "nul_character" => (
+            "Không được chứa ký tự NUL (U+0000).",
+            "May not contain the NUL character (U+0000).",
+        ),
         _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
     }
 }

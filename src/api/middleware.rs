@@ -67,6 +67,14 @@ pub async fn request_context(
         protect(res.headers_mut(), &request_id);
         return Ok(res);
     }
+    // U+0000 in the path (`%00`) names nothing that exists; no handler may pass it on to the
+    // database (PostgreSQL cannot hold it in text).
+    if req.path().contains("%00") {
+        let problem = ApiError::not_found("resource_not_found").render(lang, &request_id);
+        let mut res = req.into_response(problem);
+        protect(res.headers_mut(), &request_id);
+        return Ok(res);
+    }
     // Guessing tracking secrets is rate limited per client address: after too many wrong ones,
     // every request carrying one waits (429), whatever the ticket.
     let secret_key = match (
