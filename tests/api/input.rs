@@ -164,3 +164,120 @@ async fn nul_in_any_input_is_a_422_or_404_never_a_500() {
         .unwrap();
     assert_eq!(t["status"], "submitted");
 }
+
+/// The `(field, code)` pairs of a 422, with the English message of the first.
+async fn field_errors_en(res: reqwest::Response) -> (Vec<(String, String)>, String) {
+    let p = assert_problem(res, 422, "validation_failed").await;
+    let errors = p["errors"].as_array().unwrap();
+    (
+        errors
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_string(),
+                    e["code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect(),
+        errors[0]["message"].as_str().unwrap().to_string(),
+    )
+}
+
+fn one(field: &str, code: &str) -> Vec<(String, String)> {
+    vec![(field.to_string(), code.to_string())]
+}
+
+#[tokio::test]
+async fn free_text_must_be_visible_and_free_of_control_characters() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let submit = |title: &str, description: &str| {
+        let mut body = pothole();
+        body["title"] = json!(title);
+        body["description"] = json!(description);
+        app.client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&citizen)
+            .header("Accept-Language", "en")
+            .header("Idempotency-Key", uuid::Uuid::new_v4().simple().to_string())
+            .json(&body)
+            .send()
+    };
+    let ok = "Ổ gà lớn trước số 12";
+    // Titles of zero-width characters only, or with a right-to-left override, an escape.
+    let (errors, _) = field_errors_en(submit("\u{200B}\u{200B}\u{FEFF}", ok).await.unwrap()).await;
+    assert_eq!(errors, one("/title", "invisible_text"));
+    let (errors, message) = field_errors_en(submit("Đường \u{202E}gnóh", ok).await.unwrap()).await;
+    assert_eq!(errors, one("/title", "control_character"));
+    assert!(message.contains("U+202E"), "{message}");
+    let (errors, _) = field_errors_en(submit("\u{1b}[31mĐỏ", ok).await.unwrap()).await;
+    assert_eq!(errors, one("/title", "control_character"));
+    let (errors, _) = field_errors_en(submit("Hai\ndòng", ok).await.unwrap()).await;
+    assert_eq!(errors, one("/title", "control_character"));
+    // A description keeps its paragraphs and tabs, but not an override.
+    let (errors, _) = field_errors_en(submit(ok, "a\u{2066}b").await.unwrap()).await;
+    assert_eq!(errors, one("/description", "control_character"));
+    let created = submit(
+        "Ổ gà 👨\u{200D}👩\u{200D}👧",
+        "Dòng một.\r\nDòng hai:\tổ gà.",
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let code = created.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Comments, an action's reason, a profile name, a category's name.
+    let res = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/comments"),
+            &citizen,
+        )
+        .header("Idempotency-Key", "invisible-comment-1")
+        .json(&json!({"body": " \u{200B} "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field_errors(res).await, one("/body", "invisible_text"));
+    let res = app
+        .act(
+            &citizen,
+            &code,
+            "withdraw",
+            json!({"reason": "lý do\u{202E}"}),
+        )
+        .await;
+    assert_eq!(field_errors(res).await, one("/reason", "control_character"));
+    let res = app
+        .authed(Method::PATCH, "/api/v1/me", &citizen)
+        .json(&json!({"full_name": "\u{3164}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field_errors(res).await, one("/full_name", "invisible_text"));
+    let res = app
+        .authed(Method::PATCH, "/api/v1/admin/categories/duong-hong", &admin)
+        .json(&json!({"name_vi": "Đường\u{7}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        field_errors(res).await,
+        one("/name_vi", "control_character")
+    );
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "moi@example.vn", "password": "mot-mat-khau-dai", "full_name": "\u{200F}\u{200B}"}),
+        )
+        .await;
+    assert_eq!(
+        field_errors(res).await,
+        one("/full_name", "control_character")
+    );
+}
