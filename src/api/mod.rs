@@ -20,6 +20,7 @@ pub mod public;
 pub mod reports;
 pub mod request_head;
 pub mod routing;
+pub mod spreadsheet;
 pub mod supervision;
 pub mod tickets;
 pub mod units;

@@ -106,6 +106,22 @@ fn is_invisible(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// A text cell as a spreadsheet must get it: one that would start a formula (`=`, `+`, `-`,
+/// `@`, or their full-width forms, also after leading blanks; or a tab, CR or LF first) gets
+/// a leading `'`, so Excel and LibreOffice show it as text instead of running it (CSV
+/// injection, OWASP). Only text cells: numbers the code writes itself stay numbers.
+pub fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    let starts_formula = cell.starts_with(['\t', '\r', '\n'])
+        || cell.trim_start().starts_with([
+            '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+        ]);
+    if starts_formula {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +241,25 @@ mod tests {
         ) {
             let t = format!("{before}{c}{after}x");
             proptest::prop_assert_eq!(check_free_text(&t, Layout::OneLine), Err(TextError::ControlCharacter(c)));
+        }
+    }
+
+    #[test]
+    fn formula_cells_are_quoted_for_spreadsheets() {
+        for (cell, safe) in [
+            ("=1+1", "'=1+1"),
+            ("+84912345678", "'+84912345678"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("  =HYPERLINK(\"x\")", "'  =HYPERLINK(\"x\")"),
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+        ] {
+            assert_eq!(spreadsheet_text(cell), safe, "{cell:?}");
+        }
+        for cell in ["UBND phường Ninh Kiều", "a=b", "2026-09", "", "'quoted"] {
+            assert_eq!(spreadsheet_text(cell), cell);
         }
     }
 }
