@@ -83,6 +83,15 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub tickets: TicketSettings,
     pub deadlines: DeadlineSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A secret: when set, `GET /metrics` needs `Authorization: Bearer <it>`. Empty leaves
+    /// it open, which only `local` and `test` allow.
+    pub bearer_token: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -328,6 +337,10 @@ impl Settings {
         if self.server.json_limit_bytes < 1024 {
             return Err(invalid("server.json_limit_bytes", "must be at least 1024"));
         }
+        // actix-http never reads a head over 128 KiB, whatever is configured.
+        if !(1024..=131_072).contains(&self.server.max_header_bytes) {
+            return Err(invalid("server.max_header_bytes", "must be 1024–131072"));
+        }
         if url::Url::parse(&self.server.public_url).is_err() {
             return Err(invalid("server.public_url", "must be an absolute URL"));
         }
@@ -408,6 +421,13 @@ impl Settings {
                 "argon2id needs at least m=19456 KiB, t=2, p=1 (OWASP)",
             ));
         }
+        let m = &self.metrics;
+        if !m.bearer_token.is_empty() && m.bearer_token.len() < 32 {
+            return Err(invalid(
+                "metrics.bearer_token",
+                "must be at least 32 bytes (or empty: open, outside production)",
+            ));
+        }
         let defaults = self.default_secrets();
         if self.environment == Environment::Production && !defaults.is_empty() {
             return Err(invalid(
@@ -424,6 +444,13 @@ impl Settings {
             .into_iter()
             .filter(|(_, value)| value.starts_with(DEFAULT_SECRET_PREFIX))
             .map(|(key, _)| key)
+            // Shipped empty, meaning an open `/metrics`: a default too.
+            .chain(
+                self.metrics
+                    .bearer_token
+                    .is_empty()
+                    .then_some("metrics.bearer_token"),
+            )
             .collect()
     }
 

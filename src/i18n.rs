@@ -654,6 +654,18 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Thời điểm thụ lý không được trước thời điểm tiếp nhận.",
             "Acceptance may not come before receipt.",
         ),
+        "control_character" => (
+            "Không được chứa ký tự điều khiển hay ký tự đổi chiều văn bản ({character}).",
+            "May not contain control or text-direction characters ({character}).",
+        ),
+        "invisible_text" => (
+            "Phải có ít nhất một ký tự nhìn thấy được.",
+            "Must contain at least one visible character.",
+        ),
+        "nul_character" => (
+            "Không được chứa ký tự NUL (U+0000).",
+            "May not contain the NUL character (U+0000).",
+        ),
         _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
     }
 }

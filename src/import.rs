@@ -138,6 +138,20 @@ pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
         if r.name_en.is_empty() {
             err("name_en", "required".into());
         }
+        for (column, name) in [("name_vi", &r.name_vi), ("name_en", &r.name_en)] {
+            use crate::domain::text::{Layout, TextError, check_free_text};
+            match check_free_text(name, Layout::OneLine) {
+                Ok(()) => {}
+                Err(TextError::Invisible) => err(column, "has no visible character".into()),
+                Err(e) => err(
+                    column,
+                    format!(
+                        "holds a control or text-direction character ({})",
+                        e.character().unwrap_or_default()
+                    ),
+                ),
+            }
+        }
         if !units::KINDS.contains(&r.kind.as_str()) {
             err(
                 "kind",

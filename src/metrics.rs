@@ -132,8 +132,36 @@ impl Metrics {
     }
 }
 
+/// Whether `presented` is the configured `/metrics` token. Both are hashed first, so the
+/// comparison takes the same time whatever the input (constant time over the digests).
+pub fn token_matches(configured: &str, presented: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (
+        Sha256::digest(configured.as_bytes()),
+        Sha256::digest(presented.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_configured_token_matches() {
+        let token = "a-metrics-token-that-is-long-enough-0001";
+        assert!(super::token_matches(token, token));
+        assert!(!super::token_matches(
+            token,
+            "a-metrics-token-that-is-long-enough-0002"
+        ));
+        assert!(!super::token_matches(token, ""));
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{HttpServer, web};
+use actix_web::web;
 use anyhow::Context;
 
 use crate::clock::{SharedClock, SystemClock};
@@ -54,18 +54,7 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let data = web::Data::new(state.clone());
-        let mut server = HttpServer::new(move || crate::api::app(data.clone()))
-            .client_request_timeout(Duration::from_millis(
-                settings.server.client_request_timeout_ms,
-            ))
-            .shutdown_timeout(settings.server.shutdown_timeout_secs)
-            .max_connection_rate(256)
-            .listen(listener)?;
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = server.run();
+        let server = http_server(listener, &settings, web::Data::new(state.clone()))?;
         let jobs = with_jobs.then(|| jobs::Runner::new(state.clone()));
         Ok(Self {
             port,
@@ -97,6 +86,60 @@ impl Application {
         }
         result.context("HTTP server failed")
     }
+}
+
+/// The HTTP server: what `actix_web::HttpServer` would build, with every connection read
+/// through the request-head guard (see [`crate::api::request_head`]), which `HttpServer`
+/// has no place for.
+fn http_server(
+    listener: TcpListener,
+    settings: &Settings,
+    data: web::Data<AppState>,
+) -> anyhow::Result<Server> {
+    use crate::api::request_head::GuardedStream;
+    use actix_service::{ServiceFactoryExt, fn_service, map_config};
+
+    let mut builder =
+        actix_server::Server::build().shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        builder = builder.workers(settings.server.workers);
+    }
+    let shutdown = builder.graceful_shutdown_signal();
+    let request_timeout = Duration::from_millis(settings.server.client_request_timeout_ms);
+    let head_limit = settings.server.max_header_bytes;
+    let addr = listener.local_addr()?;
+    let builder = builder.listen("nghedan-http", listener, move || {
+        let shutdown = shutdown.clone();
+        let http = actix_http::HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = shutdown.clone();
+                async move { signal.notified().await }
+            })
+            .client_request_timeout(request_timeout)
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .local_addr(addr)
+            .on_connect_ext(|io: &GuardedStream<actix_rt::net::TcpStream>, ext| {
+                ext.insert(io.refused_head());
+            })
+            // The host and address of `AppConfig` matter only to URL generation, unused here.
+            .finish(map_config(crate::api::app(data.clone()), |_| {
+                actix_web::dev::AppConfig::default()
+            }));
+        let parser = actix_http::ServiceConfig::default();
+        fn_service(move |io: actix_rt::net::TcpStream| {
+            let parser = parser.clone();
+            async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((
+                    GuardedStream::new(io, head_limit, parser),
+                    actix_http::Protocol::Http1,
+                    peer,
+                ))
+            }
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }
 
 /// Pool, migrations and reference data: what `serve`, `worker` and `migrate` share.

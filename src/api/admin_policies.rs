@@ -118,7 +118,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let Creating { body, key, digest } = req;
     let mut v = Violations::new();
-    let name = v.text("/name", &body.name, 1, 200);
+    let name = v.line("/name", &body.name, 1, 200);
     let policy = Policy {
         id: 0,
         name,
@@ -244,7 +244,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let mut v = Violations::new();
-    let name = body.name.as_deref().map(|n| v.text("/name", n, 1, 200));
+    let name = body.name.as_deref().map(|n| v.line("/name", n, 1, 200));
     let name_errors = v;
     let now = state.clock.now_naive();
     let stored = state
@@ -355,7 +355,7 @@ pub async fn set_day(
 ) -> Result<HttpResponse, ApiError> {
     let mut v = Violations::new();
     let date = parse_date(&mut v, "/date", &path.into_inner());
-    let note = v.text("/note", &body.note, 0, 200);
+    let note = v.line("/note", &body.note, 0, 200);
     v.finish()?;
     let date = date.expect("checked");
     let now = state.clock.now_naive();

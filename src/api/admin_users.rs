@@ -51,7 +51,7 @@ pub async fn create(
     let Creating { body, key, digest } = req;
     let mut v = Violations::new();
     let email = v.parse("/email", &body.email, Email::parse);
-    let full_name = v.text("/full_name", &body.full_name, 1, 200);
+    let full_name = v.line("/full_name", &body.full_name, 1, 200);
     if body.role == Role::Citizen {
         v.add("/role", "staff_role_required");
     }
@@ -171,7 +171,7 @@ pub async fn update(
     let full_name = body
         .full_name
         .as_deref()
-        .map(|n| v.text("/full_name", n, 1, 200));
+        .map(|n| v.line("/full_name", n, 1, 200));
     let phone = body
         .phone
         .as_deref()

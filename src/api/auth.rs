@@ -64,7 +64,7 @@ pub async fn register(
     let mut v = Violations::new();
     let email = v.parse("/email", &body.email, Email::parse);
     v.password("/password", &body.password);
-    let full_name = v.text("/full_name", &body.full_name, 1, 200);
+    let full_name = v.line("/full_name", &body.full_name, 1, 200);
     let phone = match body.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => v.parse("/phone", p, Phone::parse),
         None => None,

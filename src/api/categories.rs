@@ -176,7 +176,7 @@ fn checked(b: CategoryFields, creating: bool) -> Result<categories::Fields, ApiE
         None => None,
     };
     let name_vi = match &b.name_vi {
-        Some(n) => Some(v.text("/name_vi", n, 1, 200)),
+        Some(n) => Some(v.line("/name_vi", n, 1, 200)),
         None if creating => {
             v.add("/name_vi", "required");
             None
@@ -184,7 +184,7 @@ fn checked(b: CategoryFields, creating: bool) -> Result<categories::Fields, ApiE
         None => None,
     };
     let name_en = match &b.name_en {
-        Some(n) => Some(v.text("/name_en", n, 1, 200)),
+        Some(n) => Some(v.line("/name_en", n, 1, 200)),
         None if creating => {
             v.add("/name_en", "required");
             None

@@ -172,6 +172,11 @@ pub fn payload_too_large(limit: usize) -> ApiError {
 /// Parses JSON: syntax errors are 400 `malformed_json`, data errors 422 with the field's
 /// JSON Pointer.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, over the whole body: the typed pass stops at its first data error, so a
+    // truncated `{"unknown": ` would otherwise be reported as an unknown field.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e.to_string()))?;
+    refuse_nul_in_json(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
         let pointer = pointer_of(err.path());
@@ -185,6 +190,53 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     de.end()
         .map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e.to_string()))?;
     Ok(value)
+}
+
+/// Refuses a JSON body with U+0000 in any string or key (PostgreSQL cannot store it in text;
+/// no field of ours has a use for it): 422 `nul_character` at each such place. Decided here,
+/// where every body is parsed, so no route can pass one on.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    // Valid JSON can carry U+0000 only as the escape `\u0000`.
+    if !bytes.windows(6).any(|w| w == br"\u0000") {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e.to_string()))?;
+    let mut found = Vec::new();
+    nul_pointers(&value, String::new(), &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        found
+            .into_iter()
+            .map(|pointer| FieldError::new(pointer, "nul_character"))
+            .collect(),
+    ))
+}
+
+/// JSON Pointers of the strings (and of the members whose keys) holding U+0000.
+pub fn nul_pointers(value: &serde_json::Value, at: String, found: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => found.push(at),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_pointers(item, format!("{at}/{i}"), found);
+            }
+        }
+        Value::Object(members) => {
+            for (key, item) in members {
+                let here = format!("{at}/{}", escape_pointer(key));
+                if key.contains('\0') {
+                    found.push(here);
+                } else {
+                    nul_pointers(item, here, found);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// For `Option<Option<T>>` fields of a PATCH: `Some(None)` when the field is `null`, `None`
@@ -211,6 +263,15 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // As in bodies: U+0000 (`%00`) in a parameter's name or value is refused here, for every
+    // route.
+    let nul: Vec<FieldError> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| FieldError::new(format!("/{}", escape_pointer(&k)), "nul_character"))
+        .collect();
+    if !nul.is_empty() {
+        return Err(ApiError::validation(nul));
+    }
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let pointer = pointer_of(err.path());
@@ -308,6 +369,21 @@ mod tests {
     }
 
     #[test]
+    fn an_incomplete_body_is_a_syntax_error_whatever_its_fields() {
+        for body in [
+            &br#"{"broken": "#[..],
+            br#"{"name": "a", "extra": 1"#,
+            br#"{"items": [{"n": "x"}"#,
+            br#"{"name": "a", "items": []"#,
+            br#"{"name": "a", "items": []}}"#,
+        ] {
+            let (s, c, e) = problem(parse_json(body));
+            assert_eq!((s, c.as_str()), (400, "malformed_json"), "{body:?}");
+            assert!(e.is_empty());
+        }
+    }
+
+    #[test]
     fn data_errors_are_422_with_a_pointer() {
         let (s, c, e) = problem(parse_json(br#"{"name":"a","items":[{"n":"x"}]}"#));
         assert_eq!((s, c.as_str()), (422, "validation_failed"));
@@ -318,6 +394,24 @@ mod tests {
 
         let (_, _, e) = problem(parse_json(br#"{"items":[]}"#));
         assert_eq!(e, vec![("/name".into(), "missing_field".into())]);
+    }
+
+    #[test]
+    fn nul_anywhere_in_a_body_is_refused_at_its_pointer() {
+        let (s, c, e) = problem(parse_json(
+            br#"{"name": "a\u0000b", "items": [{"n": 1}, {"n": 2, "x\u0000": 1}]}"#,
+        ));
+        assert_eq!((s, c.as_str()), (422, "validation_failed"));
+        assert_eq!(
+            e,
+            vec![
+                ("/items/1/x\0".to_string(), "nul_character".to_string()),
+                ("/name".to_string(), "nul_character".to_string()),
+            ]
+        );
+        // An escaped backslash before `u0000` is text, not U+0000.
+        let body: Body = parse_json(br#"{"name": "a\\u0000", "items": []}"#).unwrap();
+        assert_eq!(body.name, "a\\u0000");
     }
 
     #[test]
@@ -339,5 +433,12 @@ mod tests {
             .to_problem(Lang::En, "");
         assert_eq!(p.errors[0].field, "/limt");
         assert_eq!(p.errors[0].code, "unknown_field");
+        let p = parse_query::<Q>("limit=1%00")
+            .unwrap_err()
+            .to_problem(Lang::En, "");
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].code.as_str()),
+            ("/limit", "nul_character")
+        );
     }
 }

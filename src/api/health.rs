@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use diesel::RunQueryDsl;
 use serde::Serialize;
 
@@ -57,15 +57,33 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 }
 
 /// Prometheus text exposition: request counts and latency by route and status, pool state.
-#[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
+/// With `metrics.bearer_token` set, only for `Authorization: Bearer <that token>` (else 401).
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 401, description = "`metrics.bearer_token` is set and the request does not carry it", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let token = &state.settings.metrics.bearer_token;
+    if !token.is_empty() {
+        let presented = crate::auth::bearer(&req)?
+            .ok_or_else(|| ApiError::unauthenticated("unauthenticated"))?;
+        if !crate::metrics::token_matches(token, &presented) {
+            return Err(ApiError::unauthenticated("invalid_token"));
+        }
+    }
     // Without the database the other figures still matter: the outbox gauges keep their
     // last values.
     if let Ok(counts) = state.db(crate::notify::outbox::counts).await {
         state.metrics.set_outbox(&counts);
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.pool))
+        .body(state.metrics.render(&state.pool)))
 }

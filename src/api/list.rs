@@ -78,7 +78,14 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
 pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
     let bad = || ApiError::validation(vec![FieldError::new("/after", "invalid_cursor")]);
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map_err(|_| bad())
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    // A forged cursor must not carry U+0000 into a query (PostgreSQL refuses it in text).
+    let mut nul = Vec::new();
+    crate::api::extract::nul_pointers(&value, String::new(), &mut nul);
+    if !nul.is_empty() {
+        return Err(bad());
+    }
+    serde_json::from_value(value).map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -99,6 +106,7 @@ mod tests {
         assert_eq!(p.after, Some(("2026-01-01".to_string(), 42)));
         assert!(Page::<(String, i64)>::new(Some("!!"), None).is_err());
         assert!(Page::<(String, i64)>::new(Some(&encode_cursor(&7)), None).is_err());
+        assert!(Page::<(String, i64)>::new(Some(&encode_cursor(&("a\0", 1))), None).is_err());
     }
 
     #[test]

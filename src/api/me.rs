@@ -116,7 +116,7 @@ pub async fn update_me(
     let full_name = body
         .full_name
         .as_deref()
-        .map(|n| v.text("/full_name", n, 1, 200));
+        .map(|n| v.line("/full_name", n, 1, 200));
     let phone = match body.phone {
         None => None,
         Some(None) => Some(None),

@@ -6,7 +6,7 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
@@ -49,28 +49,30 @@ pub async fn request_context(
         lang,
     });
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    // A head larger than configured is refused before any work (431).
-    let max_head = state
-        .as_ref()
-        .map_or(16 * 1024, |s| s.settings.server.max_header_bytes);
-    let head: usize = req
-        .headers()
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum::<usize>()
-        + req.uri().to_string().len();
-    if head > max_head {
+    // A head over `server.max_header_bytes` arrives as its guard's stand-in (431).
+    if req
+        .conn_data::<crate::api::request_head::RefusedHead>()
+        .is_some_and(|r| r.is_stand_in(req.request()))
+    {
+        let limit = state
+            .as_ref()
+            .map_or(16 * 1024, |s| s.settings.server.max_header_bytes);
         let problem = ApiError::client(
-            actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers_too_large",
         )
-        .arg("limit", max_head)
+        .arg("limit", limit)
         .render(lang, &request_id);
         let mut res = req.into_response(problem);
-        res.headers_mut().insert(
-            REQUEST_ID,
-            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
-        );
+        protect(res.headers_mut(), &request_id);
+        return Ok(res);
+    }
+    // U+0000 in the path (`%00`) names nothing that exists; no handler may pass it on to the
+    // database (PostgreSQL cannot hold it in text).
+    if req.path().contains("%00") {
+        let problem = ApiError::not_found("resource_not_found").render(lang, &request_id);
+        let mut res = req.into_response(problem);
+        protect(res.headers_mut(), &request_id);
         return Ok(res);
     }
     // Guessing tracking secrets is rate limited per client address: after too many wrong ones,
@@ -90,10 +92,7 @@ pub async fn request_context(
         && let Some(wait) = secret_guess_blocked(state, key.clone()).await
     {
         let mut res = req.into_response(ApiError::too_many(wait).render(lang, &request_id));
-        res.headers_mut().insert(
-            REQUEST_ID,
-            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
-        );
+        protect(res.headers_mut(), &request_id);
         return Ok(res);
     }
     let method = req.method().to_string();
@@ -107,10 +106,7 @@ pub async fn request_context(
         .await?
         .map_into_boxed_body();
     let mut res = as_problem(res, lang, &request_id, &span);
-    res.headers_mut().insert(
-        REQUEST_ID,
-        HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("invalid")),
-    );
+    protect(res.headers_mut(), &request_id);
 
     let status = res.status();
     let route = res
@@ -140,6 +136,37 @@ pub async fn request_context(
         )
     });
     Ok(res)
+}
+
+/// Headers on every response: the request id; `nosniff`, so a browser never runs a body as
+/// anything but its declared type; and on HTML pages (the docs, the unsubscribe page) a ban
+/// on framing, so no other site can overlay them to trick a click (clickjacking).
+fn protect(headers: &mut HeaderMap, request_id: &str) {
+    headers.insert(
+        REQUEST_ID,
+        HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static("invalid")),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html {
+        let policy = match headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(p) if p.contains("frame-ancestors") => p.to_string(),
+            Some(p) => format!("{p}; frame-ancestors 'none'"),
+            None => "frame-ancestors 'none'".to_string(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
 }
 
 async fn secret_guess_blocked(state: &web::Data<AppState>, key: String) -> Option<u64> {

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
+use crate::api::spreadsheet::{Cell, csv_document};
 use crate::auth::{CurrentUser, RequireRole, SupervisorOnly};
 use crate::db::reports::{self, Scope, UnitName};
 use crate::db::{DbConn, inbox};
@@ -464,72 +465,72 @@ pub const CSV_COLUMNS: &[&str] = &[
     "satisfied_share",
 ];
 
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// A number written as in the JSON (`1.0`, `0.6667`); empty for `null`.
-fn opt<T: Serialize>(v: Option<T>) -> String {
-    v.and_then(|x| serde_json::to_string(&x).ok())
-        .unwrap_or_default()
+fn opt<T: Serialize>(v: Option<T>) -> Cell {
+    Cell::Number(
+        v.and_then(|x| serde_json::to_string(&x).ok())
+            .unwrap_or_default(),
+    )
 }
 
-/// The report as CSV: a byte-order mark, the header, one row per group.
+/// The report as CSV (see [`csv_document`]): the header, one row per group. The key and the
+/// label (a unit's or category's name, set by administrators) are text cells, neutralised
+/// for spreadsheets; the figures are numbers.
 pub fn csv(r: &ResponseTimes) -> String {
     let group_by = serde_json::to_value(r.group_by)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    out.push_str(&CSV_COLUMNS.join(","));
-    out.push_str("\r\n");
-    for g in &r.groups {
-        let f = &g.figures;
-        let mut row: Vec<String> = vec![group_by.clone(), cell(&g.key), cell(&g.label)];
-        row.extend(
-            [
-                f.received,
-                f.accepted,
-                f.resolved,
-                f.refused,
-                f.withdrawn,
-                f.closed_as_duplicate,
-                f.open,
-                f.open_overdue,
-            ]
-            .map(|n| n.to_string()),
-        );
-        for t in [&f.time_to_accept, &f.time_to_resolve] {
-            row.push(t.count.to_string());
-            row.push(opt(t.hours.map(|s| s.median)));
-            row.push(opt(t.hours.map(|s| s.p90)));
-            row.push(opt(t.hours.map(|s| s.max)));
-            row.push(opt(t.working_days.map(|s| s.median)));
-            row.push(opt(t.working_days.map(|s| s.p90)));
-            row.push(opt(t.working_days.map(|s| s.max)));
-        }
-        for name in crate::domain::report::REPORTED_CLOCKS {
-            let c = f.on_time.get(name);
-            row.push(opt(c.map(|c| c.met)));
-            row.push(opt(c.map(|c| c.decided)));
-            row.push(opt(c.and_then(|c| c.on_time_rate)));
-        }
-        row.push(opt(f.on_time_rate));
-        row.push(f.extensions_used.to_string());
-        row.push(f.tickets_extended.to_string());
-        row.push(f.reopened.to_string());
-        row.push(opt(f.reopen_rate));
-        row.push(f.ratings.to_string());
-        row.push(opt(f.mean_rating));
-        row.push(opt(f.satisfied_share));
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
+    let rows: Vec<Vec<Cell>> = r
+        .groups
+        .iter()
+        .map(|g| {
+            let f = &g.figures;
+            let mut row = vec![
+                Cell::Text(group_by.clone()),
+                Cell::Text(g.key.clone()),
+                Cell::Text(g.label.clone()),
+            ];
+            row.extend(
+                [
+                    f.received,
+                    f.accepted,
+                    f.resolved,
+                    f.refused,
+                    f.withdrawn,
+                    f.closed_as_duplicate,
+                    f.open,
+                    f.open_overdue,
+                ]
+                .map(|n| Cell::Number(n.to_string())),
+            );
+            for t in [&f.time_to_accept, &f.time_to_resolve] {
+                row.push(Cell::Number(t.count.to_string()));
+                row.push(opt(t.hours.map(|s| s.median)));
+                row.push(opt(t.hours.map(|s| s.p90)));
+                row.push(opt(t.hours.map(|s| s.max)));
+                row.push(opt(t.working_days.map(|s| s.median)));
+                row.push(opt(t.working_days.map(|s| s.p90)));
+                row.push(opt(t.working_days.map(|s| s.max)));
+            }
+            for name in crate::domain::report::REPORTED_CLOCKS {
+                let c = f.on_time.get(name);
+                row.push(opt(c.map(|c| c.met)));
+                row.push(opt(c.map(|c| c.decided)));
+                row.push(opt(c.and_then(|c| c.on_time_rate)));
+            }
+            row.push(opt(f.on_time_rate));
+            row.push(Cell::Number(f.extensions_used.to_string()));
+            row.push(Cell::Number(f.tickets_extended.to_string()));
+            row.push(Cell::Number(f.reopened.to_string()));
+            row.push(opt(f.reopen_rate));
+            row.push(Cell::Number(f.ratings.to_string()));
+            row.push(opt(f.mean_rating));
+            row.push(opt(f.satisfied_share));
+            row
+        })
+        .collect();
+    csv_document(CSV_COLUMNS, rows.iter().map(Vec::as_slice))
 }
 
 // --- overdue ---------------------------------------------------------------------------

@@ -414,7 +414,7 @@ fn check_submission(
 ) -> Result<Checked, ApiError> {
     let limits = &state.settings.tickets;
     let mut v = Violations::new();
-    let title = v.text("/title", &b.title, 1, limits.title_max_chars);
+    let title = v.line("/title", &b.title, 1, limits.title_max_chars);
     let description = v.text(
         "/description",
         &b.description,
@@ -422,7 +422,7 @@ fn check_submission(
         limits.description_max_chars,
     );
     if let Some(a) = &b.address {
-        v.text("/address", a, 0, 500);
+        v.line("/address", a, 0, 500);
     }
     if b.attachments.len() > state.settings.media.max_per_ticket as usize {
         v.add_error(
@@ -573,7 +573,7 @@ pub async fn submit(
         },
         _ => {
             let mut v = Violations::new();
-            let name = v.text(
+            let name = v.line(
                 "/submitter_name",
                 body.submitter_name.as_deref().unwrap_or(""),
                 1,

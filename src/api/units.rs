@@ -224,7 +224,7 @@ pub struct UnitFields {
 fn checked(b: UnitFields, creating: bool) -> Result<units::Fields, ApiError> {
     let mut v = Violations::new();
     let text = |v: &mut Violations, field: &str, value: &Option<String>, max: usize| match value {
-        Some(s) => Some(v.text(field, s, 1, max)),
+        Some(s) => Some(v.line(field, s, 1, max)),
         None if creating => {
             v.add(field, "required");
             None

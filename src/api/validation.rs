@@ -1,6 +1,16 @@
 //! Collects every invalid field of a request, so the caller hears about all of them at once.
 
+use crate::domain::text::{Layout, TextError, check_free_text};
 use crate::error::{ApiError, FieldError};
+
+/// The field error for a free text that breaks [`check_free_text`].
+pub fn text_error(field: &str, e: TextError) -> FieldError {
+    let error = FieldError::new(field, e.code());
+    match e.character() {
+        Some(c) => error.arg("character", c),
+        None => error,
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldError>);
@@ -18,8 +28,25 @@ impl Violations {
         self.0.push(error);
     }
 
-    /// A trimmed text of `min..=max` characters; records a violation otherwise.
+    /// A trimmed free text of `min..=max` characters that may hold paragraphs (a description,
+    /// comment, answer, reason), following [`check_free_text`]; records a violation otherwise.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        self.free_text(field, value, min, max, Layout::Paragraphs)
+    }
+
+    /// As [`Violations::text`], for one line: a title, a name, an address.
+    pub fn line(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        self.free_text(field, value, min, max, Layout::OneLine)
+    }
+
+    fn free_text(
+        &mut self,
+        field: &str,
+        value: &str,
+        min: usize,
+        max: usize,
+        layout: Layout,
+    ) -> String {
         let v = value.trim().to_string();
         let n = v.chars().count();
         if n < min {
@@ -28,6 +55,8 @@ impl Violations {
         } else if n > max {
             self.0
                 .push(FieldError::new(field, "too_long").arg("max", max));
+        } else if let Err(e) = check_free_text(&v, layout) {
+            self.0.push(text_error(field, e));
         }
         v
     }

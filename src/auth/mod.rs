@@ -97,7 +97,8 @@ impl CurrentUser {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+/// The token of an `Authorization: Bearer …` header, if one was sent.
+pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::text::{Layout, check_free_text};
+
 pub const MAX_ATTRIBUTES: usize = 50;
 pub const MAX_STRING: usize = 500;
 pub const MAX_TEXT: usize = 5_000;
@@ -72,6 +74,11 @@ pub fn check_definitions(defs: &[Attribute]) -> Result<(), Vec<(String, &'static
         if a.description.vi.trim().is_empty() || a.description.en.trim().is_empty() {
             errors.push((at("description"), "required"));
         }
+        for (lang, text) in [("vi", &a.description.vi), ("en", &a.description.en)] {
+            if let Err(e) = check_free_text(text, Layout::OneLine) {
+                errors.push((at(&format!("description/{lang}")), e.code()));
+            }
+        }
         let is_list = matches!(
             a.datatype,
             Datatype::Singlevaluelist | Datatype::Multivaluelist
@@ -86,6 +93,11 @@ pub fn check_definitions(defs: &[Attribute]) -> Result<(), Vec<(String, &'static
         for (j, v) in a.values.iter().enumerate() {
             if v.key.is_empty() || v.key.len() > 64 || !keys.insert(v.key.as_str()) {
                 errors.push((format!("/{i}/values/{j}/key"), "invalid_value"));
+            }
+            for (lang, text) in [("vi", &v.name.vi), ("en", &v.name.en)] {
+                if let Err(e) = check_free_text(text, Layout::OneLine) {
+                    errors.push((format!("/{i}/values/{j}/name/{lang}"), e.code()));
+                }
             }
         }
     }
@@ -118,6 +130,18 @@ pub fn check_answers(
             }
             continue;
         };
+        // A free-text answer follows the text rule (visible, no control characters).
+        let layout = match d.datatype {
+            Datatype::String => Some(Layout::OneLine),
+            Datatype::Text => Some(Layout::Paragraphs),
+            _ => None,
+        };
+        if let (Some(layout), Some(s)) = (layout, value.as_str())
+            && let Err(e) = check_free_text(s, layout)
+        {
+            errors.push((at, e.code()));
+            continue;
+        }
         let ok = match d.datatype {
             Datatype::String => value
                 .as_str()
@@ -223,6 +247,40 @@ mod tests {
                 ("/2/code".to_string(), "invalid_code"),
                 ("/2/values".to_string(), "not_allowed"),
                 ("/3/values".to_string(), "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn free_text_answers_and_names_follow_the_text_rule() {
+        let mut d = defs();
+        d.push(
+            serde_json::from_value(json!({"code": "landmark", "datatype": "string",
+                "description": {"vi": "Mốc", "en": "Landmark"}}))
+            .unwrap(),
+        );
+        d.push(
+            serde_json::from_value(json!({"code": "notes", "datatype": "text",
+                "description": {"vi": "Ghi chú", "en": "Notes"}}))
+            .unwrap(),
+        );
+        let ok = json!({"size": "small", "landmark": "Cột điện", "notes": "Dòng 1\nDòng 2"});
+        assert!(check_answers(&d, ok.as_object().unwrap()).is_ok());
+        let bad = json!({"size": "small", "landmark": "Cột\u{202E}", "notes": "\u{200B}"});
+        assert_eq!(
+            check_answers(&d, bad.as_object().unwrap()).unwrap_err(),
+            vec![
+                ("/landmark".into(), "control_character"),
+                ("/notes".into(), "invisible_text"),
+            ]
+        );
+        d[0].values[1].name.en = "\u{200B}".into();
+        d[1].description.vi = "Độ\nsâu".into();
+        assert_eq!(
+            check_definitions(&d).unwrap_err(),
+            vec![
+                ("/0/values/1/name/en".to_string(), "invisible_text"),
+                ("/1/description/vi".to_string(), "control_character"),
             ]
         );
     }

@@ -268,6 +268,23 @@ async fn bad_inputs_are_problems() {
         .await
         .unwrap();
     assert_problem(r, 400, "malformed_json").await;
+    // Syntax before fields: a truncated body is malformed even when it starts with a field
+    // that does not exist.
+    for body in [
+        "{\"broken\": ",
+        "{\"email\": \"a@b.vn\", \"admin\": true",
+        "{\"email\": 42",
+    ] {
+        let r = app
+            .client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(r, 400, "malformed_json").await;
+    }
     // Wrong content type.
     let r = app
         .client

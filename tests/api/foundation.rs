@@ -126,6 +126,90 @@ async fn metrics_count_requests_by_route_and_status() {
 }
 
 #[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let token = "a-metrics-scrape-token-long-enough-0001";
+    let app = TestApp::builder()
+        .with_settings(move |s| s.metrics.bearer_token = token.into())
+        .spawn()
+        .await;
+    assert_problem(app.get("/metrics").await, 401, "unauthenticated").await;
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("a-metrics-scrape-token-long-enough-0002")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(wrong, 401, "invalid_token").await;
+    let right = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("nghedan_http_requests_total")
+    );
+}
+
+/// `nosniff` on every response; HTML pages may not be framed by another site (clickjacking
+/// the one-click unsubscribe button).
+#[tokio::test]
+async fn responses_carry_nosniff_and_html_pages_refuse_framing() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/health/live",
+        "/api/v1/openapi.json",
+        "/api/v1/nothing-here",
+        "/docs/swagger-ui-bundle.js",
+        "/metrics",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert!(
+            !res.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
+    // A real unsubscribe link (the page checks its signature).
+    let user = app
+        .create_user(nghedan::domain::account::Role::Citizen, None)
+        .await;
+    let token = nghedan::notify::links::sign(
+        &app.state.settings.notifications.link_secret,
+        &nghedan::notify::links::Subject::User { u: user.id },
+    );
+    let unsubscribe = format!("/api/v1/unsubscribe?token={token}");
+    for path in ["/docs", "/docs/", unsubscribe.as_str()] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+        let csp = res.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/unsubscribe?token=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
 async fn openapi_is_3_1_and_lists_every_route() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/v1/openapi.json").await;
@@ -424,6 +508,8 @@ fn production_refuses_default_secrets() {
     assert!(!ok);
     assert!(err.contains("auth.jwt_secret"), "{err}");
     assert!(err.contains("notifications.link_secret"), "{err}");
+    // An open /metrics is for local and test only.
+    assert!(err.contains("metrics.bearer_token"), "{err}");
     assert!(err.contains("default"), "{err}");
     // With real secrets it gets past the check (and on to the database).
     let (_, err) = run_binary(
@@ -437,6 +523,10 @@ fn production_refuses_default_secrets() {
             (
                 "NGHEDAN__NOTIFICATIONS__LINK_SECRET",
                 "another-real-secret-long-enough-456",
+            ),
+            (
+                "NGHEDAN__METRICS__BEARER_TOKEN",
+                "a-metrics-scrape-token-long-enough-789",
             ),
             ("NGHEDAN__DATABASE__URL", "postgres://127.0.0.1:1/x"),
         ],

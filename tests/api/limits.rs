@@ -55,6 +55,116 @@ async fn oversized_heads_and_deep_json_are_refused() {
     assert_problem(r, 401, "invalid_credentials").await;
 }
 
+/// Sends `request` on a fresh connection and reads until the server closes it.
+async fn raw_exchange(port: u16, request: Vec<u8>) -> String {
+    tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(&request).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+    .await
+    .unwrap()
+}
+
+/// The status, lower-cased headers and body of the `n`-th response in `raw`.
+fn nth_response(raw: &str, n: usize) -> (u16, String, serde_json::Value) {
+    let mut rest = raw;
+    for _ in 0..n {
+        let (head, after) = rest.split_once("\r\n\r\n").expect("a response head");
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        rest = &after[length..];
+    }
+    let (head, after) = rest.split_once("\r\n\r\n").expect("a response head");
+    let status = head[9..12].parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let body = serde_json::from_str(&after[..length]).unwrap_or(serde_json::Value::Null);
+    (status, head.to_ascii_lowercase(), body)
+}
+
+/// actix-http answers heads over its own ceilings (128 KiB, 96 header lines) by itself; those
+/// are problem+json 431s too, also after other requests on the same connection.
+#[tokio::test]
+async fn every_oversized_head_is_a_problem_even_past_actix_ceilings() {
+    let app = TestApp::spawn().await;
+    let mut huge = b"GET /health/live HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\nX-Request-Id: big-1\r\nX-Padding: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 200_000));
+    huge.extend(b"\r\n\r\n");
+    let mut many = b"GET /health/live HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..100 {
+        many.extend(format!("X-Header-{i}: v\r\n").bytes());
+    }
+    many.extend(b"\r\n");
+    let mut just_over = b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Padding: ".to_vec();
+    just_over.extend(std::iter::repeat_n(b'x', 16_384));
+    just_over.extend(b"\r\n\r\n");
+    for (name, request) in [
+        ("200 KB", huge.clone()),
+        ("100 headers", many),
+        ("16 KiB", just_over),
+    ] {
+        let raw = raw_exchange(app.port, request).await;
+        let (status, head, body) = nth_response(&raw, 0);
+        assert_eq!(status, 431, "{name}: {raw}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{name}: {head}"
+        );
+        assert!(
+            head.contains("x-content-type-options: nosniff"),
+            "{name}: {head}"
+        );
+        assert_eq!(body["code"], "headers_too_large", "{name}");
+        assert_eq!(body["status"], 431);
+        assert!(body["detail"].as_str().unwrap().contains("16384"), "{body}");
+    }
+    let raw = raw_exchange(app.port, huge.clone()).await;
+    let (_, head, body) = nth_response(&raw, 0);
+    assert!(head.contains("content-language: en"), "{head}");
+    assert_eq!(body["request_id"], "big-1");
+    // A request with a body first, then the oversized head on the same connection.
+    let mut both = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".to_vec();
+    both.extend(huge);
+    let raw = raw_exchange(app.port, both).await;
+    let (status, _, first) = nth_response(&raw, 0);
+    assert_eq!(
+        (status, first["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{raw}"
+    );
+    let (status, _, second) = nth_response(&raw, 1);
+    assert_eq!(
+        (status, second["code"].as_str()),
+        (431, Some("headers_too_large")),
+        "{raw}"
+    );
+    // A head of exactly the limit is served.
+    let mut at_limit =
+        b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Padding: ".to_vec();
+    let fill = 16_384 - at_limit.len() - 4;
+    at_limit.extend(std::iter::repeat_n(b'x', fill));
+    at_limit.extend(b"\r\n\r\n");
+    assert_eq!(at_limit.len(), 16_384);
+    let raw = raw_exchange(app.port, at_limit).await;
+    assert_eq!(nth_response(&raw, 0).0, 200, "{raw}");
+}
+
 #[tokio::test]
 async fn slow_clients_are_cut_off() {
     let app = TestApp::builder()

@@ -16,6 +16,7 @@ mod crash;
 mod deadlines;
 mod foundation;
 mod inbox;
+mod input;
 mod notifications;
 mod notify_email;
 mod notify_push;

@@ -1081,3 +1081,98 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
     assert_eq!(filled, forgotten);
     same(reports).await;
 }
+
+/// CSV injection: a text cell that a spreadsheet would run as a formula (here names an
+/// administrator chose) gets a leading `'`; the figures stay plain numbers.
+#[tokio::test]
+async fn csv_text_cells_that_look_like_formulas_are_neutralised() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")";
+    let r = app
+        .authed(Method::PATCH, "/api/v1/admin/categories/duong-hong", &admin)
+        .json(&json!({"name_vi": formula, "name_en": "@SUM(1+1)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let unit = app.unit_id("UBND-X31135").await;
+    let r = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/admin/units/{unit}"),
+            &admin,
+        )
+        .json(&json!({"name_vi": "-2+3 Ủy ban"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = app
+        .authed(Method::POST, "/api/v1/tickets", &citizen)
+        .header("Idempotency-Key", "csv-injection-1")
+        .json(&feedback("31135"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    let rows = |group_by: &'static str, lang: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .authed(
+                    Method::GET,
+                    &format!("/api/v1/reports/response-times?group_by={group_by}&format=csv"),
+                    &admin,
+                )
+                .header("Accept-Language", lang)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let text = r.text().await.unwrap();
+            let mut reader =
+                csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect();
+            reader
+                .records()
+                .map(|r| {
+                    header
+                        .iter()
+                        .cloned()
+                        .zip(r.unwrap().iter().map(str::to_string))
+                        .collect::<std::collections::BTreeMap<String, String>>()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let by_category = rows("category", "vi").await;
+    let row = by_category
+        .iter()
+        .find(|r| r["key"] == "duong-hong")
+        .unwrap();
+    assert_eq!(row["label"], format!("'{formula}"));
+    assert_eq!(row["received"], "1");
+    let by_category = rows("category", "en").await;
+    let row = by_category
+        .iter()
+        .find(|r| r["key"] == "duong-hong")
+        .unwrap();
+    assert_eq!(row["label"], "'@SUM(1+1)");
+    let by_unit = rows("unit", "vi").await;
+    let row = by_unit
+        .iter()
+        .find(|r| r["key"] == unit.to_string())
+        .unwrap();
+    assert_eq!(row["label"], "'-2+3 Ủy ban");
+    assert_eq!(row["open"], "1");
+}
