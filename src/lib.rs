@@ -19,5 +19,6 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod workflow;
 
 pub use startup::{Application, Dependencies};

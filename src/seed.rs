@@ -796,11 +796,11 @@ pub fn history(
     conn: &mut DbConn,
     n: usize,
     months: u32,
-    base: &crate::db::tickets::Ctx,
+    base: &crate::workflow::Ctx,
 ) -> Result<History, ApiError> {
     use crate::db::schema::{audit_roots, outbox, users};
-    use crate::db::tickets::{self as tickets, ActionInput, Sender, Submission, Viewer};
     use crate::domain::ticket::{Action, Channel, Kind, Status};
+    use crate::workflow::tickets::{self as tickets, ActionInput, Sender, Submission, Viewer};
     use chrono::{Duration, NaiveTime};
     use diesel::prelude::*;
 
@@ -862,7 +862,7 @@ pub fn history(
         let s = subject(&mut d);
         let citizen = citizens[d.range(0, citizens.len() as i64 - 1) as usize];
         let area = communes[d.range(0, communes.len() as i64 - 1) as usize].clone();
-        let ctx_at = |t: chrono::DateTime<chrono::Utc>| crate::db::tickets::Ctx {
+        let ctx_at = |t: chrono::DateTime<chrono::Utc>| crate::workflow::Ctx {
             now: t,
             cal: cal.clone(),
             day_end,
@@ -1018,9 +1018,9 @@ pub fn history(
                 tickets::act(c, &t.code, viewer, action, &input, &ctx_at(when)).map(|_| ())
             })?;
         }
-        let after = tickets::find(conn, t.id)?
+        let after = crate::db::tickets::find(conn, t.id)?
             .ok_or_else(|| ApiError::internal("generated ticket vanished"))?;
-        match after.status() {
+        match after.status {
             Status::Resolved | Status::Closed => {
                 report.resolved += 1;
                 let when = after.resolved_at.map(|r| r.and_utc()).unwrap_or(now)

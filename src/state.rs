@@ -44,7 +44,7 @@ impl AppState {
 impl AppState {
     /// What a ticket operation needs: now, the calendar in force, and how messages go out
     /// (which push services are on; pushes queued in quiet hours wait for the morning).
-    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::db::tickets::Ctx, ApiError> {
+    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, ApiError> {
         use crate::notify::recipients::{Delivery, PushChannels};
         let now = self.clock.now();
         let n = &self.settings.notifications;
@@ -56,7 +56,7 @@ impl AppState {
             }
             _ => None,
         };
-        Ok(crate::db::tickets::Ctx {
+        Ok(crate::workflow::Ctx {
             now,
             cal: crate::db::calendar::load(conn)?,
             day_end: self.settings.deadlines.day_end(),

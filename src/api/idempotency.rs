@@ -5,9 +5,11 @@
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::api::extract::{parse_json, read_json_body};
@@ -82,6 +84,90 @@ pub fn digest(path: &str, body: &[u8]) -> String {
 
 pub use crate::db::idempotency::scope;
 
+/// What a creating request made: the answer saved for its retries, the resource it names,
+/// and fields that this answer alone carries (never saved: a secret shown once).
+pub struct Made<T> {
+    pub body: T,
+    pub resource: Option<String>,
+    pub once: Map<String, Value>,
+}
+
+impl<T> Made<T> {
+    pub fn plain(body: T) -> Self {
+        Made {
+            body,
+            resource: None,
+            once: Map::new(),
+        }
+    }
+}
+
+fn with_fields(body: &str, fields: Map<String, Value>) -> String {
+    if fields.is_empty() {
+        return body.to_string();
+    }
+    let mut v: Value = serde_json::from_str(body).unwrap_or_else(|_| Value::Object(Map::new()));
+    if let Some(obj) = v.as_object_mut() {
+        obj.extend(fields);
+    }
+    v.to_string()
+}
+
+/// In the caller's write transaction: with a key, a finished request with that key is
+/// answered again (`replayed` may add fields to that answer alone), and otherwise `work`'s
+/// answer is saved under it. Returns the answer and whether it was a replay.
+#[allow(clippy::too_many_arguments)]
+pub fn claim_or_run<T: Serialize>(
+    conn: &mut DbConn,
+    scope: &str,
+    key: Option<&str>,
+    digest: &str,
+    now: NaiveDateTime,
+    status: StatusCode,
+    work: impl FnOnce(&mut DbConn) -> Result<Made<T>, ApiError>,
+    replayed: impl FnOnce(&mut DbConn, &Saved) -> Result<Map<String, Value>, ApiError>,
+) -> Result<(Saved, bool), ApiError> {
+    if let Some(key) = key
+        && let Claim::Replay(saved) = idempotency::claim(conn, scope, key, digest, now)?
+    {
+        let once = replayed(conn, &saved)?;
+        return Ok((
+            Saved {
+                body: with_fields(&saved.body, once),
+                ..saved
+            },
+            true,
+        ));
+    }
+    let made = work(conn)?;
+    let saved = Saved {
+        status: status.as_u16(),
+        body: serde_json::to_string(&made.body)
+            .map_err(|e| ApiError::internal(format!("serialise: {e}")))?,
+        resource: made.resource,
+    };
+    if let Some(key) = key {
+        idempotency::complete(conn, scope, key, &saved)?;
+    }
+    Ok((
+        Saved {
+            body: with_fields(&saved.body, made.once),
+            ..saved
+        },
+        false,
+    ))
+}
+
+/// The HTTP answer of a creating request (`Idempotent-Replayed: true` on a replay).
+pub fn answer(saved: Saved, replayed: bool) -> HttpResponse {
+    let mut res = HttpResponse::build(StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK));
+    res.content_type("application/json");
+    if replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    res.body(saved.body)
+}
+
 /// Runs `work` in one write transaction and answers `status` with its JSON. With a key, the
 /// response is saved in that same transaction, and a retry gets it again.
 pub async fn run<T, F>(
@@ -99,32 +185,19 @@ where
     let now = state.clock.now_naive();
     let (saved, replayed) = state
         .db(move |conn| {
-            let render = |v: &T| {
-                serde_json::to_string(v).map_err(|e| ApiError::internal(format!("serialise: {e}")))
-            };
             db::write(conn, |conn| {
-                if let Some(key) = &key
-                    && let Claim::Replay(saved) =
-                        idempotency::claim(conn, &scope, key, &digest, now)?
-                {
-                    return Ok((saved, true));
-                }
-                let saved = Saved {
-                    status: status.as_u16(),
-                    body: render(&work(conn)?)?,
-                    resource: None,
-                };
-                if let Some(key) = &key {
-                    idempotency::complete(conn, &scope, key, &saved)?;
-                }
-                Ok((saved, false))
+                claim_or_run(
+                    conn,
+                    &scope,
+                    key.as_deref(),
+                    &digest,
+                    now,
+                    status,
+                    |c| work(c).map(Made::plain),
+                    |_, _| Ok(Map::new()),
+                )
             })
         })
         .await?;
-    let mut res = HttpResponse::build(StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK));
-    res.content_type("application/json");
-    if replayed {
-        res.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(res.body(saved.body))
+    Ok(answer(saved, replayed))
 }

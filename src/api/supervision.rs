@@ -5,19 +5,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::idempotency::{self, Creating};
-use crate::api::tickets::{EventView, timeline};
 use crate::api::validation::Violations;
 use crate::auth::{CurrentUser, RequireRole, SupervisorOnly};
-use crate::db::tickets::{self, Access, Viewer};
-use crate::db::{self};
 use crate::error::ApiError;
-use crate::i18n::Lang;
-use crate::notify::recipients;
 use crate::state::AppState;
+use crate::workflow::tickets::{EventView, Viewer, supervision};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,15 +30,6 @@ fn supervisor_viewer(user: CurrentUser) -> Viewer {
     Viewer {
         user: Some(user),
         secret: None,
-    }
-}
-
-/// Loads a ticket the supervisor oversees (404 otherwise).
-fn overseen(conn: &mut db::DbConn, code: &str, v: &Viewer) -> Result<tickets::Ticket, ApiError> {
-    let (t, access) = tickets::readable(conn, code, v)?;
-    match access {
-        Access::Supervisor => Ok(t),
-        _ => Err(ApiError::not_found("ticket_not_found")),
     }
 }
 
@@ -69,17 +55,12 @@ pub async fn note(
         state.settings.tickets.description_max_chars,
     );
     v.finish()?;
-    let user = who.0;
-    let actor = (user.id, user.role);
-    let viewer = supervisor_viewer(user);
+    let viewer = supervisor_viewer(who.0);
     let code = path.into_inner();
-    let now = state.clock.now_naive();
+    let st = state.clone();
     idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
-        let t = overseen(c, &code, &viewer)?;
-        tickets::comment(c, &t, Some(actor), &text, false, "supervision_note", now)?;
-        timeline(c, &t, Access::Supervisor)?
-            .pop()
-            .ok_or_else(|| ApiError::internal("note vanished"))
+        let ctx = st.ticket_ctx(c)?;
+        supervision::note(c, &code, &viewer, &text, &ctx)
     })
     .await
 }
@@ -107,35 +88,12 @@ pub async fn reopen_request(
         state.settings.tickets.description_max_chars,
     );
     v.finish()?;
-    let user = who.0;
-    let actor = (user.id, user.role);
-    let viewer = supervisor_viewer(user);
+    let viewer = supervisor_viewer(who.0);
     let code = path.into_inner();
     let st = state.clone();
     idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
-        let t = overseen(c, &code, &viewer)?;
         let ctx = st.ticket_ctx(c)?;
-        let now = ctx.now.naive_utc();
-        let id = tickets::comment(c, &t, Some(actor), &reason, false, "reopen_requested", now)?;
-        let staff = recipients::unit_staff(c, t.unit_id)?;
-        let data = recipients::ticket_data(
-            &t.code,
-            t.id,
-            (!t.confidential).then_some(t.title.as_str()),
-            json!({"note": reason, "unit": db::units::name_of(c, t.unit_id, Lang::Vi)?}),
-        );
-        recipients::tell(
-            c,
-            &staff,
-            "unit_reopen_requested",
-            &data,
-            &format!("event:{id}"),
-            &ctx.delivery,
-            now,
-        )?;
-        timeline(c, &t, Access::Supervisor)?
-            .pop()
-            .ok_or_else(|| ApiError::internal("request vanished"))
+        supervision::reopen_request(c, &code, &viewer, &reason, &ctx)
     })
     .await
 }

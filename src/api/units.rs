@@ -384,7 +384,7 @@ pub async fn merge(
     let result = state
         .db(move |conn| {
             db::write(conn, |c| {
-                let moved = units::merge(c, from, body.into, actor, now)?;
+                let moved = crate::workflow::units::merge(c, from, body.into, actor, now)?;
                 Ok(MergeResult {
                     unit: load_view(c, body.into, ctx.lang)?,
                     moved,

@@ -18,16 +18,15 @@ use utoipa::ToSchema;
 
 use crate::api::extract::{ApiJson, payload_too_large, unsupported_media_type};
 use crate::api::idempotency;
-use crate::api::tickets::{attachment_visible, set_publishable as mark_publishable, viewer};
+use crate::api::tickets::viewer;
 use crate::auth::{ClientAddr, CurrentUser, MaybeUser};
 use crate::db::idempotency::{Claim, Saved};
-use crate::db::tickets::{self, Access, Ticket, Viewer};
 use crate::db::uploads::{self, NewUpload, Upload};
-use crate::db::{self, DbConn, rate_limits};
-use crate::domain::account::Role;
+use crate::db::{self, rate_limits};
 use crate::error::{ApiError, FieldError};
 use crate::media::{self, MediaError, StoreError, THUMBNAIL_MIME};
 use crate::state::AppState;
+use crate::workflow::tickets::{Viewer, files};
 
 /// Room for the multipart framing (boundaries, part headers) around a file of the largest
 /// accepted size, when judging a declared `Content-Length`.
@@ -329,46 +328,6 @@ enum Variant {
     Thumbnail,
 }
 
-/// A read of a denouncer's file by the handling unit, which must be recorded.
-struct IdentityView {
-    ticket: Ticket,
-    viewer: (i64, Role),
-}
-
-/// The upload `id` if `v` may read it, and whether this read must be recorded as a view of a
-/// denouncer's file. Anything else is 404 `attachment_not_found`, whether or not it exists.
-fn readable(
-    conn: &mut DbConn,
-    id: &str,
-    v: &Viewer,
-    scope: &str,
-) -> Result<(Upload, Option<IdentityView>), ApiError> {
-    let not_found = || ApiError::not_found("attachment_not_found");
-    let u = uploads::find(conn, id)?.ok_or_else(not_found)?;
-    let Some(ticket_id) = u.ticket_id else {
-        // Not filed yet: its uploader's alone.
-        return if u.scope == scope {
-            Ok((u, None))
-        } else {
-            Err(not_found())
-        };
-    };
-    let t = tickets::find(conn, ticket_id)?.ok_or_else(not_found)?;
-    let access = tickets::access(conn, &t, v)?.ok_or_else(not_found)?;
-    if !attachment_visible(&t, access, u.by_submitter, u.publishable) {
-        return Err(not_found());
-    }
-    let identity_view = t.confidential && u.by_submitter && access == Access::Handling;
-    let record = match (&v.user, identity_view) {
-        (Some(user), true) => Some(IdentityView {
-            ticket: t,
-            viewer: (user.id, user.role),
-        }),
-        _ => None,
-    };
-    Ok((u, record))
-}
-
 async fn serve(
     state: web::Data<AppState>,
     user: MaybeUser,
@@ -381,15 +340,7 @@ async fn serve(
     let scope = idempotency::scope(v.user.as_ref().map(|u| u.id), &client.0);
     let now = state.clock.now_naive();
     let upload = state
-        .db(move |c| {
-            let (upload, record) = readable(c, &id, &v, &scope)?;
-            if let Some(view) = record {
-                db::write(c, |c| {
-                    uploads::record_identity_view(c, &view.ticket, &upload.id, view.viewer, now)
-                })?;
-            }
-            Ok(upload)
-        })
+        .db(move |c| files::open(c, &id, &v, &scope, now))
         .await?;
     let kind = upload
         .kind()
@@ -526,7 +477,6 @@ pub async fn set_publishable(
     ApiJson(body): ApiJson<PublishableRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (code, id) = path.into_inner();
-    let actor = (user.id, user.role);
     let v = Viewer {
         user: Some(user),
         secret: None,
@@ -537,21 +487,7 @@ pub async fn set_publishable(
     state
         .db(move |c| {
             db::write(c, |c| {
-                let (t, access) = tickets::readable(c, &code, &v)?;
-                if access != Access::Handling {
-                    return Err(ApiError::forbidden());
-                }
-                let u = uploads::find(c, &upload_id)?
-                    .filter(|u| u.ticket_id == Some(t.id))
-                    .ok_or_else(|| ApiError::not_found("attachment_not_found"))?;
-                if on && t.confidential {
-                    return Err(ApiError::field("/publishable", "confidential_ticket"));
-                }
-                if u.publishable != on {
-                    mark_publishable(c, t.id, &u.id, on)?;
-                    uploads::record_publishable(c, &t, &u.id, on, actor, now)?;
-                }
-                Ok(())
+                files::set_publishable(c, &code, &upload_id, on, &v, now)
             })
         })
         .await?;

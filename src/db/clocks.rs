@@ -498,7 +498,7 @@ pub fn recompute_open(
     now: DateTime<Utc>,
 ) -> Result<usize, ApiError> {
     use crate::domain::policy::TicketFacts;
-    use crate::domain::ticket::{Channel, Kind, Status};
+    use crate::domain::ticket::{Kind, Status};
     let open: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_open())
@@ -517,14 +517,14 @@ pub fn recompute_open(
             };
             let (chain, urgent) =
                 super::policies::category_chain(c, &t.category_code)?.unwrap_or((vec![], false));
-            let kind = Kind::parse(&t.kind).unwrap_or(Kind::Feedback);
+            let kind = t.kind;
             let policy = super::policies::for_ticket(
                 c,
                 &TicketFacts {
                     kind,
                     round: (kind == Kind::Complaint).then_some(t.round as u8),
                     categories: chain,
-                    channel: Channel::parse(&t.channel),
+                    channel: Some(t.channel),
                     urgent,
                 },
             )?;

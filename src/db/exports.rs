@@ -20,11 +20,7 @@ fn open_statuses() -> Vec<&'static str> {
 
 /// Tickets the user submitted, with their public timeline, as exported JSON objects.
 pub fn tickets_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<Value>, ApiError> {
-    let own = tickets::table
-        .filter(tickets::submitter_id.eq(user_id))
-        .order(tickets::id.asc())
-        .select(super::tickets::Ticket::as_select())
-        .load::<super::tickets::Ticket>(conn)?;
+    let own = super::tickets::submitted_by(conn, user_id)?;
     let mut out = Vec::new();
     for t in own {
         let events: Vec<Value> = super::events::list(conn, t.id, true)?

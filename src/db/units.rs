@@ -396,27 +396,16 @@ pub struct Merged {
     pub subunits: usize,
 }
 
-/// Merges `from` into `into`: open tickets (each with a timeline event), staff, areas,
-/// categories, routing rules and subunits move to `into`; `from` closes (inactive,
-/// `valid_to` now, `merged_into_id`). Closed tickets stay where they were answered.
+/// Moves what a unit holds besides its tickets into another (`workflow::units::merge` moves
+/// the open tickets and checks the request): staff, areas, categories, routing rules and
+/// subunits move to `into`; `from` closes (inactive, `valid_to` now, `merged_into_id`).
 pub fn merge(
     conn: &mut DbConn,
-    from: i64,
+    old: &Unit,
     into: i64,
-    actor: i64,
     now: NaiveDateTime,
 ) -> Result<Merged, ApiError> {
-    if from == into {
-        return Err(ApiError::field("/into", "same_unit"));
-    }
-    let old = get(conn, from)?;
-    let new = get(conn, into).map_err(|_| ApiError::field("/into", "unknown_unit"))?;
-    if !old.active {
-        return Err(ApiError::conflict("unit_inactive"));
-    }
-    if !new.active {
-        return Err(ApiError::field("/into", "unit_inactive"));
-    }
+    let from = old.id;
     if ancestors(conn, into)?.contains(&from) {
         // `into` sits under `from`: its subunits move to `into` itself, which is fine, but
         // `into` must not become its own parent.
@@ -425,12 +414,11 @@ pub fn merge(
             .execute(conn)?;
     }
     let mut m = Merged {
-        tickets: super::tickets::move_open(conn, from, into, actor, now)?,
-        ..Default::default()
+        staff: diesel::update(users::table.filter(users::unit_id.eq(from)))
+            .set(users::unit_id.eq(into))
+            .execute(conn)?,
+        ..Merged::default()
     };
-    m.staff = diesel::update(users::table.filter(users::unit_id.eq(from)))
-        .set(users::unit_id.eq(into))
-        .execute(conn)?;
     // Coverage: add what `into` lacks, then drop `from`'s rows.
     let areas_from: Vec<String> = unit_areas::table
         .filter(unit_areas::unit_id.eq(from))

@@ -1,19 +1,15 @@
 //! Uploads: files sent before the ticket (or the answer) they belong to. An upload belongs to
 //! whoever sent it (`scope`: `user:{id}`, or `client:{address}` without an account) until
-//! `tickets::attach` files it on a ticket; one never filed is purged after a day.
+//! `workflow::tickets` files it on a ticket; one never filed is purged after a day.
 //!
 //! The rows hold where the bytes are (`storage_key`, `thumbnail_key` in the `MediaStore`), never
 //! the bytes themselves.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::json;
 
 use super::DbConn;
-use super::events::{self, NewEvent};
 use super::schema::uploads;
-use super::tickets::Ticket;
-use crate::domain::account::Role;
 use crate::error::{ApiError, FieldError};
 use crate::media::MediaKind;
 
@@ -111,6 +107,15 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, ApiError> {
         .optional()?)
 }
 
+/// The files on a ticket, in the order they were attached.
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Upload>, ApiError> {
+    Ok(uploads::table
+        .filter(uploads::ticket_id.eq(ticket_id))
+        .order(uploads::attached_at.asc())
+        .select(Upload::as_select())
+        .load(conn)?)
+}
+
 /// 422 on `/attachments` when `adding` more uploads would give the ticket more than `max`.
 pub fn ensure_room(
     conn: &mut DbConn,
@@ -130,62 +135,44 @@ pub fn ensure_room(
     Ok(())
 }
 
-/// Writes an internal `identity_viewed` event: the handling unit opened a file a denouncer
-/// sent (DOMAIN "Privacy duties": every view of what could identify them is recorded).
-pub fn record_identity_view(
+/// Files an upload of `owner` (or, with `anonymous_scope`, one sent without an account) that
+/// is not on a ticket yet on `(ticket, event)`: `false` when there is no such upload.
+pub fn attach(
     conn: &mut DbConn,
-    t: &Ticket,
-    upload_id: &str,
-    viewer: (i64, Role),
+    id: &str,
+    owner: Option<i64>,
+    anonymous_scope: Option<&str>,
+    (ticket_id, event_id): (i64, i64),
+    by_submitter: bool,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
-    events::append(
-        conn,
-        &NewEvent {
-            ticket_id: t.id,
-            kind: "identity_viewed",
-            actor: Some(viewer),
-            unit_id: Some(t.unit_id),
-            from_status: None,
-            to_status: None,
-            public: false,
-            data: json!({"attachment": upload_id}),
-            text: None,
-        },
-        now,
-    )?;
-    Ok(())
+) -> Result<bool, ApiError> {
+    let mut q = diesel::update(uploads::table)
+        .filter(uploads::id.eq(id))
+        .filter(uploads::ticket_id.is_null())
+        .into_boxed();
+    q = match (owner, anonymous_scope) {
+        (Some(o), _) => q.filter(uploads::uploader_id.eq(o)),
+        (None, Some(prefix)) => q
+            .filter(uploads::uploader_id.is_null())
+            .filter(uploads::scope.like(format!("{prefix}%"))),
+        (None, None) => return Ok(false),
+    };
+    let n = q
+        .set((
+            uploads::ticket_id.eq(Some(ticket_id)),
+            uploads::event_id.eq(Some(event_id)),
+            uploads::by_submitter.eq(by_submitter),
+            uploads::attached_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
-/// Writes the internal event of a publish decision, so the timeline shows who made a citizen's
-/// file public and when.
-pub fn record_publishable(
-    conn: &mut DbConn,
-    t: &Ticket,
-    upload_id: &str,
-    publishable: bool,
-    actor: (i64, Role),
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
-    events::append(
-        conn,
-        &NewEvent {
-            ticket_id: t.id,
-            kind: if publishable {
-                "attachment_published"
-            } else {
-                "attachment_unpublished"
-            },
-            actor: Some(actor),
-            unit_id: Some(t.unit_id),
-            from_status: None,
-            to_status: None,
-            public: false,
-            data: json!({"attachment": upload_id}),
-            text: None,
-        },
-        now,
-    )?;
+/// Marks a filed upload publishable or not.
+pub fn set_publishable(conn: &mut DbConn, id: &str, on: bool) -> Result<(), ApiError> {
+    diesel::update(uploads::table.filter(uploads::id.eq(id)))
+        .set(uploads::publishable.eq(on))
+        .execute(conn)?;
     Ok(())
 }
 

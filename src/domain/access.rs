@@ -8,6 +8,10 @@
 //! accused unit's officials see their subunits). The accused unit's *superiors* are not the
 //! accused: the parent is the body the law sends such a denunciation to, and its officials
 //! handle it even when they see the accused unit's subtree.
+//!
+//! [`Access`] then says which of a readable ticket's fields and files each viewer sees.
+
+use super::ticket::Party;
 
 /// One unit of a holder's chain, as the rule sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,85 @@ pub fn official_may_handle(unit: i64, accused: Option<i64>, holder_chain: &[Unit
 /// not if the accused unit's officials would handle it there.
 pub fn may_hold(accused: Option<i64>, holder_chain: &[UnitLink]) -> bool {
     accused.is_none_or(|a| !handles(a, holder_chain))
+}
+
+/// How a viewer stands to a ticket it may read (anyone else gets "not found").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Submitter,
+    /// An official of the holding unit (or of a unit above it that sees its subunits), never
+    /// of the unit a denunciation accuses.
+    Handling,
+    Supervisor,
+    Admin,
+    /// A public ticket, read by anyone else.
+    Public,
+    /// nghedan itself (the sweep).
+    System,
+}
+
+impl Access {
+    /// The viewer's part in the state machine.
+    pub fn party(self) -> Party {
+        match self {
+            Access::Submitter => Party::Submitter,
+            Access::Handling => Party::HandlingOfficial,
+            Access::System => Party::System,
+            _ => Party::Reader,
+        }
+    }
+
+    /// Internal events, notes and the rating's comment are for staff (never the public).
+    pub fn sees_internal(self) -> bool {
+        matches!(
+            self,
+            Access::Handling | Access::Supervisor | Access::Admin | Access::System
+        )
+    }
+
+    /// The submitter and the handling unit see who sent it; a denouncer's identity is the
+    /// handling unit's only, and each look at it is recorded.
+    pub fn sees_submitter(self) -> bool {
+        matches!(self, Access::Submitter | Access::Handling)
+    }
+
+    /// Whether this look at the submitter is a look at a denouncer's identity (recorded).
+    pub fn views_identity(self, confidential: bool) -> bool {
+        confidential && self == Access::Handling
+    }
+
+    /// The exact location and address, what a complaint contests and the accused unit:
+    /// staff and the submitter; the public sees a location rounded to about 110 m.
+    pub fn sees_precisely(self) -> bool {
+        !matches!(self, Access::Public)
+    }
+
+    /// The answer: always for the submitter and staff; for others once published.
+    pub fn sees_answer(self, answer_public: bool) -> bool {
+        self.sees_submitter() || self.sees_internal() || answer_public
+    }
+
+    /// Who did what on the timeline: staff always appear; the submitter appears to
+    /// themselves, and to the handling unit unless the ticket is confidential.
+    pub fn sees_actor(self, actor_is_staff: bool, confidential: bool) -> bool {
+        actor_is_staff || self == Access::Submitter || (self == Access::Handling && !confidential)
+    }
+
+    /// Whether an attachment may be shown: the submitter's uploads are personal data —
+    /// outside the handling unit and the submitter, only those marked publishable; a
+    /// denouncer's, never beyond the handling unit.
+    pub fn sees_attachment(
+        self,
+        confidential: bool,
+        by_submitter: bool,
+        publishable: bool,
+    ) -> bool {
+        match self {
+            Access::Submitter | Access::Handling => true,
+            Access::Supervisor | Access::Admin | Access::System => !(confidential && by_submitter),
+            Access::Public => !by_submitter || (!confidential && publishable),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +192,30 @@ mod tests {
         // The accused commune's officials never, wherever it sits.
         assert!(!official_may_handle(3, Some(3), &commune()));
         assert!(!may_hold(Some(3), &commune()));
+    }
+
+    #[test]
+    fn a_denouncers_identity_and_files_stay_with_the_handling_unit() {
+        for a in [Access::Supervisor, Access::Admin, Access::Public] {
+            assert!(!a.sees_submitter(), "{a:?}");
+            assert!(!a.sees_attachment(true, true, true), "{a:?}");
+        }
+        assert!(Access::Handling.sees_submitter());
+        assert!(Access::Handling.views_identity(true));
+        assert!(!Access::Submitter.views_identity(true));
+        assert!(
+            !Access::Handling.sees_actor(false, true),
+            "the denouncer acting"
+        );
+        assert!(Access::Handling.sees_actor(false, false));
+        assert!(
+            Access::Public.sees_attachment(false, false, false),
+            "staff files"
+        );
+        assert!(!Access::Public.sees_attachment(false, true, false));
+        assert!(Access::Public.sees_attachment(false, true, true));
+        assert!(!Access::Public.sees_answer(false));
+        assert!(Access::Public.sees_answer(true));
+        assert!(!Access::Public.sees_precisely());
     }
 }

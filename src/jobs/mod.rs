@@ -24,7 +24,7 @@ pub struct Pass {
     pub days_sealed: usize,
     /// Uploads never attached to a ticket, deleted after a day (row and stored bytes).
     pub orphan_uploads_purged: usize,
-    pub swept: sweep::Swept,
+    pub swept: crate::workflow::sweep::Swept,
     pub delivered: crate::notify::delivery::Delivered,
 }
 

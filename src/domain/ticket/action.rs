@@ -106,7 +106,8 @@ pub enum Party {
     /// A handling official recording what the submitter said in person (`on_behalf`):
     /// only their answer to a question.
     OnBehalfOfSubmitter,
-    /// nghedan itself (the sweep): ends a question left unanswered too long.
+    /// nghedan itself (the sweep): ends a question left unanswered too long, and closes an
+    /// answer its submitter left alone.
     System,
 }
 
@@ -115,7 +116,7 @@ impl Action {
     pub fn taken_by(self, party: Party) -> bool {
         match party {
             Party::OnBehalfOfSubmitter => self == Action::ProvideInfo,
-            Party::System => self == Action::Resume,
+            Party::System => matches!(self, Action::Resume | Action::Close),
             p => self.by() == p,
         }
     }
@@ -376,7 +377,10 @@ mod tests {
                         if !action.taken_by(party) {
                             assert_eq!(got, Err(Refusal::Forbidden), "{case}");
                         } else if party == Party::System {
-                            let ok = status == AwaitingInfo;
+                            let ok = match action {
+                                Action::Resume => status == AwaitingInfo,
+                                _ => status == Resolved,
+                            };
                             assert_eq!(got.is_ok(), ok, "{case}");
                         } else if let Some((_, _, to)) = expected {
                             assert_eq!(got.map(|t| t.to), Ok(*to), "{case}");

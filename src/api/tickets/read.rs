@@ -1,0 +1,117 @@
+//! Reading a ticket and its timeline.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ctx, viewer};
+use crate::api::extract::{ApiQuery, RequestContext};
+use crate::api::list::{MAX_LIMIT, Page, paginate};
+use crate::auth::MaybeUser;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::workflow::tickets::{
+    self as tickets, Access, EventView, TicketView, Viewer, timeline, view,
+};
+
+/// One ticket, as the caller may see it (404 `ticket_not_found` if they may not). An
+/// anonymous submitter sends its `X-Tracking-Secret`.
+#[utoipa::path(tag = "tickets",
+    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
+    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/tickets/{code}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    rctx: RequestContext,
+    user: MaybeUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let v = viewer(user.0, &req);
+    let code = path.into_inner();
+    let st = state.clone();
+    let out = state
+        .db(move |conn| read_one(conn, &st, &code, &v, rctx.lang))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The view of one ticket for `v`. Only the handling unit's look at a denouncer's identity
+/// writes (an `identity_viewed` event), so only that read takes the write lock: on SQLite a
+/// write transaction for every read would queue all reads behind the one writer.
+pub fn read_one(
+    conn: &mut DbConn,
+    state: &AppState,
+    code: &str,
+    v: &Viewer,
+    lang: Lang,
+) -> Result<TicketView, ApiError> {
+    use diesel::Connection;
+    let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
+    let read = |c: &mut DbConn| -> Result<Option<TicketView>, ApiError> {
+        let (t, access) = tickets::readable(c, code, v)?;
+        if t.confidential && access == Access::Handling {
+            return Ok(None);
+        }
+        let ctx = ctx(state, c)?;
+        view(c, &t, access, &ctx, lang, viewer_user).map(Some)
+    };
+    if let Some(out) = conn.transaction(read)? {
+        return Ok(out);
+    }
+    db::write(conn, |c| {
+        let (t, access) = tickets::readable(c, code, v)?;
+        let ctx = ctx(state, c)?;
+        view(c, &t, access, &ctx, lang, viewer_user)
+    })
+}
+
+/// One event of the timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    pub items: Vec<EventView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The ticket's timeline.
+#[utoipa::path(tag = "tickets",
+    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters"), EventsQuery),
+    responses((status = 200, body = EventList), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/tickets/{code}/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    // Oldest first, by `seq`; a timeline is short, so the page is cut from the whole of it
+    // (the viewer's filter applies before paging).
+    let page = Page::<i32>::new(q.after.as_deref(), Some(q.limit.unwrap_or(MAX_LIMIT)))?;
+    let v = viewer(user.0, &req);
+    let code = path.into_inner();
+    let items = state
+        .db(move |conn| {
+            let (t, access) = tickets::readable(conn, &code, &v)?;
+            timeline(conn, &t, access)
+        })
+        .await?;
+    let after = page.after.unwrap_or(i32::MIN);
+    let rows: Vec<EventView> = items.into_iter().filter(|e| e.seq > after).collect();
+    let list = paginate(rows, page.limit, |e| e.seq, |e| e);
+    Ok(HttpResponse::Ok().json(EventList {
+        items: list.items,
+        next_cursor: list.next_cursor,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    pub after: Option<String>,
+    /// 1–100, default 100.
+    pub limit: Option<i64>,
+}

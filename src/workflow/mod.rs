@@ -1,0 +1,36 @@
+//! The use cases: each opens (or joins) the transaction, asks `domain` for the decision,
+//! stores through `db` and hands the audience to `notify`. Nothing else changes a ticket.
+//!
+//! - `tickets`: submit, read, act (the workflow actions), comment, rate, support, follow;
+//! - `sweep`: the deadline sweep's reminders, escalations, the automatic close and the end
+//!   of questions left unanswered.
+
+pub mod refs;
+pub mod sweep;
+pub mod tickets;
+pub mod units;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::DayEnd;
+use crate::notify::recipients::Delivery;
+
+/// Everything a use case needs besides the connection: the time, the calendar in force, how
+/// messages go out, and the settings it applies.
+pub struct Ctx {
+    pub now: DateTime<Utc>,
+    pub cal: Calendar,
+    pub day_end: DayEnd,
+    pub delivery: Delivery,
+    pub complaint_suspension: bool,
+    pub support_threshold: i32,
+    /// `media.max_per_ticket`: attachments one ticket may carry.
+    pub max_attachments: u32,
+}
+
+impl Ctx {
+    pub fn naive(&self) -> chrono::NaiveDateTime {
+        self.now.naive_utc()
+    }
+}

@@ -1,0 +1,354 @@
+//! The workflow actions: who may take one (`domain::ticket::decide`), what the request needs
+//! looked up first, and one generic [`apply`] that carries any decision out — the ticket's
+//! fields, its clocks, the timeline event, attachments and messages — in the caller's
+//! transaction.
+
+use serde_json::json;
+
+use super::notices;
+use super::submission::{Attaching, Sender, Submission, attach_owned, submit};
+use super::{Access, Viewer, readable};
+use crate::db::events::{self, NewEvent};
+use crate::db::tickets::{self as store, Ticket};
+use crate::db::{DbConn, scope};
+use crate::domain::account::Role;
+use crate::domain::ticket::{
+    Action, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
+};
+use crate::error::ApiError;
+use crate::workflow::Ctx;
+
+/// The checked body of an action.
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub reason: Option<String>,
+    pub complex: bool,
+    pub unit_id: Option<i64>,
+    pub user_id: Option<Option<i64>>,
+    /// The question, answer or note.
+    pub text: Option<String>,
+    pub days: Option<u32>,
+    pub publish: bool,
+    pub attachments: Vec<String>,
+    pub of: Option<String>,
+    /// provide_info by an official: the submitter's answer given in person.
+    pub on_behalf: bool,
+}
+
+/// What an action produced: the ticket after it, and for an appeal the new ticket.
+pub struct Acted {
+    pub ticket: Ticket,
+    pub created: Option<Ticket>,
+}
+
+fn refused(r: Refusal, action: Action, t: &Ticket) -> ApiError {
+    match r {
+        Refusal::Forbidden => ApiError::forbidden(),
+        Refusal::InvalidTransition => ApiError::conflict("invalid_transition")
+            .arg("action", action.as_str())
+            .arg("state", t.status.as_str()),
+    }
+}
+
+fn facts(conn: &mut DbConn, t: &Ticket, action: Action, ctx: &Ctx) -> Result<Facts, ApiError> {
+    let resolve_missed = action == Action::Appeal
+        && crate::db::clocks::of_ticket(conn, t.id)?.iter().any(|c| {
+            c.name == crate::domain::policy::ClockName::Resolve
+                && c.view(&ctx.cal, &ctx.day_end, ctx.now).state
+                    == crate::domain::deadlines::ClockState::Missed
+        });
+    Ok(Facts {
+        kind: t.kind,
+        status: t.status,
+        round: t.round,
+        complaint_suspension: ctx.complaint_suspension,
+        resolved_at: t.resolved_at.map(|r| r.and_utc()),
+        resolve_missed,
+        withdrawal_requested: t.withdrawal_requested,
+        info_lapsed: t.info_lapsed,
+        private: t.private,
+        remote: t.remote,
+        status_before_info: t.status_before_info,
+        reopen_count: t.reopen_count,
+        unit_id: t.unit_id,
+        now: ctx.now,
+    })
+}
+
+/// Looks up and checks what the action names (the unit it goes to, the assignee, the
+/// original of a duplicate), then asks the state machine.
+fn decision(
+    conn: &mut DbConn,
+    t: &Ticket,
+    party: Party,
+    action: Action,
+    input: &ActionInput,
+    viewer: &Viewer,
+    ctx: &Ctx,
+) -> Result<Decision, ApiError> {
+    let f = facts(conn, t, action, ctx)?;
+    // Who may act, from which state, is answered before what the body names.
+    crate::domain::ticket::transition(&f, party, action).map_err(|r| refused(r, action, t))?;
+    let mut req = Request {
+        complex: input.complex,
+        days: input.days.unwrap_or(0),
+        publish: input.publish,
+        on_behalf: input.on_behalf,
+        answer: input.text.clone(),
+        ..Request::default()
+    };
+    match action {
+        Action::Forward => req.unit_id = Some(forward_target(conn, t, input)?),
+        Action::Assign => req.assignee = assignee(conn, t, input)?,
+        Action::MarkDuplicate => req.original = Some(original(conn, t, input, viewer)?),
+        Action::Appeal if store::appealed(conn, t.id)? => {
+            return Err(ApiError::conflict("already_appealed"));
+        }
+        _ => {}
+    }
+    decide(&f, party, action, &req).map_err(|r| refused(r, action, t))
+}
+
+/// The unit a forward sends the ticket to: active, another, and one the accused unit's
+/// officials would not handle it at (`domain::access`).
+fn forward_target(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<i64, ApiError> {
+    let unit = crate::db::units::find(conn, input.unit_id.unwrap_or_default())?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::field("/unit_id", "unknown_unit"))?;
+    if unit.id == t.unit_id {
+        return Err(ApiError::field("/unit_id", "same_unit"));
+    }
+    if !scope::may_hold(conn, unit.id, t.accused_unit_id)? {
+        return Err(ApiError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit"));
+    }
+    Ok(unit.id)
+}
+
+/// The official a ticket is assigned to: an active official of the holding unit (or nobody).
+fn assignee(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<Option<i64>, ApiError> {
+    let target = input.user_id.flatten();
+    if let Some(uid) = target {
+        let ok = crate::db::users::find(conn, uid)?.is_some_and(|u| {
+            u.role() == Role::Official && u.unit_id == Some(t.unit_id) && !u.disabled
+        });
+        if !ok {
+            return Err(ApiError::field("/user_id", "not_an_official_of_the_unit"));
+        }
+    }
+    Ok(target)
+}
+
+/// The original of a duplicate: another ticket the official may read.
+fn original(
+    conn: &mut DbConn,
+    t: &Ticket,
+    input: &ActionInput,
+    viewer: &Viewer,
+) -> Result<(i64, String), ApiError> {
+    let unknown = || ApiError::field("/of", "unknown_ticket");
+    let o =
+        store::find_by_code(conn, input.of.as_deref().unwrap_or_default())?.ok_or_else(unknown)?;
+    if o.id == t.id {
+        return Err(ApiError::field("/of", "same_ticket"));
+    }
+    if super::access(conn, &o, viewer)?.is_none() {
+        return Err(unknown());
+    }
+    Ok((o.id, o.code))
+}
+
+/// Whether `viewer` may take `action` on the ticket `code` now: 404 when they may not read
+/// it, 403 when the action is not theirs, 409 when the ticket's state does not allow it.
+pub fn may_act(
+    conn: &mut DbConn,
+    code: &str,
+    viewer: &Viewer,
+    action: Action,
+    on_behalf: bool,
+    ctx: &Ctx,
+) -> Result<(Ticket, Access), ApiError> {
+    let (t, how) = readable(conn, code, viewer)?;
+    let party = party(how, on_behalf)?;
+    let f = facts(conn, &t, action, ctx)?;
+    crate::domain::ticket::transition(&f, party, action).map_err(|r| refused(r, action, &t))?;
+    Ok((t, how))
+}
+
+fn party(how: Access, on_behalf: bool) -> Result<Party, ApiError> {
+    match (how, on_behalf) {
+        (Access::Handling, true) => Ok(Party::OnBehalfOfSubmitter),
+        // Only the handling unit records an answer given in person.
+        (_, true) => Err(ApiError::forbidden()),
+        _ => Ok(how.party()),
+    }
+}
+
+/// Takes `action` on the ticket `code` for `viewer`, in the caller's transaction.
+pub fn act(
+    conn: &mut DbConn,
+    code: &str,
+    viewer: &Viewer,
+    action: Action,
+    input: &ActionInput,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
+    let (t, how) = readable(conn, code, viewer)?;
+    let d = decision(
+        conn,
+        &t,
+        party(how, input.on_behalf)?,
+        action,
+        input,
+        viewer,
+        ctx,
+    )?;
+    apply(conn, t, how, d, viewer, input, ctx)
+}
+
+/// nghedan's own action on a ticket (the sweep's): decided by the same state machine as a
+/// person's, with no actor on the timeline.
+pub fn act_as_system(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    action: Action,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
+    let t = store::find(conn, ticket_id)?.ok_or_else(|| ApiError::not_found("ticket_not_found"))?;
+    let (viewer, input) = (Viewer::default(), ActionInput::default());
+    let d = decision(conn, &t, Party::System, action, &input, &viewer, ctx)?;
+    apply(conn, t, Access::System, d, &viewer, &input, ctx)
+}
+
+/// Carries out a decision: the ticket's row (if nobody changed it meanwhile), its clocks,
+/// the event, attachments, what follows, and the messages.
+fn apply(
+    conn: &mut DbConn,
+    t: Ticket,
+    how: Access,
+    d: Decision,
+    viewer: &Viewer,
+    input: &ActionInput,
+    ctx: &Ctx,
+) -> Result<Acted, ApiError> {
+    let now = ctx.naive();
+    // The optimistic check: a concurrent action on the same ticket makes this one a no-op,
+    // and the caller retries against the new state.
+    if !store::update(conn, &t, d.to, &d.changes, ctx.now)? {
+        return Err(ApiError::conflict("concurrent_update")
+            .arg("retry_after", 1)
+            .retry_after(1));
+    }
+    for change in &d.clocks {
+        crate::db::clocks::apply(conn, t.id, *change, ctx.now)?;
+    }
+    crate::db::clocks::refresh(conn, t.id, &ctx.cal, &ctx.day_end, ctx.now)?;
+    let created = match d.follow_up {
+        Some(FollowUp::MoveFollowers { into }) => {
+            store::move_followers(conn, t.id, into, now)?;
+            None
+        }
+        Some(FollowUp::SecondRound) => Some(second_round(conn, &t, viewer, ctx)?),
+        None => None,
+    };
+    let mut data = d.data.clone();
+    if let Some(new) = &created {
+        data = json!({"appeal": new.code});
+    }
+    let event_id = events::append(
+        conn,
+        &NewEvent {
+            ticket_id: t.id,
+            kind: d.event,
+            actor: viewer.actor(),
+            unit_id: Some(d.changes.unit_id.unwrap_or(t.unit_id)),
+            from_status: Some(t.status.as_str()),
+            to_status: Some(d.to.as_str()),
+            public: d.public,
+            data,
+            text: input.text.as_deref().or(input.reason.as_deref()),
+        },
+        now,
+    )?;
+    if !input.attachments.is_empty() {
+        let owner = viewer.user.as_ref().map(|u| u.id);
+        let attaching = Attaching {
+            ticket_id: t.id,
+            event_id,
+            owner,
+            anonymous_scope: owner.is_none().then_some("client:"),
+            by_submitter: how == Access::Submitter || input.on_behalf,
+            max: ctx.max_attachments,
+            now,
+        };
+        attach_owned(conn, &attaching, &input.attachments)?;
+    }
+    let after = store::find(conn, t.id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
+    let note = input
+        .text
+        .clone()
+        .or(input.reason.clone())
+        .unwrap_or_default();
+    let data = notices::data(conn, &after, ctx, json!({"note": note, "days": input.days}))?;
+    notices::send(
+        conn,
+        &after,
+        &d.notices,
+        &data,
+        &format!("event:{event_id}"),
+        ctx,
+    )?;
+    Ok(Acted {
+        ticket: after,
+        created,
+    })
+}
+
+/// An appeal: the complaint again, as a second-round case at the second-round authority.
+fn second_round(
+    conn: &mut DbConn,
+    t: &Ticket,
+    viewer: &Viewer,
+    ctx: &Ctx,
+) -> Result<Ticket, ApiError> {
+    let actor = viewer.actor();
+    let sender = match (t.submitter_id, actor) {
+        (Some(user_id), _) => Sender::Citizen { user_id },
+        // The receipt's secret follows the complaint into its second round.
+        (None, official) => Sender::Desk {
+            official_id: official.map_or(0, |a| a.0),
+            secret_hash: t.tracking_secret_hash.clone(),
+            name: t.contact_name.clone().unwrap_or_default(),
+            email: t.contact_email.clone(),
+            phone: t.contact_phone.clone(),
+            address: t.contact_address.clone(),
+        },
+    };
+    submit(
+        conn,
+        &Submission {
+            kind: Kind::Complaint,
+            category: t.category_code.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            lat: t.lat,
+            lon: t.lon,
+            area_code: t.area_code.clone(),
+            address: t.address.clone(),
+            attributes: serde_json::from_str(&t.attributes).unwrap_or(json!({})),
+            private: t.private,
+            channel: Channel::App,
+            sender,
+            accused_unit_id: None,
+            contested: t
+                .contested
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
+            filing_late: false,
+            attachments: vec![],
+            appeal_of: Some(t.id),
+            round: 2,
+            actor,
+        },
+        ctx,
+    )
+}

@@ -1,0 +1,86 @@
+//! Who a ticket's messages go to, and what they carry: never a denouncer's identity, never
+//! a confidential ticket's title.
+
+use serde_json::{Value, json};
+
+use crate::db::DbConn;
+use crate::db::tickets::{self as store, Ticket};
+use crate::domain::policy::ClockName;
+use crate::domain::ticket::{Audience, Notice};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::notify::recipients::{self, To};
+use crate::workflow::Ctx;
+
+/// The people and addresses an audience names for `t`.
+pub fn audience(conn: &mut DbConn, t: &Ticket, who: Audience) -> Result<Vec<To>, ApiError> {
+    match who {
+        Audience::Submitter => Ok(submitter(t)),
+        Audience::Followers => Ok(store::followers_and_supporters(conn, t.id)?
+            .into_iter()
+            .map(To::User)
+            .collect()),
+        Audience::Staff => recipients::unit_staff(conn, t.unit_id),
+        Audience::AssigneeOrStaff => match t.assignee_id {
+            Some(a) => Ok(vec![To::User(a)]),
+            None => recipients::unit_staff(conn, t.unit_id),
+        },
+    }
+}
+
+/// The signed-in submitter, or the contact address an anonymous or desk submitter left.
+pub fn submitter(t: &Ticket) -> Vec<To> {
+    match (t.submitter_id, &t.contact_email) {
+        (Some(id), _) => vec![To::User(id)],
+        (None, Some(email)) => vec![To::Address(email.clone(), Lang::Vi)],
+        (None, None) => vec![],
+    }
+}
+
+/// What a ticket's messages carry: its code, its title unless confidential, the holding
+/// unit's name, the earliest due day, and `extra`.
+pub fn data(conn: &mut DbConn, t: &Ticket, ctx: &Ctx, extra: Value) -> Result<Value, ApiError> {
+    let mut more = json!({
+        "due": first_due(conn, t, ctx)?,
+        "unit": crate::db::units::name_of(conn, t.unit_id, Lang::Vi)?.unwrap_or_default(),
+    });
+    if let (Some(m), Value::Object(x)) = (more.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    let title = (!t.confidential).then_some(t.title.as_str());
+    Ok(recipients::ticket_data(&t.code, t.id, title, more))
+}
+
+/// Sends each notice of an action about `t` (the ticket after it).
+pub fn send(
+    conn: &mut DbConn,
+    t: &Ticket,
+    notices: &[Notice],
+    data: &Value,
+    key: &str,
+    ctx: &Ctx,
+) -> Result<(), ApiError> {
+    for n in notices {
+        let to = audience(conn, t, n.to)?;
+        recipients::tell(
+            conn,
+            &to,
+            n.template.as_str(),
+            data,
+            key,
+            &ctx.delivery,
+            ctx.naive(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The earliest due day of the running clocks but the progress-note one, as a local date.
+fn first_due(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<Option<String>, ApiError> {
+    Ok(crate::db::clocks::of_ticket(conn, t.id)?
+        .iter()
+        .filter(|c| c.name != ClockName::Update)
+        .filter_map(|c| c.view(&ctx.cal, &ctx.day_end, ctx.now).due_local_date)
+        .min()
+        .map(|d| d.format("%d/%m/%Y").to_string()))
+}

@@ -1,0 +1,319 @@
+//! A submission from a phone (or the desk): routed, numbered, its clocks started, its
+//! `submitted` event written, its uploads attached and its messages queued, in one
+//! transaction.
+
+use chrono::NaiveDateTime;
+use serde_json::{Value, json};
+
+use super::notices;
+use crate::db::clocks::{self, Case};
+use crate::db::events::{self, NewEvent};
+use crate::db::tickets::{self as store, NewTicket, Ticket};
+use crate::db::{DbConn, scope};
+use crate::domain::account::Role;
+use crate::domain::message::Template;
+use crate::domain::policy::TicketFacts;
+use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
+use crate::error::ApiError;
+use crate::workflow::Ctx;
+
+/// Who sent a submission.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// A signed-in citizen, through the app.
+    Citizen { user_id: i64 },
+    /// Anonymous feedback: the tracking secret's hash, and an optional address for updates.
+    Anonymous {
+        secret_hash: String,
+        contact_email: Option<String>,
+    },
+    /// Recorded by an official from a visit, a letter, a call or an email.
+    Desk {
+        official_id: i64,
+        /// The tracking secret printed on the receipt, hashed.
+        secret_hash: Option<String>,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<String>,
+    },
+}
+
+/// A checked submission (the API validated fields, attributes and the category).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub kind: Kind,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub area_code: String,
+    pub address: Option<String>,
+    pub attributes: Value,
+    pub private: bool,
+    pub channel: Channel,
+    pub sender: Sender,
+    pub accused_unit_id: Option<i64>,
+    pub contested: Option<Value>,
+    pub filing_late: bool,
+    pub attachments: Vec<String>,
+    /// Complaints' second round: the first-round ticket.
+    pub appeal_of: Option<i64>,
+    pub round: i32,
+    /// Who the `submitted` event names: the citizen, or the official at the desk.
+    pub actor: Option<(i64, Role)>,
+}
+
+/// Where a submission goes. A denunciation naming the accused unit goes to that unit's
+/// parent, never to the accused (no parent: the coordinating unit), and never where the
+/// accused unit's officials would see it (see `domain::access`).
+fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), ApiError> {
+    use crate::db::routing_rules as rules;
+    if s.round == 2 {
+        let unit = rules::second_round_authority(conn, &s.area_code)?
+            .or(rules::coordinator(conn)?)
+            .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+        return Ok((unit, json!({"type": "second_round_authority"})));
+    }
+    if let (Kind::Denunciation, Some(accused)) = (s.kind, s.accused_unit_id) {
+        let parent = crate::db::units::find(conn, accused)?
+            .ok_or_else(|| ApiError::field("/accused_unit_id", "unknown_unit"))?
+            .parent_id;
+        let unit = match parent {
+            Some(p) => p,
+            None => rules::coordinator(conn)?.ok_or_else(|| ApiError::unprocessable("no_route"))?,
+        };
+        // The coordinator itself may be the accused (or lie below it).
+        if !scope::may_hold(conn, unit, Some(accused))? {
+            return Err(ApiError::unprocessable("accused_unit")
+                .with_field("/accused_unit_id", "accused_unit"));
+        }
+        return Ok((unit, json!({"type": "accused_unit_parent"})));
+    }
+    let choice = rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
+        .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+    Ok((
+        choice.unit_id,
+        serde_json::to_value(&choice.reason).unwrap_or(Value::Null),
+    ))
+}
+
+/// The submitter as the ticket stores them: (account, anonymous, secret hash, name, email,
+/// phone, address).
+type StoredSender<'a> = (
+    Option<i64>,
+    bool,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn stored(sender: &Sender) -> StoredSender<'_> {
+    match sender {
+        Sender::Citizen { user_id } => (Some(*user_id), false, None, None, None, None, None),
+        Sender::Anonymous {
+            secret_hash,
+            contact_email,
+        } => (
+            None,
+            true,
+            Some(secret_hash),
+            None,
+            contact_email.as_deref(),
+            None,
+            None,
+        ),
+        Sender::Desk {
+            secret_hash,
+            name,
+            email,
+            phone,
+            address,
+            ..
+        } => (
+            None,
+            false,
+            secret_hash.as_deref(),
+            Some(name),
+            email.as_deref(),
+            phone.as_deref(),
+            address.as_deref(),
+        ),
+    }
+}
+
+/// Records a submission: routes it, numbers it, starts its clocks, writes the `submitted`
+/// event, attaches its uploads and queues the messages. Returns the new ticket.
+pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, ApiError> {
+    let now = ctx.naive();
+    let (unit_id, reason) = route(conn, s)?;
+    let number = crate::db::next_ticket_number(conn)?;
+    let code = format!(
+        "PAKN.{}.{:04}",
+        ctx.day_end.local_date(ctx.now).format("%Y%m%d"),
+        number
+    );
+    let remote = crate::db::policies::area_is_remote(conn, &s.area_code)?.unwrap_or(false);
+    let (chain, urgent) =
+        crate::db::policies::category_chain(conn, &s.category)?.unwrap_or((vec![], false));
+    let policy = crate::db::policies::for_ticket(
+        conn,
+        &TicketFacts {
+            kind: s.kind,
+            round: (s.kind == Kind::Complaint).then_some(s.round as u8),
+            categories: chain,
+            channel: Some(s.channel),
+            urgent,
+        },
+    )?;
+    let (submitter_id, anonymous, secret, name, email, phone, address) = stored(&s.sender);
+    let search = crate::domain::text::fold(&format!("{} {}", s.title, s.description));
+    let id = store::insert(
+        conn,
+        &NewTicket {
+            code: &code,
+            kind: s.kind,
+            category_code: &s.category,
+            title: &s.title,
+            description: &s.description,
+            search_text: &search,
+            lat: s.lat,
+            lon: s.lon,
+            area_code: &s.area_code,
+            address: s.address.as_deref(),
+            attributes: s.attributes.to_string(),
+            submitter_id,
+            anonymous,
+            tracking_secret_hash: secret,
+            contact_name: name,
+            contact_email: email,
+            contact_phone: phone,
+            contact_address: address,
+            confidential: s.kind == Kind::Denunciation,
+            private: s.private,
+            channel: s.channel,
+            unit_id,
+            round: s.round,
+            appeal_of_id: s.appeal_of,
+            accused_unit_id: s.accused_unit_id,
+            contested: s.contested.as_ref().map(Value::to_string),
+            filing_late: s.filing_late,
+            remote,
+            policy_id: policy.as_ref().map(|p| p.id),
+            routing_reason: reason.to_string(),
+            received_at: now,
+        },
+    )?;
+    if let Some(p) = &policy {
+        clocks::create(
+            conn,
+            id,
+            p,
+            Case {
+                complex: false,
+                remote,
+            },
+            now,
+        )?;
+    }
+    clocks::refresh(conn, id, &ctx.cal, &ctx.day_end, ctx.now)?;
+    let event_id = events::append(
+        conn,
+        &NewEvent {
+            ticket_id: id,
+            kind: "submitted",
+            actor: s.actor,
+            unit_id: Some(unit_id),
+            from_status: None,
+            to_status: Some(Status::Submitted.as_str()),
+            public: true,
+            data: json!({"channel": s.channel.as_str(), "routing": reason}),
+            text: None,
+        },
+        now,
+    )?;
+    let (owner, anonymous_scope) = match &s.sender {
+        Sender::Citizen { user_id } => (Some(*user_id), None),
+        Sender::Desk { official_id, .. } => (Some(*official_id), None),
+        Sender::Anonymous { .. } => (None, Some("client:")),
+    };
+    attach_owned(
+        conn,
+        &Attaching {
+            ticket_id: id,
+            event_id,
+            owner,
+            anonymous_scope,
+            by_submitter: true,
+            max: ctx.max_attachments,
+            now,
+        },
+        &s.attachments,
+    )?;
+    let t = store::find(conn, id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
+    let data = notices::data(conn, &t, ctx, json!({}))?;
+    let staff = if t.round == 2 {
+        Template::UnitAppeal
+    } else {
+        Template::UnitNewTicket
+    };
+    let told = [
+        Notice {
+            to: Audience::Submitter,
+            template: Template::TicketReceived,
+        },
+        Notice {
+            to: Audience::Staff,
+            template: staff,
+        },
+    ];
+    notices::send(conn, &t, &told, &data, &format!("event:{event_id}"), ctx)?;
+    Ok(t)
+}
+
+/// Where uploads go, and whose they may be.
+pub struct Attaching<'a> {
+    pub ticket_id: i64,
+    pub event_id: i64,
+    /// The uploader's account; `None` with `anonymous_scope` for uploads without one.
+    pub owner: Option<i64>,
+    pub anonymous_scope: Option<&'a str>,
+    /// Files of the submitter (personal data: see `domain::access`).
+    pub by_submitter: bool,
+    pub max: u32,
+    pub now: NaiveDateTime,
+}
+
+/// Attaches the owner's own unattached uploads to a ticket (and event). Anything else —
+/// another person's upload, one already attached, an anonymous upload on a signed-in
+/// submission, more than `max` on the ticket — is 422 on `/attachments`.
+pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if a.owner.is_none() && a.anonymous_scope.is_none() {
+        return Err(ApiError::field("/attachments", "not_allowed"));
+    }
+    crate::db::uploads::ensure_room(conn, a.ticket_id, ids.len(), a.max)?;
+    for (i, id) in ids.iter().enumerate() {
+        let attached = crate::db::uploads::attach(
+            conn,
+            id,
+            a.owner,
+            a.anonymous_scope,
+            (a.ticket_id, a.event_id),
+            a.by_submitter,
+            a.now,
+        )?;
+        if !attached {
+            return Err(ApiError::field(
+                format!("/attachments/{i}"),
+                "upload_not_usable",
+            ));
+        }
+    }
+    Ok(())
+}
