@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::RunQueryDsl;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -42,11 +41,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     let wait = Duration::from_millis(state.settings.database.acquire_timeout_ms.min(2000));
     let backend = web::block(move || -> Result<&'static str, ApiError> {
         let mut conn = pool.get_timeout(wait)?;
-        // Ready means "can write": a write transaction notices a SQLite file locked by another
-        // process, which a plain SELECT (WAL readers never wait) would not.
-        crate::db::write(&mut conn, |c| {
-            diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").execute(c)
-        })?;
+        // Ready means "can write".
+        crate::db::probe_write(&mut conn)?;
         Ok(conn.backend().as_str())
     })
     .await??;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::DbConn;
 use super::schema::{ticket_clocks, tickets};
@@ -596,37 +595,4 @@ pub fn recompute_open(
         changed += usize::from(changed_here);
     }
     Ok(changed)
-}
-
-/// One clock as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ClockOut {
-    /// `accept`, `forward`, `resolve` or `update`.
-    pub name: String,
-    pub state: ClockState,
-    pub due_at: Option<DateTime<Utc>>,
-    /// The due day in local time (Asia/Ho_Chi_Minh).
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_local_date: Option<chrono::NaiveDate>,
-    pub used_seconds: i64,
-    pub left_seconds: Option<i64>,
-    /// `working_days` or `calendar_days`, and the period in force (extensions included).
-    pub counting: String,
-    pub days: i32,
-    pub extensions_used: i32,
-}
-
-pub fn out(c: &Clock, cal: &Calendar, day_end: &DayEnd, now: DateTime<Utc>) -> ClockOut {
-    let v = c.view(cal, day_end, now);
-    ClockOut {
-        name: c.name.as_str().to_string(),
-        state: v.state,
-        due_at: v.due_at,
-        due_local_date: v.due_local_date,
-        used_seconds: v.used_seconds,
-        left_seconds: v.left_seconds,
-        counting: c.counting.as_str().to_string(),
-        days: c.days as i32,
-        extensions_used: c.extensions_used as i32,
-    }
 }

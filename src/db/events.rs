@@ -193,7 +193,7 @@ mod tests {
             actor_role: Some("citizen".into()),
             unit_id: Some(9),
             from_status: None,
-            to_status: Some("submitted".into()),
+            to_status: Some(crate::domain::ticket::Status::Submitted.as_str().into()),
             public: true,
             data: "{}".into(),
             text_id: None,

@@ -430,7 +430,7 @@ mod tests {
             id: 7,
             code: "PAKN.20261123.0007".into(),
             kind: "feedback".into(),
-            status: "submitted".into(),
+            status: Status::Submitted.as_str().into(),
             category_code: "duong-hong".into(),
             title: "t".into(),
             area_code: "31135".into(),
@@ -452,7 +452,13 @@ mod tests {
     fn open_means_still_owed_an_answer() {
         assert_eq!(
             open_statuses(),
-            vec!["submitted", "accepted", "awaiting_info", "suspended"]
+            [
+                Status::Submitted,
+                Status::Accepted,
+                Status::AwaitingInfo,
+                Status::Suspended
+            ]
+            .map(Status::as_str)
         );
     }
 }

@@ -94,6 +94,26 @@ where
     }
 }
 
+/// Runs `f` in a read transaction (one consistent view; on SQLite it takes no write lock).
+pub fn read<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    use diesel::Connection;
+    conn.transaction(f)
+}
+
+/// Whether the database can be written now: a write transaction notices a SQLite file locked
+/// by another process, which a plain SELECT (WAL readers never wait) would not.
+pub fn probe_write(conn: &mut DbConn) -> Result<(), DieselError> {
+    use diesel::RunQueryDsl;
+    write(conn, |c| {
+        diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").execute(c)
+    })?;
+    Ok(())
+}
+
 /// Runs `f` while holding a PostgreSQL session advisory lock, so that several processes
 /// starting at once migrate and load reference data one after another. SQLite needs no lock:
 /// its writers are serialised by the file lock.

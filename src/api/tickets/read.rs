@@ -8,13 +8,11 @@ use super::{ctx, viewer};
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{MAX_LIMIT, Page, paginate};
 use crate::auth::MaybeUser;
-use crate::db::{self, DbConn};
+use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::workflow::tickets::{
-    self as tickets, Access, EventView, TicketView, Viewer, timeline, view,
-};
+use crate::workflow::tickets::{self as tickets, EventView, TicketView, Viewer, timeline};
 
 /// One ticket, as the caller may see it (404 `ticket_not_found` if they may not). An
 /// anonymous submitter sends its `X-Tracking-Secret`.
@@ -38,9 +36,7 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// The view of one ticket for `v`. Only the handling unit's look at a denouncer's identity
-/// writes (an `identity_viewed` event), so only that read takes the write lock: on SQLite a
-/// write transaction for every read would queue all reads behind the one writer.
+/// The view of one ticket for `v` (see `workflow::tickets::read`).
 pub fn read_one(
     conn: &mut DbConn,
     state: &AppState,
@@ -48,24 +44,8 @@ pub fn read_one(
     v: &Viewer,
     lang: Lang,
 ) -> Result<TicketView, ApiError> {
-    use diesel::Connection;
-    let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
-    let read = |c: &mut DbConn| -> Result<Option<TicketView>, ApiError> {
-        let (t, access) = tickets::readable(c, code, v)?;
-        if t.confidential && access == Access::Handling {
-            return Ok(None);
-        }
-        let ctx = ctx(state, c)?;
-        view(c, &t, access, &ctx, lang, viewer_user).map(Some)
-    };
-    if let Some(out) = conn.transaction(read)? {
-        return Ok(out);
-    }
-    db::write(conn, |c| {
-        let (t, access) = tickets::readable(c, code, v)?;
-        let ctx = ctx(state, c)?;
-        view(c, &t, access, &ctx, lang, viewer_user)
-    })
+    let ctx = ctx(state, conn)?;
+    tickets::read(conn, code, v, &ctx, lang)
 }
 
 /// One event of the timeline.

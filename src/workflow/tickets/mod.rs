@@ -23,7 +23,10 @@ pub use social::{
     comment, follow, identity_viewed, rate, reissue_secret, support, unfollow, unsupport,
 };
 pub use submission::{Sender, Submission, attach_owned, submit};
-pub use view::{AttachmentRef, CategoryRef, EventView, SubmitterView, TicketView, timeline, view};
+pub use view::{
+    AttachmentRef, CategoryRef, ClockOut, EventView, SubmitterView, TicketView, read, timeline,
+    view,
+};
 
 /// Who is asking: a signed-in user, and/or the tracking secret of a ticket sent without an
 /// account (anonymous, or recorded at the desk).
