@@ -110,9 +110,7 @@ fn tell(to: Audience, template: Template) -> Notice {
 /// Decides whether `party` may take `action` with `req` on a ticket with facts `f`, and
 /// everything that follows.
 pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<Decision, Refusal> {
-    use Audience::*;
     let tr = transition(f, party, action)?;
-    let now = Some(f.now);
     let mut d = Decision {
         to: tr.to,
         event: tr.event,
@@ -123,10 +121,39 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
         notices: vec![],
         follow_up: None,
     };
+    match action {
+        Action::Accept | Action::Refuse | Action::Forward | Action::Assign => {
+            intake(&mut d, f, action, req)
+        }
+        Action::RequestInfo | Action::ProvideInfo | Action::Suspend | Action::Resume => {
+            question(&mut d, f, party, action, req)
+        }
+        Action::Extend
+        | Action::ProgressNote
+        | Action::Resolve
+        | Action::Reopen
+        | Action::Close => answer(&mut d, f, party, action, req),
+        Action::Withdraw
+        | Action::GrantWithdrawal
+        | Action::DeclineWithdrawal
+        | Action::MarkDuplicate
+        | Action::Appeal => ending(&mut d, f, action, req),
+    }
+    if matches!(d.to, Status::Refused | Status::Withdrawn) {
+        d.changes.closed_at = Some(Some(f.now));
+    }
+    if d.clocks.contains(&ClockChange::PauseAll) {
+        d.changes.paused_once = Some(true);
+    }
+    Ok(d)
+}
+
+/// Accepting, refusing, forwarding and assigning a new ticket.
+fn intake(d: &mut Decision, f: &Facts, action: Action, req: &Request) {
     let c = &mut d.changes;
     match action {
         Action::Accept => {
-            c.accepted_at = Some(now);
+            c.accepted_at = Some(Some(f.now));
             c.complex = Some(req.complex);
             c.public = Some(f.kind.may_be_public() && !f.private);
             d.clocks.push(ClockChange::Accepted {
@@ -134,12 +161,14 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
                 remote: f.remote,
             });
             d.data = json!({"complex": req.complex});
-            d.notices.push(tell(Submitter, Template::TicketAccepted));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketAccepted));
         }
         Action::Refuse => {
             d.clocks.push(ClockChange::Stop(ClockName::Accept));
             d.clocks.push(ClockChange::StopAll);
-            d.notices.push(tell(Submitter, Template::TicketRefused));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketRefused));
         }
         Action::Forward => {
             let target = req.unit_id.unwrap_or(f.unit_id);
@@ -149,27 +178,40 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
             d.clocks.push(ClockChange::Stop(ClockName::Forward));
             d.clocks.push(ClockChange::Reset);
             d.data = json!({"from_unit_id": f.unit_id, "to_unit_id": target});
-            d.notices.push(tell(Staff, Template::UnitNewTicket));
-            d.notices.push(tell(Submitter, Template::TicketForwarded));
+            d.notices
+                .push(tell(Audience::Staff, Template::UnitNewTicket));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketForwarded));
         }
-        Action::Assign => {
+        _ => {
             c.assignee_id = Some(req.assignee);
             d.public = false;
             d.data = json!({"assignee_id": req.assignee});
         }
+    }
+}
+
+/// Questions to the submitter and their answers, and suspensions: the clocks pause and run
+/// again.
+fn question(d: &mut Decision, f: &Facts, party: Party, action: Action, req: &Request) {
+    let c = &mut d.changes;
+    match action {
         Action::RequestInfo => {
             c.status_before_info = Some(Some(f.status));
-            c.info_requested_at = Some(now);
+            c.info_requested_at = Some(Some(f.now));
             c.info_lapsed = Some(false);
             d.clocks.push(ClockChange::PauseAll);
-            d.notices.push(tell(Submitter, Template::TicketQuestion));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketQuestion));
         }
         Action::ProvideInfo if f.status != Status::AwaitingInfo => {
             // A late answer after the question lapsed: kept, the state and clocks untouched.
             c.info_lapsed = Some(false);
             d.data = json!({"on_behalf": req.on_behalf});
-            d.notices
-                .push(tell(AssigneeOrStaff, Template::UnitInfoProvidedLate));
+            d.notices.push(tell(
+                Audience::AssigneeOrStaff,
+                Template::UnitInfoProvidedLate,
+            ));
         }
         Action::ProvideInfo | Action::Resume if f.status == Status::AwaitingInfo => {
             d.to = f.status_before_info.unwrap_or(Status::Submitted);
@@ -177,39 +219,47 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
             c.info_requested_at = Some(None);
             c.info_lapsed = Some(action == Action::Resume);
             d.clocks.push(ClockChange::ResumeAll);
-            match (action, party) {
+            let (to, templates): (Audience, &[Template]) = match (action, party) {
                 (Action::ProvideInfo, _) => {
                     d.data = json!({"on_behalf": req.on_behalf});
-                    d.notices
-                        .push(tell(AssigneeOrStaff, Template::UnitInfoProvided));
+                    (Audience::AssigneeOrStaff, &[Template::UnitInfoProvided])
                 }
                 (_, Party::System) => {
-                    d.notices
-                        .push(tell(AssigneeOrStaff, Template::UnitQuestionExpired));
-                    d.notices
-                        .push(tell(Submitter, Template::TicketQuestionExpired));
+                    d.notices.push(tell(
+                        Audience::AssigneeOrStaff,
+                        Template::UnitQuestionExpired,
+                    ));
+                    (Audience::Submitter, &[Template::TicketQuestionExpired])
                 }
-                _ => d
-                    .notices
-                    .push(tell(Submitter, Template::TicketQuestionWithdrawn)),
-            }
+                _ => (Audience::Submitter, &[Template::TicketQuestionWithdrawn]),
+            };
+            d.notices.extend(templates.iter().map(|t| tell(to, *t)));
         }
-        Action::ProvideInfo => {}
         Action::Suspend => d.clocks.push(ClockChange::PauseAll),
         Action::Resume => d.clocks.push(ClockChange::ResumeAll),
+        _ => {}
+    }
+}
+
+/// Working towards the answer, the answer itself, and what follows it.
+fn answer(d: &mut Decision, f: &Facts, party: Party, action: Action, req: &Request) {
+    let c = &mut d.changes;
+    match action {
         Action::Extend => {
             d.clocks
                 .push(ClockChange::Extend(ClockName::Resolve, req.days));
             d.data = json!({"days": req.days});
-            d.notices.push(tell(Submitter, Template::TicketExtended));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketExtended));
         }
         Action::ProgressNote => {
             d.clocks.push(ClockChange::Restart(ClockName::Update));
-            d.notices.push(tell(Submitter, Template::TicketProgress));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketProgress));
         }
         Action::Resolve => {
             let publish = req.publish && f.kind.may_be_public() && !f.private;
-            c.resolved_at = Some(now);
+            c.resolved_at = Some(Some(f.now));
             c.answer = Some(req.answer.clone());
             c.answer_public = Some(publish);
             if publish {
@@ -217,8 +267,10 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
             }
             d.clocks.push(ClockChange::StopAll);
             d.data = json!({"published": publish});
-            d.notices.push(tell(Submitter, Template::TicketAnswered));
-            d.notices.push(tell(Followers, Template::TicketAnswered));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketAnswered));
+            d.notices
+                .push(tell(Audience::Followers, Template::TicketAnswered));
         }
         Action::Reopen => {
             c.reopen_count = Some(f.reopen_count + 1);
@@ -228,31 +280,44 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
             d.clocks.push(ClockChange::Restart(ClockName::Resolve));
             d.clocks.push(ClockChange::Restart(ClockName::Update));
             d.notices
-                .push(tell(AssigneeOrStaff, Template::UnitReopened));
+                .push(tell(Audience::AssigneeOrStaff, Template::UnitReopened));
         }
-        Action::Close => {
-            c.closed_at = Some(now);
+        _ => {
+            c.closed_at = Some(Some(f.now));
             if party == Party::System {
                 d.data = json!({"automatic": true});
             }
-            d.notices.push(tell(Submitter, Template::TicketClosed));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketClosed));
         }
-        Action::Withdraw if tr.to == f.status => {
+    }
+}
+
+/// The ways a ticket leaves the unit's hands without an answer, and the appeal.
+fn ending(d: &mut Decision, f: &Facts, action: Action, req: &Request) {
+    let c = &mut d.changes;
+    match action {
+        Action::Withdraw if d.to == f.status => {
             // A denunciation's withdrawal is a request the unit decides.
             c.withdrawal_requested = Some(true);
-            d.notices
-                .push(tell(AssigneeOrStaff, Template::UnitWithdrawalRequested));
+            d.notices.push(tell(
+                Audience::AssigneeOrStaff,
+                Template::UnitWithdrawalRequested,
+            ));
         }
         Action::Withdraw => d.clocks.push(ClockChange::StopAll),
         Action::GrantWithdrawal => {
             c.withdrawal_requested = Some(false);
             d.clocks.push(ClockChange::StopAll);
-            d.notices.push(tell(Submitter, Template::TicketWithdrawn));
+            d.notices
+                .push(tell(Audience::Submitter, Template::TicketWithdrawn));
         }
         Action::DeclineWithdrawal => {
             c.withdrawal_requested = Some(false);
-            d.notices
-                .push(tell(Submitter, Template::TicketWithdrawalDeclined));
+            d.notices.push(tell(
+                Audience::Submitter,
+                Template::TicketWithdrawalDeclined,
+            ));
         }
         Action::MarkDuplicate => {
             if let Some((id, code)) = &req.original {
@@ -260,18 +325,11 @@ pub fn decide(f: &Facts, party: Party, action: Action, req: &Request) -> Result<
                 d.data = json!({"of": code});
                 d.follow_up = Some(FollowUp::MoveFollowers { into: *id });
             }
-            c.closed_at = Some(now);
+            c.closed_at = Some(Some(f.now));
             d.clocks.push(ClockChange::StopAll);
         }
-        Action::Appeal => d.follow_up = Some(FollowUp::SecondRound),
+        _ => d.follow_up = Some(FollowUp::SecondRound),
     }
-    if matches!(d.to, Status::Refused | Status::Withdrawn) {
-        d.changes.closed_at = Some(now);
-    }
-    if d.clocks.contains(&ClockChange::PauseAll) {
-        d.changes.paused_once = Some(true);
-    }
-    Ok(d)
 }
 
 #[cfg(test)]
