@@ -194,7 +194,8 @@ pub struct AuthSettings {
     pub refresh_token_ttl_days: i64,
     pub verify_email_ttl_hours: i64,
     pub password_reset_ttl_minutes: i64,
-    /// How long a disabled account's access tokens may still work (status is cached per process).
+    /// How long a disabled account's or ended session's access tokens may still work in
+    /// another API process (each process caches an account's status this long).
     pub account_status_cache_secs: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,

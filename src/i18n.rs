@@ -411,6 +411,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This date has no calendar override to remove.",
             ),
         ),
+        "session_ended" => (
+            ("Phiên đăng nhập đã kết thúc", "Session ended"),
+            (
+                "Phiên đăng nhập này đã kết thúc (mật khẩu vừa được đổi hoặc đặt lại, hoặc phiên bị thu hồi để bảo vệ tài khoản). Hãy làm mới mã hoặc đăng nhập lại.",
+                "This session was ended (the password was changed or reset, or sessions were revoked to protect the account). Refresh the token or sign in again.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (

@@ -325,10 +325,16 @@ pub async fn login(
         return Err(ApiError::unauthenticated("account_disabled"));
     }
     let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
-    let user_id = user.id;
+    let (user_id, generation) = (user.id, user.token_generation);
     let refresh_token = state
         .db(move |conn| {
             db::write(conn, |c| {
+                // The password was checked against the hash read before: if every session
+                // ended meanwhile (a reset or change), that hash may be gone.
+                match users::find(c, user_id)? {
+                    Some(u) if u.active() && u.token_generation == generation => {}
+                    _ => return Err(ApiError::unauthenticated("invalid_credentials")),
+                }
                 rate_limits::clear(c, &account_key)?;
                 if let Some(hash) = rehash {
                     users::update(
@@ -348,7 +354,8 @@ pub async fn login(
     token_pair(&state, &user, refresh_token)
 }
 
-fn token_pair(
+/// A fresh access token for `user` (of its current session generation) beside `refresh_token`.
+pub(crate) fn token_pair(
     state: &AppState,
     user: &users::User,
     refresh_token: String,
@@ -356,7 +363,12 @@ fn token_pair(
     let access_token = state
         .auth
         .keys
-        .issue(user.id, user.role(), state.clock.now())
+        .issue(
+            user.id,
+            user.role(),
+            user.token_generation,
+            state.clock.now(),
+        )
         .map_err(ApiError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -375,7 +387,8 @@ pub struct RefreshRequest {
 }
 
 /// Trade a refresh token for a new pair. The old one stops working; presenting it again
-/// revokes the whole sign-in (theft detection) and answers 401 `refresh_token_reused`.
+/// revokes the whole sign-in (theft detection), ends every access token of the account (other
+/// sign-ins refresh theirs) and answers 401 `refresh_token_reused`.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -401,6 +414,10 @@ pub async fn refresh(
     match rotation {
         Rotation::Rotated { user, token } => token_pair(&state, &user, token),
         Rotation::Refused(code) => Err(ApiError::unauthenticated(code)),
+        Rotation::Reused { user_id } => {
+            state.auth.forget(user_id);
+            Err(ApiError::unauthenticated("refresh_token_reused"))
+        }
     }
 }
 
@@ -502,7 +519,9 @@ pub struct PasswordResetConfirm {
     pub password: String,
 }
 
-/// Set a new password with the emailed token (single use, 1 hour). Every session ends.
+/// Set a new password with the emailed token (single use, 1 hour). Every session ends: refresh
+/// tokens at once, access tokens at once in this process and within
+/// `auth.account_status_cache_secs` in others (401 `session_ended`).
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordResetConfirm,
@@ -540,7 +559,7 @@ pub async fn password_reset_confirm(
                     },
                     now,
                 )?;
-                users::revoke_all_sessions(c, id, now)?;
+                users::end_all_sessions(c, id, now)?;
                 Ok::<_, ApiError>(Some(id))
             })
         })

@@ -32,6 +32,8 @@ pub struct AccountStatus {
     pub verified: bool,
     pub active: bool,
     pub locale: Lang,
+    /// Access tokens of an older generation are refused (their sessions were ended).
+    pub token_generation: i64,
 }
 
 pub struct Auth {
@@ -122,7 +124,12 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Curre
         .sub
         .parse()
         .map_err(|_| ApiError::unauthenticated("invalid_token"))?;
-    let status = match state.auth.cached(id, now) {
+    // A token newer than the cached status was issued after a change made elsewhere: reload.
+    let status = match state
+        .auth
+        .cached(id, now)
+        .filter(|s| s.token_generation >= claims.generation)
+    {
         Some(s) => Some(s),
         None => {
             let found = state
@@ -135,6 +142,9 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Curre
         }
     };
     match status {
+        Some(s) if s.active && claims.generation != s.token_generation => {
+            Err(ApiError::unauthenticated("session_ended"))
+        }
         Some(s) if s.active => Ok(CurrentUser {
             id,
             role: s.role,

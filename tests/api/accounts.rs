@@ -230,7 +230,7 @@ async fn jwt_attacks_are_refused() {
     other.jwt_secret = "a-completely-different-secret-0000000".into();
     let keys = nghedan::auth::JwtKeys::from_settings(&other).unwrap();
     let foreign = keys
-        .issue(1, Role::Admin, nghedan::clock::Clock::now(&*app.clock))
+        .issue(1, Role::Admin, 0, nghedan::clock::Clock::now(&*app.clock))
         .unwrap();
     assert_problem(me(foreign).await, 401, "invalid_token").await;
     // Garbage and a wrong scheme.

@@ -5,6 +5,7 @@ mod helpers;
 mod limits;
 mod proxy;
 mod scale;
+mod sessions;
 mod smtp;
 mod sweep;
 
