@@ -92,7 +92,8 @@ pub struct TicketSettings {
     pub description_max_chars: usize,
     /// Anonymous submissions per client address per hour.
     pub anonymous_per_hour: i32,
-    /// Wrong `X-Tracking-Secret`s per client address per hour before 429.
+    /// Wrong `X-Tracking-Secret`s per client address per hour; then a wrong one gets 429 (the
+    /// right one is still accepted).
     pub wrong_secrets_per_hour: i32,
     /// Uploads without an account per client address per hour (every attempt counts: each
     /// one costs a decode).
@@ -205,10 +206,17 @@ pub struct AuthSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Failed sign-ins per account (by email) and per client address, per window.
+    /// Failed sign-ins on one account (by email) from anywhere, per window, before the
+    /// addresses that failed on it wait a growing delay (see `domain::sign_in`).
     pub login_failures_per_account: i32,
+    /// Failed sign-ins per client address (over every account), per window, then 429.
     pub login_failures_per_ip: i32,
+    /// Failed sign-ins on one account from one address, per window, then 429.
+    pub login_failures_per_account_and_address: i32,
     pub login_window_secs: i64,
+    /// The account-wide delay: the first, doubled with each further failure, and its cap.
+    pub login_delay_base_secs: i64,
+    pub login_delay_max_secs: i64,
     /// Sign-ups and password-reset requests per client address per hour.
     pub signups_per_ip_per_hour: i32,
     pub password_resets_per_ip_per_hour: i32,
@@ -385,6 +393,33 @@ impl Settings {
             return Err(invalid(
                 "auth.argon2_memory_kib",
                 "argon2id needs at least m=19456 KiB, t=2, p=1 (OWASP)",
+            ));
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            (
+                "limits.login_failures_per_account",
+                l.login_failures_per_account as i64,
+            ),
+            (
+                "limits.login_failures_per_ip",
+                l.login_failures_per_ip as i64,
+            ),
+            (
+                "limits.login_failures_per_account_and_address",
+                l.login_failures_per_account_and_address as i64,
+            ),
+            ("limits.login_window_secs", l.login_window_secs),
+            ("limits.login_delay_base_secs", l.login_delay_base_secs),
+        ] {
+            if v < 1 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if l.login_delay_max_secs < l.login_delay_base_secs {
+            return Err(invalid(
+                "limits.login_delay_max_secs",
+                "must be at least limits.login_delay_base_secs",
             ));
         }
         let defaults = self.default_secrets();

@@ -16,6 +16,7 @@ use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
 use crate::db::{self, rate_limits};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
+use crate::domain::sign_in;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::notify::outbox::{self, Channel, NewMessage};
@@ -242,8 +243,10 @@ pub struct LoginRequest {
 }
 
 /// Sign in: a 15-minute access token and a 30-day refresh token. An unknown email and a
-/// wrong password get the same answer in comparable time; failures are limited per account
-/// and per client address.
+/// wrong password get the same answer in comparable time. Failures are limited per client
+/// address and per account and address (429 until the window ends); failures on an account
+/// from anywhere make the addresses that failed on it wait a doubling delay (429 with
+/// `Retry-After`), never an address that has not failed.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -260,35 +263,37 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
-    let limits = state.settings.limits.clone();
+    let limits = &state.settings.limits;
     let window = Duration::seconds(limits.login_window_secs);
-    let account_key = format!("login:account:{}", crate::auth::tokens::hash_token(&email));
-    let ip_key = format!("login:ip:{}", client.0);
+    let throttle = sign_in::Limits {
+        per_address: limits.login_failures_per_ip,
+        per_account_and_address: limits.login_failures_per_account_and_address,
+        slow_after: limits.login_failures_per_account,
+        delay_base: Duration::seconds(limits.login_delay_base_secs),
+        delay_max: Duration::seconds(limits.login_delay_max_secs),
+    };
+    let account = crate::auth::tokens::hash_token(&email);
+    let keys = [
+        format!("login:ip:{}", client.0),
+        format!("login:pair:{account}:{}", client.0),
+        format!("login:account:{account}"),
+    ];
     let now = state.clock.now_naive();
 
-    let (user, blocked) = {
-        let (email, account_key, ip_key) = (email.clone(), account_key.clone(), ip_key.clone());
+    let (user, record) = {
+        let (email, keys) = (email.clone(), keys.clone());
         state
             .db(move |conn| {
-                let blocked = rate_limits::blocked_for(
-                    conn,
-                    &account_key,
-                    limits.login_failures_per_account,
-                    window,
-                    now,
-                )?
-                .max(rate_limits::blocked_for(
-                    conn,
-                    &ip_key,
-                    limits.login_failures_per_ip,
-                    window,
-                    now,
-                )?);
-                Ok((users::find_by_email(conn, &email)?, blocked))
+                let record = sign_in::Record {
+                    address: rate_limits::failures(conn, &keys[0], window, now)?,
+                    account_and_address: rate_limits::failures(conn, &keys[1], window, now)?,
+                    account: rate_limits::failures(conn, &keys[2], window, now)?,
+                };
+                Ok((users::find_by_email(conn, &email)?, record))
             })
             .await?
     };
-    if let Some(wait) = blocked {
+    if let Some(wait) = sign_in::wait(&throttle, &record, now) {
         return Err(ApiError::too_many(wait));
     }
 
@@ -313,8 +318,8 @@ pub async fn login(
             state
                 .db(move |conn| {
                     db::write(conn, |c| {
-                        rate_limits::record(c, &account_key, window, now)?;
-                        rate_limits::record(c, &ip_key, window, now)
+                        keys.iter()
+                            .try_for_each(|k| rate_limits::record(c, k, window, now))
                     })
                 })
                 .await?;
@@ -335,7 +340,9 @@ pub async fn login(
                     Some(u) if u.active() && u.token_generation == generation => {}
                     _ => return Err(ApiError::unauthenticated("invalid_credentials")),
                 }
-                rate_limits::clear(c, &account_key)?;
+                // This address knows the password; the account's count stays (an attack from
+                // elsewhere goes on being slowed).
+                rate_limits::clear(c, &keys[1])?;
                 if let Some(hash) = rehash {
                     users::update(
                         c,

@@ -161,6 +161,7 @@ diesel::table! {
         key -> Text,
         window_start -> Timestamp,
         count -> Integer,
+        last_at -> Nullable<Timestamp>,
     }
 }
 

@@ -10,5 +10,6 @@ pub mod geo;
 pub mod policy;
 pub mod report;
 pub mod routing;
+pub mod sign_in;
 pub mod text;
 pub mod ticket;

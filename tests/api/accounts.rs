@@ -70,7 +70,7 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address() {
         let r = app.post_json("/api/v1/auth/login", &bad).await;
         assert_eq!(r.status(), 401);
     }
-    // Even the right password waits now.
+    // The address that failed waits now, even with the right password (the account's delay).
     let r = app
         .post_json(
             "/api/v1/auth/login",

@@ -6,6 +6,7 @@ mod limits;
 mod proxy;
 mod scale;
 mod sessions;
+mod sign_in_limits;
 mod smtp;
 mod sweep;
 
