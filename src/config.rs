@@ -201,6 +201,10 @@ pub struct AuthSettings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Password hashes computed at once (0: one per core); each keeps its argon2 memory.
+    pub hash_threads: usize,
+    /// How long a request waits for a hashing slot before 503 with `Retry-After`.
+    pub hash_queue_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -421,6 +425,9 @@ impl Settings {
                 "limits.login_delay_max_secs",
                 "must be at least limits.login_delay_base_secs",
             ));
+        }
+        if a.hash_queue_timeout_ms == 0 {
+            return Err(invalid("auth.hash_queue_timeout_ms", "must be at least 1"));
         }
         let defaults = self.default_secrets();
         if self.environment == Environment::Production && !defaults.is_empty() {

@@ -182,8 +182,8 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
         "service_unavailable" => (
             ("Dịch vụ tạm thời gián đoạn", "Service unavailable"),
             (
-                "Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau {retry_after} giây.",
-                "The database cannot be reached right now; try again in {retry_after} seconds.",
+                "Máy chủ đang quá tải hoặc cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau {retry_after} giây.",
+                "The server is overloaded or its database cannot be reached right now; try again in {retry_after} seconds.",
             ),
         ),
         "idempotency_key_missing" => (

@@ -53,6 +53,7 @@ pub struct TokenPair {
         (status = 409, description = "email_taken", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
@@ -142,11 +143,9 @@ fn send_verification(
     Ok(())
 }
 
+/// Hashes through the bounded pool: 503 with `Retry-After` when it stays busy.
 pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
-    let auth = state.auth.clone();
-    web::block(move || auth.hasher.hash(&password))
-        .await?
-        .map_err(ApiError::Internal)
+    Ok(state.auth.hashing.hash(password).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -254,6 +253,7 @@ pub struct LoginRequest {
         (status = 200, body = TokenPair),
         (status = 401, description = "invalid_credentials or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many sign-ins at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -297,20 +297,15 @@ pub async fn login(
         return Err(ApiError::too_many(wait));
     }
 
-    let auth = state.auth.clone();
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth.dummy_hash.clone());
-    let password = body.password;
-    let (ok, rehash) = web::block(move || {
-        let ok = auth.hasher.verify(&password, &stored);
-        let rehash = (ok && auth.hasher.needs_rehash(&stored))
-            .then(|| auth.hasher.hash(&password).ok())
-            .flatten();
-        (ok, rehash)
-    })
-    .await?;
+        .unwrap_or_else(|| state.auth.dummy_hash.clone());
+    let (ok, rehash) = state
+        .auth
+        .hashing
+        .verify_and_upgrade(body.password, stored)
+        .await?;
 
     let user = match user {
         Some(u) if ok => u,
@@ -535,6 +530,7 @@ pub struct PasswordResetConfirm {
     responses(
         (status = 204),
         (status = 422, description = "reset_token_invalid or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]

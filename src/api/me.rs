@@ -154,7 +154,7 @@ pub struct PasswordChange {
 /// tokens at once, its access tokens at once in this process and within
 /// `auth.account_status_cache_secs` in others); this one goes on with the new token pair in
 /// the answer, which replaces the caller's tokens (the old ones stop working too).
-#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = crate::api::auth::TokenPair), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = crate::api::auth::TokenPair), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"), (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -165,9 +165,11 @@ pub async fn change_password(
     v.password("/new_password", &body.new_password);
     v.finish()?;
     let u = load(&state, user.id).await?;
-    let auth = state.auth.clone();
-    let current = body.current_password;
-    let ok = web::block(move || auth.hasher.verify(&current, &u.password_hash)).await?;
+    let ok = state
+        .auth
+        .hashing
+        .verify(body.current_password, u.password_hash)
+        .await?;
     if !ok {
         return Err(ApiError::field("/current_password", "wrong_password"));
     }

@@ -228,7 +228,7 @@ fn as_problem(
                         tracing::error!(error = format!("{cause:#}"), "internal error")
                     }
                     ApiError::Unavailable(cause) => {
-                        tracing::warn!(error = %cause, "database unavailable")
+                        tracing::warn!(error = %cause, "service unavailable")
                     }
                     ApiError::Client(_) => {}
                 });

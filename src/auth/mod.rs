@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
-pub use password::Hasher;
+pub use password::{Hasher, HashingError, HashingPool};
 pub use tokens::{JwtKeys, TokenError};
 
 /// What a request needs to know about its caller, read from the database (and cached
@@ -38,7 +38,9 @@ pub struct AccountStatus {
 
 pub struct Auth {
     pub keys: JwtKeys,
+    /// For the command line and start-up; requests hash through `hashing`.
     pub hasher: Hasher,
+    pub hashing: HashingPool,
     /// Verified against when the email is unknown, so both failures take the same time.
     pub dummy_hash: String,
     cache_for: Duration,
@@ -52,6 +54,7 @@ impl Auth {
         Ok(Self {
             keys: JwtKeys::from_settings(s)?,
             hasher,
+            hashing: HashingPool::from_settings(s)?,
             dummy_hash,
             cache_for: Duration::seconds(s.account_status_cache_secs as i64),
             cache: Mutex::new(HashMap::new()),

@@ -139,3 +139,33 @@ async fn one_address_spraying_many_accounts_is_held() {
     let r = sign_in(&app, OWNER, &user.email, &user.password).await;
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn password_checks_wait_for_a_hashing_slot_and_give_up_with_503() {
+    let app = app_behind_proxy(|s| {
+        s.auth.hash_threads = 1;
+        s.auth.hash_queue_timeout_ms = 50;
+        s.limits.login_failures_per_account_and_address = 1;
+    })
+    .await;
+    let user = app.create_user(Role::Citizen, None).await;
+    // Every slot is busy (the test holds the only one) for longer than a request will wait.
+    let held = app.state.auth.hashing.hold().await;
+    let r = sign_in(&app, OWNER, &user.email, WRONG).await;
+    assert!(retry_after(&r) > 0);
+    assert_problem(r, 503, "service_unavailable").await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "moi@example.vn", "password": "a long good password", "full_name": "Mới"}),
+        )
+        .await;
+    assert_problem(r, 503, "service_unavailable").await;
+
+    // Once a slot is free the same requests go through; the password never checked was not
+    // counted as a failure.
+    drop(held);
+    let r = sign_in(&app, OWNER, &user.email, &user.password).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.state.auth.hashing.memory_kept(), 1);
+}
