@@ -101,7 +101,8 @@ pub struct TicketSettings {
     pub description_max_chars: usize,
     /// Anonymous submissions per client address per hour.
     pub anonymous_per_hour: i32,
-    /// Wrong `X-Tracking-Secret`s per client address per hour before 429.
+    /// Wrong `X-Tracking-Secret`s per client address per hour; then a wrong one gets 429 (the
+    /// right one is still accepted).
     pub wrong_secrets_per_hour: i32,
     /// Uploads without an account per client address per hour (every attempt counts: each
     /// one costs a decode).
@@ -208,20 +209,32 @@ pub struct AuthSettings {
     pub refresh_token_ttl_days: i64,
     pub verify_email_ttl_hours: i64,
     pub password_reset_ttl_minutes: i64,
-    /// How long a disabled account's access tokens may still work (status is cached per process).
+    /// How long a disabled account's or ended session's access tokens may still work in
+    /// another API process (each process caches an account's status this long).
     pub account_status_cache_secs: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Password hashes computed at once (0: one per core); each keeps its argon2 memory.
+    pub hash_threads: usize,
+    /// How long a request waits for a hashing slot before 503 with `Retry-After`.
+    pub hash_queue_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Failed sign-ins per account (by email) and per client address, per window.
+    /// Failed sign-ins on one account (by email) from anywhere, per window, before the
+    /// addresses that failed on it wait a growing delay (see `domain::sign_in`).
     pub login_failures_per_account: i32,
+    /// Failed sign-ins per client address (over every account), per window, then 429.
     pub login_failures_per_ip: i32,
+    /// Failed sign-ins on one account from one address, per window, then 429.
+    pub login_failures_per_account_and_address: i32,
     pub login_window_secs: i64,
+    /// The account-wide delay: the first, doubled with each further failure, and its cap.
+    pub login_delay_base_secs: i64,
+    pub login_delay_max_secs: i64,
     /// Sign-ups and password-reset requests per client address per hour.
     pub signups_per_ip_per_hour: i32,
     pub password_resets_per_ip_per_hour: i32,
@@ -427,6 +440,36 @@ impl Settings {
                 "metrics.bearer_token",
                 "must be at least 32 bytes (or empty: open, outside production)",
             ));
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            (
+                "limits.login_failures_per_account",
+                l.login_failures_per_account as i64,
+            ),
+            (
+                "limits.login_failures_per_ip",
+                l.login_failures_per_ip as i64,
+            ),
+            (
+                "limits.login_failures_per_account_and_address",
+                l.login_failures_per_account_and_address as i64,
+            ),
+            ("limits.login_window_secs", l.login_window_secs),
+            ("limits.login_delay_base_secs", l.login_delay_base_secs),
+        ] {
+            if v < 1 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if l.login_delay_max_secs < l.login_delay_base_secs {
+            return Err(invalid(
+                "limits.login_delay_max_secs",
+                "must be at least limits.login_delay_base_secs",
+            ));
+        }
+        if a.hash_queue_timeout_ms == 0 {
+            return Err(invalid("auth.hash_queue_timeout_ms", "must be at least 1"));
         }
         let defaults = self.default_secrets();
         if self.environment == Environment::Production && !defaults.is_empty() {

@@ -189,8 +189,8 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
         "service_unavailable" => (
             ("Dịch vụ tạm thời gián đoạn", "Service unavailable"),
             (
-                "Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau {retry_after} giây.",
-                "The database cannot be reached right now; try again in {retry_after} seconds.",
+                "Máy chủ đang quá tải hoặc cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau {retry_after} giây.",
+                "The server is overloaded or its database cannot be reached right now; try again in {retry_after} seconds.",
             ),
         ),
         "idempotency_key_missing" => (
@@ -438,6 +438,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
             (
                 "Không có yêu cầu ngừng nhận thư nào của hộp thư đơn vị với mã số này.",
                 "No unit mailbox has a suppression with this id.",
+            ),
+        ),
+        "session_ended" => (
+            ("Phiên đăng nhập đã kết thúc", "Session ended"),
+            (
+                "Phiên đăng nhập này đã kết thúc (mật khẩu vừa được đổi hoặc đặt lại, hoặc phiên bị thu hồi để bảo vệ tài khoản). Hãy làm mới mã hoặc đăng nhập lại.",
+                "This session was ended (the password was changed or reset, or sessions were revoked to protect the account). Refresh the token or sign in again.",
             ),
         ),
         "internal_error" => (

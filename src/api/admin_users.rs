@@ -149,8 +149,9 @@ pub struct StaffChanges {
     pub full_name: Option<String>,
     pub role: Option<Role>,
     pub unit_id: Option<i64>,
-    /// `true` disables the account: its sessions end at once and its access tokens stop
-    /// working within `auth.account_status_cache_secs` (60 s).
+    /// `true` disables the account: its sessions end, refresh tokens at once, access tokens at
+    /// once in this process and within `auth.account_status_cache_secs` (60 s) in other API
+    /// processes; re-enabling it does not revive them.
     pub disabled: Option<bool>,
     pub phone: Option<String>,
     pub locale: Option<Lang>,
@@ -205,7 +206,7 @@ pub async fn update(
                 }
                 let after = users::update(c, id, changes, now)?;
                 if disabling {
-                    users::revoke_all_sessions(c, id, now)?;
+                    users::end_all_sessions(c, id, now)?;
                 }
                 Ok(after)
             })

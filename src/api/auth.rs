@@ -16,6 +16,7 @@ use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
 use crate::db::{self, rate_limits};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
+use crate::domain::sign_in;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::notify::outbox::{self, Channel, NewMessage};
@@ -52,6 +53,7 @@ pub struct TokenPair {
         (status = 409, description = "email_taken", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
@@ -141,11 +143,9 @@ fn send_verification(
     Ok(())
 }
 
+/// Hashes through the bounded pool: 503 with `Retry-After` when it stays busy.
 pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
-    let auth = state.auth.clone();
-    web::block(move || auth.hasher.hash(&password))
-        .await?
-        .map_err(ApiError::Internal)
+    Ok(state.auth.hashing.hash(password).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,8 +242,10 @@ pub struct LoginRequest {
 }
 
 /// Sign in: a 15-minute access token and a 30-day refresh token. An unknown email and a
-/// wrong password get the same answer in comparable time; failures are limited per account
-/// and per client address.
+/// wrong password get the same answer in comparable time. Failures are limited per client
+/// address and per account and address (429 until the window ends); failures on an account
+/// from anywhere make the addresses that failed on it wait a doubling delay (429 with
+/// `Retry-After`), never an address that has not failed.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -251,6 +253,7 @@ pub struct LoginRequest {
         (status = 200, body = TokenPair),
         (status = 401, description = "invalid_credentials or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many sign-ins at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -260,52 +263,49 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
-    let limits = state.settings.limits.clone();
+    let limits = &state.settings.limits;
     let window = Duration::seconds(limits.login_window_secs);
-    let account_key = format!("login:account:{}", crate::auth::tokens::hash_token(&email));
-    let ip_key = format!("login:ip:{}", client.0);
+    let throttle = sign_in::Limits {
+        per_address: limits.login_failures_per_ip,
+        per_account_and_address: limits.login_failures_per_account_and_address,
+        slow_after: limits.login_failures_per_account,
+        delay_base: Duration::seconds(limits.login_delay_base_secs),
+        delay_max: Duration::seconds(limits.login_delay_max_secs),
+    };
+    let account = crate::auth::tokens::hash_token(&email);
+    let keys = [
+        format!("login:ip:{}", client.0),
+        format!("login:pair:{account}:{}", client.0),
+        format!("login:account:{account}"),
+    ];
     let now = state.clock.now_naive();
 
-    let (user, blocked) = {
-        let (email, account_key, ip_key) = (email.clone(), account_key.clone(), ip_key.clone());
+    let (user, record) = {
+        let (email, keys) = (email.clone(), keys.clone());
         state
             .db(move |conn| {
-                let blocked = rate_limits::blocked_for(
-                    conn,
-                    &account_key,
-                    limits.login_failures_per_account,
-                    window,
-                    now,
-                )?
-                .max(rate_limits::blocked_for(
-                    conn,
-                    &ip_key,
-                    limits.login_failures_per_ip,
-                    window,
-                    now,
-                )?);
-                Ok((users::find_by_email(conn, &email)?, blocked))
+                let record = sign_in::Record {
+                    address: rate_limits::failures(conn, &keys[0], window, now)?,
+                    account_and_address: rate_limits::failures(conn, &keys[1], window, now)?,
+                    account: rate_limits::failures(conn, &keys[2], window, now)?,
+                };
+                Ok((users::find_by_email(conn, &email)?, record))
             })
             .await?
     };
-    if let Some(wait) = blocked {
+    if let Some(wait) = sign_in::wait(&throttle, &record, now) {
         return Err(ApiError::too_many(wait));
     }
 
-    let auth = state.auth.clone();
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth.dummy_hash.clone());
-    let password = body.password;
-    let (ok, rehash) = web::block(move || {
-        let ok = auth.hasher.verify(&password, &stored);
-        let rehash = (ok && auth.hasher.needs_rehash(&stored))
-            .then(|| auth.hasher.hash(&password).ok())
-            .flatten();
-        (ok, rehash)
-    })
-    .await?;
+        .unwrap_or_else(|| state.auth.dummy_hash.clone());
+    let (ok, rehash) = state
+        .auth
+        .hashing
+        .verify_and_upgrade(body.password, stored)
+        .await?;
 
     let user = match user {
         Some(u) if ok => u,
@@ -313,8 +313,8 @@ pub async fn login(
             state
                 .db(move |conn| {
                     db::write(conn, |c| {
-                        rate_limits::record(c, &account_key, window, now)?;
-                        rate_limits::record(c, &ip_key, window, now)
+                        keys.iter()
+                            .try_for_each(|k| rate_limits::record(c, k, window, now))
                     })
                 })
                 .await?;
@@ -325,11 +325,19 @@ pub async fn login(
         return Err(ApiError::unauthenticated("account_disabled"));
     }
     let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
-    let user_id = user.id;
+    let (user_id, generation) = (user.id, user.token_generation);
     let refresh_token = state
         .db(move |conn| {
             db::write(conn, |c| {
-                rate_limits::clear(c, &account_key)?;
+                // The password was checked against the hash read before: if every session
+                // ended meanwhile (a reset or change), that hash may be gone.
+                match users::find(c, user_id)? {
+                    Some(u) if u.active() && u.token_generation == generation => {}
+                    _ => return Err(ApiError::unauthenticated("invalid_credentials")),
+                }
+                // This address knows the password; the account's count stays (an attack from
+                // elsewhere goes on being slowed).
+                rate_limits::clear(c, &keys[1])?;
                 if let Some(hash) = rehash {
                     users::update(
                         c,
@@ -348,7 +356,8 @@ pub async fn login(
     token_pair(&state, &user, refresh_token)
 }
 
-fn token_pair(
+/// A fresh access token for `user` (of its current session generation) beside `refresh_token`.
+pub(crate) fn token_pair(
     state: &AppState,
     user: &users::User,
     refresh_token: String,
@@ -356,7 +365,12 @@ fn token_pair(
     let access_token = state
         .auth
         .keys
-        .issue(user.id, user.role(), state.clock.now())
+        .issue(
+            user.id,
+            user.role(),
+            user.token_generation,
+            state.clock.now(),
+        )
         .map_err(ApiError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -375,7 +389,8 @@ pub struct RefreshRequest {
 }
 
 /// Trade a refresh token for a new pair. The old one stops working; presenting it again
-/// revokes the whole sign-in (theft detection) and answers 401 `refresh_token_reused`.
+/// revokes the whole sign-in (theft detection), ends every access token of the account (other
+/// sign-ins refresh theirs) and answers 401 `refresh_token_reused`.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -401,6 +416,10 @@ pub async fn refresh(
     match rotation {
         Rotation::Rotated { user, token } => token_pair(&state, &user, token),
         Rotation::Refused(code) => Err(ApiError::unauthenticated(code)),
+        Rotation::Reused { user_id } => {
+            state.auth.forget(user_id);
+            Err(ApiError::unauthenticated("refresh_token_reused"))
+        }
     }
 }
 
@@ -502,13 +521,16 @@ pub struct PasswordResetConfirm {
     pub password: String,
 }
 
-/// Set a new password with the emailed token (single use, 1 hour). Every session ends.
+/// Set a new password with the emailed token (single use, 1 hour). Every session ends: refresh
+/// tokens at once, access tokens at once in this process and within
+/// `auth.account_status_cache_secs` in others (401 `session_ended`).
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordResetConfirm,
     responses(
         (status = 204),
         (status = 422, description = "reset_token_invalid or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]
@@ -540,7 +562,7 @@ pub async fn password_reset_confirm(
                     },
                     now,
                 )?;
-                users::revoke_all_sessions(c, id, now)?;
+                users::end_all_sessions(c, id, now)?;
                 Ok::<_, ApiError>(Some(id))
             })
         })

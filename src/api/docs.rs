@@ -18,7 +18,7 @@ and, for 422 `validation_failed`, `errors: [{field (JSON Pointer), code, message
 Malformed JSON is 400 `malformed_json`; a wrong content type 415; a body over the limit 413; \
 an unknown route 404 `route_not_found`; not signed in 401; an object the caller may not read 404; \
 an action that is not the caller's 403 `action_forbidden`; not from the current state 409 `invalid_transition`; \
-rate limited 429 with `Retry-After`; database unavailable 503 with `Retry-After`."
+rate limited 429 with `Retry-After`; database unavailable, or password checks overloaded, 503 with `Retry-After`."
     ),
     components(schemas(
         crate::error::Problem,

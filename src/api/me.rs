@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::hash_password;
+use crate::api::auth::{hash_password, token_pair};
 use crate::api::extract::{ApiJson, ApiQuery, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
@@ -150,8 +150,11 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Change the password (the current one is needed). Every session ends; sign in again.
-#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+/// Change the password (the current one is needed). Every other session ends (its refresh
+/// tokens at once, its access tokens at once in this process and within
+/// `auth.account_status_cache_secs` in others); this one goes on with the new token pair in
+/// the answer, which replaces the caller's tokens (the old ones stop working too).
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = crate::api::auth::TokenPair), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"), (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -162,16 +165,19 @@ pub async fn change_password(
     v.password("/new_password", &body.new_password);
     v.finish()?;
     let u = load(&state, user.id).await?;
-    let auth = state.auth.clone();
-    let current = body.current_password;
-    let ok = web::block(move || auth.hasher.verify(&current, &u.password_hash)).await?;
+    let ok = state
+        .auth
+        .hashing
+        .verify(body.current_password, u.password_hash)
+        .await?;
     if !ok {
         return Err(ApiError::field("/current_password", "wrong_password"));
     }
     let hash = hash_password(&state, body.new_password).await?;
     let now = state.clock.now_naive();
+    let ttl = chrono::Duration::days(state.settings.auth.refresh_token_ttl_days);
     let id = user.id;
-    state
+    let (u, refresh_token) = state
         .db(move |conn| {
             db::write(conn, |c| {
                 users::update(
@@ -183,11 +189,15 @@ pub async fn change_password(
                     },
                     now,
                 )?;
-                users::revoke_all_sessions(c, id, now)
+                users::end_all_sessions(c, id, now)?;
+                let token = users::start_session(c, id, now, ttl)?;
+                let u = users::find(c, id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
+                Ok::<_, ApiError>((u, token))
             })
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    state.auth.forget(id);
+    token_pair(&state, &u, refresh_token)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

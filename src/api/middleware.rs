@@ -76,7 +76,9 @@ pub async fn request_context(
         return Ok(res);
     }
     // Guessing tracking secrets is rate limited per client address: after too many wrong ones,
-    // every request carrying one waits (429), whatever the ticket.
+    // a request whose secret is wrong too gets 429 instead of 404. The secret is checked first,
+    // so its owner is not refused because someone else guessed from the same address (a
+    // shared NAT).
     let secret_key = match (
         &state,
         req.headers()
@@ -88,23 +90,27 @@ pub async fn request_context(
         )),
         _ => None,
     };
-    if let (Some(state), Some(key)) = (&state, &secret_key)
-        && let Some(wait) = secret_guess_blocked(state, key.clone()).await
-    {
-        let mut res = req.into_response(ApiError::too_many(wait).render(lang, &request_id));
-        protect(res.headers_mut(), &request_id);
-        return Ok(res);
-    }
+    let guesses_blocked = match (&state, &secret_key) {
+        (Some(state), Some(key)) => secret_guess_blocked(state, key.clone()).await,
+        _ => None,
+    };
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
 
     // Handler and extractor errors arrive inside the response; an `Err` here would come
     // from the framework itself (the request is no longer ours to answer with).
-    let res = next
+    let mut res = next
         .call(req)
         .instrument(span.clone())
         .await?
         .map_into_boxed_body();
+    let wrong_secret = secret_key.is_some() && res.status() == StatusCode::NOT_FOUND;
+    if let Some(wait) = guesses_blocked
+        && wrong_secret
+    {
+        let (req, _) = res.into_parts();
+        res = ServiceResponse::new(req, ApiError::too_many(wait).render(lang, &request_id));
+    }
     let mut res = as_problem(res, lang, &request_id, &span);
     protect(res.headers_mut(), &request_id);
 
@@ -116,7 +122,7 @@ pub async fn request_context(
     if let Some(state) = &state {
         record_admin_change(state, &res, &method, &route).await;
         if let Some(key) = secret_key
-            && res.status() == actix_web::http::StatusCode::NOT_FOUND
+            && wrong_secret
         {
             record_secret_guess(state, key).await;
         }
@@ -252,7 +258,7 @@ fn as_problem(
                         tracing::error!(error = format!("{cause:#}"), "internal error")
                     }
                     ApiError::Unavailable(cause) => {
-                        tracing::warn!(error = %cause, "database unavailable")
+                        tracing::warn!(error = %cause, "service unavailable")
                     }
                     ApiError::Client(_) => {}
                 });

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
-pub use password::Hasher;
+pub use password::{Hasher, HashingError, HashingPool};
 pub use tokens::{JwtKeys, TokenError};
 
 /// What a request needs to know about its caller, read from the database (and cached
@@ -32,11 +32,15 @@ pub struct AccountStatus {
     pub verified: bool,
     pub active: bool,
     pub locale: Lang,
+    /// Access tokens of an older generation are refused (their sessions were ended).
+    pub token_generation: i64,
 }
 
 pub struct Auth {
     pub keys: JwtKeys,
+    /// For the command line and start-up; requests hash through `hashing`.
     pub hasher: Hasher,
+    pub hashing: HashingPool,
     /// Verified against when the email is unknown, so both failures take the same time.
     pub dummy_hash: String,
     cache_for: Duration,
@@ -50,6 +54,7 @@ impl Auth {
         Ok(Self {
             keys: JwtKeys::from_settings(s)?,
             hasher,
+            hashing: HashingPool::from_settings(s)?,
             dummy_hash,
             cache_for: Duration::seconds(s.account_status_cache_secs as i64),
             cache: Mutex::new(HashMap::new()),
@@ -123,7 +128,12 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Curre
         .sub
         .parse()
         .map_err(|_| ApiError::unauthenticated("invalid_token"))?;
-    let status = match state.auth.cached(id, now) {
+    // A token newer than the cached status was issued after a change made elsewhere: reload.
+    let status = match state
+        .auth
+        .cached(id, now)
+        .filter(|s| s.token_generation >= claims.generation)
+    {
         Some(s) => Some(s),
         None => {
             let found = state
@@ -136,6 +146,9 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Curre
         }
     };
     match status {
+        Some(s) if s.active && claims.generation != s.token_generation => {
+            Err(ApiError::unauthenticated("session_ended"))
+        }
         Some(s) if s.active => Ok(CurrentUser {
             id,
             role: s.role,

@@ -25,6 +25,10 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// The user's session generation when the token was issued (`users.token_generation`);
+    /// a token without it, or with an older one, is refused.
+    #[serde(rename = "gen")]
+    pub generation: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +112,13 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: Role,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let mut header = Header::new(self.algorithm);
         header.kid = Some(self.current_kid.clone());
         let claims = Claims {
@@ -118,6 +128,7 @@ impl JwtKeys {
             role,
             iat: now.timestamp(),
             exp: now.timestamp() + self.ttl_secs,
+            generation,
         };
         Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
@@ -194,7 +205,7 @@ mod tests {
     fn tokens_verify_until_they_expire() {
         let keys = JwtKeys::from_settings(&settings()).unwrap();
         let now = at("2026-11-23T00:00:00Z");
-        let t = keys.issue(7, Role::Citizen, now).unwrap();
+        let t = keys.issue(7, Role::Citizen, 0, now).unwrap();
         let c = keys.verify(&t, now).unwrap();
         assert_eq!((c.sub.as_str(), c.role), ("7", Role::Citizen));
         assert_eq!(
@@ -218,7 +229,7 @@ mod tests {
         other.jwt_secret = "another-secret-that-is-long-enough-000".into();
         let forged = JwtKeys::from_settings(&other)
             .unwrap()
-            .issue(1, Role::Admin, now)
+            .issue(1, Role::Admin, 0, now)
             .unwrap();
         assert_eq!(keys.verify(&forged, now).unwrap_err(), TokenError::Invalid);
 
@@ -226,12 +237,12 @@ mod tests {
         aud.audience = "someone-else".into();
         let t = JwtKeys::from_settings(&aud)
             .unwrap()
-            .issue(1, Role::Admin, now)
+            .issue(1, Role::Admin, 0, now)
             .unwrap();
         assert_eq!(keys.verify(&t, now).unwrap_err(), TokenError::Invalid);
 
         // alg: none, with the claims of a valid token.
-        let valid = keys.issue(1, Role::Admin, now).unwrap();
+        let valid = keys.issue(1, Role::Admin, 0, now).unwrap();
         let payload = valid.split('.').nth(1).unwrap();
         let none = format!(
             "{}.{}.",
@@ -251,7 +262,7 @@ mod tests {
         let now = at("2026-11-23T00:00:00Z");
         let old_token = JwtKeys::from_settings(&old)
             .unwrap()
-            .issue(3, Role::Official, now)
+            .issue(3, Role::Official, 0, now)
             .unwrap();
         let mut new = old.clone();
         new.jwt_previous_secret = old.jwt_secret.clone();
@@ -260,11 +271,31 @@ mod tests {
         new.jwt_key_id = "k2".into();
         let keys = JwtKeys::from_settings(&new).unwrap();
         assert_eq!(keys.verify(&old_token, now).unwrap().sub, "3");
-        let fresh = keys.issue(3, Role::Official, now).unwrap();
+        let fresh = keys.issue(3, Role::Official, 0, now).unwrap();
         assert_eq!(
             jsonwebtoken::decode_header(&fresh).unwrap().kid.as_deref(),
             Some("k2")
         );
+    }
+
+    #[test]
+    fn tokens_without_a_generation_are_refused() {
+        let s = settings();
+        let keys = JwtKeys::from_settings(&s).unwrap();
+        let now = at("2026-11-23T00:00:00Z");
+        // A token as issued before the `gen` claim existed, validly signed.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(s.jwt_key_id.clone());
+        let old = jsonwebtoken::encode(
+            &header,
+            &serde_json::json!({"iss": s.issuer, "aud": s.audience, "sub": "5",
+                "role": "citizen", "iat": now.timestamp(), "exp": now.timestamp() + 900}),
+            &EncodingKey::from_secret(s.jwt_secret.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&old, now).unwrap_err(), TokenError::Invalid);
+        let t = keys.issue(5, Role::Citizen, 7, now).unwrap();
+        assert_eq!(keys.verify(&t, now).unwrap().generation, 7);
     }
 
     #[test]

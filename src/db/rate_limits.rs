@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::rate_limits as rl;
 use super::{DbConn, is_unique_violation};
+use crate::domain::sign_in::Failures;
 use crate::error::ApiError;
 
 /// Seconds until `key` may be used again, when its window is full; `None` when under the limit.
@@ -28,6 +29,27 @@ pub fn blocked_for(
     })
 }
 
+/// What `key` counted in its current window; `None` when nothing (or its window ended).
+pub fn failures(
+    conn: &mut DbConn,
+    key: &str,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Result<Option<Failures>, ApiError> {
+    let row = rl::table
+        .find(key)
+        .select((rl::window_start, rl::count, rl::last_at))
+        .first::<(NaiveDateTime, i32, Option<NaiveDateTime>)>(conn)
+        .optional()?;
+    Ok(row
+        .filter(|(start, _, _)| *start + window > now)
+        .map(|(start, count, last_at)| Failures {
+            count,
+            window_ends: start + window,
+            last_at: last_at.unwrap_or(start),
+        }))
+}
+
 /// Counts one use of `key` in the current window (a new window starts when the old one ended).
 pub fn record(
     conn: &mut DbConn,
@@ -44,20 +66,29 @@ pub fn record(
         match row {
             Some(start) if start + window > now => {
                 diesel::update(rl::table.find(key))
-                    .set(rl::count.eq(rl::count + 1))
+                    .set((rl::count.eq(rl::count + 1), rl::last_at.eq(now)))
                     .execute(conn)?;
                 return Ok(());
             }
             Some(_) => {
                 diesel::update(rl::table.find(key))
-                    .set((rl::window_start.eq(now), rl::count.eq(1)))
+                    .set((
+                        rl::window_start.eq(now),
+                        rl::count.eq(1),
+                        rl::last_at.eq(now),
+                    ))
                     .execute(conn)?;
                 return Ok(());
             }
             None => {
                 let inserted = conn.transaction(|conn| {
                     diesel::insert_into(rl::table)
-                        .values((rl::key.eq(key), rl::window_start.eq(now), rl::count.eq(1)))
+                        .values((
+                            rl::key.eq(key),
+                            rl::window_start.eq(now),
+                            rl::count.eq(1),
+                            rl::last_at.eq(now),
+                        ))
                         .execute(conn)
                 });
                 match inserted {

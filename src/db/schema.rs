@@ -110,6 +110,7 @@ diesel::table! {
         erased_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_generation -> BigInt,
     }
 }
 
@@ -160,6 +161,7 @@ diesel::table! {
         key -> Text,
         window_start -> Timestamp,
         count -> Integer,
+        last_at -> Nullable<Timestamp>,
     }
 }
 

@@ -31,6 +31,9 @@ pub struct User {
     pub erased_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Access tokens carry it; ending every session adds one (older tokens are refused).
+    #[serde(skip)]
+    pub token_generation: i64,
 }
 
 impl User {
@@ -114,6 +117,7 @@ pub fn status(conn: &mut DbConn, id: i64) -> Result<Option<AccountStatus>, ApiEr
         verified: u.verified,
         active: u.active(),
         locale: u.lang(),
+        token_generation: u.token_generation,
     }))
 }
 
@@ -203,8 +207,16 @@ struct RefreshRow {
 /// — someone else may hold the newer one — and that revocation must be committed even though
 /// the caller answers 401, so it is a value, not an error.
 pub enum Rotation {
-    Rotated { user: Box<User>, token: String },
+    Rotated {
+        user: Box<User>,
+        token: String,
+    },
     Refused(&'static str),
+    /// An already rotated token came back: every session of the user ended (refresh tokens of
+    /// the family, access tokens of every sign-in), so this process must forget its status.
+    Reused {
+        user_id: i64,
+    },
 }
 
 pub fn rotate_session(
@@ -232,8 +244,7 @@ pub fn rotate_session(
         return Ok(Rotation::Refused("invalid_token"));
     }
     if row.rotated_at.is_some() {
-        revoke_family(conn, &row.family, now)?;
-        return Ok(Rotation::Refused("refresh_token_reused"));
+        return reused(conn, &row, now);
     }
     if row.expires_at <= now {
         return Ok(Rotation::Refused("token_expired"));
@@ -249,8 +260,7 @@ pub fn rotate_session(
     .set(refresh_tokens::rotated_at.eq(Some(now)))
     .execute(conn)?;
     if claimed == 0 {
-        revoke_family(conn, &row.family, now)?;
-        return Ok(Rotation::Refused("refresh_token_reused"));
+        return reused(conn, &row, now);
     }
     let user = match find(conn, row.user_id)? {
         Some(u) if u.active() => u,
@@ -263,6 +273,16 @@ pub fn rotate_session(
     Ok(Rotation::Rotated {
         user: Box::new(user),
         token,
+    })
+}
+
+/// Theft detection: the family's refresh tokens die, and so do the user's access tokens (the
+/// thief may hold one from this family, and a token does not say which sign-in it came from).
+fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rotation, ApiError> {
+    revoke_family(conn, &row.family, now)?;
+    end_access_tokens(conn, row.user_id)?;
+    Ok(Rotation::Reused {
+        user_id: row.user_id,
     })
 }
 
@@ -292,11 +312,14 @@ pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result
     Ok(())
 }
 
-pub fn revoke_all_sessions(
+/// Ends every session of a user: refresh tokens are revoked, and access tokens already issued
+/// stop working (their generation is now old). The caller forgets the cached status.
+pub fn end_all_sessions(
     conn: &mut DbConn,
     user_id: i64,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    end_access_tokens(conn, user_id)?;
     diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::user_id
@@ -306,6 +329,14 @@ pub fn revoke_all_sessions(
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
     .execute(conn)?;
+    Ok(())
+}
+
+/// Moves the user to a new token generation: every access token issued so far is refused.
+fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+    diesel::update(users::table.find(user_id))
+        .set(users::token_generation.eq(users::token_generation + 1))
+        .execute(conn)?;
     Ok(())
 }
 

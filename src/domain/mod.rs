@@ -13,5 +13,6 @@ pub mod message;
 pub mod policy;
 pub mod report;
 pub mod routing;
+pub mod sign_in;
 pub mod text;
 pub mod ticket;

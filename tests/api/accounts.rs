@@ -70,7 +70,7 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address() {
         let r = app.post_json("/api/v1/auth/login", &bad).await;
         assert_eq!(r.status(), 401);
     }
-    // Even the right password waits now.
+    // The address that failed waits now, even with the right password (the account's delay).
     let r = app
         .post_json(
             "/api/v1/auth/login",
@@ -230,7 +230,7 @@ async fn jwt_attacks_are_refused() {
     other.jwt_secret = "a-completely-different-secret-0000000".into();
     let keys = nghedan::auth::JwtKeys::from_settings(&other).unwrap();
     let foreign = keys
-        .issue(1, Role::Admin, nghedan::clock::Clock::now(&*app.clock))
+        .issue(1, Role::Admin, 0, nghedan::clock::Clock::now(&*app.clock))
         .unwrap();
     assert_problem(me(foreign).await, 401, "invalid_token").await;
     // Garbage and a wrong scheme.

@@ -329,10 +329,18 @@ async fn guessing_tracking_secrets_is_rate_limited() {
         )
         .await;
     }
-    // Now even the right secret waits.
-    let r = get(secret.clone()).await.unwrap();
+    // Now a wrong secret from this address waits …
+    let r = get("guess-3".into()).await.unwrap();
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "rate_limited").await;
+    // … but the right one is still accepted: the submitter may share the guesser's address.
+    assert_eq!(get(secret.clone()).await.unwrap().status(), 200);
     app.clock.advance(chrono::Duration::minutes(61));
+    assert_problem(
+        get("guess-4".into()).await.unwrap(),
+        404,
+        "ticket_not_found",
+    )
+    .await;
     assert_eq!(get(secret).await.unwrap().status(), 200);
 }

@@ -5,6 +5,8 @@ mod helpers;
 mod limits;
 mod proxy;
 mod scale;
+mod sessions;
+mod sign_in_limits;
 mod smtp;
 mod social;
 mod sweep;

@@ -2,6 +2,7 @@
 //! `bench/run` reads (`jq`). Latencies are microseconds in an HDR histogram (3 significant
 //! digits, up to 60 s).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -14,6 +15,8 @@ pub struct Recorder {
     pub errors: u64,
     /// The first few error descriptions (status and body head), to say what went wrong.
     pub samples: Vec<String>,
+    /// Answers by HTTP status (transport errors have none).
+    pub statuses: BTreeMap<u16, u64>,
 }
 
 impl Default for Recorder {
@@ -23,6 +26,7 @@ impl Default for Recorder {
             ok: 0,
             errors: 0,
             samples: Vec::new(),
+            statuses: BTreeMap::new(),
         }
     }
 }
@@ -41,6 +45,11 @@ impl Recorder {
         }
     }
 
+    /// Counts one answer with `status` (besides `ok` or `error`).
+    pub fn status(&mut self, status: u16) {
+        *self.statuses.entry(status).or_default() += 1;
+    }
+
     fn record(&mut self, latency: Duration) {
         let us = (latency.as_micros() as u64).clamp(1, 60_000_000);
         self.hist.saturating_record(us);
@@ -50,6 +59,9 @@ impl Recorder {
         self.hist.add(&other.hist).ok();
         self.ok += other.ok;
         self.errors += other.errors;
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
         for s in other.samples {
             if self.samples.len() < 5 {
                 self.samples.push(s);
@@ -72,6 +84,11 @@ impl Recorder {
             p99_ms: round2(ms(0.99)),
             max_ms: round2(self.hist.max() as f64 / 1000.0),
             error_samples: self.samples.clone(),
+            statuses: self
+                .statuses
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect(),
         }
     }
 }
@@ -95,6 +112,8 @@ pub struct Report {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub error_samples: Vec<String>,
+    /// Answers by HTTP status, e.g. `{"200": 812, "401": 270, "503": 0}`.
+    pub statuses: BTreeMap<String, u64>,
 }
 
 impl Report {
@@ -142,7 +161,12 @@ mod tests {
         r.ok(Duration::from_millis(2));
         r.ok(Duration::from_millis(4));
         r.error(Duration::from_millis(1), || "500".into());
+        for s in [200, 200, 500] {
+            r.status(s);
+        }
         let rep = r.report("x", Duration::from_secs(1), 1);
+        assert_eq!(rep.statuses["200"], 2);
+        assert_eq!(rep.statuses["500"], 1);
         assert_eq!((rep.ok, rep.errors, rep.requests), (2, 1, 3));
         assert_eq!(rep.per_second, 2.0);
         assert_eq!(rep.error_samples, vec!["500".to_string()]);

@@ -28,6 +28,9 @@ struct Args {
     /// Request body (JSON), sent with `Content-Type: application/json`.
     #[arg(long)]
     body: Option<String>,
+    /// Request bodies (JSON), one a line, sent in turn instead of --body.
+    #[arg(long)]
+    bodies_file: Option<std::path::PathBuf>,
     /// Send a fresh `Idempotency-Key` with each request.
     #[arg(long)]
     idempotency: bool,
@@ -56,9 +59,9 @@ struct Args {
     warmup: Duration,
     #[arg(long, default_value_t = 10_000_000)]
     max_requests: u64,
-    /// Statuses that count as success (default: any 2xx).
-    #[arg(long)]
-    expect: Option<u16>,
+    /// Statuses that count as success, comma-separated (default: any 2xx).
+    #[arg(long, value_delimiter = ',')]
+    expect: Vec<u16>,
     #[arg(long, default_value = "http")]
     name: String,
     /// Runtime threads (1 leaves the most CPU to the server on a small machine).
@@ -79,6 +82,8 @@ struct Shared {
     token: Option<String>,
     codes: Vec<String>,
     next_code: AtomicU64,
+    bodies: Vec<String>,
+    next_body: AtomicU64,
     next_key: AtomicU64,
     run_id: u128,
     walkers: Vec<Mutex<Walker>>,
@@ -128,6 +133,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .collect(),
         None => vec![],
     };
+    let bodies: Vec<String> = match &args.bodies_file {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read {}", p.display()))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        None => vec![],
+    };
+    if args.bodies_file.is_some() && bodies.is_empty() {
+        bail!("--bodies-file has no bodies");
+    }
     if args.url.contains("{code}") && codes.is_empty() {
         bail!("--url has {{code}} but --codes-file gave no codes");
     }
@@ -144,6 +162,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         token,
         codes,
         next_code: AtomicU64::new(0),
+        bodies,
+        next_body: AtomicU64::new(0),
         next_key: AtomicU64::new(0),
         run_id,
         walkers,
@@ -285,18 +305,24 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
         let n = shared.next_key.fetch_add(1, Ordering::Relaxed);
         req = req.header("Idempotency-Key", format!("bench-{}-{n}", shared.run_id));
     }
-    if let Some(b) = &args.body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.clone());
+    let body = if shared.bodies.is_empty() {
+        args.body.clone()
+    } else {
+        let i = shared.next_body.fetch_add(1, Ordering::Relaxed) as usize;
+        Some(shared.bodies[i % shared.bodies.len()].clone())
+    };
+    if let Some(b) = body {
+        req = req.header("Content-Type", "application/json").body(b);
     }
     match req.send().await {
         Ok(res) => {
             let status = res.status();
             let body = res.bytes().await.unwrap_or_default();
-            let good = match args.expect {
-                Some(code) => status.as_u16() == code,
-                None => status.is_success(),
+            rec.status(status.as_u16());
+            let good = if args.expect.is_empty() {
+                status.is_success()
+            } else {
+                args.expect.contains(&status.as_u16())
             };
             if good {
                 rec.ok(t0.elapsed());
