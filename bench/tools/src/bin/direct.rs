@@ -17,19 +17,18 @@ use clap::{Parser, Subcommand};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use nghedan::api::tickets as api_tickets;
 use nghedan::auth::CurrentUser;
 use nghedan::config::Settings;
 use nghedan::db::idempotency::{self, Saved};
 use nghedan::db::inbox::{self, Filter, Key, Sort};
 use nghedan::db::schema::{categories, tickets, users};
-use nghedan::db::tickets::{self as repo, Access, Sender, Submission, Viewer};
 use nghedan::db::{self, DbConn};
 use nghedan::domain::account::Role;
 use nghedan::domain::ticket::{Channel, Kind};
 use nghedan::error::ApiError;
 use nghedan::i18n::Lang;
 use nghedan::state::AppState;
+use nghedan::workflow::tickets::{self as repo, Access, Sender, Submission, Viewer};
 use nghedan::{Dependencies, startup};
 use nghedan_bench::{Recorder, parse_duration};
 
@@ -201,7 +200,8 @@ fn main() -> anyhow::Result<()> {
                     user: Some(who.clone()),
                     secret: None,
                 };
-                let view = api_tickets::read_one(conn, &st, code, &v, Lang::Vi)?;
+                let ctx = st.ticket_ctx(conn)?;
+                let view = repo::read(conn, code, &v, &ctx, Lang::Vi)?;
                 std::hint::black_box(view);
                 Ok(())
             })
@@ -314,9 +314,9 @@ fn submit_once(
     let now = state.clock.now_naive();
     db::write(conn, |c| {
         idempotency::claim(c, &scope, key, "bench", now)?;
-        let ctx = api_tickets::ctx(state, c)?;
+        let ctx = state.ticket_ctx(c)?;
         let t = repo::submit(c, &s, &ctx)?;
-        let v = api_tickets::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
+        let v = repo::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
         let body = serde_json::to_string(&v).map_err(|e| ApiError::internal(e.to_string()))?;
         idempotency::complete(
             c,
