@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::error::AppError;
 use crate::startup::{self, Application, Dependencies};
 
 #[derive(Debug, Parser)]
@@ -301,12 +302,12 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             let state = startup::prepare(settings, Dependencies::default()).await?;
             let st = state.clone();
             let n = state
-                .db(move |conn| {
+                .db(move |conn| -> Result<_, AppError> {
                     let cal = crate::db::calendar::load(conn)?;
                     let day_end = st.settings.deadlines.day_end();
                     let now = st.clock.now();
                     let n = crate::db::clocks::recompute_open(conn, &cal, &day_end, now)?;
-                    crate::db::write(conn, |c| {
+                    crate::db::write(conn, |c| -> Result<_, AppError> {
                         crate::db::audit::record_admin(
                             c,
                             None,

@@ -770,7 +770,7 @@ mod tests {
     }
 
     /// Every problem code the source can answer with: the string literal handed to an
-    /// `ApiError` constructor (or `Self::client`) within the call's first line or two.
+    /// `AppError` or `ApiError` constructor (or `Self::…`) within the call's first line or two.
     fn problem_codes_in_source() -> std::collections::BTreeSet<String> {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             for entry in std::fs::read_dir(dir).unwrap() {
@@ -789,6 +789,7 @@ mod tests {
         );
         let constructors = [
             "client(",
+            "refused(",
             "bad_request(",
             "unauthenticated(",
             "not_found(",
@@ -799,7 +800,8 @@ mod tests {
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             for (i, _) in text
-                .match_indices("ApiError::")
+                .match_indices("AppError::")
+                .chain(text.match_indices("ApiError::"))
                 .chain(text.match_indices("Self::"))
             {
                 let rest = &text[i..];

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::db::{self, DbConn, areas, categories, routing_rules, units};
 use crate::domain::contact::Email;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// One problem in the file, by (1-based) line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum ImportError {
     #[error("{} bad rows; nothing was written", .0.len())]
     Rows(Vec<RowError>),
     #[error(transparent)]
-    Db(#[from] ApiError),
+    Db(#[from] AppError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,7 +215,7 @@ pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
                 now,
             )?;
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     })?;
     Ok(count)
 }
@@ -287,7 +287,7 @@ pub fn rules(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
         for f in ready {
             routing_rules::create(conn, f, now)?;
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     })?;
     Ok(count)
 }

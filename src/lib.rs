@@ -19,6 +19,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod validation;
 pub mod workflow;
 
 pub use startup::{Application, Dependencies};

@@ -12,7 +12,7 @@ use crate::db::{self, DbConn, areas, categories, units};
 use crate::domain::account::Role;
 use crate::domain::attributes::Attribute;
 use crate::domain::text::fold;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 /// Every demo account signs in with this password.
@@ -103,7 +103,7 @@ impl Seeder<'_> {
         parent: Option<i64>,
         areas: &[&str],
         coordinator: bool,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<i64, AppError> {
         if let Some(u) = units::find_by_code(self.conn, code)? {
             return Ok(u.id);
         }
@@ -139,7 +139,7 @@ impl Seeder<'_> {
         name: &str,
         role: Role,
         unit_id: Option<i64>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         if db::users::find_by_email(self.conn, email)?.is_some() {
             return Ok(());
         }
@@ -171,12 +171,12 @@ impl Seeder<'_> {
         kind: &str,
         urgent: bool,
         attributes: serde_json::Value,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         if categories::find(self.conn, code)?.is_some() {
             return Ok(());
         }
         let attributes: Vec<Attribute> = serde_json::from_value(attributes)
-            .map_err(|e| ApiError::internal(format!("demo attributes of {code}: {e}")))?;
+            .map_err(|e| AppError::internal(format!("demo attributes of {code}: {e}")))?;
         categories::create(
             self.conn,
             categories::Fields {
@@ -202,7 +202,7 @@ impl Seeder<'_> {
         area: &str,
         kind: Option<&str>,
         unit_id: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         use diesel::prelude::*;
         let exists = routing_rules::table
             .filter(routing_rules::category_code.eq(category))
@@ -247,7 +247,7 @@ type CategoryRow<'a> = (
     serde_json::Value,
 );
 
-fn categories(s: &mut Seeder) -> Result<(), ApiError> {
+fn categories(s: &mut Seeder) -> Result<(), AppError> {
     let none = json!([]);
     let size = json!([
         {"code": "size", "datatype": "singlevaluelist", "required": true, "order": 1,
@@ -548,7 +548,7 @@ pub fn demo(
     conn: &mut DbConn,
     password_hash: &str,
     now: NaiveDateTime,
-) -> Result<Report, ApiError> {
+) -> Result<Report, AppError> {
     db::write(conn, |conn| {
         let mut s = Seeder {
             conn,
@@ -569,7 +569,7 @@ pub fn demo(
         let mut overseen = Vec::new();
         for province in PROVINCES {
             let p = areas::find(s.conn, province)?
-                .ok_or_else(|| ApiError::internal(format!("province {province} missing")))?;
+                .ok_or_else(|| AppError::internal(format!("province {province} missing")))?;
             let (pvi, pen) = (p.name.clone(), english_place(&p.name));
             let short = p
                 .name
@@ -674,7 +674,7 @@ pub fn demo(
         s.user("admin@demo.nghedan.vn", "Quản trị viên", Role::Admin, None)?;
         s.user("lan@demo.nghedan.vn", "Nguyễn Thị Lan", Role::Citizen, None)?;
         s.user("minh@demo.nghedan.vn", "Trần Văn Minh", Role::Citizen, None)?;
-        Ok::<_, ApiError>(s.report)
+        Ok::<_, AppError>(s.report)
     })
 }
 
@@ -797,7 +797,7 @@ pub fn history(
     n: usize,
     months: u32,
     base: &crate::workflow::Ctx,
-) -> Result<History, ApiError> {
+) -> Result<History, AppError> {
     use crate::db::schema::{audit_roots, outbox, users};
     use crate::domain::ticket::{Action, Channel, Kind, Status};
     use crate::workflow::tickets::{self as tickets, ActionInput, Sender, Submission, Viewer};
@@ -806,7 +806,7 @@ pub fn history(
 
     let sealed: i64 = audit_roots::table.count().get_result(conn)?;
     if sealed > 0 {
-        return Err(ApiError::internal(
+        return Err(AppError::internal(
             "history can only be generated before the first day is sealed into the audit roots (on a fresh database)",
         ));
     }
@@ -815,7 +815,7 @@ pub fn history(
         .select(users::id)
         .load(conn)?;
     if citizens.is_empty() {
-        return Err(ApiError::internal("load the demo data first (seed demo)"));
+        return Err(AppError::internal("load the demo data first (seed demo)"));
     }
     let communes: Vec<String> = crate::db::schema::units::table
         .filter(crate::db::schema::units::code.like("UBND-X%"))
@@ -826,7 +826,7 @@ pub fn history(
         .map(|c| c.trim_start_matches("UBND-X").to_string())
         .collect();
     if communes.is_empty() {
-        return Err(ApiError::internal("load the demo data first (seed demo)"));
+        return Err(AppError::internal("load the demo data first (seed demo)"));
     }
     let outbox_before: i64 = outbox::table
         .select(diesel::dsl::max(outbox::id))
@@ -1019,7 +1019,7 @@ pub fn history(
             })?;
         }
         let after = crate::db::tickets::find(conn, t.id)?
-            .ok_or_else(|| ApiError::internal("generated ticket vanished"))?;
+            .ok_or_else(|| AppError::internal("generated ticket vanished"))?;
         match after.status {
             Status::Resolved | Status::Closed => {
                 report.resolved += 1;

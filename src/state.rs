@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -27,24 +27,26 @@ pub struct AppState {
 impl AppState {
     /// Runs synchronous database work on the blocking pool with a pooled connection. Waiting
     /// longer than `database.acquire_timeout_ms` for a connection is a 503, not a hang.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn db<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(|e| E::from(e.into()))?;
             f(&mut conn)
         })
-        .await?
+        .await
+        .map_err(|e| E::from(e.into()))?
     }
 }
 
 impl AppState {
     /// What a ticket operation needs: now, the calendar in force, and how messages go out
     /// (which push services are on; pushes queued in quiet hours wait for the morning).
-    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, ApiError> {
+    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {
         use crate::notify::recipients::{Delivery, PushChannels};
         let now = self.clock.now();
         let n = &self.settings.notifications;

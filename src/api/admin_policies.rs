@@ -11,17 +11,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{AdminOnly, ClientAddr, RequireRole};
 use crate::api::deadlines::{CalendarDay, ClockBody, calendar_days, parse_date};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{Page, paginate};
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, ClientAddr, RequireRole};
 use crate::db::policies::{self, StoredPolicy};
 use crate::db::{self, calendar};
 use crate::domain::policy::{Channel, Policy, TicketKind, Violation};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 /// A deadline policy as administrators see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,16 +100,16 @@ fn check(p: &Policy, mut v: Violations) -> Result<(), ApiError> {
     for e in field_errors(p.check()) {
         v.add_error(e);
     }
-    v.finish()
+    Ok(v.finish()?)
 }
 
 /// Create a deadline policy. It applies to tickets whose clocks start from now on.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = NewPolicy,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     responses((status = 201, body = PolicyView),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation_failed: unknown_category, round_only_for_complaints, duplicate_clock, must_start_at_receipt, out_of_range …", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed: unknown_category, round_only_for_complaints, duplicate_clock, must_start_at_receipt, out_of_range …", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/sla-policies")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -156,8 +157,8 @@ pub struct PolicyQuery {
 /// Deadline policies by id, optionally of one kind.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(PolicyQuery),
     responses((status = 200, body = crate::api::list::List<PolicyView>),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/sla-policies")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -180,9 +181,9 @@ pub async fn list(
 /// One deadline policy.
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = PolicyView),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "policy_not_found", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "policy_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/sla-policies/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -231,10 +232,10 @@ pub struct PolicyChanges {
 /// dates.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = PolicyChanges,
     responses((status = 200, body = PolicyView),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "policy_not_found", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "policy_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/sla-policies/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -289,9 +290,9 @@ pub async fn update(
 /// Tickets that ran under it keep their due dates.
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
     responses((status = 204),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "policy_not_found", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "policy_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/sla-policies/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
@@ -342,9 +343,9 @@ fn one_day(
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = DayOverride,
     params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")),
     responses((status = 200, body = CalendarDay),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[put("/admin/calendar/{date}")]
 pub async fn set_day(
     state: web::Data<AppState>,
@@ -375,9 +376,9 @@ pub async fn set_day(
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")),
     responses((status = 200, body = CalendarDay),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "override_not_found", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "override_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/calendar/{date}")]
 pub async fn remove_day(
     state: web::Data<AppState>,

@@ -8,18 +8,19 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::send_reset;
+use crate::api::caller::{AdminOnly, ClientAddr, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{Page, paginate};
 use crate::api::me::UserView;
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, ClientAddr, RequireRole, tokens};
+use crate::auth::tokens;
 use crate::db::{self, users};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,9 +39,9 @@ pub struct NewStaff {
 /// gets an email with a link to set its password.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = NewStaff,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = UserView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "email_taken", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = UserView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "email_taken", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/users")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -111,7 +112,7 @@ pub struct UserQuery {
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("role" = Option<Role>, Query), ("unit_id" = Option<i64>, Query), ("q" = Option<String>, Query),
         ("after" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, body = crate::api::list::List<UserView>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = crate::api::list::List<UserView>), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/users")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -128,7 +129,7 @@ pub async fn list(
 }
 
 /// One account.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/users/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -159,7 +160,7 @@ pub struct StaffChanges {
 
 /// Change, disable or re-enable an account.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = StaffChanges,
-    responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -217,7 +218,7 @@ pub async fn update(
 }
 
 /// Email the account a password-reset link (valid 1 hour).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 202, body = crate::api::auth::Accepted), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 202, body = crate::api::auth::Accepted), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/users/{id}/password-reset")]
 pub async fn reset(
     state: web::Data<AppState>,

@@ -5,15 +5,16 @@ use actix_web::{HttpResponse, get, patch, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{AdminOnly, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, nullable};
 use crate::api::list::{List, Page, paginate};
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, RequireRole};
 use crate::db::areas::{self, Area};
 use crate::db::{self};
 use crate::domain::geo::valid_lat_lon;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AreaView {
@@ -71,7 +72,7 @@ pub struct AreaQuery {
 }
 
 /// Provinces and communes, in code order.
-#[utoipa::path(tag = "areas", params(AreaQuery), responses((status = 200, body = List<AreaView>), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "areas", params(AreaQuery), responses((status = 200, body = List<AreaView>), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/areas")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -121,7 +122,7 @@ pub struct Located {
 /// The commune with the nearest centroid to a GPS point, and its province, so that the app
 /// can preselect a commune (the citizen may correct it). A point farther than
 /// `areas.locate_max_km` (50 km) from every centroid is 422.
-#[utoipa::path(tag = "areas", params(LocateQuery), responses((status = 200, body = Located), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "areas", params(LocateQuery), responses((status = 200, body = Located), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/areas/locate")]
 pub async fn locate(
     state: web::Data<AppState>,
@@ -171,7 +172,7 @@ pub async fn locate_point(
 }
 
 /// One province or commune.
-#[utoipa::path(tag = "areas", responses((status = 200, body = AreaView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "areas", responses((status = 200, body = AreaView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/areas/{code}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -197,7 +198,7 @@ pub struct AreaChanges {
 
 /// Flag an area remote (longer legal limits) or set its second-round complaint authority.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = AreaChanges,
-    responses((status = 200, body = AreaView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AreaView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/areas/{code}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -6,11 +6,12 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{AdminOnly, RequireRole, SupervisorOnly};
+use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
 use crate::api::list::{List, Page, paginate};
-use crate::auth::{AdminOnly, RequireRole, SupervisorOnly};
 use crate::db::audit::{self, AdminEntry, Root, Verification};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -45,7 +46,7 @@ fn range(state: &AppState, r: &Range, max_days: i64) -> Result<(NaiveDate, Naive
 /// Recompute the hash chains of the events created in the range (and their texts), the
 /// daily roots and the administrators' log; report the first record that does not match.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(Range),
-    responses((status = 200, body = Verification), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Verification), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/audit/verify")]
 pub async fn verify(
     state: web::Data<AppState>,

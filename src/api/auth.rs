@@ -7,20 +7,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::api::caller::ClientAddr;
+use crate::api::error::ApiError;
 use crate::api::extract::ApiJson;
 use crate::api::idempotency::{self, Creating};
 use crate::api::me::UserView;
-use crate::api::validation::Violations;
-use crate::auth::ClientAddr;
 use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
 use crate::db::{self, rate_limits};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
 use crate::domain::sign_in;
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::notify::outbox::{self, Channel, NewMessage};
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,10 +50,10 @@ pub struct TokenPair {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     responses(
         (status = 201, body = UserView),
-        (status = 409, description = "email_taken", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "email_taken", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
@@ -169,7 +169,7 @@ pub struct Verified {
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, body = Verified),
-        (status = 422, description = "verification_failed or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "verification_failed or validation_failed", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/verify-email")]
@@ -251,9 +251,9 @@ pub struct LoginRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "invalid_credentials or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "service_unavailable: too many sign-ins at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_credentials or account_disabled", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many sign-ins at once (with Retry-After)", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -283,7 +283,7 @@ pub async fn login(
     let (user, record) = {
         let (email, keys) = (email.clone(), keys.clone());
         state
-            .db(move |conn| {
+            .db(move |conn| -> Result<_, ApiError> {
                 let record = sign_in::Record {
                     address: rate_limits::failures(conn, &keys[0], window, now)?,
                     account_and_address: rate_limits::failures(conn, &keys[1], window, now)?,
@@ -349,7 +349,7 @@ pub async fn login(
                         now,
                     )?;
                 }
-                users::start_session(c, user_id, now, ttl)
+                Ok(users::start_session(c, user_id, now, ttl)?)
             })
         })
         .await?;
@@ -371,7 +371,7 @@ pub(crate) fn token_pair(
             user.token_generation,
             state.clock.now(),
         )
-        .map_err(ApiError::Internal)?;
+        .map_err(crate::error::AppError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenPair {
@@ -396,7 +396,7 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "invalid_token, token_expired, refresh_token_reused or account_disabled", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_token, token_expired, refresh_token_reused or account_disabled", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -454,7 +454,7 @@ pub struct Accepted {
     request_body = PasswordResetRequest,
     responses(
         (status = 202, body = Accepted),
-        (status = 429, description = "rate_limited", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset")]
@@ -529,8 +529,8 @@ pub struct PasswordResetConfirm {
     request_body = PasswordResetConfirm,
     responses(
         (status = 204),
-        (status = 422, description = "reset_token_invalid or validation_failed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "reset_token_invalid or validation_failed", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]

@@ -5,17 +5,18 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::caller::{AdminOnly, ClientAddr, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, ClientAddr, RequireRole};
 use crate::db::categories::{self, Category};
 use crate::db::{self};
 use crate::domain::attributes::{Attribute, Datatype, check_definitions};
 use crate::domain::ticket::Kind;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValueView {
@@ -229,7 +230,7 @@ pub async fn admin_list(
 /// Create a category.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = CategoryFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = CategoryAdminView), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CategoryAdminView), (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/categories")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -257,7 +258,7 @@ pub async fn create(
 
 /// Change a category (a parent that would make a cycle: 422 `category_cycle`).
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = CategoryFields,
-    responses((status = 200, body = CategoryAdminView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CategoryAdminView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/categories/{code}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -279,7 +280,7 @@ pub async fn update(
 
 /// Delete an unused category (else 409 `category_in_use`: deactivate it instead).
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 204), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/categories/{code}")]
 pub async fn remove(
     state: web::Data<AppState>,

@@ -8,17 +8,17 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
-use crate::api::validation::Violations;
 use crate::db::calendar::{self as days, Day};
 use crate::db::policies;
 use crate::domain::deadlines::{Counting, Lengths, due_date};
 use crate::domain::policy::{
     Channel, ClockFacts, ClockName, Extensions, PolicyClock, StartsAt, TicketFacts, TicketKind,
 };
-use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 use crate::state::AppState;
+use crate::validation::Violations;
 
 /// The longest range the calendar lists, in days (a leap year).
 pub const MAX_CALENDAR_DAYS: i64 = 366;
@@ -187,7 +187,7 @@ pub fn parse_date(v: &mut Violations, field: &str, raw: &str) -> Option<NaiveDat
 /// holidays and administrators' overrides. Deadlines count working days on it.
 #[utoipa::path(tag = "deadlines", params(CalendarQuery),
     responses((status = 200, body = CalendarDays),
-        (status = 422, description = "invalid_date, before_from, range_too_long", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "invalid_date, before_from, range_too_long", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/calendar")]
 pub async fn get_calendar(
     state: web::Data<AppState>,
@@ -323,7 +323,7 @@ pub struct Preview {
 /// clocks under the current calendar. Nothing is stored; running tickets keep their own dates.
 #[utoipa::path(tag = "deadlines", params(PreviewQuery),
     responses((status = 200, body = Preview),
-        (status = 422, description = "offset_required, invalid_datetime, unknown_category, unknown_area, round_only_for_complaints, before_received", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "offset_required, invalid_datetime, unknown_category, unknown_area, round_only_for_complaints, before_received", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/deadlines/preview")]
 pub async fn preview(
     state: web::Data<AppState>,
@@ -361,7 +361,7 @@ pub async fn preview(
     let (kind, category, area) = (q.kind, q.category.clone(), q.area_code.clone());
 
     let (facts, remote, policy, calendar) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let mut v = Violations::new();
             let chain = match &category {
                 Some(code) => policies::category_chain(conn, code)?,
@@ -451,7 +451,7 @@ mod tests {
         let t = parse_instant(&mut v, "/t", raw);
         match v.finish() {
             Ok(()) => Ok(t.unwrap()),
-            Err(e) => Err(e
+            Err(e) => Err(ApiError::from(e)
                 .to_problem(Lang::En, "")
                 .errors
                 .into_iter()

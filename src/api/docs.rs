@@ -21,8 +21,8 @@ an action that is not the caller's 403 `action_forbidden`; not from the current 
 rate limited 429 with `Retry-After`; database unavailable, or password checks overloaded, 503 with `Retry-After`."
     ),
     components(schemas(
-        crate::error::Problem,
-        crate::error::ProblemField,
+        crate::api::error::Problem,
+        crate::api::error::ProblemField,
         crate::api::categories::CategoryNode,
         crate::api::categories::AttributeView,
         crate::api::categories::ValueView,

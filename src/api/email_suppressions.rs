@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{AdminOnly, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
 use crate::api::list::{Page, paginate};
-use crate::auth::{AdminOnly, RequireRole};
 use crate::db;
-use crate::error::ApiError;
 use crate::notify::suppressions::{self, MailboxSuppression, Scope};
 use crate::state::AppState;
 
@@ -59,10 +59,10 @@ pub struct SuppressionQuery {
 /// Suppressions of units' mailboxes (the unit unsubscribed from ticket mail), oldest first.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(SuppressionQuery),
     responses((status = 200, body = crate::api::list::List<EmailSuppressionView>),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unit_not_found", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unit_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/email-suppressions")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -78,7 +78,7 @@ pub async fn list(
             {
                 return Err(ApiError::not_found("unit_not_found"));
             }
-            suppressions::of_mailboxes(conn, unit, after, fetch)
+            Ok(suppressions::of_mailboxes(conn, unit, after, fetch)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(paginate(
@@ -92,9 +92,9 @@ pub async fn list(
 /// Lift a unit mailbox's suppression: its ticket mail is sent again from now on.
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
     responses((status = 204, description = "Lifted"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "email_suppression_not_found (also for a contact's own suppression)", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "email_suppression_not_found (also for a contact's own suppression)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/email-suppressions/{id}")]
 pub async fn lift(
     state: web::Data<AppState>,

@@ -8,7 +8,8 @@ use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::api::error::ApiError;
+use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 

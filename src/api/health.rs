@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,7 +32,7 @@ pub async fn live() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "The database cannot be reached", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database cannot be reached", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/health/ready")]
@@ -58,7 +58,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     tag = "health",
     responses(
         (status = 200, content_type = "text/plain", body = String),
-        (status = 401, description = "`metrics.bearer_token` is set and the request does not carry it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`metrics.bearer_token` is set and the request does not carry it", body = crate::api::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/metrics")]
@@ -68,7 +68,7 @@ pub async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     let token = &state.settings.metrics.bearer_token;
     if !token.is_empty() {
-        let presented = crate::auth::bearer(&req)?
+        let presented = crate::api::caller::bearer(&req)?
             .ok_or_else(|| ApiError::unauthenticated("unauthenticated"))?;
         if !crate::metrics::token_matches(token, &presented) {
             return Err(ApiError::unauthenticated("invalid_token"));

@@ -12,10 +12,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::api::error::ApiError;
 use crate::api::extract::{parse_json, read_json_body};
 use crate::db::idempotency::{self, Claim, Saved};
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";

@@ -8,19 +8,21 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{OfficialOnly, RequireRole};
 use crate::api::deadlines::parse_instant;
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
 use crate::api::routing::UnitRef;
-use crate::api::validation::Violations;
-use crate::auth::{CurrentUser, OfficialOnly, RequireRole};
+use crate::auth::CurrentUser;
 use crate::db::categories;
 use crate::db::inbox::{self, Assignee, Filter, Key, Near, Row, Sort};
 use crate::domain::geo::valid_lat_lon;
 use crate::domain::text::contains_pattern;
 use crate::domain::ticket::{Kind, Status};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 /// `q` longer than this is refused.
 pub const SEARCH_MAX_CHARS: usize = 200;
@@ -168,9 +170,9 @@ fn too_long(v: &mut Violations, field: &str, value: &str, max: usize) {
 /// when the unit sees them. Officials only.
 #[utoipa::path(tag = "inbox", operation_id = "inbox_list", security(("bearer" = [])), params(InboxQuery),
     responses((status = 200, body = List<InboxItem>),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an official", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "a bad filter, limit or cursor; unknown_category, unknown_area, invalid_assignee", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an official", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a bad filter, limit or cursor; unknown_category, unknown_area, invalid_assignee", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/inbox")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -185,11 +187,11 @@ pub async fn list(
 /// reopen requests, and never see a denouncer's identity (items carry none).
 #[utoipa::path(tag = "supervision", operation_id = "supervision_list", security(("bearer" = [])), params(InboxQuery),
     responses((status = 200, body = List<InboxItem>),
-        (status = 403, description = "not a supervisor", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "not a supervisor", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/supervision/tickets")]
 pub async fn supervised(
     state: web::Data<AppState>,
-    supervisor: RequireRole<crate::auth::SupervisorOnly>,
+    supervisor: RequireRole<crate::api::caller::SupervisorOnly>,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     listing(state, supervisor.0, q).await
@@ -261,7 +263,14 @@ async fn listing(
                 filter.areas = Some(codes);
             }
             let scope = crate::db::scope::of(conn, user.role, user.unit_id)?;
-            inbox::inbox(conn, &scope, &filter, sort, after.as_ref(), fetch)
+            Ok(inbox::inbox(
+                conn,
+                &scope,
+                &filter,
+                sort,
+                after.as_ref(),
+                fetch,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(paginate(
@@ -328,8 +337,8 @@ impl From<inbox::Summary> for InboxSummary {
 /// Counts for the official's inbox: per status, open, overdue, unassigned and due soon.
 #[utoipa::path(tag = "inbox", operation_id = "inbox_summary", security(("bearer" = [])),
     responses((status = 200, body = InboxSummary),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an official", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an official", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/inbox/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
@@ -368,8 +377,8 @@ pub struct MyTicket {
 /// The signed-in user's own submissions, newest first.
 #[utoipa::path(tag = "inbox", operation_id = "my_tickets", security(("bearer" = [])), params(MyTicketsQuery),
     responses((status = 200, body = List<MyTicket>),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me/tickets")]
 pub async fn mine(
     state: web::Data<AppState>,
@@ -381,7 +390,7 @@ pub async fn mine(
     let statuses = q.status.map(StatusFilter::statuses);
     let (after, fetch, lang) = (page.after, page.fetch(), rctx.lang);
     let (rows, units) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let rows = inbox::submitted_by(conn, user.id, statuses.as_deref(), after, fetch)?;
             let mut ids: Vec<i64> = rows.iter().map(|r| r.unit_id).collect();
             ids.sort_unstable();
@@ -452,7 +461,7 @@ fn round3(x: f64) -> f64 {
 /// sign-in; `next_cursor` is always `null`.
 #[utoipa::path(tag = "inbox", operation_id = "similar_tickets", params(SimilarQuery),
     responses((status = 200, body = List<SimilarTicket>),
-        (status = 422, description = "missing or out-of-range lat/lon, unknown_category", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "missing or out-of-range lat/lon, unknown_category", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/tickets/similar")]
 pub async fn similar(
     state: web::Data<AppState>,
@@ -489,7 +498,7 @@ pub async fn similar(
                 radius_m: SIMILAR_RADIUS_M,
                 since,
             };
-            inbox::nearby(conn, &near)
+            Ok(inbox::nearby(conn, &near)?)
         })
         .await?;
     let mut items: Vec<SimilarTicket> = found

@@ -7,18 +7,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{hash_password, token_pair};
+use crate::api::caller::ClientAddr;
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
-use crate::api::validation::Violations;
-use crate::auth::{ClientAddr, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::config::Environment;
 use crate::db::{self, users};
 use crate::domain::contact::Phone;
 use crate::domain::device::{self, PushTarget};
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -76,7 +77,7 @@ async fn load(state: &AppState, id: i64) -> Result<users::User, ApiError> {
 }
 
 /// The signed-in account.
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 401, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let u = load(&state, user.id).await?;
@@ -105,7 +106,7 @@ pub struct PreferenceChanges {
 }
 
 /// Change name, phone, language or notification preferences (per channel).
-#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = UserView), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = UserView), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/me")]
 pub async fn update_me(
     state: web::Data<AppState>,
@@ -154,7 +155,7 @@ pub struct PasswordChange {
 /// tokens at once, its access tokens at once in this process and within
 /// `auth.account_status_cache_secs` in others); this one goes on with the new token pair in
 /// the answer, which replaces the caller's tokens (the old ones stop working too).
-#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = crate::api::auth::TokenPair), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"), (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = crate::api::auth::TokenPair), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 503, description = "service_unavailable: too many password checks at once (with Retry-After)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -225,7 +226,7 @@ pub async fn export(
     let id = user.id;
     let now = state.clock.now();
     let export = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let u = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("user_not_found"))?;
             Ok(DataExport {
                 exported_at: now,
@@ -260,7 +261,7 @@ pub async fn export(
 
 /// Erase the account's personal data. Submitted tickets stay for the record, pseudonymised.
 /// Refused (409 `open_cases`) while a complaint or denunciation of the user is open.
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/me")]
 pub async fn delete_me(
     state: web::Data<AppState>,
@@ -275,7 +276,7 @@ pub async fn delete_me(
                     return Err(ApiError::conflict("open_cases"));
                 }
                 crate::db::exports::pseudonymise_tickets(c, id, now)?;
-                users::erase(c, id, now)
+                Ok(users::erase(c, id, now)?)
             })
         })
         .await?;
@@ -420,7 +421,7 @@ fn parse_device(
 /// caller (no duplicates).
 #[utoipa::path(tag = "me", security(("bearer" = [])), request_body = DeviceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = DeviceView), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = DeviceView), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/me/devices")]
 pub async fn add_device(
     state: web::Data<AppState>,
@@ -481,7 +482,7 @@ pub async fn list_devices(
 }
 
 /// Forget one of the caller's devices.
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/me/devices/{id}")]
 pub async fn delete_device(
     state: web::Data<AppState>,

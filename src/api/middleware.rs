@@ -11,8 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
+use crate::api::error::{ApiError, PROBLEM_JSON};
 use crate::api::extract::RequestContext;
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -86,7 +87,7 @@ pub async fn request_context(
     ) {
         (Some(_), true) => Some(format!(
             "secret:ip:{}",
-            crate::auth::ClientAddr::of(req.request()).0
+            crate::api::caller::ClientAddr::of(req.request()).0
         )),
         _ => None,
     };
@@ -213,7 +214,7 @@ async fn record_admin_change(
     let actor = res
         .request()
         .extensions()
-        .get::<crate::auth::Actor>()
+        .get::<crate::api::caller::Actor>()
         .map(|a| a.0);
     let action = format!("{method} {route}");
     let target = res.request().path().to_string();
@@ -253,14 +254,14 @@ fn as_problem(
     let problem = match res.response().error() {
         Some(err) => match err.as_error::<ApiError>() {
             Some(api) => {
-                span.in_scope(|| match api {
-                    ApiError::Internal(cause) => {
+                span.in_scope(|| match api.error() {
+                    AppError::Internal(cause) => {
                         tracing::error!(error = format!("{cause:#}"), "internal error")
                     }
-                    ApiError::Unavailable(cause) => {
+                    AppError::Unavailable(cause) => {
                         tracing::warn!(error = %cause, "service unavailable")
                     }
-                    ApiError::Client(_) => {}
+                    AppError::Refused(_) => {}
                 });
                 Some(api.render(lang, request_id))
             }

@@ -5,10 +5,12 @@ pub mod admin_users;
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod caller;
 pub mod categories;
 pub mod deadlines;
 pub mod docs;
 pub mod email_suppressions;
+pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -26,7 +28,6 @@ pub mod supervision;
 pub mod tickets;
 pub mod units;
 pub mod uploads;
-pub mod validation;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -34,7 +35,7 @@ use actix_web::{App, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 /// The whole application: every route is registered through utoipa so that the OpenAPI

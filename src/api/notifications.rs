@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext};
 use crate::api::list::{Page, encode_cursor};
 use crate::auth::CurrentUser;
 use crate::db;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::i18n::{Lang, fill};
 use crate::notify::in_app;
 use crate::notify::links;
@@ -56,8 +57,8 @@ pub struct NotificationList {
 #[utoipa::path(tag = "notifications", operation_id = "my_notifications", security(("bearer" = [])),
     params(NotificationsQuery),
     responses((status = 200, body = NotificationList),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me/notifications")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -68,7 +69,7 @@ pub async fn list(
     let page = Page::<i64>::new(q.after.as_deref(), q.limit)?;
     let (after, fetch) = (page.after, page.fetch());
     let (mut rows, unread) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             Ok((
                 in_app::list(conn, user.id, after, fetch)?,
                 in_app::unread(conn, user.id)?,
@@ -126,8 +127,8 @@ pub struct ReadResult {
 #[utoipa::path(tag = "notifications", operation_id = "read_my_notifications", security(("bearer" = [])),
     request_body = MarkRead,
     responses((status = 200, body = ReadResult),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/me/notifications/read")]
 pub async fn mark_read(
     state: web::Data<AppState>,
@@ -142,7 +143,7 @@ pub async fn mark_read(
     let now = state.clock.now_naive();
     let (marked, unread) = state
         .db(move |conn| {
-            db::write(conn, |c| {
+            db::write(conn, |c| -> Result<_, ApiError> {
                 Ok((
                     in_app::mark_read(c, user.id, body.up_to, now)?,
                     in_app::unread(c, user.id)?,
@@ -195,8 +196,8 @@ async fn resolve(state: &AppState, token: &str, lang: Lang) -> Result<Target, Ap
 /// and security emails are not affected. The page says what was stopped.
 #[utoipa::path(tag = "notifications", params(UnsubscribeRequest),
     responses((status = 200, description = "What was stopped, as a page in the request's language", content_type = "text/html", body = String),
-        (status = 404, description = "unsubscribe_link_invalid", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation_failed: `/scope` not_allowed (`ticket` for an account, or for mail about no ticket)", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "unsubscribe_link_invalid", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed: `/scope` not_allowed (`ticket` for an account, or for mail about no ticket)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/unsubscribe")]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
@@ -224,7 +225,7 @@ pub async fn unsubscribe(
 /// the POST (a GET must change nothing, or link scanners would unsubscribe people).
 #[utoipa::path(tag = "notifications", params(UnsubscribeQuery),
     responses((status = 200, description = "What the link would stop, with a button for each choice", content_type = "text/html", body = String),
-        (status = 404, description = "unsubscribe_link_invalid", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "unsubscribe_link_invalid", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/unsubscribe")]
 pub async fn unsubscribe_page(
     state: web::Data<AppState>,

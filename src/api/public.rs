@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
 use crate::api::reports::{
@@ -25,7 +26,7 @@ use crate::db::reports::{self, PublishedFilter, PublishedRow, Scope};
 use crate::db::{DbConn, categories};
 use crate::domain::report::Figures;
 use crate::domain::ticket::{Kind, Status};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -183,7 +184,7 @@ fn public_item(p: &mut Published, r: PublishedRow, lang: Lang) -> PublicTicket {
 /// rounded to 0.001°.
 #[utoipa::path(tag = "public", params(PublicTicketsQuery),
     responses((status = 200, body = List<PublicTicket>),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/public/tickets")]
 pub async fn tickets(
     state: web::Data<AppState>,
@@ -212,7 +213,7 @@ pub async fn tickets(
 /// item's fields (but `location`) as properties. `application/geo+json`.
 #[utoipa::path(tag = "public", params(PublicTicketsQuery),
     responses((status = 200, description = "a GeoJSON FeatureCollection", body = Object, content_type = "application/geo+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/public/tickets.geojson")]
 pub async fn geojson(
     state: web::Data<AppState>,
@@ -274,8 +275,8 @@ pub struct ScorecardQuery {
 /// `GET /reports/response-times`; every figure is a count, a duration or a rate.
 #[utoipa::path(tag = "public", params(("id" = i64, Path), ScorecardQuery),
     responses((status = 200, body = crate::api::reports::UnitRecord),
-        (status = 404, description = "`unit_not_found`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "`unit_not_found`", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/public/units/{id}/scorecard")]
 pub async fn scorecard(
     state: web::Data<AppState>,
@@ -344,7 +345,7 @@ fn better(a: &Figures, b: &Figures) -> std::cmp::Ordering {
 /// those of `GET /reports/response-times` grouped by unit.
 #[utoipa::path(tag = "public", params(ScorecardsQuery),
     responses((status = 200, body = List<RankedUnit>),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/public/scorecards")]
 pub async fn scorecards(
     state: web::Data<AppState>,
@@ -363,7 +364,7 @@ pub async fn scorecards(
     let lang = ctx.lang;
     let at = AsOf { day_end, now, lang };
     let (groups, names) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let scope = Scope {
                 units: None,
                 from: start,

@@ -10,17 +10,19 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{RequireRole, SupervisorOnly};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
 use crate::api::spreadsheet::{Cell, csv_document};
-use crate::auth::{CurrentUser, RequireRole, SupervisorOnly};
+use crate::auth::CurrentUser;
 use crate::db::reports::{self, Scope, UnitName};
 use crate::db::{DbConn, inbox};
 use crate::domain::account::Role;
 use crate::domain::deadlines::DayEnd;
 use crate::domain::report::{Figures, Tally, month_of, months_between};
 use crate::domain::ticket::{Kind, Status};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -362,9 +364,9 @@ pub fn compute(
     responses(
         (status = 200, body = ResponseTimes, content_type = "application/json"),
         (status = 200, description = "`format=csv`: UTF-8 with BOM, one row per group", body = String, content_type = "text/csv"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a supervisor or administrator (`action_forbidden`); a unit outside the caller's subtree (`report_scope_forbidden`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "a bad parameter: `period_reversed`, `period_too_long`, `unknown_unit`, `unknown_category`, `unknown_area`, an unknown `group_by` or `format`", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a supervisor or administrator (`action_forbidden`); a unit outside the caller's subtree (`report_scope_forbidden`)", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a bad parameter: `period_reversed`, `period_too_long`, `unknown_unit`, `unknown_category`, `unknown_area`, an unknown `group_by` or `format`", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/reports/response-times")]
 pub async fn response_times(
     state: web::Data<AppState>,
@@ -595,8 +597,8 @@ pub struct OverdueItem {
 /// moment passed (the most late first), then by ticket. Supervisors and administrators.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(OverdueQuery),
     responses((status = 200, body = List<OverdueItem>),
-        (status = 403, description = "`action_forbidden`, `report_scope_forbidden`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "`action_forbidden`, `report_scope_forbidden`", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/reports/overdue")]
 pub async fn overdue(
     state: web::Data<AppState>,
@@ -610,7 +612,7 @@ pub async fn overdue(
     let lang = ctx.lang;
     let (after, fetch) = (page.after, page.fetch());
     let (rows, units) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let units = report_units(conn, &user, q.unit_id, q.include_subunits.unwrap_or(false))?;
             let (categories, areas) =
                 expand_filters(conn, q.category.as_deref(), q.area_code.as_deref())?;
@@ -752,9 +754,9 @@ pub fn unit_record(
 /// `report_scope_forbidden` outside it), administrators over every unit.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = i64, Path), UnitRecordQuery),
     responses((status = 200, body = UnitRecord),
-        (status = 403, description = "`action_forbidden`, `report_scope_forbidden`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`unit_not_found`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "`action_forbidden`, `report_scope_forbidden`", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`unit_not_found`", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/reports/units/{id}")]
 pub async fn unit_report(
     state: web::Data<AppState>,

@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::areas::locate_point;
+use crate::api::caller::{AdminOnly, ClientAddr, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, ClientAddr, RequireRole};
 use crate::db::routing_rules::{self, Rule};
 use crate::db::{self, DbConn, areas, categories, units};
 use crate::domain::routing::Reason;
 use crate::domain::ticket::Kind;
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +86,7 @@ pub async fn place(
 
 /// Where a submission would go, for the app to show the citizen before sending. No sign-in.
 #[utoipa::path(tag = "routing", request_body = PreviewRequest,
-    responses((status = 200, body = Preview), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Preview), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/routing/preview")]
 pub async fn preview(
     state: web::Data<AppState>,
@@ -207,7 +207,7 @@ pub async fn list(
 }
 
 /// One rule.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = RuleView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = RuleView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/routing-rules/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -222,7 +222,7 @@ pub async fn get_one(
 /// Create a rule.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = RuleFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = RuleView), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = RuleView), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/routing-rules")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -246,7 +246,7 @@ pub async fn create(
 
 /// Change a rule.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = RuleFields,
-    responses((status = 200, body = RuleView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RuleView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/routing-rules/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -264,7 +264,7 @@ pub async fn update(
 }
 
 /// Delete a rule.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 204), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 204), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/routing-rules/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,

@@ -7,11 +7,12 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::api::caller::{RequireRole, SupervisorOnly};
+use crate::api::error::ApiError;
 use crate::api::idempotency::{self, Creating};
-use crate::api::validation::Violations;
-use crate::auth::{CurrentUser, RequireRole, SupervisorOnly};
-use crate::error::ApiError;
+use crate::auth::CurrentUser;
 use crate::state::AppState;
+use crate::validation::Violations;
 use crate::workflow::tickets::{EventView, Viewer, supervision};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -36,8 +37,8 @@ fn supervisor_viewer(user: CurrentUser) -> Viewer {
 /// A supervision note: an internal event on the timeline; it changes nothing else.
 #[utoipa::path(tag = "supervision", security(("bearer" = [])), request_body = NoteRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = EventView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/supervision-notes")]
 pub async fn note(
     state: web::Data<AppState>,
@@ -60,7 +61,7 @@ pub async fn note(
     let st = state.clone();
     idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
         let ctx = st.ticket_ctx(c)?;
-        supervision::note(c, &code, &viewer, &text, &ctx)
+        Ok(supervision::note(c, &code, &viewer, &text, &ctx)?)
     })
     .await
 }
@@ -69,8 +70,8 @@ pub async fn note(
 /// the unit decides.
 #[utoipa::path(tag = "supervision", security(("bearer" = [])), request_body = ReopenRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = EventView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/reopen-requests")]
 pub async fn reopen_request(
     state: web::Data<AppState>,
@@ -93,7 +94,9 @@ pub async fn reopen_request(
     let st = state.clone();
     idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
         let ctx = st.ticket_ctx(c)?;
-        supervision::reopen_request(c, &code, &viewer, &reason, &ctx)
+        Ok(supervision::reopen_request(
+            c, &code, &viewer, &reason, &ctx,
+        )?)
     })
     .await
 }

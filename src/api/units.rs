@@ -6,17 +6,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::caller::{AdminOnly, ClientAddr, RequireRole};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
-use crate::api::validation::Violations;
-use crate::auth::{AdminOnly, ClientAddr, RequireRole};
 use crate::db::units::{self, Unit};
 use crate::db::{self, DbConn};
 use crate::domain::contact::Email;
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::validation::Violations;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -119,7 +119,7 @@ pub async fn list(
 /// Units, by id, for administrators (the same view as the public list, which already shows
 /// closed units: history needs them).
 #[utoipa::path(tag = "admin", operation_id = "admin_list_units", security(("bearer" = [])), params(UnitQuery),
-    responses((status = 200, body = List<UnitView>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = List<UnitView>), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/units")]
 pub async fn admin_list(
     state: web::Data<AppState>,
@@ -145,7 +145,7 @@ async fn list_units(
     let (after, fetch, limit) = (page.after, page.fetch(), page.limit);
     let lang = ctx.lang;
     let units = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, ApiError> {
             let rows = units::list(conn, &filter, after, fetch)?;
             let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
             let mut cov = units::coverage(conn, &ids)?;
@@ -164,7 +164,7 @@ async fn list_units(
 }
 
 /// One unit.
-#[utoipa::path(tag = "units", responses((status = 200, body = UnitView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "units", responses((status = 200, body = UnitView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/units/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -178,8 +178,8 @@ pub async fn get_one(
 
 /// One unit, for administrators.
 #[utoipa::path(tag = "admin", operation_id = "admin_get_unit", security(("bearer" = [])),
-    responses((status = 200, body = UnitView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UnitView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/admin/units/{id}")]
 pub async fn admin_get_one(
     state: web::Data<AppState>,
@@ -282,8 +282,8 @@ fn checked(b: UnitFields, creating: bool) -> Result<units::Fields, ApiError> {
 /// Create a unit.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = UnitFields,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = UnitView), (status = 409, description = "unit_code_taken", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = UnitView), (status = 409, description = "unit_code_taken", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/units")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -311,8 +311,8 @@ pub async fn create(
 
 /// Change a unit (a new parent that would make a cycle is refused: 422 `unit_cycle`).
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = UnitFields,
-    responses((status = 200, body = UnitView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unit_cycle or validation_failed", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UnitView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unit_cycle or validation_failed", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/admin/units/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -337,8 +337,8 @@ pub async fn update(
 
 /// Delete a unit that holds nothing (tickets, staff, subunits, rules: 409 with the reason).
 #[utoipa::path(tag = "admin", security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "unit_has_tickets, unit_has_staff, unit_has_subunits, unit_has_rules", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 204), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "unit_has_tickets, unit_has_staff, unit_has_subunits, unit_has_rules", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/admin/units/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
@@ -368,8 +368,8 @@ pub struct MergeResult {
 /// Merge this unit into another: open tickets (each with a timeline event), staff, areas,
 /// categories, rules and subunits move; this unit closes and points to the survivor.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = MergeRequest,
-    responses((status = 200, body = MergeResult), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MergeResult), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/admin/units/{id}/merge")]
 pub async fn merge(
     state: web::Data<AppState>,
@@ -383,7 +383,7 @@ pub async fn merge(
     let actor = admin.id;
     let result = state
         .db(move |conn| {
-            db::write(conn, |c| {
+            db::write(conn, |c| -> Result<_, ApiError> {
                 let moved = crate::workflow::units::merge(c, from, body.into, actor, now)?;
                 Ok(MergeResult {
                     unit: load_view(c, body.into, ctx.lang)?,

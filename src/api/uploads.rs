@@ -16,14 +16,16 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::caller::{ClientAddr, MaybeUser};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, payload_too_large, unsupported_media_type};
 use crate::api::idempotency;
 use crate::api::tickets::viewer;
-use crate::auth::{ClientAddr, CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::db::idempotency::{Claim, Saved};
 use crate::db::uploads::{self, NewUpload, Upload};
 use crate::db::{self, rate_limits};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::media::{self, MediaError, StoreError, THUMBNAIL_MIME};
 use crate::state::AppState;
 use crate::workflow::tickets::{Viewer, files};
@@ -88,13 +90,13 @@ pub struct UploadForm {
     params(("Idempotency-Key" = String, Header, description = "Required: 8–255 characters, new for each file")),
     responses(
         (status = 201, body = UploadView, headers(("Location" = String, description = "/api/v1/attachments/{id}"))),
-        (status = 400, description = "idempotency_key_missing, malformed_multipart", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "idempotency_in_progress", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "payload_too_large: the file exceeds media.max_bytes", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported_media_type: not multipart/form-data, or the file is not a JPEG, PNG, WebP or PDF", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation_failed (`/file`: required, duplicate, image_too_large, corrupt_file) or idempotency_key_reused", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "idempotency_key_missing, malformed_multipart", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "idempotency_in_progress", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload_too_large: the file exceeds media.max_bytes", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported_media_type: not multipart/form-data, or the file is not a JPEG, PNG, WebP or PDF", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed (`/file`: required, duplicate, image_too_large, corrupt_file) or idempotency_key_reused", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 429, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/uploads")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -214,7 +216,7 @@ fn media_error(e: MediaError) -> ApiError {
 }
 
 fn store_error(e: StoreError) -> ApiError {
-    ApiError::Internal(anyhow::Error::new(e).context("media store"))
+    crate::error::AppError::Internal(anyhow::Error::new(e).context("media store")).into()
 }
 
 /// Cleans the file, stores it (and its thumbnail) under fresh random keys, and records the
@@ -397,7 +399,7 @@ async fn serve(
             headers(("Content-Disposition" = String, description = "`inline` for photos, `attachment` for PDFs"),
                 ("X-Content-Type-Options" = String, description = "nosniff"),
                 ("Cache-Control" = String, description = "private"))),
-        (status = 404, description = "attachment_not_found", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "attachment_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/attachments/{id}")]
 pub async fn download(
     state: web::Data<AppState>,
@@ -424,7 +426,7 @@ pub async fn download(
         ("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
     responses(
         (status = 200, description = "The thumbnail", content(([u8] = "image/jpeg"))),
-        (status = 404, description = "attachment_not_found", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "attachment_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/attachments/{id}/thumbnail")]
 pub async fn thumbnail(
     state: web::Data<AppState>,
@@ -465,10 +467,10 @@ pub struct PublishableView {
 #[utoipa::path(tag = "uploads", security(("bearer" = [])), request_body = PublishableRequest,
     params(("code" = String, Path, description = "The ticket code"), ("id" = String, Path, description = "The upload id")),
     responses((status = 200, body = PublishableView),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "ticket_not_found or attachment_not_found", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`/publishable`: confidential_ticket", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ticket_not_found or attachment_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`/publishable`: confidential_ticket", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/attachments/{id}/publishable")]
 pub async fn set_publishable(
     state: web::Data<AppState>,

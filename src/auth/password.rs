@@ -12,7 +12,7 @@ use rand::rngs::OsRng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::AuthSettings;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub struct Hasher {
@@ -142,12 +142,12 @@ pub enum HashingError {
     Failed(anyhow::Error),
 }
 
-impl From<HashingError> for ApiError {
+impl From<HashingError> for AppError {
     fn from(e: HashingError) -> Self {
         match e {
             // Overloaded: the caller retries later (503 with Retry-After).
-            HashingError::Busy(_) => ApiError::Unavailable(e.to_string()),
-            HashingError::Failed(cause) => ApiError::Internal(cause),
+            HashingError::Busy(_) => AppError::Unavailable(e.to_string()),
+            HashingError::Failed(cause) => AppError::Internal(cause),
         }
     }
 }

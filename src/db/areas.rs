@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::DbConn;
 use super::schema::areas;
 use crate::domain::text::fold;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The official list of communes with their province, centroid and area.
 pub const ADMIN_UNITS_CSV: &str = include_str!("../../assets/data/vn-admin-units-2025.csv");
@@ -122,12 +122,12 @@ fn quote(s: &str) -> String {
 /// Loads the shipped areas when the table is empty (idempotent; runs under the start-up
 /// advisory lock). Rows go in as multi-row INSERTs of 500: this is reference data from our own
 /// file, quoted by [`quote`], and one statement per row would take seconds on PostgreSQL.
-pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, ApiError> {
+pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, AppError> {
     let present = areas::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);
     }
-    let all = parse_admin_units(ADMIN_UNITS_CSV).map_err(ApiError::internal)?;
+    let all = parse_admin_units(ADMIN_UNITS_CSV).map_err(AppError::internal)?;
     super::write(conn, |conn| {
         for chunk in all.chunks(500) {
             let values: Vec<String> = chunk
@@ -153,7 +153,7 @@ pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, ApiError> {
             ))
             .execute(conn)?;
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     })?;
     Ok(all.len())
 }
@@ -184,7 +184,7 @@ mod tests {
     }
 }
 
-pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Area>, ApiError> {
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Area>, AppError> {
     Ok(areas::table
         .find(code)
         .select(Area::as_select())
@@ -206,7 +206,7 @@ pub fn list(
     f: &Filter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<Area>, ApiError> {
+) -> Result<Vec<Area>, AppError> {
     let mut q = areas::table
         .select(Area::as_select())
         .order(areas::code.asc())
@@ -234,7 +234,7 @@ pub fn nearest_commune(
     lat: f64,
     lon: f64,
     max_m: f64,
-) -> Result<Option<(Area, f64)>, ApiError> {
+) -> Result<Option<(Area, f64)>, AppError> {
     use crate::domain::geo::{degrees_around, distance_m};
     let (dlat, dlon) = degrees_around(lat, max_m);
     let near: Vec<Area> = areas::table
@@ -259,12 +259,12 @@ pub fn update(
     code: &str,
     remote: Option<bool>,
     second_round_unit_id: Option<Option<i64>>,
-) -> Result<Area, ApiError> {
-    let area = find(conn, code)?.ok_or_else(|| ApiError::not_found("area_not_found"))?;
+) -> Result<Area, AppError> {
+    let area = find(conn, code)?.ok_or_else(|| AppError::not_found("area_not_found"))?;
     if let Some(Some(unit)) = second_round_unit_id
         && super::units::find(conn, unit)?.is_none()
     {
-        return Err(ApiError::field("/second_round_unit_id", "unknown_unit"));
+        return Err(AppError::field("/second_round_unit_id", "unknown_unit"));
     }
     if let Some(r) = remote {
         diesel::update(areas::table.find(code))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::{categories, routing_rules, unit_categories};
 use super::{DbConn, is_unique_violation};
 use crate::domain::attributes::Attribute;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub const KINDS: &[&str] = &["feedback", "petition", "complaint", "denunciation"];
 
@@ -33,7 +33,7 @@ impl Category {
     }
 }
 
-pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, ApiError> {
+pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, AppError> {
     let mut q = categories::table
         .select(Category::as_select())
         .order((categories::sort_order.asc(), categories::code.asc()))
@@ -44,7 +44,7 @@ pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, A
     Ok(q.load(conn)?)
 }
 
-pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, ApiError> {
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, AppError> {
     Ok(categories::table
         .find(code)
         .select(Category::as_select())
@@ -52,12 +52,12 @@ pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, ApiError>
         .optional()?)
 }
 
-pub fn get(conn: &mut DbConn, code: &str) -> Result<Category, ApiError> {
-    find(conn, code)?.ok_or_else(|| ApiError::not_found("category_not_found"))
+pub fn get(conn: &mut DbConn, code: &str) -> Result<Category, AppError> {
+    find(conn, code)?.ok_or_else(|| AppError::not_found("category_not_found"))
 }
 
 /// The category's code and its ancestors', nearest first.
-pub fn chain(conn: &mut DbConn, code: &str) -> Result<Vec<String>, ApiError> {
+pub fn chain(conn: &mut DbConn, code: &str) -> Result<Vec<String>, AppError> {
     let mut out = vec![code.to_string()];
     let mut current = find(conn, code)?.and_then(|c| c.parent_code);
     while let Some(p) = current {
@@ -102,10 +102,10 @@ fn attributes_json(a: &Option<Vec<Attribute>>) -> Option<String> {
         .map(|a| serde_json::to_string(a).unwrap_or_else(|_| "[]".into()))
 }
 
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Category, ApiError> {
+pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Category, AppError> {
     let code = f.code.clone().unwrap_or_default();
     if let Some(Some(p)) = &f.parent_code {
-        find(conn, p)?.ok_or_else(|| ApiError::field("/parent_code", "unknown_category"))?;
+        find(conn, p)?.ok_or_else(|| AppError::field("/parent_code", "unknown_category"))?;
     }
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(categories::table)
@@ -128,7 +128,7 @@ pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Catego
     });
     match inserted {
         Ok(_) => get(conn, &code),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("category_code_taken")),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict("category_code_taken")),
         Err(e) => Err(e.into()),
     }
 }
@@ -138,12 +138,12 @@ pub fn update(
     code: &str,
     f: Fields,
     now: NaiveDateTime,
-) -> Result<Category, ApiError> {
+) -> Result<Category, AppError> {
     get(conn, code)?;
     if let Some(Some(parent)) = &f.parent_code {
-        find(conn, parent)?.ok_or_else(|| ApiError::field("/parent_code", "unknown_category"))?;
+        find(conn, parent)?.ok_or_else(|| AppError::field("/parent_code", "unknown_category"))?;
         if chain(conn, parent)?.iter().any(|c| c == code) {
-            return Err(ApiError::unprocessable("category_cycle"));
+            return Err(AppError::unprocessable("category_cycle"));
         }
     }
     diesel::update(categories::table.find(code))
@@ -164,7 +164,7 @@ pub fn update(
 
 /// Deletes a category nobody uses; one with subcategories, rules, units or tickets is refused
 /// (deactivate it instead).
-pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), ApiError> {
+pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), AppError> {
     get(conn, code)?;
     let children = categories::table
         .filter(categories::parent_code.eq(code))
@@ -180,7 +180,7 @@ pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), ApiError> {
         .get_result::<i64>(conn)?;
     let tickets = super::tickets::in_category(conn, code)?;
     if children + rules + units + tickets > 0 {
-        return Err(ApiError::conflict("category_in_use"));
+        return Err(AppError::conflict("category_in_use"));
     }
     diesel::delete(categories::table.find(code)).execute(conn)?;
     Ok(())

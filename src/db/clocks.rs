@@ -18,7 +18,7 @@ use crate::domain::deadlines::{ClockState, ClockView, Counting, DayEnd, Lengths,
 use crate::domain::policy::{ClockName, Policy, StartsAt};
 use crate::domain::report::Standing;
 use crate::domain::ticket::Status;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_clocks)]
@@ -57,9 +57,9 @@ impl ClockRow {
     }
 
     /// The clock as the rules see it; an unknown stored word is an error, never a default.
-    pub fn decode(&self) -> Result<Clock, ApiError> {
+    pub fn decode(&self) -> Result<Clock, AppError> {
         let corrupt = |what: &str| {
-            ApiError::internal(format!(
+            AppError::internal(format!(
                 "clock {} of ticket {}: unreadable {what}",
                 self.name, self.ticket_id
             ))
@@ -112,7 +112,7 @@ pub fn create(
     policy: &Policy,
     case: Case,
     received_at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     for c in &policy.clocks {
         let started = match c.starts_at {
             StartsAt::Receipt => Some(received_at),
@@ -136,14 +136,14 @@ pub fn create(
 }
 
 /// A ticket's clocks, by name.
-pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Clock>, ApiError> {
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Clock>, AppError> {
     rows_of(conn, ticket_id)?
         .iter()
         .map(ClockRow::decode)
         .collect()
 }
 
-fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, ApiError> {
+fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, AppError> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .order(ticket_clocks::name.asc())
@@ -151,7 +151,7 @@ fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, ApiError>
         .load(conn)?)
 }
 
-pub fn of_tickets(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ClockRow>, ApiError> {
+pub fn of_tickets(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ClockRow>, AppError> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq_any(ids))
         .order((ticket_clocks::ticket_id.asc(), ticket_clocks::name.asc()))
@@ -183,7 +183,7 @@ fn stored_pauses(c: &Clock) -> String {
 }
 
 /// Stores what the workflow may change of a clock.
-fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), ApiError> {
+fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), AppError> {
     let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
     diesel::update(
         ticket_clocks::table
@@ -211,7 +211,7 @@ pub fn apply(
     ticket_id: i64,
     change: ClockChange,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let clocks = of_ticket(conn, ticket_id)?;
     if let ClockChange::Extend(name, _) = change {
         check_extension(&clocks, name).map_err(extension_refused)?;
@@ -224,11 +224,11 @@ pub fn apply(
     Ok(())
 }
 
-fn extension_refused(r: ExtensionRefused) -> ApiError {
+fn extension_refused(r: ExtensionRefused) -> AppError {
     match r {
-        ExtensionRefused::NotAllowed => ApiError::field("/days", "extension_not_allowed"),
-        ExtensionRefused::Exhausted => ApiError::conflict("extensions_exhausted"),
-        ExtensionRefused::OutOfRange { max_days } => ApiError::validation(vec![
+        ExtensionRefused::NotAllowed => AppError::field("/days", "extension_not_allowed"),
+        ExtensionRefused::Exhausted => AppError::conflict("extensions_exhausted"),
+        ExtensionRefused::OutOfRange { max_days } => AppError::validation(vec![
             crate::error::FieldError::new("/days", "out_of_range")
                 .arg("min", 1)
                 .arg("max", max_days),
@@ -245,7 +245,7 @@ pub fn refresh(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<Vec<(ClockName, ClockView)>, ApiError> {
+) -> Result<Vec<(ClockName, ClockView)>, AppError> {
     let rows = rows_of(conn, ticket_id)?;
     let mut clocks = Vec::with_capacity(rows.len());
     let mut views = Vec::new();
@@ -308,17 +308,17 @@ pub struct HolderRow {
 }
 
 impl HolderRow {
-    fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, ApiError> {
+    fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, AppError> {
         Ok(tickets::table
             .find(ticket_id)
             .select(HolderRow::as_select())
             .first(conn)?)
     }
 
-    pub fn decode(&self) -> Result<Holder, ApiError> {
+    pub fn decode(&self) -> Result<Holder, AppError> {
         Ok(Holder {
             status: Status::parse(&self.status).ok_or_else(|| {
-                ApiError::internal(format!(
+                AppError::internal(format!(
                     "ticket {}: unknown status {}",
                     self.id, self.status
                 ))
@@ -365,7 +365,7 @@ pub fn summarise_missing(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     let mut done = 0;
     loop {
         let n = super::write(conn, |c| {
@@ -394,7 +394,7 @@ pub fn summarise_missing(
                     .set(summary_columns(&summary))
                     .execute(c)?;
             }
-            Ok::<_, ApiError>(holders.len())
+            Ok::<_, AppError>(holders.len())
         })?;
         done += n;
         if n < 1_000 {
@@ -408,7 +408,7 @@ pub fn due_for_check(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<(i64, String)>, ApiError> {
+) -> Result<Vec<(i64, String)>, AppError> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::next_check_at.le(now))
         .order(ticket_clocks::next_check_at.asc())
@@ -427,7 +427,7 @@ pub fn claim_due(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<Option<(Due, ClockView)>, ApiError> {
+) -> Result<Option<(Due, ClockView)>, AppError> {
     let Some(row) = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .filter(ticket_clocks::name.eq(name))
@@ -495,7 +495,7 @@ pub fn recompute_open(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     use crate::domain::policy::TicketFacts;
     use crate::domain::ticket::{Kind, Status};
     let open: Vec<&str> = Status::ALL
@@ -512,7 +512,7 @@ pub fn recompute_open(
     for id in ids {
         let changed_here = super::write(conn, |c| {
             let Some(t) = super::tickets::find(c, id)? else {
-                return Ok::<_, ApiError>(false);
+                return Ok::<_, AppError>(false);
             };
             let (chain, urgent) =
                 super::policies::category_chain(c, &t.category_code)?.unwrap_or((vec![], false));

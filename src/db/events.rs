@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::schema::{event_texts, ticket_events};
 use super::{DbConn, is_unique_violation};
 use crate::domain::account::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The `prev_hash` of a ticket's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -80,7 +80,7 @@ pub fn hash_of(e: &Event) -> String {
 
 /// Appends an event to its ticket's chain; returns its id. Two writers racing on one ticket
 /// collide on `(ticket_id, seq)`: the loser gets 409 `concurrent_update` and may retry.
-pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64, ApiError> {
+pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64, AppError> {
     let last = ticket_events::table
         .filter(ticket_events::ticket_id.eq(e.ticket_id))
         .order(ticket_events::seq.desc())
@@ -143,7 +143,7 @@ pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64
         .get_result::<i64>(conn);
     match inserted {
         Ok(id) => Ok(id),
-        Err(err) if is_unique_violation(&err) => Err(ApiError::conflict("concurrent_update")
+        Err(err) if is_unique_violation(&err) => Err(AppError::conflict("concurrent_update")
             .arg("retry_after", 1)
             .retry_after(1)),
         Err(err) => Err(err.into()),
@@ -162,7 +162,7 @@ pub fn list(
     conn: &mut DbConn,
     ticket_id: i64,
     public_only: bool,
-) -> Result<Vec<WithText>, ApiError> {
+) -> Result<Vec<WithText>, AppError> {
     let mut q = ticket_events::table
         .left_join(event_texts::table)
         .filter(ticket_events::ticket_id.eq(ticket_id))

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
 use super::{DbConn, is_unique_violation};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// How long a key is remembered.
 pub const KEEP_FOR: Duration = Duration::hours(24);
@@ -46,8 +46,8 @@ struct Row {
     expires_at: NaiveDateTime,
 }
 
-fn in_progress() -> ApiError {
-    ApiError::conflict("idempotency_in_progress")
+fn in_progress() -> AppError {
+    AppError::conflict("idempotency_in_progress")
         .arg("retry_after", 1)
         .retry_after(1)
 }
@@ -60,7 +60,7 @@ pub fn claim(
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
-) -> Result<Claim, ApiError> {
+) -> Result<Claim, AppError> {
     // A savepoint: a duplicate (or a lock wait cut short) must not abort the caller's
     // PostgreSQL transaction.
     let inserted = conn.transaction(|conn| {
@@ -115,7 +115,7 @@ pub fn claim(
         return Ok(Claim::Fresh);
     }
     if row.request_hash != request_hash {
-        return Err(ApiError::unprocessable("idempotency_key_reused"));
+        return Err(AppError::unprocessable("idempotency_key_reused"));
     }
     if row.state != "done" {
         return Err(in_progress());
@@ -135,7 +135,7 @@ pub fn lookup(
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
-) -> Result<Option<Saved>, ApiError> {
+) -> Result<Option<Saved>, AppError> {
     let row = ik::table
         .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
         .filter(ik::expires_at.gt(now))
@@ -152,7 +152,7 @@ pub fn lookup(
         .optional()?;
     match row {
         Some(r) if r.request_hash != request_hash => {
-            Err(ApiError::unprocessable("idempotency_key_reused"))
+            Err(AppError::unprocessable("idempotency_key_reused"))
         }
         Some(r) if r.state == "done" => Ok(Some(Saved {
             status: r.response_status.unwrap_or(200) as u16,
@@ -164,7 +164,7 @@ pub fn lookup(
 }
 
 /// Records the response; call inside the transaction that made the change.
-pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), ApiError> {
+pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), AppError> {
     diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
         .set((
             ik::state.eq("done"),
@@ -177,7 +177,7 @@ pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Res
 }
 
 /// Deletes expired keys; returns how many.
-pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiError> {
+pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
     Ok(diesel::delete(ik::table.filter(ik::expires_at.le(now))).execute(conn)?)
 }
 
@@ -192,7 +192,7 @@ pub fn scope(user_id: Option<i64>, client: &str) -> String {
 /// Forgets a user's saved replies (account erasure: they repeat what the user sent). The
 /// sign-up reply, saved before the account existed, is scoped by client address and goes
 /// with the other expired keys (after `KEEP_FOR`).
-pub fn erase_user(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+pub fn erase_user(conn: &mut DbConn, user_id: i64) -> Result<(), AppError> {
     diesel::delete(ik::table.filter(ik::scope.eq(scope(Some(user_id), "")))).execute(conn)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{areas, categories, sla_policies};
 use crate::domain::policy::{self, Channel, Policy, PolicyClock, TicketFacts, TicketKind};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// A stored policy with its timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +37,10 @@ struct Row {
 }
 
 impl TryFrom<Row> for StoredPolicy {
-    type Error = ApiError;
+    type Error = AppError;
 
-    fn try_from(r: Row) -> Result<Self, ApiError> {
-        let bad = |what: &str| ApiError::internal(format!("sla_policies row {}: {what}", r.id));
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        let bad = |what: &str| AppError::internal(format!("sla_policies row {}: {what}", r.id));
         let kind = TicketKind::parse(&r.kind).ok_or_else(|| bad("unknown kind"))?;
         let channel = match r.channel.as_deref() {
             None => None,
@@ -70,27 +70,27 @@ impl TryFrom<Row> for StoredPolicy {
     }
 }
 
-fn stored(rows: Vec<Row>) -> Result<Vec<StoredPolicy>, ApiError> {
+fn stored(rows: Vec<Row>) -> Result<Vec<StoredPolicy>, AppError> {
     rows.into_iter().map(StoredPolicy::try_from).collect()
 }
 
-fn clocks_json(p: &Policy) -> Result<String, ApiError> {
-    serde_json::to_string(&p.clocks).map_err(|e| ApiError::internal(format!("clocks: {e}")))
+fn clocks_json(p: &Policy) -> Result<String, AppError> {
+    serde_json::to_string(&p.clocks).map_err(|e| AppError::internal(format!("clocks: {e}")))
 }
 
 /// 422 on `/category` unless the category exists.
-fn check_category(conn: &mut DbConn, p: &Policy) -> Result<(), ApiError> {
+fn check_category(conn: &mut DbConn, p: &Policy) -> Result<(), AppError> {
     if let Some(code) = &p.category
         && category_chain(conn, code)?.is_none()
     {
-        return Err(ApiError::field("/category", "unknown_category"));
+        return Err(AppError::field("/category", "unknown_category"));
     }
     Ok(())
 }
 
 /// Stores a new policy (its `id` is ignored) and returns it with its id. The caller has run
 /// [`Policy::check`]; the category must exist (422 on `/category`).
-pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<StoredPolicy, ApiError> {
+pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<StoredPolicy, AppError> {
     check_category(conn, p)?;
     let id = diesel::insert_into(sla_policies::table)
         .values((
@@ -107,7 +107,7 @@ pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<Store
         ))
         .returning(sla_policies::id)
         .get_result::<i64>(conn)?;
-    find(conn, id)?.ok_or_else(|| ApiError::internal("inserted policy vanished"))
+    find(conn, id)?.ok_or_else(|| AppError::internal("inserted policy vanished"))
 }
 
 /// Replaces every field of policy `p.id`; `None` when there is no such policy.
@@ -115,7 +115,7 @@ pub fn update(
     conn: &mut DbConn,
     p: &Policy,
     now: NaiveDateTime,
-) -> Result<Option<StoredPolicy>, ApiError> {
+) -> Result<Option<StoredPolicy>, AppError> {
     check_category(conn, p)?;
     let changed = diesel::update(sla_policies::table.find(p.id))
         .set((
@@ -136,7 +136,7 @@ pub fn update(
     find(conn, p.id)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, ApiError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, AppError> {
     sla_policies::table
         .find(id)
         .select(Row::as_select())
@@ -147,7 +147,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, ApiError
 }
 
 /// `false` when there was no such policy.
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, ApiError> {
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
     Ok(diesel::delete(sla_policies::table.find(id)).execute(conn)? > 0)
 }
 
@@ -157,7 +157,7 @@ pub fn list(
     kind: Option<TicketKind>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<StoredPolicy>, ApiError> {
+) -> Result<Vec<StoredPolicy>, AppError> {
     let mut q = sla_policies::table
         .select(Row::as_select())
         .order(sla_policies::id)
@@ -173,7 +173,7 @@ pub fn list(
 }
 
 /// The active policies of one kind.
-pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>, ApiError> {
+pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>, AppError> {
     let rows = sla_policies::table
         .filter(sla_policies::kind.eq(kind.as_str()))
         .filter(sla_policies::active.eq(true))
@@ -184,7 +184,7 @@ pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>
 }
 
 /// The policy that applies to a ticket ([`policy::select`]); `None` when none does.
-pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Policy>, ApiError> {
+pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Policy>, AppError> {
     let candidates = active_of_kind(conn, facts.kind)?;
     Ok(policy::select(&candidates, facts).cloned())
 }
@@ -197,13 +197,13 @@ const MAX_CATEGORY_DEPTH: usize = 32;
 pub fn category_chain(
     conn: &mut DbConn,
     code: &str,
-) -> Result<Option<(Vec<String>, bool)>, ApiError> {
+) -> Result<Option<(Vec<String>, bool)>, AppError> {
     let mut chain: Vec<String> = Vec::new();
     let mut urgent = false;
     let mut next = Some(code.to_owned());
     while let Some(code) = next.take() {
         if chain.contains(&code) || chain.len() >= MAX_CATEGORY_DEPTH {
-            return Err(ApiError::internal(format!(
+            return Err(AppError::internal(format!(
                 "category tree above `{code}` is a cycle or deeper than {MAX_CATEGORY_DEPTH}"
             )));
         }
@@ -230,7 +230,7 @@ pub fn category_chain(
 
 /// Whether an area, or the province it lies in, is flagged remote; `None` when there is no
 /// such area.
-pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, ApiError> {
+pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, AppError> {
     let Some((remote, parent)) = areas::table
         .find(code)
         .select((areas::remote, areas::parent_code))
@@ -257,7 +257,7 @@ pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, Api
 /// go in once and administrators' changes stay. (An administrator who deletes every policy
 /// gets the defaults back at the next start; deactivate them instead.) Returns how many were
 /// added.
-pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiError> {
+pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
     let present = sla_policies::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);
@@ -267,7 +267,7 @@ pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<u
         for p in &defaults {
             create(conn, p, now)?;
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     })?;
     Ok(defaults.len())
 }

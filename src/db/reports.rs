@@ -19,7 +19,7 @@ use crate::domain::clock::{Summary, summary_of};
 use crate::domain::deadlines::DayEnd;
 use crate::domain::report::{PAUSE_ENDS, PAUSE_STARTS, Standing, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 
@@ -127,7 +127,7 @@ pub fn cohort(
     day_end: &DayEnd,
     now: DateTime<Utc>,
     mut each: impl FnMut(&CohortRow, TicketFacts),
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let mut unit_ids = match &scope.units {
         Some(ids) => ids.clone(),
         None => units::table.select(units::id).load(conn)?,
@@ -223,7 +223,7 @@ pub fn cohort(
 }
 
 /// The stretches each ticket spent paused, from its timeline.
-fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, ApiError> {
+fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, AppError> {
     let kinds: Vec<&str> = PAUSE_STARTS
         .iter()
         .chain(PAUSE_ENDS.iter())
@@ -296,7 +296,7 @@ pub struct UnitName {
     pub name_en: String,
 }
 
-pub fn unit_names(conn: &mut DbConn) -> Result<HashMap<i64, UnitName>, ApiError> {
+pub fn unit_names(conn: &mut DbConn) -> Result<HashMap<i64, UnitName>, AppError> {
     let rows: Vec<UnitName> = units::table
         .select((units::id, units::code, units::name_vi, units::name_en))
         .load(conn)?;
@@ -330,7 +330,7 @@ pub fn overdue(
     now: NaiveDateTime,
     after: Option<(NaiveDateTime, i64)>,
     fetch: i64,
-) -> Result<Vec<Overdue>, ApiError> {
+) -> Result<Vec<Overdue>, AppError> {
     let open: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_open())
@@ -457,7 +457,7 @@ pub fn published(
     f: &PublishedFilter,
     after: Option<(NaiveDateTime, i64)>,
     fetch: i64,
-) -> Result<Vec<PublishedRow>, ApiError> {
+) -> Result<Vec<PublishedRow>, AppError> {
     let mut q = tickets::table
         .filter(tickets::answer_public.eq(true))
         .filter(tickets::private.eq(false))
@@ -485,7 +485,7 @@ pub fn published(
 pub fn public_attachments(
     conn: &mut DbConn,
     ids: &[i64],
-) -> Result<HashMap<i64, Vec<(String, bool)>>, ApiError> {
+) -> Result<HashMap<i64, Vec<(String, bool)>>, AppError> {
     let rows: Vec<(Option<i64>, String, Option<String>)> = uploads::table
         .filter(uploads::ticket_id.eq_any(ids))
         .filter(
@@ -513,7 +513,7 @@ pub fn public_attachments(
 pub fn area_names(
     conn: &mut DbConn,
     codes: &[String],
-) -> Result<HashMap<String, String>, ApiError> {
+) -> Result<HashMap<String, String>, AppError> {
     Ok(areas::table
         .filter(areas::code.eq_any(codes))
         .select((areas::code, areas::name))

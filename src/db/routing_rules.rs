@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::DbConn;
 use super::schema::{areas, routing_rules, unit_areas, units};
 use crate::domain::routing::{self, AreaMatch, Candidate, Choice, Committee};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = routing_rules)]
@@ -23,7 +23,7 @@ pub struct Rule {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Rule>, ApiError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Rule>, AppError> {
     Ok(routing_rules::table
         .find(id)
         .select(Rule::as_select())
@@ -31,8 +31,8 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Rule>, ApiError> {
         .optional()?)
 }
 
-pub fn get(conn: &mut DbConn, id: i64) -> Result<Rule, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::not_found("rule_not_found"))
+pub fn get(conn: &mut DbConn, id: i64) -> Result<Rule, AppError> {
+    find(conn, id)?.ok_or_else(|| AppError::not_found("rule_not_found"))
 }
 
 pub fn list(
@@ -41,7 +41,7 @@ pub fn list(
     unit_id: Option<i64>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<Rule>, ApiError> {
+) -> Result<Vec<Rule>, AppError> {
     let mut q = routing_rules::table
         .select(Rule::as_select())
         .order(routing_rules::id.asc())
@@ -69,8 +69,8 @@ pub struct Fields {
 }
 
 /// Checks that what a rule names exists; errors name the field.
-pub fn check_refs(conn: &mut DbConn, f: &Fields) -> Result<(), ApiError> {
-    let mut v = crate::api::validation::Violations::new();
+pub fn check_refs(conn: &mut DbConn, f: &Fields) -> Result<(), AppError> {
+    let mut v = crate::validation::Violations::new();
     if let Some(c) = &f.category_code
         && super::categories::find(conn, c)?.is_none()
     {
@@ -93,7 +93,7 @@ pub fn check_refs(conn: &mut DbConn, f: &Fields) -> Result<(), ApiError> {
     v.finish()
 }
 
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Rule, ApiError> {
+pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Rule, AppError> {
     check_refs(conn, &f)?;
     let id = diesel::insert_into(routing_rules::table)
         .values((
@@ -121,7 +121,7 @@ struct Changes {
     updated_at: NaiveDateTime,
 }
 
-pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Rule, ApiError> {
+pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Rule, AppError> {
     get(conn, id)?;
     check_refs(conn, &f)?;
     diesel::update(routing_rules::table.find(id))
@@ -137,10 +137,10 @@ pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Resu
     get(conn, id)
 }
 
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     let n = diesel::delete(routing_rules::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(ApiError::not_found("rule_not_found"));
+        return Err(AppError::not_found("rule_not_found"));
     }
     Ok(())
 }
@@ -149,7 +149,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {
 pub fn place(
     conn: &mut DbConn,
     area_code: &str,
-) -> Result<Option<(Option<String>, String)>, ApiError> {
+) -> Result<Option<(Option<String>, String)>, AppError> {
     let row = areas::table
         .find(area_code)
         .select((areas::level, areas::parent_code))
@@ -171,10 +171,10 @@ pub fn route(
     kind: &str,
     category: &str,
     area_code: &str,
-) -> Result<Option<Choice>, ApiError> {
+) -> Result<Option<Choice>, AppError> {
     let chain = super::categories::chain(conn, category)?;
     let (commune, province) =
-        place(conn, area_code)?.ok_or_else(|| ApiError::field("/area_code", "unknown_area"))?;
+        place(conn, area_code)?.ok_or_else(|| AppError::field("/area_code", "unknown_area"))?;
     let rows: Vec<(Rule, bool)> = routing_rules::table
         .inner_join(units::table)
         .filter(routing_rules::category_code.eq_any(&chain))
@@ -226,7 +226,7 @@ pub fn route(
 }
 
 /// The active coordinating unit that triages by hand (the lowest id if several).
-pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, ApiError> {
+pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, AppError> {
     Ok(units::table
         .filter(units::is_coordinator.eq(true).and(units::active.eq(true)))
         .order(units::id.asc())
@@ -237,7 +237,7 @@ pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, ApiError> {
 
 /// The authority for second-round complaints in an area: the one configured on the province,
 /// else the province's people's committee.
-pub fn second_round_authority(conn: &mut DbConn, area_code: &str) -> Result<Option<i64>, ApiError> {
+pub fn second_round_authority(conn: &mut DbConn, area_code: &str) -> Result<Option<i64>, AppError> {
     let Some((_, province)) = place(conn, area_code)? else {
         return Ok(None);
     };

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schema::{areas, categories, routing_rules, unit_areas, unit_categories, units, users};
 use super::{DbConn, is_unique_violation};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 pub const KINDS: &[&str] = &[
@@ -48,11 +48,11 @@ impl Unit {
 }
 
 /// A unit's name in `lang`.
-pub fn name_of(conn: &mut DbConn, id: i64, lang: Lang) -> Result<Option<String>, ApiError> {
+pub fn name_of(conn: &mut DbConn, id: i64, lang: Lang) -> Result<Option<String>, AppError> {
     Ok(find(conn, id)?.map(|u| u.name(lang).to_string()))
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, ApiError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, AppError> {
     Ok(units::table
         .find(id)
         .select(Unit::as_select())
@@ -60,7 +60,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, ApiError> {
         .optional()?)
 }
 
-pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, ApiError> {
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, AppError> {
     Ok(units::table
         .filter(units::code.eq(code))
         .select(Unit::as_select())
@@ -68,8 +68,8 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, ApiEr
         .optional()?)
 }
 
-pub fn get(conn: &mut DbConn, id: i64) -> Result<Unit, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::not_found("unit_not_found"))
+pub fn get(conn: &mut DbConn, id: i64) -> Result<Unit, AppError> {
+    find(conn, id)?.ok_or_else(|| AppError::not_found("unit_not_found"))
 }
 
 #[derive(Debug, Default)]
@@ -85,7 +85,7 @@ pub fn list(
     f: &Filter,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<Unit>, ApiError> {
+) -> Result<Vec<Unit>, AppError> {
     let mut q = units::table
         .select(Unit::as_select())
         .order(units::id.asc())
@@ -119,7 +119,7 @@ pub fn list(
 pub type Coverage = (Vec<String>, Vec<String>);
 
 /// The coverage of many units at once.
-pub fn coverage(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Coverage>, ApiError> {
+pub fn coverage(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Coverage>, AppError> {
     let mut out: HashMap<i64, Coverage> = ids.iter().map(|id| (*id, Default::default())).collect();
     for (id, code) in unit_areas::table
         .filter(unit_areas::unit_id.eq_any(ids))
@@ -175,10 +175,10 @@ struct Changes {
     updated_at: Option<NaiveDateTime>,
 }
 
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, ApiError> {
+pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, AppError> {
     let parent = f.parent_id.flatten();
     if let Some(p) = parent {
-        get(conn, p).map_err(|_| ApiError::field("/parent_id", "unknown_unit"))?;
+        get(conn, p).map_err(|_| AppError::field("/parent_id", "unknown_unit"))?;
     }
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(units::table)
@@ -202,7 +202,7 @@ pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, 
     });
     let id = match inserted {
         Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(ApiError::conflict("unit_code_taken")),
+        Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("unit_code_taken")),
         Err(e) => return Err(e.into()),
     };
     set_coverage(
@@ -214,12 +214,12 @@ pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, 
     get(conn, id)
 }
 
-pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Unit, ApiError> {
+pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Unit, AppError> {
     get(conn, id)?;
     if let Some(Some(parent)) = f.parent_id {
-        get(conn, parent).map_err(|_| ApiError::field("/parent_id", "unknown_unit"))?;
+        get(conn, parent).map_err(|_| AppError::field("/parent_id", "unknown_unit"))?;
         if parent == id || ancestors(conn, parent)?.contains(&id) {
-            return Err(ApiError::unprocessable("unit_cycle"));
+            return Err(AppError::unprocessable("unit_cycle"));
         }
     }
     let changes = Changes {
@@ -243,7 +243,7 @@ pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Resu
     });
     match updated {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => return Err(ApiError::conflict("unit_code_taken")),
+        Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("unit_code_taken")),
         Err(e) => return Err(e.into()),
     }
     set_coverage(
@@ -261,7 +261,7 @@ fn set_coverage(
     id: i64,
     area_codes: Option<&[String]>,
     category_codes: Option<&[String]>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let Some(codes) = area_codes {
         let codes: Vec<&String> = codes.iter().collect::<HashSet<_>>().into_iter().collect();
         let known = areas::table
@@ -269,7 +269,7 @@ fn set_coverage(
             .count()
             .get_result::<i64>(conn)?;
         if known as usize != codes.len() {
-            return Err(ApiError::field("/area_codes", "unknown_area"));
+            return Err(AppError::field("/area_codes", "unknown_area"));
         }
         diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
         for code in codes {
@@ -285,7 +285,7 @@ fn set_coverage(
             .count()
             .get_result::<i64>(conn)?;
         if known as usize != codes.len() {
-            return Err(ApiError::field("/category_codes", "unknown_category"));
+            return Err(AppError::field("/category_codes", "unknown_category"));
         }
         diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id)))
             .execute(conn)?;
@@ -302,7 +302,7 @@ fn set_coverage(
 }
 
 /// Ids from the unit's parent up to the root.
-pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, ApiError> {
+pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, AppError> {
     let mut out = Vec::new();
     let mut current = units::table
         .find(id)
@@ -326,7 +326,7 @@ pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, ApiError> {
 }
 
 /// The unit and every unit below it.
-pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, ApiError> {
+pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, AppError> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -347,31 +347,31 @@ pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, ApiError> {
 
 /// Refuses to delete a unit that still holds tickets, staff, subunits or rules; deletes its
 /// coverage otherwise.
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     get(conn, id)?;
     if super::tickets::held_by(conn, id)? > 0 {
-        return Err(ApiError::conflict("unit_has_tickets"));
+        return Err(AppError::conflict("unit_has_tickets"));
     }
     let children = units::table
         .filter(units::parent_id.eq(id))
         .count()
         .get_result::<i64>(conn)?;
     if children > 0 {
-        return Err(ApiError::conflict("unit_has_subunits"));
+        return Err(AppError::conflict("unit_has_subunits"));
     }
     let staff = users::table
         .filter(users::unit_id.eq(id))
         .count()
         .get_result::<i64>(conn)?;
     if staff > 0 {
-        return Err(ApiError::conflict("unit_has_staff"));
+        return Err(AppError::conflict("unit_has_staff"));
     }
     let rules = routing_rules::table
         .filter(routing_rules::unit_id.eq(id))
         .count()
         .get_result::<i64>(conn)?;
     if rules > 0 {
-        return Err(ApiError::conflict("unit_has_rules"));
+        return Err(AppError::conflict("unit_has_rules"));
     }
     diesel::update(areas::table.filter(areas::second_round_unit_id.eq(id)))
         .set(areas::second_round_unit_id.eq(None::<i64>))
@@ -404,7 +404,7 @@ pub fn merge(
     old: &Unit,
     into: i64,
     now: NaiveDateTime,
-) -> Result<Merged, ApiError> {
+) -> Result<Merged, AppError> {
     let from = old.id;
     if ancestors(conn, into)?.contains(&from) {
         // `into` sits under `from`: its subunits move to `into` itself, which is fine, but

@@ -9,7 +9,7 @@ use super::{DbConn, is_unique_violation};
 use crate::auth::AccountStatus;
 use crate::auth::tokens::{hash_token, random_code, random_token};
 use crate::domain::account::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -59,14 +59,14 @@ pub struct NewUser<'a> {
     pub verified: bool,
 }
 
-pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<User, ApiError> {
+pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<User, AppError> {
     if let Some(unit_id) = new.unit_id {
         let exists = units::table
             .filter(units::id.eq(unit_id).and(units::active.eq(true)))
             .count()
             .get_result::<i64>(conn)?;
         if exists == 0 {
-            return Err(ApiError::field("/unit_id", "unknown_unit"));
+            return Err(AppError::field("/unit_id", "unknown_unit"));
         }
     }
     // A savepoint: on PostgreSQL a unique violation would otherwise abort the transaction.
@@ -88,13 +88,13 @@ pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<Us
             .get_result::<i64>(conn)
     });
     match inserted {
-        Ok(id) => find(conn, id)?.ok_or_else(|| ApiError::internal("inserted user vanished")),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("email_taken")),
+        Ok(id) => find(conn, id)?.ok_or_else(|| AppError::internal("inserted user vanished")),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict("email_taken")),
         Err(e) => Err(e.into()),
     }
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, ApiError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, AppError> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
@@ -102,7 +102,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, ApiError> {
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, ApiError> {
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, AppError> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
@@ -110,7 +110,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, Api
         .optional()?)
 }
 
-pub fn status(conn: &mut DbConn, id: i64) -> Result<Option<AccountStatus>, ApiError> {
+pub fn status(conn: &mut DbConn, id: i64) -> Result<Option<AccountStatus>, AppError> {
     Ok(find(conn, id)?.map(|u| AccountStatus {
         role: u.role(),
         unit_id: u.unit_id,
@@ -143,21 +143,21 @@ pub fn update(
     id: i64,
     mut changes: Changes,
     now: NaiveDateTime,
-) -> Result<User, ApiError> {
+) -> Result<User, AppError> {
     if let Some(Some(unit_id)) = changes.unit_id {
         let exists = units::table
             .filter(units::id.eq(unit_id).and(units::active.eq(true)))
             .count()
             .get_result::<i64>(conn)?;
         if exists == 0 {
-            return Err(ApiError::field("/unit_id", "unknown_unit"));
+            return Err(AppError::field("/unit_id", "unknown_unit"));
         }
     }
     changes.updated_at = Some(now);
     diesel::update(users::table.find(id))
         .set(&changes)
         .execute(conn)?;
-    find(conn, id)?.ok_or_else(|| ApiError::not_found("user_not_found"))
+    find(conn, id)?.ok_or_else(|| AppError::not_found("user_not_found"))
 }
 
 // --- sessions ---------------------------------------------------------------------------
@@ -168,7 +168,7 @@ pub fn start_session(
     user_id: i64,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let family = uuid::Uuid::new_v4().simple().to_string();
     insert_refresh(conn, user_id, &family, now, ttl)
 }
@@ -179,7 +179,7 @@ fn insert_refresh(
     family: &str,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let token = random_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -224,7 +224,7 @@ pub fn rotate_session(
     token: &str,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<Rotation, ApiError> {
+) -> Result<Rotation, AppError> {
     let row = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select((
@@ -278,7 +278,7 @@ pub fn rotate_session(
 
 /// Theft detection: the family's refresh tokens die, and so do the user's access tokens (the
 /// thief may hold one from this family, and a token does not say which sign-in it came from).
-fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rotation, ApiError> {
+fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rotation, AppError> {
     revoke_family(conn, &row.family, now)?;
     end_access_tokens(conn, row.user_id)?;
     Ok(Rotation::Reused {
@@ -286,7 +286,7 @@ fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rot
     })
 }
 
-fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<(), AppError> {
     diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::family
@@ -300,7 +300,7 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<
 }
 
 /// Logout: revokes the token's family. Unknown tokens are ignored (logout is idempotent).
-pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let family = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select(refresh_tokens::family)
@@ -318,7 +318,7 @@ pub fn end_all_sessions(
     conn: &mut DbConn,
     user_id: i64,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     end_access_tokens(conn, user_id)?;
     diesel::update(
         refresh_tokens::table.filter(
@@ -333,7 +333,7 @@ pub fn end_all_sessions(
 }
 
 /// Moves the user to a new token generation: every access token issued so far is refused.
-fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), AppError> {
     diesel::update(users::table.find(user_id))
         .set(users::token_generation.eq(users::token_generation + 1))
         .execute(conn)?;
@@ -369,7 +369,7 @@ pub fn issue_email_token(
     purpose: Purpose,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<(String, Option<String>), ApiError> {
+) -> Result<(String, Option<String>), AppError> {
     void_email_tokens(conn, user_id, purpose, now)?;
     let token = random_token();
     let token_hash = hash_token(&token);
@@ -392,7 +392,7 @@ fn void_email_tokens(
     user_id: i64,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     diesel::update(
         email_tokens::table.filter(
             email_tokens::user_id
@@ -412,7 +412,7 @@ pub fn use_email_token(
     token: &str,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<i64>, AppError> {
     let found = email_tokens::table
         .filter(
             email_tokens::token_hash
@@ -447,7 +447,7 @@ pub fn use_verification_code(
     code: &str,
     now: NaiveDateTime,
     max_attempts: i32,
-) -> Result<CodeCheck, ApiError> {
+) -> Result<CodeCheck, AppError> {
     let Some(user) = find_by_email(conn, email)? else {
         return Ok(CodeCheck::Wrong);
     };
@@ -520,7 +520,7 @@ pub fn register_device(
     user_id: i64,
     new: &NewDevice,
     now: NaiveDateTime,
-) -> Result<(Device, bool), ApiError> {
+) -> Result<(Device, bool), AppError> {
     let existing = devices::table
         .filter(
             devices::platform
@@ -577,7 +577,7 @@ pub fn register_device(
     Ok((device, created))
 }
 
-pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, ApiError> {
+pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, AppError> {
     Ok(devices::table
         .filter(devices::user_id.eq(user_id))
         .order(devices::id.asc())
@@ -586,7 +586,7 @@ pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, ApiE
 }
 
 /// Deletes one of the user's own devices; another user's device is "not found".
-pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), ApiError> {
+pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), AppError> {
     // Queued pushes to it go too: nobody is there to receive them.
     diesel::delete(outbox::table.filter(outbox::device_id.eq(id).and(outbox::user_id.eq(user_id))))
         .execute(conn)?;
@@ -594,7 +594,7 @@ pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), Api
         diesel::delete(devices::table.filter(devices::id.eq(id).and(devices::user_id.eq(user_id))))
             .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::not_found("device_not_found"));
+        return Err(AppError::not_found("device_not_found"));
     }
     Ok(())
 }
@@ -604,7 +604,7 @@ pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), Api
 /// Erases a user's personal data. The row stays (tickets refer to it, and the law keeps
 /// them), pseudonymised: no email, phone, name or usable password; sessions, tokens, devices
 /// and undelivered messages go.
-pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
     diesel::delete(outbox::table.filter(outbox::user_id.eq(user_id))).execute(conn)?;
     crate::notify::in_app::erase(conn, user_id)?;
     super::idempotency::erase_user(conn, user_id)?;
@@ -636,7 +636,7 @@ pub struct SessionExport {
 }
 
 /// Sessions of a user, newest first, without any token material.
-pub fn sessions(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionExport>, ApiError> {
+pub fn sessions(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionExport>, AppError> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::user_id.eq(user_id))
         .order(refresh_tokens::id.desc())
@@ -663,7 +663,7 @@ pub fn list(
     q: Option<&str>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<User>, ApiError> {
+) -> Result<Vec<User>, AppError> {
     let mut query = users::table
         .select(User::as_select())
         .order(users::id.asc())

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::db;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 mod uploads;
@@ -29,7 +29,7 @@ pub struct Pass {
 }
 
 /// Runs every job once.
-pub async fn run_once(state: &AppState) -> Result<Pass, ApiError> {
+pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let now = state.clock.now_naive();
     let purged = state
         .db(move |conn| db::idempotency::purge_expired(conn, now))

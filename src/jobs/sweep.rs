@@ -1,10 +1,10 @@
 //! The deadline sweep as a background job: one pass of `workflow::sweep` as of now.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::workflow::sweep::{self, Rules, Swept};
 
-pub async fn run(state: &AppState) -> Result<Swept, ApiError> {
+pub async fn run(state: &AppState) -> Result<Swept, AppError> {
     let st = state.clone();
     state
         .db(move |conn| {

@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use crate::db;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// How long an upload may wait for its ticket.
@@ -14,7 +14,7 @@ const BATCH: i64 = 500;
 /// Deletes every orphan older than [`ORPHAN_AFTER`]; returns how many. The rows go first (in
 /// the database's own transaction), then their bytes: a failed byte delete leaves a stray
 /// object, never a row pointing at nothing.
-pub async fn purge_orphans(state: &AppState) -> Result<usize, ApiError> {
+pub async fn purge_orphans(state: &AppState) -> Result<usize, AppError> {
     let cutoff = state.clock.now_naive() - ORPHAN_AFTER;
     let mut purged = 0;
     loop {

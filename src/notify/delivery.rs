@@ -17,7 +17,7 @@ use super::outbox::{self, Message};
 use super::suppressions;
 use super::{ApnsEnvironment, DeliveryError, EmailMessage, PushMessage};
 use crate::db::schema::{devices, users};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -72,7 +72,7 @@ pub fn attempt_limit(lease_secs: i64) -> std::time::Duration {
 }
 
 /// Delivers due messages until none are left (or `max` have been tried).
-pub async fn run(state: &AppState, max: usize) -> Result<Delivered, ApiError> {
+pub async fn run(state: &AppState, max: usize) -> Result<Delivered, AppError> {
     let mut total = Delivered::default();
     let mut tried = 0;
     let lease = Duration::seconds(state.settings.notifications.lease_secs);
@@ -137,7 +137,7 @@ async fn record(
     token: &str,
     outcome: Result<Done, DeliveryError>,
     total: &mut Delivered,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let now = state.clock.now_naive();
     let id = m.id;
     let last_try = m.attempts + 1 >= state.settings.notifications.max_attempts;
@@ -210,7 +210,7 @@ async fn record(
         Err(e) => {
             if let (DeliveryError::Gone { .. }, Some(device_id)) = (&e, device) {
                 state
-                    .db(move |c| {
+                    .db(move |c| -> Result<_, AppError> {
                         diesel::update(devices::table.find(device_id))
                             .set((devices::active.eq(false), devices::updated_at.eq(now)))
                             .execute(c)?;
@@ -244,12 +244,12 @@ fn redact(reason: &str) -> String {
     reason.chars().take(200).collect()
 }
 
-async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, ApiError> {
+async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, AppError> {
     let lang = Lang::parse(&m.locale).unwrap_or_default();
     match m.user_id {
         Some(uid) => {
             let row = state
-                .db(move |c| {
+                .db(move |c| -> Result<_, AppError> {
                     Ok(users::table
                         .find(uid)
                         .select((users::email, users::full_name, users::locale))
@@ -340,7 +340,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
                 return Err(DeliveryError::permanent("push without a device"));
             };
             let target = state
-                .db(move |c| {
+                .db(move |c| -> Result<_, AppError> {
                     Ok(devices::table
                         .find(device_id)
                         .filter(devices::active.eq(true))

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::db::schema::notifications;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
@@ -37,7 +37,7 @@ pub fn add_all(
     data: &Value,
     dedup_key: &str,
     now: NaiveDateTime,
-) -> Result<HashMap<i64, i64>, ApiError> {
+) -> Result<HashMap<i64, i64>, AppError> {
     if users.is_empty() {
         return Ok(HashMap::new());
     }
@@ -90,7 +90,7 @@ pub fn list(
     user_id: i64,
     before: Option<i64>,
     fetch: i64,
-) -> Result<Vec<Notification>, ApiError> {
+) -> Result<Vec<Notification>, AppError> {
     let mut q = notifications::table
         .filter(notifications::user_id.eq(user_id))
         .into_boxed();
@@ -104,7 +104,7 @@ pub fn list(
 }
 
 /// How many of `user_id`'s notifications are unread.
-pub fn unread(conn: &mut DbConn, user_id: i64) -> Result<i64, ApiError> {
+pub fn unread(conn: &mut DbConn, user_id: i64) -> Result<i64, AppError> {
     Ok(notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
@@ -119,7 +119,7 @@ pub fn mark_read(
     user_id: i64,
     up_to: i64,
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     Ok(diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user_id))
@@ -131,7 +131,7 @@ pub fn mark_read(
 }
 
 /// Forgets everything `user_id` was told (account erasure).
-pub fn erase(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+pub fn erase(conn: &mut DbConn, user_id: i64) -> Result<(), AppError> {
     diesel::delete(notifications::table.filter(notifications::user_id.eq(user_id)))
         .execute(conn)?;
     Ok(())

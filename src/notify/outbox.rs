@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::db::schema::outbox;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +51,7 @@ pub struct NewMessage {
 
 /// Adds a message unless one with the same dedup key exists. Returns whether it was added.
 /// Call inside the transaction that makes the change.
-pub fn enqueue(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn enqueue(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> Result<bool, AppError> {
     Ok(enqueue_all(conn, std::slice::from_ref(m), now)? == 1)
 }
 
@@ -61,7 +61,7 @@ pub fn enqueue_all(
     conn: &mut DbConn,
     messages: &[NewMessage],
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     if messages.is_empty() {
         return Ok(0);
     }
@@ -122,10 +122,10 @@ pub fn claim(
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
-) -> Result<Vec<Message>, ApiError> {
+) -> Result<Vec<Message>, AppError> {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let ids = db::write(conn, |conn| {
-        db::claim_outbox_ids(conn, now, now + lease, &token, limit).map_err(ApiError::from)
+        db::claim_outbox_ids(conn, now, now + lease, &token, limit).map_err(AppError::from)
     })?;
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -157,7 +157,7 @@ pub fn renew(
     token: &str,
     now: NaiveDateTime,
     until: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     Ok(
         diesel::update(held!(id, token).filter(outbox::locked_until.gt(now)))
             .set(outbox::locked_until.eq(Some(until)))
@@ -168,7 +168,7 @@ pub fn renew(
 
 /// Gives back the messages of a claim it will not get to, so that any worker may take them at
 /// once. Rows another claim took meanwhile are left alone.
-pub fn release(conn: &mut DbConn, ids: &[i64], token: &str) -> Result<usize, ApiError> {
+pub fn release(conn: &mut DbConn, ids: &[i64], token: &str) -> Result<usize, AppError> {
     Ok(diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))
@@ -192,7 +192,7 @@ pub fn mark_sent(
     id: i64,
     token: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     Ok(diesel::update(held!(id, token))
         .set((
             outbox::state.eq("sent"),
@@ -214,7 +214,7 @@ pub fn mark_retry(
     token: &str,
     retry_at: NaiveDateTime,
     error: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     Ok(diesel::update(held!(id, token))
         .set((
             outbox::attempts.eq(outbox::attempts + 1),
@@ -228,7 +228,7 @@ pub fn mark_retry(
 }
 
 /// Given up: kept with the last error for an administrator to look at and retry.
-pub fn mark_dead(conn: &mut DbConn, id: i64, token: &str, error: &str) -> Result<bool, ApiError> {
+pub fn mark_dead(conn: &mut DbConn, id: i64, token: &str, error: &str) -> Result<bool, AppError> {
     Ok(diesel::update(held!(id, token))
         .set((
             outbox::state.eq("dead"),
@@ -243,7 +243,7 @@ pub fn mark_dead(conn: &mut DbConn, id: i64, token: &str, error: &str) -> Result
 
 /// Not sent: the recipient's address asked for no more of this mail (see
 /// [`super::suppressions`]). Kept, without its data, so that it shows in counts and lists.
-pub fn mark_suppressed(conn: &mut DbConn, id: i64, token: &str) -> Result<bool, ApiError> {
+pub fn mark_suppressed(conn: &mut DbConn, id: i64, token: &str) -> Result<bool, AppError> {
     Ok(diesel::update(held!(id, token))
         .set((
             outbox::state.eq("suppressed"),
@@ -270,7 +270,7 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 /// Counts by (channel, state), for `/metrics` and the CLI.
-pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, String, i64)>, ApiError> {
+pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, String, i64)>, AppError> {
     Ok(outbox::table
         .group_by((outbox::channel, outbox::state))
         .select((outbox::channel, outbox::state, diesel::dsl::count_star()))
@@ -278,7 +278,7 @@ pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, String, i64)>, ApiError>
 }
 
 /// Messages in `state`, newest first.
-pub fn list(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Message>, ApiError> {
+pub fn list(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Message>, AppError> {
     Ok(outbox::table
         .filter(outbox::state.eq(state))
         .order(outbox::id.desc())
@@ -292,7 +292,7 @@ pub fn retry_dead(
     conn: &mut DbConn,
     id: Option<i64>,
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     let mut q = diesel::update(outbox::table)
         .filter(outbox::state.eq("dead"))
         .into_boxed();
@@ -308,7 +308,7 @@ pub fn retry_dead(
 }
 
 /// Deletes sent (and suppressed) messages older than `before`, and dead ones too when asked.
-pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result<usize, ApiError> {
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result<usize, AppError> {
     let states: &[&str] = if dead_too {
         &["sent", "suppressed", "dead"]
     } else {

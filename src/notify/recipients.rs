@@ -14,7 +14,7 @@ use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
 use crate::db::schema::{devices, ticket_followers, ticket_supports, units, users};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 /// Which push services are configured: pushes are only queued for those.
@@ -70,7 +70,7 @@ pub fn tell(
     event_key: &str,
     delivery: &Delivery,
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     People::new(delivery.clone()).tell(conn, recipients, template, data, event_key, now)
 }
 
@@ -99,7 +99,7 @@ impl People {
         data: &Value,
         event_key: &str,
         now: NaiveDateTime,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<usize, AppError> {
         let mut unique: Vec<&To> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for to in recipients {
@@ -119,7 +119,7 @@ impl People {
     }
 
     /// Looks up the people of `ids` not known yet (unknown or disabled: `None`).
-    fn learn(&mut self, conn: &mut DbConn, ids: &[i64]) -> Result<(), ApiError> {
+    fn learn(&mut self, conn: &mut DbConn, ids: &[i64]) -> Result<(), AppError> {
         let missing: Vec<i64> = ids
             .iter()
             .copied()
@@ -178,7 +178,7 @@ impl People {
         data: &Value,
         event_key: &str,
         now: NaiveDateTime,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<usize, AppError> {
         let ids: Vec<i64> = unique
             .iter()
             .filter_map(|to| match to {
@@ -270,7 +270,7 @@ struct Person {
 }
 
 /// The active officials of a unit, and the unit's own mailbox.
-pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
     let mut out: Vec<To> = users::table
         .filter(users::unit_id.eq(unit_id))
         .filter(users::role.eq("official"))
@@ -294,7 +294,7 @@ pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> 
 }
 
 /// Supervisors who oversee `unit_id` or one of its ancestors.
-pub fn supervisors_over(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+pub fn supervisors_over(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
     let mut chain = vec![unit_id];
     chain.extend(crate::db::units::ancestors(conn, unit_id)?);
     Ok(users::table
@@ -310,7 +310,7 @@ pub fn supervisors_over(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiE
 }
 
 /// Followers and supporters of a ticket (told when it is answered).
-pub fn followers(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<To>, ApiError> {
+pub fn followers(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<To>, AppError> {
     let mut ids: Vec<i64> = ticket_followers::table
         .filter(ticket_followers::ticket_id.eq(ticket_id))
         .select(ticket_followers::user_id)

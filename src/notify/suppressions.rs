@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::links::Subject;
 use crate::db::schema::{email_suppressions, tickets, units, users};
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 /// What an unsubscribe stops for an address.
@@ -43,11 +43,11 @@ impl Scope {
     }
 
     /// Decodes a stored scope; anything else is a corrupt row.
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
+    pub fn parse(s: &str) -> Result<Self, AppError> {
         match s {
             "ticket" => Ok(Scope::Ticket),
             "all" => Ok(Scope::All),
-            other => Err(ApiError::internal(format!(
+            other => Err(AppError::internal(format!(
                 "email_suppressions.scope `{other}`"
             ))),
         }
@@ -127,7 +127,7 @@ pub fn target(
     conn: &mut DbConn,
     subject: &Subject,
     lang: Lang,
-) -> Result<Option<Target>, ApiError> {
+) -> Result<Option<Target>, AppError> {
     match subject {
         Subject::User { u } => Ok(users::table
             .find(*u)
@@ -180,7 +180,7 @@ pub fn unsubscribe(
     target: &Target,
     scope: Scope,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     match target {
         Target::Account { user_id } => {
             diesel::update(users::table.find(*user_id))
@@ -198,7 +198,7 @@ pub fn unsubscribe(
                     ticket
                         .as_ref()
                         .map(|t| t.0)
-                        .ok_or_else(|| ApiError::field("/scope", "not_allowed"))?,
+                        .ok_or_else(|| AppError::field("/scope", "not_allowed"))?,
                 ),
                 Scope::All => None,
             };
@@ -219,7 +219,7 @@ pub fn unsubscribe(
 }
 
 /// Whether mail about `ticket_id` (if any) to `address` is suppressed.
-pub fn applies(conn: &mut DbConn, address: &str, ticket_id: Option<i64>) -> Result<bool, ApiError> {
+pub fn applies(conn: &mut DbConn, address: &str, ticket_id: Option<i64>) -> Result<bool, AppError> {
     let hash = address_hash(address);
     let mut keys = vec![applies_to(None)];
     keys.extend(ticket_id.map(|t| applies_to(Some(t))));
@@ -250,7 +250,7 @@ pub fn of_mailboxes(
     unit_id: Option<i64>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<MailboxSuppression>, ApiError> {
+) -> Result<Vec<MailboxSuppression>, AppError> {
     let mut q = email_suppressions::table
         .left_join(tickets::table)
         .inner_join(units::table)
@@ -299,7 +299,7 @@ pub fn of_mailboxes(
 
 /// Lifts a unit mailbox's suppression. `false`: no such suppression of a unit's mailbox
 /// (a contact's own choice is not an administrator's to undo).
-pub fn lift_mailbox(conn: &mut DbConn, id: i64) -> Result<bool, ApiError> {
+pub fn lift_mailbox(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
     Ok(diesel::delete(
         email_suppressions::table
             .find(id)

@@ -4,7 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -27,7 +27,7 @@ pub struct CategoryRef {
 }
 
 /// A unit by id, named in `lang`.
-pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, ApiError> {
+pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, AppError> {
     let u = crate::db::units::get(conn, id)?;
     Ok(UnitRef {
         id: u.id,

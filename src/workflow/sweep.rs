@@ -22,7 +22,7 @@ use crate::domain::clock::Due;
 use crate::domain::message::Template;
 use crate::domain::policy::ClockName;
 use crate::domain::ticket::Action;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::notify::recipients::{self, People, To};
 
@@ -59,7 +59,7 @@ const BATCH: i64 = 5_000;
 const CHUNK: usize = 100;
 
 /// One pass of the sweep as of `ctx.now`.
-pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Swept, ApiError> {
+pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Swept, AppError> {
     let due = clocks::due_for_check(conn, ctx.naive(), BATCH)?;
     let writers = db::concurrent_writers(conn, rules.pool_size);
     // All the clocks of a ticket go to one writer, so that its events chain one after
@@ -72,7 +72,7 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
     // The first share on this connection, the others on connections of their own
     // (PostgreSQL only: SQLite has one writer at a time).
     let first = shares.remove(0);
-    let results: Vec<Result<Swept, ApiError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Swept, AppError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .into_iter()
             .filter(|share| !share.is_empty())
@@ -84,7 +84,7 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
         let mut results = vec![sweep_share(conn, &first, ctx)];
         for h in handles {
             results.push(h.join().unwrap_or_else(|_| {
-                Err(ApiError::Internal(anyhow::anyhow!(
+                Err(AppError::Internal(anyhow::anyhow!(
                     "a sweep writer panicked"
                 )))
             }));
@@ -105,7 +105,7 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
 /// One writer's due clocks: a transaction per chunk, not per clock, so a pass over a thousand
 /// due clocks commits a few dozen times. Each clock is still claimed by a conditional update,
 /// so a chunk that fails and is retried by the next pass acts once.
-fn sweep_share(conn: &mut DbConn, due: &[(i64, String)], ctx: &Ctx) -> Result<Swept, ApiError> {
+fn sweep_share(conn: &mut DbConn, due: &[(i64, String)], ctx: &Ctx) -> Result<Swept, AppError> {
     let mut swept = Swept::default();
     let mut units_seen = UnitsSeen::default();
     let mut people = People::new(ctx.delivery.clone());
@@ -119,7 +119,7 @@ fn sweep_share(conn: &mut DbConn, due: &[(i64, String)], ctx: &Ctx) -> Result<Sw
                 };
                 pass.one(c, *ticket_id, name, ctx)?;
             }
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })?;
     }
     Ok(swept)
@@ -141,7 +141,7 @@ impl Pass<'_> {
         ticket_id: i64,
         name: &str,
         ctx: &Ctx,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let now = ctx.now;
         let Some((due, view)) = clocks::claim_due(c, ticket_id, name, &ctx.cal, &ctx.day_end, now)?
         else {
@@ -216,7 +216,7 @@ fn internal_event(
     kind: &'static str,
     data: serde_json::Value,
     now: chrono::NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     events::append(
         conn,
         &NewEvent {
@@ -245,7 +245,7 @@ struct UnitsSeen {
 }
 
 impl UnitsSeen {
-    fn name(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Option<String>, ApiError> {
+    fn name(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Option<String>, AppError> {
         if let Some(n) = self.names.get(&unit_id) {
             return Ok(n.clone());
         }
@@ -254,7 +254,7 @@ impl UnitsSeen {
         Ok(n)
     }
 
-    fn staff(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, ApiError> {
+    fn staff(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
         if let Some(s) = self.staff.get(&unit_id) {
             return Ok(s.clone());
         }
@@ -264,7 +264,7 @@ impl UnitsSeen {
     }
 
     /// The assigned official (if any) and the unit's officials and mailbox.
-    fn assignee_and_staff(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
+    fn assignee_and_staff(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, AppError> {
         let mut to: Vec<To> = t.assignee_id.map(To::User).into_iter().collect();
         to.extend(self.staff(conn, t.unit_id)?);
         Ok(to)
@@ -272,7 +272,7 @@ impl UnitsSeen {
 
     /// The parent unit's officials and the supervisors who oversee the unit's branch; never
     /// the officials of the unit a denunciation accuses (see `domain::access`).
-    fn escalation(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, ApiError> {
+    fn escalation(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, AppError> {
         let (parent, supervisors) = match self.escalation.get(&t.unit_id) {
             Some(e) => e.clone(),
             None => {
@@ -292,7 +292,7 @@ impl UnitsSeen {
 }
 
 /// Closes tickets answered more than `days` ago (the submitter did not reopen them).
-fn close_answered(conn: &mut DbConn, days: i64, ctx: &Ctx) -> Result<usize, ApiError> {
+fn close_answered(conn: &mut DbConn, days: i64, ctx: &Ctx) -> Result<usize, AppError> {
     let before = ctx.naive() - Duration::days(days);
     let ids = store::answered_before(conn, before, BATCH)?;
     system_acts(conn, &ids, Action::Close, ctx)
@@ -300,7 +300,7 @@ fn close_answered(conn: &mut DbConn, days: i64, ctx: &Ctx) -> Result<usize, ApiE
 
 /// Withdraws the questions that waited `wait` working days without an answer: counted like a
 /// deadline (the day asked is not counted; the wait ends at the end of its last working day).
-fn expire_questions(conn: &mut DbConn, wait: u32, ctx: &Ctx) -> Result<usize, ApiError> {
+fn expire_questions(conn: &mut DbConn, wait: u32, ctx: &Ctx) -> Result<usize, AppError> {
     // A span of `wait` working days is at least `wait` calendar days: the index narrows, the
     // calendar decides.
     let asked_before = ctx.naive() - Duration::days(i64::from(wait));
@@ -323,12 +323,12 @@ fn system_acts(
     ids: &[i64],
     action: Action,
     ctx: &Ctx,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     let mut done = 0;
     for id in ids {
         let acted = db::write(conn, |c| match act_as_system(c, *id, action, ctx) {
             Ok(_) => Ok(true),
-            Err(e) if e.status().is_client_error() => Ok(false),
+            Err(e) if e.is_refusal() => Ok(false),
             Err(e) => Err(e),
         })?;
         done += usize::from(acted);

@@ -8,7 +8,7 @@ use crate::db::events::{self, NewEvent};
 use crate::db::units::{self, Merged};
 use crate::db::{DbConn, tickets as store};
 use crate::domain::account::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Merges `from` into `into` (an administrator's act); closed tickets stay where they were
 /// answered.
@@ -18,17 +18,17 @@ pub fn merge(
     into: i64,
     actor: i64,
     now: NaiveDateTime,
-) -> Result<Merged, ApiError> {
+) -> Result<Merged, AppError> {
     if from == into {
-        return Err(ApiError::field("/into", "same_unit"));
+        return Err(AppError::field("/into", "same_unit"));
     }
     let old = units::get(conn, from)?;
-    let new = units::find(conn, into)?.ok_or_else(|| ApiError::field("/into", "unknown_unit"))?;
+    let new = units::find(conn, into)?.ok_or_else(|| AppError::field("/into", "unknown_unit"))?;
     if !old.active {
-        return Err(ApiError::conflict("unit_inactive"));
+        return Err(AppError::conflict("unit_inactive"));
     }
     if !new.active {
-        return Err(ApiError::field("/into", "unit_inactive"));
+        return Err(AppError::field("/into", "unit_inactive"));
     }
     let open = store::open_held_by(conn, from)?;
     for id in &open {

@@ -16,7 +16,7 @@ pub async fn make_unit(app: &TestApp, code: &str) -> i64 {
     let now = app.clock_now_naive();
     let code = code.to_string();
     app.state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             Ok(diesel::insert_into(units::table)
                 .values((
                     units::code.eq(&code),
@@ -361,7 +361,7 @@ async fn bad_inputs_are_problems() {
     // Nothing was created by any of these.
     let count = app
         .state
-        .db(|conn| {
+        .db(|conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             Ok(nghedan::db::schema::users::table
                 .count()
@@ -671,7 +671,7 @@ async fn profile_export_and_erasure() {
     let id = user.id;
     let (email, phone, name, hash, devices, sessions) = app
         .state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::{devices, refresh_tokens, users};
             let (e, p, n, h) = users::table
@@ -732,7 +732,7 @@ async fn hashes_are_upgraded_at_sign_in_when_the_cost_changes() {
     let id = user.id;
     let stored = app
         .state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::users;
             diesel::update(users::table.find(id))
@@ -745,7 +745,7 @@ async fn hashes_are_upgraded_at_sign_in_when_the_cost_changes() {
     app.login(&user.email, &user.password).await;
     let hash = app
         .state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::users;
             Ok(users::table
@@ -788,7 +788,7 @@ async fn sign_up_verify_by_link_sign_in_and_register_a_phone() {
     // The outbox keeps no secret once it is sent.
     let leftover = app
         .state
-        .db(|conn| {
+        .db(|conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::outbox;
             Ok(outbox::table.select(outbox::data).load::<String>(conn)?)

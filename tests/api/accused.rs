@@ -154,7 +154,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
     assert!(!accused_list.to_string().contains(&code), "{accused_list}");
     let mailbox = app
         .state
-        .db(move |c| Ok(nghedan::db::units::get(c, province)?.email))
+        .db(move |c| Ok::<_, nghedan::error::AppError>(nghedan::db::units::get(c, province)?.email))
         .await
         .unwrap();
     for m in app.mails() {

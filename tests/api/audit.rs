@@ -14,7 +14,7 @@ use crate::tickets::pothole;
 /// Runs raw SQL on the test database.
 async fn sql(app: &TestApp, statement: String) -> Result<(), String> {
     app.state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             let r = match conn {
                 DbConn::Sqlite(c) => c.batch_execute(&statement),
                 DbConn::Postgres(c) => c.batch_execute(&statement),

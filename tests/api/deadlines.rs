@@ -42,7 +42,7 @@ async fn make_category(app: &TestApp, code: &str, parent: Option<&str>, urgent: 
     let now = app.clock_now_naive();
     let (code, parent) = (code.to_string(), parent.map(str::to_string));
     app.state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             diesel::insert_into(categories::table)
                 .values((
                     categories::code.eq(&code),
@@ -66,7 +66,7 @@ async fn flag_remote(app: &TestApp, area: &str) {
     use nghedan::db::schema::areas;
     let area = area.to_string();
     app.state
-        .db(move |conn| {
+        .db(move |conn| -> Result<_, nghedan::error::AppError> {
             diesel::update(areas::table.find(area))
                 .set(areas::remote.eq(true))
                 .execute(conn)?;

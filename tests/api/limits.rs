@@ -220,7 +220,7 @@ async fn a_locked_or_lost_database_answers_503_in_time_and_writes_nothing() {
 
 async fn ticket_count(app: &TestApp) -> i64 {
     app.state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             Ok(nghedan::db::schema::tickets::table
                 .count()

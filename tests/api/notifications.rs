@@ -341,7 +341,7 @@ async fn the_in_app_list_pages_and_is_marked_read() {
     assert_eq!(r.status(), 204);
     let left: i64 = app
         .state
-        .db(move |c| {
+        .db(move |c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::notifications;
             Ok(notifications::table
@@ -412,7 +412,7 @@ async fn queue_emails(app: &TestApp, n: usize) {
     let now = app.clock_now_naive();
     app.state
         .db(move |c| {
-            nghedan::db::write(c, |c| {
+            nghedan::db::write(c, |c| -> Result<_, nghedan::error::AppError> {
                 for i in 0..n {
                     nghedan::notify::outbox::enqueue(
                         c,
@@ -500,7 +500,7 @@ async fn outbox_rows(
     app: &TestApp,
 ) -> Vec<(String, String, i32, chrono::NaiveDateTime, Option<String>)> {
     app.state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::outbox;
             Ok(outbox::table
@@ -740,7 +740,7 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
                     }
                     ids.push(id);
                 }
-                Ok::<_, nghedan::error::ApiError>(ids)
+                Ok::<_, nghedan::error::AppError>(ids)
             })
         })
         .await
@@ -790,7 +790,7 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
 
     let (listed, sent) = app
         .state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             let listed: Vec<(i64, i64)> = notifications::table
                 .select((notifications::user_id, notifications::id))
                 .load(c)?;

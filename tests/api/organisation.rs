@@ -26,7 +26,11 @@ impl TestApp {
     pub async fn unit_id(&self, code: &str) -> i64 {
         let code = code.to_string();
         self.state
-            .db(move |conn| Ok(nghedan::db::units::find_by_code(conn, &code)?.unwrap().id))
+            .db(move |conn| {
+                Ok::<_, nghedan::error::AppError>(
+                    nghedan::db::units::find_by_code(conn, &code)?.unwrap().id,
+                )
+            })
             .await
             .unwrap()
     }
@@ -61,7 +65,7 @@ async fn the_2025_areas_are_loaded_and_searchable() {
     assert_eq!(codes.len(), 34);
     let communes = app
         .state
-        .db(|conn| {
+        .db(|conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::areas;
             Ok(areas::table
@@ -745,7 +749,7 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                NEW-3,Đơn vị 3,Unit 3,other,NEW-1,,,,\n";
     let result = app
         .state
-        .db(move |conn| Ok(nghedan::import::units(conn, bad, now)))
+        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::units(conn, bad, now)))
         .await
         .unwrap();
     let rows = match result {
@@ -779,7 +783,7 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                 NEW-3,Đơn vị 3,Unit 3,other,NEW-1,,,,\n";
     let n = app
         .state
-        .db(move |conn| Ok(nghedan::import::units(conn, good, now)))
+        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::units(conn, good, now)))
         .await
         .unwrap()
         .unwrap();
@@ -789,7 +793,7 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                  nope,31135,feedback,NEW-1,x\n";
     let r = app
         .state
-        .db(move |conn| Ok(nghedan::import::rules(conn, rules, now)))
+        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::rules(conn, rules, now)))
         .await
         .unwrap();
     match r {

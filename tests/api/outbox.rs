@@ -17,7 +17,7 @@ async fn queue(app: &TestApp, addresses: &[&str]) {
     let addresses: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
     app.state
         .db(move |c| {
-            nghedan::db::write(c, |c| {
+            nghedan::db::write(c, |c| -> Result<_, nghedan::error::AppError> {
                 for (i, address) in addresses.iter().enumerate() {
                     nghedan::notify::outbox::enqueue(
                         c,
@@ -58,7 +58,7 @@ fn arrivals(relays: &[&SmtpServer]) -> BTreeMap<String, usize> {
 /// Every outbox row as (address, state, attempts, last_error).
 async fn rows(app: &TestApp) -> Vec<(Option<String>, String, i32, Option<String>)> {
     app.state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::outbox;
             Ok(outbox::table

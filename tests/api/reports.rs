@@ -945,7 +945,7 @@ async fn a_generated_history_reports_consistently_and_verifies() {
     // No message about the past is waiting to go out.
     let queued: i64 = app
         .state
-        .db(|conn| {
+        .db(|conn| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             Ok(nghedan::db::schema::outbox::table
                 .count()
@@ -1051,7 +1051,7 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
     // timeline; the rest is left to be filled in).
     let forgotten = app
         .state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             Ok(diesel::update(tickets::table)
                 .set((
                     tickets::summarised.eq(false),

@@ -60,7 +60,7 @@ async fn two_servers_and_two_workers_lose_and_duplicate_nothing() {
     }
     let (tickets, submitted, accepted, queued, sent_email) = a
         .state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             use nghedan::db::schema::{outbox, ticket_events, tickets};
             Ok((

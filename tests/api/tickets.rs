@@ -343,7 +343,7 @@ async fn submissions_check_their_input() {
     // Nothing was written by any of these.
     let n = app
         .state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             Ok(nghedan::db::schema::tickets::table
                 .count()
@@ -401,7 +401,7 @@ async fn a_retried_submission_never_creates_a_second_ticket() {
     assert_eq!(codes.len(), 1, "{codes:?}");
     let n = app
         .state
-        .db(|c| {
+        .db(|c| -> Result<_, nghedan::error::AppError> {
             use diesel::prelude::*;
             Ok(nghedan::db::schema::tickets::table
                 .count()

@@ -107,7 +107,7 @@ impl TestApp {
 
     async fn suppressions(&self) -> Vec<(i64, String, Option<i64>, Option<i64>)> {
         self.state
-            .db(|c| {
+            .db(|c| -> Result<_, nghedan::error::AppError> {
                 use diesel::prelude::*;
                 use nghedan::db::schema::email_suppressions as s;
                 Ok(s::table
@@ -122,7 +122,7 @@ impl TestApp {
     /// Outbox rows in `state`, as (address, template).
     async fn outbox_in(&self, state: &'static str) -> Vec<(Option<String>, String)> {
         self.state
-            .db(move |c| {
+            .db(move |c| -> Result<_, nghedan::error::AppError> {
                 use diesel::prelude::*;
                 use nghedan::db::schema::outbox;
                 Ok(outbox::table

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{ctx, viewer};
+use crate::api::caller::MaybeUser;
+use crate::api::error::ApiError;
 use crate::api::extract::{OptionalJson, RequestContext};
-use crate::api::validation::Violations;
-use crate::auth::MaybeUser;
 use crate::db::{self};
 use crate::domain::ticket::Action;
-use crate::error::ApiError;
 use crate::state::AppState;
+use crate::validation::Violations;
 use crate::workflow::tickets::{self as tickets, Access, ActionInput, TicketView, view};
 
 /// The body of any action; each action reads the fields it needs (see the action table in
@@ -133,10 +133,10 @@ fn check_action(state: &AppState, action: Action, b: ActionBody) -> Result<Actio
 #[utoipa::path(tag = "tickets", request_body = ActionBody,
     params(("action" = Action, Path), ("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
     responses((status = 200, body = TicketView), (status = 201, description = "appeal: the new complaint", body = TicketView),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/{action}")]
 pub async fn act(
     state: web::Data<AppState>,
@@ -162,9 +162,10 @@ pub async fn act(
             // with the body.
             let (st, code, v) = (state.clone(), code.clone(), v.clone());
             state
-                .db(move |c| {
+                .db(move |c| -> Result<(), ApiError> {
                     let ctx = ctx(&st, c)?;
-                    tickets::may_act(c, &code, &v, action, on_behalf, &ctx).map(|_| ())
+                    tickets::may_act(c, &code, &v, action, on_behalf, &ctx)?;
+                    Ok(())
                 })
                 .await?;
             return Err(bad_body);

@@ -9,9 +9,9 @@ mod submission;
 
 use actix_web::HttpRequest;
 
+use crate::api::error::ApiError;
 use crate::auth::CurrentUser;
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::workflow::Ctx;
 use crate::workflow::tickets::Viewer;
@@ -28,7 +28,7 @@ pub const TRACKING_HEADER: &str = "X-Tracking-Secret";
 
 /// The operation context (see [`AppState::ticket_ctx`]).
 pub fn ctx(state: &AppState, conn: &mut DbConn) -> Result<Ctx, ApiError> {
-    state.ticket_ctx(conn)
+    Ok(state.ticket_ctx(conn)?)
 }
 
 /// The caller as `workflow::tickets` sees it: the signed-in user and/or an

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ctx, viewer};
+use crate::api::caller::MaybeUser;
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{MAX_LIMIT, Page, paginate};
-use crate::auth::MaybeUser;
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::workflow::tickets::{self as tickets, EventView, TicketView, Viewer, timeline};
@@ -18,7 +18,7 @@ use crate::workflow::tickets::{self as tickets, EventView, TicketView, Viewer, t
 /// anonymous submitter sends its `X-Tracking-Secret`.
 #[utoipa::path(tag = "tickets",
     params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
-    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TicketView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/tickets/{code}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -45,7 +45,7 @@ pub fn read_one(
     lang: Lang,
 ) -> Result<TicketView, ApiError> {
     let ctx = ctx(state, conn)?;
-    tickets::read(conn, code, v, &ctx, lang)
+    Ok(tickets::read(conn, code, v, &ctx, lang)?)
 }
 
 /// One event of the timeline.
@@ -58,7 +58,7 @@ pub struct EventList {
 /// The ticket's timeline.
 #[utoipa::path(tag = "tickets",
     params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters"), EventsQuery),
-    responses((status = 200, body = EventList), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = EventList), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/tickets/{code}/events")]
 pub async fn events(
     state: web::Data<AppState>,

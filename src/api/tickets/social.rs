@@ -6,15 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ctx, viewer};
+use crate::api::caller::{ClientAddr, MaybeUser};
+use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, RequestContext};
 use crate::api::idempotency::{self, Creating};
-use crate::api::validation::Violations;
-use crate::auth::{ClientAddr, CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::db::{self};
 use crate::domain::account::Role;
 use crate::domain::ticket::Kind;
-use crate::error::ApiError;
 use crate::state::AppState;
+use crate::validation::Violations;
 use crate::workflow::tickets::{
     self as tickets, Access, EventView, TicketView, Viewer, timeline, view,
 };
@@ -35,7 +36,7 @@ fn yes() -> bool {
 /// Comment on a ticket (the submitter and the handling unit); each comment is an event.
 #[utoipa::path(tag = "tickets", request_body = CommentRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
-    responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = EventView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/comments")]
 pub async fn comment(
     state: web::Data<AppState>,
@@ -90,8 +91,8 @@ pub struct RatingRequest {
 /// Rate the answer, once per resolution (a reopen allows a new rating). The submitter only.
 #[utoipa::path(tag = "tickets", request_body = RatingRequest,
     params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
-    responses((status = 200, body = TicketView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "invalid_transition or already_rated", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TicketView), (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition or already_rated", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/rating")]
 pub async fn rate(
     state: web::Data<AppState>,
@@ -128,7 +129,7 @@ pub async fn rate(
                     remark.as_deref(),
                     ctx.now.naive_utc(),
                 )?;
-                view(c, &t, access, &ctx, rctx.lang, actor)
+                Ok(view(c, &t, access, &ctx, rctx.lang, actor)?)
             })
         })
         .await?;
@@ -174,9 +175,9 @@ async fn support_change(
                 }
                 let ctx = ctx(&st, c)?;
                 if on {
-                    tickets::support(c, &t, uid, &ctx)
+                    Ok(tickets::support(c, &t, uid, &ctx)?)
                 } else {
-                    tickets::unsupport(c, &t, uid)
+                    Ok(tickets::unsupport(c, &t, uid)?)
                 }
             })
         })
@@ -190,8 +191,8 @@ async fn support_change(
 /// Support a public petition (verified citizens, once each). Reaching the configured number
 /// of supporters raises its priority.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
-    responses((status = 200, body = Supporters), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not_a_public_petition", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Supporters), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not_a_public_petition", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/support")]
 pub async fn support(
     state: web::Data<AppState>,
@@ -245,7 +246,7 @@ async fn follow_change(
 }
 
 /// Follow a ticket: followers are told when it is answered.
-#[utoipa::path(tag = "tickets", security(("bearer" = [])), responses((status = 200, body = Following), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "tickets", security(("bearer" = [])), responses((status = 200, body = Following), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets/{code}/follow")]
 pub async fn follow(
     state: web::Data<AppState>,

@@ -8,19 +8,21 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::ctx;
+use crate::api::caller::{ClientAddr, MaybeUser};
+use crate::api::error::ApiError;
 use crate::api::extract::RequestContext;
 use crate::api::idempotency::{self, Creating, Made};
 use crate::api::routing::place;
-use crate::api::validation::Violations;
-use crate::auth::{ClientAddr, MaybeUser, tokens};
+use crate::auth::tokens;
 use crate::db::idempotency::Saved;
 use crate::db::{self, DbConn, categories, rate_limits};
 use crate::domain::account::Role;
 use crate::domain::attributes::check_answers;
 use crate::domain::contact::{Email, Phone};
 use crate::domain::ticket::{Channel, Kind};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::state::AppState;
+use crate::validation::Violations;
 use crate::workflow::tickets::{self as tickets, Access, Sender, Submission, TicketView, view};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
@@ -203,12 +205,12 @@ fn check_submission(
 #[utoipa::path(tag = "tickets", request_body = SubmitRequest,
     params(("Idempotency-Key" = String, Header, description = "Required: 8–255 characters, new for each submission"),),
     responses((status = 201, body = TicketView),
-        (status = 400, description = "idempotency_key_missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "email_not_verified / action_forbidden", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "idempotency_in_progress", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "idempotency_key_missing", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "email_not_verified / action_forbidden", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "idempotency_in_progress", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 429, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/tickets")]
 pub async fn submit(
     state: web::Data<AppState>,

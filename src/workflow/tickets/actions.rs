@@ -15,7 +15,7 @@ use crate::domain::account::Role;
 use crate::domain::ticket::{
     Action, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
 };
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::Ctx;
 
 /// The checked body of an action.
@@ -41,16 +41,16 @@ pub struct Acted {
     pub created: Option<Ticket>,
 }
 
-fn refused(r: Refusal, action: Action, t: &Ticket) -> ApiError {
+fn refused(r: Refusal, action: Action, t: &Ticket) -> AppError {
     match r {
-        Refusal::Forbidden => ApiError::forbidden(),
-        Refusal::InvalidTransition => ApiError::conflict("invalid_transition")
+        Refusal::Forbidden => AppError::forbidden(),
+        Refusal::InvalidTransition => AppError::conflict("invalid_transition")
             .arg("action", action.as_str())
             .arg("state", t.status.as_str()),
     }
 }
 
-fn facts(conn: &mut DbConn, t: &Ticket, action: Action, ctx: &Ctx) -> Result<Facts, ApiError> {
+fn facts(conn: &mut DbConn, t: &Ticket, action: Action, ctx: &Ctx) -> Result<Facts, AppError> {
     let resolve_missed = action == Action::Appeal
         && crate::db::clocks::of_ticket(conn, t.id)?.iter().any(|c| {
             c.name == crate::domain::policy::ClockName::Resolve
@@ -85,7 +85,7 @@ fn decision(
     input: &ActionInput,
     viewer: &Viewer,
     ctx: &Ctx,
-) -> Result<Decision, ApiError> {
+) -> Result<Decision, AppError> {
     let f = facts(conn, t, action, ctx)?;
     // Who may act, from which state, is answered before what the body names.
     crate::domain::ticket::transition(&f, party, action).map_err(|r| refused(r, action, t))?;
@@ -102,7 +102,7 @@ fn decision(
         Action::Assign => req.assignee = assignee(conn, t, input)?,
         Action::MarkDuplicate => req.original = Some(original(conn, t, input, viewer)?),
         Action::Appeal if store::appealed(conn, t.id)? => {
-            return Err(ApiError::conflict("already_appealed"));
+            return Err(AppError::conflict("already_appealed"));
         }
         _ => {}
     }
@@ -111,28 +111,28 @@ fn decision(
 
 /// The unit a forward sends the ticket to: active, another, and one the accused unit's
 /// officials would not handle it at (`domain::access`).
-fn forward_target(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<i64, ApiError> {
+fn forward_target(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<i64, AppError> {
     let unit = crate::db::units::find(conn, input.unit_id.unwrap_or_default())?
         .filter(|u| u.active)
-        .ok_or_else(|| ApiError::field("/unit_id", "unknown_unit"))?;
+        .ok_or_else(|| AppError::field("/unit_id", "unknown_unit"))?;
     if unit.id == t.unit_id {
-        return Err(ApiError::field("/unit_id", "same_unit"));
+        return Err(AppError::field("/unit_id", "same_unit"));
     }
     if !scope::may_hold(conn, unit.id, t.accused_unit_id)? {
-        return Err(ApiError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit"));
+        return Err(AppError::unprocessable("accused_unit").with_field("/unit_id", "accused_unit"));
     }
     Ok(unit.id)
 }
 
 /// The official a ticket is assigned to: an active official of the holding unit (or nobody).
-fn assignee(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<Option<i64>, ApiError> {
+fn assignee(conn: &mut DbConn, t: &Ticket, input: &ActionInput) -> Result<Option<i64>, AppError> {
     let target = input.user_id.flatten();
     if let Some(uid) = target {
         let ok = crate::db::users::find(conn, uid)?.is_some_and(|u| {
             u.role() == Role::Official && u.unit_id == Some(t.unit_id) && !u.disabled
         });
         if !ok {
-            return Err(ApiError::field("/user_id", "not_an_official_of_the_unit"));
+            return Err(AppError::field("/user_id", "not_an_official_of_the_unit"));
         }
     }
     Ok(target)
@@ -144,12 +144,12 @@ fn original(
     t: &Ticket,
     input: &ActionInput,
     viewer: &Viewer,
-) -> Result<(i64, String), ApiError> {
-    let unknown = || ApiError::field("/of", "unknown_ticket");
+) -> Result<(i64, String), AppError> {
+    let unknown = || AppError::field("/of", "unknown_ticket");
     let o =
         store::find_by_code(conn, input.of.as_deref().unwrap_or_default())?.ok_or_else(unknown)?;
     if o.id == t.id {
-        return Err(ApiError::field("/of", "same_ticket"));
+        return Err(AppError::field("/of", "same_ticket"));
     }
     if super::access(conn, &o, viewer)?.is_none() {
         return Err(unknown());
@@ -166,7 +166,7 @@ pub fn may_act(
     action: Action,
     on_behalf: bool,
     ctx: &Ctx,
-) -> Result<(Ticket, Access), ApiError> {
+) -> Result<(Ticket, Access), AppError> {
     let (t, how) = readable(conn, code, viewer)?;
     let party = party(how, on_behalf)?;
     let f = facts(conn, &t, action, ctx)?;
@@ -174,11 +174,11 @@ pub fn may_act(
     Ok((t, how))
 }
 
-fn party(how: Access, on_behalf: bool) -> Result<Party, ApiError> {
+fn party(how: Access, on_behalf: bool) -> Result<Party, AppError> {
     match (how, on_behalf) {
         (Access::Handling, true) => Ok(Party::OnBehalfOfSubmitter),
         // Only the handling unit records an answer given in person.
-        (_, true) => Err(ApiError::forbidden()),
+        (_, true) => Err(AppError::forbidden()),
         _ => Ok(how.party()),
     }
 }
@@ -191,7 +191,7 @@ pub fn act(
     action: Action,
     input: &ActionInput,
     ctx: &Ctx,
-) -> Result<Acted, ApiError> {
+) -> Result<Acted, AppError> {
     let (t, how) = readable(conn, code, viewer)?;
     let d = decision(
         conn,
@@ -212,8 +212,8 @@ pub fn act_as_system(
     ticket_id: i64,
     action: Action,
     ctx: &Ctx,
-) -> Result<Acted, ApiError> {
-    let t = store::find(conn, ticket_id)?.ok_or_else(|| ApiError::not_found("ticket_not_found"))?;
+) -> Result<Acted, AppError> {
+    let t = store::find(conn, ticket_id)?.ok_or_else(|| AppError::not_found("ticket_not_found"))?;
     let (viewer, input) = (Viewer::default(), ActionInput::default());
     let d = decision(conn, &t, Party::System, action, &input, &viewer, ctx)?;
     apply(conn, t, Access::System, d, &viewer, &input, ctx)
@@ -229,12 +229,12 @@ fn apply(
     viewer: &Viewer,
     input: &ActionInput,
     ctx: &Ctx,
-) -> Result<Acted, ApiError> {
+) -> Result<Acted, AppError> {
     let now = ctx.naive();
     // The optimistic check: a concurrent action on the same ticket makes this one a no-op,
     // and the caller retries against the new state.
     if !store::update(conn, &t, d.to, &d.changes, ctx.now)? {
-        return Err(ApiError::conflict("concurrent_update")
+        return Err(AppError::conflict("concurrent_update")
             .arg("retry_after", 1)
             .retry_after(1));
     }
@@ -282,7 +282,7 @@ fn apply(
         };
         attach_owned(conn, &attaching, &input.attachments)?;
     }
-    let after = store::find(conn, t.id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
+    let after = store::find(conn, t.id)?.ok_or_else(|| AppError::internal("ticket vanished"))?;
     let note = input
         .text
         .clone()
@@ -309,7 +309,7 @@ fn second_round(
     t: &Ticket,
     viewer: &Viewer,
     ctx: &Ctx,
-) -> Result<Ticket, ApiError> {
+) -> Result<Ticket, AppError> {
     let actor = viewer.actor();
     let sender = match (t.submitter_id, actor) {
         (Some(user_id), _) => Sender::Citizen { user_id },

@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::db::events::{self, NewEvent};
 use crate::db::tickets as store;
 use crate::db::uploads::{self, Upload};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The upload `id` if `v` may open it; a look at a denouncer's file by the handling unit is
 /// recorded on the timeline. An upload not filed yet is its uploader's alone (`scope`).
@@ -21,8 +21,8 @@ pub fn open(
     v: &Viewer,
     scope: &str,
     now: NaiveDateTime,
-) -> Result<Upload, ApiError> {
-    let not_found = || ApiError::not_found("attachment_not_found");
+) -> Result<Upload, AppError> {
+    let not_found = || AppError::not_found("attachment_not_found");
     let u = uploads::find(conn, id)?.ok_or_else(not_found)?;
     let Some(ticket_id) = u.ticket_id else {
         return if u.scope == scope {
@@ -56,16 +56,16 @@ pub fn set_publishable(
     on: bool,
     v: &Viewer,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let (t, how) = readable(conn, code, v)?;
     if how != Access::Handling {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let u = uploads::find(conn, upload_id)?
         .filter(|u| u.ticket_id == Some(t.id))
-        .ok_or_else(|| ApiError::not_found("attachment_not_found"))?;
+        .ok_or_else(|| AppError::not_found("attachment_not_found"))?;
     if on && t.confidential {
-        return Err(ApiError::field("/publishable", "confidential_ticket"));
+        return Err(AppError::field("/publishable", "confidential_ticket"));
     }
     if u.publishable == on {
         return Ok(());

@@ -15,7 +15,7 @@ use crate::auth::tokens::hash_token;
 use crate::db::tickets::{self as store, Ticket};
 use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub use crate::domain::access::Access;
 pub use actions::{Acted, ActionInput, act, act_as_system, may_act};
@@ -44,7 +44,7 @@ impl Viewer {
 }
 
 /// How `v` may read `t`, or `None` (then the ticket is "not found" for them).
-pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access>, ApiError> {
+pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access>, AppError> {
     if let Some(u) = &v.user {
         if t.submitter_id == Some(u.id) {
             return Ok(Some(Access::Submitter));
@@ -77,8 +77,8 @@ pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access
 
 /// Loads a ticket the viewer may read: 404 `ticket_not_found` otherwise (never revealing
 /// that it exists).
-pub fn readable(conn: &mut DbConn, code: &str, v: &Viewer) -> Result<(Ticket, Access), ApiError> {
-    let not_found = || ApiError::not_found("ticket_not_found");
+pub fn readable(conn: &mut DbConn, code: &str, v: &Viewer) -> Result<(Ticket, Access), AppError> {
+    let not_found = || AppError::not_found("ticket_not_found");
     let t = store::find_by_code(conn, code)?.ok_or_else(not_found)?;
     let a = access(conn, &t, v)?.ok_or_else(not_found)?;
     Ok((t, a))

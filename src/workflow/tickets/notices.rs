@@ -7,13 +7,13 @@ use crate::db::DbConn;
 use crate::db::tickets::{self as store, Ticket};
 use crate::domain::policy::ClockName;
 use crate::domain::ticket::{Audience, Notice};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::notify::recipients::{self, To};
 use crate::workflow::Ctx;
 
 /// The people and addresses an audience names for `t`.
-pub fn audience(conn: &mut DbConn, t: &Ticket, who: Audience) -> Result<Vec<To>, ApiError> {
+pub fn audience(conn: &mut DbConn, t: &Ticket, who: Audience) -> Result<Vec<To>, AppError> {
     match who {
         Audience::Submitter => Ok(submitter(t)),
         Audience::Followers => Ok(store::followers_and_supporters(conn, t.id)?
@@ -39,7 +39,7 @@ pub fn submitter(t: &Ticket) -> Vec<To> {
 
 /// What a ticket's messages carry: its code, its title unless confidential, the holding
 /// unit's name, the earliest due day, and `extra`.
-pub fn data(conn: &mut DbConn, t: &Ticket, ctx: &Ctx, extra: Value) -> Result<Value, ApiError> {
+pub fn data(conn: &mut DbConn, t: &Ticket, ctx: &Ctx, extra: Value) -> Result<Value, AppError> {
     let mut more = json!({
         "due": first_due(conn, t, ctx)?,
         "unit": crate::db::units::name_of(conn, t.unit_id, Lang::Vi)?.unwrap_or_default(),
@@ -59,7 +59,7 @@ pub fn send(
     data: &Value,
     key: &str,
     ctx: &Ctx,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     for n in notices {
         let to = audience(conn, t, n.to)?;
         recipients::tell(
@@ -76,7 +76,7 @@ pub fn send(
 }
 
 /// The earliest due day of the running clocks but the progress-note one, as a local date.
-fn first_due(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<Option<String>, ApiError> {
+fn first_due(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<Option<String>, AppError> {
     Ok(crate::db::clocks::of_ticket(conn, t.id)?
         .iter()
         .filter(|c| c.name != ClockName::Update)

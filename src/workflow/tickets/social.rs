@@ -9,7 +9,7 @@ use crate::db::events::{self, NewEvent};
 use crate::db::tickets::{self as store, Ticket};
 use crate::domain::account::Role;
 use crate::domain::ticket::Status;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::Ctx;
 
 /// Follows a ticket (idempotent).
@@ -18,17 +18,17 @@ pub fn follow(
     t: &Ticket,
     user_id: i64,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     store::follow(conn, t.id, user_id, now)
 }
 
-pub fn unfollow(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<(), ApiError> {
+pub fn unfollow(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<(), AppError> {
     store::unfollow(conn, t.id, user_id)
 }
 
 /// Supports a public petition once per citizen; reaching the threshold raises its priority
 /// (once) with an event. Returns the supporters' count.
-pub fn support(conn: &mut DbConn, t: &Ticket, user_id: i64, ctx: &Ctx) -> Result<i32, ApiError> {
+pub fn support(conn: &mut DbConn, t: &Ticket, user_id: i64, ctx: &Ctx) -> Result<i32, AppError> {
     if !store::add_support(conn, t.id, user_id, ctx.naive())? {
         return Ok(t.supporters);
     }
@@ -49,7 +49,7 @@ pub fn support(conn: &mut DbConn, t: &Ticket, user_id: i64, ctx: &Ctx) -> Result
     Ok(count)
 }
 
-pub fn unsupport(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<i32, ApiError> {
+pub fn unsupport(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<i32, AppError> {
     store::remove_support(conn, t.id, user_id)?;
     store::recount_supporters(conn, t.id)
 }
@@ -64,7 +64,7 @@ pub fn comment(
     public: bool,
     kind: &'static str,
     now: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     event(conn, t, kind, actor, public, json!({}), Some(body), now)
 }
 
@@ -76,14 +76,14 @@ pub fn rate(
     score: i32,
     remark: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Ticket, ApiError> {
+) -> Result<Ticket, AppError> {
     if !matches!(t.status, Status::Resolved | Status::Closed) || t.resolved_at.is_none() {
-        return Err(ApiError::conflict("invalid_transition")
+        return Err(AppError::conflict("invalid_transition")
             .arg("action", "rating")
             .arg("state", t.status.as_str()));
     }
     if t.rating.is_some() || !store::set_rating(conn, t.id, score, remark, now)? {
-        return Err(ApiError::conflict("already_rated"));
+        return Err(AppError::conflict("already_rated"));
     }
     event(
         conn,
@@ -95,14 +95,14 @@ pub fn rate(
         remark,
         now,
     )?;
-    store::find(conn, t.id)?.ok_or_else(|| ApiError::internal("ticket vanished"))
+    store::find(conn, t.id)?.ok_or_else(|| AppError::internal("ticket vanished"))
 }
 
 /// Gives a ticket sent without an account a new tracking secret (a retried submission
 /// prints a fresh one; the old one stops working).
-pub fn reissue_secret(conn: &mut DbConn, code: &str, hash: &str) -> Result<(), ApiError> {
+pub fn reissue_secret(conn: &mut DbConn, code: &str, hash: &str) -> Result<(), AppError> {
     let t = store::find_by_code(conn, code)?
-        .ok_or_else(|| ApiError::internal("replayed ticket missing"))?;
+        .ok_or_else(|| AppError::internal("replayed ticket missing"))?;
     store::set_tracking_secret(conn, t.id, hash)
 }
 
@@ -114,7 +114,7 @@ pub fn identity_viewed(
     viewer: (i64, Role),
     attachment: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let data = match attachment {
         Some(id) => json!({"attachment": id}),
         None => json!({}),
@@ -142,7 +142,7 @@ fn event(
     data: Value,
     text: Option<&str>,
     now: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     events::append(
         conn,
         &NewEvent {

@@ -14,7 +14,7 @@ use crate::domain::account::Role;
 use crate::domain::message::Template;
 use crate::domain::policy::TicketFacts;
 use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::Ctx;
 
 /// Who sent a submission.
@@ -68,31 +68,31 @@ pub struct Submission {
 /// Where a submission goes. A denunciation naming the accused unit goes to that unit's
 /// parent, never to the accused (no parent: the coordinating unit), and never where the
 /// accused unit's officials would see it (see `domain::access`).
-fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), ApiError> {
+fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), AppError> {
     use crate::db::routing_rules as rules;
     if s.round == 2 {
         let unit = rules::second_round_authority(conn, &s.area_code)?
             .or(rules::coordinator(conn)?)
-            .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+            .ok_or_else(|| AppError::unprocessable("no_route"))?;
         return Ok((unit, json!({"type": "second_round_authority"})));
     }
     if let (Kind::Denunciation, Some(accused)) = (s.kind, s.accused_unit_id) {
         let parent = crate::db::units::find(conn, accused)?
-            .ok_or_else(|| ApiError::field("/accused_unit_id", "unknown_unit"))?
+            .ok_or_else(|| AppError::field("/accused_unit_id", "unknown_unit"))?
             .parent_id;
         let unit = match parent {
             Some(p) => p,
-            None => rules::coordinator(conn)?.ok_or_else(|| ApiError::unprocessable("no_route"))?,
+            None => rules::coordinator(conn)?.ok_or_else(|| AppError::unprocessable("no_route"))?,
         };
         // The coordinator itself may be the accused (or lie below it).
         if !scope::may_hold(conn, unit, Some(accused))? {
-            return Err(ApiError::unprocessable("accused_unit")
+            return Err(AppError::unprocessable("accused_unit")
                 .with_field("/accused_unit_id", "accused_unit"));
         }
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
     let choice = rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
-        .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+        .ok_or_else(|| AppError::unprocessable("no_route"))?;
     Ok((
         choice.unit_id,
         serde_json::to_value(&choice.reason).unwrap_or(Value::Null),
@@ -147,7 +147,7 @@ fn stored(sender: &Sender) -> StoredSender<'_> {
 
 /// Records a submission: routes it, numbers it, starts its clocks, writes the `submitted`
 /// event, attaches its uploads and queues the messages. Returns the new ticket.
-pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, ApiError> {
+pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, AppError> {
     let now = ctx.naive();
     let (unit_id, reason) = route(conn, s)?;
     let number = crate::db::next_ticket_number(conn)?;
@@ -253,7 +253,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         },
         &s.attachments,
     )?;
-    let t = store::find(conn, id)?.ok_or_else(|| ApiError::internal("ticket vanished"))?;
+    let t = store::find(conn, id)?.ok_or_else(|| AppError::internal("ticket vanished"))?;
     let data = notices::data(conn, &t, ctx, json!({}))?;
     let staff = if t.round == 2 {
         Template::UnitAppeal
@@ -290,12 +290,12 @@ pub struct Attaching<'a> {
 /// Attaches the owner's own unattached uploads to a ticket (and event). Anything else —
 /// another person's upload, one already attached, an anonymous upload on a signed-in
 /// submission, more than `max` on the ticket — is 422 on `/attachments`.
-pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<(), ApiError> {
+pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<(), AppError> {
     if ids.is_empty() {
         return Ok(());
     }
     if a.owner.is_none() && a.anonymous_scope.is_none() {
-        return Err(ApiError::field("/attachments", "not_allowed"));
+        return Err(AppError::field("/attachments", "not_allowed"));
     }
     crate::db::uploads::ensure_room(conn, a.ticket_id, ids.len(), a.max)?;
     for (i, id) in ids.iter().enumerate() {
@@ -309,7 +309,7 @@ pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<
             a.now,
         )?;
         if !attached {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 format!("/attachments/{i}"),
                 "upload_not_usable",
             ));

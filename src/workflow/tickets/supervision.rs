@@ -9,21 +9,21 @@ use crate::db::DbConn;
 use crate::db::tickets::Ticket;
 use crate::domain::message::Template;
 use crate::domain::ticket::{Audience, Notice};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workflow::Ctx;
 
 /// A ticket the supervisor oversees (404 otherwise).
-fn overseen(conn: &mut DbConn, code: &str, v: &Viewer) -> Result<Ticket, ApiError> {
+fn overseen(conn: &mut DbConn, code: &str, v: &Viewer) -> Result<Ticket, AppError> {
     match readable(conn, code, v)? {
         (t, Access::Supervisor) => Ok(t),
-        _ => Err(ApiError::not_found("ticket_not_found")),
+        _ => Err(AppError::not_found("ticket_not_found")),
     }
 }
 
-fn written(conn: &mut DbConn, t: &Ticket) -> Result<EventView, ApiError> {
+fn written(conn: &mut DbConn, t: &Ticket) -> Result<EventView, AppError> {
     timeline(conn, t, Access::Supervisor)?
         .pop()
-        .ok_or_else(|| ApiError::internal("event vanished"))
+        .ok_or_else(|| AppError::internal("event vanished"))
 }
 
 /// A supervision note: an internal event on the timeline.
@@ -33,7 +33,7 @@ pub fn note(
     v: &Viewer,
     text: &str,
     ctx: &Ctx,
-) -> Result<EventView, ApiError> {
+) -> Result<EventView, AppError> {
     let t = overseen(conn, code, v)?;
     social::comment(
         conn,
@@ -54,7 +54,7 @@ pub fn reopen_request(
     v: &Viewer,
     reason: &str,
     ctx: &Ctx,
-) -> Result<EventView, ApiError> {
+) -> Result<EventView, AppError> {
     let t = overseen(conn, code, v)?;
     let id = social::comment(
         conn,

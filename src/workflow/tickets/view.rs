@@ -13,7 +13,7 @@ use crate::domain::account::Role;
 use crate::domain::clock::Clock;
 use crate::domain::deadlines::ClockState;
 use crate::domain::ticket::{Channel, Kind, Status};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::workflow::Ctx;
 pub use crate::workflow::refs::{AreaRef, CategoryRef, UnitRef, unit_ref};
@@ -140,7 +140,7 @@ fn submitter_of(
     access: Access,
     ctx: &Ctx,
     viewer: Option<(i64, Role)>,
-) -> Result<Option<SubmitterView>, ApiError> {
+) -> Result<Option<SubmitterView>, AppError> {
     if !access.sees_submitter() {
         return Ok(None);
     }
@@ -184,7 +184,7 @@ pub fn read(
     v: &super::Viewer,
     ctx: &Ctx,
     lang: Lang,
-) -> Result<TicketView, ApiError> {
+) -> Result<TicketView, AppError> {
     let looked = crate::db::read(conn, |c| {
         let (t, access) = super::readable(c, code, v)?;
         if access.views_identity(t.confidential) {
@@ -209,7 +209,7 @@ pub fn view(
     ctx: &Ctx,
     lang: Lang,
     viewer: Option<(i64, Role)>,
-) -> Result<TicketView, ApiError> {
+) -> Result<TicketView, AppError> {
     let category = crate::db::categories::find(conn, &t.category_code)?;
     let area = crate::db::areas::find(conn, &t.area_code)?;
     let clocks = crate::db::clocks::of_ticket(conn, t.id)?
@@ -217,7 +217,7 @@ pub fn view(
         .map(|c| ClockOut::of(c, ctx))
         .collect();
     let submitter = submitter_of(conn, t, access, ctx, viewer)?;
-    let code_of = |conn: &mut DbConn, id: Option<i64>| -> Result<Option<String>, ApiError> {
+    let code_of = |conn: &mut DbConn, id: Option<i64>| -> Result<Option<String>, AppError> {
         Ok(match id {
             Some(id) => store::find(conn, id)?.map(|t| t.code),
             None => None,
@@ -304,7 +304,7 @@ fn attachments_of(
     conn: &mut DbConn,
     t: &Ticket,
     access: Access,
-) -> Result<Vec<AttachmentRef>, ApiError> {
+) -> Result<Vec<AttachmentRef>, AppError> {
     Ok(crate::db::uploads::of_ticket(conn, t.id)?
         .into_iter()
         .filter(|u| access.sees_attachment(t.confidential, u.by_submitter, u.publishable))
@@ -339,7 +339,7 @@ pub struct EventView {
 
 /// The timeline: public events for the submitter and the public, every event for staff who
 /// may read the ticket.
-pub fn timeline(conn: &mut DbConn, t: &Ticket, access: Access) -> Result<Vec<EventView>, ApiError> {
+pub fn timeline(conn: &mut DbConn, t: &Ticket, access: Access) -> Result<Vec<EventView>, AppError> {
     let list = crate::db::events::list(conn, t.id, !access.sees_internal())?;
     Ok(list
         .into_iter()

@@ -25,7 +25,7 @@ use nghedan::db::schema::{categories, tickets, users};
 use nghedan::db::{self, DbConn};
 use nghedan::domain::account::Role;
 use nghedan::domain::ticket::{Channel, Kind};
-use nghedan::error::ApiError;
+use nghedan::error::AppError;
 use nghedan::i18n::Lang;
 use nghedan::state::AppState;
 use nghedan::workflow::tickets::{self as repo, Access, Sender, Submission, Viewer};
@@ -224,7 +224,7 @@ fn main() -> anyhow::Result<()> {
 /// warm-up and then the measured duration, and prints the report.
 fn drive<F>(state: &AppState, load: &Load, op: F) -> anyhow::Result<()>
 where
-    F: Fn(&mut DbConn, usize) -> Result<(), ApiError> + Send + Sync + 'static,
+    F: Fn(&mut DbConn, usize) -> Result<(), AppError> + Send + Sync + 'static,
 {
     let op = Arc::new(op);
     let run = |d: Duration| -> anyhow::Result<(Recorder, Duration)> {
@@ -285,9 +285,9 @@ fn submit_once(
     state: &AppState,
     citizen: i64,
     key: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let cat = nghedan::db::categories::find(conn, "duong-hong")?
-        .ok_or_else(|| ApiError::internal("no category duong-hong"))?;
+        .ok_or_else(|| AppError::internal("no category duong-hong"))?;
     nghedan::db::areas::find(conn, "31135")?;
     let s = Submission {
         kind: Kind::Feedback,
@@ -317,7 +317,7 @@ fn submit_once(
         let ctx = state.ticket_ctx(c)?;
         let t = repo::submit(c, &s, &ctx)?;
         let v = repo::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
-        let body = serde_json::to_string(&v).map_err(|e| ApiError::internal(e.to_string()))?;
+        let body = serde_json::to_string(&v).map_err(|e| AppError::internal(e.to_string()))?;
         idempotency::complete(
             c,
             &scope,

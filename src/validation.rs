@@ -1,7 +1,7 @@
 //! Collects every invalid field of a request, so the caller hears about all of them at once.
 
 use crate::domain::text::{Layout, TextError, check_free_text};
-use crate::error::{ApiError, FieldError};
+use crate::error::{AppError, FieldError};
 
 /// The field error for a free text that breaks [`check_free_text`].
 pub fn text_error(field: &str, e: TextError) -> FieldError {
@@ -110,11 +110,11 @@ impl Violations {
     }
 
     /// 422 `validation_failed` with every violation, or Ok.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(self.0))
+            Err(AppError::validation(self.0))
         }
     }
 }
