@@ -44,6 +44,18 @@ impl AppState {
 }
 
 impl AppState {
+    /// The outbox worker, with what it needs from the application.
+    pub fn courier(&self) -> crate::notify::delivery::Courier {
+        crate::notify::delivery::Courier {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            settings: self.settings.clone(),
+            mailer: self.mailer.clone(),
+            push: self.push.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
     /// What a ticket operation needs: now, the calendar in force, and how messages go out
     /// (which push services are on; pushes queued in quiet hours wait for the morning).
     pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {

@@ -18,6 +18,7 @@ use crate::auth::tokens;
 use crate::db::{self, users};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
+use crate::domain::message::Template;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::validation::Violations;
@@ -91,7 +92,7 @@ pub async fn create(
                 },
                 now,
             )?;
-            send_reset(conn, &user, "staff_invite", now, ttl)?;
+            send_reset(conn, &user, Template::StaffInvite, now, ttl)?;
             Ok(UserView::from(&user))
         },
     )
@@ -235,7 +236,7 @@ pub async fn reset(
                 if !u.active() {
                     return Err(ApiError::conflict("account_disabled"));
                 }
-                send_reset(c, &u, "password_reset", now, ttl)
+                send_reset(c, &u, Template::PasswordReset, now, ttl)
             })
         })
         .await?;

@@ -16,6 +16,7 @@ use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
 use crate::db::{self, rate_limits};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
+use crate::domain::message::Template;
 use crate::domain::sign_in;
 use crate::i18n::Lang;
 use crate::notify::outbox::{self, Channel, NewMessage};
@@ -132,7 +133,7 @@ fn send_verification(
             user_id: Some(user.id),
             address: None,
             device_id: None,
-            template: "verify_email",
+            template: Template::VerifyEmail,
             locale: user.lang(),
             data: json!({"name": user.full_name, "token": token, "code": code}),
             dedup_key: format!("verify_email:{}:{}", user.id, &token[..12]),
@@ -474,7 +475,9 @@ pub async fn password_reset(
                 rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
                 let Some(email) = email else { return Ok(()) };
                 match users::find_by_email(c, email.as_str())? {
-                    Some(user) if user.active() => send_reset(c, &user, "password_reset", now, ttl),
+                    Some(user) if user.active() => {
+                        send_reset(c, &user, Template::PasswordReset, now, ttl)
+                    }
                     _ => Ok(()),
                 }
             })
@@ -487,7 +490,7 @@ pub async fn password_reset(
 pub fn send_reset(
     conn: &mut db::DbConn,
     user: &users::User,
-    template: &'static str,
+    template: Template,
     now: chrono::NaiveDateTime,
     ttl: Duration,
 ) -> Result<(), ApiError> {
@@ -506,7 +509,7 @@ pub fn send_reset(
             template,
             locale: user.lang(),
             data: json!({"name": user.full_name, "token": token, "unit": unit}),
-            dedup_key: format!("{template}:{}:{}", user.id, &token[..12]),
+            dedup_key: format!("{}:{}:{}", template.as_str(), user.id, &token[..12]),
             not_before: None,
         },
         now,

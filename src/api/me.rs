@@ -241,7 +241,7 @@ pub async fn export(
                     .into_iter()
                     .map(|n| {
                         serde_json::json!({
-                            "event": n.template,
+                            "event": n.template.as_str(),
                             "ticket_code": n.ticket_code,
                             "created_at": n.created_at.and_utc(),
                             "read": n.read_at.is_some(),

@@ -85,14 +85,14 @@ pub async fn list(
         .into_iter()
         .map(|n| {
             let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
-            // A template this build no longer knows still lists, with its name as the text.
-            let (title, body) = match messages::push_text(&n.template, rctx.lang, &data) {
+            // Data a template needs but the row lacks still lists, with the message's name.
+            let (title, body) = match messages::push_text(n.template, rctx.lang, &data) {
                 Ok(t) => (t.title, t.body),
-                Err(_) => ("Nghe dân".to_string(), n.template.clone()),
+                Err(_) => ("Nghe dân".to_string(), n.template.as_str().to_string()),
             };
             NotificationView {
                 id: n.id,
-                event: n.template,
+                event: n.template.as_str().to_string(),
                 ticket_code: n.ticket_code,
                 title,
                 body,

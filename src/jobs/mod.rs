@@ -40,7 +40,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let orphan_uploads_purged = uploads::purge_orphans(state).await?;
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
-    let delivered = crate::notify::delivery::run(state, 10_000).await?;
+    let delivered = crate::notify::delivery::run(&state.courier(), 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
         days_sealed: sealed,

@@ -16,10 +16,15 @@ use super::messages::{self, email_content, render};
 use super::outbox::{self, Message};
 use super::suppressions;
 use super::{ApnsEnvironment, DeliveryError, EmailMessage, PushMessage};
+use crate::clock::SharedClock;
+use crate::config::Settings;
 use crate::db::schema::{devices, users};
+use crate::db::{DbConn, Pool};
+use crate::domain::message::Template;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use std::sync::Arc;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -71,8 +76,34 @@ pub fn attempt_limit(lease_secs: i64) -> std::time::Duration {
     std::time::Duration::from_secs(lease_secs.max(0) as u64 / 2)
 }
 
+/// What the outbox worker works with: the database, the time, the transports, the settings it
+/// applies and the metrics it counts in.
+#[derive(Clone)]
+pub struct Courier {
+    pub pool: Pool,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub mailer: Arc<super::Mailer>,
+    pub push: Arc<super::Push>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Courier {
+    /// Runs synchronous database work on a blocking thread with a pooled connection.
+    async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || f(&mut *pool.get()?))
+            .await
+            .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
 /// Delivers due messages until none are left (or `max` have been tried).
-pub async fn run(state: &AppState, max: usize) -> Result<Delivered, AppError> {
+pub async fn run(state: &Courier, max: usize) -> Result<Delivered, AppError> {
     let mut total = Delivered::default();
     let mut tried = 0;
     let lease = Duration::seconds(state.settings.notifications.lease_secs);
@@ -125,14 +156,14 @@ pub async fn run(state: &AppState, max: usize) -> Result<Delivered, AppError> {
     Ok(total)
 }
 
-fn lease_lost(state: &AppState, m: &Message, total: &mut Delivered, what: &'static str) {
+fn lease_lost(state: &Courier, m: &Message, total: &mut Delivered, what: &'static str) {
     tracing::warn!(outbox_id = m.id, "{what}");
     state.metrics.observe_delivery(&m.channel, "lease_lost");
     total.lease_lost += 1;
 }
 
 async fn record(
-    state: &AppState,
+    state: &Courier,
     m: &Message,
     token: &str,
     outcome: Result<Done, DeliveryError>,
@@ -244,7 +275,7 @@ fn redact(reason: &str) -> String {
     reason.chars().take(200).collect()
 }
 
-async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, AppError> {
+async fn recipient(state: &Courier, m: &Message) -> Result<Recipient, AppError> {
     let lang = Lang::parse(&m.locale).unwrap_or_default();
     match m.user_id {
         Some(uid) => {
@@ -281,7 +312,11 @@ async fn recipient(state: &AppState, m: &Message) -> Result<Recipient, AppError>
     }
 }
 
-async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
+async fn deliver(state: &Courier, m: &Message) -> Result<Done, DeliveryError> {
+    // A name this build does not know is dead-lettered, never sent with other words.
+    let template = Template::parse(&m.template).ok_or_else(|| {
+        DeliveryError::permanent(format!("unknown message template {:?}", m.template))
+    })?;
     let data: Value = serde_json::from_str(&m.data).unwrap_or(Value::Null);
     let to = recipient(state, m)
         .await
@@ -295,7 +330,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
             };
             // Suppressions stop mail to addresses without an account (an account holder's own
             // preference was applied when the message was queued); account mail always goes.
-            if m.user_id.is_none() && messages::unsubscribable(&m.template) {
+            if m.user_id.is_none() && template.unsubscribable() {
                 let (to_address, ticket) = (
                     address.clone(),
                     data.get("ticket_id").and_then(Value::as_i64),
@@ -309,9 +344,9 @@ async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
                 }
             }
             let base = &state.settings.server.public_url;
-            let content = email_content(&m.template, to.lang, &data, base)
+            let content = email_content(template, to.lang, &data, base)
                 .map_err(|e| DeliveryError::permanent(e.to_string()))?;
-            let unsubscribe = messages::unsubscribable(&m.template).then(|| {
+            let unsubscribe = template.unsubscribable().then(|| {
                 crate::notify::links::unsubscribe_url(
                     &state.settings,
                     to.user_id,
@@ -374,7 +409,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
             let Some(t) = target else {
                 return Err(DeliveryError::gone("the device is no longer registered"));
             };
-            let text = messages::push_text(&m.template, to.lang, &data)
+            let text = messages::push_text(template, to.lang, &data)
                 .map_err(|e| DeliveryError::permanent(e.to_string()))?;
             let message = PushMessage {
                 title: text.title,
@@ -395,7 +430,7 @@ async fn deliver(state: &AppState, m: &Message) -> Result<Done, DeliveryError> {
     }
 }
 
-async fn send_push(state: &AppState, t: &PushTarget, m: &PushMessage) -> Result<(), DeliveryError> {
+async fn send_push(state: &Courier, t: &PushTarget, m: &PushMessage) -> Result<(), DeliveryError> {
     let off = || DeliveryError::permanent(format!("push to {} is not configured", t.platform));
     match t.platform.as_str() {
         "fcm" => {

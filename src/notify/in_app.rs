@@ -14,17 +14,49 @@ use serde_json::Value;
 
 use crate::db::schema::notifications;
 use crate::db::{self, DbConn};
+use crate::domain::message::Template;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
+struct Row {
+    id: i64,
+    template: String,
+    data: String,
+    ticket_code: Option<String>,
+    created_at: NaiveDateTime,
+    read_at: Option<NaiveDateTime>,
+}
+
+/// One thing a person was told.
+#[derive(Debug, Clone)]
 pub struct Notification {
     pub id: i64,
-    pub template: String,
+    pub template: Template,
     pub data: String,
     pub ticket_code: Option<String>,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
+}
+
+impl Row {
+    /// An unknown stored template is an error, never shown with other words.
+    fn decode(self) -> Result<Notification, AppError> {
+        let template = Template::parse(&self.template).ok_or_else(|| {
+            AppError::internal(format!(
+                "notification {}: unknown template {:?}",
+                self.id, self.template
+            ))
+        })?;
+        Ok(Notification {
+            id: self.id,
+            template,
+            data: self.data,
+            ticket_code: self.ticket_code,
+            created_at: self.created_at,
+            read_at: self.read_at,
+        })
+    }
 }
 
 /// Adds one notification for each of `users` that this event has not already given one, in
@@ -33,7 +65,7 @@ pub struct Notification {
 pub fn add_all(
     conn: &mut DbConn,
     users: &[i64],
-    template: &str,
+    template: Template,
     data: &Value,
     dedup_key: &str,
     now: NaiveDateTime,
@@ -48,7 +80,7 @@ pub fn add_all(
         .map(|u| {
             (
                 notifications::user_id.eq(*u),
-                notifications::template.eq(template),
+                notifications::template.eq(template.as_str()),
                 notifications::data.eq(&text),
                 notifications::ticket_code.eq(code),
                 notifications::dedup_key.eq(dedup_key),
@@ -97,10 +129,13 @@ pub fn list(
     if let Some(before) = before {
         q = q.filter(notifications::id.lt(before));
     }
-    Ok(q.order(notifications::id.desc())
+    q.order(notifications::id.desc())
         .limit(fetch)
-        .select(Notification::as_select())
-        .load(conn)?)
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::decode)
+        .collect()
 }
 
 /// How many of `user_id`'s notifications are unread.

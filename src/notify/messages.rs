@@ -4,9 +4,10 @@
 //! Messages never carry a denouncer's identity or other personal details of third parties:
 //! templates receive only what they print (a ticket code, a unit's name, a date).
 
-use askama::Template;
+use askama::Template as Askama;
 use serde_json::Value;
 
+use crate::domain::message::Template;
 use crate::i18n::Lang;
 
 /// A rendered email.
@@ -29,7 +30,7 @@ pub struct Action {
     pub url: String,
 }
 
-#[derive(Template)]
+#[derive(Askama)]
 #[template(path = "email/layout.html")]
 struct HtmlEmail<'a> {
     lang: &'a str,
@@ -43,7 +44,7 @@ struct HtmlEmail<'a> {
     unsubscribe_label: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Askama)]
 #[template(path = "email/layout.txt")]
 struct TextEmail<'a> {
     greeting: &'a str,
@@ -66,8 +67,8 @@ pub struct Content {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("unknown template {0}")]
-    UnknownTemplate(String),
+    #[error("template {0} is not about a ticket")]
+    NotAboutATicket(&'static str),
     #[error("template {template}: missing data `{field}`")]
     MissingData {
         template: String,
@@ -77,11 +78,15 @@ pub enum RenderError {
     Askama(#[from] askama::Error),
 }
 
-fn text<'a>(data: &'a Value, template: &str, field: &'static str) -> Result<&'a str, RenderError> {
+fn text<'a>(
+    data: &'a Value,
+    template: Template,
+    field: &'static str,
+) -> Result<&'a str, RenderError> {
     data.get(field)
         .and_then(Value::as_str)
         .ok_or_else(|| RenderError::MissingData {
-            template: template.to_string(),
+            template: template.as_str().to_string(),
             field,
         })
 }
@@ -101,7 +106,7 @@ fn greeting(lang: Lang, data: &Value) -> String {
 
 /// Words of the email `template` with `data`, in `lang`. `base_url` prefixes links.
 pub fn email_content(
-    template: &str,
+    template: Template,
     lang: Lang,
     data: &Value,
     base_url: &str,
@@ -109,7 +114,7 @@ pub fn email_content(
     let base = base_url.trim_end_matches('/');
     let greeting = greeting(lang, data);
     Ok(match template {
-        "verify_email" => {
+        Template::VerifyEmail => {
             let token = text(data, template, "token")?;
             let code = text(data, template, "code")?;
             Content {
@@ -139,7 +144,7 @@ pub fn email_content(
                 }),
             }
         }
-        "password_reset" => {
+        Template::PasswordReset => {
             let token = text(data, template, "token")?;
             Content {
                 subject: lang.pick("Đặt lại mật khẩu", "Reset your password").into(),
@@ -163,7 +168,7 @@ pub fn email_content(
                 }),
             }
         }
-        "staff_invite" => {
+        Template::StaffInvite => {
             let token = text(data, template, "token")?;
             let unit = data.get("unit").and_then(Value::as_str).unwrap_or("");
             Content {
@@ -194,164 +199,167 @@ pub fn email_content(
 
 /// (subject vi, subject en, paragraph vi, paragraph en) of each ticket message. `{code}`,
 /// `{title}`, `{due}`, `{unit}`, `{days}` and `{note}` come from the data.
-fn ticket_text(template: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+fn ticket_text(
+    template: Template,
+) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
     Some(match template {
-        "ticket_received" => (
+        Template::TicketReceived => (
             "Đã nhận {code}",
             "{code} received",
             "Chúng tôi đã nhận phản ánh, kiến nghị của bạn với mã {code}{title}. Hạn trả lời dự kiến: {due}. Hãy dùng mã này để theo dõi.",
             "We received your submission {code}{title}. The answer is due by {due}. Use this code to follow it.",
         ),
-        "ticket_accepted" => (
+        Template::TicketAccepted => (
             "{code} đã được thụ lý",
             "{code} accepted",
             "{unit} đã thụ lý {code}{title}. Hạn giải quyết: {due}.",
             "{unit} accepted {code}{title}. It is due to be resolved by {due}.",
         ),
-        "ticket_refused" => (
+        Template::TicketRefused => (
             "{code} không được thụ lý",
             "{code} was not accepted",
             "{unit} không thụ lý {code}. Lý do: {note}",
             "{unit} did not accept {code}. Reason: {note}",
         ),
-        "ticket_question" => (
+        Template::TicketQuestion => (
             "{code}: cần bổ sung thông tin",
             "{code}: more information needed",
             "{unit} cần bạn bổ sung thông tin cho {code}: {note} Thời hạn tạm dừng cho đến khi bạn trả lời trong ứng dụng.",
             "{unit} needs more information about {code}: {note} The deadline is paused until you answer in the app.",
         ),
-        "ticket_forwarded" => (
+        Template::TicketForwarded => (
             "{code} đã được chuyển đơn vị",
             "{code} was forwarded",
             "{code} đã được chuyển tới {unit}, đơn vị có thẩm quyền giải quyết.",
             "{code} was forwarded to {unit}, which is competent to handle it.",
         ),
-        "ticket_extended" => (
+        Template::TicketExtended => (
             "{code}: gia hạn giải quyết",
             "{code}: time extended",
             "Thời hạn giải quyết {code} được gia hạn {days} ngày, đến {due}. Lý do: {note}",
             "The time to resolve {code} was extended by {days} days, to {due}. Reason: {note}",
         ),
-        "ticket_progress" => (
+        Template::TicketProgress => (
             "{code}: cập nhật tiến độ",
             "{code}: progress update",
             "{unit} cập nhật tiến độ xử lý {code}: {note}",
             "{unit} reports progress on {code}: {note}",
         ),
-        "ticket_answered" => (
+        Template::TicketAnswered => (
             "{code} đã có kết quả",
             "{code} has been answered",
             "{unit} đã trả lời {code}{title}. Xem câu trả lời và đánh giá mức độ hài lòng trong ứng dụng.",
             "{unit} answered {code}{title}. Read the answer and rate it in the app.",
         ),
-        "ticket_closed" => (
+        Template::TicketClosed => (
             "{code} đã kết thúc",
             "{code} is closed",
             "{code} đã kết thúc. Cảm ơn bạn đã phản ánh.",
             "{code} is closed. Thank you for your submission.",
         ),
-        "ticket_withdrawn" => (
+        Template::TicketWithdrawn => (
             "{code} đã được rút",
             "{code} withdrawn",
             "{code} đã được rút theo yêu cầu.",
             "{code} was withdrawn as asked.",
         ),
-        "ticket_withdrawal_declined" => (
+        Template::TicketWithdrawalDeclined => (
             "{code}: không chấp nhận rút đơn",
             "{code}: withdrawal declined",
             "{unit} không chấp nhận việc rút {code} và tiếp tục giải quyết. Lý do: {note}",
             "{unit} declined the withdrawal of {code} and continues to handle it. Reason: {note}",
         ),
-        "unit_new_ticket" => (
+        Template::UnitNewTicket => (
             "Phiếu mới {code}",
             "New ticket {code}",
             "Đơn vị có phiếu mới {code}{title}. Hạn: {due}.",
             "Your unit has a new ticket {code}{title}. Due: {due}.",
         ),
-        "ticket_question_withdrawn" => (
+        Template::TicketQuestionWithdrawn => (
             "{code}: không cần bổ sung thông tin nữa",
             "{code}: no more information needed",
             "{unit} đã rút lại câu hỏi về {code}; thời hạn giải quyết tiếp tục chạy. Lý do: {note}",
             "{unit} withdrew its question about {code}; the deadline runs again. Reason: {note}",
         ),
-        "ticket_question_expired" => (
+        Template::TicketQuestionExpired => (
             "{code}: hết thời gian chờ bổ sung thông tin",
             "{code}: the wait for information has ended",
             "{unit} chưa nhận được thông tin bổ sung cho {code} trong thời hạn chờ, nên tiếp tục giải quyết với những gì đã có; thời hạn giải quyết chạy lại. Bạn vẫn có thể gửi câu trả lời, nó sẽ được lưu vào hồ sơ.",
             "{unit} received no answer about {code} within the waiting time and carries on with what it has; the deadline runs again. You may still send your answer: it is kept with the ticket.",
         ),
-        "unit_question_expired" => (
+        Template::UnitQuestionExpired => (
             "{code}: hết thời gian chờ người gửi",
             "{code}: the wait for the submitter has ended",
             "Người gửi chưa trả lời câu hỏi về {code} trong thời hạn chờ; phiếu trở lại trạng thái trước và thời hạn chạy lại.",
             "The submitter did not answer the question about {code} within the waiting time; the ticket is back in its former state and its deadline runs again.",
         ),
-        "unit_info_provided_late" => (
+        Template::UnitInfoProvidedLate => (
             "{code}: người gửi trả lời muộn",
             "{code}: a late answer",
             "Người gửi đã trả lời câu hỏi về {code} sau khi câu hỏi được rút lại hoặc hết thời gian chờ; câu trả lời được lưu trong dòng thời gian.",
             "The submitter answered the question about {code} after it was withdrawn or ran out; the answer is on the timeline.",
         ),
-        "unit_info_provided" => (
+        Template::UnitInfoProvided => (
             "{code}: người gửi đã bổ sung thông tin",
             "{code}: information provided",
             "Người gửi đã bổ sung thông tin cho {code}; thời hạn tiếp tục chạy.",
             "The submitter provided the information for {code}; the clock runs again.",
         ),
-        "unit_reopened" => (
+        Template::UnitReopened => (
             "{code} được mở lại",
             "{code} reopened",
             "Người gửi không đồng ý với kết quả và mở lại {code}.",
             "The submitter disagreed with the answer and reopened {code}.",
         ),
-        "unit_appeal" => (
+        Template::UnitAppeal => (
             "Khiếu nại lần hai {code}",
             "Second-round complaint {code}",
             "Đơn vị nhận khiếu nại lần hai {code}{title}. Hạn: {due}.",
             "Your unit received the second-round complaint {code}{title}. Due: {due}.",
         ),
-        "unit_withdrawal_requested" => (
+        Template::UnitWithdrawalRequested => (
             "{code}: đề nghị rút đơn",
             "{code}: withdrawal requested",
             "Người gửi đề nghị rút {code}. Đơn vị quyết định chấp nhận hay tiếp tục giải quyết.",
             "The submitter asks to withdraw {code}. The unit decides whether to grant it or continue.",
         ),
-        "unit_reminder" => (
+        Template::UnitReminder => (
             "Nhắc hạn {code}",
             "Deadline reminder {code}",
             "Hạn {clock} của {code} sắp đến: {due}.",
             "The {clock} deadline of {code} is near: {due}.",
         ),
-        "unit_update_due" => (
+        Template::UnitUpdateDue => (
             "{code}: đến hạn cập nhật tiến độ",
             "{code}: a progress note is due",
             "Đã đến hạn báo tiến độ xử lý {code} cho người gửi. Hãy ghi chú tiến độ trong hệ thống.",
             "A progress note on {code} is due to the submitter. Record one in the system.",
         ),
-        "escalation_overdue" => (
+        Template::EscalationOverdue => (
             "Quá hạn: {code}",
             "Overdue: {code}",
             "{code} tại {unit} đã quá hạn {clock} ({due}).",
             "{code} at {unit} missed its {clock} deadline ({due}).",
         ),
-        "unit_reopen_requested" => (
+        Template::UnitReopenRequested => (
             "{code}: đề nghị xem xét lại",
             "{code}: reopen requested",
             "Cơ quan giám sát đề nghị đơn vị xem xét lại {code}: {note}",
             "A supervisor asks the unit to reconsider {code}: {note}",
         ),
-        _ => return None,
+        // Account mail has words of its own (see `email_content`).
+        Template::VerifyEmail | Template::PasswordReset | Template::StaffInvite => return None,
     })
 }
 
 fn ticket_content(
-    template: &str,
+    template: Template,
     lang: Lang,
     data: &Value,
     greeting: String,
 ) -> Result<Content, RenderError> {
     let (svi, sen, pvi, pen) =
-        ticket_text(template).ok_or_else(|| RenderError::UnknownTemplate(template.to_string()))?;
+        ticket_text(template).ok_or(RenderError::NotAboutATicket(template.as_str()))?;
     let code = text(data, template, "ticket_code")?;
     let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
     let title = match field("title") {
@@ -391,15 +399,9 @@ fn ticket_content(
     })
 }
 
-/// Whether a template's mail may be turned off by its recipient (account and security mail
-/// may not).
-pub fn unsubscribable(template: &str) -> bool {
-    !matches!(template, "verify_email" | "password_reset" | "staff_invite")
-}
-
 /// The short push text of a template: the ticket code and what happened, never personal
 /// details.
-pub fn push_text(template: &str, lang: Lang, data: &Value) -> Result<PushText, RenderError> {
+pub fn push_text(template: Template, lang: Lang, data: &Value) -> Result<PushText, RenderError> {
     let code = data
         .get("ticket_code")
         .and_then(Value::as_str)
@@ -464,21 +466,21 @@ mod tests {
     fn verification_mail_has_code_and_link_in_both_languages() {
         let data = json!({"name": "Nguyễn Văn A", "token": "tok", "code": "123456"});
         for lang in [Lang::Vi, Lang::En] {
-            let c = email_content("verify_email", lang, &data, "https://x.vn/").unwrap();
+            let c = email_content(Template::VerifyEmail, lang, &data, "https://x.vn/").unwrap();
             let r = render(&c, lang, None).unwrap();
             assert!(r.text.contains("123456"));
             assert!(r.text.contains("https://x.vn/verify-email?token=tok"));
             assert!(r.html.contains("https://x.vn/verify-email?token=tok"));
             assert!(r.html.contains("Nguyễn Văn A"));
         }
-        let vi = email_content("verify_email", Lang::Vi, &data, "").unwrap();
+        let vi = email_content(Template::VerifyEmail, Lang::Vi, &data, "").unwrap();
         assert_eq!(vi.subject, "Xác nhận địa chỉ email của bạn");
     }
 
     #[test]
     fn html_is_escaped() {
         let data = json!({"name": "<script>x</script>", "token": "t"});
-        let c = email_content("password_reset", Lang::En, &data, "http://h").unwrap();
+        let c = email_content(Template::PasswordReset, Lang::En, &data, "http://h").unwrap();
         let r = render(&c, Lang::En, Some("http://h/u")).unwrap();
         assert!(!r.html.contains("<script>"));
         assert!(r.text.contains("Stop these emails: http://h/u"));
@@ -488,11 +490,11 @@ mod tests {
     fn ticket_messages_name_the_code_and_due_date() {
         let data =
             json!({"ticket_code": "PAKN.20261123.0001", "title": "Ổ gà", "due": "2026-12-13"});
-        let c = email_content("ticket_received", Lang::En, &data, "").unwrap();
+        let c = email_content(Template::TicketReceived, Lang::En, &data, "").unwrap();
         assert_eq!(c.subject, "PAKN.20261123.0001 received");
         assert!(c.paragraphs[0].contains("2026-12-13"));
         assert!(c.paragraphs[0].contains("Ổ gà"));
-        let p = push_text("ticket_answered", Lang::Vi, &data).unwrap();
+        let p = push_text(Template::TicketAnswered, Lang::Vi, &data).unwrap();
         assert_eq!(p.title, "Nghe dân · PAKN.20261123.0001");
         assert_eq!(p.body, "PAKN.20261123.0001 đã có kết quả");
     }
@@ -500,12 +502,43 @@ mod tests {
     #[test]
     fn missing_data_and_unknown_templates_are_errors() {
         assert!(matches!(
-            email_content("verify_email", Lang::Vi, &json!({}), ""),
+            email_content(Template::VerifyEmail, Lang::Vi, &json!({}), ""),
             Err(RenderError::MissingData { .. })
         ));
         assert!(matches!(
-            email_content("nope", Lang::Vi, &json!({}), ""),
-            Err(RenderError::UnknownTemplate(_))
+            email_content(Template::TicketAnswered, Lang::Vi, &json!({}), ""),
+            Err(RenderError::MissingData { .. })
         ));
+    }
+
+    /// Every message renders, as mail and as push, in both languages, with the data its
+    /// senders give it; Vietnamese and English differ.
+    #[test]
+    fn every_template_renders_in_both_languages() {
+        let data = json!({"name": "Nguyễn Văn A", "token": "tok", "code": "123456",
+            "unit": "UBND Phường Ninh Kiều", "ticket_code": "PAKN.20261123.0001",
+            "ticket_id": 1, "title": "Ổ gà", "due": "07/12/2026", "note": "Lý do.",
+            "days": 10, "clock": "resolve"});
+        for t in Template::ALL {
+            let mut subjects = Vec::new();
+            for lang in [Lang::Vi, Lang::En] {
+                let c = email_content(t, lang, &data, "https://x.vn")
+                    .unwrap_or_else(|e| panic!("{} {lang:?}: {e}", t.as_str()));
+                assert!(
+                    !c.subject.is_empty() && !c.paragraphs.is_empty(),
+                    "{}",
+                    t.as_str()
+                );
+                for p in &c.paragraphs {
+                    assert!(!p.contains('{'), "{} {lang:?}: unfilled {p}", t.as_str());
+                }
+                let r = render(&c, lang, Some("https://x.vn/u")).unwrap();
+                assert!(!r.html.is_empty() && !r.text.is_empty());
+                let push = push_text(t, lang, &data).unwrap();
+                assert!(!push.body.is_empty(), "{}", t.as_str());
+                subjects.push(c.subject);
+            }
+            assert_ne!(subjects[0], subjects[1], "{}: translated", t.as_str());
+        }
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::db::schema::outbox;
 use crate::db::{self, DbConn};
+use crate::domain::message::Template;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -41,7 +42,7 @@ pub struct NewMessage {
     pub user_id: Option<i64>,
     pub address: Option<String>,
     pub device_id: Option<i64>,
-    pub template: &'static str,
+    pub template: Template,
     pub locale: Lang,
     pub data: Value,
     pub dedup_key: String,
@@ -73,7 +74,7 @@ pub fn enqueue_all(
                 outbox::user_id.eq(m.user_id),
                 outbox::address.eq(&m.address),
                 outbox::device_id.eq(m.device_id),
-                outbox::template.eq(m.template),
+                outbox::template.eq(m.template.as_str()),
                 outbox::locale.eq(m.locale.as_str()),
                 outbox::data.eq(m.data.to_string()),
                 outbox::dedup_key.eq(&m.dedup_key),

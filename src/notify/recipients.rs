@@ -14,6 +14,7 @@ use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
 use crate::db::schema::{devices, ticket_followers, ticket_supports, units, users};
+use crate::domain::message::Template;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -65,7 +66,7 @@ pub enum To {
 pub fn tell(
     conn: &mut DbConn,
     recipients: &[To],
-    template: &'static str,
+    template: Template,
     data: &Value,
     event_key: &str,
     delivery: &Delivery,
@@ -95,7 +96,7 @@ impl People {
         &mut self,
         conn: &mut DbConn,
         recipients: &[To],
-        template: &'static str,
+        template: Template,
         data: &Value,
         event_key: &str,
         now: NaiveDateTime,
@@ -174,7 +175,7 @@ impl People {
         &mut self,
         conn: &mut DbConn,
         unique: &[&To],
-        template: &'static str,
+        template: Template,
         data: &Value,
         event_key: &str,
         now: NaiveDateTime,
@@ -200,7 +201,7 @@ impl People {
             &listed_users,
             template,
             data,
-            &format!("{event_key}:{template}"),
+            &format!("{event_key}:{}", template.as_str()),
             now,
         )?;
 
@@ -216,7 +217,7 @@ impl People {
                         template,
                         locale: *lang,
                         data: data.clone(),
-                        dedup_key: format!("{event_key}:{template}:addr:{address}"),
+                        dedup_key: format!("{event_key}:{}:addr:{address}", template.as_str()),
                         not_before: None,
                     });
                     continue;
@@ -235,7 +236,7 @@ impl People {
                     template,
                     locale: p.lang,
                     data: data.clone(),
-                    dedup_key: format!("{event_key}:{template}:user:{id}:email"),
+                    dedup_key: format!("{event_key}:{}:user:{id}:email", template.as_str()),
                     not_before: None,
                 });
             }
@@ -251,7 +252,10 @@ impl People {
                     template,
                     locale: p.lang,
                     data: pushed.clone(),
-                    dedup_key: format!("{event_key}:{template}:user:{id}:push:{device_id}"),
+                    dedup_key: format!(
+                        "{event_key}:{}:user:{id}:push:{device_id}",
+                        template.as_str()
+                    ),
                     not_before: delivery.push_not_before,
                 });
             }

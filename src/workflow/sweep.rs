@@ -196,7 +196,7 @@ impl Pass<'_> {
         self.people.tell(
             c,
             &to,
-            template.as_str(),
+            template,
             &data,
             &format!("event:{id}"),
             now.naive_utc(),

@@ -421,7 +421,7 @@ async fn queue_emails(app: &TestApp, n: usize) {
                             user_id: None,
                             address: Some(format!("r{i}@example.vn")),
                             device_id: None,
-                            template: "ticket_closed",
+                            template: nghedan::domain::message::Template::TicketClosed,
                             locale: nghedan::i18n::Lang::Vi,
                             data: json!({"ticket_code": format!("PAKN.20261123.{i:04}"), "ticket_id": i}),
                             dedup_key: format!("bulk:{i}"),
@@ -574,7 +574,7 @@ async fn an_smtp_outage_holds_mail_until_it_ends_and_a_550_dead_letters_until_re
                     user_id: None,
                     address: Some("refused@example.vn".into()),
                     device_id: None,
-                    template: "ticket_closed",
+                    template: nghedan::domain::message::Template::TicketClosed,
                     locale: nghedan::i18n::Lang::Vi,
                     data: json!({"ticket_code": "PAKN.20261123.0999", "ticket_id": 999}),
                     dedup_key: "refused".into(),
@@ -771,7 +771,7 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
                 recipients::tell(
                     c,
                     &to,
-                    "ticket_answered",
+                    nghedan::domain::message::Template::TicketAnswered,
                     &json!({"ticket_code": "PAKN.20261123.0001", "ticket_id": 1}),
                     "event:1",
                     &delivery,
@@ -825,4 +825,58 @@ async fn telling_a_crowd_writes_each_person_their_rows_once() {
         let data: Value = serde_json::from_str(data).unwrap();
         assert_eq!(data["notification_id"], json!(listed[&user]), "{data}");
     }
+}
+
+/// A message whose stored template this build does not know is dead-lettered with a reason,
+/// never sent with other words.
+#[tokio::test]
+async fn an_unknown_stored_template_is_dead_lettered_not_sent() {
+    use diesel::prelude::*;
+    use nghedan::db::schema::outbox;
+    let app = TestApp::spawn().await;
+    let now = app.clock_now_naive();
+    app.state
+        .db(move |c| {
+            nghedan::notify::outbox::enqueue(
+                c,
+                &nghedan::notify::outbox::NewMessage {
+                    channel: nghedan::notify::outbox::Channel::Email,
+                    user_id: None,
+                    address: Some("someone@example.vn".into()),
+                    device_id: None,
+                    template: nghedan::domain::message::Template::TicketClosed,
+                    locale: nghedan::i18n::Lang::Vi,
+                    data: json!({"ticket_code": "PAKN.20261123.0001", "ticket_id": 1}),
+                    dedup_key: "renamed".into(),
+                    not_before: None,
+                },
+                now,
+            )?;
+            // As if written by a build whose templates had another name.
+            diesel::update(outbox::table)
+                .set(outbox::template.eq("ticket_closed_v0"))
+                .execute(c)?;
+            Ok::<_, nghedan::error::AppError>(())
+        })
+        .await
+        .unwrap();
+    let pass = app.run_jobs().await;
+    assert_eq!(pass.delivered.dead, 1);
+    assert_eq!(pass.delivered.sent, 0);
+    assert!(app.mails().is_empty());
+    let error: Option<String> = app
+        .state
+        .db(|c| {
+            Ok::<_, nghedan::error::AppError>(
+                outbox::table
+                    .select(outbox::last_error)
+                    .first::<Option<String>>(c)?,
+            )
+        })
+        .await
+        .unwrap();
+    assert!(
+        error.is_some_and(|e| e.contains("unknown message template")),
+        "the reason is kept"
+    );
 }

@@ -26,7 +26,7 @@ async fn queue(app: &TestApp, addresses: &[&str]) {
                             user_id: None,
                             address: Some(address.clone()),
                             device_id: None,
-                            template: "ticket_closed",
+                            template: nghedan::domain::message::Template::TicketClosed,
                             locale: nghedan::i18n::Lang::Vi,
                             data: json!({"ticket_code": format!("PAKN.20261123.{i:04}"), "ticket_id": i + 1}),
                             dedup_key: format!("lease:{address}"),

@@ -62,15 +62,7 @@ pub fn send(
 ) -> Result<(), AppError> {
     for n in notices {
         let to = audience(conn, t, n.to)?;
-        recipients::tell(
-            conn,
-            &to,
-            n.template.as_str(),
-            data,
-            key,
-            &ctx.delivery,
-            ctx.naive(),
-        )?;
+        recipients::tell(conn, &to, n.template, data, key, &ctx.delivery, ctx.naive())?;
     }
     Ok(())
 }
