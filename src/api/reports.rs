@@ -25,6 +25,7 @@ use crate::domain::ticket::{Kind, Status};
 use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+pub use crate::workflow::refs::UnitRef;
 
 /// Reports cover dates in these years.
 pub const MIN_YEAR: i32 = 2000;
@@ -560,13 +561,6 @@ pub struct LateClock {
     pub due_at: DateTime<Utc>,
     /// Seconds since `due_at`.
     pub late_seconds: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UnitRef {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
 }
 
 /// An open ticket past a deadline. No title (a denunciation's could identify someone), no

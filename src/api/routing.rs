@@ -13,12 +13,12 @@ use crate::api::extract::{ApiJson, ApiQuery, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
 use crate::db::routing_rules::{self, Rule};
-use crate::db::{self, DbConn, areas, categories, units};
+use crate::db::{self, areas, categories};
 use crate::domain::routing::Reason;
 use crate::domain::ticket::Kind;
-use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::validation::Violations;
+pub use crate::workflow::refs::{AreaRef, UnitRef, unit_ref};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,19 +33,6 @@ pub struct PreviewRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UnitRef {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AreaRef {
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct Preview {
     pub unit: UnitRef,
     /// `{type: "rule", rule_id}`, `{type: "people_committee", area_code}` or `{type: "coordinator"}`.
@@ -56,15 +43,6 @@ pub struct Preview {
 }
 
 /// Where a submission will go: the unit, and why (which rule, or which fallback).
-pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, ApiError> {
-    let u = units::get(conn, id)?;
-    Ok(UnitRef {
-        id: u.id,
-        name: u.name(lang).to_string(),
-        code: u.code,
-    })
-}
-
 /// Works out the area of a submission from `area_code` or `lat`/`lon` (422 on the field).
 pub async fn place(
     state: &AppState,

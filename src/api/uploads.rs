@@ -19,10 +19,10 @@ use utoipa::ToSchema;
 use crate::api::caller::{ClientAddr, MaybeUser};
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, payload_too_large, unsupported_media_type};
-use crate::api::idempotency;
+use crate::api::idempotency::{self, Made};
 use crate::api::tickets::viewer;
 use crate::auth::CurrentUser;
-use crate::db::idempotency::{Claim, Saved};
+use crate::db::idempotency::Saved;
 use crate::db::uploads::{self, NewUpload, Upload};
 use crate::db::{self, rate_limits};
 use crate::error::FieldError;
@@ -269,19 +269,23 @@ async fn store(
     let saved = state
         .db(move |c| {
             db::write(c, |c| {
-                if let Claim::Replay(saved) = db::idempotency::claim(c, &scope, &key, &digest, now)?
-                {
-                    return Ok((saved, true));
-                }
-                let u = uploads::create(c, &new, now)?;
-                let saved = Saved {
-                    status: StatusCode::CREATED.as_u16(),
-                    body: serde_json::to_string(&UploadView::of(&u))
-                        .map_err(|e| ApiError::internal(format!("serialise: {e}")))?,
-                    resource: Some(u.id),
-                };
-                db::idempotency::complete(c, &scope, &key, &saved)?;
-                Ok((saved, false))
+                idempotency::claim_or_run(
+                    c,
+                    &scope,
+                    Some(&key),
+                    &digest,
+                    now,
+                    StatusCode::CREATED,
+                    |c| {
+                        let u = uploads::create(c, &new, now)?;
+                        Ok(Made {
+                            body: UploadView::of(&u),
+                            resource: Some(u.id),
+                            once: Default::default(),
+                        })
+                    },
+                    |_, _| Ok(Default::default()),
+                )
             })
         })
         .await;

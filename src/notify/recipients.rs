@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
-use crate::db::schema::{devices, ticket_followers, ticket_supports, units, users};
+use crate::db::schema::{devices, units, users};
 use crate::domain::message::Template;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -311,23 +311,6 @@ pub fn supervisors_over(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppE
         .into_iter()
         .map(To::User)
         .collect())
-}
-
-/// Followers and supporters of a ticket (told when it is answered).
-pub fn followers(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<To>, AppError> {
-    let mut ids: Vec<i64> = ticket_followers::table
-        .filter(ticket_followers::ticket_id.eq(ticket_id))
-        .select(ticket_followers::user_id)
-        .load(conn)?;
-    ids.extend(
-        ticket_supports::table
-            .filter(ticket_supports::ticket_id.eq(ticket_id))
-            .select(ticket_supports::user_id)
-            .load::<i64>(conn)?,
-    );
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids.into_iter().map(To::User).collect())
 }
 
 /// The data every ticket message carries: its code and what a recipient may see.
