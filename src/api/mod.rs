@@ -34,6 +34,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -60,99 +61,11 @@ pub fn app(
         .service(docs::openapi_json)
         .service(
             utoipa_actix_web::scope("/api/v1")
-                .service(auth::register)
-                .service(auth::verify_email)
-                .service(auth::login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(auth::password_reset)
-                .service(auth::password_reset_confirm)
-                .service(me::me)
-                .service(me::update_me)
-                .service(me::change_password)
-                .service(me::export)
-                .service(me::delete_me)
-                .service(me::add_device)
-                .service(me::list_devices)
-                .service(me::delete_device)
-                .service(notifications::list)
-                .service(notifications::mark_read)
-                .service(inbox::mine)
-                .service(inbox::list)
-                .service(inbox::supervised)
-                .service(inbox::summary)
-                .service(admin_users::create)
-                .service(admin_users::list)
-                .service(admin_users::get_one)
-                .service(admin_users::update)
-                .service(admin_users::reset)
-                // `locate` before `{code}`, which would take it.
-                .service(areas::locate)
-                .service(areas::list)
-                .service(areas::get_one)
-                .service(areas::update)
-                .service(units::list)
-                .service(units::get_one)
-                .service(units::admin_list)
-                .service(units::admin_get_one)
-                .service(units::create)
-                .service(units::update)
-                .service(units::remove)
-                .service(units::merge)
-                .service(categories::list)
-                .service(categories::admin_list)
-                .service(categories::create)
-                .service(categories::update)
-                .service(categories::remove)
-                .service(routing::preview)
-                .service(routing::list)
-                .service(routing::get_one)
-                .service(routing::create)
-                .service(routing::update)
-                .service(routing::remove)
-                .service(tickets::submit)
-                // `similar` before `{code}`, which would take it.
-                .service(inbox::similar)
-                .service(tickets::get_one)
-                .service(tickets::events)
-                // Named sub-resources before the generic `{action}`, which would take them.
-                .service(tickets::comment)
-                .service(supervision::note)
-                .service(supervision::reopen_request)
-                .service(tickets::rate)
-                .service(tickets::support)
-                .service(tickets::unsupport)
-                .service(tickets::follow)
-                .service(tickets::unfollow)
-                .service(uploads::set_publishable)
-                .service(tickets::act)
-                .service(audit::verify)
-                .service(audit::roots)
-                .service(audit::admin_log)
-                .service(reports::response_times)
-                .service(reports::overdue)
-                .service(reports::unit_report)
-                // `tickets.geojson` is its own path, not a ticket code.
-                .service(public::geojson)
-                .service(public::tickets)
-                .service(public::scorecard)
-                .service(public::scorecards)
-                .service(uploads::create)
-                .service(uploads::download)
-                .service(uploads::thumbnail)
-                .service(notifications::unsubscribe)
-                .service(notifications::unsubscribe_page)
-                .service(deadlines::get_calendar)
-                .service(deadlines::preview)
-                .service(admin_policies::create)
-                .service(admin_policies::list)
-                .service(admin_policies::get_one)
-                .service(admin_policies::update)
-                .service(admin_policies::remove)
-                .service(admin_policies::set_day)
-                .service(admin_policies::remove_day)
-                .service(email_suppressions::list)
-                .service(email_suppressions::lift),
+                .configure(accounts)
+                .configure(organisation)
+                .configure(tickets_routes)
+                .configure(oversight)
+                .configure(configuration),
         )
         .split_for_parts();
     let mut document = document;
@@ -175,4 +88,117 @@ pub fn app(
         .route("/docs", web::get().to(docs::docs_page))
         .default_service(web::to(middleware::not_found))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
+}
+
+/// Signing up and in, one's own account, devices and notifications.
+fn accounts(cfg: &mut ServiceConfig) {
+    cfg.service(auth::register)
+        .service(auth::verify_email)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::password_reset)
+        .service(auth::password_reset_confirm)
+        .service(me::me)
+        .service(me::update_me)
+        .service(me::change_password)
+        .service(me::export)
+        .service(me::delete_me)
+        .service(me::add_device)
+        .service(me::list_devices)
+        .service(me::delete_device)
+        .service(notifications::list)
+        .service(notifications::mark_read)
+        .service(notifications::unsubscribe)
+        .service(notifications::unsubscribe_page);
+}
+
+/// Units, areas, categories and routing, as everyone reads them.
+fn organisation(cfg: &mut ServiceConfig) {
+    // `locate` before `{code}`, which would take it.
+    cfg.service(areas::locate)
+        .service(areas::list)
+        .service(areas::get_one)
+        .service(units::list)
+        .service(units::get_one)
+        .service(categories::list)
+        .service(routing::preview)
+        .service(deadlines::get_calendar)
+        .service(deadlines::preview);
+}
+
+/// Tickets: lists, submission, reading, the workflow and the files.
+fn tickets_routes(cfg: &mut ServiceConfig) {
+    cfg.service(inbox::mine)
+        .service(inbox::list)
+        .service(inbox::supervised)
+        .service(inbox::summary)
+        .service(tickets::submit)
+        // `similar` before `{code}`, which would take it.
+        .service(inbox::similar)
+        .service(tickets::get_one)
+        .service(tickets::events)
+        // Named sub-resources before the generic `{action}`, which would take them.
+        .service(tickets::comment)
+        .service(supervision::note)
+        .service(supervision::reopen_request)
+        .service(tickets::rate)
+        .service(tickets::support)
+        .service(tickets::unsupport)
+        .service(tickets::follow)
+        .service(tickets::unfollow)
+        .service(uploads::set_publishable)
+        .service(tickets::act)
+        .service(uploads::create)
+        .service(uploads::download)
+        .service(uploads::thumbnail);
+}
+
+/// What supervisors and the public read: the audit trail, reports, scorecards.
+fn oversight(cfg: &mut ServiceConfig) {
+    cfg.service(audit::verify)
+        .service(audit::roots)
+        .service(audit::admin_log)
+        .service(reports::response_times)
+        .service(reports::overdue)
+        .service(reports::unit_report)
+        // `tickets.geojson` is its own path, not a ticket code.
+        .service(public::geojson)
+        .service(public::tickets)
+        .service(public::scorecard)
+        .service(public::scorecards);
+}
+
+/// What administrators keep: accounts, units, areas, categories, rules, policies, calendar.
+fn configuration(cfg: &mut ServiceConfig) {
+    cfg.service(admin_users::create)
+        .service(admin_users::list)
+        .service(admin_users::get_one)
+        .service(admin_users::update)
+        .service(admin_users::reset)
+        .service(areas::update)
+        .service(units::admin_list)
+        .service(units::admin_get_one)
+        .service(units::create)
+        .service(units::update)
+        .service(units::remove)
+        .service(units::merge)
+        .service(categories::admin_list)
+        .service(categories::create)
+        .service(categories::update)
+        .service(categories::remove)
+        .service(routing::list)
+        .service(routing::get_one)
+        .service(routing::create)
+        .service(routing::update)
+        .service(routing::remove)
+        .service(admin_policies::create)
+        .service(admin_policies::list)
+        .service(admin_policies::get_one)
+        .service(admin_policies::update)
+        .service(admin_policies::remove)
+        .service(admin_policies::set_day)
+        .service(admin_policies::remove_day)
+        .service(email_suppressions::list)
+        .service(email_suppressions::lift);
 }

@@ -13,6 +13,7 @@ use crate::api::error::ApiError;
 use crate::api::extract::RequestContext;
 use crate::api::idempotency::{self, Creating, Made};
 use crate::api::routing::place;
+use crate::auth::CurrentUser;
 use crate::auth::tokens;
 use crate::db::idempotency::Saved;
 use crate::db::{self, DbConn, categories, rate_limits};
@@ -199,6 +200,99 @@ fn check_submission(
     })
 }
 
+/// How a submission comes in.
+enum Via {
+    /// From the app without an account (feedback only).
+    Anonymous,
+    /// From the app by a verified citizen.
+    Citizen(i64),
+    /// Recorded at the desk by an official.
+    Desk(i64),
+}
+
+/// Who may send what: anyone anonymous feedback from the app, a verified citizen the rest,
+/// an official what came in person, by post, phone or email.
+fn who_sends(
+    user: Option<&CurrentUser>,
+    channel: Channel,
+    anonymous: bool,
+) -> Result<Via, ApiError> {
+    match (user, channel, anonymous) {
+        (_, Channel::App, true) => Ok(Via::Anonymous),
+        (Some(u), Channel::App, false) if u.role == Role::Citizen => {
+            if u.verified {
+                Ok(Via::Citizen(u.id))
+            } else {
+                Err(ApiError::client(
+                    StatusCode::FORBIDDEN,
+                    "email_not_verified",
+                ))
+            }
+        }
+        (Some(u), Channel::App, false) if u.role != Role::Citizen => Err(ApiError::forbidden()),
+        (Some(u), _, false) if u.role == Role::Official => Ok(Via::Desk(u.id)),
+        (None, _, _) => Err(ApiError::unauthenticated("unauthenticated")),
+        (Some(_), _, _) => Err(ApiError::forbidden()),
+    }
+}
+
+/// The sender as the ticket records it, and the tracking secret shown once to one who has no
+/// account (anonymous, or printed on a desk receipt).
+fn sender(via: Via, body: &SubmitRequest) -> Result<(Sender, Option<String>), ApiError> {
+    let secret = || {
+        let s = tokens::random_token();
+        (tokens::hash_token(&s), s)
+    };
+    match via {
+        Via::Anonymous => {
+            let (secret_hash, shown) = secret();
+            let contact_email = body
+                .contact_email
+                .as_deref()
+                .and_then(|e| Email::parse(e).ok())
+                .map(Email::into_inner);
+            Ok((
+                Sender::Anonymous {
+                    secret_hash,
+                    contact_email,
+                },
+                Some(shown),
+            ))
+        }
+        Via::Citizen(user_id) => Ok((Sender::Citizen { user_id }, None)),
+        Via::Desk(official_id) => {
+            let mut v = Violations::new();
+            let name = v.line(
+                "/submitter_name",
+                body.submitter_name.as_deref().unwrap_or(""),
+                1,
+                200,
+            );
+            let email = body
+                .submitter_email
+                .as_deref()
+                .and_then(|e| v.parse("/submitter_email", e, Email::parse))
+                .map(Email::into_inner);
+            let phone = body
+                .submitter_phone
+                .as_deref()
+                .and_then(|p| v.parse("/submitter_phone", p, Phone::parse))
+                .map(|p| p.as_str().to_string());
+            v.finish()?;
+            let (hash, shown) = secret();
+            let sender = Sender::Desk {
+                official_id,
+                secret_hash: Some(hash),
+                name,
+                email,
+                phone,
+                address: body.submitter_address.clone(),
+            };
+            Ok((sender, Some(shown)))
+        }
+    }
+}
+
 /// Submit feedback, a petition, a complaint or a denunciation. `Idempotency-Key` is
 /// required: a retry with the same key returns the same ticket (an anonymous one with a
 /// fresh tracking secret, which replaces the old).
@@ -224,26 +318,7 @@ pub async fn submit(
     let key = key.unwrap_or_default();
     let channel = body.channel.unwrap_or(Channel::App);
     let user = user.0;
-    // Who may send what.
-    let sender_kind = match (&user, channel, body.anonymous) {
-        (_, Channel::App, true) => "anonymous",
-        (Some(u), Channel::App, false) if u.role == Role::Citizen => {
-            if !u.verified {
-                return Err(ApiError::client(
-                    StatusCode::FORBIDDEN,
-                    "email_not_verified",
-                ));
-            }
-            "citizen"
-        }
-        (Some(_), Channel::App, false) => return Err(ApiError::forbidden()),
-        (None, Channel::App, false) => {
-            return Err(ApiError::unauthenticated("unauthenticated"));
-        }
-        (Some(u), _, false) if u.role == Role::Official => "desk",
-        (None, _, _) => return Err(ApiError::unauthenticated("unauthenticated")),
-        (Some(_), _, _) => return Err(ApiError::forbidden()),
-    };
+    let via = who_sends(user.as_ref(), channel, body.anonymous)?;
     let category = {
         let code = body.category.clone();
         state.db(move |c| categories::find(c, &code)).await?
@@ -259,57 +334,7 @@ pub async fn submit(
     {
         return Err(ApiError::field("/lat", "out_of_range"));
     }
-    let mut secret = None;
-    let sender = match sender_kind {
-        "anonymous" => {
-            let s = tokens::random_token();
-            let hash = tokens::hash_token(&s);
-            secret = Some(s);
-            Sender::Anonymous {
-                secret_hash: hash,
-                contact_email: body
-                    .contact_email
-                    .as_deref()
-                    .and_then(|e| Email::parse(e).ok())
-                    .map(Email::into_inner),
-            }
-        }
-        "citizen" => Sender::Citizen {
-            user_id: user.as_ref().map(|u| u.id).unwrap_or_default(),
-        },
-        _ => {
-            let mut v = Violations::new();
-            let name = v.line(
-                "/submitter_name",
-                body.submitter_name.as_deref().unwrap_or(""),
-                1,
-                200,
-            );
-            let email = body
-                .submitter_email
-                .as_deref()
-                .and_then(|e| v.parse("/submitter_email", e, Email::parse))
-                .map(Email::into_inner);
-            let phone = body
-                .submitter_phone
-                .as_deref()
-                .and_then(|p| v.parse("/submitter_phone", p, Phone::parse))
-                .map(|p| p.as_str().to_string());
-            v.finish()?;
-            // Printed on the receipt: the submitter's way back to the ticket without an account.
-            let s = tokens::random_token();
-            let secret_hash = Some(tokens::hash_token(&s));
-            secret = Some(s);
-            Sender::Desk {
-                official_id: user.as_ref().map(|u| u.id).unwrap_or_default(),
-                secret_hash,
-                name,
-                email,
-                phone,
-                address: body.submitter_address.clone(),
-            }
-        }
-    };
+    let (sender, secret) = sender(via, &body)?;
     let scope = idempotency::scope(user.as_ref().map(|u| u.id), &client.0);
     let actor = user.as_ref().map(|u| (u.id, u.role));
     let submission = Submission {

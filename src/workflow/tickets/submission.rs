@@ -12,7 +12,7 @@ use crate::db::tickets::{self as store, NewTicket, Ticket};
 use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
 use crate::domain::message::Template;
-use crate::domain::policy::TicketFacts;
+use crate::domain::policy::{Policy, TicketFacts};
 use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
 use crate::error::AppError;
 use crate::workflow::Ctx;
@@ -157,18 +157,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         number
     );
     let remote = crate::db::policies::area_is_remote(conn, &s.area_code)?.unwrap_or(false);
-    let (chain, urgent) =
-        crate::db::policies::category_chain(conn, &s.category)?.unwrap_or((vec![], false));
-    let policy = crate::db::policies::for_ticket(
-        conn,
-        &TicketFacts {
-            kind: s.kind,
-            round: (s.kind == Kind::Complaint).then_some(s.round as u8),
-            categories: chain,
-            channel: Some(s.channel),
-            urgent,
-        },
-    )?;
+    let policy = policy_of(conn, s)?;
     let (submitter_id, anonymous, secret, name, email, phone, address) = stored(&s.sender);
     let search = crate::domain::text::fold(&format!("{} {}", s.title, s.description));
     let id = store::insert(
@@ -254,7 +243,29 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         &s.attachments,
     )?;
     let t = store::find(conn, id)?.ok_or_else(|| AppError::internal("ticket vanished"))?;
-    let data = notices::data(conn, &t, ctx, json!({}))?;
+    tell_received(conn, &t, event_id, ctx)?;
+    Ok(t)
+}
+
+/// The deadline policy that applies to a submission (its kind, round, category, channel).
+fn policy_of(conn: &mut DbConn, s: &Submission) -> Result<Option<Policy>, AppError> {
+    let (chain, urgent) =
+        crate::db::policies::category_chain(conn, &s.category)?.unwrap_or((vec![], false));
+    crate::db::policies::for_ticket(
+        conn,
+        &TicketFacts {
+            kind: s.kind,
+            round: (s.kind == Kind::Complaint).then_some(s.round as u8),
+            categories: chain,
+            channel: Some(s.channel),
+            urgent,
+        },
+    )
+}
+
+/// The submitter hears that it arrived; the unit, that it has a new ticket (or appeal).
+fn tell_received(conn: &mut DbConn, t: &Ticket, event_id: i64, ctx: &Ctx) -> Result<(), AppError> {
+    let data = notices::data(conn, t, ctx, json!({}))?;
     let staff = if t.round == 2 {
         Template::UnitAppeal
     } else {
@@ -270,8 +281,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
             template: staff,
         },
     ];
-    notices::send(conn, &t, &told, &data, &format!("event:{event_id}"), ctx)?;
-    Ok(t)
+    notices::send(conn, t, &told, &data, &format!("event:{event_id}"), ctx)
 }
 
 /// Where uploads go, and whose they may be.
