@@ -293,135 +293,151 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()
 }
 
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
-    use crate::db::users::{self, NewUser};
-    use crate::domain::account::{Role, check_new_password};
-    use crate::domain::contact::Email;
-
     match command {
-        AdminCommand::RecomputeDeadlines => {
-            let state = startup::prepare(settings, Dependencies::default()).await?;
-            let st = state.clone();
-            let n = state
-                .db(move |conn| -> Result<_, AppError> {
-                    let cal = crate::db::calendar::load(conn)?;
-                    let day_end = st.settings.deadlines.day_end();
-                    let now = st.clock.now();
-                    let n = crate::db::clocks::recompute_open(conn, &cal, &day_end, now)?;
-                    crate::db::write(conn, |c| -> Result<_, AppError> {
-                        crate::db::audit::record_admin(
-                            c,
-                            None,
-                            "cli recompute-deadlines",
-                            "tickets",
-                            serde_json::json!({"changed": n}),
-                            now.naive_utc(),
-                        )
-                    })?;
-                    Ok(n)
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("recomputation failed: {e}"))?;
-            println!("recomputed: {n} tickets' due dates changed");
-            Ok(())
-        }
+        AdminCommand::RecomputeDeadlines => recompute_deadlines(settings).await,
         AdminCommand::Outbox { command } => outbox(settings, command).await,
-        AdminCommand::Import { what } => {
-            let (file, units) = match what {
-                ImportCommand::Units { file } => (file, true),
-                ImportCommand::Rules { file } => (file, false),
-            };
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let state = startup::prepare(settings, Dependencies::default()).await?;
-            let now = state.clock.now_naive();
-            let pool = state.pool.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-                Ok::<_, anyhow::Error>(if units {
-                    crate::import::units(&mut conn, &text, now)
-                } else {
-                    crate::import::rules(&mut conn, &text, now)
-                })
-            })
-            .await??;
-            match result {
-                Ok(n) => {
-                    println!("imported {n} {}", if units { "units" } else { "rules" });
-                    Ok(())
-                }
-                Err(crate::import::ImportError::Rows(rows)) => {
-                    for r in &rows {
-                        eprintln!("{}: {r}", file.display());
-                    }
-                    anyhow::bail!("{} bad rows; nothing was written", rows.len())
-                }
-                Err(crate::import::ImportError::Db(e)) => anyhow::bail!("import failed: {e}"),
-            }
-        }
+        AdminCommand::Import { what } => import(settings, what).await,
         AdminCommand::CreateUser {
             email,
             role,
             name,
             unit_id,
             password_stdin,
-        } => {
-            let email = Email::parse(&email).map_err(|c| anyhow::anyhow!("--email: {c}"))?;
-            let role = match Role::parse(&role) {
-                Some(Role::Citizen) | None => {
-                    anyhow::bail!("--role must be admin, official or supervisor")
-                }
-                Some(r) => r,
-            };
-            if role.needs_unit() && unit_id.is_none() {
-                anyhow::bail!("--unit-id is required for an {}", role.as_str());
-            }
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
-                (line.trim_end_matches(['\r', '\n']).to_string(), false)
-            } else {
-                (crate::auth::tokens::random_token()[..20].to_string(), true)
-            };
-            check_new_password(&password)
-                .map_err(|c| anyhow::anyhow!("password: {c} (10–128 characters, not common)"))?;
-            let state = startup::prepare(settings, Dependencies::default()).await?;
-            let auth = state.auth.clone();
-            let to_hash = password.clone();
-            let hash = tokio::task::spawn_blocking(move || auth.hasher.hash(&to_hash)).await??;
-            let now = state.clock.now_naive();
-            let user = state
-                .db(move |conn| {
-                    crate::db::write(conn, |c| {
-                        users::create(
-                            c,
-                            &NewUser {
-                                email: email.as_str(),
-                                phone: None,
-                                full_name: &name,
-                                password_hash: &hash,
-                                role,
-                                unit_id,
-                                locale: crate::i18n::Lang::Vi,
-                                verified: true,
-                            },
-                            now,
-                        )
-                    })
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.code()))?;
-            println!(
-                "created {} #{} <{}>",
-                user.role,
-                user.id,
-                user.email.unwrap_or_default()
-            );
-            if generated {
-                println!("password: {password}  (shown once; change it after signing in)");
-            }
+        } => create_user(settings, email, role, name, unit_id, password_stdin).await,
+    }
+}
+
+/// Moves open tickets' due dates under today's policies and calendar.
+async fn recompute_deadlines(settings: Settings) -> anyhow::Result<()> {
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let st = state.clone();
+    let n = state
+        .db(move |conn| -> Result<_, AppError> {
+            let cal = crate::db::calendar::load(conn)?;
+            let day_end = st.settings.deadlines.day_end();
+            let now = st.clock.now();
+            let n = crate::db::clocks::recompute_open(conn, &cal, &day_end, now)?;
+            crate::db::write(conn, |c| -> Result<_, AppError> {
+                crate::db::audit::record_admin(
+                    c,
+                    None,
+                    "cli recompute-deadlines",
+                    "tickets",
+                    serde_json::json!({"changed": n}),
+                    now.naive_utc(),
+                )
+            })?;
+            Ok(n)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("recomputation failed: {e}"))?;
+    println!("recomputed: {n} tickets' due dates changed");
+    Ok(())
+}
+
+/// Imports units or routing rules from a CSV file: all or nothing.
+async fn import(settings: Settings, what: ImportCommand) -> anyhow::Result<()> {
+    let (file, units) = match what {
+        ImportCommand::Units { file } => (file, true),
+        ImportCommand::Rules { file } => (file, false),
+    };
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let now = state.clock.now_naive();
+    let pool = state.pool.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok::<_, anyhow::Error>(if units {
+            crate::import::units(&mut conn, &text, now)
+        } else {
+            crate::import::rules(&mut conn, &text, now)
+        })
+    })
+    .await??;
+    match result {
+        Ok(n) => {
+            println!("imported {n} {}", if units { "units" } else { "rules" });
             Ok(())
         }
+        Err(crate::import::ImportError::Rows(rows)) => {
+            for r in &rows {
+                eprintln!("{}: {r}", file.display());
+            }
+            anyhow::bail!("{} bad rows; nothing was written", rows.len())
+        }
+        Err(crate::import::ImportError::Db(e)) => anyhow::bail!("import failed: {e}"),
     }
+}
+
+/// Makes a staff account (the first administrator, typically).
+async fn create_user(
+    settings: Settings,
+    email: String,
+    role: String,
+    name: String,
+    unit_id: Option<i64>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    use crate::db::users::{self, NewUser};
+    use crate::domain::account::{Role, check_new_password};
+    use crate::domain::contact::Email;
+
+    let email = Email::parse(&email).map_err(|c| anyhow::anyhow!("--email: {c}"))?;
+    let role = match Role::parse(&role) {
+        Some(Role::Citizen) | None => {
+            anyhow::bail!("--role must be admin, official or supervisor")
+        }
+        Some(r) => r,
+    };
+    if role.needs_unit() && unit_id.is_none() {
+        anyhow::bail!("--unit-id is required for an {}", role.as_str());
+    }
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        (crate::auth::tokens::random_token()[..20].to_string(), true)
+    };
+    check_new_password(&password)
+        .map_err(|c| anyhow::anyhow!("password: {c} (10–128 characters, not common)"))?;
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let auth = state.auth.clone();
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth.hasher.hash(&to_hash)).await??;
+    let now = state.clock.now_naive();
+    let user = state
+        .db(move |conn| {
+            crate::db::write(conn, |c| {
+                users::create(
+                    c,
+                    &NewUser {
+                        email: email.as_str(),
+                        phone: None,
+                        full_name: &name,
+                        password_hash: &hash,
+                        role,
+                        unit_id,
+                        locale: crate::i18n::Lang::Vi,
+                        verified: true,
+                    },
+                    now,
+                )
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.code()))?;
+    println!(
+        "created {} #{} <{}>",
+        user.role,
+        user.id,
+        user.email.unwrap_or_default()
+    );
+    if generated {
+        println!("password: {password}  (shown once; change it after signing in)");
+    }
+    Ok(())
 }
 
 /// Loads the demo data and prints the accounts; refused outside the `local` environment.

@@ -328,6 +328,23 @@ impl Settings {
 
     /// Checks what types alone cannot; every error names its key.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_storage()?;
+        self.validate_notifications()?;
+        self.validate_auth()?;
+        self.validate_limits()?;
+
+        let defaults = self.default_secrets();
+        if self.environment == Environment::Production && !defaults.is_empty() {
+            return Err(invalid(
+                &defaults.join("`, `"),
+                "still has its default value; production needs a real secret (set it in the environment)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database, the server, the jobs, uploads and logs.
+    fn validate_storage(&self) -> Result<(), SettingsError> {
         let url = &self.database.url;
         if !(url.starts_with("sqlite://")
             || url.starts_with("postgres://")
@@ -366,6 +383,11 @@ impl Settings {
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid tracing filter"));
         }
+        Ok(())
+    }
+
+    /// Delivery: tries, batches, leases that outlast a send, quiet hours, signed links.
+    fn validate_notifications(&self) -> Result<(), SettingsError> {
         let n = &self.notifications;
         if n.max_attempts < 1 {
             return Err(invalid("notifications.max_attempts", "must be at least 1"));
@@ -407,6 +429,11 @@ impl Settings {
                 "must be at least 32 bytes",
             ));
         }
+        Ok(())
+    }
+
+    /// Tokens and password hashing.
+    fn validate_auth(&self) -> Result<(), SettingsError> {
         let a = &self.auth;
         if a.jwt_algorithm == JwtAlgorithm::HS256 && a.jwt_secret.len() < 32 {
             return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
@@ -434,6 +461,14 @@ impl Settings {
                 "argon2id needs at least m=19456 KiB, t=2, p=1 (OWASP)",
             ));
         }
+        if a.hash_queue_timeout_ms == 0 {
+            return Err(invalid("auth.hash_queue_timeout_ms", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// `/metrics` and the sign-in limits.
+    fn validate_limits(&self) -> Result<(), SettingsError> {
         let m = &self.metrics;
         if !m.bearer_token.is_empty() && m.bearer_token.len() < 32 {
             return Err(invalid(
@@ -466,16 +501,6 @@ impl Settings {
             return Err(invalid(
                 "limits.login_delay_max_secs",
                 "must be at least limits.login_delay_base_secs",
-            ));
-        }
-        if a.hash_queue_timeout_ms == 0 {
-            return Err(invalid("auth.hash_queue_timeout_ms", "must be at least 1"));
-        }
-        let defaults = self.default_secrets();
-        if self.environment == Environment::Production && !defaults.is_empty() {
-            return Err(invalid(
-                &defaults.join("`, `"),
-                "still has its default value; production needs a real secret (set it in the environment)",
             ));
         }
         Ok(())
