@@ -172,3 +172,18 @@ impl From<r2d2::Error> for AppError {
         AppError::Unavailable(format!("no database connection: {e}"))
     }
 }
+
+impl From<crate::db::Error> for AppError {
+    fn from(e: crate::db::Error) -> Self {
+        use crate::db::Error;
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else if e.is_lock_timeout() || matches!(e, Error::Concurrent) {
+            AppError::conflict("concurrent_update")
+                .arg("retry_after", 1)
+                .retry_after(1)
+        } else {
+            AppError::Internal(anyhow::Error::new(e).context("database"))
+        }
+    }
+}

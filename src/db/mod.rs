@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod categories;
 pub mod clocks;
 mod conn;
+mod error;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
@@ -32,6 +33,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use conn::{Backend, ConnectError, ConnectionManager, DbConn, Target, init_openssl};
+pub use error::Error;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
