@@ -187,3 +187,52 @@ impl From<crate::db::Error> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Error as DbError;
+
+    fn refusal(e: AppError) -> (Reason, &'static str, Option<u64>) {
+        match e {
+            AppError::Refused(r) => (r.reason, r.code, r.retry_after),
+            other => panic!("not a refusal: {other}"),
+        }
+    }
+
+    #[test]
+    fn storage_errors_become_the_use_cases_errors() {
+        let locked = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_string()),
+        );
+        assert!(matches!(
+            AppError::from(DbError::from(locked)),
+            AppError::Unavailable(_)
+        ));
+        let timeout = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("canceling statement due to lock timeout".to_string()),
+        );
+        assert_eq!(
+            refusal(DbError::from(timeout).into()),
+            (Reason::Conflict, "concurrent_update", Some(1))
+        );
+        assert_eq!(
+            refusal(DbError::Concurrent.into()),
+            (Reason::Conflict, "concurrent_update", Some(1))
+        );
+        for e in [
+            DbError::corrupt("ticket X: unknown status \"lost\""),
+            DbError::Aborted("panicked".into()),
+            DbError::from(diesel::result::Error::NotFound),
+        ] {
+            assert!(matches!(AppError::from(e), AppError::Internal(_)));
+        }
+        let taken = DbError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new("UNIQUE constraint failed: users.email".to_string()),
+        ));
+        assert!(taken.is_unique_violation() && !taken.is_unavailable());
+    }
+}

@@ -18,6 +18,9 @@ pub enum Error {
     /// may succeed.
     #[error("a concurrent write came first")]
     Concurrent,
+    /// The work on the connection never finished (it panicked, or the runtime is stopping).
+    #[error("database work aborted: {0}")]
+    Aborted(String),
 }
 
 impl Error {
@@ -36,7 +39,7 @@ impl Error {
         match self {
             Error::Query(e) => super::is_unavailable(e),
             Error::Pool(_) => true,
-            Error::Corrupt(_) | Error::Concurrent => false,
+            Error::Corrupt(_) | Error::Concurrent | Error::Aborted(_) => false,
         }
     }
 
