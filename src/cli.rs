@@ -315,7 +315,8 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                             "tickets",
                             serde_json::json!({"changed": n}),
                             now.naive_utc(),
-                        )
+                        )?;
+                        Ok(())
                     })?;
                     Ok(n)
                 })
