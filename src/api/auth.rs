@@ -81,7 +81,7 @@ pub async fn register(
     state
         .db(move |conn| {
             db::write(conn, |c| {
-                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)
+                crate::workflow::rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)
             })
         })
         .await?;
@@ -471,7 +471,7 @@ pub async fn password_reset(
     state
         .db(move |conn| {
             db::write(conn, |c| {
-                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
+                crate::workflow::rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
                 let Some(email) = email else { return Ok(()) };
                 match users::find_by_email(c, email.as_str())? {
                     Some(user) if user.active() => send_reset(c, &user, "password_reset", now, ttl),

@@ -5,6 +5,8 @@
 //! - `sweep`: the deadline sweep's reminders, escalations, the automatic close and the end
 //!   of questions left unanswered.
 
+pub mod idempotency;
+pub mod rate_limits;
 pub mod refs;
 pub mod sweep;
 pub mod tickets;
