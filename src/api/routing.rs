@@ -13,7 +13,7 @@ use crate::api::extract::{ApiJson, ApiQuery, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
 use crate::db::routing_rules::{self, Rule};
-use crate::db::{self, DbConn, areas, categories, units};
+use crate::db::{self, DbConn, areas, categories};
 use crate::domain::routing::Reason;
 use crate::domain::ticket::Kind;
 use crate::i18n::Lang;
@@ -57,7 +57,7 @@ pub struct Preview {
 
 /// Where a submission will go: the unit, and why (which rule, or which fallback).
 pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, ApiError> {
-    let u = units::get(conn, id)?;
+    let u = crate::workflow::units::found(conn, id)?;
     Ok(UnitRef {
         id: u.id,
         name: u.name(lang).to_string(),
@@ -103,8 +103,9 @@ pub async fn preview(
                 Some(c) if c.active => {}
                 _ => return Err(ApiError::field("/category", "unknown_category")),
             }
-            let choice = routing_rules::route(conn, kind.as_str(), &category, &area.code)?
-                .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+            let choice =
+                crate::workflow::routing_rules::route(conn, kind.as_str(), &category, &area.code)?
+                    .ok_or_else(|| ApiError::unprocessable("no_route"))?;
             Ok(Preview {
                 unit: unit_ref(conn, choice.unit_id, lang)?,
                 reason: choice.reason,
@@ -215,7 +216,10 @@ pub async fn get_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let r = state.db(move |conn| routing_rules::get(conn, id)).await?;
+    let r = state
+        .db(move |conn| routing_rules::find(conn, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("rule_not_found"))?;
     Ok(HttpResponse::Ok().json(RuleView::from(r)))
 }
 
@@ -239,7 +243,11 @@ pub async fn create(
         key,
         digest,
         StatusCode::CREATED,
-        move |conn| Ok(RuleView::from(routing_rules::create(conn, fields, now)?)),
+        move |conn| {
+            Ok(RuleView::from(crate::workflow::routing_rules::create(
+                conn, fields, now,
+            )?))
+        },
     )
     .await
 }
@@ -258,7 +266,11 @@ pub async fn update(
     let fields = checked(body, false)?;
     let now = state.clock.now_naive();
     let r = state
-        .db(move |conn| db::write(conn, |c| routing_rules::update(c, id, fields, now)))
+        .db(move |conn| {
+            db::write(conn, |c| {
+                crate::workflow::routing_rules::update(c, id, fields, now)
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(RuleView::from(r)))
 }
@@ -273,7 +285,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     state
-        .db(move |conn| db::write(conn, |c| routing_rules::delete(c, id)))
+        .db(move |conn| db::write(conn, |c| crate::workflow::routing_rules::delete(c, id)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

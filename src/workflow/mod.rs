@@ -5,9 +5,13 @@
 //! - `sweep`: the deadline sweep's reminders, escalations, the automatic close and the end
 //!   of questions left unanswered.
 
+pub mod areas;
+pub mod categories;
 pub mod idempotency;
+pub mod policies;
 pub mod rate_limits;
 pub mod refs;
+pub mod routing_rules;
 pub mod sweep;
 pub mod tickets;
 pub mod units;

@@ -91,8 +91,9 @@ fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), AppError> {
         }
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
-    let choice = rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
-        .ok_or_else(|| AppError::unprocessable("no_route"))?;
+    let choice =
+        crate::workflow::routing_rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
+            .ok_or_else(|| AppError::unprocessable("no_route"))?;
     Ok((
         choice.unit_id,
         serde_json::to_value(&choice.reason).unwrap_or(Value::Null),
