@@ -14,7 +14,7 @@ use crate::domain::account::Role;
 use crate::domain::message::Template;
 use crate::domain::policy::TicketFacts;
 use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::workflow::Ctx;
 
 /// Who sent a submission.
@@ -298,7 +298,12 @@ pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<
     if a.owner.is_none() && a.anonymous_scope.is_none() {
         return Err(AppError::field("/attachments", "not_allowed"));
     }
-    crate::db::uploads::ensure_room(conn, a.ticket_id, ids.len(), a.max)?;
+    let held = crate::db::uploads::count_on(conn, a.ticket_id)?;
+    if held as usize + ids.len() > a.max as usize {
+        return Err(AppError::validation(vec![
+            FieldError::new("/attachments", "too_many").arg("max", a.max),
+        ]));
+    }
     for (i, id) in ids.iter().enumerate() {
         let attached = crate::db::uploads::attach(
             conn,
