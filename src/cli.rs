@@ -293,7 +293,7 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()
 }
 
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
-    use crate::db::users::{self, NewUser};
+    use crate::db::users::NewUser;
     use crate::domain::account::{Role, check_new_password};
     use crate::domain::contact::Email;
 
@@ -393,7 +393,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             let user = state
                 .db(move |conn| {
                     crate::db::write(conn, |c| {
-                        users::create(
+                        crate::workflow::accounts::create(
                             c,
                             &NewUser {
                                 email: email.as_str(),

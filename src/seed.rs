@@ -143,7 +143,7 @@ impl Seeder<'_> {
         if db::users::find_by_email(self.conn, email)?.is_some() {
             return Ok(());
         }
-        db::users::create(
+        crate::workflow::accounts::create(
             self.conn,
             &db::users::NewUser {
                 email,

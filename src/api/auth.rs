@@ -96,7 +96,7 @@ pub async fn register(
         digest,
         StatusCode::CREATED,
         move |conn| {
-            let user = users::create(
+            let user = crate::workflow::accounts::create(
                 conn,
                 &NewUser {
                     email: email.as_str(),
@@ -211,7 +211,7 @@ pub async fn verify_email(
                     }
                 };
                 if let Some(id) = user_id {
-                    users::update(
+                    crate::workflow::accounts::update(
                         conn,
                         id,
                         users::Changes {
@@ -339,7 +339,7 @@ pub async fn login(
                 // elsewhere goes on being slowed).
                 rate_limits::clear(c, &keys[1])?;
                 if let Some(hash) = rehash {
-                    users::update(
+                    crate::workflow::accounts::update(
                         c,
                         user_id,
                         users::Changes {
@@ -552,7 +552,7 @@ pub async fn password_reset_confirm(
                     return Ok(None);
                 };
                 // Whoever holds the emailed token controls the address: it is verified too.
-                users::update(
+                crate::workflow::accounts::update(
                     c,
                     id,
                     users::Changes {
