@@ -325,7 +325,8 @@ async fn recompute_deadlines(settings: Settings) -> anyhow::Result<()> {
                     "tickets",
                     serde_json::json!({"changed": n}),
                     now.naive_utc(),
-                )
+                )?;
+                Ok(())
             })?;
             Ok(n)
         })
@@ -379,7 +380,7 @@ async fn create_user(
     unit_id: Option<i64>,
     password_stdin: bool,
 ) -> anyhow::Result<()> {
-    use crate::db::users::{self, NewUser};
+    use crate::db::users::NewUser;
     use crate::domain::account::{Role, check_new_password};
     use crate::domain::contact::Email;
 
@@ -410,7 +411,7 @@ async fn create_user(
     let user = state
         .db(move |conn| {
             crate::db::write(conn, |c| {
-                users::create(
+                crate::workflow::accounts::create(
                     c,
                     &NewUser {
                         email: email.as_str(),

@@ -172,3 +172,67 @@ impl From<r2d2::Error> for AppError {
         AppError::Unavailable(format!("no database connection: {e}"))
     }
 }
+
+impl From<crate::db::Error> for AppError {
+    fn from(e: crate::db::Error) -> Self {
+        use crate::db::Error;
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else if e.is_lock_timeout() || matches!(e, Error::Concurrent) {
+            AppError::conflict("concurrent_update")
+                .arg("retry_after", 1)
+                .retry_after(1)
+        } else {
+            AppError::Internal(anyhow::Error::new(e).context("database"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Error as DbError;
+
+    fn refusal(e: AppError) -> (Reason, &'static str, Option<u64>) {
+        match e {
+            AppError::Refused(r) => (r.reason, r.code, r.retry_after),
+            other => panic!("not a refusal: {other}"),
+        }
+    }
+
+    #[test]
+    fn storage_errors_become_the_use_cases_errors() {
+        let locked = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_string()),
+        );
+        assert!(matches!(
+            AppError::from(DbError::from(locked)),
+            AppError::Unavailable(_)
+        ));
+        let timeout = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("canceling statement due to lock timeout".to_string()),
+        );
+        assert_eq!(
+            refusal(DbError::from(timeout).into()),
+            (Reason::Conflict, "concurrent_update", Some(1))
+        );
+        assert_eq!(
+            refusal(DbError::Concurrent.into()),
+            (Reason::Conflict, "concurrent_update", Some(1))
+        );
+        for e in [
+            DbError::corrupt("ticket X: unknown status \"lost\""),
+            DbError::Aborted("panicked".into()),
+            DbError::from(diesel::result::Error::NotFound),
+        ] {
+            assert!(matches!(AppError::from(e), AppError::Internal(_)));
+        }
+        let taken = DbError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new("UNIQUE constraint failed: users.email".to_string()),
+        ));
+        assert!(taken.is_unique_violation() && !taken.is_unavailable());
+    }
+}

@@ -33,6 +33,12 @@ pub enum ImportError {
     Db(#[from] AppError),
 }
 
+impl From<crate::db::Error> for ImportError {
+    fn from(e: crate::db::Error) -> Self {
+        ImportError::Db(e.into())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UnitRow {
@@ -198,7 +204,7 @@ pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
                 "" => None,
                 code => units::find_by_code(conn, code)?.map(|u| u.id),
             };
-            units::create(
+            crate::workflow::units::create(
                 conn,
                 units::Fields {
                     code: Some(r.code),
@@ -285,7 +291,7 @@ pub fn rules(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
     let count = ready.len();
     db::write(conn, |conn| {
         for f in ready {
-            routing_rules::create(conn, f, now)?;
+            crate::workflow::routing_rules::create(conn, f, now)?;
         }
         Ok::<_, AppError>(())
     })?;

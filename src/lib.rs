@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod media;
 pub mod metrics;
 pub mod notify;
+pub mod secrets;
 pub mod seed;
 pub mod startup;
 pub mod state;

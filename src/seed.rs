@@ -107,7 +107,7 @@ impl Seeder<'_> {
         if let Some(u) = units::find_by_code(self.conn, code)? {
             return Ok(u.id);
         }
-        let u = units::create(
+        let u = crate::workflow::units::create(
             self.conn,
             units::Fields {
                 code: Some(code.into()),
@@ -143,7 +143,7 @@ impl Seeder<'_> {
         if db::users::find_by_email(self.conn, email)?.is_some() {
             return Ok(());
         }
-        db::users::create(
+        crate::workflow::accounts::create(
             self.conn,
             &db::users::NewUser {
                 email,
@@ -177,7 +177,7 @@ impl Seeder<'_> {
         }
         let attributes: Vec<Attribute> = serde_json::from_value(attributes)
             .map_err(|e| AppError::internal(format!("demo attributes of {code}: {e}")))?;
-        categories::create(
+        crate::workflow::categories::create(
             self.conn,
             categories::Fields {
                 code: Some(code.into()),
@@ -213,7 +213,7 @@ impl Seeder<'_> {
         if exists > 0 {
             return Ok(());
         }
-        db::routing_rules::create(
+        crate::workflow::routing_rules::create(
             self.conn,
             db::routing_rules::Fields {
                 category_code: Some(category.into()),

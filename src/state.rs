@@ -31,7 +31,7 @@ impl AppState {
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<AppError> + Send + 'static,
+        E: From<crate::db::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
         web::block(move || {
@@ -39,7 +39,7 @@ impl AppState {
             f(&mut conn)
         })
         .await
-        .map_err(|e| E::from(e.into()))?
+        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?
     }
 }
 

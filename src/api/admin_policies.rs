@@ -139,7 +139,11 @@ pub async fn create(
         key,
         digest,
         StatusCode::CREATED,
-        move |conn| Ok(PolicyView::from(&policies::create(conn, &policy, now)?)),
+        move |conn| {
+            Ok(PolicyView::from(&crate::workflow::policies::create(
+                conn, &policy, now,
+            )?))
+        },
     )
     .await
 }
@@ -279,7 +283,7 @@ pub async fn update(
                     p.clocks = clocks.into_iter().map(Into::into).collect();
                 }
                 check(&p, name_errors)?;
-                policies::update(c, &p, now)?.ok_or_else(|| ApiError::not_found("policy_not_found"))
+                crate::workflow::policies::update(c, &p, now).map_err(ApiError::from)
             })
         })
         .await?;

@@ -78,7 +78,7 @@ pub async fn create(
         digest,
         StatusCode::CREATED,
         move |conn| {
-            let user = users::create(
+            let user = crate::workflow::accounts::create(
                 conn,
                 &users::NewUser {
                     email: email.as_str(),
@@ -206,7 +206,7 @@ pub async fn update(
                 if role.needs_unit() && unit.is_none() {
                     return Err(ApiError::field("/unit_id", "required"));
                 }
-                let after = users::update(c, id, changes, now)?;
+                let after = crate::workflow::accounts::update(c, id, changes, now)?;
                 if disabling {
                     users::end_all_sessions(c, id, now)?;
                 }

@@ -210,7 +210,7 @@ pub async fn update(
     let area = state
         .db(move |conn| {
             db::write(conn, |c| {
-                areas::update(c, &code, body.remote, body.second_round_unit_id)
+                crate::workflow::areas::update(c, &code, body.remote, body.second_round_unit_id)
             })
         })
         .await?;

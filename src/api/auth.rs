@@ -82,7 +82,7 @@ pub async fn register(
     state
         .db(move |conn| {
             db::write(conn, |c| {
-                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)
+                crate::workflow::rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)
             })
         })
         .await?;
@@ -97,7 +97,7 @@ pub async fn register(
         digest,
         StatusCode::CREATED,
         move |conn| {
-            let user = users::create(
+            let user = crate::workflow::accounts::create(
                 conn,
                 &NewUser {
                     email: email.as_str(),
@@ -212,7 +212,7 @@ pub async fn verify_email(
                     }
                 };
                 if let Some(id) = user_id {
-                    users::update(
+                    crate::workflow::accounts::update(
                         conn,
                         id,
                         users::Changes {
@@ -340,7 +340,7 @@ pub async fn login(
                 // elsewhere goes on being slowed).
                 rate_limits::clear(c, &keys[1])?;
                 if let Some(hash) = rehash {
-                    users::update(
+                    crate::workflow::accounts::update(
                         c,
                         user_id,
                         users::Changes {
@@ -472,7 +472,7 @@ pub async fn password_reset(
     state
         .db(move |conn| {
             db::write(conn, |c| {
-                rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
+                crate::workflow::rate_limits::hit(c, &ip_key, limit, Duration::hours(1), now)?;
                 let Some(email) = email else { return Ok(()) };
                 match users::find_by_email(c, email.as_str())? {
                     Some(user) if user.active() => {
@@ -555,7 +555,7 @@ pub async fn password_reset_confirm(
                     return Ok(None);
                 };
                 // Whoever holds the emailed token controls the address: it is verified too.
-                users::update(
+                crate::workflow::accounts::update(
                     c,
                     id,
                     users::Changes {

@@ -49,8 +49,9 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Curre
         Some(s) => Some(s),
         None => {
             let found = state
-                .db(move |conn| crate::db::users::status(conn, id))
-                .await?;
+                .db(move |conn| crate::db::users::find(conn, id))
+                .await?
+                .map(|u| crate::auth::AccountStatus::of(&u));
             if let Some(s) = &found {
                 state.auth.remember(id, now, s.clone());
             }

@@ -248,9 +248,9 @@ pub async fn create(
         digest,
         StatusCode::CREATED,
         move |conn| {
-            Ok(CategoryAdminView::from(categories::create(
-                conn, fields, now,
-            )?))
+            Ok(CategoryAdminView::from(
+                crate::workflow::categories::create(conn, fields, now)?,
+            ))
         },
     )
     .await
@@ -273,7 +273,11 @@ pub async fn update(
     let fields = checked(body, false)?;
     let now = state.clock.now_naive();
     let c = state
-        .db(move |conn| db::write(conn, |c| categories::update(c, &code, fields, now)))
+        .db(move |conn| {
+            db::write(conn, |c| {
+                crate::workflow::categories::update(c, &code, fields, now)
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(CategoryAdminView::from(c)))
 }
@@ -289,7 +293,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let code = path.into_inner();
     state
-        .db(move |conn| db::write(conn, |c| categories::delete(c, &code)))
+        .db(move |conn| db::write(conn, |c| crate::workflow::categories::delete(c, &code)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -48,6 +48,7 @@ macro_rules! through_app_error {
 
 through_app_error!(
     diesel::result::Error,
+    crate::db::Error,
     r2d2::Error,
     actix_web::error::BlockingError,
     crate::auth::HashingError

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::error::ApiError;
 use crate::api::extract::{parse_json, read_json_body};
-use crate::db::idempotency::{self, Claim, Saved};
+use crate::db::idempotency::{self, Saved};
 use crate::db::{self, DbConn};
 use crate::state::AppState;
 
@@ -128,7 +128,7 @@ pub fn claim_or_run<T: Serialize>(
     replayed: impl FnOnce(&mut DbConn, &Saved) -> Result<Map<String, Value>, ApiError>,
 ) -> Result<(Saved, bool), ApiError> {
     if let Some(key) = key
-        && let Claim::Replay(saved) = idempotency::claim(conn, scope, key, digest, now)?
+        && let Some(saved) = crate::workflow::idempotency::claim(conn, scope, key, digest, now)?
     {
         let once = replayed(conn, &saved)?;
         return Ok((

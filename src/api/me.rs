@@ -138,7 +138,11 @@ pub async fn update_me(
     let now = state.clock.now_naive();
     let id = user.id;
     let u = state
-        .db(move |conn| db::write(conn, |c| users::update(c, id, changes, now)))
+        .db(move |conn| {
+            db::write(conn, |c| {
+                crate::workflow::accounts::update(c, id, changes, now)
+            })
+        })
         .await?;
     state.auth.forget(id);
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
@@ -181,7 +185,7 @@ pub async fn change_password(
     let (u, refresh_token) = state
         .db(move |conn| {
             db::write(conn, |c| {
-                users::update(
+                crate::workflow::accounts::update(
                     c,
                     id,
                     users::Changes {
@@ -270,15 +274,7 @@ pub async fn delete_me(
     let id = user.id;
     let now = state.clock.now_naive();
     state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                if crate::db::exports::has_open_cases(c, id)? {
-                    return Err(ApiError::conflict("open_cases"));
-                }
-                crate::db::exports::pseudonymise_tickets(c, id, now)?;
-                Ok(users::erase(c, id, now)?)
-            })
-        })
+        .db(move |conn| db::write(conn, |c| crate::workflow::accounts::erase(c, id, now)))
         .await?;
     state.auth.forget(id);
     Ok(HttpResponse::NoContent().finish())
@@ -492,6 +488,8 @@ pub async fn delete_device(
     let (uid, id) = (user.id, path.into_inner());
     state
         .db(move |conn| db::write(conn, |c| users::delete_device(c, uid, id)))
-        .await?;
+        .await?
+        .then_some(())
+        .ok_or_else(|| ApiError::not_found("device_not_found"))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -81,8 +81,9 @@ pub async fn preview(
                 Some(c) if c.active => {}
                 _ => return Err(ApiError::field("/category", "unknown_category")),
             }
-            let choice = routing_rules::route(conn, kind.as_str(), &category, &area.code)?
-                .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+            let choice =
+                crate::workflow::routing_rules::route(conn, kind.as_str(), &category, &area.code)?
+                    .ok_or_else(|| ApiError::unprocessable("no_route"))?;
             Ok(Preview {
                 unit: unit_ref(conn, choice.unit_id, lang)?,
                 reason: choice.reason,
@@ -193,7 +194,10 @@ pub async fn get_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let r = state.db(move |conn| routing_rules::get(conn, id)).await?;
+    let r = state
+        .db(move |conn| routing_rules::find(conn, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("rule_not_found"))?;
     Ok(HttpResponse::Ok().json(RuleView::from(r)))
 }
 
@@ -217,7 +221,11 @@ pub async fn create(
         key,
         digest,
         StatusCode::CREATED,
-        move |conn| Ok(RuleView::from(routing_rules::create(conn, fields, now)?)),
+        move |conn| {
+            Ok(RuleView::from(crate::workflow::routing_rules::create(
+                conn, fields, now,
+            )?))
+        },
     )
     .await
 }
@@ -236,7 +244,11 @@ pub async fn update(
     let fields = checked(body, false)?;
     let now = state.clock.now_naive();
     let r = state
-        .db(move |conn| db::write(conn, |c| routing_rules::update(c, id, fields, now)))
+        .db(move |conn| {
+            db::write(conn, |c| {
+                crate::workflow::routing_rules::update(c, id, fields, now)
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(RuleView::from(r)))
 }
@@ -251,7 +263,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     state
-        .db(move |conn| db::write(conn, |c| routing_rules::delete(c, id)))
+        .db(move |conn| db::write(conn, |c| crate::workflow::routing_rules::delete(c, id)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -88,7 +88,7 @@ fn view(u: Unit, lang: Lang, (areas, categories): (Vec<String>, Vec<String>)) ->
 
 /// Loads one unit with its coverage.
 fn load_view(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitView, ApiError> {
-    let u = units::get(conn, id)?;
+    let u = crate::workflow::units::found(conn, id)?;
     let mut cov = units::coverage(conn, &[id])?;
     Ok(view(u, lang, cov.remove(&id).unwrap_or_default()))
 }
@@ -302,7 +302,7 @@ pub async fn create(
         digest,
         StatusCode::CREATED,
         move |conn| {
-            let u = units::create(conn, fields, now)?;
+            let u = crate::workflow::units::create(conn, fields, now)?;
             load_view(conn, u.id, ctx.lang)
         },
     )
@@ -327,7 +327,7 @@ pub async fn update(
     let v = state
         .db(move |conn| {
             db::write(conn, |c| {
-                units::update(c, id, fields, now)?;
+                crate::workflow::units::update(c, id, fields, now)?;
                 load_view(c, id, ctx.lang)
             })
         })
@@ -347,7 +347,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     state
-        .db(move |conn| db::write(conn, |c| units::delete(c, id)))
+        .db(move |conn| db::write(conn, |c| crate::workflow::units::delete(c, id)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -22,9 +22,9 @@ use crate::api::extract::{ApiJson, payload_too_large, unsupported_media_type};
 use crate::api::idempotency::{self, Made};
 use crate::api::tickets::viewer;
 use crate::auth::CurrentUser;
+use crate::db;
 use crate::db::idempotency::Saved;
 use crate::db::uploads::{self, NewUpload, Upload};
-use crate::db::{self, rate_limits};
 use crate::error::FieldError;
 use crate::media::{self, MediaError, StoreError, THUMBNAIL_MIME};
 use crate::state::AppState;
@@ -131,7 +131,13 @@ pub async fn create(
         state
             .db(move |c| {
                 db::write(c, |c| {
-                    rate_limits::hit(c, &counter, per_hour, Duration::hours(1), now)
+                    crate::workflow::rate_limits::hit(
+                        c,
+                        &counter,
+                        per_hour,
+                        Duration::hours(1),
+                        now,
+                    )
                 })
             })
             .await?;
@@ -143,7 +149,7 @@ pub async fn create(
         let (scope, key, digest) = (scope.clone(), key.clone(), digest.clone());
         let now = state.clock.now_naive();
         state
-            .db(move |c| db::idempotency::lookup(c, &scope, &key, &digest, now))
+            .db(move |c| crate::workflow::idempotency::lookup(c, &scope, &key, &digest, now))
             .await?
     };
     if let Some(saved) = earlier {

@@ -29,6 +29,19 @@ pub struct AccountStatus {
     pub token_generation: i64,
 }
 
+impl AccountStatus {
+    pub fn of(u: &crate::db::users::User) -> Self {
+        AccountStatus {
+            role: u.role(),
+            unit_id: u.unit_id,
+            verified: u.verified,
+            active: u.active(),
+            locale: u.lang(),
+            token_generation: u.token_generation,
+        }
+    }
+}
+
 pub struct Auth {
     pub keys: JwtKeys,
     /// For the command line and start-up; requests hash through `hashing`.

@@ -3,13 +3,9 @@
 
 use std::fs;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::{AuthSettings, JwtAlgorithm};
 use crate::domain::account::Role;
@@ -167,28 +163,14 @@ impl JwtKeys {
     }
 }
 
-/// A random opaque token (256 bits, base64url).
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A random 6-digit code for typing into the app.
-pub fn random_code() -> String {
-    use rand::Rng;
-    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
-}
-
-/// SHA-256 hex: how opaque tokens are stored.
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::secrets::{hash_token, random_code, random_token};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Environment, Settings};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn settings() -> AuthSettings {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::DbConn;
 use super::schema::areas;
+use crate::db::Error;
 use crate::domain::text::fold;
-use crate::error::AppError;
 
 /// The official list of communes with their province, centroid and area.
 pub const ADMIN_UNITS_CSV: &str = include_str!("../../assets/data/vn-admin-units-2025.csv");
@@ -43,7 +43,7 @@ struct Row {
 /// province's centroid is the area-weighted mean of its communes' centroids and its area their
 /// sum. A few communes have no area in the file: they weigh as an average commune, and their
 /// own area stays unknown (null).
-pub fn parse_admin_units(csv_text: &str) -> Result<Vec<Area>, String> {
+fn parse_admin_units(csv_text: &str) -> Result<Vec<Area>, String> {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows = reader
         .deserialize::<Row>()
@@ -122,12 +122,12 @@ fn quote(s: &str) -> String {
 /// Loads the shipped areas when the table is empty (idempotent; runs under the start-up
 /// advisory lock). Rows go in as multi-row INSERTs of 500: this is reference data from our own
 /// file, quoted by [`quote`], and one statement per row would take seconds on PostgreSQL.
-pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, AppError> {
+pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, Error> {
     let present = areas::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);
     }
-    let all = parse_admin_units(ADMIN_UNITS_CSV).map_err(AppError::internal)?;
+    let all = parse_admin_units(ADMIN_UNITS_CSV).map_err(Error::corrupt)?;
     super::write(conn, |conn| {
         for chunk in all.chunks(500) {
             let values: Vec<String> = chunk
@@ -153,7 +153,7 @@ pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, AppError> {
             ))
             .execute(conn)?;
         }
-        Ok::<_, AppError>(())
+        Ok::<_, Error>(())
     })?;
     Ok(all.len())
 }
@@ -184,12 +184,20 @@ mod tests {
     }
 }
 
-pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Area>, AppError> {
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Area>, Error> {
     Ok(areas::table
         .find(code)
         .select(Area::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// How many of `codes` (distinct) name an area.
+pub fn count_existing(conn: &mut DbConn, codes: &[&str]) -> Result<usize, Error> {
+    Ok(areas::table
+        .filter(areas::code.eq_any(codes))
+        .count()
+        .get_result::<i64>(conn)? as usize)
 }
 
 #[derive(Debug, Default)]
@@ -206,7 +214,7 @@ pub fn list(
     f: &Filter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<Area>, AppError> {
+) -> Result<Vec<Area>, Error> {
     let mut q = areas::table
         .select(Area::as_select())
         .order(areas::code.asc())
@@ -234,7 +242,7 @@ pub fn nearest_commune(
     lat: f64,
     lon: f64,
     max_m: f64,
-) -> Result<Option<(Area, f64)>, AppError> {
+) -> Result<Option<(Area, f64)>, Error> {
     use crate::domain::geo::{degrees_around, distance_m};
     let (dlat, dlon) = degrees_around(lat, max_m);
     let near: Vec<Area> = areas::table
@@ -253,19 +261,14 @@ pub fn nearest_commune(
         .min_by(|a, b| a.1.total_cmp(&b.1)))
 }
 
-/// Sets an area's `remote` flag and/or its second-round complaint authority.
+/// Sets an area's `remote` flag and/or its second-round complaint authority (a unit that
+/// exists); `None` when there is no such area.
 pub fn update(
     conn: &mut DbConn,
     code: &str,
     remote: Option<bool>,
     second_round_unit_id: Option<Option<i64>>,
-) -> Result<Area, AppError> {
-    let area = find(conn, code)?.ok_or_else(|| AppError::not_found("area_not_found"))?;
-    if let Some(Some(unit)) = second_round_unit_id
-        && super::units::find(conn, unit)?.is_none()
-    {
-        return Err(AppError::field("/second_round_unit_id", "unknown_unit"));
-    }
+) -> Result<Option<Area>, Error> {
     if let Some(r) = remote {
         diesel::update(areas::table.find(code))
             .set(areas::remote.eq(r))
@@ -276,5 +279,5 @@ pub fn update(
             .set(areas::second_round_unit_id.eq(u))
             .execute(conn)?;
     }
-    Ok(find(conn, code)?.unwrap_or(area))
+    find(conn, code)
 }

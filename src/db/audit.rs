@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::DbConn;
 use super::events::{Event, GENESIS, hash_of, sha256_hex};
 use super::schema::{admin_audit, audit_roots, event_texts, ticket_events, tickets};
-use crate::error::AppError;
+use crate::db::Error;
 
 /// The first problem found, if any.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -44,7 +44,7 @@ pub fn verify(
     conn: &mut DbConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Verification, AppError> {
+) -> Result<Verification, Error> {
     let mut checked = 0i64;
     let mut after_id = 0i64;
     loop {
@@ -98,7 +98,7 @@ pub fn verify(
 }
 
 /// What is wrong with one event, if anything: (record, problem).
-fn check_event(conn: &mut DbConn, e: &Event) -> Result<Option<(&'static str, String)>, AppError> {
+fn check_event(conn: &mut DbConn, e: &Event) -> Result<Option<(&'static str, String)>, Error> {
     if hash_of(e) != e.hash {
         return Ok(Some((
             "ticket_event",
@@ -161,7 +161,7 @@ pub fn root_of(prev_root: &str, hashes: &[String]) -> String {
     sha256_hex(all.as_bytes())
 }
 
-fn day_hashes(conn: &mut DbConn, day: NaiveDate) -> Result<Vec<String>, AppError> {
+fn day_hashes(conn: &mut DbConn, day: NaiveDate) -> Result<Vec<String>, Error> {
     let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     Ok(ticket_events::table
         .filter(ticket_events::created_at.ge(start))
@@ -173,7 +173,7 @@ fn day_hashes(conn: &mut DbConn, day: NaiveDate) -> Result<Vec<String>, AppError
 
 /// Computes the roots of every finished day (UTC) since the last one, up to yesterday.
 /// Returns how many were added. Days without events get a root too, so the chain has no gaps.
-pub fn seal_days(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
+pub fn seal_days(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
     let last = audit_roots::table
         .order(audit_roots::day.desc())
         .select((audit_roots::day, audit_roots::root))
@@ -226,7 +226,7 @@ pub struct Root {
     pub prev_root: String,
 }
 
-pub fn roots(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Result<Vec<Root>, AppError> {
+pub fn roots(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Result<Vec<Root>, Error> {
     Ok(audit_roots::table
         .filter(audit_roots::day.ge(from))
         .filter(audit_roots::day.le(to))
@@ -244,7 +244,7 @@ fn verify_roots(
     conn: &mut DbConn,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<(i64, Option<Broken>), AppError> {
+) -> Result<(i64, Option<Broken>), Error> {
     let stored = roots(conn, from - Duration::days(1), to)?;
     let mut checked = 0;
     let mut prev: Option<String> = None;
@@ -326,7 +326,7 @@ pub fn record_admin(
     target: &str,
     data: Value,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     for _ in 0..5 {
         let last = admin_audit::table
             .order(admin_audit::seq.desc())
@@ -369,14 +369,14 @@ pub fn record_admin(
             Err(err) => return Err(err.into()),
         }
     }
-    Err(AppError::conflict("concurrent_update").retry_after(1))
+    Err(Error::Concurrent)
 }
 
 pub fn admin_entries(
     conn: &mut DbConn,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<AdminEntry>, AppError> {
+) -> Result<Vec<AdminEntry>, Error> {
     let mut q = admin_audit::table
         .order(admin_audit::seq.asc())
         .limit(limit)
@@ -388,7 +388,7 @@ pub fn admin_entries(
     Ok(q.load(conn)?)
 }
 
-fn verify_admin(conn: &mut DbConn) -> Result<(i64, Option<Broken>), AppError> {
+fn verify_admin(conn: &mut DbConn) -> Result<(i64, Option<Broken>), Error> {
     let mut prev = GENESIS.to_string();
     let mut checked = 0;
     let mut after = None;

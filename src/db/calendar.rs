@@ -13,8 +13,8 @@ use diesel::prelude::*;
 
 use super::schema::calendar_days;
 use super::{DbConn, is_unique_violation};
+use crate::db::Error;
 use crate::domain::calendar::{Calendar, CalendarError};
-use crate::error::AppError;
 
 /// The statutory holidays shipped as the default calendar.
 pub const HOLIDAYS_CSV: &str = include_str!("../../assets/data/vn-public-holidays.csv");
@@ -26,10 +26,10 @@ static SHIPPED: LazyLock<Result<Vec<(NaiveDate, String)>, CalendarError>> =
     LazyLock::new(|| Calendar::parse_holidays_csv(HOLIDAYS_CSV));
 
 /// The shipped holidays with their names.
-pub fn shipped_holidays() -> Result<&'static [(NaiveDate, String)], AppError> {
+pub fn shipped_holidays() -> Result<&'static [(NaiveDate, String)], Error> {
     SHIPPED
         .as_deref()
-        .map_err(|e| AppError::internal(format!("shipped holidays: {e}")))
+        .map_err(|e| Error::corrupt(format!("shipped holidays: {e}")))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -44,7 +44,7 @@ pub struct Day {
 }
 
 /// The engine's calendar from the whole table, in one query.
-pub fn load(conn: &mut DbConn) -> Result<Calendar, AppError> {
+pub fn load(conn: &mut DbConn) -> Result<Calendar, Error> {
     let rows = calendar_days::table
         .select((
             calendar_days::day,
@@ -69,7 +69,7 @@ pub fn calendar_of<'a>(rows: impl Iterator<Item = (NaiveDate, bool, &'a str)> + 
 }
 
 /// The rows from `from` to `to`, both included, by date.
-pub fn between(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Result<Vec<Day>, AppError> {
+pub fn between(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Result<Vec<Day>, Error> {
     Ok(calendar_days::table
         .filter(calendar_days::day.between(from, to))
         .order(calendar_days::day)
@@ -84,7 +84,7 @@ pub fn set_override(
     working: bool,
     note: &str,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let update = |conn: &mut DbConn| {
         diesel::update(calendar_days::table.find(day))
             .set((
@@ -124,7 +124,7 @@ pub fn remove_override(
     conn: &mut DbConn,
     day: NaiveDate,
     now: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let is_override = calendar_days::day
         .eq(day)
         .and(calendar_days::source.eq(OVERRIDE));
@@ -146,7 +146,7 @@ pub fn remove_override(
 /// Adds the shipped holidays whose date has no row yet, so a release that ships more years
 /// adds them, and an administrator's override of a date is never replaced. Returns how many
 /// were added. Loading twice changes nothing.
-pub fn load_holidays_if_missing(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
+pub fn load_holidays_if_missing(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
     let shipped = shipped_holidays()?;
     let present: HashSet<NaiveDate> = calendar_days::table
         .select(calendar_days::day)
@@ -172,7 +172,7 @@ pub fn load_holidays_if_missing(conn: &mut DbConn, now: NaiveDateTime) -> Result
                 ))
                 .execute(conn)?;
         }
-        Ok::<_, AppError>(())
+        Ok::<_, Error>(())
     })?;
     Ok(missing.len())
 }

@@ -4,10 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::{categories, routing_rules, unit_categories};
-use super::{DbConn, is_unique_violation};
+use crate::db::Error;
 use crate::domain::attributes::Attribute;
-use crate::error::AppError;
 
 pub const KINDS: &[&str] = &["feedback", "petition", "complaint", "denunciation"];
 
@@ -33,7 +33,7 @@ impl Category {
     }
 }
 
-pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, AppError> {
+pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, Error> {
     let mut q = categories::table
         .select(Category::as_select())
         .order((categories::sort_order.asc(), categories::code.asc()))
@@ -44,7 +44,7 @@ pub fn all(conn: &mut DbConn, include_inactive: bool) -> Result<Vec<Category>, A
     Ok(q.load(conn)?)
 }
 
-pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, AppError> {
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, Error> {
     Ok(categories::table
         .find(code)
         .select(Category::as_select())
@@ -52,12 +52,16 @@ pub fn find(conn: &mut DbConn, code: &str) -> Result<Option<Category>, AppError>
         .optional()?)
 }
 
-pub fn get(conn: &mut DbConn, code: &str) -> Result<Category, AppError> {
-    find(conn, code)?.ok_or_else(|| AppError::not_found("category_not_found"))
+/// How many of `codes` (distinct) name a category.
+pub fn count_existing(conn: &mut DbConn, codes: &[&str]) -> Result<usize, Error> {
+    Ok(categories::table
+        .filter(categories::code.eq_any(codes))
+        .count()
+        .get_result::<i64>(conn)? as usize)
 }
 
 /// The category's code and its ancestors', nearest first.
-pub fn chain(conn: &mut DbConn, code: &str) -> Result<Vec<String>, AppError> {
+pub fn chain(conn: &mut DbConn, code: &str) -> Result<Vec<String>, Error> {
     let mut out = vec![code.to_string()];
     let mut current = find(conn, code)?.and_then(|c| c.parent_code);
     while let Some(p) = current {
@@ -102,15 +106,13 @@ fn attributes_json(a: &Option<Vec<Attribute>>) -> Option<String> {
         .map(|a| serde_json::to_string(a).unwrap_or_else(|_| "[]".into()))
 }
 
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Category, AppError> {
-    let code = f.code.clone().unwrap_or_default();
-    if let Some(Some(p)) = &f.parent_code {
-        find(conn, p)?.ok_or_else(|| AppError::field("/parent_code", "unknown_category"))?;
-    }
-    let inserted = conn.transaction(|conn| {
+/// Inserts a category. In a savepoint: a code already taken (a unique violation) leaves the
+/// caller's transaction usable.
+pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
+    conn.transaction(|conn| {
         diesel::insert_into(categories::table)
             .values((
-                categories::code.eq(&code),
+                categories::code.eq(f.code.clone().unwrap_or_default()),
                 categories::parent_code.eq(f.parent_code.clone().flatten()),
                 categories::name_vi.eq(f.name_vi.clone().unwrap_or_default()),
                 categories::name_en.eq(f.name_en.clone().unwrap_or_default()),
@@ -125,27 +127,12 @@ pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Catego
                 categories::updated_at.eq(now),
             ))
             .execute(conn)
-    });
-    match inserted {
-        Ok(_) => get(conn, &code),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict("category_code_taken")),
-        Err(e) => Err(e.into()),
-    }
+    })?;
+    Ok(())
 }
 
-pub fn update(
-    conn: &mut DbConn,
-    code: &str,
-    f: Fields,
-    now: NaiveDateTime,
-) -> Result<Category, AppError> {
-    get(conn, code)?;
-    if let Some(Some(parent)) = &f.parent_code {
-        find(conn, parent)?.ok_or_else(|| AppError::field("/parent_code", "unknown_category"))?;
-        if chain(conn, parent)?.iter().any(|c| c == code) {
-            return Err(AppError::unprocessable("category_cycle"));
-        }
-    }
+/// Writes the given fields of a category (its code stays).
+pub fn change(conn: &mut DbConn, code: &str, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
     diesel::update(categories::table.find(code))
         .set(&Changes {
             parent_code: f.parent_code.clone(),
@@ -159,13 +146,11 @@ pub fn update(
             updated_at: Some(now),
         })
         .execute(conn)?;
-    get(conn, code)
+    Ok(())
 }
 
-/// Deletes a category nobody uses; one with subcategories, rules, units or tickets is refused
-/// (deactivate it instead).
-pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), AppError> {
-    get(conn, code)?;
+/// How many things use a category: subcategories, routing rules, units and tickets.
+pub fn uses(conn: &mut DbConn, code: &str) -> Result<i64, Error> {
     let children = categories::table
         .filter(categories::parent_code.eq(code))
         .count()
@@ -179,9 +164,11 @@ pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), AppError> {
         .count()
         .get_result::<i64>(conn)?;
     let tickets = super::tickets::in_category(conn, code)?;
-    if children + rules + units + tickets > 0 {
-        return Err(AppError::conflict("category_in_use"));
-    }
+    Ok(children + rules + units + tickets)
+}
+
+/// Deletes a category; the caller has checked that nothing [`uses`] it.
+pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), Error> {
     diesel::delete(categories::table.find(code)).execute(conn)?;
     Ok(())
 }

@@ -10,15 +10,13 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{ticket_clocks, tickets};
+use crate::db::Error;
 use crate::domain::calendar::Calendar;
-use crate::domain::clock::{
-    Clock, ClockChange, Due, ExtensionRefused, Holder, Summary, check_extension, summary_of,
-};
+use crate::domain::clock::{Clock, Due, Holder, Summary, summary_of};
 use crate::domain::deadlines::{ClockState, ClockView, Counting, DayEnd, Lengths, Pause};
 use crate::domain::policy::{ClockName, Policy, StartsAt};
 use crate::domain::report::Standing;
 use crate::domain::ticket::Status;
-use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_clocks)]
@@ -57,9 +55,9 @@ impl ClockRow {
     }
 
     /// The clock as the rules see it; an unknown stored word is an error, never a default.
-    pub fn decode(&self) -> Result<Clock, AppError> {
+    pub fn decode(&self) -> Result<Clock, Error> {
         let corrupt = |what: &str| {
-            AppError::internal(format!(
+            Error::corrupt(format!(
                 "clock {} of ticket {}: unreadable {what}",
                 self.name, self.ticket_id
             ))
@@ -112,7 +110,7 @@ pub fn create(
     policy: &Policy,
     case: Case,
     received_at: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     for c in &policy.clocks {
         let started = match c.starts_at {
             StartsAt::Receipt => Some(received_at),
@@ -136,14 +134,14 @@ pub fn create(
 }
 
 /// A ticket's clocks, by name.
-pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Clock>, AppError> {
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Clock>, Error> {
     rows_of(conn, ticket_id)?
         .iter()
         .map(ClockRow::decode)
         .collect()
 }
 
-fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, AppError> {
+fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, Error> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .order(ticket_clocks::name.asc())
@@ -151,7 +149,7 @@ fn rows_of(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<ClockRow>, AppError>
         .load(conn)?)
 }
 
-pub fn of_tickets(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ClockRow>, AppError> {
+pub fn of_tickets(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ClockRow>, Error> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq_any(ids))
         .order((ticket_clocks::ticket_id.asc(), ticket_clocks::name.asc()))
@@ -183,7 +181,7 @@ fn stored_pauses(c: &Clock) -> String {
 }
 
 /// Stores what the workflow may change of a clock.
-fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), AppError> {
+pub fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), Error> {
     let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
     diesel::update(
         ticket_clocks::table
@@ -205,37 +203,6 @@ fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Applies a change at `now` to the ticket's clocks (see `domain::clock`).
-pub fn apply(
-    conn: &mut DbConn,
-    ticket_id: i64,
-    change: ClockChange,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let clocks = of_ticket(conn, ticket_id)?;
-    if let ClockChange::Extend(name, _) = change {
-        check_extension(&clocks, name).map_err(extension_refused)?;
-    }
-    for c in &clocks {
-        if let Some(changed) = c.changed(change, now).map_err(extension_refused)? {
-            save(conn, ticket_id, &changed)?;
-        }
-    }
-    Ok(())
-}
-
-fn extension_refused(r: ExtensionRefused) -> AppError {
-    match r {
-        ExtensionRefused::NotAllowed => AppError::field("/days", "extension_not_allowed"),
-        ExtensionRefused::Exhausted => AppError::conflict("extensions_exhausted"),
-        ExtensionRefused::OutOfRange { max_days } => AppError::validation(vec![
-            crate::error::FieldError::new("/days", "out_of_range")
-                .arg("min", 1)
-                .arg("max", max_days),
-        ]),
-    }
-}
-
 /// Recomputes every clock's due moment and the ticket's `next_due_at` and `overdue` flag
 /// (the sweep's index), and what a report counts of the clocks. Call after each change, with
 /// the calendar in force.
@@ -245,7 +212,7 @@ pub fn refresh(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<Vec<(ClockName, ClockView)>, AppError> {
+) -> Result<Vec<(ClockName, ClockView)>, Error> {
     let rows = rows_of(conn, ticket_id)?;
     let mut clocks = Vec::with_capacity(rows.len());
     let mut views = Vec::new();
@@ -308,17 +275,17 @@ pub struct HolderRow {
 }
 
 impl HolderRow {
-    fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, AppError> {
+    fn of(conn: &mut DbConn, ticket_id: i64) -> Result<Self, Error> {
         Ok(tickets::table
             .find(ticket_id)
             .select(HolderRow::as_select())
             .first(conn)?)
     }
 
-    pub fn decode(&self) -> Result<Holder, AppError> {
+    pub fn decode(&self) -> Result<Holder, Error> {
         Ok(Holder {
             status: Status::parse(&self.status).ok_or_else(|| {
-                AppError::internal(format!(
+                Error::corrupt(format!(
                     "ticket {}: unknown status {}",
                     self.id, self.status
                 ))
@@ -365,7 +332,7 @@ pub fn summarise_missing(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     let mut done = 0;
     loop {
         let n = super::write(conn, |c| {
@@ -394,7 +361,7 @@ pub fn summarise_missing(
                     .set(summary_columns(&summary))
                     .execute(c)?;
             }
-            Ok::<_, AppError>(holders.len())
+            Ok::<_, Error>(holders.len())
         })?;
         done += n;
         if n < 1_000 {
@@ -408,7 +375,7 @@ pub fn due_for_check(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<(i64, String)>, AppError> {
+) -> Result<Vec<(i64, String)>, Error> {
     Ok(ticket_clocks::table
         .filter(ticket_clocks::next_check_at.le(now))
         .order(ticket_clocks::next_check_at.asc())
@@ -427,7 +394,7 @@ pub fn claim_due(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<Option<(Due, ClockView)>, AppError> {
+) -> Result<Option<(Due, ClockView)>, Error> {
     let Some(row) = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id))
         .filter(ticket_clocks::name.eq(name))
@@ -495,7 +462,7 @@ pub fn recompute_open(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     use crate::domain::policy::TicketFacts;
     use crate::domain::ticket::{Kind, Status};
     let open: Vec<&str> = Status::ALL
@@ -512,7 +479,7 @@ pub fn recompute_open(
     for id in ids {
         let changed_here = super::write(conn, |c| {
             let Some(t) = super::tickets::find(c, id)? else {
-                return Ok::<_, AppError>(false);
+                return Ok::<_, Error>(false);
             };
             let (chain, urgent) =
                 super::policies::category_chain(c, &t.category_code)?.unwrap_or((vec![], false));

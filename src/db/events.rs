@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{event_texts, ticket_events};
 use super::{DbConn, is_unique_violation};
+use crate::db::Error;
 use crate::domain::account::Role;
-use crate::error::AppError;
 
 /// The `prev_hash` of a ticket's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -80,7 +80,7 @@ pub fn hash_of(e: &Event) -> String {
 
 /// Appends an event to its ticket's chain; returns its id. Two writers racing on one ticket
 /// collide on `(ticket_id, seq)`: the loser gets 409 `concurrent_update` and may retry.
-pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64, AppError> {
+pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64, Error> {
     let last = ticket_events::table
         .filter(ticket_events::ticket_id.eq(e.ticket_id))
         .order(ticket_events::seq.desc())
@@ -143,9 +143,7 @@ pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64
         .get_result::<i64>(conn);
     match inserted {
         Ok(id) => Ok(id),
-        Err(err) if is_unique_violation(&err) => Err(AppError::conflict("concurrent_update")
-            .arg("retry_after", 1)
-            .retry_after(1)),
+        Err(err) if is_unique_violation(&err) => Err(Error::Concurrent),
         Err(err) => Err(err.into()),
     }
 }
@@ -158,11 +156,7 @@ pub struct WithText {
 }
 
 /// A ticket's events in order; `public_only` hides the internal ones.
-pub fn list(
-    conn: &mut DbConn,
-    ticket_id: i64,
-    public_only: bool,
-) -> Result<Vec<WithText>, AppError> {
+pub fn list(conn: &mut DbConn, ticket_id: i64, public_only: bool) -> Result<Vec<WithText>, Error> {
     let mut q = ticket_events::table
         .left_join(event_texts::table)
         .filter(ticket_events::ticket_id.eq(ticket_id))

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::DbConn;
 use super::schema::{event_texts, ticket_events, tickets};
+use crate::db::Error;
 use crate::domain::ticket::Status;
-use crate::error::AppError;
 
 fn open_statuses() -> Vec<&'static str> {
     Status::ALL
@@ -19,7 +19,7 @@ fn open_statuses() -> Vec<&'static str> {
 }
 
 /// Tickets the user submitted, with their public timeline, as exported JSON objects.
-pub fn tickets_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<Value>, AppError> {
+pub fn tickets_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<Value>, Error> {
     let own = super::tickets::submitted_by(conn, user_id)?;
     let mut out = Vec::new();
     for t in own {
@@ -56,7 +56,7 @@ pub fn tickets_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<Value>, AppErro
 }
 
 /// Whether the user has an open complaint or denunciation (then erasure must wait).
-pub fn has_open_cases(conn: &mut DbConn, user_id: i64) -> Result<bool, AppError> {
+pub fn has_open_cases(conn: &mut DbConn, user_id: i64) -> Result<bool, Error> {
     let n = tickets::table
         .filter(tickets::submitter_id.eq(user_id))
         .filter(tickets::kind.eq_any(["complaint", "denunciation"]))
@@ -74,7 +74,7 @@ pub fn pseudonymise_tickets(
     conn: &mut DbConn,
     user_id: i64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     diesel::update(tickets::table.filter(tickets::submitter_id.eq(user_id)))
         .set((
             tickets::address.eq(None::<String>),

@@ -1,6 +1,7 @@
 //! Saved responses for `Idempotency-Key` (DESIGN "Conventions"): scoped per user or client,
 //! kept 24 h. A retry with the same key and body gets the first response again; another body
-//! is 422; a retry while the first is still running is 409 with `Retry-After`.
+//! is 422; a retry while the first is still running is 409 with `Retry-After` (those answers
+//! are `workflow::idempotency`'s; this module says which case it is).
 //!
 //! The key is claimed inside the transaction that makes the change, and its response saved in
 //! that same transaction: a crash leaves neither a resource without its saved response nor a
@@ -12,8 +13,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
-use super::{DbConn, is_unique_violation};
-use crate::error::AppError;
+use super::{DbConn, Error};
 
 /// How long a key is remembered.
 pub const KEEP_FOR: Duration = Duration::hours(24);
@@ -33,6 +33,21 @@ pub enum Claim {
     Fresh,
     /// Done before: answer with this.
     Replay(Saved),
+    /// Another request with this key has not finished yet.
+    Running,
+    /// The key was used with another request (body or path).
+    Reused,
+}
+
+/// What a key holds now, without claiming it.
+#[derive(Debug)]
+pub enum Earlier {
+    /// Nothing finished under this key (unknown, expired, or still running).
+    None,
+    /// A finished request's response.
+    Done(Saved),
+    /// The key was used with another request.
+    Reused,
 }
 
 #[derive(Queryable)]
@@ -46,12 +61,6 @@ struct Row {
     expires_at: NaiveDateTime,
 }
 
-fn in_progress() -> AppError {
-    AppError::conflict("idempotency_in_progress")
-        .arg("retry_after", 1)
-        .retry_after(1)
-}
-
 /// Claims `key` for this request; call INSIDE the transaction that makes the change, then
 /// [`complete`] it there. `Replay` carries the first response.
 pub fn claim(
@@ -60,12 +69,12 @@ pub fn claim(
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
-) -> Result<Claim, AppError> {
+) -> Result<Claim, Error> {
     // A savepoint: a duplicate (or a lock wait cut short) must not abort the caller's
     // PostgreSQL transaction.
-    let inserted = conn.transaction(|conn| {
+    let inserted: Result<usize, Error> = conn.transaction(|conn| {
         super::set_lock_timeout(conn, 500)?;
-        diesel::insert_into(ik::table)
+        Ok(diesel::insert_into(ik::table)
             .values((
                 ik::scope.eq(scope),
                 ik::key.eq(key),
@@ -74,17 +83,17 @@ pub fn claim(
                 ik::created_at.eq(now),
                 ik::expires_at.eq(now + KEEP_FOR),
             ))
-            .execute(conn)
+            .execute(conn)?)
     });
     // The rest of the transaction waits for locks as usual.
     super::set_lock_timeout(conn, 0)?;
     match inserted {
         Ok(_) => return Ok(Claim::Fresh),
-        Err(e) if is_unique_violation(&e) => {}
-        Err(e) if super::is_lock_timeout(&e) => return Err(in_progress()),
-        Err(e) => return Err(e.into()),
+        Err(e) if e.is_unique_violation() => {}
+        Err(e) if e.is_lock_timeout() => return Ok(Claim::Running),
+        Err(e) => return Err(e),
     }
-    let row = ik::table
+    let Some(row) = ik::table
         .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
         .select((
             ik::request_hash,
@@ -97,7 +106,10 @@ pub fn claim(
         ))
         .first::<Row>(conn)
         .optional()?
-        .ok_or_else(in_progress)?;
+    else {
+        // Deleted since the insert collided (purged, or its transaction rolled back).
+        return Ok(Claim::Running);
+    };
     let _ = row.created_at;
     if row.expires_at <= now {
         // Forgotten: the key starts again.
@@ -115,10 +127,10 @@ pub fn claim(
         return Ok(Claim::Fresh);
     }
     if row.request_hash != request_hash {
-        return Err(AppError::unprocessable("idempotency_key_reused"));
+        return Ok(Claim::Reused);
     }
     if row.state != "done" {
-        return Err(in_progress());
+        return Ok(Claim::Running);
     }
     Ok(Claim::Replay(Saved {
         status: row.response_status.unwrap_or(200) as u16,
@@ -128,14 +140,14 @@ pub fn claim(
 }
 
 /// The saved response of a finished request with this key, without claiming anything (to skip
-/// expensive work on a retry); 422 when the key was used with another request.
+/// expensive work on a retry).
 pub fn lookup(
     conn: &mut DbConn,
     scope: &str,
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
-) -> Result<Option<Saved>, AppError> {
+) -> Result<Earlier, Error> {
     let row = ik::table
         .filter(ik::scope.eq(scope).and(ik::key.eq(key)))
         .filter(ik::expires_at.gt(now))
@@ -150,21 +162,19 @@ pub fn lookup(
         ))
         .first::<Row>(conn)
         .optional()?;
-    match row {
-        Some(r) if r.request_hash != request_hash => {
-            Err(AppError::unprocessable("idempotency_key_reused"))
-        }
-        Some(r) if r.state == "done" => Ok(Some(Saved {
+    Ok(match row {
+        Some(r) if r.request_hash != request_hash => Earlier::Reused,
+        Some(r) if r.state == "done" => Earlier::Done(Saved {
             status: r.response_status.unwrap_or(200) as u16,
             body: r.response_body.unwrap_or_default(),
             resource: r.resource,
-        })),
-        _ => Ok(None),
-    }
+        }),
+        _ => Earlier::None,
+    })
 }
 
 /// Records the response; call inside the transaction that made the change.
-pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), AppError> {
+pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), Error> {
     diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
         .set((
             ik::state.eq("done"),
@@ -177,7 +187,7 @@ pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Res
 }
 
 /// Deletes expired keys; returns how many.
-pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
+pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
     Ok(diesel::delete(ik::table.filter(ik::expires_at.le(now))).execute(conn)?)
 }
 
@@ -192,7 +202,7 @@ pub fn scope(user_id: Option<i64>, client: &str) -> String {
 /// Forgets a user's saved replies (account erasure: they repeat what the user sent). The
 /// sign-up reply, saved before the account existed, is scoped by client address and goes
 /// with the other expired keys (after `KEEP_FOR`).
-pub fn erase_user(conn: &mut DbConn, user_id: i64) -> Result<(), AppError> {
+pub fn erase_user(conn: &mut DbConn, user_id: i64) -> Result<(), Error> {
     diesel::delete(ik::table.filter(ik::scope.eq(scope(Some(user_id), "")))).execute(conn)?;
     Ok(())
 }

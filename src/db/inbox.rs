@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::DbConn;
 use super::schema::{areas, categories, tickets, units};
 use super::scope::Scope;
+use crate::db::Error;
 use crate::domain::geo::{degrees_around, distance_m};
 use crate::domain::ticket::Status;
-use crate::error::AppError;
 use crate::i18n::Lang;
 
 type Db = <DbConn as diesel::Connection>::Backend;
@@ -52,7 +52,7 @@ pub fn open_statuses() -> Vec<&'static str> {
 }
 
 /// A category's code and the codes of every category below it.
-pub fn category_and_below(conn: &mut DbConn, code: &str) -> Result<Vec<String>, AppError> {
+pub fn category_and_below(conn: &mut DbConn, code: &str) -> Result<Vec<String>, Error> {
     let tree: Vec<(String, Option<String>)> = categories::table
         .select((categories::code, categories::parent_code))
         .load(conn)?;
@@ -72,7 +72,7 @@ pub fn category_and_below(conn: &mut DbConn, code: &str) -> Result<Vec<String>, 
 
 /// The area codes an area filter matches: a commune itself; a province and its communes.
 /// `None` when no such area exists.
-pub fn area_and_below(conn: &mut DbConn, code: &str) -> Result<Option<Vec<String>>, AppError> {
+pub fn area_and_below(conn: &mut DbConn, code: &str) -> Result<Option<Vec<String>>, Error> {
     let Some(area) = super::areas::find(conn, code)? else {
         return Ok(None);
     };
@@ -179,7 +179,8 @@ fn scoped(scope: &Scope, f: &Filter) -> tickets::BoxedQuery<'static, Db> {
     q
 }
 
-/// One page (`fetch` rows at most) of the inbox of the scope, in `sort` order after `after`.
+/// One page (`fetch` rows at most) of the inbox of the scope, in `sort` order after `after`
+/// (a key of that sort: the caller refuses another, which would be ignored here).
 pub fn inbox(
     conn: &mut DbConn,
     scope: &Scope,
@@ -187,12 +188,9 @@ pub fn inbox(
     sort: Sort,
     after: Option<&Key>,
     fetch: i64,
-) -> Result<Vec<Row>, AppError> {
+) -> Result<Vec<Row>, Error> {
     if scope.is_empty() {
         return Ok(vec![]);
-    }
-    if after.is_some_and(|k| k.sort() != sort) {
-        return Err(AppError::field("/after", "invalid_cursor"));
     }
     let rows = match (sort, after) {
         (Sort::Age, k) => {
@@ -267,7 +265,7 @@ pub struct Summary {
 }
 
 /// The counts of the inbox of the scope at `now`.
-pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<Summary, AppError> {
+pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<Summary, Error> {
     let mut out = Summary {
         by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(),
         ..Summary::default()
@@ -322,7 +320,7 @@ pub fn submitted_by(
     statuses: Option<&[&'static str]>,
     after: Option<i64>,
     fetch: i64,
-) -> Result<Vec<Row>, AppError> {
+) -> Result<Vec<Row>, Error> {
     let mut q = tickets::table
         .filter(tickets::submitter_id.eq(submitter))
         .into_boxed();
@@ -351,7 +349,7 @@ pub fn unit_names(
     conn: &mut DbConn,
     ids: &[i64],
     lang: Lang,
-) -> Result<HashMap<i64, UnitName>, AppError> {
+) -> Result<HashMap<i64, UnitName>, Error> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -397,7 +395,7 @@ pub struct Near {
 /// Open public tickets of the categories within `radius_m` of the point, with their exact
 /// distance in metres, nearest first. A bounding box narrows the rows in SQL (index
 /// `tickets_category_lat`); the great-circle distance decides.
-pub fn nearby(conn: &mut DbConn, n: &Near) -> Result<Vec<(Nearby, f64)>, AppError> {
+pub fn nearby(conn: &mut DbConn, n: &Near) -> Result<Vec<(Nearby, f64)>, Error> {
     // A little over the radius, so that the box surely covers the circle.
     let (dlat, dlon) = degrees_around(n.lat, n.radius_m * 1.01);
     let rows: Vec<Nearby> = tickets::table

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod categories;
 pub mod clocks;
 mod conn;
+mod error;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
@@ -32,6 +33,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use conn::{Backend, ConnectError, ConnectionManager, DbConn, Target, init_openssl};
+pub use error::Error;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
@@ -106,7 +108,7 @@ where
 
 /// Whether the database can be written now: a write transaction notices a SQLite file locked
 /// by another process, which a plain SELECT (WAL readers never wait) would not.
-pub fn probe_write(conn: &mut DbConn) -> Result<(), DieselError> {
+pub fn probe_write(conn: &mut DbConn) -> Result<(), Error> {
     use diesel::RunQueryDsl;
     write(conn, |c| {
         diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").execute(c)
@@ -142,7 +144,7 @@ pub fn claim_outbox_ids(
     lease_until: chrono::NaiveDateTime,
     token: &str,
     limit: i64,
-) -> Result<Vec<i64>, DieselError> {
+) -> Result<Vec<i64>, Error> {
     use diesel::prelude::*;
     use diesel::sql_types::{BigInt, Text, Timestamp};
 
@@ -180,7 +182,7 @@ pub fn claim_outbox_ids(
 
 /// The next ticket number: a PostgreSQL sequence (no lock between submissions; gaps are
 /// fine), a one-row counter on SQLite (whose writers are serialised anyway).
-pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, DieselError> {
+pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, Error> {
     use diesel::prelude::*;
     use diesel::sql_types::BigInt;
 
@@ -204,7 +206,7 @@ pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, DieselError> {
 /// Makes the rest of the current PostgreSQL transaction give up waiting for a row lock after
 /// `ms` (0: wait as long as it takes) (so a request with an idempotency key held by a running request answers 409 instead of
 /// waiting); nothing on SQLite, whose writers are serialised.
-pub fn set_lock_timeout(conn: &mut DbConn, ms: u64) -> Result<(), DieselError> {
+pub fn set_lock_timeout(conn: &mut DbConn, ms: u64) -> Result<(), Error> {
     use diesel::prelude::*;
     if let DbConn::Postgres(pg) = conn {
         diesel::sql_query(format!("SET LOCAL lock_timeout = '{ms}ms'")).execute(pg)?;

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{areas, categories, sla_policies};
+use crate::db::Error;
 use crate::domain::policy::{self, Channel, Policy, PolicyClock, TicketFacts, TicketKind};
-use crate::error::AppError;
 
 /// A stored policy with its timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +37,10 @@ struct Row {
 }
 
 impl TryFrom<Row> for StoredPolicy {
-    type Error = AppError;
+    type Error = Error;
 
-    fn try_from(r: Row) -> Result<Self, AppError> {
-        let bad = |what: &str| AppError::internal(format!("sla_policies row {}: {what}", r.id));
+    fn try_from(r: Row) -> Result<Self, Error> {
+        let bad = |what: &str| Error::corrupt(format!("sla_policies row {}: {what}", r.id));
         let kind = TicketKind::parse(&r.kind).ok_or_else(|| bad("unknown kind"))?;
         let channel = match r.channel.as_deref() {
             None => None,
@@ -70,28 +70,17 @@ impl TryFrom<Row> for StoredPolicy {
     }
 }
 
-fn stored(rows: Vec<Row>) -> Result<Vec<StoredPolicy>, AppError> {
+fn stored(rows: Vec<Row>) -> Result<Vec<StoredPolicy>, Error> {
     rows.into_iter().map(StoredPolicy::try_from).collect()
 }
 
-fn clocks_json(p: &Policy) -> Result<String, AppError> {
-    serde_json::to_string(&p.clocks).map_err(|e| AppError::internal(format!("clocks: {e}")))
-}
-
-/// 422 on `/category` unless the category exists.
-fn check_category(conn: &mut DbConn, p: &Policy) -> Result<(), AppError> {
-    if let Some(code) = &p.category
-        && category_chain(conn, code)?.is_none()
-    {
-        return Err(AppError::field("/category", "unknown_category"));
-    }
-    Ok(())
+fn clocks_json(p: &Policy) -> Result<String, Error> {
+    serde_json::to_string(&p.clocks).map_err(|e| Error::corrupt(format!("clocks: {e}")))
 }
 
 /// Stores a new policy (its `id` is ignored) and returns it with its id. The caller has run
-/// [`Policy::check`]; the category must exist (422 on `/category`).
-pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<StoredPolicy, AppError> {
-    check_category(conn, p)?;
+/// [`Policy::check`] and checked that its category exists.
+pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<StoredPolicy, Error> {
     let id = diesel::insert_into(sla_policies::table)
         .values((
             sla_policies::name.eq(&p.name),
@@ -107,16 +96,16 @@ pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<Store
         ))
         .returning(sla_policies::id)
         .get_result::<i64>(conn)?;
-    find(conn, id)?.ok_or_else(|| AppError::internal("inserted policy vanished"))
+    find(conn, id)?.ok_or_else(|| Error::corrupt("inserted policy vanished"))
 }
 
-/// Replaces every field of policy `p.id`; `None` when there is no such policy.
+/// Replaces every field of policy `p.id` (checked as for [`create`]); `None` when there is no
+/// such policy.
 pub fn update(
     conn: &mut DbConn,
     p: &Policy,
     now: NaiveDateTime,
-) -> Result<Option<StoredPolicy>, AppError> {
-    check_category(conn, p)?;
+) -> Result<Option<StoredPolicy>, Error> {
     let changed = diesel::update(sla_policies::table.find(p.id))
         .set((
             sla_policies::name.eq(&p.name),
@@ -136,7 +125,7 @@ pub fn update(
     find(conn, p.id)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, AppError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, Error> {
     sla_policies::table
         .find(id)
         .select(Row::as_select())
@@ -147,7 +136,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, AppError
 }
 
 /// `false` when there was no such policy.
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, Error> {
     Ok(diesel::delete(sla_policies::table.find(id)).execute(conn)? > 0)
 }
 
@@ -157,7 +146,7 @@ pub fn list(
     kind: Option<TicketKind>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<StoredPolicy>, AppError> {
+) -> Result<Vec<StoredPolicy>, Error> {
     let mut q = sla_policies::table
         .select(Row::as_select())
         .order(sla_policies::id)
@@ -173,7 +162,7 @@ pub fn list(
 }
 
 /// The active policies of one kind.
-pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>, AppError> {
+pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>, Error> {
     let rows = sla_policies::table
         .filter(sla_policies::kind.eq(kind.as_str()))
         .filter(sla_policies::active.eq(true))
@@ -184,7 +173,7 @@ pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>
 }
 
 /// The policy that applies to a ticket ([`policy::select`]); `None` when none does.
-pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Policy>, AppError> {
+pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Policy>, Error> {
     let candidates = active_of_kind(conn, facts.kind)?;
     Ok(policy::select(&candidates, facts).cloned())
 }
@@ -194,16 +183,13 @@ const MAX_CATEGORY_DEPTH: usize = 32;
 
 /// A category's code followed by its ancestors' up to the root, and whether the category
 /// itself is flagged urgent; `None` when there is no such category.
-pub fn category_chain(
-    conn: &mut DbConn,
-    code: &str,
-) -> Result<Option<(Vec<String>, bool)>, AppError> {
+pub fn category_chain(conn: &mut DbConn, code: &str) -> Result<Option<(Vec<String>, bool)>, Error> {
     let mut chain: Vec<String> = Vec::new();
     let mut urgent = false;
     let mut next = Some(code.to_owned());
     while let Some(code) = next.take() {
         if chain.contains(&code) || chain.len() >= MAX_CATEGORY_DEPTH {
-            return Err(AppError::internal(format!(
+            return Err(Error::corrupt(format!(
                 "category tree above `{code}` is a cycle or deeper than {MAX_CATEGORY_DEPTH}"
             )));
         }
@@ -230,7 +216,7 @@ pub fn category_chain(
 
 /// Whether an area, or the province it lies in, is flagged remote; `None` when there is no
 /// such area.
-pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, AppError> {
+pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, Error> {
     let Some((remote, parent)) = areas::table
         .find(code)
         .select((areas::remote, areas::parent_code))
@@ -257,7 +243,7 @@ pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, App
 /// go in once and administrators' changes stay. (An administrator who deletes every policy
 /// gets the defaults back at the next start; deactivate them instead.) Returns how many were
 /// added.
-pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
+pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
     let present = sla_policies::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);
@@ -267,7 +253,7 @@ pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<u
         for p in &defaults {
             create(conn, p, now)?;
         }
-        Ok::<_, AppError>(())
+        Ok::<_, Error>(())
     })?;
     Ok(defaults.len())
 }

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::rate_limits as rl;
 use super::{DbConn, is_unique_violation};
+use crate::db::Error;
 use crate::domain::sign_in::Failures;
-use crate::error::AppError;
 
 /// Seconds until `key` may be used again, when its window is full; `None` when under the limit.
 pub fn blocked_for(
@@ -15,7 +15,7 @@ pub fn blocked_for(
     limit: i32,
     window: Duration,
     now: NaiveDateTime,
-) -> Result<Option<u64>, AppError> {
+) -> Result<Option<u64>, Error> {
     let row = rl::table
         .find(key)
         .select((rl::window_start, rl::count))
@@ -35,7 +35,7 @@ pub fn failures(
     key: &str,
     window: Duration,
     now: NaiveDateTime,
-) -> Result<Option<Failures>, AppError> {
+) -> Result<Option<Failures>, Error> {
     let row = rl::table
         .find(key)
         .select((rl::window_start, rl::count, rl::last_at))
@@ -56,7 +56,7 @@ pub fn record(
     key: &str,
     window: Duration,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     for _ in 0..3 {
         let row = rl::table
             .find(key)
@@ -103,26 +103,12 @@ pub fn record(
     Ok(())
 }
 
-/// Checks and counts in one step: 429 with `Retry-After` when the window is full.
-pub fn hit(
-    conn: &mut DbConn,
-    key: &str,
-    limit: i32,
-    window: Duration,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    if let Some(wait) = blocked_for(conn, key, limit, window, now)? {
-        return Err(AppError::too_many(wait));
-    }
-    record(conn, key, window, now)
-}
-
-pub fn clear(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
+pub fn clear(conn: &mut DbConn, key: &str) -> Result<(), Error> {
     diesel::delete(rl::table.find(key)).execute(conn)?;
     Ok(())
 }
 
 /// Deletes counters whose window ended long ago.
-pub fn purge(conn: &mut DbConn, older_than: NaiveDateTime) -> Result<usize, AppError> {
+pub fn purge(conn: &mut DbConn, older_than: NaiveDateTime) -> Result<usize, Error> {
     Ok(diesel::delete(rl::table.filter(rl::window_start.lt(older_than))).execute(conn)?)
 }

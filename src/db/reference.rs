@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 
 use super::DbConn;
-use crate::error::AppError;
+use crate::db::Error;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Loaded {
@@ -15,7 +15,7 @@ pub struct Loaded {
     pub policies: usize,
 }
 
-pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Loaded, AppError> {
+pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Loaded, Error> {
     Ok(Loaded {
         areas: super::areas::load_if_empty(conn)?,
         holidays: super::calendar::load_holidays_if_missing(conn, now)?,

@@ -14,12 +14,12 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::clocks::{ClockRow, HolderRow};
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
+use crate::db::Error;
 use crate::domain::calendar::Calendar;
 use crate::domain::clock::{Summary, summary_of};
 use crate::domain::deadlines::DayEnd;
 use crate::domain::report::{PAUSE_ENDS, PAUSE_STARTS, Standing, Stretch, TicketFacts};
 use crate::domain::ticket::{Kind, Status};
-use crate::error::AppError;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 
@@ -127,7 +127,7 @@ pub fn cohort(
     day_end: &DayEnd,
     now: DateTime<Utc>,
     mut each: impl FnMut(&CohortRow, TicketFacts),
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let mut unit_ids = match &scope.units {
         Some(ids) => ids.clone(),
         None => units::table.select(units::id).load(conn)?,
@@ -223,7 +223,7 @@ pub fn cohort(
 }
 
 /// The stretches each ticket spent paused, from its timeline.
-fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, AppError> {
+fn pauses_of(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Vec<Stretch>>, Error> {
     let kinds: Vec<&str> = PAUSE_STARTS
         .iter()
         .chain(PAUSE_ENDS.iter())
@@ -296,7 +296,7 @@ pub struct UnitName {
     pub name_en: String,
 }
 
-pub fn unit_names(conn: &mut DbConn) -> Result<HashMap<i64, UnitName>, AppError> {
+pub fn unit_names(conn: &mut DbConn) -> Result<HashMap<i64, UnitName>, Error> {
     let rows: Vec<UnitName> = units::table
         .select((units::id, units::code, units::name_vi, units::name_en))
         .load(conn)?;
@@ -330,7 +330,7 @@ pub fn overdue(
     now: NaiveDateTime,
     after: Option<(NaiveDateTime, i64)>,
     fetch: i64,
-) -> Result<Vec<Overdue>, AppError> {
+) -> Result<Vec<Overdue>, Error> {
     let open: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_open())
@@ -457,7 +457,7 @@ pub fn published(
     f: &PublishedFilter,
     after: Option<(NaiveDateTime, i64)>,
     fetch: i64,
-) -> Result<Vec<PublishedRow>, AppError> {
+) -> Result<Vec<PublishedRow>, Error> {
     let mut q = tickets::table
         .filter(tickets::answer_public.eq(true))
         .filter(tickets::private.eq(false))
@@ -485,7 +485,7 @@ pub fn published(
 pub fn public_attachments(
     conn: &mut DbConn,
     ids: &[i64],
-) -> Result<HashMap<i64, Vec<(String, bool)>>, AppError> {
+) -> Result<HashMap<i64, Vec<(String, bool)>>, Error> {
     let rows: Vec<(Option<i64>, String, Option<String>)> = uploads::table
         .filter(uploads::ticket_id.eq_any(ids))
         .filter(
@@ -510,10 +510,7 @@ pub fn public_attachments(
 }
 
 /// Area code → name, for the communes of these rows.
-pub fn area_names(
-    conn: &mut DbConn,
-    codes: &[String],
-) -> Result<HashMap<String, String>, AppError> {
+pub fn area_names(conn: &mut DbConn, codes: &[String]) -> Result<HashMap<String, String>, Error> {
     Ok(areas::table
         .filter(areas::code.eq_any(codes))
         .select((areas::code, areas::name))

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::DbConn;
 use super::schema::{areas, routing_rules, unit_areas, units};
+use crate::db::Error;
 use crate::domain::routing::{self, AreaMatch, Candidate, Choice, Committee};
-use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = routing_rules)]
@@ -23,16 +23,12 @@ pub struct Rule {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Rule>, AppError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Rule>, Error> {
     Ok(routing_rules::table
         .find(id)
         .select(Rule::as_select())
         .first(conn)
         .optional()?)
-}
-
-pub fn get(conn: &mut DbConn, id: i64) -> Result<Rule, AppError> {
-    find(conn, id)?.ok_or_else(|| AppError::not_found("rule_not_found"))
 }
 
 pub fn list(
@@ -41,7 +37,7 @@ pub fn list(
     unit_id: Option<i64>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<Rule>, AppError> {
+) -> Result<Vec<Rule>, Error> {
     let mut q = routing_rules::table
         .select(Rule::as_select())
         .order(routing_rules::id.asc())
@@ -68,46 +64,20 @@ pub struct Fields {
     pub priority: Option<i32>,
 }
 
-/// Checks that what a rule names exists; errors name the field.
-pub fn check_refs(conn: &mut DbConn, f: &Fields) -> Result<(), AppError> {
-    let mut v = crate::validation::Violations::new();
-    if let Some(c) = &f.category_code
-        && super::categories::find(conn, c)?.is_none()
-    {
-        v.add("/category_code", "unknown_category");
-    }
-    if let Some(Some(a)) = &f.area_code {
-        let n = areas::table
-            .filter(areas::code.eq(a))
-            .count()
-            .get_result::<i64>(conn)?;
-        if n == 0 {
-            v.add("/area_code", "unknown_area");
-        }
-    }
-    if let Some(u) = f.unit_id
-        && super::units::find(conn, u)?.is_none()
-    {
-        v.add("/unit_id", "unknown_unit");
-    }
-    v.finish()
-}
-
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Rule, AppError> {
-    check_refs(conn, &f)?;
-    let id = diesel::insert_into(routing_rules::table)
+/// Inserts a rule (what it names exists: the caller checked) and returns its id.
+pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<i64, Error> {
+    Ok(diesel::insert_into(routing_rules::table)
         .values((
-            routing_rules::category_code.eq(f.category_code.unwrap_or_default()),
-            routing_rules::area_code.eq(f.area_code.flatten()),
-            routing_rules::kind.eq(f.kind.flatten()),
+            routing_rules::category_code.eq(f.category_code.clone().unwrap_or_default()),
+            routing_rules::area_code.eq(f.area_code.clone().flatten()),
+            routing_rules::kind.eq(f.kind.clone().flatten()),
             routing_rules::unit_id.eq(f.unit_id.unwrap_or_default()),
             routing_rules::priority.eq(f.priority.unwrap_or(100)),
             routing_rules::created_at.eq(now),
             routing_rules::updated_at.eq(now),
         ))
         .returning(routing_rules::id)
-        .get_result::<i64>(conn)?;
-    get(conn, id)
+        .get_result::<i64>(conn)?)
 }
 
 #[derive(AsChangeset)]
@@ -121,9 +91,8 @@ struct Changes {
     updated_at: NaiveDateTime,
 }
 
-pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Rule, AppError> {
-    get(conn, id)?;
-    check_refs(conn, &f)?;
+/// Writes the given fields of a rule.
+pub fn change(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<(), Error> {
     diesel::update(routing_rules::table.find(id))
         .set(&Changes {
             category_code: f.category_code,
@@ -134,22 +103,24 @@ pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Resu
             updated_at: now,
         })
         .execute(conn)?;
-    get(conn, id)
-}
-
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
-    let n = diesel::delete(routing_rules::table.find(id)).execute(conn)?;
-    if n == 0 {
-        return Err(AppError::not_found("rule_not_found"));
-    }
     Ok(())
 }
 
-/// The commune (if the code is a commune) and the province of an area code.
-pub fn place(
-    conn: &mut DbConn,
-    area_code: &str,
-) -> Result<Option<(Option<String>, String)>, AppError> {
+/// `false` when there was no such rule.
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, Error> {
+    Ok(diesel::delete(routing_rules::table.find(id)).execute(conn)? > 0)
+}
+
+/// Where an area lies: the commune (when the area is one) and its province.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub commune: Option<String>,
+    pub province: String,
+}
+
+/// The commune (if the code is a commune) and the province of an area code; `None` when
+/// there is no such area.
+pub fn place(conn: &mut DbConn, area_code: &str) -> Result<Option<Place>, Error> {
     let row = areas::table
         .find(area_code)
         .select((areas::level, areas::parent_code))
@@ -157,24 +128,29 @@ pub fn place(
         .optional()?;
     Ok(row.map(|(level, parent)| {
         if level == "commune" {
-            (Some(area_code.to_string()), parent.unwrap_or_default())
+            Place {
+                commune: Some(area_code.to_string()),
+                province: parent.unwrap_or_default(),
+            }
         } else {
-            (None, area_code.to_string())
+            Place {
+                commune: None,
+                province: area_code.to_string(),
+            }
         }
     }))
 }
 
-/// Routes a submission of `kind` in `category` at `area_code` (a commune or a province).
-/// `None` only when nothing matches and no coordinating unit is configured.
+/// Routes a submission of `kind` in `category` at a place ([`place`]). `None` only when
+/// nothing matches and no coordinating unit is configured.
 pub fn route(
     conn: &mut DbConn,
     kind: &str,
     category: &str,
-    area_code: &str,
-) -> Result<Option<Choice>, AppError> {
+    place: &Place,
+) -> Result<Option<Choice>, Error> {
     let chain = super::categories::chain(conn, category)?;
-    let (commune, province) =
-        place(conn, area_code)?.ok_or_else(|| AppError::field("/area_code", "unknown_area"))?;
+    let (commune, province) = (place.commune.clone(), place.province.clone());
     let rows: Vec<(Rule, bool)> = routing_rules::table
         .inner_join(units::table)
         .filter(routing_rules::category_code.eq_any(&chain))
@@ -226,7 +202,7 @@ pub fn route(
 }
 
 /// The active coordinating unit that triages by hand (the lowest id if several).
-pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, AppError> {
+pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, Error> {
     Ok(units::table
         .filter(units::is_coordinator.eq(true).and(units::active.eq(true)))
         .order(units::id.asc())
@@ -237,8 +213,8 @@ pub fn coordinator(conn: &mut DbConn) -> Result<Option<i64>, AppError> {
 
 /// The authority for second-round complaints in an area: the one configured on the province,
 /// else the province's people's committee.
-pub fn second_round_authority(conn: &mut DbConn, area_code: &str) -> Result<Option<i64>, AppError> {
-    let Some((_, province)) = place(conn, area_code)? else {
+pub fn second_round_authority(conn: &mut DbConn, area_code: &str) -> Result<Option<i64>, Error> {
+    let Some(Place { province, .. }) = place(conn, area_code)? else {
         return Ok(None);
     };
     let configured = areas::table

@@ -8,9 +8,9 @@ use diesel::sql_types::Bool;
 
 use super::DbConn;
 use super::schema::{tickets, units};
+use crate::db::Error;
 use crate::domain::access::{self, UnitLink};
 use crate::domain::account::Role;
-use crate::error::AppError;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 
@@ -63,7 +63,7 @@ impl Scope {
 /// What `role` with `unit_id` lists: an official, the tickets its unit handles (its own, and
 /// its subtree when it sees its subunits) except those accusing it; a supervisor, the subtree
 /// it oversees; an administrator, everything.
-pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, AppError> {
+pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, Error> {
     Ok(match (role, unit_id) {
         (Role::Admin, _) => Scope {
             units: None,
@@ -83,7 +83,7 @@ pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, 
 
 /// The units whose tickets an official of `unit_id` handles: its own, and its subtree when the
 /// unit sees its subunits (the set form of `domain::access::handles`).
-pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, AppError> {
+pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, Error> {
     let sees = units::table
         .find(unit_id)
         .select(units::sees_subunits)
@@ -98,7 +98,7 @@ pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, AppErr
 }
 
 /// The unit and every unit above it, nearest first (empty for an unknown unit).
-pub fn chain(conn: &mut DbConn, unit_id: i64) -> Result<Vec<UnitLink>, AppError> {
+pub fn chain(conn: &mut DbConn, unit_id: i64) -> Result<Vec<UnitLink>, Error> {
     let mut out: Vec<UnitLink> = Vec::new();
     let mut next = Some(unit_id);
     while let Some(id) = next {
@@ -129,7 +129,7 @@ pub fn official_may_handle(
     unit: i64,
     holder: i64,
     accused: Option<i64>,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     if accused == Some(unit) {
         return Ok(false);
     }
@@ -141,7 +141,7 @@ pub fn official_may_handle(
 }
 
 /// Whether a ticket naming `accused` may be held by `holder` (see `domain::access::may_hold`).
-pub fn may_hold(conn: &mut DbConn, holder: i64, accused: Option<i64>) -> Result<bool, AppError> {
+pub fn may_hold(conn: &mut DbConn, holder: i64, accused: Option<i64>) -> Result<bool, Error> {
     match accused {
         None => Ok(true),
         Some(_) => Ok(access::may_hold(accused, &chain(conn, holder)?)),

@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{areas, categories, routing_rules, unit_areas, unit_categories, units, users};
-use super::{DbConn, is_unique_violation};
-use crate::error::AppError;
+use super::DbConn;
+use super::schema::{areas, routing_rules, unit_areas, unit_categories, units, users};
+use crate::db::Error;
 use crate::i18n::Lang;
 
 pub const KINDS: &[&str] = &[
@@ -48,11 +48,11 @@ impl Unit {
 }
 
 /// A unit's name in `lang`.
-pub fn name_of(conn: &mut DbConn, id: i64, lang: Lang) -> Result<Option<String>, AppError> {
+pub fn name_of(conn: &mut DbConn, id: i64, lang: Lang) -> Result<Option<String>, Error> {
     Ok(find(conn, id)?.map(|u| u.name(lang).to_string()))
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, AppError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, Error> {
     Ok(units::table
         .find(id)
         .select(Unit::as_select())
@@ -60,16 +60,12 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Unit>, AppError> {
         .optional()?)
 }
 
-pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, AppError> {
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, Error> {
     Ok(units::table
         .filter(units::code.eq(code))
         .select(Unit::as_select())
         .first(conn)
         .optional()?)
-}
-
-pub fn get(conn: &mut DbConn, id: i64) -> Result<Unit, AppError> {
-    find(conn, id)?.ok_or_else(|| AppError::not_found("unit_not_found"))
 }
 
 #[derive(Debug, Default)]
@@ -85,7 +81,7 @@ pub fn list(
     f: &Filter,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<Unit>, AppError> {
+) -> Result<Vec<Unit>, Error> {
     let mut q = units::table
         .select(Unit::as_select())
         .order(units::id.asc())
@@ -119,7 +115,7 @@ pub fn list(
 pub type Coverage = (Vec<String>, Vec<String>);
 
 /// The coverage of many units at once.
-pub fn coverage(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Coverage>, AppError> {
+pub fn coverage(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, Coverage>, Error> {
     let mut out: HashMap<i64, Coverage> = ids.iter().map(|id| (*id, Default::default())).collect();
     for (id, code) in unit_areas::table
         .filter(unit_areas::unit_id.eq_any(ids))
@@ -175,19 +171,18 @@ struct Changes {
     updated_at: Option<NaiveDateTime>,
 }
 
-pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, AppError> {
-    let parent = f.parent_id.flatten();
-    if let Some(p) = parent {
-        get(conn, p).map_err(|_| AppError::field("/parent_id", "unknown_unit"))?;
-    }
-    let inserted = conn.transaction(|conn| {
+/// Inserts a unit without its coverage (see [`set_areas`], [`set_categories`]) and returns its
+/// id. In a savepoint: a code already taken (a unique violation) leaves the caller's
+/// transaction usable.
+pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<i64, Error> {
+    Ok(conn.transaction(|conn| {
         diesel::insert_into(units::table)
             .values((
                 units::code.eq(f.code.clone().unwrap_or_default()),
                 units::name_vi.eq(f.name_vi.clone().unwrap_or_default()),
                 units::name_en.eq(f.name_en.clone().unwrap_or_default()),
                 units::kind.eq(f.kind.clone().unwrap_or_else(|| "other".into())),
-                units::parent_id.eq(parent),
+                units::parent_id.eq(f.parent_id.flatten()),
                 units::email.eq(f.email.clone().flatten()),
                 units::active.eq(f.active.unwrap_or(true)),
                 units::sees_subunits.eq(f.sees_subunits.unwrap_or(false)),
@@ -199,29 +194,11 @@ pub fn create(conn: &mut DbConn, f: Fields, now: NaiveDateTime) -> Result<Unit, 
             ))
             .returning(units::id)
             .get_result::<i64>(conn)
-    });
-    let id = match inserted {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("unit_code_taken")),
-        Err(e) => return Err(e.into()),
-    };
-    set_coverage(
-        conn,
-        id,
-        f.area_codes.as_deref(),
-        f.category_codes.as_deref(),
-    )?;
-    get(conn, id)
+    })?)
 }
 
-pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<Unit, AppError> {
-    get(conn, id)?;
-    if let Some(Some(parent)) = f.parent_id {
-        get(conn, parent).map_err(|_| AppError::field("/parent_id", "unknown_unit"))?;
-        if parent == id || ancestors(conn, parent)?.contains(&id) {
-            return Err(AppError::unprocessable("unit_cycle"));
-        }
-    }
+/// Writes the given fields of a unit (not its coverage). In a savepoint, as [`insert`].
+pub fn change(conn: &mut DbConn, id: i64, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
     let changes = Changes {
         code: f.code.clone(),
         name_vi: f.name_vi.clone(),
@@ -236,73 +213,41 @@ pub fn update(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Resu
         valid_to: f.valid_to,
         updated_at: Some(now),
     };
-    let updated = conn.transaction(|conn| {
+    conn.transaction(|conn| {
         diesel::update(units::table.find(id))
             .set(&changes)
             .execute(conn)
-    });
-    match updated {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("unit_code_taken")),
-        Err(e) => return Err(e.into()),
-    }
-    set_coverage(
-        conn,
-        id,
-        f.area_codes.as_deref(),
-        f.category_codes.as_deref(),
-    )?;
-    get(conn, id)
+    })?;
+    Ok(())
 }
 
-/// Replaces the areas and/or categories of a unit (each only when given).
-fn set_coverage(
-    conn: &mut DbConn,
-    id: i64,
-    area_codes: Option<&[String]>,
-    category_codes: Option<&[String]>,
-) -> Result<(), AppError> {
-    if let Some(codes) = area_codes {
-        let codes: Vec<&String> = codes.iter().collect::<HashSet<_>>().into_iter().collect();
-        let known = areas::table
-            .filter(areas::code.eq_any(&codes))
-            .count()
-            .get_result::<i64>(conn)?;
-        if known as usize != codes.len() {
-            return Err(AppError::field("/area_codes", "unknown_area"));
-        }
-        diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
-        for code in codes {
-            diesel::insert_into(unit_areas::table)
-                .values((unit_areas::unit_id.eq(id), unit_areas::area_code.eq(code)))
-                .execute(conn)?;
-        }
-    }
-    if let Some(codes) = category_codes {
-        let codes: Vec<&String> = codes.iter().collect::<HashSet<_>>().into_iter().collect();
-        let known = categories::table
-            .filter(categories::code.eq_any(&codes))
-            .count()
-            .get_result::<i64>(conn)?;
-        if known as usize != codes.len() {
-            return Err(AppError::field("/category_codes", "unknown_category"));
-        }
-        diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id)))
+/// Replaces the areas a unit covers (codes that exist, each once).
+pub fn set_areas(conn: &mut DbConn, id: i64, codes: &[&str]) -> Result<(), Error> {
+    diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
+    for code in codes {
+        diesel::insert_into(unit_areas::table)
+            .values((unit_areas::unit_id.eq(id), unit_areas::area_code.eq(code)))
             .execute(conn)?;
-        for code in codes {
-            diesel::insert_into(unit_categories::table)
-                .values((
-                    unit_categories::unit_id.eq(id),
-                    unit_categories::category_code.eq(code),
-                ))
-                .execute(conn)?;
-        }
+    }
+    Ok(())
+}
+
+/// Replaces the categories a unit handles (codes that exist, each once).
+pub fn set_categories(conn: &mut DbConn, id: i64, codes: &[&str]) -> Result<(), Error> {
+    diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id))).execute(conn)?;
+    for code in codes {
+        diesel::insert_into(unit_categories::table)
+            .values((
+                unit_categories::unit_id.eq(id),
+                unit_categories::category_code.eq(code),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
 
 /// Ids from the unit's parent up to the root.
-pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, AppError> {
+pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, Error> {
     let mut out = Vec::new();
     let mut current = units::table
         .find(id)
@@ -326,7 +271,7 @@ pub fn ancestors(conn: &mut DbConn, id: i64) -> Result<Vec<i64>, AppError> {
 }
 
 /// The unit and every unit below it.
-pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, AppError> {
+pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, Error> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -345,34 +290,36 @@ pub fn subtree(conn: &mut DbConn, root: i64) -> Result<Vec<i64>, AppError> {
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Refuses to delete a unit that still holds tickets, staff, subunits or rules; deletes its
-/// coverage otherwise.
-pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
-    get(conn, id)?;
-    if super::tickets::held_by(conn, id)? > 0 {
-        return Err(AppError::conflict("unit_has_tickets"));
-    }
-    let children = units::table
-        .filter(units::parent_id.eq(id))
-        .count()
-        .get_result::<i64>(conn)?;
-    if children > 0 {
-        return Err(AppError::conflict("unit_has_subunits"));
-    }
-    let staff = users::table
-        .filter(users::unit_id.eq(id))
-        .count()
-        .get_result::<i64>(conn)?;
-    if staff > 0 {
-        return Err(AppError::conflict("unit_has_staff"));
-    }
-    let rules = routing_rules::table
-        .filter(routing_rules::unit_id.eq(id))
-        .count()
-        .get_result::<i64>(conn)?;
-    if rules > 0 {
-        return Err(AppError::conflict("unit_has_rules"));
-    }
+/// What a unit still holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub tickets: i64,
+    pub subunits: i64,
+    pub staff: i64,
+    pub rules: i64,
+}
+
+pub fn holdings(conn: &mut DbConn, id: i64) -> Result<Holdings, Error> {
+    Ok(Holdings {
+        tickets: super::tickets::held_by(conn, id)?,
+        subunits: units::table
+            .filter(units::parent_id.eq(id))
+            .count()
+            .get_result::<i64>(conn)?,
+        staff: users::table
+            .filter(users::unit_id.eq(id))
+            .count()
+            .get_result::<i64>(conn)?,
+        rules: routing_rules::table
+            .filter(routing_rules::unit_id.eq(id))
+            .count()
+            .get_result::<i64>(conn)?,
+    })
+}
+
+/// Deletes a unit and its coverage, and forgets it where areas and merged units name it.
+/// The caller has checked that it holds nothing ([`holdings`]).
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), Error> {
     diesel::update(areas::table.filter(areas::second_round_unit_id.eq(id)))
         .set(areas::second_round_unit_id.eq(None::<i64>))
         .execute(conn)?;
@@ -404,7 +351,7 @@ pub fn merge(
     old: &Unit,
     into: i64,
     now: NaiveDateTime,
-) -> Result<Merged, AppError> {
+) -> Result<Merged, Error> {
     let from = old.id;
     if ancestors(conn, into)?.contains(&from) {
         // `into` sits under `from`: its subunits move to `into` itself, which is fine, but

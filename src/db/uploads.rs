@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::uploads;
-use crate::error::{AppError, FieldError};
+use crate::db::Error;
 use crate::media::MediaKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -76,7 +76,7 @@ pub struct NewUpload {
     pub thumbnail_key: Option<String>,
 }
 
-pub fn create(conn: &mut DbConn, u: &NewUpload, now: NaiveDateTime) -> Result<Upload, AppError> {
+pub fn create(conn: &mut DbConn, u: &NewUpload, now: NaiveDateTime) -> Result<Upload, Error> {
     diesel::insert_into(uploads::table)
         .values((
             uploads::id.eq(&u.id),
@@ -96,10 +96,10 @@ pub fn create(conn: &mut DbConn, u: &NewUpload, now: NaiveDateTime) -> Result<Up
             uploads::created_at.eq(now),
         ))
         .execute(conn)?;
-    find(conn, &u.id)?.ok_or_else(|| AppError::internal("upload vanished"))
+    find(conn, &u.id)?.ok_or_else(|| Error::corrupt("upload vanished"))
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, AppError> {
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, Error> {
     Ok(uploads::table
         .find(id)
         .select(Upload::as_select())
@@ -108,7 +108,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, AppError> {
 }
 
 /// The files on a ticket, in the order they were attached.
-pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Upload>, AppError> {
+pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Upload>, Error> {
     Ok(uploads::table
         .filter(uploads::ticket_id.eq(ticket_id))
         .order(uploads::attached_at.asc())
@@ -116,23 +116,12 @@ pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Upload>, AppEr
         .load(conn)?)
 }
 
-/// 422 on `/attachments` when `adding` more uploads would give the ticket more than `max`.
-pub fn ensure_room(
-    conn: &mut DbConn,
-    ticket_id: i64,
-    adding: usize,
-    max: u32,
-) -> Result<(), AppError> {
-    let held: i64 = uploads::table
+/// How many uploads a ticket carries.
+pub fn count_on(conn: &mut DbConn, ticket_id: i64) -> Result<i64, Error> {
+    Ok(uploads::table
         .filter(uploads::ticket_id.eq(ticket_id))
         .count()
-        .get_result(conn)?;
-    if held as usize + adding > max as usize {
-        return Err(AppError::validation(vec![
-            FieldError::new("/attachments", "too_many").arg("max", max),
-        ]));
-    }
-    Ok(())
+        .get_result(conn)?)
 }
 
 /// Files an upload of `owner` (or, with `anonymous_scope`, one sent without an account) that
@@ -145,7 +134,7 @@ pub fn attach(
     (ticket_id, event_id): (i64, i64),
     by_submitter: bool,
     now: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let mut q = diesel::update(uploads::table)
         .filter(uploads::id.eq(id))
         .filter(uploads::ticket_id.is_null())
@@ -169,7 +158,7 @@ pub fn attach(
 }
 
 /// Marks a filed upload publishable or not.
-pub fn set_publishable(conn: &mut DbConn, id: &str, on: bool) -> Result<(), AppError> {
+pub fn set_publishable(conn: &mut DbConn, id: &str, on: bool) -> Result<(), Error> {
     diesel::update(uploads::table.filter(uploads::id.eq(id)))
         .set(uploads::publishable.eq(on))
         .execute(conn)?;
@@ -190,7 +179,7 @@ pub fn purge_orphans(
     conn: &mut DbConn,
     created_before: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<StoredKeys>, AppError> {
+) -> Result<Vec<StoredKeys>, Error> {
     super::write(conn, |conn| {
         let candidates: Vec<String> = uploads::table
             .filter(uploads::ticket_id.is_null())

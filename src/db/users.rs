@@ -4,13 +4,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{devices, email_tokens, outbox, refresh_tokens, units, users};
-use super::{DbConn, is_unique_violation};
-use crate::auth::AccountStatus;
-use crate::auth::tokens::{hash_token, random_code, random_token};
+use super::schema::{devices, email_tokens, outbox, refresh_tokens, users};
+use super::{DbConn, Error};
 use crate::domain::account::Role;
-use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::secrets::{hash_token, random_code, random_token};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = users)]
@@ -59,17 +57,9 @@ pub struct NewUser<'a> {
     pub verified: bool,
 }
 
-pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<User, AppError> {
-    if let Some(unit_id) = new.unit_id {
-        let exists = units::table
-            .filter(units::id.eq(unit_id).and(units::active.eq(true)))
-            .count()
-            .get_result::<i64>(conn)?;
-        if exists == 0 {
-            return Err(AppError::field("/unit_id", "unknown_unit"));
-        }
-    }
-    // A savepoint: on PostgreSQL a unique violation would otherwise abort the transaction.
+/// Inserts a user (whose unit, if any, the caller has checked). An email already taken is a
+/// unique violation, in a savepoint: on PostgreSQL it would otherwise abort the transaction.
+pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<User, Error> {
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(users::table)
             .values((
@@ -87,14 +77,10 @@ pub fn create(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> Result<Us
             .returning(users::id)
             .get_result::<i64>(conn)
     });
-    match inserted {
-        Ok(id) => find(conn, id)?.ok_or_else(|| AppError::internal("inserted user vanished")),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict("email_taken")),
-        Err(e) => Err(e.into()),
-    }
+    find(conn, inserted?)?.ok_or_else(|| Error::corrupt("inserted user vanished"))
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, AppError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, Error> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
@@ -102,23 +88,12 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, AppError> {
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, AppError> {
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, Error> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
         .first(conn)
         .optional()?)
-}
-
-pub fn status(conn: &mut DbConn, id: i64) -> Result<Option<AccountStatus>, AppError> {
-    Ok(find(conn, id)?.map(|u| AccountStatus {
-        role: u.role(),
-        unit_id: u.unit_id,
-        verified: u.verified,
-        active: u.active(),
-        locale: u.lang(),
-        token_generation: u.token_generation,
-    }))
 }
 
 /// Fields a user (or an admin) may change; `None` leaves a field as it is.
@@ -138,26 +113,18 @@ pub struct Changes {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// Writes the changes (a unit the caller has checked); `None` when there is no such user.
 pub fn update(
     conn: &mut DbConn,
     id: i64,
     mut changes: Changes,
     now: NaiveDateTime,
-) -> Result<User, AppError> {
-    if let Some(Some(unit_id)) = changes.unit_id {
-        let exists = units::table
-            .filter(units::id.eq(unit_id).and(units::active.eq(true)))
-            .count()
-            .get_result::<i64>(conn)?;
-        if exists == 0 {
-            return Err(AppError::field("/unit_id", "unknown_unit"));
-        }
-    }
+) -> Result<Option<User>, Error> {
     changes.updated_at = Some(now);
     diesel::update(users::table.find(id))
         .set(&changes)
         .execute(conn)?;
-    find(conn, id)?.ok_or_else(|| AppError::not_found("user_not_found"))
+    find(conn, id)
 }
 
 // --- sessions ---------------------------------------------------------------------------
@@ -168,7 +135,7 @@ pub fn start_session(
     user_id: i64,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let family = uuid::Uuid::new_v4().simple().to_string();
     insert_refresh(conn, user_id, &family, now, ttl)
 }
@@ -179,7 +146,7 @@ fn insert_refresh(
     family: &str,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let token = random_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -224,7 +191,7 @@ pub fn rotate_session(
     token: &str,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<Rotation, AppError> {
+) -> Result<Rotation, Error> {
     let row = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select((
@@ -278,7 +245,7 @@ pub fn rotate_session(
 
 /// Theft detection: the family's refresh tokens die, and so do the user's access tokens (the
 /// thief may hold one from this family, and a token does not say which sign-in it came from).
-fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rotation, AppError> {
+fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rotation, Error> {
     revoke_family(conn, &row.family, now)?;
     end_access_tokens(conn, row.user_id)?;
     Ok(Rotation::Reused {
@@ -286,7 +253,7 @@ fn reused(conn: &mut DbConn, row: &RefreshRow, now: NaiveDateTime) -> Result<Rot
     })
 }
 
-fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<(), AppError> {
+fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<(), Error> {
     diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::family
@@ -300,7 +267,7 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<
 }
 
 /// Logout: revokes the token's family. Unknown tokens are ignored (logout is idempotent).
-pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), AppError> {
+pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), Error> {
     let family = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select(refresh_tokens::family)
@@ -314,11 +281,7 @@ pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result
 
 /// Ends every session of a user: refresh tokens are revoked, and access tokens already issued
 /// stop working (their generation is now old). The caller forgets the cached status.
-pub fn end_all_sessions(
-    conn: &mut DbConn,
-    user_id: i64,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
+pub fn end_all_sessions(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), Error> {
     end_access_tokens(conn, user_id)?;
     diesel::update(
         refresh_tokens::table.filter(
@@ -333,7 +296,7 @@ pub fn end_all_sessions(
 }
 
 /// Moves the user to a new token generation: every access token issued so far is refused.
-fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), AppError> {
+fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), Error> {
     diesel::update(users::table.find(user_id))
         .set(users::token_generation.eq(users::token_generation + 1))
         .execute(conn)?;
@@ -369,7 +332,7 @@ pub fn issue_email_token(
     purpose: Purpose,
     now: NaiveDateTime,
     ttl: Duration,
-) -> Result<(String, Option<String>), AppError> {
+) -> Result<(String, Option<String>), Error> {
     void_email_tokens(conn, user_id, purpose, now)?;
     let token = random_token();
     let token_hash = hash_token(&token);
@@ -392,7 +355,7 @@ fn void_email_tokens(
     user_id: i64,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     diesel::update(
         email_tokens::table.filter(
             email_tokens::user_id
@@ -412,7 +375,7 @@ pub fn use_email_token(
     token: &str,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<i64>, Error> {
     let found = email_tokens::table
         .filter(
             email_tokens::token_hash
@@ -447,7 +410,7 @@ pub fn use_verification_code(
     code: &str,
     now: NaiveDateTime,
     max_attempts: i32,
-) -> Result<CodeCheck, AppError> {
+) -> Result<CodeCheck, Error> {
     let Some(user) = find_by_email(conn, email)? else {
         return Ok(CodeCheck::Wrong);
     };
@@ -520,7 +483,7 @@ pub fn register_device(
     user_id: i64,
     new: &NewDevice,
     now: NaiveDateTime,
-) -> Result<(Device, bool), AppError> {
+) -> Result<(Device, bool), Error> {
     let existing = devices::table
         .filter(
             devices::platform
@@ -563,7 +526,7 @@ pub fn register_device(
             match inserted {
                 Ok(id) => (id, true),
                 // Registered by a concurrent request a moment ago: take it over.
-                Err(e) if is_unique_violation(&e) => {
+                Err(e) if super::is_unique_violation(&e) => {
                     return register_device(conn, user_id, new, now);
                 }
                 Err(e) => return Err(e.into()),
@@ -577,7 +540,7 @@ pub fn register_device(
     Ok((device, created))
 }
 
-pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, AppError> {
+pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, Error> {
     Ok(devices::table
         .filter(devices::user_id.eq(user_id))
         .order(devices::id.asc())
@@ -585,28 +548,26 @@ pub fn list_devices(conn: &mut DbConn, user_id: i64) -> Result<Vec<Device>, AppE
         .load(conn)?)
 }
 
-/// Deletes one of the user's own devices; another user's device is "not found".
-pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), AppError> {
+/// Deletes one of the user's own devices; `false` when the user has no such device (another
+/// user's is not theirs to delete).
+pub fn delete_device(conn: &mut DbConn, user_id: i64, id: i64) -> Result<bool, Error> {
     // Queued pushes to it go too: nobody is there to receive them.
     diesel::delete(outbox::table.filter(outbox::device_id.eq(id).and(outbox::user_id.eq(user_id))))
         .execute(conn)?;
     let n =
         diesel::delete(devices::table.filter(devices::id.eq(id).and(devices::user_id.eq(user_id))))
             .execute(conn)?;
-    if n == 0 {
-        return Err(AppError::not_found("device_not_found"));
-    }
-    Ok(())
+    Ok(n > 0)
 }
 
 // --- personal data ----------------------------------------------------------------------
 
-/// Erases a user's personal data. The row stays (tickets refer to it, and the law keeps
-/// them), pseudonymised: no email, phone, name or usable password; sessions, tokens, devices
-/// and undelivered messages go.
-pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+/// Erases a user's personal data held with the account. The row stays (tickets refer to it,
+/// and the law keeps them), pseudonymised: no email, phone, name or usable password;
+/// sessions, tokens, devices and undelivered messages go. (What the user was told in the app
+/// is `notify`'s: `workflow::accounts::erase` forgets it in the same transaction.)
+pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), Error> {
     diesel::delete(outbox::table.filter(outbox::user_id.eq(user_id))).execute(conn)?;
-    crate::notify::in_app::erase(conn, user_id)?;
     super::idempotency::erase_user(conn, user_id)?;
     diesel::delete(devices::table.filter(devices::user_id.eq(user_id))).execute(conn)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
@@ -636,7 +597,7 @@ pub struct SessionExport {
 }
 
 /// Sessions of a user, newest first, without any token material.
-pub fn sessions(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionExport>, AppError> {
+pub fn sessions(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionExport>, Error> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::user_id.eq(user_id))
         .order(refresh_tokens::id.desc())
@@ -663,7 +624,7 @@ pub fn list(
     q: Option<&str>,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<User>, AppError> {
+) -> Result<Vec<User>, Error> {
     let mut query = users::table
         .select(User::as_select())
         .order(users::id.asc())

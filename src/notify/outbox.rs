@@ -126,7 +126,7 @@ pub fn claim(
 ) -> Result<Vec<Message>, AppError> {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let ids = db::write(conn, |conn| {
-        db::claim_outbox_ids(conn, now, now + lease, &token, limit).map_err(AppError::from)
+        db::claim_outbox_ids(conn, now, now + lease, &token, limit)
     })?;
     if ids.is_empty() {
         return Ok(Vec::new());

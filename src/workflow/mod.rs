@@ -3,9 +3,22 @@
 //!
 //! - `tickets`: submit, read, act (the workflow actions), comment, rate, support, follow;
 //! - `sweep`: the deadline sweep's reminders, escalations, the automatic close and the end
-//!   of questions left unanswered.
+//!   of questions left unanswered;
+//! - `accounts`, `units`, `categories`, `areas`, `routing_rules`, `policies`: what the
+//!   administrators (and sign-up) keep, with the refusals that guard it;
+//! - `idempotency`, `rate_limits`: the answers to a retried or too frequent request.
+//!
+//! `db` only stores and says what it found (`None`, `false`, a unique violation); the
+//! refusal that follows is written here.
 
+pub mod accounts;
+pub mod areas;
+pub mod categories;
+pub mod idempotency;
+pub mod policies;
+pub mod rate_limits;
 pub mod refs;
+pub mod routing_rules;
 pub mod sweep;
 pub mod tickets;
 pub mod units;

@@ -28,7 +28,7 @@ pub struct CategoryRef {
 
 /// A unit by id, named in `lang`.
 pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, AppError> {
-    let u = crate::db::units::get(conn, id)?;
+    let u = super::units::found(conn, id)?;
     Ok(UnitRef {
         id: u.id,
         name: u.name(lang).to_string(),

@@ -217,7 +217,7 @@ fn internal_event(
     data: serde_json::Value,
     now: chrono::NaiveDateTime,
 ) -> Result<i64, AppError> {
-    events::append(
+    Ok(events::append(
         conn,
         &NewEvent {
             ticket_id: t.id,
@@ -231,7 +231,7 @@ fn internal_event(
             text: None,
         },
         now,
-    )
+    )?)
 }
 
 /// What a pass learns about units once and reuses for every due clock of theirs: names,

@@ -154,9 +154,11 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
     assert!(!accused_list.to_string().contains(&code), "{accused_list}");
     let mailbox = app
         .state
-        .db(move |c| Ok::<_, nghedan::error::AppError>(nghedan::db::units::get(c, province)?.email))
+        .db(move |c| nghedan::db::units::find(c, province))
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the province's unit")
+        .email;
     for m in app.mails() {
         assert!(!m.to.contains(&accused.email), "{}", m.subject);
         if let Some(b) = &mailbox {

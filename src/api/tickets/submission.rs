@@ -16,7 +16,7 @@ use crate::api::routing::place;
 use crate::auth::CurrentUser;
 use crate::auth::tokens;
 use crate::db::idempotency::Saved;
-use crate::db::{self, DbConn, categories, rate_limits};
+use crate::db::{self, DbConn, categories};
 use crate::domain::account::Role;
 use crate::domain::attributes::check_answers;
 use crate::domain::contact::{Email, Phone};
@@ -368,7 +368,7 @@ pub async fn submit(
             db::write(conn, |c| {
                 let work = |c: &mut DbConn| {
                     if matches!(submission.sender, Sender::Anonymous { .. }) {
-                        rate_limits::hit(
+                        crate::workflow::rate_limits::hit(
                             c,
                             &client_key,
                             anon_limit,

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::tickets;
+use crate::db::Error;
 use crate::domain::ticket::{Changes, Channel, Kind, Status};
-use crate::error::AppError;
 
 pub use social::*;
 
@@ -140,9 +140,9 @@ pub struct Ticket {
 }
 
 impl Row {
-    fn decode(self) -> Result<Ticket, AppError> {
+    fn decode(self) -> Result<Ticket, Error> {
         let corrupt = |what: &str, value: &str| {
-            AppError::internal(format!("ticket {}: unknown {what} {value:?}", self.code))
+            Error::corrupt(format!("ticket {}: unknown {what} {value:?}", self.code))
         };
         let kind = Kind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
         let status = Status::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
@@ -213,7 +213,7 @@ impl Row {
     }
 }
 
-pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Ticket>, AppError> {
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Ticket>, Error> {
     tickets::table
         .filter(tickets::code.eq(code))
         .select(Row::as_select())
@@ -224,7 +224,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Ticket>, App
 }
 
 /// Every ticket a person submitted, oldest first.
-pub fn submitted_by(conn: &mut DbConn, user_id: i64) -> Result<Vec<Ticket>, AppError> {
+pub fn submitted_by(conn: &mut DbConn, user_id: i64) -> Result<Vec<Ticket>, Error> {
     tickets::table
         .filter(tickets::submitter_id.eq(user_id))
         .order(tickets::id.asc())
@@ -235,7 +235,7 @@ pub fn submitted_by(conn: &mut DbConn, user_id: i64) -> Result<Vec<Ticket>, AppE
         .collect()
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Ticket>, AppError> {
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Ticket>, Error> {
     tickets::table
         .find(id)
         .select(Row::as_select())
@@ -283,7 +283,7 @@ pub struct NewTicket<'a> {
 }
 
 /// Stores a new ticket (status `submitted`); returns its id.
-pub fn insert(conn: &mut DbConn, t: &NewTicket) -> Result<i64, AppError> {
+pub fn insert(conn: &mut DbConn, t: &NewTicket) -> Result<i64, Error> {
     Ok(diesel::insert_into(tickets::table)
         .values((
             tickets::code.eq(t.code),
@@ -364,7 +364,7 @@ pub fn update(
     status: Status,
     c: &Changes,
     now: DateTime<Utc>,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let set = Set {
         status: (status != t.status).then_some(status.as_str()),
         status_before_info: c.status_before_info.map(|s| s.map(Status::as_str)),
@@ -400,7 +400,7 @@ pub fn update(
 }
 
 /// Replaces a ticket's tracking secret (a retried submission gets a fresh one).
-pub fn set_tracking_secret(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), AppError> {
+pub fn set_tracking_secret(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), Error> {
     diesel::update(tickets::table.find(id))
         .set(tickets::tracking_secret_hash.eq(Some(hash)))
         .execute(conn)?;
@@ -414,7 +414,7 @@ pub fn set_rating(
     score: i32,
     comment: Option<&str>,
     now: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let n = diesel::update(
         tickets::table
             .filter(tickets::id.eq(id))
@@ -431,7 +431,7 @@ pub fn set_rating(
 }
 
 /// Whether a second-round complaint already contests this one.
-pub fn appealed(conn: &mut DbConn, ticket_id: i64) -> Result<bool, AppError> {
+pub fn appealed(conn: &mut DbConn, ticket_id: i64) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(
         tickets::table.filter(tickets::appeal_of_id.eq(ticket_id)),
     ))
@@ -439,7 +439,7 @@ pub fn appealed(conn: &mut DbConn, ticket_id: i64) -> Result<bool, AppError> {
 }
 
 /// Flags a ticket overdue (the sweep, at a missed deadline).
-pub fn flag_overdue(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+pub fn flag_overdue(conn: &mut DbConn, id: i64) -> Result<(), Error> {
     diesel::update(tickets::table.find(id))
         .set(tickets::overdue.eq(true))
         .execute(conn)?;
@@ -451,7 +451,7 @@ pub fn answered_before(
     conn: &mut DbConn,
     before: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<i64>, AppError> {
+) -> Result<Vec<i64>, Error> {
     Ok(tickets::table
         .filter(tickets::status.eq(Status::Resolved.as_str()))
         .filter(tickets::resolved_at.le(before))
@@ -466,7 +466,7 @@ pub fn waiting_since(
     conn: &mut DbConn,
     asked_before: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<(i64, NaiveDateTime)>, AppError> {
+) -> Result<Vec<(i64, NaiveDateTime)>, Error> {
     Ok(tickets::table
         .filter(tickets::info_requested_at.le(asked_before))
         .filter(tickets::status.eq(Status::AwaitingInfo.as_str()))
@@ -477,7 +477,7 @@ pub fn waiting_since(
 }
 
 /// How many tickets a unit holds (open or not).
-pub fn held_by(conn: &mut DbConn, unit_id: i64) -> Result<i64, AppError> {
+pub fn held_by(conn: &mut DbConn, unit_id: i64) -> Result<i64, Error> {
     Ok(tickets::table
         .filter(tickets::unit_id.eq(unit_id))
         .count()
@@ -485,7 +485,7 @@ pub fn held_by(conn: &mut DbConn, unit_id: i64) -> Result<i64, AppError> {
 }
 
 /// How many tickets are filed under a category.
-pub fn in_category(conn: &mut DbConn, code: &str) -> Result<i64, AppError> {
+pub fn in_category(conn: &mut DbConn, code: &str) -> Result<i64, Error> {
     Ok(tickets::table
         .filter(tickets::category_code.eq(code))
         .count()
@@ -493,7 +493,7 @@ pub fn in_category(conn: &mut DbConn, code: &str) -> Result<i64, AppError> {
 }
 
 /// The open tickets a unit holds.
-pub fn open_held_by(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, AppError> {
+pub fn open_held_by(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, Error> {
     let open: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_open())
@@ -512,7 +512,7 @@ pub fn move_to_unit(
     id: i64,
     into: i64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     diesel::update(tickets::table.find(id))
         .set((
             tickets::unit_id.eq(into),

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::super::schema::{ticket_followers, ticket_supports, tickets};
 use super::super::{DbConn, is_unique_violation};
-use crate::error::AppError;
+use crate::db::Error;
 
 /// Follows a ticket (idempotent).
 pub fn follow(
@@ -13,7 +13,7 @@ pub fn follow(
     ticket_id: i64,
     user_id: i64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     // A savepoint: on PostgreSQL a caught unique violation aborts the transaction.
     let r = conn.transaction(|c| {
         diesel::insert_into(ticket_followers::table)
@@ -31,7 +31,7 @@ pub fn follow(
     }
 }
 
-pub fn unfollow(conn: &mut DbConn, ticket_id: i64, user_id: i64) -> Result<(), AppError> {
+pub fn unfollow(conn: &mut DbConn, ticket_id: i64, user_id: i64) -> Result<(), Error> {
     diesel::delete(
         ticket_followers::table
             .filter(ticket_followers::ticket_id.eq(ticket_id))
@@ -47,7 +47,7 @@ pub fn move_followers(
     from: i64,
     into: i64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let ids: Vec<i64> = ticket_followers::table
         .filter(ticket_followers::ticket_id.eq(from))
         .select(ticket_followers::user_id)
@@ -61,7 +61,7 @@ pub fn move_followers(
 }
 
 /// Those who follow or support a ticket, once each.
-pub fn followers_and_supporters(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<i64>, AppError> {
+pub fn followers_and_supporters(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<i64>, Error> {
     let mut ids: Vec<i64> = ticket_followers::table
         .filter(ticket_followers::ticket_id.eq(ticket_id))
         .select(ticket_followers::user_id)
@@ -83,7 +83,7 @@ pub fn add_support(
     ticket_id: i64,
     user_id: i64,
     now: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let r = conn.transaction(|c| {
         diesel::insert_into(ticket_supports::table)
             .values((
@@ -100,7 +100,7 @@ pub fn add_support(
     }
 }
 
-pub fn remove_support(conn: &mut DbConn, ticket_id: i64, user_id: i64) -> Result<(), AppError> {
+pub fn remove_support(conn: &mut DbConn, ticket_id: i64, user_id: i64) -> Result<(), Error> {
     diesel::delete(
         ticket_supports::table
             .filter(ticket_supports::ticket_id.eq(ticket_id))
@@ -111,7 +111,7 @@ pub fn remove_support(conn: &mut DbConn, ticket_id: i64, user_id: i64) -> Result
 }
 
 /// Counts the supporters again and keeps the count on the ticket; returns it.
-pub fn recount_supporters(conn: &mut DbConn, ticket_id: i64) -> Result<i32, AppError> {
+pub fn recount_supporters(conn: &mut DbConn, ticket_id: i64) -> Result<i32, Error> {
     let count = ticket_supports::table
         .filter(ticket_supports::ticket_id.eq(ticket_id))
         .count()
@@ -123,7 +123,7 @@ pub fn recount_supporters(conn: &mut DbConn, ticket_id: i64) -> Result<i32, AppE
 }
 
 /// Raises a ticket's priority (a petition reaching its supporters' threshold).
-pub fn raise_priority(conn: &mut DbConn, ticket_id: i64) -> Result<(), AppError> {
+pub fn raise_priority(conn: &mut DbConn, ticket_id: i64) -> Result<(), Error> {
     diesel::update(tickets::table.find(ticket_id))
         .set(tickets::priority.eq(1))
         .execute(conn)?;

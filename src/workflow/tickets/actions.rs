@@ -12,10 +12,11 @@ use crate::db::events::{self, NewEvent};
 use crate::db::tickets::{self as store, Ticket};
 use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
+use crate::domain::clock::{ClockChange, ExtensionRefused, check_extension};
 use crate::domain::ticket::{
     Action, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
 };
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::workflow::Ctx;
 
 /// The checked body of an action.
@@ -239,7 +240,7 @@ fn apply(
             .retry_after(1));
     }
     for change in &d.clocks {
-        crate::db::clocks::apply(conn, t.id, *change, ctx.now)?;
+        change_clocks(conn, t.id, *change, ctx.now)?;
     }
     crate::db::clocks::refresh(conn, t.id, &ctx.cal, &ctx.day_end, ctx.now)?;
     let created = match d.follow_up {
@@ -351,4 +352,36 @@ fn second_round(
         },
         ctx,
     )
+}
+
+/// Applies a change at `now` to the ticket's clocks (see `domain::clock`); an extension the
+/// policy does not allow is refused on `/days`.
+fn change_clocks(
+    conn: &mut DbConn,
+    ticket_id: i64,
+    change: ClockChange,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let clocks = crate::db::clocks::of_ticket(conn, ticket_id)?;
+    if let ClockChange::Extend(name, _) = change {
+        check_extension(&clocks, name).map_err(extension_refused)?;
+    }
+    for c in &clocks {
+        if let Some(changed) = c.changed(change, now).map_err(extension_refused)? {
+            crate::db::clocks::save(conn, ticket_id, &changed)?;
+        }
+    }
+    Ok(())
+}
+
+fn extension_refused(r: ExtensionRefused) -> AppError {
+    match r {
+        ExtensionRefused::NotAllowed => AppError::field("/days", "extension_not_allowed"),
+        ExtensionRefused::Exhausted => AppError::conflict("extensions_exhausted"),
+        ExtensionRefused::OutOfRange { max_days } => AppError::validation(vec![
+            FieldError::new("/days", "out_of_range")
+                .arg("min", 1)
+                .arg("max", max_days),
+        ]),
+    }
 }

@@ -19,11 +19,11 @@ pub fn follow(
     user_id: i64,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    store::follow(conn, t.id, user_id, now)
+    Ok(store::follow(conn, t.id, user_id, now)?)
 }
 
 pub fn unfollow(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<(), AppError> {
-    store::unfollow(conn, t.id, user_id)
+    Ok(store::unfollow(conn, t.id, user_id)?)
 }
 
 /// Supports a public petition once per citizen; reaching the threshold raises its priority
@@ -51,7 +51,7 @@ pub fn support(conn: &mut DbConn, t: &Ticket, user_id: i64, ctx: &Ctx) -> Result
 
 pub fn unsupport(conn: &mut DbConn, t: &Ticket, user_id: i64) -> Result<i32, AppError> {
     store::remove_support(conn, t.id, user_id)?;
-    store::recount_supporters(conn, t.id)
+    Ok(store::recount_supporters(conn, t.id)?)
 }
 
 /// A comment: a timeline event with its text; `public` ones the submitter sees. `kind` is
@@ -103,7 +103,7 @@ pub fn rate(
 pub fn reissue_secret(conn: &mut DbConn, code: &str, hash: &str) -> Result<(), AppError> {
     let t = store::find_by_code(conn, code)?
         .ok_or_else(|| AppError::internal("replayed ticket missing"))?;
-    store::set_tracking_secret(conn, t.id, hash)
+    Ok(store::set_tracking_secret(conn, t.id, hash)?)
 }
 
 /// Records that the handling unit looked at a denouncer's identity: their details, or a file
@@ -143,7 +143,7 @@ fn event(
     text: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<i64, AppError> {
-    events::append(
+    Ok(events::append(
         conn,
         &NewEvent {
             ticket_id: t.id,
@@ -157,5 +157,5 @@ fn event(
             text,
         },
         now,
-    )
+    )?)
 }

@@ -14,7 +14,7 @@ use crate::domain::account::Role;
 use crate::domain::message::Template;
 use crate::domain::policy::{Policy, TicketFacts};
 use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::workflow::Ctx;
 
 /// Who sent a submission.
@@ -91,8 +91,9 @@ fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), AppError> {
         }
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
-    let choice = rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
-        .ok_or_else(|| AppError::unprocessable("no_route"))?;
+    let choice =
+        crate::workflow::routing_rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
+            .ok_or_else(|| AppError::unprocessable("no_route"))?;
     Ok((
         choice.unit_id,
         serde_json::to_value(&choice.reason).unwrap_or(Value::Null),
@@ -251,7 +252,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
 fn policy_of(conn: &mut DbConn, s: &Submission) -> Result<Option<Policy>, AppError> {
     let (chain, urgent) =
         crate::db::policies::category_chain(conn, &s.category)?.unwrap_or((vec![], false));
-    crate::db::policies::for_ticket(
+    Ok(crate::db::policies::for_ticket(
         conn,
         &TicketFacts {
             kind: s.kind,
@@ -260,7 +261,7 @@ fn policy_of(conn: &mut DbConn, s: &Submission) -> Result<Option<Policy>, AppErr
             channel: Some(s.channel),
             urgent,
         },
-    )
+    )?)
 }
 
 /// The submitter hears that it arrived; the unit, that it has a new ticket (or appeal).
@@ -307,7 +308,12 @@ pub fn attach_owned(conn: &mut DbConn, a: &Attaching, ids: &[String]) -> Result<
     if a.owner.is_none() && a.anonymous_scope.is_none() {
         return Err(AppError::field("/attachments", "not_allowed"));
     }
-    crate::db::uploads::ensure_room(conn, a.ticket_id, ids.len(), a.max)?;
+    let held = crate::db::uploads::count_on(conn, a.ticket_id)?;
+    if held as usize + ids.len() > a.max as usize {
+        return Err(AppError::validation(vec![
+            FieldError::new("/attachments", "too_many").arg("max", a.max),
+        ]));
+    }
     for (i, id) in ids.iter().enumerate() {
         let attached = crate::db::uploads::attach(
             conn,

@@ -313,7 +313,7 @@ fn submit_once(
     let scope = format!("user:{citizen}");
     let now = state.clock.now_naive();
     db::write(conn, |c| {
-        idempotency::claim(c, &scope, key, "bench", now)?;
+        nghedan::workflow::idempotency::claim(c, &scope, key, "bench", now)?;
         let ctx = state.ticket_ctx(c)?;
         let t = repo::submit(c, &s, &ctx)?;
         let v = repo::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
@@ -327,7 +327,8 @@ fn submit_once(
                 body,
                 resource: Some(t.code),
             },
-        )
+        )?;
+        Ok(())
     })
 }
 
