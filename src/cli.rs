@@ -431,7 +431,7 @@ async fn create_user(
         .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.code()))?;
     println!(
         "created {} #{} <{}>",
-        user.role,
+        user.role.as_str(),
         user.id,
         user.email.unwrap_or_default()
     );

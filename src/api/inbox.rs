@@ -143,8 +143,8 @@ pub struct InboxItem {
 impl From<Row> for InboxItem {
     fn from(r: Row) -> Self {
         InboxItem {
-            kind: Kind::parse(&r.kind).unwrap_or(Kind::Feedback),
-            status: Status::parse(&r.status).unwrap_or(Status::Submitted),
+            kind: r.kind,
+            status: r.status,
             code: r.code,
             category: r.category_code,
             title: r.title,
@@ -509,7 +509,7 @@ pub async fn similar(
                 distance_m: crate::domain::geo::distance_m(lat, lon, tlat, tlon).round() as u32,
                 lat: tlat,
                 lon: tlon,
-                status: Status::parse(&t.status).unwrap_or(Status::Submitted),
+                status: t.status,
                 code: t.code,
                 title: t.title,
                 supporters: t.supporters,

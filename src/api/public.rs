@@ -145,8 +145,8 @@ fn public_item(p: &mut Published, r: PublishedRow, lang: Lang) -> PublicTicket {
         })
         .collect();
     PublicTicket {
-        kind: Kind::parse(&r.kind).unwrap_or(Kind::Feedback),
-        status: Status::parse(&r.status).unwrap_or(Status::Resolved),
+        kind: r.kind,
+        status: r.status,
         category_name: p
             .categories
             .get(&r.category_code)

@@ -287,7 +287,7 @@ pub fn compute(
         let key = match group_by {
             GroupBy::Unit => row.unit_id.to_string(),
             GroupBy::Category => row.category_code.clone(),
-            GroupBy::Kind => row.kind.clone(),
+            GroupBy::Kind => row.kind.as_str().to_string(),
             GroupBy::Month => month_of(day_end, row.received_at.and_utc()),
         };
         total.add(&facts, &cal, day_end);
@@ -627,8 +627,8 @@ pub async fn overdue(
         page.limit,
         |r| (r.due_at, r.ticket_id),
         |r| OverdueItem {
-            kind: Kind::parse(&r.kind).unwrap_or(Kind::Feedback),
-            status: Status::parse(&r.status).unwrap_or(Status::Submitted),
+            kind: r.kind,
+            status: r.status,
             unit: unit_ref(&units, r.unit_id, lang),
             received_at: r.received_at.and_utc(),
             due_at: r.due_at.and_utc(),

@@ -17,7 +17,7 @@ use super::schema::{areas, categories, tickets, units};
 use super::scope::Scope;
 use crate::db::Error;
 use crate::domain::geo::{degrees_around, distance_m};
-use crate::domain::ticket::Status;
+use crate::domain::ticket::{Kind, Status};
 use crate::i18n::Lang;
 
 type Db = <DbConn as diesel::Connection>::Backend;
@@ -28,8 +28,10 @@ type Db = <DbConn as diesel::Connection>::Backend;
 pub struct Row {
     pub id: i64,
     pub code: String,
-    pub kind: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: Kind,
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub category_code: String,
     pub title: String,
     pub area_code: String,
@@ -374,7 +376,8 @@ pub struct Nearby {
     pub id: i64,
     pub code: String,
     pub title: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub supporters: i32,
@@ -427,8 +430,8 @@ mod tests {
         let r = Row {
             id: 7,
             code: "PAKN.20261123.0007".into(),
-            kind: "feedback".into(),
-            status: Status::Submitted.as_str().into(),
+            kind: Kind::Feedback,
+            status: Status::Submitted,
             category_code: "duong-hong".into(),
             title: "t".into(),
             area_code: "31135".into(),

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::clocks::{ClockRow, HolderRow};
+use super::clocks::ClockRow;
 use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::db::Error;
 use crate::domain::calendar::Calendar;
@@ -68,9 +68,11 @@ pub struct Scope {
 pub struct CohortRow {
     pub id: i64,
     pub unit_id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: Kind,
     pub category_code: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub received_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub resolved_at: Option<NaiveDateTime>,
@@ -90,7 +92,7 @@ pub struct CohortRow {
 
 impl CohortRow {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Submitted)
+        self.status
     }
 
     /// The clock summary kept on the ticket.
@@ -191,13 +193,11 @@ pub fn cohort(
                     (r.summary(), r.late_at(now.naive_utc()))
                 } else {
                     let cs = clocks.remove(&r.id).unwrap_or_default();
-                    let holder = HolderRow {
-                        id: r.id,
-                        status: r.status.clone(),
-                        resolved_at: r.resolved_at,
-                        closed_at: r.closed_at,
-                    }
-                    .decode()?;
+                    let holder = crate::domain::clock::Holder {
+                        status: r.status,
+                        resolved_at: r.resolved_at.map(|t| t.and_utc()),
+                        closed_at: r.closed_at.map(|t| t.and_utc()),
+                    };
                     let late = cs.iter().any(|c| is_late(c, now.naive_utc()));
                     let decoded = cs
                         .iter()
@@ -314,8 +314,8 @@ pub struct Overdue {
     /// Every clock past due: (name, due moment), earliest first.
     pub clocks: Vec<(String, NaiveDateTime)>,
     pub code: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub category_code: String,
     pub area_code: String,
     pub unit_id: i64,
@@ -377,7 +377,7 @@ pub fn overdue(
         i64,
         NaiveDateTime,
     );
-    let found: HashMap<i64, T> = tickets::table
+    let mut found: HashMap<i64, T> = tickets::table
         .filter(tickets::id.eq_any(&ids))
         .select((
             tickets::id,
@@ -393,24 +393,26 @@ pub fn overdue(
         .into_iter()
         .map(|t| (t.0, t))
         .collect();
-    Ok(keys
-        .into_iter()
-        .filter_map(|(due_at, id)| {
-            let t = found.get(&id)?.clone();
-            Some(Overdue {
-                ticket_id: id,
-                due_at,
-                clocks: per.remove(&id).unwrap_or_default(),
-                code: t.1,
-                kind: t.2,
-                status: t.3,
-                category_code: t.4,
-                area_code: t.5,
-                unit_id: t.6,
-                received_at: t.7,
-            })
-        })
-        .collect())
+    let corrupt = |e: crate::domain::words::UnknownWord| Error::Corrupt(e.to_string());
+    let mut out = Vec::with_capacity(keys.len());
+    for (due_at, id) in keys {
+        let Some(t) = found.remove(&id) else {
+            continue;
+        };
+        out.push(Overdue {
+            ticket_id: id,
+            due_at,
+            clocks: per.remove(&id).unwrap_or_default(),
+            code: t.1,
+            kind: Kind::try_from(t.2).map_err(corrupt)?,
+            status: Status::try_from(t.3).map_err(corrupt)?,
+            category_code: t.4,
+            area_code: t.5,
+            unit_id: t.6,
+            received_at: t.7,
+        });
+    }
+    Ok(out)
 }
 
 // --- published answers -----------------------------------------------------------------
@@ -423,10 +425,12 @@ pub fn overdue(
 pub struct PublishedRow {
     pub id: i64,
     pub code: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: Kind,
     pub category_code: String,
     pub title: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub area_code: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,

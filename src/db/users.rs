@@ -19,7 +19,8 @@ pub struct User {
     pub full_name: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub unit_id: Option<i64>,
     pub locale: String,
     pub verified: bool,
@@ -36,7 +37,7 @@ pub struct User {
 
 impl User {
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Citizen)
+        self.role
     }
     pub fn lang(&self) -> Lang {
         Lang::parse(&self.locale).unwrap_or_default()

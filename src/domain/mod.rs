@@ -16,3 +16,4 @@ pub mod routing;
 pub mod sign_in;
 pub mod text;
 pub mod ticket;
+pub mod words;
