@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::fixtures::pothole;
 use crate::helpers::{TestDb, config_dir, pg_admin_url};
-use crate::tickets::pothole;
 
 fn start(dir: &std::path::Path, db_url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_nghedan"))

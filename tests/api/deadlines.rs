@@ -144,14 +144,7 @@ async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
         .await
         .unwrap();
     assert_eq!(loaded, nghedan::db::reference::Loaded::default());
-    let after: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(after["items"].as_array().unwrap().len(), 8);
     assert_eq!(after["items"][0]["name"], "Khiếu nại lần đầu (sửa)");
 }
@@ -734,14 +727,7 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     let mut ids = Vec::new();
     let mut path = "/api/v1/admin/sla-policies?limit=3".to_string();
     loop {
-        let page: Value = app
-            .authed(Method::GET, &path, &token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = app.get_json(&token, &path).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
         ids.extend(items.iter().map(|p| p["id"].as_i64().unwrap()));
@@ -753,18 +739,9 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     assert_eq!(ids.len(), 9);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(ids.last(), Some(&id));
-    let complaints: Value = app
-        .authed(
-            Method::GET,
-            "/api/v1/admin/sla-policies?kind=complaint",
-            &token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let complaints = app
+        .get_json(&token, "/api/v1/admin/sla-policies?kind=complaint")
+        .await;
     assert_eq!(complaints["items"].as_array().unwrap().len(), 3);
     let res = app
         .authed(Method::GET, "/api/v1/admin/sla-policies?limit=0", &token)
@@ -921,21 +898,14 @@ async fn invalid_policies_are_refused_with_a_pointer_to_each_field() {
         .unwrap();
     assert_problem(res, 400, "malformed_json").await;
 
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8, "nothing stored");
 }
 
 #[tokio::test]
 async fn every_admin_route_needs_an_admin() {
     let app = TestApp::spawn().await;
-    let unit = crate::accounts::make_unit(&app, "UBND-TEST").await;
+    let unit = app.make_unit("UBND-TEST").await;
     let mut tokens = Vec::new();
     for (role, unit) in [
         (Role::Citizen, None),
@@ -984,14 +954,7 @@ async fn every_admin_route_needs_an_admin() {
     }
     // Nothing changed: the defaults are all there and 21/3 is still a Saturday off.
     let token = admin(&app).await;
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
     assert_eq!(list["items"][0]["active"], true);
     let days = get_json(&app, "/api/v1/calendar?from=2026-03-21&to=2026-03-21").await;

@@ -6,36 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
 
-impl TestApp {
-    /// Loads the demo organisation (as `nghedan seed demo` does).
-    pub async fn seed_demo(&self) -> nghedan::seed::Report {
-        let hash = self
-            .state
-            .auth
-            .hasher
-            .hash(nghedan::seed::DEMO_PASSWORD)
-            .unwrap();
-        let now = self.clock_now_naive();
-        self.state
-            .db(move |conn| nghedan::seed::demo(conn, &hash, now))
-            .await
-            .unwrap()
-    }
-
-    /// The id of the unit with `code`.
-    pub async fn unit_id(&self, code: &str) -> i64 {
-        let code = code.to_string();
-        self.state
-            .db(move |conn| {
-                Ok::<_, nghedan::error::AppError>(
-                    nghedan::db::units::find_by_code(conn, &code)?.unwrap().id,
-                )
-            })
-            .await
-            .unwrap()
-    }
-}
-
 async fn preview(app: &TestApp, body: Value) -> Value {
     let r = app.post_json("/api/v1/routing/preview", &body).await;
     assert_eq!(r.status(), 200, "{body}");
@@ -282,9 +252,8 @@ async fn the_demo_routes_potholes_to_the_commune_and_land_to_the_department() {
 
 #[tokio::test]
 async fn routing_follows_specificity_and_skips_inactive_units() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let app = TestApp::demo().await;
+    let admin = app.admin().await;
     let post =
         |path: &'static str, body: Value| app.authed(Method::POST, path, &admin).json(&body).send();
     let commune_pc = app.unit_id("UBND-X31135").await;
@@ -359,7 +328,7 @@ async fn routing_follows_specificity_and_skips_inactive_units() {
 #[tokio::test]
 async fn units_form_a_tree_without_cycles() {
     let app = TestApp::spawn().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     let create = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/units", &admin)
             .json(&body)
@@ -468,9 +437,8 @@ async fn units_form_a_tree_without_cycles() {
 
 #[tokio::test]
 async fn merging_two_committees_moves_everything_to_the_survivor() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let app = TestApp::demo().await;
+    let admin = app.admin().await;
     let old = app.unit_id("UBND-X31120").await;
     let new = app.unit_id("UBND-X31135").await;
     let board = app.unit_id("BTTND-31120").await;
@@ -560,7 +528,7 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
 #[tokio::test]
 async fn categories_and_their_attributes_are_checked() {
     let app = TestApp::spawn().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     let post = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/categories", &admin)
             .json(&body)
@@ -627,10 +595,9 @@ async fn categories_and_their_attributes_are_checked() {
 
 #[tokio::test]
 async fn organisation_admin_routes_need_an_admin() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
     let routes: Vec<(Method, String, Value)> = vec![
@@ -710,7 +677,7 @@ async fn organisation_admin_routes_need_an_admin() {
             Value::Null,
         ),
     ];
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     for (method, path, body) in &routes {
         let send = |token: Option<&str>| {
             let mut rb = app.client.request(method.clone(), app.url(path));
@@ -739,8 +706,7 @@ async fn organisation_admin_routes_need_an_admin() {
 
 #[tokio::test]
 async fn csv_import_reports_every_bad_row_and_writes_nothing() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let now = app.clock_now_naive();
     let bad = "code,name_vi,name_en,kind,parent_code,email,area_codes,category_codes,sees_subunits\n\
                NEW-1,Đơn vị 1,Unit 1,department,UBND-T92,ok@example.vn,92,rac-thai,true\n\

@@ -5,7 +5,6 @@ use chrono::Duration;
 use nghedan::domain::account::Role;
 use serde_json::json;
 
-use crate::accounts::make_unit;
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
 /// An app that believes `X-Forwarded-For`, so a test can sign in from several addresses.
@@ -38,7 +37,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 }
 
 async fn official(app: &TestApp) -> TestUser {
-    let unit = make_unit(app, "UBND-X31135").await;
+    let unit = app.make_unit("UBND-X31135").await;
     app.create_user(Role::Official, Some(unit)).await
 }
 

@@ -228,9 +228,8 @@ fn header<'a>(res: &'a Response, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     // 800×400 as stored; Orientation 6 says "turn a quarter clockwise to view": 400×800.
     let original = phone_jpeg(800, 400, exif(6));
     assert!(contains(&original, b"Exif\0\0") && contains(&original, &latitude_bytes()));
@@ -307,7 +306,7 @@ async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter
 #[tokio::test]
 async fn a_pdf_is_known_by_its_content_and_only_ever_downloaded() {
     let app = TestApp::spawn().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
 
     // Named and declared as a photo: the content decides.
     let res = app
@@ -480,7 +479,7 @@ async fn files_over_the_limits_are_refused() {
         })
         .spawn()
         .await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let mut big_pdf = PDF[..PDF.len() - 6].to_vec();
     big_pdf.resize(9 * 1024, b' ');
     big_pdf.extend_from_slice(b"%%EOF\n");
@@ -541,10 +540,9 @@ async fn files_over_the_limits_are_refused() {
 
 #[tokio::test]
 async fn attachments_are_not_readable_or_usable_by_others() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, alice) = app.token_for(Role::Citizen, None).await;
-    let (_, bob) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let alice = app.citizen().await;
+    let bob = app.citizen().await;
     let photo = phone_jpeg(120, 80, exif(1));
     let filed = app.uploaded(Some(&alice), &photo).await;
     let loose = app
@@ -584,8 +582,7 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     // Staff: the handling unit sees it; another unit does not.
     let official = app.commune_official().await;
     assert_eq!(app.fetch(&url, Some(&official), None).await.status(), 200);
-    let other_unit = app.unit_id("SXD-92").await;
-    let (_, outsider) = app.token_for(Role::Official, Some(other_unit)).await;
+    let outsider = app.official_of("SXD-92").await;
     assert_problem(
         app.fetch(&url, Some(&outsider), None).await,
         404,
@@ -660,18 +657,9 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     assert_eq!(header(&res, "cache-control"), "private");
     assert_eq!(app.fetch(&thumb, Some(&bob), None).await.status(), 200);
     // The decision is on the staff timeline.
-    let events: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{code}/events"),
-            &official,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events = app
+        .get_json(&official, &format!("/api/v1/tickets/{code}/events"))
+        .await;
     let published = events["items"]
         .as_array()
         .unwrap()
@@ -696,9 +684,8 @@ async fn attachments_are_not_readable_or_usable_by_others() {
 
 #[tokio::test]
 async fn a_denunciations_files_are_for_the_handling_unit_only() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     let photo = app
         .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(6)))
         .await;
@@ -749,18 +736,9 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/publishable");
     // The handling unit's view was recorded.
-    let events: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{code}/events"),
-            &handling,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events = app
+        .get_json(&handling, &format!("/api/v1/tickets/{code}/events"))
+        .await;
     let viewed: Vec<&Value> = events["items"]
         .as_array()
         .unwrap()
@@ -775,9 +753,8 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
 async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
     let app = TestApp::builder()
         .with_settings(|s| s.tickets.anonymous_uploads_per_hour = 3)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
     let photo = phone_jpeg(120, 80, exif(6));
     let anon = app.uploaded(None, &photo).await;
     let mut body = pothole(&[&anon]);
@@ -817,7 +794,7 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
 
     // An anonymous upload is not a signed-in citizen's to attach.
     let other = app.uploaded(None, &photo).await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let res = app.submit_ticket(Some(&citizen), pothole(&[&other])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
@@ -847,8 +824,7 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
 
 #[tokio::test]
 async fn uploads_never_attached_are_purged_after_a_day() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let (user, citizen) = app.token_for(Role::Citizen, None).await;
     let filed = app
         .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(1)))
@@ -911,10 +887,9 @@ async fn uploads_never_attached_are_purged_after_a_day() {
 async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
     let app = TestApp::builder()
         .with_settings(|s| s.media.max_per_ticket = 2)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let mut ids = Vec::new();
     for side in [40, 50, 60] {
         ids.push(
