@@ -878,18 +878,9 @@ async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
     let pair = app
         .login("can.bo@example.vn", "official's own password")
         .await;
-    let me: Value = app
-        .authed(
-            Method::GET,
-            "/api/v1/me",
-            pair["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app
+        .get_json(pair["access_token"].as_str().unwrap(), "/api/v1/me")
+        .await;
     assert_eq!(me["role"], "official");
     let list = app
         .get_json(&admin, "/api/v1/admin/users?role=official")

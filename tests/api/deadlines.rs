@@ -5,29 +5,10 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::clock;
 use crate::helpers::{TestApp, assert_problem};
 
 const COMPLAINT_BEFORE_TET: &str = "2026-02-13T10:00:00%2B07:00";
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let res = app.get(path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
-}
-
-async fn admin(app: &TestApp) -> String {
-    app.token_for(Role::Admin, None).await.1
-}
-
-/// The clock `name` of a preview.
-fn clock<'a>(preview: &'a Value, name: &str) -> &'a Value {
-    preview["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("clock {name} in {preview}"))
-}
 
 fn due(preview: &Value, name: &str) -> String {
     clock(preview, name)["due_local_date"]
@@ -79,14 +60,8 @@ async fn flag_remote(app: &TestApp, area: &str) {
 #[tokio::test]
 async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    let res = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let list: Value = res.json().await.unwrap();
+    let token = app.admin().await;
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 8, "{list}");
     assert_eq!(list["next_cursor"], Value::Null);
@@ -152,11 +127,11 @@ async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
 #[tokio::test]
 async fn a_complaint_received_before_tet_is_accepted_after_it() {
     let app = TestApp::spawn().await;
-    let p = get_json(
-        &app,
-        &format!("/api/v1/deadlines/preview?kind=complaint&received_at={COMPLAINT_BEFORE_TET}"),
-    )
-    .await;
+    let p = app
+        .public_json(&format!(
+            "/api/v1/deadlines/preview?kind=complaint&received_at={COMPLAINT_BEFORE_TET}"
+        ))
+        .await;
     assert_eq!(p["kind"], "complaint");
     assert_eq!(p["round"], 1);
     assert_eq!(p["channel"], "app");
@@ -202,20 +177,20 @@ async fn complexity_and_remote_areas_lengthen_the_resolve_clock() {
         ("&area_code=00004&complex=true", 45, "2026-04-20"),
         ("&area_code=00004", 30, "2026-04-06"),
     ] {
-        let p = get_json(&app, &format!("{base}{extra}")).await;
+        let p = app.public_json(&format!("{base}{extra}")).await;
         let resolve = clock(&p, "resolve");
         assert_eq!(resolve["state"], "running", "{extra}");
         assert_eq!(resolve["days"], days, "{extra}");
         assert_eq!(due(&p, "resolve"), expected, "{extra}");
         assert_eq!(due(&p, "accept"), "2026-03-06", "{extra}");
     }
-    let remote = get_json(&app, &format!("{base}&area_code=03390")).await;
+    let remote = app.public_json(&format!("{base}&area_code=03390")).await;
     assert_eq!(remote["remote"], true);
 
     // Second round: accepted Fri 3/7/2026.
     let second = "/api/v1/deadlines/preview?kind=complaint&round=2\
         &received_at=2026-07-01T09:00:00%2B07:00&accepted_at=2026-07-03T09:00:00%2B07:00";
-    let p = get_json(&app, second).await;
+    let p = app.public_json(second).await;
     assert!(
         p["policy"]["name"]
             .as_str()
@@ -223,19 +198,21 @@ async fn complexity_and_remote_areas_lengthen_the_resolve_clock() {
             .starts_with("Khiếu nại lần hai")
     );
     assert_eq!(due(&p, "resolve"), "2026-08-17");
-    let p = get_json(&app, &format!("{second}&complex=true&area_code=03390")).await;
+    let p = app
+        .public_json(&format!("{second}&complex=true&area_code=03390"))
+        .await;
     assert_eq!(due(&p, "resolve"), "2026-09-11");
 }
 
 #[tokio::test]
 async fn denunciations_and_feedback_get_their_clocks() {
     let app = TestApp::spawn().await;
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=denunciation&received_at=2026-04-24T10:00:00%2B07:00\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=denunciation&received_at=2026-04-24T10:00:00%2B07:00\
          &accepted_at=2026-05-08T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-05-08");
     assert_eq!(due(&p, "forward"), "2026-05-06");
     assert_eq!(due(&p, "resolve"), "2026-06-08");
@@ -243,19 +220,19 @@ async fn denunciations_and_feedback_get_their_clocks() {
         clock(&p, "resolve")["extensions"],
         json!({"allowed": 2, "max_days": 30})
     );
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=denunciation&complex=true\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=denunciation&complex=true\
          &received_at=2026-04-24T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-05-13");
 
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=feedback&received_at=2026-01-29T10:00:00%2B07:00",
-    )
-    .await;
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=feedback&received_at=2026-01-29T10:00:00%2B07:00",
+        )
+        .await;
     assert_eq!(due(&p, "resolve"), "2026-02-23");
     assert_eq!(due(&p, "update"), "2026-02-05");
     assert!(
@@ -267,17 +244,19 @@ async fn denunciations_and_feedback_get_their_clocks() {
     );
 
     // Received in person: an answer about acceptance within 10 working days.
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=petition&channel=in_person\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=petition&channel=in_person\
          &received_at=2026-08-25T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-09-10");
     assert_eq!(due(&p, "resolve"), "2026-09-14");
 
     // Without received_at, the clock's now (2026-11-23 09:00 in Hanoi, a Monday).
-    let p = get_json(&app, "/api/v1/deadlines/preview?kind=complaint").await;
+    let p = app
+        .public_json("/api/v1/deadlines/preview?kind=complaint")
+        .await;
     assert_eq!(p["received_at"], "2026-11-23T02:00:00Z");
     assert_eq!(due(&p, "accept"), "2026-12-07");
 }
@@ -285,11 +264,11 @@ async fn denunciations_and_feedback_get_their_clocks() {
 #[tokio::test]
 async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     // Thu 19/3/2026: 10 working days end Thu 2/4.
     let preview =
         "/api/v1/deadlines/preview?kind=complaint&received_at=2026-03-19T10:00:00%2B07:00";
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
 
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-03-21", &token)
@@ -305,7 +284,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         json!({"date": "2026-03-21", "working": true, "note": "Làm bù cho ngày 2/1", "source": "override"})
     );
     // Saturday 21/3 worked: one day earlier.
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-01");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-01");
 
     // The same date again replaces the override; a bridge day off moves it back out.
     let res = app
@@ -315,7 +294,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-03-20", &token)
         .json(&json!({"working": false, "note": "Nghỉ bù (sửa)"}))
@@ -323,7 +302,9 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-03-20&to=2026-03-20").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-03-20&to=2026-03-20")
+        .await;
     assert_eq!(days["days"][0]["note"], "Nghỉ bù (sửa)");
 
     for date in ["2026-03-20", "2026-03-21"] {
@@ -338,7 +319,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
     let res = app
         .authed(Method::DELETE, "/api/v1/admin/calendar/2026-03-21", &token)
         .send()
@@ -404,7 +385,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
 #[tokio::test]
 async fn an_override_of_a_holiday_survives_a_reload() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-02-20", &token)
         .json(&json!({"working": true, "note": "Làm việc"}))
@@ -419,7 +400,9 @@ async fn an_override_of_a_holiday_survives_a_reload() {
         .await
         .unwrap();
     assert_eq!(loaded.holidays, 0);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-02-20&to=2026-02-20").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-02-20&to=2026-02-20")
+        .await;
     assert_eq!(
         days["days"][0],
         json!({"date": "2026-02-20", "working": true, "note": "Làm việc", "source": "override"})
@@ -429,7 +412,9 @@ async fn an_override_of_a_holiday_survives_a_reload() {
 #[tokio::test]
 async fn the_calendar_lists_every_day_with_weekends_and_tet() {
     let app = TestApp::spawn().await;
-    let days = get_json(&app, "/api/v1/calendar?from=2026-02-13&to=2026-02-23").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-02-13&to=2026-02-23")
+        .await;
     let list = days["days"].as_array().unwrap();
     assert_eq!(list.len(), 11);
     assert_eq!(
@@ -474,7 +459,9 @@ async fn the_calendar_lists_every_day_with_weekends_and_tet() {
     );
 
     // A leap year is 366 days, the most one request lists.
-    let year = get_json(&app, "/api/v1/calendar?from=2028-01-01&to=2028-12-31").await;
+    let year = app
+        .public_json("/api/v1/calendar?from=2028-01-01&to=2028-12-31")
+        .await;
     assert_eq!(year["days"].as_array().unwrap().len(), 366);
     let res = app
         .get("/api/v1/calendar?from=2027-01-01&to=2028-01-02")
@@ -572,7 +559,7 @@ async fn the_preview_refuses_times_without_an_offset_and_unknown_codes() {
 #[tokio::test]
 async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     make_category(&app, "roads", None, false).await;
     make_category(&app, "potholes", Some("roads"), false).await;
     make_category(&app, "lights", None, false).await;
@@ -601,14 +588,14 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
         )
     };
     for category in ["roads", "potholes"] {
-        let p = get_json(&app, &preview(category)).await;
+        let p = app.public_json(&preview(category)).await;
         assert_eq!(p["policy"]["id"], id, "{category}");
         assert_eq!(p["category"], category);
         assert_eq!(p["clocks"].as_array().unwrap().len(), 1);
         // Thu 19/3: 20, 23, 24, 25, 26/3.
         assert_eq!(due(&p, "resolve"), "2026-03-26", "{category}");
     }
-    let p = get_json(&app, &preview("lights")).await;
+    let p = app.public_json(&preview("lights")).await;
     assert_ne!(p["policy"]["id"], id);
     assert!(
         p["policy"]["name"]
@@ -617,7 +604,7 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
             .starts_with("Phản ánh (")
     );
     assert_eq!(due(&p, "resolve"), "2026-04-08");
-    let p = get_json(&app, &preview("flood")).await;
+    let p = app.public_json(&preview("flood")).await;
     assert_eq!(p["urgent"], true);
     assert!(
         p["policy"]["name"]
@@ -639,7 +626,7 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let p = get_json(&app, &preview("potholes")).await;
+    let p = app.public_json(&preview("potholes")).await;
     assert_ne!(p["policy"]["id"], id);
 }
 
@@ -662,7 +649,7 @@ fn valid_policy() -> Value {
 #[tokio::test]
 async fn policies_are_created_read_listed_changed_and_deleted() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let res = app
         .authed(Method::POST, "/api/v1/admin/sla-policies", &token)
         .header("Idempotency-Key", "create-policy-0001")
@@ -714,12 +701,12 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     assert_eq!(one.json::<Value>().await.unwrap(), created);
 
     // It applies to complaints received by post.
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=complaint&channel=post\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=complaint&channel=post\
          &received_at=2026-03-19T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(p["policy"]["id"], id);
     assert_eq!(due(&p, "accept"), "2026-03-30");
 
@@ -826,7 +813,7 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
 #[tokio::test]
 async fn invalid_policies_are_refused_with_a_pointer_to_each_field() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let post = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/sla-policies", &token)
             .json(&body)
@@ -953,18 +940,20 @@ async fn every_admin_route_needs_an_admin() {
         }
     }
     // Nothing changed: the defaults are all there and 21/3 is still a Saturday off.
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
     assert_eq!(list["items"][0]["active"], true);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-03-21&to=2026-03-21").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-03-21&to=2026-03-21")
+        .await;
     assert_eq!(days["days"][0]["working"], false);
 }
 
 #[tokio::test]
 async fn the_deadline_routes_are_documented() {
     let app = TestApp::spawn().await;
-    let doc = get_json(&app, "/api/v1/openapi.json").await;
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let paths = doc["paths"].as_object().unwrap();
     for (path, method, tag) in [
         ("/api/v1/calendar", "get", "deadlines"),

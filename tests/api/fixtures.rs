@@ -125,6 +125,19 @@ impl TestApp {
         assert_eq!(r.status(), 200);
     }
 
+    /// An administrator merges the unit `unit` into `into`.
+    pub async fn merge_units(&self, admin: &str, unit: i64, into: i64) -> Response {
+        self.authed(
+            Method::POST,
+            &format!("/api/v1/admin/units/{unit}/merge"),
+            admin,
+        )
+        .json(&json!({"into": into}))
+        .send()
+        .await
+        .unwrap()
+    }
+
     /// `POST /auth/login`, whatever the answer.
     pub async fn try_login(&self, email: &str, password: &str) -> Response {
         self.post_json(
@@ -273,6 +286,23 @@ impl TestApp {
     /// The unit answers the ticket (unpublished).
     pub async fn resolve(&self, official: &str, code: &str, answer: &str) -> Value {
         self.act_ok(official, code, "resolve", json!({"answer": answer}))
+            .await
+    }
+
+    /// The unit asks the submitter a question (the clocks pause).
+    pub async fn request_info(&self, official: &str, code: &str, question: &str) -> Value {
+        self.act_ok(
+            official,
+            code,
+            "request_info",
+            json!({"question": question}),
+        )
+        .await
+    }
+
+    /// The submitter answers the unit's question.
+    pub async fn provide_info(&self, submitter: &str, code: &str, answer: &str) -> Value {
+        self.act_ok(submitter, code, "provide_info", json!({"answer": answer}))
             .await
     }
 

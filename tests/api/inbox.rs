@@ -546,13 +546,7 @@ async fn the_summary_counts_what_the_inbox_lists() {
     app.act_ok(&off, &working, "assign", json!({"user_id": me.id}))
         .await;
     let asking = submit(&app, &citizen, json!({})).await;
-    app.act_ok(
-        &off,
-        &asking,
-        "request_info",
-        json!({"question": "Số nhà?"}),
-    )
-    .await;
+    app.request_info(&off, &asking, "Số nhà?").await;
     let answered = submit(&app, &citizen, json!({})).await;
     app.accept(&off, &answered).await;
     app.resolve(&off, &answered, "Đã vá.").await;

@@ -119,20 +119,9 @@ async fn a_ticket_workflow_tells_exactly_the_right_people_in_their_language() {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Ổ gà bên trái hay phải?"}),
-    )
-    .await;
-    app.act_ok(
-        &citizen,
-        &code,
-        "provide_info",
-        json!({"answer": "Bên phải."}),
-    )
-    .await;
+    app.request_info(&official, &code, "Ổ gà bên trái hay phải?")
+        .await;
+    app.provide_info(&citizen, &code, "Bên phải.").await;
     app.act_ok(
         &official,
         &code,

@@ -23,7 +23,7 @@ async fn the_2025_areas_are_loaded_and_searchable() {
             Some(c) => format!("/api/v1/areas?level=province&limit=10&after={c}"),
             None => "/api/v1/areas?level=province&limit=10".into(),
         };
-        let page: Value = app.get(&path).await.json().await.unwrap();
+        let page = app.public_json(&path).await;
         for a in page["items"].as_array().unwrap() {
             codes.push(a["code"].as_str().unwrap().to_string());
         }
@@ -53,21 +53,11 @@ async fn the_2025_areas_are_loaded_and_searchable() {
         "PHUONG%20BA%20%C4%90INH",
         "Ph%C6%B0%E1%BB%9Dng%20Ba%20%C4%90%C3%ACnh",
     ] {
-        let r: Value = app
-            .get(&format!("/api/v1/areas?q={q}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r = app.public_json(&format!("/api/v1/areas?q={q}")).await;
         assert_eq!(r["items"][0]["code"], "00004", "{q}");
         assert_eq!(r["items"][0]["name"], "Phường Ba Đình");
     }
-    let hcm: Value = app
-        .get("/api/v1/areas?parent=79&limit=100")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let hcm = app.public_json("/api/v1/areas?parent=79&limit=100").await;
     assert_eq!(hcm["items"].as_array().unwrap().len(), 100);
     assert!(
         hcm["items"]
@@ -76,7 +66,7 @@ async fn the_2025_areas_are_loaded_and_searchable() {
             .iter()
             .all(|a| a["parent_code"] == "79")
     );
-    let one: Value = app.get("/api/v1/areas/92").await.json().await.unwrap();
+    let one = app.public_json("/api/v1/areas/92").await;
     assert_eq!(one["name"], "Thành phố Cần Thơ");
     assert_eq!(one["level"], "province");
     assert_problem(app.get("/api/v1/areas/99999").await, 404, "area_not_found").await;
@@ -98,22 +88,16 @@ async fn the_2025_areas_are_loaded_and_searchable() {
 async fn locate_finds_the_nearest_commune() {
     let app = TestApp::spawn().await;
     // On Phường Ninh Kiều's centroid.
-    let r: Value = app
-        .get("/api/v1/areas/locate?lat=10.0331&lon=105.777")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = app
+        .public_json("/api/v1/areas/locate?lat=10.0331&lon=105.777")
+        .await;
     assert_eq!(r["commune"]["code"], "31135");
     assert_eq!(r["province"]["code"], "92");
     assert_eq!(r["distance_m"], 0.0);
     // Near Phường Ba Đình (Hà Nội), a few hundred metres off.
-    let r: Value = app
-        .get("/api/v1/areas/locate?lat=21.036&lon=105.836")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = app
+        .public_json("/api/v1/areas/locate?lat=21.036&lon=105.836")
+        .await;
     assert_eq!(r["province"]["code"], "01");
     assert!(r["distance_m"].as_f64().unwrap() < 2_000.0);
     // Paris, and the open sea: too far from every commune.
@@ -409,12 +393,9 @@ async fn units_form_a_tree_without_cycles() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let list: Value = app
-        .get(&format!("/api/v1/units?parent_id={}", a["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .public_json(&format!("/api/v1/units?parent_id={}", a["id"]))
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let one: Value = app
         .client
@@ -448,16 +429,7 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
         .send()
         .await
         .unwrap();
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["moved"]["staff"], 1);
@@ -471,21 +443,11 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
         .map(|a| a.as_str().unwrap())
         .collect();
     assert_eq!(areas, vec!["31120", "31135"]);
-    let closed: Value = app
-        .get(&format!("/api/v1/units/{old}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let closed = app.public_json(&format!("/api/v1/units/{old}")).await;
     assert_eq!(closed["active"], false);
     assert_eq!(closed["merged_into_id"], new);
     assert!(closed["valid_to"].is_string());
-    let board: Value = app
-        .get(&format!("/api/v1/units/{board}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let board = app.public_json(&format!("/api/v1/units/{board}")).await;
     assert_eq!(board["parent_id"], new);
     // Routing now lands at the survivor, by rule and by committee.
     let p = preview(
@@ -501,27 +463,9 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
     .await;
     assert_eq!(p["unit"]["id"], new);
     // A closed unit cannot be merged again; nor a unit into itself.
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_problem(r, 409, "unit_inactive").await;
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{new}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, new, new).await;
     assert_problem(r, 422, "validation_failed").await;
 }
 
@@ -577,7 +521,7 @@ async fn categories_and_their_attributes_are_checked() {
         .await
         .unwrap();
     assert_problem(r, 409, "category_in_use").await;
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree = app.public_json("/api/v1/categories").await;
     assert_eq!(tree["items"][0]["children"][0]["urgent"], true);
     assert_eq!(
         tree["items"][0]["children"][0]["attributes"][0]["description"],
@@ -589,7 +533,7 @@ async fn categories_and_their_attributes_are_checked() {
         .send()
         .await
         .unwrap();
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree = app.public_json("/api/v1/categories").await;
     assert_eq!(tree["items"][0]["children"], json!([]));
 }
 
@@ -700,7 +644,7 @@ async fn organisation_admin_routes_need_an_admin() {
             r.status()
         );
     }
-    let area: Value = app.get("/api/v1/areas/31135").await.json().await.unwrap();
+    let area = app.public_json("/api/v1/areas/31135").await;
     assert_eq!(area["remote"], true);
 }
 

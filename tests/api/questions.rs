@@ -21,12 +21,7 @@ async fn waiting(app: &TestApp) -> (String, String, String, crate::helpers::Test
     let code = app.submit_pothole(&citizen).await;
     app.accept(&official, &code).await;
     let t = app
-        .act_ok(
-            &official,
-            &code,
-            "request_info",
-            json!({"question": "Bên trái hay bên phải?"}),
-        )
+        .request_info(&official, &code, "Bên trái hay bên phải?")
         .await;
     assert_eq!(t["status"], "awaiting_info");
     assert_eq!(clock(&t, "resolve")["state"], "paused");
@@ -65,12 +60,7 @@ async fn an_official_withdraws_a_question_and_a_late_answer_is_kept() {
     );
     // A late answer is still taken, as a comment: the state and the clocks stay.
     let t = app
-        .act_ok(
-            &citizen,
-            &code,
-            "provide_info",
-            json!({"answer": "Bên phải, gần cột điện."}),
-        )
+        .provide_info(&citizen, &code, "Bên phải, gần cột điện.")
         .await;
     assert_eq!(t["status"], "accepted");
     assert_eq!(clock(&t, "resolve")["state"], "running");
@@ -171,13 +161,8 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
     };
 
     app.accept(&official, &code).await;
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Số điện thoại khác?"}),
-    )
-    .await;
+    app.request_info(&official, &code, "Số điện thoại khác?")
+        .await;
     // The submitter answers with the receipt's secret.
     let r = act("provide_info", json!({"answer": "Không có số khác."}))
         .await
@@ -186,13 +171,7 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
     let back: Value = r.json().await.unwrap();
     assert_eq!(back["status"], "accepted");
     // Or comes back in person, and the official records the answer on their behalf.
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Địa chỉ?"}),
-    )
-    .await;
+    app.request_info(&official, &code, "Địa chỉ?").await;
     let t = app
         .act_ok(
             &official,
@@ -234,8 +213,7 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
     // A citizen cannot claim to answer on someone's behalf.
     let citizen = app.citizen().await;
     let own = app.submit_pothole(&citizen).await;
-    app.act_ok(&official, &own, "request_info", json!({"question": "?"}))
-        .await;
+    app.request_info(&official, &own, "?").await;
     assert_problem(
         app.act(
             &citizen,

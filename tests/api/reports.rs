@@ -104,8 +104,7 @@ async fn world() -> World {
     at(&app, "2026-08-31T10:00:00").await;
     let b = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-08-31T11:00:00").await;
-    app.act_ok(&o, &b, "request_info", json!({"question": "Ở đâu?"}))
-        .await;
+    app.request_info(&o, &b, "Ở đâu?").await;
     // C
     at(&app, "2026-09-01T09:00:00").await;
     let c_code = submit(c.clone(), feedback("31135")).await;
@@ -175,8 +174,7 @@ async fn world() -> World {
     .await;
     let h = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-07T11:00:00").await;
-    app.act_ok(&c, &b, "provide_info", json!({"answer": "Trước số 12."}))
-        .await;
+    app.provide_info(&c, &b, "Trước số 12.").await;
     // D resumed, extended, resolved; B accepted
     at(&app, "2026-09-08T09:00:00").await;
     app.act_ok(&o, &d, "resume", json!({"reason": "Đã có kết quả."}))
@@ -322,7 +320,9 @@ async fn response_times_match_the_hand_computation() {
     assert_eq!(r["totals"], Value::Object(group.clone()));
 
     // By kind: feedback A B C F G; complaint E; denunciation D.
-    let r = app.get_json(&supervisor, &format!("{path}&group_by=kind")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&group_by=kind"))
+        .await;
     let by: Vec<(String, Value)> = r["groups"]
         .as_array()
         .unwrap()
@@ -344,7 +344,9 @@ async fn response_times_match_the_hand_computation() {
     assert_eq!(fb["on_time"]["resolve"]["decided"], 4);
     assert_eq!(by[0].1["on_time"]["accept"]["on_time_rate"], 0.0);
     // By month (of receipt, local): A B in August, C–G in September.
-    let r = app.get_json(&supervisor, &format!("{path}&group_by=month")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&group_by=month"))
+        .await;
     let months: Vec<(String, i64)> = r["groups"]
         .as_array()
         .unwrap()
@@ -361,23 +363,32 @@ async fn response_times_match_the_hand_computation() {
         vec![("2026-08".to_string(), 2), ("2026-09".to_string(), 5)]
     );
     // Filters: a kind, a category, an area (the province and its communes).
-    let r = app.get_json(&supervisor, &format!("{path}&kind=complaint")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&kind=complaint"))
+        .await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = app.get_json(&supervisor, &format!("{path}&category=giao-thong"),
-    )
-    .await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&category=giao-thong"))
+        .await;
     assert_eq!(r["totals"]["received"], 5);
-    let r = app.get_json(&supervisor, &format!("{path}&category=can-bo")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&category=can-bo"))
+        .await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = app.get_json(&supervisor, &format!("{path}&area_code=92")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&area_code=92"))
+        .await;
     assert_eq!(r["totals"]["received"], 7);
 
     // The province's supervisor sees both communes; an administrator every unit.
     let province = app.unit_id("UBND-T92").await;
     let (_, prov) = app.token_for(Role::Supervisor, Some(province)).await;
-    let r = app.get_json(&prov, "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .get_json(
+            &prov,
+            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04",
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 8);
     assert_eq!(r["groups"].as_array().unwrap().len(), 2);
     let r = app.get_json(&prov, &format!(
@@ -386,14 +397,22 @@ async fn response_times_match_the_hand_computation() {
     )
     .await;
     assert_eq!(r["totals"]["received"], 8);
-    let r = app.get_json(&prov, &format!("/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"),
-    )
-    .await;
+    let r = app
+        .get_json(
+            &prov,
+            &format!(
+                "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"
+            ),
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 0);
     let admin = app.admin().await;
-    let r = app.get_json(&admin, "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-30",
-    )
-    .await;
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-30",
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 9);
     let _ = (&w.citizen, &w.official, &w.codes, w.other_unit);
 }
@@ -528,12 +547,17 @@ async fn overdue_lists_the_late_tickets_most_late_first() {
         ])
     );
     // Pages follow the same order.
-    let first = app.get_json(&supervisor, "/api/v1/reports/overdue?limit=1").await;
+    let first = app
+        .get_json(&supervisor, "/api/v1/reports/overdue?limit=1")
+        .await;
     assert_eq!(first["items"][0]["code"], w.codes[2].as_str());
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = app.get_json(&supervisor, &format!("/api/v1/reports/overdue?limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .get_json(
+            &supervisor,
+            &format!("/api/v1/reports/overdue?limit=1&after={cursor}"),
+        )
+        .await;
     assert_eq!(second["items"][0]["code"], w.codes[7].as_str());
     assert!(second["next_cursor"].is_null());
     // Another commune's unit has none.
@@ -547,12 +571,15 @@ async fn a_units_record_has_its_trend_by_month() {
     let w = world().await;
     let app = &w.app;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
-    let r = app.get_json(&supervisor, &format!(
-            "/api/v1/reports/units/{}?from=2026-08-01&to=2026-10-31",
-            w.unit
-        ),
-    )
-    .await;
+    let r = app
+        .get_json(
+            &supervisor,
+            &format!(
+                "/api/v1/reports/units/{}?from=2026-08-01&to=2026-10-31",
+                w.unit
+            ),
+        )
+        .await;
     assert_eq!(r["unit"]["code"], "UBND-X31135");
     // A–H: 8 tickets; August A B, September C–H, October none.
     assert_eq!(r["totals"]["received"], 8);
@@ -586,12 +613,14 @@ async fn reports_are_for_supervisors_over_their_subtree() {
     let (_, outsider) = app.token_for(Role::Supervisor, Some(w.other_unit)).await;
     // Its tickets (but the public ones, which anybody may read): 404. Its reports: 403.
     for code in [&w.codes[3], &w.codes[4]] {
-        let r = app.get_as(&outsider, &format!("/api/v1/tickets/{code}")).await;
+        let r = app
+            .get_as(&outsider, &format!("/api/v1/tickets/{code}"))
+            .await;
         assert_problem(r, 404, "ticket_not_found").await;
     }
-    let r = app.get_as(&outsider, "/api/v1/supervision/tickets?limit=100",
-    )
-    .await;
+    let r = app
+        .get_as(&outsider, "/api/v1/supervision/tickets?limit=100")
+        .await;
     assert_eq!(
         listed(&r.json::<Value>().await.unwrap()),
         vec![w.codes[8].clone()]
@@ -632,23 +661,33 @@ async fn reports_are_for_supervisors_over_their_subtree() {
         ("from=-262143-01-01&to=-262143-01-01", Some("/from")),
         ("to=+262142-12-31", Some("/to")),
     ] {
-        let r = app.get_as(&supervisor, &format!("/api/v1/reports/response-times?{query}"),
-        )
-        .await;
+        let r = app
+            .get_as(
+                &supervisor,
+                &format!("/api/v1/reports/response-times?{query}"),
+            )
+            .await;
         let p = assert_problem(r, 422, "validation_failed").await;
         assert!(p["errors"][0]["code"].is_string(), "{query}: {p}");
         if let Some(field) = field {
             assert_eq!(p["errors"][0]["field"], field, "{query}: {p}");
         }
     }
-    let r = app.get_as(&supervisor, "/api/v1/reports/response-times?from=2026-09-05&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .get_as(
+            &supervisor,
+            "/api/v1/reports/response-times?from=2026-09-05&to=2026-09-04",
+        )
+        .await;
     let p = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "period_reversed");
-    let r = app.get_as(&supervisor, "/api/v1/reports/overdue?limit=0").await;
+    let r = app
+        .get_as(&supervisor, "/api/v1/reports/overdue?limit=0")
+        .await;
     assert_problem(r, 422, "validation_failed").await;
-    let r = app.get_as(&supervisor, "/api/v1/reports/units/999999").await;
+    let r = app
+        .get_as(&supervisor, "/api/v1/reports/units/999999")
+        .await;
     assert_problem(r, 404, "unit_not_found").await;
 }
 
@@ -711,17 +750,19 @@ async fn public_views_show_published_answers_without_personal_data() {
     assert_eq!(a["answered_at"], "2026-09-04T08:00:00Z");
     assert_no_identity(&r.to_string(), &w.denouncer);
     // Filters and pages.
-    let r = app.public_json(&format!("/api/v1/public/tickets?unit_id={}", w.unit),
-    )
-    .await;
+    let r = app
+        .public_json(&format!("/api/v1/public/tickets?unit_id={}", w.unit))
+        .await;
     assert_eq!(r["items"].as_array().unwrap().len(), 1);
-    let r = app.public_json("/api/v1/public/tickets?kind=denunciation").await;
+    let r = app
+        .public_json("/api/v1/public/tickets?kind=denunciation")
+        .await;
     assert_eq!(r["items"], json!([]));
     let first = app.public_json("/api/v1/public/tickets?limit=1").await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = app.public_json(&format!("/api/v1/public/tickets?limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .public_json(&format!("/api/v1/public/tickets?limit=1&after={cursor}"))
+        .await;
     assert_eq!(second["items"][0]["code"], w.codes[0].as_str());
     let r = app.get("/api/v1/public/tickets?limit=500").await;
     assert_problem(r, 422, "validation_failed").await;
@@ -752,12 +793,12 @@ async fn public_views_show_published_answers_without_personal_data() {
 
     // A unit's scorecard: the figures of the report, for its own tickets.
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
-    let card = app.public_json(&format!(
+    let card = app
+        .public_json(&format!(
             "/api/v1/public/units/{}/scorecard?from=2026-08-31&to=2026-09-04",
             w.unit
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         keys(&card),
         set(&[
@@ -769,21 +810,24 @@ async fn public_views_show_published_answers_without_personal_data() {
             "months"
         ])
     );
-    let report = app.get_json(&supervisor, &format!(
-            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={}",
-            w.unit
-        ),
-    )
-    .await;
+    let report = app
+        .get_json(
+            &supervisor,
+            &format!(
+                "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={}",
+                w.unit
+            ),
+        )
+        .await;
     assert_eq!(card["totals"], report["totals"]);
     assert_no_identity(&card.to_string(), &w.denouncer);
     let r = app.get("/api/v1/public/units/999999/scorecard").await;
     assert_problem(r, 404, "unit_not_found").await;
 
     // Ranking: Y answered its only ticket on time (1.0); X 5 of 7 (0.7143).
-    let r = app.public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04")
+        .await;
     let items = r["items"].as_array().unwrap();
     let ranked: Vec<(i64, i64)> = items
         .iter()
@@ -804,13 +848,15 @@ async fn public_views_show_published_answers_without_personal_data() {
         assert_eq!(keys(i), expected);
     }
     assert_no_identity(&r.to_string(), &w.denouncer);
-    let first = app.public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1",
-    )
-    .await;
+    let first = app
+        .public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1")
+        .await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = app.public_json(&format!("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .public_json(&format!(
+            "/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1&after={cursor}"
+        ))
+        .await;
     assert_eq!(second["items"][0]["unit"]["id"], w.unit);
     assert_eq!(second["items"][0]["rank"], 2);
 }
@@ -871,14 +917,17 @@ async fn a_generated_history_reports_consistently_and_verifies() {
     assert!(app.run_jobs().await.days_sealed > 100);
 
     let admin = app.admin().await;
-    let v = app.get_json(&admin, "/api/v1/audit/verify?from=2025-01-01&to=2027-12-31",
-    )
-    .await;
+    let v = app
+        .get_json(&admin, "/api/v1/audit/verify?from=2025-01-01&to=2027-12-31")
+        .await;
     assert_eq!(v["ok"], true, "{v}");
 
-    let r = app.get_json(&admin, "/api/v1/reports/response-times?from=2025-01-01&to=2026-11-23&group_by=month",
-    )
-    .await;
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/reports/response-times?from=2025-01-01&to=2026-11-23&group_by=month",
+        )
+        .await;
     let t = &r["totals"];
     assert_eq!(t["received"], 150);
     let sum: i64 = [
@@ -905,9 +954,9 @@ async fn a_generated_history_reports_consistently_and_verifies() {
     let p = &t["time_to_resolve"]["hours"];
     assert!(p["median"].as_f64() <= p["p90"].as_f64() && p["p90"].as_f64() <= p["max"].as_f64());
     // The public ranking lists the units that received tickets.
-    let s = app.public_json("/api/v1/public/scorecards?from=2025-01-01&to=2026-11-23&limit=100",
-    )
-    .await;
+    let s = app
+        .public_json("/api/v1/public/scorecards?from=2025-01-01&to=2026-11-23&limit=100")
+        .await;
     assert!(!s["items"].as_array().unwrap().is_empty());
     assert_eq!(s["items"][0]["rank"], 1);
 }

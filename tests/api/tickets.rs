@@ -57,12 +57,7 @@ async fn a_pothole_from_report_to_rating() {
     app.clock.advance(chrono::Duration::days(2));
     let official = app.relogin(&official_user).await;
     let t = app
-        .act_ok(
-            &official,
-            &code,
-            "request_info",
-            json!({"question": "Ổ gà ở bên trái hay phải đường?"}),
-        )
+        .request_info(&official, &code, "Ổ gà ở bên trái hay phải đường?")
         .await;
     assert_eq!(t["status"], "awaiting_info");
     assert_eq!(clock(&t, "resolve")["state"], "paused");
@@ -73,12 +68,7 @@ async fn a_pothole_from_report_to_rating() {
     let official = app.relogin(&official_user).await;
     let citizen = app.relogin(&citizen_user).await;
     let t = app
-        .act_ok(
-            &citizen,
-            &code,
-            "provide_info",
-            json!({"answer": "Bên phải, gần cột điện."}),
-        )
+        .provide_info(&citizen, &code, "Bên phải, gần cột điện.")
         .await;
     assert_eq!(t["status"], "accepted");
     let resolve = clock(&t, "resolve");
@@ -345,13 +335,7 @@ async fn anonymous_feedback_is_followed_with_its_secret() {
     // The contact address hears about it.
     assert_eq!(app.mails_to("nguoidan@example.vn").await.len(), 1);
     // Provide info and rate with the secret.
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Gần số nhà nào?"}),
-    )
-    .await;
+    app.request_info(&official, &code, "Gần số nhà nào?").await;
     let r = app
         .with_secret(
             Method::POST,
@@ -806,20 +790,9 @@ async fn export_and_erasure_cover_tickets() {
     let official = app.official_of("UBND-X31135").await;
     let dept = app.official_of("SNNMT-92").await;
     let pothole_code = app.submit_pothole(&citizen).await;
-    app.act_ok(
-        &official,
-        &pothole_code,
-        "request_info",
-        json!({"question": "Số nhà?"}),
-    )
-    .await;
-    app.act_ok(
-        &citizen,
-        &pothole_code,
-        "provide_info",
-        json!({"answer": "Nhà tôi số 12, tên Lan."}),
-    )
-    .await;
+    app.request_info(&official, &pothole_code, "Số nhà?").await;
+    app.provide_info(&citizen, &pothole_code, "Nhà tôi số 12, tên Lan.")
+        .await;
     let complaint = json!({"kind": "complaint", "category": "tranh-chap-dat", "title": "Tranh chấp ranh giới",
         "description": "Hàng xóm lấn đất.", "area_code": "31135",
         "contested": {"type": "act", "learned_on": "2026-11-01"}});
@@ -887,16 +860,7 @@ async fn a_merge_moves_open_tickets_and_the_timeline_shows_who_held_them() {
     app.accept(&old_official, &done_code).await;
     app.resolve(&old_official, &done_code, "Đã xử lý.").await;
 
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_eq!(r.status(), 200);
     let merged: Value = r.json().await.unwrap();
     assert_eq!(merged["moved"]["tickets"], 1, "only the open one: {merged}");

@@ -135,23 +135,9 @@ impl TestApp {
         body["id"].as_str().unwrap().to_string()
     }
 
-    async fn submit_ticket(&self, token: Option<&str>, body: Value) -> Response {
-        let mut req = self
-            .client
-            .post(self.url("/api/v1/tickets"))
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-            .json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.unwrap()
-    }
-
     /// A pothole in Phường Ninh Kiều with these attachments; returns the ticket.
     async fn pothole(&self, token: &str, attachments: &[&str]) -> Value {
-        let res = self.submit_ticket(Some(token), pothole(attachments)).await;
-        assert_eq!(res.status(), 201);
-        res.json().await.unwrap()
+        self.submit_ok(Some(token), &pothole(attachments)).await
     }
 
     /// GET `path` with an optional token and extra header.
@@ -169,11 +155,6 @@ impl TestApp {
             req = req.header(name, value);
         }
         req.send().await.unwrap()
-    }
-
-    async fn commune_official(&self) -> String {
-        let unit = self.unit_id("UBND-X31135").await;
-        self.token_for(Role::Official, Some(unit)).await.1
     }
 
     async fn publish(&self, token: &str, code: &str, id: &str, on: bool) -> Response {
@@ -454,7 +435,7 @@ async fn a_pdf_is_known_by_its_content_and_only_ever_downloaded() {
     assert_eq!(body["errors"][0]["code"], "corrupt_file");
 
     // Documented as a multipart form.
-    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let op = &doc["paths"]["/api/v1/uploads"]["post"];
     assert!(
         op["requestBody"]["content"]["multipart/form-data"].is_object(),
@@ -562,11 +543,11 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         )
         .await;
     }
-    let res = app.submit_ticket(Some(&bob), pothole(&[&loose])).await;
+    let res = app.submit(Some(&bob), &pothole(&[&loose])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0", "{body}");
     // An attached upload cannot be attached again, not even by its owner.
-    let res = app.submit_ticket(Some(&alice), pothole(&[&filed])).await;
+    let res = app.submit(Some(&alice), &pothole(&[&filed])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0", "{body}");
     // Unknown ids look the same as forbidden ones.
@@ -580,7 +561,7 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     assert_problem(res, 404, "attachment_not_found").await;
 
     // Staff: the handling unit sees it; another unit does not.
-    let official = app.commune_official().await;
+    let official = app.official_of("UBND-X31135").await;
     assert_eq!(app.fetch(&url, Some(&official), None).await.status(), 200);
     let outsider = app.official_of("SXD-92").await;
     assert_problem(
@@ -603,12 +584,7 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let public: Value = app
-        .get(&format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_json(&format!("/api/v1/tickets/{code}")).await;
     assert_eq!(public["visibility"], "public", "{public}");
     assert_eq!(public["attachments"], json!([]));
     assert_problem(
@@ -645,24 +621,15 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         res.json::<Value>().await.unwrap(),
         json!({"id": filed, "publishable": true})
     );
-    let public: Value = app
-        .get(&format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_json(&format!("/api/v1/tickets/{code}")).await;
     assert_eq!(public["attachments"][0]["id"], filed.as_str(), "{public}");
     let res = app.fetch(&url, None, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "cache-control"), "private");
     assert_eq!(app.fetch(&thumb, Some(&bob), None).await.status(), 200);
     // The decision is on the staff timeline.
-    let events = app
-        .get_json(&official, &format!("/api/v1/tickets/{code}/events"))
-        .await;
-    let published = events["items"]
-        .as_array()
-        .unwrap()
+    let events = app.timeline(&official, code).await;
+    let published = events
         .iter()
         .find(|e| e["kind"] == "attachment_published")
         .expect("attachment_published event");
@@ -689,21 +656,15 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let photo = app
         .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(6)))
         .await;
-    let res = app
-        .submit_ticket(
-            Some(&citizen),
-            json!({
-                "kind": "denunciation",
-                "category": "tham-nhung",
-                "title": "Cán bộ địa chính nhận tiền",
-                "description": "Ảnh chụp lúc nhận phong bì tại trụ sở.",
-                "area_code": "31135",
-                "attachments": [photo],
-            }),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let ticket: Value = res.json().await.unwrap();
+    let body = json!({
+        "kind": "denunciation",
+        "category": "tham-nhung",
+        "title": "Cán bộ địa chính nhận tiền",
+        "description": "Ảnh chụp lúc nhận phong bì tại trụ sở.",
+        "area_code": "31135",
+        "attachments": [photo],
+    });
+    let ticket = app.submit_ok(Some(&citizen), &body).await;
     let code = ticket["code"].as_str().unwrap();
     let url = format!("/api/v1/attachments/{photo}");
     let inspectorate = app.unit_id("TT-92").await;
@@ -713,15 +674,8 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let res = app.fetch(&url, Some(&handling), None).await;
     assert_eq!(res.status(), 200);
     // A supervisor over the whole province reads the ticket, never the denouncer's files.
-    let province = app.unit_id("UBND-T92").await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
-    let res = app
-        .authed(Method::GET, &format!("/api/v1/tickets/{code}"), &supervisor)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let seen: Value = res.json().await.unwrap();
+    let supervisor = app.supervisor_of("UBND-T92").await;
+    let seen = app.ticket(&supervisor, code).await;
     assert_eq!(seen["attachments"], json!([]));
     for path in [url.clone(), format!("{url}/thumbnail")] {
         assert_problem(
@@ -736,16 +690,12 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/publishable");
     // The handling unit's view was recorded.
-    let events = app
-        .get_json(&handling, &format!("/api/v1/tickets/{code}/events"))
-        .await;
-    let viewed: Vec<&Value> = events["items"]
-        .as_array()
-        .unwrap()
+    let events = app.timeline(&handling, code).await;
+    let viewed: Vec<&Value> = events
         .iter()
         .filter(|e| e["kind"] == "identity_viewed" && e["data"]["attachment"] == photo.as_str())
         .collect();
-    assert_eq!(viewed.len(), 1, "{events}");
+    assert_eq!(viewed.len(), 1, "{events:?}");
     assert_eq!(viewed[0]["public"], false);
 }
 
@@ -759,7 +709,7 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
     let anon = app.uploaded(None, &photo).await;
     let mut body = pothole(&[&anon]);
     body["anonymous"] = json!(true);
-    let res = app.submit_ticket(None, body).await;
+    let res = app.submit(None, &body).await;
     assert_eq!(res.status(), 201);
     let ticket: Value = res.json().await.unwrap();
     let secret = ticket["tracking_secret"].as_str().unwrap();
@@ -795,7 +745,7 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
     // An anonymous upload is not a signed-in citizen's to attach.
     let other = app.uploaded(None, &photo).await;
     let citizen = app.citizen().await;
-    let res = app.submit_ticket(Some(&citizen), pothole(&[&other])).await;
+    let res = app.submit(Some(&citizen), &pothole(&[&other])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
     assert_problem(
@@ -877,7 +827,7 @@ async fn uploads_never_attached_are_purged_after_a_day() {
         .await;
     assert_eq!(res.status(), 200);
     // A purged upload can no longer be attached.
-    let res = app.submit_ticket(Some(&citizen), pothole(&[&orphan])).await;
+    let res = app.submit(Some(&citizen), &pothole(&[&orphan])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
     assert_eq!(app.run_jobs().await.orphan_uploads_purged, 0);
@@ -898,7 +848,7 @@ async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
         );
     }
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let res = app.submit_ticket(Some(&citizen), pothole(&refs)).await;
+    let res = app.submit(Some(&citizen), &pothole(&refs)).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments");
     assert_eq!(body["errors"][0]["code"], "too_many");
@@ -907,7 +857,7 @@ async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
     let code = ticket["code"].as_str().unwrap();
     assert_eq!(ticket["attachments"].as_array().unwrap().len(), 2);
     // The answer's file would be the third.
-    let official = app.commune_official().await;
+    let official = app.official_of("UBND-X31135").await;
     let res = app
         .authed(
             Method::POST,
