@@ -7,6 +7,7 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::cli;
 use crate::helpers::{TestApp, assert_problem};
 
 #[tokio::test]
@@ -561,11 +562,7 @@ async fn profile_export_and_erasure() {
     assert!(!export["sessions"].as_array().unwrap().is_empty());
     assert!(!export.to_string().contains("password"));
 
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &t)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&t).await;
     assert_eq!(r.status(), 204);
     // The row stays, with nothing personal left in it or its neighbours.
     let id = user.id;
@@ -892,7 +889,7 @@ async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
 fn the_cli_creates_the_first_admin() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("x.db").display());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+    let out = cli(&db)
         .args([
             "admin",
             "create-user",
@@ -902,10 +899,6 @@ fn the_cli_creates_the_first_admin() {
             "admin",
         ])
         .current_dir(dir.path())
-        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-        .env("NGHEDAN__DATABASE__URL", &db)
-        .env("NGHEDAN__LOG__LEVEL", "error")
-        .env_remove("NGHEDAN_ENV")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -133,9 +133,8 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
 async fn a_denunciation_against_a_commune_goes_to_and_is_handled_by_its_superior() {
     let app = TestApp::builder().long_tokens().demo().await;
     let commune = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
     let citizen = app.citizen().await;
-    let (_, superior) = app.token_for(Role::Official, Some(province)).await;
+    let superior = app.official_of("UBND-T92").await;
     let (_, accused) = app.token_for(Role::Official, Some(commune)).await;
     let body = json!({"kind": "denunciation", "category": "tham-nhung",
         "title": "Cán bộ xã nhận tiền", "description": "Có biên nhận.",

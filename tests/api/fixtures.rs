@@ -138,6 +138,14 @@ impl TestApp {
         .unwrap()
     }
 
+    /// `DELETE /me`: the person erases their account.
+    pub async fn erase_account(&self, token: &str) -> Response {
+        self.authed(Method::DELETE, "/api/v1/me", token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /auth/login`, whatever the answer.
     pub async fn try_login(&self, email: &str, password: &str) -> Response {
         self.post_json(
@@ -287,6 +295,19 @@ impl TestApp {
     pub async fn resolve(&self, official: &str, code: &str, answer: &str) -> Value {
         self.act_ok(official, code, "resolve", json!({"answer": answer}))
             .await
+    }
+
+    /// How many tickets the database holds.
+    pub async fn ticket_count(&self) -> i64 {
+        self.state
+            .db(|c| -> Result<_, nghedan::error::AppError> {
+                use diesel::prelude::*;
+                Ok(nghedan::db::schema::tickets::table
+                    .count()
+                    .get_result::<i64>(c)?)
+            })
+            .await
+            .unwrap()
     }
 
     /// The unit asks the submitter a question (the clocks pause).

@@ -66,6 +66,13 @@ fn as_set(v: Vec<String>) -> HashSet<String> {
     v.into_iter().collect()
 }
 
+/// An object's keys, sorted.
+fn sorted_keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str()
         .map(|s| DateTime::parse_from_rfc3339(s).unwrap().to_utc())
@@ -132,15 +139,8 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
 
     // The compact item: what a list needs, never who sent it.
     let item = &items[0];
-    let mut keys: Vec<&str> = item
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(item),
         vec![
             "area_code",
             "assignee_id",
@@ -430,9 +430,8 @@ async fn each_filter_narrows_the_inbox() {
 #[tokio::test]
 async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
     let app = TestApp::builder().long_tokens().demo().await;
-    let x = app.unit_id("UBND-X31135").await;
     let citizen = app.citizen().await;
-    let (_, off) = app.token_for(Role::Official, Some(x)).await;
+    let off = app.official_of("UBND-X31135").await;
 
     let mut at_start = Vec::new();
     for i in 0..25 {
@@ -772,15 +771,8 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
     assert_eq!(codes(items), vec![near.clone(), nearish.clone()], "{found}");
     assert!(found["next_cursor"].is_null());
     let first = &items[0];
-    let mut keys: Vec<&str> = first
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(first),
         vec![
             "code",
             "created_at",

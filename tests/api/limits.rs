@@ -213,18 +213,6 @@ async fn a_locked_or_lost_database_answers_503_in_time_and_writes_nothing() {
     }
 }
 
-async fn ticket_count(app: &TestApp) -> i64 {
-    app.state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap()
-}
-
 async fn locked_sqlite() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, SqliteConnection};
@@ -244,7 +232,7 @@ async fn locked_sqlite() {
     assert_problem(r, 503, "service_unavailable").await;
     locker.batch_execute("ROLLBACK;").unwrap();
     drop(locker);
-    assert_eq!(ticket_count(&app).await, 0, "nothing half-written");
+    assert_eq!(app.ticket_count().await, 0, "nothing half-written");
     // Service resumes by itself.
     assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
 }
@@ -288,7 +276,7 @@ async fn lost_postgres() {
     }
     assert!(created, "service resumes by itself");
     assert_eq!(
-        ticket_count(&app).await,
+        app.ticket_count().await,
         1,
         "the failed submission left nothing"
     );

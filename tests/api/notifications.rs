@@ -318,11 +318,7 @@ async fn the_in_app_list_pages_and_is_marked_read() {
     assert_eq!(r.status(), 401);
 
     // Erasing the account erases the list.
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_eq!(r.status(), 204);
     let left: i64 = app
         .state

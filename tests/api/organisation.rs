@@ -4,6 +4,7 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::cli;
 use crate::helpers::{TestApp, assert_problem};
 
 async fn preview(app: &TestApp, body: Value) -> Value {
@@ -731,13 +732,9 @@ fn the_cli_imports_and_refuses_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("x.db").display());
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        let out = cli(&db)
             .args(args)
             .current_dir(dir.path())
-            .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-            .env("NGHEDAN__DATABASE__URL", &db)
-            .env("NGHEDAN__LOG__LEVEL", "error")
-            .env_remove("NGHEDAN_ENV")
             .output()
             .unwrap();
         (

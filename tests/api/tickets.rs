@@ -221,17 +221,7 @@ async fn submissions_check_their_input() {
     let r = app.submit(pair["access_token"].as_str(), &pothole()).await;
     assert_problem(r, 403, "email_not_verified").await;
     // Nothing was written by any of these.
-    let n = app
-        .state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(app.ticket_count().await, 0);
 }
 
 #[tokio::test]
@@ -278,17 +268,7 @@ async fn a_retried_submission_never_creates_a_second_ticket() {
     }
     codes.dedup();
     assert_eq!(codes.len(), 1, "{codes:?}");
-    let n = app
-        .state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(app.ticket_count().await, 2);
     // The same key with another body is refused.
     let mut other = pothole();
     other["title"] = json!("Khác");
@@ -373,13 +353,11 @@ async fn anonymous_feedback_is_followed_with_its_secret() {
 #[tokio::test]
 async fn who_may_do_what() {
     let app = TestApp::demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
     let a = app.citizen().await;
     let b = app.citizen().await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
+    let official = app.official_of("UBND-X31135").await;
     let stranger = app.official_of("UBND-X31120").await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
     let mut private = pothole();
     private["private"] = json!(true);
     let t = app.submit_ok(Some(&a), &private).await;
@@ -517,11 +495,10 @@ async fn a_denouncers_identity_is_for_the_handling_unit_only() {
     let app = TestApp::demo().await;
     let inspectorate = app.unit_id("TT-92").await;
     let commune = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
     let (denouncer, citizen) = app.token_for(Role::Citizen, None).await;
     let (_, handler) = app.token_for(Role::Official, Some(inspectorate)).await;
     let (_, accused_official) = app.token_for(Role::Official, Some(commune)).await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
     let admin = app.admin().await;
     // A denunciation against the commune's committee goes to its parent, the province.
     let t = app.submit_ok(Some(&citizen), &bribery(commune)).await;
@@ -534,7 +511,7 @@ async fn a_denouncers_identity_is_for_the_handling_unit_only() {
         .await;
     assert_problem(r, 404, "ticket_not_found").await;
     // The province forwards it to the inspectorate (not to the accused).
-    let (_, province_official) = app.token_for(Role::Official, Some(province)).await;
+    let province_official = app.official_of("UBND-T92").await;
     let r = app
         .act(
             &province_official,
@@ -807,11 +784,7 @@ async fn export_and_erasure_cover_tickets() {
     assert!(tickets[0]["events"].to_string().contains("Nhà tôi số 12"));
 
     // An open complaint keeps its author.
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_problem(r, 409, "open_cases").await;
     app.act_ok(
         &dept,
@@ -820,11 +793,7 @@ async fn export_and_erasure_cover_tickets() {
         json!({"reason": "Thuộc thẩm quyền Toà án."}),
     )
     .await;
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_eq!(r.status(), 204);
     // The tickets stay; what the person wrote on the timeline is blank; the address is gone.
     let t = app.ticket(&official, &pothole_code).await;
