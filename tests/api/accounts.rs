@@ -282,12 +282,7 @@ async fn bad_inputs_are_problems() {
         "At least 10 characters are needed."
     );
     // A common password.
-    let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "ok@example.vn", "password": "matkhau123", "full_name": "A"}),
-        )
-        .await;
+    let r = app.register("ok@example.vn", "matkhau123", "A").await;
     let p = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "password_too_common");
     // Nothing was created by any of these.
@@ -715,10 +710,7 @@ async fn sign_up_verify_by_link_sign_in_and_register_a_phone() {
 
     // The same email again.
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "lan.nguyen@example.vn", "password": "another good pw 1", "full_name": "X"}),
-        )
+        .register("lan.nguyen@example.vn", "another good pw 1", "X")
         .await;
     assert_problem(r, 409, "email_taken").await;
 }
@@ -944,18 +936,12 @@ async fn sign_ups_and_reset_requests_are_limited_per_address() {
         .await;
     for i in 0..2 {
         let r = app
-            .post_json(
-                "/api/v1/auth/register",
-                &json!({"email": format!("u{i}@example.vn"), "password": "a long good password", "full_name": "U"}),
-            )
+            .register(&format!("u{i}@example.vn"), "a long good password", "U")
             .await;
         assert_eq!(r.status(), 201);
     }
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "u9@example.vn", "password": "a long good password", "full_name": "U"}),
-        )
+        .register("u9@example.vn", "a long good password", "U")
         .await;
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "rate_limited").await;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestAppBuilder, TestUser};
 
-// The app.
+// The app and its organisation.
 
 impl TestAppBuilder {
     /// Access tokens that outlive the clock moves of a long test (90 days).
@@ -83,9 +83,33 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// An administrator sets whether the unit sees its subunits' tickets.
+    pub async fn sees_subunits(&self, admin: &str, unit: i64, on: bool) {
+        let r = self
+            .authed(Method::PATCH, &format!("/api/v1/admin/units/{unit}"), admin)
+            .json(&json!({"sees_subunits": on}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    /// An administrator merges the unit `unit` into `into`.
+    pub async fn merge_units(&self, admin: &str, unit: i64, into: i64) -> Response {
+        self.authed(
+            Method::POST,
+            &format!("/api/v1/admin/units/{unit}/merge"),
+            admin,
+        )
+        .json(&json!({"into": into}))
+        .send()
+        .await
+        .unwrap()
+    }
 }
 
-// People, signed in.
+// People: signed in, signing in, leaving.
 
 impl TestApp {
     /// An access token of a fresh citizen.
@@ -114,30 +138,6 @@ impl TestApp {
         self.staff_of(Role::Supervisor, unit_code).await.1
     }
 
-    /// An administrator sets whether the unit sees its subunits' tickets.
-    pub async fn sees_subunits(&self, admin: &str, unit: i64, on: bool) {
-        let r = self
-            .authed(Method::PATCH, &format!("/api/v1/admin/units/{unit}"), admin)
-            .json(&json!({"sees_subunits": on}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-    }
-
-    /// An administrator merges the unit `unit` into `into`.
-    pub async fn merge_units(&self, admin: &str, unit: i64, into: i64) -> Response {
-        self.authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{unit}/merge"),
-            admin,
-        )
-        .json(&json!({"into": into}))
-        .send()
-        .await
-        .unwrap()
-    }
-
     /// `DELETE /me`: the person erases their account.
     pub async fn erase_account(&self, token: &str) -> Response {
         self.authed(Method::DELETE, "/api/v1/me", token)
@@ -151,6 +151,15 @@ impl TestApp {
         self.post_json(
             "/api/v1/auth/login",
             &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// `POST /auth/register`, whatever the answer.
+    pub async fn register(&self, email: &str, password: &str, full_name: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &json!({"email": email, "password": password, "full_name": full_name}),
         )
         .await
     }
@@ -230,11 +239,12 @@ pub fn kinds(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
 
+// Tickets and their workflow.
+
+/// A fresh Idempotency-Key.
 fn key() -> String {
     format!("key-{}", uuid::Uuid::new_v4().simple())
 }
-
-// Tickets and their workflow.
 
 impl TestApp {
     /// POST /tickets with a fresh Idempotency-Key; returns the response.
@@ -297,19 +307,6 @@ impl TestApp {
             .await
     }
 
-    /// How many tickets the database holds.
-    pub async fn ticket_count(&self) -> i64 {
-        self.state
-            .db(|c| -> Result<_, nghedan::error::AppError> {
-                use diesel::prelude::*;
-                Ok(nghedan::db::schema::tickets::table
-                    .count()
-                    .get_result::<i64>(c)?)
-            })
-            .await
-            .unwrap()
-    }
-
     /// The unit asks the submitter a question (the clocks pause).
     pub async fn request_info(&self, official: &str, code: &str, question: &str) -> Value {
         self.act_ok(
@@ -333,6 +330,19 @@ impl TestApp {
         self.accept(official, &code).await;
         self.resolve(official, &code, "Đã sửa.").await;
         code
+    }
+
+    /// How many tickets the database holds.
+    pub async fn ticket_count(&self) -> i64 {
+        self.state
+            .db(|c| -> Result<_, nghedan::error::AppError> {
+                use diesel::prelude::*;
+                Ok(nghedan::db::schema::tickets::table
+                    .count()
+                    .get_result::<i64>(c)?)
+            })
+            .await
+            .unwrap()
     }
 
     /// The ticket as `token` reads it (expects 200).

@@ -154,10 +154,7 @@ async fn password_checks_wait_for_a_hashing_slot_and_give_up_with_503() {
     assert!(retry_after(&r) > 0);
     assert_problem(r, 503, "service_unavailable").await;
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "moi@example.vn", "password": "a long good password", "full_name": "Mới"}),
-        )
+        .register("moi@example.vn", "a long good password", "Mới")
         .await;
     assert_problem(r, 503, "service_unavailable").await;
 

@@ -211,10 +211,7 @@ async fn submissions_check_their_input() {
     // Signed out, a named submission is 401; unverified citizens are 403.
     assert_problem(app.submit(None, &pothole()).await, 401, "unauthenticated").await;
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "new@example.vn", "password": "a long good password", "full_name": "Mới"}),
-        )
+        .register("new@example.vn", "a long good password", "Mới")
         .await;
     assert_eq!(r.status(), 201);
     let pair = app.login("new@example.vn", "a long good password").await;
