@@ -17,6 +17,15 @@ fn due(preview: &Value, name: &str) -> String {
         .to_string()
 }
 
+/// Loads the reference data again, as every start does; returns what it wrote.
+async fn reload_reference(app: &TestApp) -> nghedan::db::reference::Loaded {
+    let now = app.clock_now_naive();
+    app.state
+        .db(move |conn| nghedan::db::reference::load(conn, now))
+        .await
+        .unwrap()
+}
+
 async fn make_category(app: &TestApp, code: &str, parent: Option<&str>, urgent: bool) {
     use diesel::prelude::*;
     use nghedan::db::schema::categories;
@@ -112,12 +121,7 @@ async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let now = app.clock_now_naive();
-    let loaded = app
-        .state
-        .db(move |conn| nghedan::db::reference::load(conn, now))
-        .await
-        .unwrap();
+    let loaded = reload_reference(&app).await;
     assert_eq!(loaded, nghedan::db::reference::Loaded::default());
     let after = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(after["items"].as_array().unwrap().len(), 8);
@@ -393,12 +397,7 @@ async fn an_override_of_a_holiday_survives_a_reload() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let now = app.clock_now_naive();
-    let loaded = app
-        .state
-        .db(move |conn| nghedan::db::reference::load(conn, now))
-        .await
-        .unwrap();
+    let loaded = reload_reference(&app).await;
     assert_eq!(loaded.holidays, 0);
     let days = app
         .public_json("/api/v1/calendar?from=2026-02-20&to=2026-02-20")
