@@ -7,48 +7,17 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::cli;
 use crate::helpers::{TestApp, assert_problem};
-
-/// A unit row for staff to belong to.
-pub async fn make_unit(app: &TestApp, code: &str) -> i64 {
-    use diesel::prelude::*;
-    use nghedan::db::schema::units;
-    let now = app.clock_now_naive();
-    let code = code.to_string();
-    app.state
-        .db(move |conn| -> Result<_, nghedan::error::AppError> {
-            Ok(diesel::insert_into(units::table)
-                .values((
-                    units::code.eq(&code),
-                    units::name_vi.eq(format!("Đơn vị {code}")),
-                    units::name_en.eq(format!("Unit {code}")),
-                    units::kind.eq("people_committee"),
-                    units::created_at.eq(now),
-                    units::updated_at.eq(now),
-                ))
-                .returning(units::id)
-                .get_result::<i64>(conn)?)
-        })
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let user = app.create_user(Role::Citizen, None).await;
-    let wrong = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": user.email, "password": "not the password at all"}),
-        )
-        .await;
+    let wrong = app.try_login(&user.email, "not the password at all").await;
     let a = assert_problem(wrong, 401, "invalid_credentials").await;
     let unknown = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": "nobody@example.vn", "password": "not the password at all"}),
-        )
+        .try_login("nobody@example.vn", "not the password at all")
         .await;
     let b = assert_problem(unknown, 401, "invalid_credentials").await;
     assert_eq!(a["detail"], b["detail"]);
@@ -71,12 +40,7 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address() {
         assert_eq!(r.status(), 401);
     }
     // The address that failed waits now, even with the right password (the account's delay).
-    let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let r = app.try_login(&user.email, &user.password).await;
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -89,20 +53,12 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address() {
     // catches spraying over many accounts.
     for i in 0..2 {
         let r = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": format!("x{i}@example.vn"), "password": "wrong password 123"}),
-            )
+            .try_login(&format!("x{i}@example.vn"), "wrong password 123")
             .await;
         assert_eq!(r.status(), 401);
     }
     let other = app.create_user(Role::Citizen, None).await;
-    let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": other.email, "password": other.password}),
-        )
-        .await;
+    let r = app.try_login(&other.email, &other.password).await;
     assert_problem(r, 429, "rate_limited").await;
 
     // The window ends.
@@ -119,12 +75,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert_eq!(first["expires_in"], 900);
     let r1 = first["refresh_token"].as_str().unwrap();
 
-    let second: Value = app
-        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = app.refresh(&r1).await.json().await.unwrap();
     let r2 = second["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2);
     let me = app
@@ -139,23 +90,14 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert_eq!(me.status(), 200);
 
     // Someone replays the old token: the whole family dies, including r2.
-    let replay = app
-        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
-        .await;
+    let replay = app.refresh(&r1).await;
     assert_problem(replay, 401, "refresh_token_reused").await;
-    let after = app
-        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r2}))
-        .await;
+    let after = app.refresh(&r2).await;
     assert_problem(after, 401, "invalid_token").await;
 
     // Another sign-in is its own family.
     let other = app.login(&user.email, &user.password).await;
-    let ok = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": other["refresh_token"]}),
-        )
-        .await;
+    let ok = app.refresh(&other["refresh_token"]).await;
     assert_eq!(ok.status(), 200);
 }
 
@@ -171,29 +113,19 @@ async fn logout_revokes_the_session_and_refresh_tokens_expire() {
         )
         .await;
     assert_eq!(r.status(), 204);
-    let again = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let again = app.refresh(&pair["refresh_token"]).await;
     assert_problem(again, 401, "invalid_token").await;
 
     let pair = app.login(&user.email, &user.password).await;
     app.clock.advance(Duration::days(31));
-    let expired = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let expired = app.refresh(&pair["refresh_token"]).await;
     assert_problem(expired, 401, "token_expired").await;
 }
 
 #[tokio::test]
 async fn jwt_attacks_are_refused() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.token_for(Role::Admin, None).await;
+    let token = app.admin().await;
     let me = |t: String| {
         let app = &app;
         async move {
@@ -350,12 +282,7 @@ async fn bad_inputs_are_problems() {
         "At least 10 characters are needed."
     );
     // A common password.
-    let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "ok@example.vn", "password": "matkhau123", "full_name": "A"}),
-        )
-        .await;
+    let r = app.register("ok@example.vn", "matkhau123", "A").await;
     let p = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "password_too_common");
     // Nothing was created by any of these.
@@ -375,8 +302,8 @@ async fn bad_inputs_are_problems() {
 #[tokio::test]
 async fn admin_routes_need_an_admin() {
     let app = TestApp::spawn().await;
-    let unit = make_unit(&app, "UBND-X").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let unit = app.make_unit("UBND-X").await;
+    let citizen = app.citizen().await;
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
     let (admin_user, admin) = app.token_for(Role::Admin, None).await;
@@ -428,8 +355,8 @@ async fn admin_routes_need_an_admin() {
 #[tokio::test]
 async fn admins_create_staff_and_disabling_ends_access() {
     let app = TestApp::spawn().await;
-    let unit = make_unit(&app, "UBND-Y").await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let unit = app.make_unit("UBND-Y").await;
+    let admin = app.admin().await;
     // Staff need a unit; citizens are not made here.
     let r = app
         .authed(Method::POST, "/api/v1/admin/users", &admin)
@@ -467,19 +394,9 @@ async fn admins_create_staff_and_disabling_ends_access() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["disabled"], true);
     // Refresh tokens die at once; sign-in is refused.
-    let r = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let r = app.refresh(&pair["refresh_token"]).await;
     assert_eq!(r.status(), 401);
-    let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": official.email, "password": official.password}),
-        )
-        .await;
+    let r = app.try_login(&official.email, &official.password).await;
     assert_problem(r, 401, "account_disabled").await;
     // The access token is refused within 60 s (this process forgot its cache at once).
     app.clock.advance(Duration::seconds(61));
@@ -489,8 +406,8 @@ async fn admins_create_staff_and_disabling_ends_access() {
 #[tokio::test]
 async fn devices_register_move_and_delete() {
     let app = TestApp::spawn().await;
-    let (_, a) = app.token_for(Role::Citizen, None).await;
-    let (_, b) = app.token_for(Role::Citizen, None).await;
+    let a = app.citizen().await;
+    let b = app.citizen().await;
     let fcm = json!({"platform": "fcm", "token": "fcm-token:abc_123"});
     let r = app
         .authed(Method::POST, "/api/v1/me/devices", &a)
@@ -522,14 +439,7 @@ async fn devices_register_move_and_delete() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/me/devices", &a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&a, "/api/v1/me/devices").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
     assert!(list["next_cursor"].is_null());
 
@@ -565,14 +475,7 @@ async fn devices_register_move_and_delete() {
     assert_eq!(r.status(), 201);
     let moved: Value = r.json().await.unwrap();
     assert_eq!(moved["id"], created["id"]);
-    let list_a: Value = app
-        .authed(Method::GET, "/api/v1/me/devices", &a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list_a = app.get_json(&a, "/api/v1/me/devices").await;
     assert_eq!(list_a["items"].as_array().unwrap().len(), 2);
 
     // A cannot delete B's device; B can.
@@ -586,7 +489,7 @@ async fn devices_register_move_and_delete() {
 #[tokio::test]
 async fn creating_posts_honour_idempotency_keys() {
     let app = TestApp::spawn().await;
-    let (_, a) = app.token_for(Role::Citizen, None).await;
+    let a = app.citizen().await;
     let body = json!({"platform": "fcm", "token": "tok-1"});
     let send = |b: &Value, key: &str| {
         app.authed(Method::POST, "/api/v1/me/devices", &a)
@@ -647,25 +550,14 @@ async fn profile_export_and_erasure() {
         .send()
         .await
         .unwrap();
-    let export: Value = app
-        .authed(Method::GET, "/api/v1/me/export", &t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let export = app.get_json(&t, "/api/v1/me/export").await;
     assert_eq!(export["account"]["email"], user.email.as_str());
     assert_eq!(export["account"]["full_name"], "Trần Văn B");
     assert_eq!(export["devices"][0]["platform"], "fcm");
     assert!(!export["sessions"].as_array().unwrap().is_empty());
     assert!(!export.to_string().contains("password"));
 
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &t)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&t).await;
     assert_eq!(r.status(), 204);
     // The row stays, with nothing personal left in it or its neighbours.
     let id = user.id;
@@ -698,12 +590,7 @@ async fn profile_export_and_erasure() {
     assert_eq!((email, phone, name.as_str()), (None, None, ""));
     assert!(!hash.starts_with("$argon2"));
     assert_eq!((devices, sessions), (0, 0));
-    let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let r = app.try_login(&user.email, &user.password).await;
     assert_problem(r, 401, "invalid_credentials").await;
     let r = app
         .authed(Method::GET, "/api/v1/me", &t)
@@ -804,14 +691,7 @@ async fn sign_up_verify_by_link_sign_in_and_register_a_phone() {
         .post_json("/api/v1/auth/verify-email", &json!({"token": token}))
         .await;
     assert_eq!(r.status(), 200);
-    let me: Value = app
-        .authed(Method::GET, "/api/v1/me", access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json(access, "/api/v1/me").await;
     assert_eq!(me["verified"], true);
     // A used link is void.
     let r = app
@@ -830,10 +710,7 @@ async fn sign_up_verify_by_link_sign_in_and_register_a_phone() {
 
     // The same email again.
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "lan.nguyen@example.vn", "password": "another good pw 1", "full_name": "X"}),
-        )
+        .register("lan.nguyen@example.vn", "another good pw 1", "X")
         .await;
     assert_problem(r, 409, "email_taken").await;
 }
@@ -935,19 +812,9 @@ async fn password_reset_end_to_end() {
         .await;
     assert_problem(r, 422, "reset_token_invalid").await;
     // Every old session ended; the new password works, the old one does not.
-    let r = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": old["refresh_token"]}),
-        )
-        .await;
+    let r = app.refresh(&old["refresh_token"]).await;
     assert_eq!(r.status(), 401);
-    let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let r = app.try_login(&user.email, &user.password).await;
     assert_eq!(r.status(), 401);
     app.login(&user.email, "a brand new password").await;
 
@@ -974,8 +841,8 @@ async fn password_reset_end_to_end() {
 #[tokio::test]
 async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
     let app = TestApp::spawn().await;
-    let unit = make_unit(&app, "UBND-Z").await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let unit = app.make_unit("UBND-Z").await;
+    let admin = app.admin().await;
     let r = app
         .authed(Method::POST, "/api/v1/admin/users", &admin)
         .json(&json!({"email": "can.bo@example.vn", "full_name": "Lê Văn Cán", "role": "official", "unit_id": unit, "locale": "en"}))
@@ -1000,27 +867,13 @@ async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
     let pair = app
         .login("can.bo@example.vn", "official's own password")
         .await;
-    let me: Value = app
-        .authed(
-            Method::GET,
-            "/api/v1/me",
-            pair["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app
+        .get_json(pair["access_token"].as_str().unwrap(), "/api/v1/me")
+        .await;
     assert_eq!(me["role"], "official");
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/admin/users?role=official", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .get_json(&admin, "/api/v1/admin/users?role=official")
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
@@ -1028,7 +881,7 @@ async fn an_admin_creates_an_official_who_sets_a_password_by_email() {
 fn the_cli_creates_the_first_admin() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("x.db").display());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+    let out = cli(&db)
         .args([
             "admin",
             "create-user",
@@ -1038,10 +891,6 @@ fn the_cli_creates_the_first_admin() {
             "admin",
         ])
         .current_dir(dir.path())
-        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-        .env("NGHEDAN__DATABASE__URL", &db)
-        .env("NGHEDAN__LOG__LEVEL", "error")
-        .env_remove("NGHEDAN_ENV")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -1087,18 +936,12 @@ async fn sign_ups_and_reset_requests_are_limited_per_address() {
         .await;
     for i in 0..2 {
         let r = app
-            .post_json(
-                "/api/v1/auth/register",
-                &json!({"email": format!("u{i}@example.vn"), "password": "a long good password", "full_name": "U"}),
-            )
+            .register(&format!("u{i}@example.vn"), "a long good password", "U")
             .await;
         assert_eq!(r.status(), 201);
     }
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "u9@example.vn", "password": "a long good password", "full_name": "U"}),
-        )
+        .register("u9@example.vn", "a long good password", "U")
         .await;
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "rate_limited").await;
@@ -1162,7 +1005,7 @@ async fn eddsa_tokens_are_signed_checked_and_rotated_by_key_id() {
         })
         .spawn()
         .await;
-    let (_, token) = app.token_for(Role::Citizen, None).await;
+    let token = app.citizen().await;
     let header = jwt_header(&token);
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["kid"], "ed1");
@@ -1216,7 +1059,7 @@ async fn eddsa_tokens_are_signed_checked_and_rotated_by_key_id() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (_, fresh) = rotated.token_for(Role::Citizen, None).await;
+    let fresh = rotated.citizen().await;
     assert_eq!(jwt_header(&fresh)["kid"], "ed2");
     // …and once the old key is retired, they are refused.
     let retired = TestApp::builder()

@@ -4,39 +4,10 @@
 
 use chrono::Duration;
 use nghedan::domain::account::Role;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::fixtures::{code_of, listed};
 use crate::helpers::{TestApp, assert_problem};
-
-async fn spawn() -> TestApp {
-    let app = TestApp::builder()
-        .with_settings(|s| s.auth.access_token_ttl_secs = 90 * 24 * 3600)
-        .spawn()
-        .await;
-    app.seed_demo().await;
-    app
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.authed(Method::GET, path, token).send().await.unwrap()
-}
-
-async fn json_of(app: &TestApp, token: &str, path: &str) -> Value {
-    let r = get(app, token, path).await;
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
-async fn sees_subunits(app: &TestApp, admin: &str, unit: i64, on: bool) {
-    let r = app
-        .authed(Method::PATCH, &format!("/api/v1/admin/units/{unit}"), admin)
-        .json(&json!({"sees_subunits": on}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-}
 
 fn jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
@@ -45,27 +16,16 @@ fn jpeg() -> Vec<u8> {
     out.into_inner()
 }
 
-fn codes(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let province = app.unit_id("UBND-T92").await;
     let inspectorate = app.unit_id("TT-92").await;
     let (denouncer, citizen) = app.token_for(Role::Citizen, None).await;
     let (accused, accused_token) = app.token_for(Role::Official, Some(province)).await;
-    let (_, coordinator) = app
-        .token_for(Role::Official, Some(app.unit_id("DIEU-PHOI").await))
-        .await;
+    let coordinator = app.official_of("DIEU-PHOI").await;
     let (_, inspector) = app.token_for(Role::Official, Some(inspectorate)).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
 
     // A denunciation against the provincial committee, which has no parent: the coordinator.
     let photo = app.uploaded(Some(&citizen), &jpeg()).await;
@@ -73,7 +33,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
         "title": "Lãnh đạo tỉnh nhận quà", "description": "Có người chứng kiến.",
         "area_code": "31135", "accused_unit_id": province, "attachments": [photo]});
     let t = app.submit_ok(Some(&citizen), &body).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     assert_eq!(t["unit"]["code"], "DIEU-PHOI");
 
     // Forwarding it where the accused committee's officials would handle it is refused: the
@@ -93,7 +53,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
 
     // The tree changes under a ticket: the committee stops seeing its subunits, the ticket goes
     // to the inspectorate, and then the committee sees its subunits again.
-    sees_subunits(&app, &admin, province, false).await;
+    app.sees_subunits(&admin, province, false).await;
     app.act_ok(
         &coordinator,
         &code,
@@ -101,7 +61,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
         json!({"unit_id": inspectorate, "reason": "Thanh tra tỉnh"}),
     )
     .await;
-    sees_subunits(&app, &admin, province, true).await;
+    app.sees_subunits(&admin, province, true).await;
 
     // The accused committee's officials: not found, not listed, not counted, cannot act.
     for path in [
@@ -110,7 +70,7 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
         format!("/api/v1/attachments/{photo}"),
         format!("/api/v1/attachments/{photo}/thumbnail"),
     ] {
-        let r = get(&app, &accused_token, &path).await;
+        let r = app.get_as(&accused_token, &path).await;
         assert_eq!(r.status(), 404, "{path}");
     }
     for action in ["refuse", "accept", "request_info"] {
@@ -124,18 +84,20 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
             .await;
         assert_problem(r, 404, "ticket_not_found").await;
     }
-    let inbox = json_of(&app, &accused_token, "/api/v1/inbox?status=open&limit=100").await;
-    assert!(!codes(&inbox).contains(&code), "{inbox}");
-    let summary = json_of(&app, &accused_token, "/api/v1/inbox/summary").await;
+    let inbox = app
+        .get_json(&accused_token, "/api/v1/inbox?status=open&limit=100")
+        .await;
+    assert!(!listed(&inbox).contains(&code), "{inbox}");
+    let summary = app.get_json(&accused_token, "/api/v1/inbox/summary").await;
     assert_eq!(summary["open"], 0, "{summary}");
 
     // The inspectorate handles it, sees the denouncer and the photo.
     let seen = app.ticket(&inspector, &code).await;
     assert_eq!(seen["submitter"]["email"], denouncer.email.as_str());
-    let inbox = json_of(&app, &inspector, "/api/v1/inbox?status=open").await;
-    assert!(codes(&inbox).contains(&code));
+    let inbox = app.get_json(&inspector, "/api/v1/inbox?status=open").await;
+    assert!(listed(&inbox).contains(&code));
     assert_eq!(
-        get(&app, &inspector, &format!("/api/v1/attachments/{photo}"))
+        app.get_as(&inspector, &format!("/api/v1/attachments/{photo}"))
             .await
             .status(),
         200
@@ -145,12 +107,14 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
     // committee (its officials and its mailbox), by mail, push and in the app.
     app.clock.advance(Duration::days(30));
     app.run_jobs().await;
-    let inspector_list = json_of(&app, &inspector, "/api/v1/me/notifications").await;
+    let inspector_list = app.get_json(&inspector, "/api/v1/me/notifications").await;
     assert!(
         inspector_list.to_string().contains(&code),
         "the handling unit is reminded: {inspector_list}"
     );
-    let accused_list = json_of(&app, &accused_token, "/api/v1/me/notifications").await;
+    let accused_list = app
+        .get_json(&accused_token, "/api/v1/me/notifications")
+        .await;
     assert!(!accused_list.to_string().contains(&code), "{accused_list}");
     let mailbox = app
         .state
@@ -169,24 +133,23 @@ async fn the_accused_unit_never_handles_reads_lists_or_hears_of_its_denunciation
 
 #[tokio::test]
 async fn a_denunciation_against_a_commune_goes_to_and_is_handled_by_its_superior() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let commune = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, superior) = app.token_for(Role::Official, Some(province)).await;
+    let citizen = app.citizen().await;
+    let superior = app.official_of("UBND-T92").await;
     let (_, accused) = app.token_for(Role::Official, Some(commune)).await;
     let body = json!({"kind": "denunciation", "category": "tham-nhung",
         "title": "Cán bộ xã nhận tiền", "description": "Có biên nhận.",
         "area_code": "31135", "accused_unit_id": commune});
     let t = app.submit_ok(Some(&citizen), &body).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     // The province sees its subunits and is the accused commune's superior: it handles it.
     assert_eq!(t["unit"]["code"], "UBND-T92");
-    app.act_ok(&superior, &code, "accept", json!({})).await;
-    let inbox = json_of(&app, &accused, "/api/v1/inbox?limit=100").await;
-    assert!(!codes(&inbox).contains(&code));
+    app.accept(&superior, &code).await;
+    let inbox = app.get_json(&accused, "/api/v1/inbox?limit=100").await;
+    assert!(!listed(&inbox).contains(&code));
     assert_eq!(
-        get(&app, &accused, &format!("/api/v1/tickets/{code}"))
+        app.get_as(&accused, &format!("/api/v1/tickets/{code}"))
             .await
             .status(),
         404

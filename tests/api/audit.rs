@@ -8,8 +8,8 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{cli, pothole};
 use crate::helpers::{TestApp, assert_problem};
-use crate::tickets::pothole;
 
 /// Runs raw SQL on the test database.
 async fn sql(app: &TestApp, statement: String) -> Result<(), String> {
@@ -26,32 +26,18 @@ async fn sql(app: &TestApp, statement: String) -> Result<(), String> {
 }
 
 async fn verify(app: &TestApp, token: &str) -> Value {
-    let r = app
-        .authed(
-            Method::GET,
-            "/api/v1/audit/verify?from=2026-01-01&to=2027-12-31",
-            token,
-        )
-        .send()
+    app.get_json(token, "/api/v1/audit/verify?from=2026-01-01&to=2027-12-31")
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
 }
 
 #[tokio::test]
 async fn tampering_is_named_and_updates_are_refused() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let admin = app.admin().await;
+    let code = app.submit_pothole(&citizen).await;
+    app.accept(&official, &code).await;
     app.act_ok(
         &official,
         &code,
@@ -59,8 +45,7 @@ async fn tampering_is_named_and_updates_are_refused() {
         json!({"note": "Đã lên lịch sửa."}),
     )
     .await;
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã sửa."}))
-        .await;
+    app.resolve(&official, &code, "Đã sửa.").await;
 
     let v = verify(&app, &admin).await;
     assert_eq!(v["ok"], true, "{v}");
@@ -111,26 +96,20 @@ async fn tampering_is_named_and_updates_are_refused() {
 
 #[tokio::test]
 async fn daily_roots_are_published_and_checked() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (supervisor_user, _) = app
-        .token_for(Role::Supervisor, Some(app.unit_id("UBND-T92").await))
-        .await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let (supervisor_user, _) = app.staff_of(Role::Supervisor, "UBND-T92").await;
     app.submit_ok(Some(&citizen), &pothole()).await;
     app.submit_ok(Some(&citizen), &pothole()).await;
     app.clock.advance(Duration::days(1));
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     app.submit_ok(Some(&citizen), &pothole()).await;
     app.clock.advance(Duration::days(1));
     assert_eq!(app.run_jobs().await.days_sealed, 2);
     assert_eq!(app.run_jobs().await.days_sealed, 0);
-    let roots: Value = app
-        .get("/api/v1/public/audit/roots?from=2026-11-01&to=2026-12-31")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let roots = app
+        .public_json("/api/v1/public/audit/roots?from=2026-11-01&to=2026-12-31")
+        .await;
     let days = roots["days"].as_array().unwrap();
     assert_eq!(days.len(), 2);
     assert_eq!(days[0]["day"], "2026-11-23");
@@ -142,12 +121,8 @@ async fn daily_roots_are_published_and_checked() {
     assert_eq!(supervisor_verify["ok"], true);
     assert_eq!(supervisor_verify["days_checked"], 2);
     // Only supervisors and admins verify.
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let r = app
-        .authed(Method::GET, "/api/v1/audit/verify", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let citizen = app.citizen().await;
+    let r = app.get_as(&citizen, "/api/v1/audit/verify").await;
     assert_problem(r, 403, "action_forbidden").await;
     // A root that no longer matches its day is named.
     sql(
@@ -183,14 +158,7 @@ async fn the_admin_log_chains_every_configuration_change() {
         .send()
         .await
         .unwrap();
-    let log: Value = app
-        .authed(Method::GET, "/api/v1/admin/audit-log", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = app.get_json(&admin, "/api/v1/admin/audit-log").await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{log}");
     assert_eq!(items[0]["action"], "POST /api/v1/admin/units");
@@ -199,35 +167,19 @@ async fn the_admin_log_chains_every_configuration_change() {
     assert_eq!(items[0]["actor_id"], admin_user.id);
     assert_eq!(items[1]["prev_hash"], items[0]["hash"]);
     assert_eq!(verify(&app, &admin).await["ok"], true);
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let r = app
-        .authed(Method::GET, "/api/v1/admin/audit-log", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let citizen = app.citizen().await;
+    let r = app.get_as(&citizen, "/api/v1/admin/audit-log").await;
     assert_problem(r, 403, "action_forbidden").await;
 }
 
 #[tokio::test]
 async fn supervisors_note_and_ask_to_reopen_but_change_nothing() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, supervisor) = app
-        .token_for(Role::Supervisor, Some(app.unit_id("UBND-T92").await))
-        .await;
-    let (_, elsewhere) = app
-        .token_for(Role::Supervisor, Some(app.unit_id("UBND-T91").await))
-        .await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã sửa."}))
-        .await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let (official_user, official) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
+    let elsewhere = app.supervisor_of("UBND-T91").await;
+    let code = app.answered_pothole(&citizen, &official).await;
     let post = |token: &str, what: &str, body: Value| {
         app.authed(
             Method::POST,
@@ -300,21 +252,11 @@ async fn the_cli_verifies_and_names_the_altered_row() {
     // The app's own SQLite file, then the binary pointed at it.
     let app = TestApp::builder().spawn_sqlite_file().await;
     app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let citizen = app.citizen().await;
+    let code = app.submit_pothole(&citizen).await;
     let db_url = app.sqlite_url();
     let run = || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
-            .args(["audit", "verify"])
-            .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-            .env("NGHEDAN__DATABASE__URL", &db_url)
-            .env("NGHEDAN__LOG__LEVEL", "error")
-            .env_remove("NGHEDAN_ENV")
-            .output()
-            .unwrap();
+        let out = cli(&db_url).args(["audit", "verify"]).output().unwrap();
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -338,22 +280,12 @@ async fn the_cli_verifies_and_names_the_altered_row() {
 
 #[tokio::test]
 async fn supervisors_list_the_tickets_of_the_subtree_they_oversee() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, province) = app
-        .token_for(Role::Supervisor, Some(app.unit_id("UBND-T92").await))
-        .await;
-    let (_, commune) = app
-        .token_for(Role::Supervisor, Some(app.unit_id("UBND-X31120").await))
-        .await;
-    let (_, official) = app
-        .token_for(Role::Official, Some(app.unit_id("UBND-X31135").await))
-        .await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let province = app.supervisor_of("UBND-T92").await;
+    let commune = app.supervisor_of("UBND-X31120").await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = app.submit_pothole(&citizen).await;
     let list = |token: &str| {
         app.authed(
             Method::GET,

@@ -2,23 +2,19 @@
 //! ticket that got a 201, and a retry with the same Idempotency-Key never makes a second one.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestDb, config_dir, pg_admin_url};
-use crate::tickets::pothole;
+use crate::fixtures::{cli, pothole};
+use crate::helpers::{TestDb, pg_admin_url};
 
 fn start(dir: &std::path::Path, db_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_nghedan"))
+    cli(db_url)
         .args(["serve", "--demo"])
         .current_dir(dir)
-        .env_remove("NGHEDAN_ENV")
-        .env("NGHEDAN_CONFIG_DIR", config_dir())
-        .env("NGHEDAN__DATABASE__URL", db_url)
         .env("NGHEDAN__SERVER__PORT", port.to_string())
-        .env("NGHEDAN__LOG__LEVEL", "error")
         .env("NGHEDAN__JOBS__RUN_IN_SERVE", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

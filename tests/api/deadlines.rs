@@ -5,35 +5,25 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::clock;
 use crate::helpers::{TestApp, assert_problem};
 
 const COMPLAINT_BEFORE_TET: &str = "2026-02-13T10:00:00%2B07:00";
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let res = app.get(path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
-}
-
-async fn admin(app: &TestApp) -> String {
-    app.token_for(Role::Admin, None).await.1
-}
-
-/// The clock `name` of a preview.
-fn clock<'a>(preview: &'a Value, name: &str) -> &'a Value {
-    preview["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("clock {name} in {preview}"))
-}
 
 fn due(preview: &Value, name: &str) -> String {
     clock(preview, name)["due_local_date"]
         .as_str()
         .unwrap_or_else(|| panic!("{name} has a due date in {preview}"))
         .to_string()
+}
+
+/// Loads the reference data again, as every start does; returns what it wrote.
+async fn reload_reference(app: &TestApp) -> nghedan::db::reference::Loaded {
+    let now = app.clock_now_naive();
+    app.state
+        .db(move |conn| nghedan::db::reference::load(conn, now))
+        .await
+        .unwrap()
 }
 
 async fn make_category(app: &TestApp, code: &str, parent: Option<&str>, urgent: bool) {
@@ -79,14 +69,8 @@ async fn flag_remote(app: &TestApp, area: &str) {
 #[tokio::test]
 async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    let res = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let list: Value = res.json().await.unwrap();
+    let token = app.admin().await;
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 8, "{list}");
     assert_eq!(list["next_cursor"], Value::Null);
@@ -137,21 +121,9 @@ async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let now = app.clock_now_naive();
-    let loaded = app
-        .state
-        .db(move |conn| nghedan::db::reference::load(conn, now))
-        .await
-        .unwrap();
+    let loaded = reload_reference(&app).await;
     assert_eq!(loaded, nghedan::db::reference::Loaded::default());
-    let after: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(after["items"].as_array().unwrap().len(), 8);
     assert_eq!(after["items"][0]["name"], "Khiếu nại lần đầu (sửa)");
 }
@@ -159,11 +131,11 @@ async fn the_default_policies_are_seeded_once_and_admins_changes_stay() {
 #[tokio::test]
 async fn a_complaint_received_before_tet_is_accepted_after_it() {
     let app = TestApp::spawn().await;
-    let p = get_json(
-        &app,
-        &format!("/api/v1/deadlines/preview?kind=complaint&received_at={COMPLAINT_BEFORE_TET}"),
-    )
-    .await;
+    let p = app
+        .public_json(&format!(
+            "/api/v1/deadlines/preview?kind=complaint&received_at={COMPLAINT_BEFORE_TET}"
+        ))
+        .await;
     assert_eq!(p["kind"], "complaint");
     assert_eq!(p["round"], 1);
     assert_eq!(p["channel"], "app");
@@ -209,20 +181,20 @@ async fn complexity_and_remote_areas_lengthen_the_resolve_clock() {
         ("&area_code=00004&complex=true", 45, "2026-04-20"),
         ("&area_code=00004", 30, "2026-04-06"),
     ] {
-        let p = get_json(&app, &format!("{base}{extra}")).await;
+        let p = app.public_json(&format!("{base}{extra}")).await;
         let resolve = clock(&p, "resolve");
         assert_eq!(resolve["state"], "running", "{extra}");
         assert_eq!(resolve["days"], days, "{extra}");
         assert_eq!(due(&p, "resolve"), expected, "{extra}");
         assert_eq!(due(&p, "accept"), "2026-03-06", "{extra}");
     }
-    let remote = get_json(&app, &format!("{base}&area_code=03390")).await;
+    let remote = app.public_json(&format!("{base}&area_code=03390")).await;
     assert_eq!(remote["remote"], true);
 
     // Second round: accepted Fri 3/7/2026.
     let second = "/api/v1/deadlines/preview?kind=complaint&round=2\
         &received_at=2026-07-01T09:00:00%2B07:00&accepted_at=2026-07-03T09:00:00%2B07:00";
-    let p = get_json(&app, second).await;
+    let p = app.public_json(second).await;
     assert!(
         p["policy"]["name"]
             .as_str()
@@ -230,19 +202,21 @@ async fn complexity_and_remote_areas_lengthen_the_resolve_clock() {
             .starts_with("Khiếu nại lần hai")
     );
     assert_eq!(due(&p, "resolve"), "2026-08-17");
-    let p = get_json(&app, &format!("{second}&complex=true&area_code=03390")).await;
+    let p = app
+        .public_json(&format!("{second}&complex=true&area_code=03390"))
+        .await;
     assert_eq!(due(&p, "resolve"), "2026-09-11");
 }
 
 #[tokio::test]
 async fn denunciations_and_feedback_get_their_clocks() {
     let app = TestApp::spawn().await;
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=denunciation&received_at=2026-04-24T10:00:00%2B07:00\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=denunciation&received_at=2026-04-24T10:00:00%2B07:00\
          &accepted_at=2026-05-08T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-05-08");
     assert_eq!(due(&p, "forward"), "2026-05-06");
     assert_eq!(due(&p, "resolve"), "2026-06-08");
@@ -250,19 +224,19 @@ async fn denunciations_and_feedback_get_their_clocks() {
         clock(&p, "resolve")["extensions"],
         json!({"allowed": 2, "max_days": 30})
     );
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=denunciation&complex=true\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=denunciation&complex=true\
          &received_at=2026-04-24T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-05-13");
 
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=feedback&received_at=2026-01-29T10:00:00%2B07:00",
-    )
-    .await;
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=feedback&received_at=2026-01-29T10:00:00%2B07:00",
+        )
+        .await;
     assert_eq!(due(&p, "resolve"), "2026-02-23");
     assert_eq!(due(&p, "update"), "2026-02-05");
     assert!(
@@ -274,17 +248,19 @@ async fn denunciations_and_feedback_get_their_clocks() {
     );
 
     // Received in person: an answer about acceptance within 10 working days.
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=petition&channel=in_person\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=petition&channel=in_person\
          &received_at=2026-08-25T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(due(&p, "accept"), "2026-09-10");
     assert_eq!(due(&p, "resolve"), "2026-09-14");
 
     // Without received_at, the clock's now (2026-11-23 09:00 in Hanoi, a Monday).
-    let p = get_json(&app, "/api/v1/deadlines/preview?kind=complaint").await;
+    let p = app
+        .public_json("/api/v1/deadlines/preview?kind=complaint")
+        .await;
     assert_eq!(p["received_at"], "2026-11-23T02:00:00Z");
     assert_eq!(due(&p, "accept"), "2026-12-07");
 }
@@ -292,11 +268,11 @@ async fn denunciations_and_feedback_get_their_clocks() {
 #[tokio::test]
 async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     // Thu 19/3/2026: 10 working days end Thu 2/4.
     let preview =
         "/api/v1/deadlines/preview?kind=complaint&received_at=2026-03-19T10:00:00%2B07:00";
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
 
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-03-21", &token)
@@ -312,7 +288,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         json!({"date": "2026-03-21", "working": true, "note": "Làm bù cho ngày 2/1", "source": "override"})
     );
     // Saturday 21/3 worked: one day earlier.
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-01");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-01");
 
     // The same date again replaces the override; a bridge day off moves it back out.
     let res = app
@@ -322,7 +298,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-03-20", &token)
         .json(&json!({"working": false, "note": "Nghỉ bù (sửa)"}))
@@ -330,7 +306,9 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-03-20&to=2026-03-20").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-03-20&to=2026-03-20")
+        .await;
     assert_eq!(days["days"][0]["note"], "Nghỉ bù (sửa)");
 
     for date in ["2026-03-20", "2026-03-21"] {
@@ -345,7 +323,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    assert_eq!(due(&get_json(&app, preview).await, "accept"), "2026-04-02");
+    assert_eq!(due(&app.public_json(preview).await, "accept"), "2026-04-02");
     let res = app
         .authed(Method::DELETE, "/api/v1/admin/calendar/2026-03-21", &token)
         .send()
@@ -411,7 +389,7 @@ async fn an_override_changes_the_preview_both_ways_and_removing_it_restores_it()
 #[tokio::test]
 async fn an_override_of_a_holiday_survives_a_reload() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let res = app
         .authed(Method::PUT, "/api/v1/admin/calendar/2026-02-20", &token)
         .json(&json!({"working": true, "note": "Làm việc"}))
@@ -419,14 +397,11 @@ async fn an_override_of_a_holiday_survives_a_reload() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let now = app.clock_now_naive();
-    let loaded = app
-        .state
-        .db(move |conn| nghedan::db::reference::load(conn, now))
-        .await
-        .unwrap();
+    let loaded = reload_reference(&app).await;
     assert_eq!(loaded.holidays, 0);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-02-20&to=2026-02-20").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-02-20&to=2026-02-20")
+        .await;
     assert_eq!(
         days["days"][0],
         json!({"date": "2026-02-20", "working": true, "note": "Làm việc", "source": "override"})
@@ -436,7 +411,9 @@ async fn an_override_of_a_holiday_survives_a_reload() {
 #[tokio::test]
 async fn the_calendar_lists_every_day_with_weekends_and_tet() {
     let app = TestApp::spawn().await;
-    let days = get_json(&app, "/api/v1/calendar?from=2026-02-13&to=2026-02-23").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-02-13&to=2026-02-23")
+        .await;
     let list = days["days"].as_array().unwrap();
     assert_eq!(list.len(), 11);
     assert_eq!(
@@ -481,7 +458,9 @@ async fn the_calendar_lists_every_day_with_weekends_and_tet() {
     );
 
     // A leap year is 366 days, the most one request lists.
-    let year = get_json(&app, "/api/v1/calendar?from=2028-01-01&to=2028-12-31").await;
+    let year = app
+        .public_json("/api/v1/calendar?from=2028-01-01&to=2028-12-31")
+        .await;
     assert_eq!(year["days"].as_array().unwrap().len(), 366);
     let res = app
         .get("/api/v1/calendar?from=2027-01-01&to=2028-01-02")
@@ -579,7 +558,7 @@ async fn the_preview_refuses_times_without_an_offset_and_unknown_codes() {
 #[tokio::test]
 async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     make_category(&app, "roads", None, false).await;
     make_category(&app, "potholes", Some("roads"), false).await;
     make_category(&app, "lights", None, false).await;
@@ -608,14 +587,14 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
         )
     };
     for category in ["roads", "potholes"] {
-        let p = get_json(&app, &preview(category)).await;
+        let p = app.public_json(&preview(category)).await;
         assert_eq!(p["policy"]["id"], id, "{category}");
         assert_eq!(p["category"], category);
         assert_eq!(p["clocks"].as_array().unwrap().len(), 1);
         // Thu 19/3: 20, 23, 24, 25, 26/3.
         assert_eq!(due(&p, "resolve"), "2026-03-26", "{category}");
     }
-    let p = get_json(&app, &preview("lights")).await;
+    let p = app.public_json(&preview("lights")).await;
     assert_ne!(p["policy"]["id"], id);
     assert!(
         p["policy"]["name"]
@@ -624,7 +603,7 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
             .starts_with("Phản ánh (")
     );
     assert_eq!(due(&p, "resolve"), "2026-04-08");
-    let p = get_json(&app, &preview("flood")).await;
+    let p = app.public_json(&preview("flood")).await;
     assert_eq!(p["urgent"], true);
     assert!(
         p["policy"]["name"]
@@ -646,7 +625,7 @@ async fn a_category_policy_beats_the_kinds_default_for_it_and_its_subcategories(
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let p = get_json(&app, &preview("potholes")).await;
+    let p = app.public_json(&preview("potholes")).await;
     assert_ne!(p["policy"]["id"], id);
 }
 
@@ -669,7 +648,7 @@ fn valid_policy() -> Value {
 #[tokio::test]
 async fn policies_are_created_read_listed_changed_and_deleted() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let res = app
         .authed(Method::POST, "/api/v1/admin/sla-policies", &token)
         .header("Idempotency-Key", "create-policy-0001")
@@ -721,12 +700,12 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     assert_eq!(one.json::<Value>().await.unwrap(), created);
 
     // It applies to complaints received by post.
-    let p = get_json(
-        &app,
-        "/api/v1/deadlines/preview?kind=complaint&channel=post\
+    let p = app
+        .public_json(
+            "/api/v1/deadlines/preview?kind=complaint&channel=post\
          &received_at=2026-03-19T10:00:00%2B07:00",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(p["policy"]["id"], id);
     assert_eq!(due(&p, "accept"), "2026-03-30");
 
@@ -734,14 +713,7 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     let mut ids = Vec::new();
     let mut path = "/api/v1/admin/sla-policies?limit=3".to_string();
     loop {
-        let page: Value = app
-            .authed(Method::GET, &path, &token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = app.get_json(&token, &path).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
         ids.extend(items.iter().map(|p| p["id"].as_i64().unwrap()));
@@ -753,18 +725,9 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
     assert_eq!(ids.len(), 9);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(ids.last(), Some(&id));
-    let complaints: Value = app
-        .authed(
-            Method::GET,
-            "/api/v1/admin/sla-policies?kind=complaint",
-            &token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let complaints = app
+        .get_json(&token, "/api/v1/admin/sla-policies?kind=complaint")
+        .await;
     assert_eq!(complaints["items"].as_array().unwrap().len(), 3);
     let res = app
         .authed(Method::GET, "/api/v1/admin/sla-policies?limit=0", &token)
@@ -849,7 +812,7 @@ async fn policies_are_created_read_listed_changed_and_deleted() {
 #[tokio::test]
 async fn invalid_policies_are_refused_with_a_pointer_to_each_field() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let post = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/sla-policies", &token)
             .json(&body)
@@ -921,21 +884,14 @@ async fn invalid_policies_are_refused_with_a_pointer_to_each_field() {
         .unwrap();
     assert_problem(res, 400, "malformed_json").await;
 
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8, "nothing stored");
 }
 
 #[tokio::test]
 async fn every_admin_route_needs_an_admin() {
     let app = TestApp::spawn().await;
-    let unit = crate::accounts::make_unit(&app, "UBND-TEST").await;
+    let unit = app.make_unit("UBND-TEST").await;
     let mut tokens = Vec::new();
     for (role, unit) in [
         (Role::Citizen, None),
@@ -983,25 +939,20 @@ async fn every_admin_route_needs_an_admin() {
         }
     }
     // Nothing changed: the defaults are all there and 21/3 is still a Saturday off.
-    let token = admin(&app).await;
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/admin/sla-policies", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = app.admin().await;
+    let list = app.get_json(&token, "/api/v1/admin/sla-policies").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
     assert_eq!(list["items"][0]["active"], true);
-    let days = get_json(&app, "/api/v1/calendar?from=2026-03-21&to=2026-03-21").await;
+    let days = app
+        .public_json("/api/v1/calendar?from=2026-03-21&to=2026-03-21")
+        .await;
     assert_eq!(days["days"][0]["working"], false);
 }
 
 #[tokio::test]
 async fn the_deadline_routes_are_documented() {
     let app = TestApp::spawn().await;
-    let doc = get_json(&app, "/api/v1/openapi.json").await;
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let paths = doc["paths"].as_object().unwrap();
     for (path, method, tag) in [
         ("/api/v1/calendar", "get", "deadlines"),

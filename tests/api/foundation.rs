@@ -11,18 +11,14 @@ use crate::proxy::TcpProxy;
 #[tokio::test]
 async fn liveness_is_ok() {
     let app = TestApp::spawn().await;
-    let res = app.get("/health/live").await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let body = app.public_json("/health/live").await;
     assert_eq!(body["status"], "live");
 }
 
 #[tokio::test]
 async fn readiness_names_the_backend() {
     let app = TestApp::spawn().await;
-    let res = app.get("/health/ready").await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let body = app.public_json("/health/ready").await;
     assert_eq!(body["status"], "ready");
     assert_eq!(body["database"], app.db.backend());
 }
@@ -212,9 +208,7 @@ async fn responses_carry_nosniff_and_html_pages_refuse_framing() {
 #[tokio::test]
 async fn openapi_is_3_1_and_lists_every_route() {
     let app = TestApp::spawn().await;
-    let res = app.get("/api/v1/openapi.json").await;
-    assert_eq!(res.status(), 200);
-    let doc: Value = res.json().await.unwrap();
+    let doc = app.public_json("/api/v1/openapi.json").await;
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",

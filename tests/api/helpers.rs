@@ -511,12 +511,7 @@ impl TestApp {
 
     /// Signs in; returns the token pair's JSON.
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        let res = self
-            .post_json(
-                "/api/v1/auth/login",
-                &serde_json::json!({"email": email, "password": password}),
-            )
-            .await;
+        let res = self.try_login(email, password).await;
         assert_eq!(res.status(), 200, "login of {email}");
         res.json().await.unwrap()
     }

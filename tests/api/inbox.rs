@@ -9,20 +9,11 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{code_of, codes};
 use crate::helpers::{TestApp, assert_problem};
 
 /// Ninh Kiều (Cần Thơ), where the demo's `UBND-X31135` works.
 const NINH_KIEU: (f64, f64) = (10.0331, 105.777);
-
-/// An app whose access tokens outlive the clock moves of these tests.
-async fn spawn() -> TestApp {
-    let app = TestApp::builder()
-        .with_settings(|s| s.auth.access_token_ttl_secs = 90 * 24 * 3600)
-        .spawn()
-        .await;
-    app.seed_demo().await;
-    app
-}
 
 /// Submits a feedback about a pothole in Ninh Kiều as `token`; `extra` overrides fields.
 async fn submit(app: &TestApp, token: &str, extra: Value) -> String {
@@ -41,53 +32,11 @@ async fn submit(app: &TestApp, token: &str, extra: Value) -> String {
             body[k] = v.clone();
         }
     }
-    let res = app
-        .authed(Method::POST, "/api/v1/tickets", token)
-        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let t: Value = res.json().await.unwrap();
-    assert_eq!(status, 201, "{t}");
-    t["code"].as_str().unwrap().to_string()
-}
-
-async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
-    let res = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/tickets/{code}/{action}"),
-            token,
-        )
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let t: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "{action} {code}: {t}");
-    t
-}
-
-async fn get(app: &TestApp, token: Option<&str>, path: &str) -> reqwest::Response {
-    match token {
-        Some(t) => app.authed(Method::GET, path, t).send().await.unwrap(),
-        None => app.get(path).await,
-    }
-}
-
-async fn ok(app: &TestApp, token: Option<&str>, path: &str) -> Value {
-    let res = get(app, token, path).await;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "{path}: {body}");
-    body
+    code_of(&app.submit_ok(Some(token), &body).await)
 }
 
 /// Every item of a list, following `next_cursor` (`path` has a query already).
-async fn all_items(app: &TestApp, token: Option<&str>, path: &str) -> Vec<Value> {
+async fn all_items(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -95,7 +44,7 @@ async fn all_items(app: &TestApp, token: Option<&str>, path: &str) -> Vec<Value>
             Some(c) => format!("{path}&limit=100&after={c}"),
             None => format!("{path}&limit=100"),
         };
-        let page = ok(app, token, &p).await;
+        let page = app.get_json(token, &p).await;
         out.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
             Some(c) => after = Some(c.to_string()),
@@ -104,16 +53,9 @@ async fn all_items(app: &TestApp, token: Option<&str>, path: &str) -> Vec<Value>
     }
 }
 
-fn codes(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|i| i["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The codes of the inbox under `query` (e.g. `status=open`), in list order.
 async fn inbox(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    codes(&all_items(app, Some(token), &format!("/api/v1/inbox?{query}")).await)
+    codes(&all_items(app, token, &format!("/api/v1/inbox?{query}")).await)
 }
 
 fn set(codes: &[&String]) -> HashSet<String> {
@@ -124,6 +66,13 @@ fn as_set(v: Vec<String>) -> HashSet<String> {
     v.into_iter().collect()
 }
 
+/// An object's keys, sorted.
+fn sorted_keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str()
         .map(|s| DateTime::parse_from_rfc3339(s).unwrap().to_utc())
@@ -131,17 +80,14 @@ fn time(v: &Value) -> Option<DateTime<Utc>> {
 
 #[tokio::test]
 async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let x = app.unit_id("UBND-X31135").await;
-    let y = app.unit_id("UBND-X31120").await;
     let board = app.unit_id("BTTND-31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let (_, off_x) = app.token_for(Role::Official, Some(x)).await;
-    let (_, off_y) = app.token_for(Role::Official, Some(y)).await;
+    let off_y = app.official_of("UBND-X31120").await;
     let (_, off_board) = app.token_for(Role::Official, Some(board)).await;
-    let (_, province) = app
-        .token_for(Role::Official, Some(app.unit_id("UBND-T92").await))
-        .await;
+    let province = app.official_of("UBND-T92").await;
 
     let a = submit(&app, &citizen, json!({})).await;
     let b = submit(&app, &citizen, json!({"title": "Nắp cống vỡ"})).await;
@@ -151,7 +97,7 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
     assert_eq!(inbox(&app, &off_y, "").await, vec![c.clone()]);
     // Unit Y's ticket does not exist for unit X.
     assert_problem(
-        get(&app, Some(&off_x), &format!("/api/v1/tickets/{c}")).await,
+        app.get_as(&off_x, &format!("/api/v1/tickets/{c}")).await,
         404,
         "ticket_not_found",
     )
@@ -160,8 +106,7 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
     assert_eq!(as_set(inbox(&app, &province, "").await), set(&[&a, &b, &c]));
 
     // Forwarded down to the commune's inspection board, `b` leaves X's inbox…
-    act(
-        &app,
+    app.act_ok(
         &off_x,
         &b,
         "forward",
@@ -171,26 +116,20 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
     assert_eq!(inbox(&app, &off_x, "").await, vec![a.clone()]);
     assert_eq!(inbox(&app, &off_board, "").await, vec![b.clone()]);
     assert_problem(
-        get(&app, Some(&off_x), &format!("/api/v1/tickets/{b}")).await,
+        app.get_as(&off_x, &format!("/api/v1/tickets/{b}")).await,
         404,
         "ticket_not_found",
     )
     .await;
     // …until X's unit is set to see its subunits.
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let res = app
-        .authed(Method::PATCH, &format!("/api/v1/admin/units/{x}"), &admin)
-        .json(&json!({"sees_subunits": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let items = all_items(&app, Some(&off_x), "/api/v1/inbox?sort=age").await;
+    let admin = app.admin().await;
+    app.sees_subunits(&admin, x, true).await;
+    let items = all_items(&app, &off_x, "/api/v1/inbox?sort=age").await;
     assert_eq!(codes(&items), vec![a.clone(), b.clone()]);
     assert_eq!(items[1]["unit_id"], board);
     assert_eq!(items[0]["unit_id"], x);
     assert_eq!(
-        get(&app, Some(&off_x), &format!("/api/v1/tickets/{b}"))
+        app.get_as(&off_x, &format!("/api/v1/tickets/{b}"))
             .await
             .status(),
         200
@@ -200,15 +139,8 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
 
     // The compact item: what a list needs, never who sent it.
     let item = &items[0];
-    let mut keys: Vec<&str> = item
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(item),
         vec![
             "area_code",
             "assignee_id",
@@ -236,23 +168,20 @@ async fn officials_see_exactly_the_tickets_of_the_units_they_work() {
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(x)).await;
     for path in ["/api/v1/inbox", "/api/v1/inbox/summary"] {
         for token in [&citizen, &supervisor, &admin] {
-            assert_problem(get(&app, Some(token), path).await, 403, "action_forbidden").await;
+            assert_problem(app.get_as(token, path).await, 403, "action_forbidden").await;
         }
-        assert_problem(get(&app, None, path).await, 401, "unauthenticated").await;
+        assert_problem(app.get(path).await, 401, "unauthenticated").await;
     }
 }
 
 #[tokio::test]
 async fn each_filter_narrows_the_inbox() {
-    let app = spawn().await;
-    let x = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (me, off_x) = app.token_for(Role::Official, Some(x)).await;
-    let (colleague, _) = app.token_for(Role::Official, Some(x)).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
+    let (me, off_x) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let (colleague, _) = app.staff_of(Role::Official, "UBND-X31135").await;
     // The province's committee sees every commune of Cần Thơ.
-    let (_, off) = app
-        .token_for(Role::Official, Some(app.unit_id("UBND-T92").await))
-        .await;
+    let off = app.official_of("UBND-T92").await;
 
     let road = submit(
         &app,
@@ -277,20 +206,13 @@ async fn each_filter_narrows_the_inbox() {
     .await;
     app.clock.advance(Duration::days(1));
     let accepted = submit(&app, &citizen, json!({})).await;
-    act(&app, &off_x, &accepted, "accept", json!({})).await;
+    app.accept(&off_x, &accepted).await;
     let resolved = submit(&app, &citizen, json!({})).await;
-    act(&app, &off_x, &resolved, "accept", json!({})).await;
-    act(
-        &app,
-        &off_x,
-        &resolved,
-        "resolve",
-        json!({"answer": "Đã vá."}),
-    )
-    .await;
-    act(&app, &off_x, &light, "assign", json!({"user_id": me.id})).await;
-    act(
-        &app,
+    app.accept(&off_x, &resolved).await;
+    app.resolve(&off_x, &resolved, "Đã vá.").await;
+    app.act_ok(&off_x, &light, "assign", json!({"user_id": me.id}))
+        .await;
+    app.act_ok(
         &off_x,
         &accepted,
         "assign",
@@ -298,7 +220,7 @@ async fn each_filter_narrows_the_inbox() {
     )
     .await;
 
-    let everything = all_items(&app, Some(&off), "/api/v1/inbox?sort=age").await;
+    let everything = all_items(&app, &off, "/api/v1/inbox?sort=age").await;
     assert_eq!(
         codes(&everything),
         vec![
@@ -455,7 +377,7 @@ async fn each_filter_narrows_the_inbox() {
     );
 
     // Sorts: soonest due first with undated last; oldest; newest.
-    let due = all_items(&app, Some(&off), "/api/v1/inbox?").await;
+    let due = all_items(&app, &off, "/api/v1/inbox?").await;
     let dues: Vec<Option<DateTime<Utc>>> = due.iter().map(|i| time(&i["next_due_at"])).collect();
     let mut sorted = dues.clone();
     sorted.sort_by_key(|d| (d.is_none(), *d));
@@ -467,7 +389,8 @@ async fn each_filter_narrows_the_inbox() {
 
     // A missed deadline: a month on, the next change of `road` marks it overdue.
     app.clock.advance(Duration::days(30));
-    act(&app, &off_x, &road, "assign", json!({"user_id": me.id})).await;
+    app.act_ok(&off_x, &road, "assign", json!({"user_id": me.id}))
+        .await;
     assert_eq!(inbox(&app, &off, "overdue=true").await, vec![road.clone()]);
     assert!(!inbox(&app, &off, "overdue=false").await.contains(&road));
 
@@ -485,7 +408,7 @@ async fn each_filter_narrows_the_inbox() {
         ("colour=red", "/colour"),
     ] {
         let body = assert_problem(
-            get(&app, Some(&off), &format!("/api/v1/inbox?{query}")).await,
+            app.get_as(&off, &format!("/api/v1/inbox?{query}")).await,
             422,
             "validation_failed",
         )
@@ -494,7 +417,7 @@ async fn each_filter_narrows_the_inbox() {
     }
     let long = "a".repeat(201);
     let body = assert_problem(
-        get(&app, Some(&off), &format!("/api/v1/inbox?q={long}")).await,
+        app.get_as(&off, &format!("/api/v1/inbox?q={long}")).await,
         422,
         "validation_failed",
     )
@@ -506,10 +429,9 @@ async fn each_filter_narrows_the_inbox() {
 
 #[tokio::test]
 async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
-    let app = spawn().await;
-    let x = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, off) = app.token_for(Role::Official, Some(x)).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
+    let off = app.official_of("UBND-X31135").await;
 
     let mut at_start = Vec::new();
     for i in 0..25 {
@@ -517,10 +439,10 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
         // A few accepted and a few answered (no deadline); with the clock moving 7 hours
         // between submissions, the `due` order has ties, different days and undated tickets.
         if i % 8 == 3 {
-            act(&app, &off, &code, "accept", json!({})).await;
-            act(&app, &off, &code, "resolve", json!({"answer": "Xong."})).await;
+            app.accept(&off, &code).await;
+            app.resolve(&off, &code, "Xong.").await;
         } else if i % 5 == 1 {
-            act(&app, &off, &code, "accept", json!({})).await;
+            app.accept(&off, &code).await;
         }
         at_start.push(code);
         // Different submission times: different deadlines.
@@ -536,7 +458,7 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
                 Some(c) => format!("/api/v1/inbox?sort={sort}&limit=7&after={c}"),
                 None => format!("/api/v1/inbox?sort={sort}&limit=7"),
             };
-            let page = ok(&app, Some(&off), &path).await;
+            let page = app.get_json(&off, &path).await;
             let items = page["items"].as_array().unwrap();
             assert!(items.len() <= 7);
             seen.extend(codes(items));
@@ -565,7 +487,7 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
     }
 
     // The order `due` promises, over the whole list.
-    let all = all_items(&app, Some(&off), "/api/v1/inbox?sort=due").await;
+    let all = all_items(&app, &off, "/api/v1/inbox?sort=due").await;
     let dues: Vec<Option<DateTime<Utc>>> = all.iter().map(|i| time(&i["next_due_at"])).collect();
     let mut sorted = dues.clone();
     sorted.sort_by_key(|d| (d.is_none(), *d));
@@ -580,22 +502,18 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
         "after=e30",
     ] {
         assert_problem(
-            get(&app, Some(&off), &format!("/api/v1/inbox?{query}")).await,
+            app.get_as(&off, &format!("/api/v1/inbox?{query}")).await,
             422,
             "validation_failed",
         )
         .await;
     }
     // A cursor belongs to its sort.
-    let page = ok(&app, Some(&off), "/api/v1/inbox?sort=due&limit=2").await;
+    let page = app.get_json(&off, "/api/v1/inbox?sort=due&limit=2").await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let body = assert_problem(
-        get(
-            &app,
-            Some(&off),
-            &format!("/api/v1/inbox?sort=newest&after={cursor}"),
-        )
-        .await,
+        app.get_as(&off, &format!("/api/v1/inbox?sort=newest&after={cursor}"))
+            .await,
         422,
         "validation_failed",
     )
@@ -606,15 +524,12 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
 
 #[tokio::test]
 async fn the_summary_counts_what_the_inbox_lists() {
-    let app = spawn().await;
-    let x = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (me, off) = app.token_for(Role::Official, Some(x)).await;
-    let (_, off_y) = app
-        .token_for(Role::Official, Some(app.unit_id("UBND-X31120").await))
-        .await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
+    let (me, off) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let off_y = app.official_of("UBND-X31120").await;
 
-    let empty = ok(&app, Some(&off), "/api/v1/inbox/summary").await;
+    let empty = app.get_json(&off, "/api/v1/inbox/summary").await;
     assert_eq!(
         empty,
         json!({
@@ -626,30 +541,16 @@ async fn the_summary_counts_what_the_inbox_lists() {
 
     let waiting = submit(&app, &citizen, json!({})).await;
     let working = submit(&app, &citizen, json!({})).await;
-    act(&app, &off, &working, "accept", json!({})).await;
-    act(&app, &off, &working, "assign", json!({"user_id": me.id})).await;
+    app.accept(&off, &working).await;
+    app.act_ok(&off, &working, "assign", json!({"user_id": me.id}))
+        .await;
     let asking = submit(&app, &citizen, json!({})).await;
-    act(
-        &app,
-        &off,
-        &asking,
-        "request_info",
-        json!({"question": "Số nhà?"}),
-    )
-    .await;
+    app.request_info(&off, &asking, "Số nhà?").await;
     let answered = submit(&app, &citizen, json!({})).await;
-    act(&app, &off, &answered, "accept", json!({})).await;
-    act(
-        &app,
-        &off,
-        &answered,
-        "resolve",
-        json!({"answer": "Đã vá."}),
-    )
-    .await;
+    app.accept(&off, &answered).await;
+    app.resolve(&off, &answered, "Đã vá.").await;
     let refused = submit(&app, &citizen, json!({})).await;
-    act(
-        &app,
+    app.act_ok(
         &off,
         &refused,
         "refuse",
@@ -680,8 +581,8 @@ async fn the_summary_counts_what_the_inbox_lists() {
         })
     };
 
-    let items = all_items(&app, Some(&off), "/api/v1/inbox?").await;
-    let summary = ok(&app, Some(&off), "/api/v1/inbox/summary").await;
+    let items = all_items(&app, &off, "/api/v1/inbox?").await;
+    let summary = app.get_json(&off, "/api/v1/inbox/summary").await;
     assert_eq!(summary, expected(&items, app.clock.now()));
     assert_eq!(summary["by_status"]["submitted"], 1, "{summary}");
     assert_eq!(summary["by_status"]["accepted"], 1);
@@ -691,7 +592,7 @@ async fn the_summary_counts_what_the_inbox_lists() {
     assert_eq!(summary["open"], 3);
     assert_eq!(summary["unassigned_open"], 2);
     assert_eq!(summary["overdue"], 0);
-    let y = ok(&app, Some(&off_y), "/api/v1/inbox/summary").await;
+    let y = app.get_json(&off_y, "/api/v1/inbox/summary").await;
     assert_eq!(y["open"], 1);
     assert_eq!(y["by_status"]["submitted"], 1);
 
@@ -700,10 +601,12 @@ async fn the_summary_counts_what_the_inbox_lists() {
     for _ in 0..40 {
         app.clock.advance(Duration::hours(12));
         // An action refreshes the ticket's deadline state, as the sweep would.
-        act(&app, &off, &waiting, "assign", json!({"user_id": me.id})).await;
-        act(&app, &off, &waiting, "assign", json!({"user_id": null})).await;
-        let items = all_items(&app, Some(&off), "/api/v1/inbox?").await;
-        let summary = ok(&app, Some(&off), "/api/v1/inbox/summary").await;
+        app.act_ok(&off, &waiting, "assign", json!({"user_id": me.id}))
+            .await;
+        app.act_ok(&off, &waiting, "assign", json!({"user_id": null}))
+            .await;
+        let items = all_items(&app, &off, "/api/v1/inbox?").await;
+        let summary = app.get_json(&off, "/api/v1/inbox/summary").await;
         assert_eq!(summary, expected(&items, app.clock.now()));
         saw_due_soon |= summary["due_within_24h"].as_i64().unwrap() > 0;
         if summary["overdue"].as_i64().unwrap() > 0 {
@@ -717,30 +620,27 @@ async fn the_summary_counts_what_the_inbox_lists() {
 
 #[tokio::test]
 async fn my_tickets_are_mine_only() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let x = app.unit_id("UBND-X31135").await;
-    let (_, lan) = app.token_for(Role::Citizen, None).await;
-    let (_, minh) = app.token_for(Role::Citizen, None).await;
+    let lan = app.citizen().await;
+    let minh = app.citizen().await;
     let (_, off) = app.token_for(Role::Official, Some(x)).await;
 
     let first = submit(&app, &lan, json!({})).await;
     let theirs = submit(&app, &minh, json!({})).await;
     let second = submit(&app, &lan, json!({"area_code": "31120"})).await;
     let third = submit(&app, &lan, json!({})).await;
-    act(&app, &off, &third, "accept", json!({})).await;
+    app.accept(&off, &third).await;
 
-    let page = ok(&app, Some(&lan), "/api/v1/me/tickets?limit=2").await;
+    let page = app.get_json(&lan, "/api/v1/me/tickets?limit=2").await;
     assert_eq!(
         codes(page["items"].as_array().unwrap()),
         vec![third.clone(), second.clone()]
     );
     let cursor = page["next_cursor"].as_str().unwrap();
-    let rest = ok(
-        &app,
-        Some(&lan),
-        &format!("/api/v1/me/tickets?limit=2&after={cursor}"),
-    )
-    .await;
+    let rest = app
+        .get_json(&lan, &format!("/api/v1/me/tickets?limit=2&after={cursor}"))
+        .await;
     assert_eq!(
         codes(rest["items"].as_array().unwrap()),
         vec![first.clone()]
@@ -771,33 +671,29 @@ async fn my_tickets_are_mine_only() {
     );
 
     assert_eq!(
-        codes(&all_items(&app, Some(&lan), "/api/v1/me/tickets?status=submitted").await),
+        codes(&all_items(&app, &lan, "/api/v1/me/tickets?status=submitted").await),
         vec![second.clone(), first.clone()]
     );
     assert_eq!(
-        codes(&all_items(&app, Some(&lan), "/api/v1/me/tickets?status=accepted").await),
+        codes(&all_items(&app, &lan, "/api/v1/me/tickets?status=accepted").await),
         vec![third.clone()]
     );
     assert_eq!(
-        codes(&all_items(&app, Some(&minh), "/api/v1/me/tickets?status=open").await),
+        codes(&all_items(&app, &minh, "/api/v1/me/tickets?status=open").await),
         vec![theirs]
     );
     // An official submitted nothing.
     assert!(
-        all_items(&app, Some(&off), "/api/v1/me/tickets?")
+        all_items(&app, &off, "/api/v1/me/tickets?")
             .await
             .is_empty()
     );
 
-    assert_problem(
-        get(&app, None, "/api/v1/me/tickets").await,
-        401,
-        "unauthenticated",
-    )
-    .await;
+    assert_problem(app.get("/api/v1/me/tickets").await, 401, "unauthenticated").await;
     for query in ["limit=0", "after=nonsense!", "status=lost", "sort=due"] {
         assert_problem(
-            get(&app, Some(&lan), &format!("/api/v1/me/tickets?{query}")).await,
+            app.get_as(&lan, &format!("/api/v1/me/tickets?{query}"))
+                .await,
             422,
             "validation_failed",
         )
@@ -807,10 +703,9 @@ async fn my_tickets_are_mine_only() {
 
 #[tokio::test]
 async fn similar_tickets_are_open_public_nearby_and_recent() {
-    let app = spawn().await;
-    let x = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, off) = app.token_for(Role::Official, Some(x)).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
+    let off = app.official_of("UBND-X31135").await;
     let (lat, lon) = NINH_KIEU;
     let at = |dlat: f64, dlon: f64| json!({"lat": lat + dlat, "lon": lon + dlon});
     let with = |place: Value, extra: Value| {
@@ -823,18 +718,18 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
 
     // Reported 31 days ago: too old.
     let old = submit(&app, &citizen, at(0.0002, 0.0)).await;
-    act(&app, &off, &old, "accept", json!({})).await;
+    app.accept(&off, &old).await;
     app.clock.advance(Duration::days(31));
 
     // About 55 m north: accepted feedback is public.
     let near = submit(&app, &citizen, at(0.0005, 0.0)).await;
-    act(&app, &off, &near, "accept", json!({})).await;
+    app.accept(&off, &near).await;
     // About 165 m east.
     let nearish = submit(&app, &citizen, at(0.0, 0.0015)).await;
-    act(&app, &off, &nearish, "accept", json!({})).await;
+    app.accept(&off, &nearish).await;
     // About 770 m away.
     let far = submit(&app, &citizen, at(0.007, 0.0)).await;
-    act(&app, &off, &far, "accept", json!({})).await;
+    app.accept(&off, &far).await;
     // Close, but kept private by its sender.
     let private = submit(
         &app,
@@ -842,14 +737,13 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
         with(at(0.0001, 0.0), json!({"private": true})),
     )
     .await;
-    act(&app, &off, &private, "accept", json!({})).await;
+    app.accept(&off, &private).await;
     // Close, but not yet accepted: not public.
     submit(&app, &citizen, at(-0.0001, 0.0)).await;
     // Close and public, but answered: no longer open.
     let done = submit(&app, &citizen, at(0.0, -0.0001)).await;
-    act(&app, &off, &done, "accept", json!({})).await;
-    act(
-        &app,
+    app.accept(&off, &done).await;
+    app.act_ok(
         &off,
         &done,
         "resolve",
@@ -866,26 +760,19 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
         ),
     )
     .await;
-    act(&app, &off, &light, "accept", json!({})).await;
+    app.accept(&off, &light).await;
     // No location at all.
     let nowhere = submit(&app, &citizen, json!({})).await;
-    act(&app, &off, &nowhere, "accept", json!({})).await;
+    app.accept(&off, &nowhere).await;
 
     let path = format!("/api/v1/tickets/similar?category=duong-hong&lat={lat}&lon={lon}");
-    let found = ok(&app, None, &path).await;
+    let found = app.public_json(&path).await;
     let items = found["items"].as_array().unwrap();
     assert_eq!(codes(items), vec![near.clone(), nearish.clone()], "{found}");
     assert!(found["next_cursor"].is_null());
     let first = &items[0];
-    let mut keys: Vec<&str> = first
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(first),
         vec![
             "code",
             "created_at",
@@ -907,23 +794,19 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
     assert!(items[1]["distance_m"].as_u64().unwrap() >= d);
 
     // The parent category takes in its subcategories.
-    let parent = ok(
-        &app,
-        None,
-        &format!("/api/v1/tickets/similar?category=giao-thong&lat={lat}&lon={lon}"),
-    )
-    .await;
+    let parent = app
+        .public_json(&format!(
+            "/api/v1/tickets/similar?category=giao-thong&lat={lat}&lon={lon}"
+        ))
+        .await;
     assert_eq!(
         as_set(codes(parent["items"].as_array().unwrap())),
         set(&[&near, &nearish, &light])
     );
     // Far from everything: nothing.
-    let empty = ok(
-        &app,
-        None,
-        "/api/v1/tickets/similar?category=duong-hong&lat=21.0285&lon=105.8542",
-    )
-    .await;
+    let empty = app
+        .public_json("/api/v1/tickets/similar?category=duong-hong&lat=21.0285&lon=105.8542")
+        .await;
     assert_eq!(empty["items"], json!([]));
 
     for (query, field) in [
@@ -940,7 +823,7 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
         ),
     ] {
         let body = assert_problem(
-            get(&app, None, &format!("/api/v1/tickets/similar?{query}")).await,
+            app.get(&format!("/api/v1/tickets/similar?{query}")).await,
             422,
             "validation_failed",
         )
@@ -952,7 +835,7 @@ async fn similar_tickets_are_open_public_nearby_and_recent() {
 #[tokio::test]
 async fn the_working_lists_are_documented() {
     let app = TestApp::spawn().await;
-    let doc = ok(&app, None, "/api/v1/openapi.json").await;
+    let doc = app.public_json("/api/v1/openapi.json").await;
     for (path, params) in [
         (
             "/api/v1/inbox",

@@ -2,12 +2,11 @@
 //! control characters in free text. The same answers on both backends.
 
 use base64::Engine;
-use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::pothole;
 use crate::helpers::{TestApp, assert_problem};
-use crate::tickets::pothole;
 
 /// The `(field, code)` pairs of a 422.
 async fn field_errors(res: reqwest::Response) -> Vec<(String, String)> {
@@ -31,14 +30,10 @@ fn nul_at(field: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn nul_in_any_input_is_a_422_or_404_never_a_500() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let admin = app.admin().await;
+    let code = app.submit_pothole(&citizen).await;
 
     // Query parameters, on public routes.
     for (path, field) in [
@@ -110,10 +105,7 @@ async fn nul_in_any_input_is_a_422_or_404_never_a_500() {
 
     // JSON fields: the sign-in email, a ticket's title, an attribute, a key, a category code.
     let res = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": "lan\u{0}@demo.nghedan.vn", "password": "nghe-dan-demo-2026"}),
-        )
+        .try_login("lan\u{0}@demo.nghedan.vn", "nghe-dan-demo-2026")
         .await;
     assert_eq!(field_errors(res).await, nul_at("/email"));
     let mut body = pothole();
@@ -154,14 +146,7 @@ async fn nul_in_any_input_is_a_422_or_404_never_a_500() {
     assert_eq!(field_errors(res).await, nul_at("/full_name"));
 
     // Nothing of it reached the database: the ticket is as submitted.
-    let t: Value = app
-        .authed(Method::GET, &format!("/api/v1/tickets/{code}"), &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = app.ticket(&citizen, &code).await;
     assert_eq!(t["status"], "submitted");
 }
 
@@ -189,10 +174,9 @@ fn one(field: &str, code: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn free_text_must_be_visible_and_free_of_control_characters() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let admin = app.admin().await;
     let submit = |title: &str, description: &str| {
         let mut body = pothole();
         body["title"] = json!(title);
@@ -271,10 +255,7 @@ async fn free_text_must_be_visible_and_free_of_control_characters() {
         one("/name_vi", "control_character")
     );
     let res = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "moi@example.vn", "password": "mot-mat-khau-dai", "full_name": "\u{200F}\u{200B}"}),
-        )
+        .register("moi@example.vn", "mot-mat-khau-dai", "\u{200F}\u{200B}")
         .await;
     assert_eq!(
         field_errors(res).await,

@@ -4,11 +4,10 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use nghedan::domain::account::Role;
 use serde_json::json;
 
+use crate::fixtures::{code_of, pothole};
 use crate::helpers::{TestApp, assert_problem, pg_admin_url};
-use crate::tickets::pothole;
 
 #[tokio::test]
 async fn oversized_heads_and_deep_json_are_refused() {
@@ -47,10 +46,7 @@ async fn oversized_heads_and_deep_json_are_refused() {
     assert!(p["detail"].as_str().unwrap().contains("8"));
     // Brackets inside strings are just text.
     let r = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": "[[[[[[[[[[[[{{{{{{{{{{", "password": "]]]]]]]]]]]]]]"}),
-        )
+        .try_login("[[[[[[[[[[[[{{{{{{{{{{", "]]]]]]]]]]]]]]")
         .await;
     assert_problem(r, 401, "invalid_credentials").await;
 }
@@ -193,9 +189,8 @@ async fn slow_clients_are_cut_off() {
 async fn anonymous_submissions_are_limited_per_address() {
     let app = TestApp::builder()
         .with_settings(|s| s.tickets.anonymous_per_hour = 2)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
     let mut body = pothole();
     body["anonymous"] = json!(true);
     for _ in 0..2 {
@@ -205,7 +200,7 @@ async fn anonymous_submissions_are_limited_per_address() {
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "rate_limited").await;
     // Signed-in citizens are not held by it.
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
 }
 
@@ -218,27 +213,14 @@ async fn a_locked_or_lost_database_answers_503_in_time_and_writes_nothing() {
     }
 }
 
-async fn ticket_count(app: &TestApp) -> i64 {
-    app.state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap()
-}
-
 async fn locked_sqlite() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, SqliteConnection};
     let app = TestApp::builder()
         .with_settings(|s| s.database.busy_timeout_ms = 200)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     // Another process holds the write lock.
     let path = app.db_url.trim_start_matches("sqlite://").to_string();
     let mut locker = SqliteConnection::establish(&path).unwrap();
@@ -250,7 +232,7 @@ async fn locked_sqlite() {
     assert_problem(r, 503, "service_unavailable").await;
     locker.batch_execute("ROLLBACK;").unwrap();
     drop(locker);
-    assert_eq!(ticket_count(&app).await, 0, "nothing half-written");
+    assert_eq!(app.ticket_count().await, 0, "nothing half-written");
     // Service resumes by itself.
     assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
 }
@@ -273,10 +255,9 @@ async fn lost_postgres() {
     let app = TestApp::builder()
         .with_db_url(through.to_string())
         .with_settings(|s| s.database.acquire_timeout_ms = 500)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     proxy.cut();
     let started = Instant::now();
     let r = app.submit(Some(&citizen), &pothole()).await;
@@ -295,7 +276,7 @@ async fn lost_postgres() {
     }
     assert!(created, "service resumes by itself");
     assert_eq!(
-        ticket_count(&app).await,
+        app.ticket_count().await,
         1,
         "the failed submission left nothing"
     );
@@ -307,20 +288,15 @@ async fn lost_postgres() {
 async fn guessing_tracking_secrets_is_rate_limited() {
     let app = TestApp::builder()
         .with_settings(|s| s.tickets.wrong_secrets_per_hour = 3)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
     let mut body = pothole();
     body["anonymous"] = json!(true);
     let t: serde_json::Value = app.submit(None, &body).await.json().await.unwrap();
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     let secret = t["tracking_secret"].as_str().unwrap().to_string();
-    let get = |s: String| {
-        app.client
-            .get(app.url(&format!("/api/v1/tickets/{code}")))
-            .header("X-Tracking-Secret", s)
-            .send()
-    };
+    let path = format!("/api/v1/tickets/{code}");
+    let get = |s: String| app.with_secret(reqwest::Method::GET, &path, &s).send();
     for i in 0..3 {
         assert_problem(
             get(format!("guess-{i}")).await.unwrap(),

@@ -1,6 +1,7 @@
 //! One integration binary: every test spawns the real application over real HTTP, or (the
 //! `notify_*` modules) talks to a real protocol peer on loopback.
 
+mod fixtures;
 mod helpers;
 mod limits;
 mod proxy;

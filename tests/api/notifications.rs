@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{bribery, cli, closed_mail, code_of, pothole};
 use crate::helpers::{TestApp, assert_problem};
 use crate::notify_push::{FcmMock, SEND_PATH, service_account_json};
-use crate::tickets::pothole;
 use nghedan::clock::Clock;
 use nghedan::domain::account::Role;
 
@@ -88,13 +88,11 @@ async fn a_ticket_workflow_tells_exactly_the_right_people_in_their_language() {
     let fcm = FcmMock::start().await;
     let (app, _key) = app_with_fcm(&fcm).await;
     app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let other_unit = app.unit_id("UBND-T92").await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
     let (follower_user, follower) = app.token_for(Role::Citizen, None).await;
-    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (outsider_user, outsider) = app.token_for(Role::Official, Some(other_unit)).await;
-    let (supervisor_user, _) = app.token_for(Role::Supervisor, Some(other_unit)).await;
+    let (official_user, official) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let (outsider_user, outsider) = app.staff_of(Role::Official, "UBND-T92").await;
+    let (supervisor_user, _) = app.staff_of(Role::Supervisor, "UBND-T92").await;
     app.add_fcm_device(&citizen, "fcm-citizen").await;
     app.add_fcm_device(&official, "fcm-official").await;
     app.add_fcm_device(&outsider, "fcm-outsider").await;
@@ -109,9 +107,8 @@ async fn a_ticket_workflow_tells_exactly_the_right_people_in_their_language() {
     let mailbox = "ubnd-x31135@demo.nghedan.vn".to_string();
     let demo_official = "canbo.ubnd-x31135@demo.nghedan.vn".to_string();
 
-    let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let code = t["code"].as_str().unwrap().to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    let code = app.submit_pothole(&citizen).await;
+    app.accept(&official, &code).await;
     let r = app
         .authed(
             Method::POST,
@@ -122,20 +119,9 @@ async fn a_ticket_workflow_tells_exactly_the_right_people_in_their_language() {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Ổ gà bên trái hay phải?"}),
-    )
-    .await;
-    app.act_ok(
-        &citizen,
-        &code,
-        "provide_info",
-        json!({"answer": "Bên phải."}),
-    )
-    .await;
+    app.request_info(&official, &code, "Ổ gà bên trái hay phải?")
+        .await;
+    app.provide_info(&citizen, &code, "Bên phải.").await;
     app.act_ok(
         &official,
         &code,
@@ -255,11 +241,10 @@ async fn a_ticket_workflow_tells_exactly_the_right_people_in_their_language() {
 
 #[tokio::test]
 async fn the_in_app_list_pages_and_is_marked_read() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
     let citizen_id = citizen_user.id;
-    let (_, other) = app.token_for(Role::Citizen, None).await;
+    let other = app.citizen().await;
     for _ in 0..3 {
         app.submit_ok(Some(&citizen), &pothole()).await;
     }
@@ -333,11 +318,7 @@ async fn the_in_app_list_pages_and_is_marked_read() {
     assert_eq!(r.status(), 401);
 
     // Erasing the account erases the list.
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_eq!(r.status(), 204);
     let left: i64 = app
         .state
@@ -361,17 +342,11 @@ async fn a_denouncer_is_named_in_no_notification() {
     let (app, _key) = app_with_fcm(&fcm).await;
     app.seed_demo().await;
     let commune = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
     let (denouncer, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(province)).await;
+    let official = app.official_of("UBND-T92").await;
     app.add_fcm_device(&official, "fcm-province").await;
-    let body = json!({"kind": "denunciation", "category": "tham-nhung",
-        "title": "Nhận hối lộ khi cấp phép",
-        "description": "Cán bộ địa chính yêu cầu tiền để cấp giấy phép.",
-        "area_code": "31135", "accused_unit_id": commune});
-    let t = app.submit_ok(Some(&citizen), &body).await;
-    let code = t["code"].as_str().unwrap().to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    let code = code_of(&app.submit_ok(Some(&citizen), &bribery(commune)).await);
+    app.accept(&official, &code).await;
     app.run_jobs().await;
 
     let secret = [
@@ -409,32 +384,12 @@ async fn a_denouncer_is_named_in_no_notification() {
 
 /// Queues `n` emails straight into the outbox, as a burst of events would.
 async fn queue_emails(app: &TestApp, n: usize) {
-    let now = app.clock_now_naive();
-    app.state
-        .db(move |c| {
-            nghedan::db::write(c, |c| -> Result<_, nghedan::error::AppError> {
-                for i in 0..n {
-                    nghedan::notify::outbox::enqueue(
-                        c,
-                        &nghedan::notify::outbox::NewMessage {
-                            channel: nghedan::notify::outbox::Channel::Email,
-                            user_id: None,
-                            address: Some(format!("r{i}@example.vn")),
-                            device_id: None,
-                            template: nghedan::domain::message::Template::TicketClosed,
-                            locale: nghedan::i18n::Lang::Vi,
-                            data: json!({"ticket_code": format!("PAKN.20261123.{i:04}"), "ticket_id": i}),
-                            dedup_key: format!("bulk:{i}"),
-                            not_before: None,
-                        },
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
-        })
-        .await
-        .unwrap();
+    app.enqueue(
+        (0..n)
+            .map(|i| closed_mail(&format!("r{i}@example.vn"), i, &format!("bulk:{i}")))
+            .collect(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -564,39 +519,16 @@ async fn an_smtp_outage_holds_mail_until_it_ends_and_a_550_dead_letters_until_re
         .with_settings(move |s| s.email.smtp_port = rejecting_port)
         .spawn()
         .await;
-    let now = app.clock_now_naive();
-    app.state
-        .db(move |c| {
-            nghedan::notify::outbox::enqueue(
-                c,
-                &nghedan::notify::outbox::NewMessage {
-                    channel: nghedan::notify::outbox::Channel::Email,
-                    user_id: None,
-                    address: Some("refused@example.vn".into()),
-                    device_id: None,
-                    template: nghedan::domain::message::Template::TicketClosed,
-                    locale: nghedan::i18n::Lang::Vi,
-                    data: json!({"ticket_code": "PAKN.20261123.0999", "ticket_id": 999}),
-                    dedup_key: "refused".into(),
-                    not_before: None,
-                },
-                now,
-            )
-        })
-        .await
-        .unwrap();
+    app.enqueue(vec![closed_mail("refused@example.vn", 999, "refused")])
+        .await;
     other.clock.set(app.clock.now());
     assert_eq!(other.run_jobs().await.delivered.dead, 1);
 
     // The admin CLI lists it with its error (never its content), puts it back, purges.
     let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        let out = cli(&app.db_url)
             .args(["admin", "outbox"])
             .args(args)
-            .env_remove("NGHEDAN_ENV")
-            .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-            .env("NGHEDAN__DATABASE__URL", &app.db_url)
-            .env("NGHEDAN__LOG__LEVEL", "error")
             .output()
             .unwrap();
         assert!(
@@ -641,7 +573,7 @@ async fn push_services_retry_after_is_honoured_and_a_gone_device_is_switched_off
     let fcm = FcmMock::start().await;
     let (app, _key) = app_with_fcm(&fcm).await;
     app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     app.add_fcm_device(&citizen, "throttled").await;
     app.add_fcm_device(&citizen, "uninstalled").await;
     app.submit_ok(Some(&citizen), &pothole()).await;
@@ -659,14 +591,7 @@ async fn push_services_retry_after_is_honoured_and_a_gone_device_is_switched_off
     assert_eq!(throttled.3, before + chrono::Duration::seconds(7));
     // 404 UNREGISTERED → dead, and the device is switched off.
     assert!(pushes.iter().any(|r| r.1 == "dead"));
-    let devices: Value = app
-        .authed(Method::GET, "/api/v1/me/devices", &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let devices = app.get_json(&citizen, "/api/v1/me/devices").await;
     let active: Vec<bool> = devices["items"]
         .as_array()
         .unwrap()
@@ -834,24 +759,10 @@ async fn an_unknown_stored_template_is_dead_lettered_not_sent() {
     use diesel::prelude::*;
     use nghedan::db::schema::outbox;
     let app = TestApp::spawn().await;
-    let now = app.clock_now_naive();
+    app.enqueue(vec![closed_mail("someone@example.vn", 1, "renamed")])
+        .await;
     app.state
-        .db(move |c| {
-            nghedan::notify::outbox::enqueue(
-                c,
-                &nghedan::notify::outbox::NewMessage {
-                    channel: nghedan::notify::outbox::Channel::Email,
-                    user_id: None,
-                    address: Some("someone@example.vn".into()),
-                    device_id: None,
-                    template: nghedan::domain::message::Template::TicketClosed,
-                    locale: nghedan::i18n::Lang::Vi,
-                    data: json!({"ticket_code": "PAKN.20261123.0001", "ticket_id": 1}),
-                    dedup_key: "renamed".into(),
-                    not_before: None,
-                },
-                now,
-            )?;
+        .db(|c| {
             // As if written by a build whose templates had another name.
             diesel::update(outbox::table)
                 .set(outbox::template.eq("ticket_closed_v0"))

@@ -4,37 +4,8 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::cli;
 use crate::helpers::{TestApp, assert_problem};
-
-impl TestApp {
-    /// Loads the demo organisation (as `nghedan seed demo` does).
-    pub async fn seed_demo(&self) -> nghedan::seed::Report {
-        let hash = self
-            .state
-            .auth
-            .hasher
-            .hash(nghedan::seed::DEMO_PASSWORD)
-            .unwrap();
-        let now = self.clock_now_naive();
-        self.state
-            .db(move |conn| nghedan::seed::demo(conn, &hash, now))
-            .await
-            .unwrap()
-    }
-
-    /// The id of the unit with `code`.
-    pub async fn unit_id(&self, code: &str) -> i64 {
-        let code = code.to_string();
-        self.state
-            .db(move |conn| {
-                Ok::<_, nghedan::error::AppError>(
-                    nghedan::db::units::find_by_code(conn, &code)?.unwrap().id,
-                )
-            })
-            .await
-            .unwrap()
-    }
-}
 
 async fn preview(app: &TestApp, body: Value) -> Value {
     let r = app.post_json("/api/v1/routing/preview", &body).await;
@@ -53,7 +24,7 @@ async fn the_2025_areas_are_loaded_and_searchable() {
             Some(c) => format!("/api/v1/areas?level=province&limit=10&after={c}"),
             None => "/api/v1/areas?level=province&limit=10".into(),
         };
-        let page: Value = app.get(&path).await.json().await.unwrap();
+        let page = app.public_json(&path).await;
         for a in page["items"].as_array().unwrap() {
             codes.push(a["code"].as_str().unwrap().to_string());
         }
@@ -83,21 +54,11 @@ async fn the_2025_areas_are_loaded_and_searchable() {
         "PHUONG%20BA%20%C4%90INH",
         "Ph%C6%B0%E1%BB%9Dng%20Ba%20%C4%90%C3%ACnh",
     ] {
-        let r: Value = app
-            .get(&format!("/api/v1/areas?q={q}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r = app.public_json(&format!("/api/v1/areas?q={q}")).await;
         assert_eq!(r["items"][0]["code"], "00004", "{q}");
         assert_eq!(r["items"][0]["name"], "Phường Ba Đình");
     }
-    let hcm: Value = app
-        .get("/api/v1/areas?parent=79&limit=100")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let hcm = app.public_json("/api/v1/areas?parent=79&limit=100").await;
     assert_eq!(hcm["items"].as_array().unwrap().len(), 100);
     assert!(
         hcm["items"]
@@ -106,7 +67,7 @@ async fn the_2025_areas_are_loaded_and_searchable() {
             .iter()
             .all(|a| a["parent_code"] == "79")
     );
-    let one: Value = app.get("/api/v1/areas/92").await.json().await.unwrap();
+    let one = app.public_json("/api/v1/areas/92").await;
     assert_eq!(one["name"], "Thành phố Cần Thơ");
     assert_eq!(one["level"], "province");
     assert_problem(app.get("/api/v1/areas/99999").await, 404, "area_not_found").await;
@@ -128,22 +89,16 @@ async fn the_2025_areas_are_loaded_and_searchable() {
 async fn locate_finds_the_nearest_commune() {
     let app = TestApp::spawn().await;
     // On Phường Ninh Kiều's centroid.
-    let r: Value = app
-        .get("/api/v1/areas/locate?lat=10.0331&lon=105.777")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = app
+        .public_json("/api/v1/areas/locate?lat=10.0331&lon=105.777")
+        .await;
     assert_eq!(r["commune"]["code"], "31135");
     assert_eq!(r["province"]["code"], "92");
     assert_eq!(r["distance_m"], 0.0);
     // Near Phường Ba Đình (Hà Nội), a few hundred metres off.
-    let r: Value = app
-        .get("/api/v1/areas/locate?lat=21.036&lon=105.836")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = app
+        .public_json("/api/v1/areas/locate?lat=21.036&lon=105.836")
+        .await;
     assert_eq!(r["province"]["code"], "01");
     assert!(r["distance_m"].as_f64().unwrap() < 2_000.0);
     // Paris, and the open sea: too far from every commune.
@@ -282,9 +237,8 @@ async fn the_demo_routes_potholes_to_the_commune_and_land_to_the_department() {
 
 #[tokio::test]
 async fn routing_follows_specificity_and_skips_inactive_units() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let app = TestApp::demo().await;
+    let admin = app.admin().await;
     let post =
         |path: &'static str, body: Value| app.authed(Method::POST, path, &admin).json(&body).send();
     let commune_pc = app.unit_id("UBND-X31135").await;
@@ -359,7 +313,7 @@ async fn routing_follows_specificity_and_skips_inactive_units() {
 #[tokio::test]
 async fn units_form_a_tree_without_cycles() {
     let app = TestApp::spawn().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     let create = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/units", &admin)
             .json(&body)
@@ -440,12 +394,9 @@ async fn units_form_a_tree_without_cycles() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let list: Value = app
-        .get(&format!("/api/v1/units?parent_id={}", a["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .public_json(&format!("/api/v1/units?parent_id={}", a["id"]))
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let one: Value = app
         .client
@@ -468,9 +419,8 @@ async fn units_form_a_tree_without_cycles() {
 
 #[tokio::test]
 async fn merging_two_committees_moves_everything_to_the_survivor() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let app = TestApp::demo().await;
+    let admin = app.admin().await;
     let old = app.unit_id("UBND-X31120").await;
     let new = app.unit_id("UBND-X31135").await;
     let board = app.unit_id("BTTND-31120").await;
@@ -480,16 +430,7 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
         .send()
         .await
         .unwrap();
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["moved"]["staff"], 1);
@@ -503,21 +444,11 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
         .map(|a| a.as_str().unwrap())
         .collect();
     assert_eq!(areas, vec!["31120", "31135"]);
-    let closed: Value = app
-        .get(&format!("/api/v1/units/{old}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let closed = app.public_json(&format!("/api/v1/units/{old}")).await;
     assert_eq!(closed["active"], false);
     assert_eq!(closed["merged_into_id"], new);
     assert!(closed["valid_to"].is_string());
-    let board: Value = app
-        .get(&format!("/api/v1/units/{board}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let board = app.public_json(&format!("/api/v1/units/{board}")).await;
     assert_eq!(board["parent_id"], new);
     // Routing now lands at the survivor, by rule and by committee.
     let p = preview(
@@ -533,34 +464,16 @@ async fn merging_two_committees_moves_everything_to_the_survivor() {
     .await;
     assert_eq!(p["unit"]["id"], new);
     // A closed unit cannot be merged again; nor a unit into itself.
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_problem(r, 409, "unit_inactive").await;
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{new}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, new, new).await;
     assert_problem(r, 422, "validation_failed").await;
 }
 
 #[tokio::test]
 async fn categories_and_their_attributes_are_checked() {
     let app = TestApp::spawn().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     let post = |body: Value| {
         app.authed(Method::POST, "/api/v1/admin/categories", &admin)
             .json(&body)
@@ -609,7 +522,7 @@ async fn categories_and_their_attributes_are_checked() {
         .await
         .unwrap();
     assert_problem(r, 409, "category_in_use").await;
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree = app.public_json("/api/v1/categories").await;
     assert_eq!(tree["items"][0]["children"][0]["urgent"], true);
     assert_eq!(
         tree["items"][0]["children"][0]["attributes"][0]["description"],
@@ -621,16 +534,15 @@ async fn categories_and_their_attributes_are_checked() {
         .send()
         .await
         .unwrap();
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree = app.public_json("/api/v1/categories").await;
     assert_eq!(tree["items"][0]["children"], json!([]));
 }
 
 #[tokio::test]
 async fn organisation_admin_routes_need_an_admin() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
     let routes: Vec<(Method, String, Value)> = vec![
@@ -710,7 +622,7 @@ async fn organisation_admin_routes_need_an_admin() {
             Value::Null,
         ),
     ];
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let admin = app.admin().await;
     for (method, path, body) in &routes {
         let send = |token: Option<&str>| {
             let mut rb = app.client.request(method.clone(), app.url(path));
@@ -733,14 +645,13 @@ async fn organisation_admin_routes_need_an_admin() {
             r.status()
         );
     }
-    let area: Value = app.get("/api/v1/areas/31135").await.json().await.unwrap();
+    let area = app.public_json("/api/v1/areas/31135").await;
     assert_eq!(area["remote"], true);
 }
 
 #[tokio::test]
 async fn csv_import_reports_every_bad_row_and_writes_nothing() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let now = app.clock_now_naive();
     let bad = "code,name_vi,name_en,kind,parent_code,email,area_codes,category_codes,sees_subunits\n\
                NEW-1,Đơn vị 1,Unit 1,department,UBND-T92,ok@example.vn,92,rac-thai,true\n\
@@ -821,13 +732,9 @@ fn the_cli_imports_and_refuses_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("x.db").display());
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        let out = cli(&db)
             .args(args)
             .current_dir(dir.path())
-            .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-            .env("NGHEDAN__DATABASE__URL", &db)
-            .env("NGHEDAN__LOG__LEVEL", "error")
-            .env_remove("NGHEDAN_ENV")
             .output()
             .unwrap();
         (

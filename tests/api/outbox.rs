@@ -6,40 +6,21 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use serde_json::json;
 
+use crate::fixtures::closed_mail;
 use crate::helpers::TestApp;
 use crate::smtp::SmtpServer;
 
 /// Queues one email to each address, oldest first.
 async fn queue(app: &TestApp, addresses: &[&str]) {
-    let now = app.clock_now_naive();
-    let addresses: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
-    app.state
-        .db(move |c| {
-            nghedan::db::write(c, |c| -> Result<_, nghedan::error::AppError> {
-                for (i, address) in addresses.iter().enumerate() {
-                    nghedan::notify::outbox::enqueue(
-                        c,
-                        &nghedan::notify::outbox::NewMessage {
-                            channel: nghedan::notify::outbox::Channel::Email,
-                            user_id: None,
-                            address: Some(address.clone()),
-                            device_id: None,
-                            template: nghedan::domain::message::Template::TicketClosed,
-                            locale: nghedan::i18n::Lang::Vi,
-                            data: json!({"ticket_code": format!("PAKN.20261123.{i:04}"), "ticket_id": i + 1}),
-                            dedup_key: format!("lease:{address}"),
-                            not_before: None,
-                        },
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
-        })
-        .await
-        .unwrap();
+    app.enqueue(
+        addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| closed_mail(a, i + 1, &format!("lease:{a}")))
+            .collect(),
+    )
+    .await;
 }
 
 /// How many times each address received mail, over all `relays`.

@@ -7,30 +7,8 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{at_the_desk, clock, code_of, kinds};
 use crate::helpers::{TestApp, assert_problem};
-use crate::tickets::pothole;
-
-async fn spawn() -> TestApp {
-    let app = TestApp::builder()
-        .with_settings(|s| s.auth.access_token_ttl_secs = 90 * 24 * 3600)
-        .spawn()
-        .await;
-    app.seed_demo().await;
-    app
-}
-
-fn clock<'a>(t: &'a Value, name: &str) -> &'a Value {
-    t["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("clock {name} in {t}"))
-}
-
-fn kinds(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
-}
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -38,29 +16,21 @@ fn at(s: &str) -> DateTime<Utc> {
 
 /// A ticket accepted by the commune and waiting for its citizen's answer.
 async fn waiting(app: &TestApp) -> (String, String, String, crate::helpers::TestUser) {
-    let unit = app.unit_id("UBND-X31135").await;
-    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let code = t["code"].as_str().unwrap().to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    let (official_user, official) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let citizen = app.citizen().await;
+    let code = app.submit_pothole(&citizen).await;
+    app.accept(&official, &code).await;
     let t = app
-        .act_ok(
-            &official,
-            &code,
-            "request_info",
-            json!({"question": "Bên trái hay bên phải?"}),
-        )
+        .request_info(&official, &code, "Bên trái hay bên phải?")
         .await;
     assert_eq!(t["status"], "awaiting_info");
     assert_eq!(clock(&t, "resolve")["state"], "paused");
-    let _ = citizen_user;
     (code, official, citizen, official_user)
 }
 
 #[tokio::test]
 async fn an_official_withdraws_a_question_and_a_late_answer_is_kept() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let (code, official, citizen, _) = waiting(&app).await;
     // Only the unit withdraws its question.
     assert_problem(
@@ -83,26 +53,14 @@ async fn an_official_withdraws_a_question_and_a_late_answer_is_kept() {
     let events = app.timeline(&citizen, &code).await;
     assert_eq!(kinds(&events).last(), Some(&"info_request_withdrawn"));
     // The citizen hears of it (in the app; the mail is checked in the sweep's test).
-    let list: Value = app
-        .authed(Method::GET, "/api/v1/me/notifications", &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&citizen, "/api/v1/me/notifications").await;
     assert_eq!(
         list["items"][0]["event"], "ticket_question_withdrawn",
         "{list}"
     );
     // A late answer is still taken, as a comment: the state and the clocks stay.
     let t = app
-        .act_ok(
-            &citizen,
-            &code,
-            "provide_info",
-            json!({"answer": "Bên phải, gần cột điện."}),
-        )
+        .provide_info(&citizen, &code, "Bên phải, gần cột điện.")
         .await;
     assert_eq!(t["status"], "accepted");
     assert_eq!(clock(&t, "resolve")["state"], "running");
@@ -123,7 +81,7 @@ async fn an_official_withdraws_a_question_and_a_late_answer_is_kept() {
 
 #[tokio::test]
 async fn a_question_left_unanswered_fifteen_working_days_is_withdrawn_by_the_sweep() {
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     // Asked on Monday 23/11/2026 (09:00 local): fifteen working days end with Monday 14/12.
     let (code, official, citizen, official_user) = waiting(&app).await;
     app.clock.set(at("2026-12-14T16:59:00Z"));
@@ -165,14 +123,11 @@ async fn a_question_left_unanswered_fifteen_working_days_is_withdrawn_by_the_swe
 
 #[tokio::test]
 async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
-    let app = spawn().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let body = json!({"kind": "petition", "category": "thu-tuc-hanh-chinh",
-        "title": "Kéo dài giờ làm việc bộ phận một cửa",
-        "description": "Đề nghị làm việc sáng thứ Bảy.", "area_code": "31135",
-        "channel": "in_person", "submitter_name": "Phạm Văn Đức",
-        "submitter_phone": "0912 000 111"});
+    let app = TestApp::builder().long_tokens().demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    // The desk petition, without an email address.
+    let mut body = at_the_desk();
+    body.as_object_mut().unwrap().remove("submitter_email");
     let send = || {
         app.authed(Method::POST, "/api/v1/tickets", &official)
             .header("Idempotency-Key", "desk-receipt-0001")
@@ -180,27 +135,21 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
             .send()
     };
     let t: Value = send().await.unwrap().json().await.unwrap();
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     let first = t["tracking_secret"].as_str().unwrap().to_string();
     // A retried desk submission prints a fresh secret for the same ticket, replacing the old.
     let again: Value = send().await.unwrap().json().await.unwrap();
     assert_eq!(again["code"], code.as_str());
     let secret = again["tracking_secret"].as_str().unwrap().to_string();
     assert_ne!(secret, first);
-    let as_submitter = |method: Method, path: String| {
-        app.client
-            .request(method, app.url(&path))
-            .header("X-Tracking-Secret", secret.clone())
-    };
+    let as_submitter = |method: Method, path: String| app.with_secret(method, &path, &secret);
     let r = as_submitter(Method::GET, format!("/api/v1/tickets/{code}"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let old = app
-        .client
-        .get(app.url(&format!("/api/v1/tickets/{code}")))
-        .header("X-Tracking-Secret", first)
+        .with_secret(Method::GET, &format!("/api/v1/tickets/{code}"), &first)
         .send()
         .await
         .unwrap();
@@ -211,14 +160,9 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
             .send()
     };
 
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Số điện thoại khác?"}),
-    )
-    .await;
+    app.accept(&official, &code).await;
+    app.request_info(&official, &code, "Số điện thoại khác?")
+        .await;
     // The submitter answers with the receipt's secret.
     let r = act("provide_info", json!({"answer": "Không có số khác."}))
         .await
@@ -227,13 +171,7 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
     let back: Value = r.json().await.unwrap();
     assert_eq!(back["status"], "accepted");
     // Or comes back in person, and the official records the answer on their behalf.
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Địa chỉ?"}),
-    )
-    .await;
+    app.request_info(&official, &code, "Địa chỉ?").await;
     let t = app
         .act_ok(
             &official,
@@ -273,11 +211,9 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
     assert_eq!(v["status"], "withdrawn", "{v}");
 
     // A citizen cannot claim to answer on someone's behalf.
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let own = t["code"].as_str().unwrap().to_string();
-    app.act_ok(&official, &own, "request_info", json!({"question": "?"}))
-        .await;
+    let citizen = app.citizen().await;
+    let own = app.submit_pothole(&citizen).await;
+    app.request_info(&official, &own, "?").await;
     assert_problem(
         app.act(
             &citizen,
@@ -294,9 +230,8 @@ async fn a_desk_tickets_receipt_secret_opens_every_submitter_action() {
 
 #[tokio::test]
 async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
-    let app = spawn().await;
-    let department = app.unit_id("SNNMT-92").await;
-    let (_, official) = app.token_for(Role::Official, Some(department)).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let official = app.official_of("SNNMT-92").await;
     let body = json!({"kind": "complaint", "category": "thu-hoi-boi-thuong",
         "title": "Bồi thường không đúng", "description": "Tính sai diện tích.",
         "area_code": "31135", "channel": "post", "submitter_name": "Lê Văn Tám",
@@ -312,20 +247,16 @@ async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
         .json()
         .await
         .unwrap();
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     let secret = t["tracking_secret"].as_str().unwrap().to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(
-        &official,
-        &code,
-        "resolve",
-        json!({"answer": "Giữ nguyên."}),
-    )
-    .await;
+    app.accept(&official, &code).await;
+    app.resolve(&official, &code, "Giữ nguyên.").await;
     let r = app
-        .client
-        .post(app.url(&format!("/api/v1/tickets/{code}/appeal")))
-        .header("X-Tracking-Secret", &secret)
+        .with_secret(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/appeal"),
+            &secret,
+        )
         .json(&json!({"reason": "Không đồng ý."}))
         .send()
         .await
@@ -335,9 +266,11 @@ async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
     let second_code = second["code"].as_str().unwrap();
     assert_eq!(second["round"], 2);
     let r = app
-        .client
-        .get(app.url(&format!("/api/v1/tickets/{second_code}")))
-        .header("X-Tracking-Secret", &secret)
+        .with_secret(
+            Method::GET,
+            &format!("/api/v1/tickets/{second_code}"),
+            &secret,
+        )
         .send()
         .await
         .unwrap();
@@ -347,7 +280,7 @@ async fn a_desk_complaint_appeals_with_its_receipt_and_the_secret_follows() {
 #[tokio::test]
 async fn a_withdrawn_question_ends_the_pause_that_reports_leave_out() {
     use chrono::Duration;
-    let app = spawn().await;
+    let app = TestApp::builder().long_tokens().demo().await;
     let unit = app.unit_id("UBND-X31135").await;
     // Received and asked on Monday 23/11 at 09:00 local, withdrawn at 12:00, answered at
     // 14:00: 5 h from receipt to answer, 3 h of them paused.
@@ -356,21 +289,14 @@ async fn a_withdrawn_question_ends_the_pause_that_reports_leave_out() {
     app.act_ok(&official, &code, "resume", json!({"reason": "Đã rõ."}))
         .await;
     app.clock.advance(Duration::hours(2));
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã vá."}))
-        .await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let r: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/reports/response-times?from=2026-11-23&to=2026-11-23&unit_id={unit}"),
+    app.resolve(&official, &code, "Đã vá.").await;
+    let admin = app.admin().await;
+    let r = app
+        .get_json(
             &admin,
+            &format!("/api/v1/reports/response-times?from=2026-11-23&to=2026-11-23&unit_id={unit}"),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         r["totals"]["time_to_resolve"]["hours"]["max"], 2.0,
         "received 02:00Z, answered 07:00Z, paused 02:00Z to 05:00Z: {r}"

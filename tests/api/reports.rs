@@ -9,6 +9,7 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{code_of, listed, pothole};
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
 /// Local time (UTC+7) as an instant.
@@ -18,18 +19,11 @@ fn local(s: &str) -> DateTime<Utc> {
         .to_utc()
 }
 
+/// The standard pothole, in the commune with `area`.
 fn feedback(area: &str) -> Value {
-    json!({
-        "kind": "feedback",
-        "category": "duong-hong",
-        "title": "Đường hỏng ở ngõ 5",
-        "description": "Ổ gà lớn trước số nhà 12, xe máy dễ ngã.",
-        "area_code": area,
-        "lat": 10.0332,
-        "lon": 105.7771,
-        "address": "Số 12 ngõ 5",
-        "attributes": {"size": "large", "depth_cm": 15}
-    })
+    let mut body = pothole();
+    body["area_code"] = json!(area);
+    body
 }
 
 struct World {
@@ -92,18 +86,13 @@ async fn world() -> World {
     app.seed_demo().await;
     let unit = app.unit_id("UBND-X31135").await;
     let other_unit = app.unit_id("UBND-X31120").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let (denouncer, denouncer_token) = app.token_for(Role::Citizen, None).await;
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
     let (_, other_official) = app.token_for(Role::Official, Some(other_unit)).await;
     let submit = |token: String, body: Value| {
         let app = &app;
-        async move {
-            app.submit_ok(Some(&token), &body).await["code"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
+        async move { code_of(&app.submit_ok(Some(&token), &body).await) }
     };
     let c = citizen.clone();
     let o = official.clone();
@@ -115,8 +104,7 @@ async fn world() -> World {
     at(&app, "2026-08-31T10:00:00").await;
     let b = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-08-31T11:00:00").await;
-    app.act_ok(&o, &b, "request_info", json!({"question": "Ở đâu?"}))
-        .await;
+    app.request_info(&o, &b, "Ở đâu?").await;
     // C
     at(&app, "2026-09-01T09:00:00").await;
     let c_code = submit(c.clone(), feedback("31135")).await;
@@ -130,7 +118,7 @@ async fn world() -> World {
     .await;
     // A accepted
     at(&app, "2026-09-03T09:00:00").await;
-    app.act_ok(&o, &a, "accept", json!({})).await;
+    app.accept(&o, &a).await;
     // E
     let e = submit(
         c.clone(),
@@ -141,7 +129,7 @@ async fn world() -> World {
     .await;
     // D accepted, F, G, A resolved, Y
     at(&app, "2026-09-04T09:00:00").await;
-    app.act_ok(&o, &d, "accept", json!({})).await;
+    app.accept(&o, &d).await;
     let f = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-04T10:00:00").await;
     app.act_ok(
@@ -158,7 +146,7 @@ async fn world() -> World {
     at(&app, "2026-09-04T13:00:00").await;
     let y = submit(c.clone(), feedback("31120")).await;
     at(&app, "2026-09-04T14:00:00").await;
-    app.act_ok(&other_official, &y, "accept", json!({})).await;
+    app.accept(&other_official, &y).await;
     at(&app, "2026-09-04T15:00:00").await;
     app.act_ok(
         &o,
@@ -186,8 +174,7 @@ async fn world() -> World {
     .await;
     let h = submit(c.clone(), feedback("31135")).await;
     at(&app, "2026-09-07T11:00:00").await;
-    app.act_ok(&c, &b, "provide_info", json!({"answer": "Trước số 12."}))
-        .await;
+    app.provide_info(&c, &b, "Trước số 12.").await;
     // D resumed, extended, resolved; B accepted
     at(&app, "2026-09-08T09:00:00").await;
     app.act_ok(&o, &d, "resume", json!({"reason": "Đã có kết quả."}))
@@ -195,10 +182,9 @@ async fn world() -> World {
     at(&app, "2026-09-08T10:00:00").await;
     app.act_ok(&o, &d, "extend", json!({"days": 10, "reason": "Phức tạp."}))
         .await;
-    app.act_ok(&o, &b, "accept", json!({})).await;
+    app.accept(&o, &b).await;
     at(&app, "2026-09-08T15:00:00").await;
-    app.act_ok(&o, &d, "resolve", json!({"answer": "Đã xử lý kỷ luật."}))
-        .await;
+    app.resolve(&o, &d, "Đã xử lý kỷ luật.").await;
     rate(&app, &denouncer_token, &d, 4).await;
     // B resolved, reopened, resolved again
     at(&app, "2026-09-10T16:00:00").await;
@@ -213,12 +199,11 @@ async fn world() -> World {
     app.act_ok(&c, &b, "reopen", json!({"reason": "Chưa sửa xong."}))
         .await;
     at(&app, "2026-09-14T09:00:00").await;
-    app.act_ok(&o, &b, "resolve", json!({"answer": "Đã sửa lại."}))
-        .await;
+    app.resolve(&o, &b, "Đã sửa lại.").await;
     rate(&app, &c, &b, 2).await;
     // E accepted late
     at(&app, "2026-09-21T09:00:00").await;
-    app.act_ok(&o, &e, "accept", json!({})).await;
+    app.accept(&o, &e).await;
     at(&app, "2026-10-01T09:00:00").await;
     World {
         app,
@@ -229,21 +214,6 @@ async fn world() -> World {
         denouncer,
         codes: vec![a, b, c_code, d, e, f, g, h, y],
     }
-}
-
-async fn get(app: &TestApp, token: Option<&str>, path: &str) -> reqwest::Response {
-    match token {
-        Some(t) => app.authed(Method::GET, path, t).send().await.unwrap(),
-        None => app.get(path).await,
-    }
-}
-
-async fn ok(app: &TestApp, token: Option<&str>, path: &str) -> Value {
-    let r = get(app, token, path).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert_eq!(status, 200, "{path}: {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -270,7 +240,7 @@ async fn response_times_match_the_hand_computation() {
         "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={}",
         w.unit
     );
-    let r = ok(app, Some(&supervisor), &path).await;
+    let r = app.get_json(&supervisor, &path).await;
     assert_eq!(
         r["period"],
         json!({"from": "2026-08-31", "to": "2026-09-04"})
@@ -350,7 +320,9 @@ async fn response_times_match_the_hand_computation() {
     assert_eq!(r["totals"], Value::Object(group.clone()));
 
     // By kind: feedback A B C F G; complaint E; denunciation D.
-    let r = ok(app, Some(&supervisor), &format!("{path}&group_by=kind")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&group_by=kind"))
+        .await;
     let by: Vec<(String, Value)> = r["groups"]
         .as_array()
         .unwrap()
@@ -372,7 +344,9 @@ async fn response_times_match_the_hand_computation() {
     assert_eq!(fb["on_time"]["resolve"]["decided"], 4);
     assert_eq!(by[0].1["on_time"]["accept"]["on_time_rate"], 0.0);
     // By month (of receipt, local): A B in August, C–G in September.
-    let r = ok(app, Some(&supervisor), &format!("{path}&group_by=month")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&group_by=month"))
+        .await;
     let months: Vec<(String, i64)> = r["groups"]
         .as_array()
         .unwrap()
@@ -389,54 +363,56 @@ async fn response_times_match_the_hand_computation() {
         vec![("2026-08".to_string(), 2), ("2026-09".to_string(), 5)]
     );
     // Filters: a kind, a category, an area (the province and its communes).
-    let r = ok(app, Some(&supervisor), &format!("{path}&kind=complaint")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&kind=complaint"))
+        .await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = ok(
-        app,
-        Some(&supervisor),
-        &format!("{path}&category=giao-thong"),
-    )
-    .await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&category=giao-thong"))
+        .await;
     assert_eq!(r["totals"]["received"], 5);
-    let r = ok(app, Some(&supervisor), &format!("{path}&category=can-bo")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&category=can-bo"))
+        .await;
     assert_eq!(r["totals"]["received"], 1);
-    let r = ok(app, Some(&supervisor), &format!("{path}&area_code=92")).await;
+    let r = app
+        .get_json(&supervisor, &format!("{path}&area_code=92"))
+        .await;
     assert_eq!(r["totals"]["received"], 7);
 
     // The province's supervisor sees both communes; an administrator every unit.
     let province = app.unit_id("UBND-T92").await;
     let (_, prov) = app.token_for(Role::Supervisor, Some(province)).await;
-    let r = ok(
-        app,
-        Some(&prov),
-        "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .get_json(
+            &prov,
+            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04",
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 8);
     assert_eq!(r["groups"].as_array().unwrap().len(), 2);
-    let r = ok(
-        app,
-        Some(&prov),
-        &format!(
+    let r = app.get_json(&prov, &format!(
             "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}&include_subunits=true"
         ),
     )
     .await;
     assert_eq!(r["totals"]["received"], 8);
-    let r = ok(
-        app,
-        Some(&prov),
-        &format!("/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"),
-    )
-    .await;
+    let r = app
+        .get_json(
+            &prov,
+            &format!(
+                "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={province}"
+            ),
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 0);
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let r = ok(
-        app,
-        Some(&admin),
-        "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-30",
-    )
-    .await;
+    let admin = app.admin().await;
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-30",
+        )
+        .await;
     assert_eq!(r["totals"]["received"], 9);
     let _ = (&w.citizen, &w.official, &w.codes, w.other_unit);
 }
@@ -453,11 +429,10 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 async fn the_csv_has_a_bom_and_the_same_numbers() {
     let w = world().await;
     let app = &w.app;
-    let province = app.unit_id("UBND-T92").await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
     let base = "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&group_by=kind";
-    let json_report = ok(app, Some(&supervisor), base).await;
-    let r = get(app, Some(&supervisor), &format!("{base}&format=csv")).await;
+    let json_report = app.get_json(&supervisor, base).await;
+    let r = app.get_as(&supervisor, &format!("{base}&format=csv")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
@@ -536,7 +511,7 @@ async fn overdue_lists_the_late_tickets_most_late_first() {
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
     // Open at Thu 1/10: C (update clock due 8/9, resolve 21/9), E (resolve runs to 21/10),
     // H (received 7/9: update due 14/9, resolve 28/9).
-    let r = ok(app, Some(&supervisor), "/api/v1/reports/overdue").await;
+    let r = app.get_json(&supervisor, "/api/v1/reports/overdue").await;
     let items = r["items"].as_array().unwrap();
     let codes: Vec<&str> = items.iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec![w.codes[2].as_str(), w.codes[7].as_str()]);
@@ -572,20 +547,22 @@ async fn overdue_lists_the_late_tickets_most_late_first() {
         ])
     );
     // Pages follow the same order.
-    let first = ok(app, Some(&supervisor), "/api/v1/reports/overdue?limit=1").await;
+    let first = app
+        .get_json(&supervisor, "/api/v1/reports/overdue?limit=1")
+        .await;
     assert_eq!(first["items"][0]["code"], w.codes[2].as_str());
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = ok(
-        app,
-        Some(&supervisor),
-        &format!("/api/v1/reports/overdue?limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .get_json(
+            &supervisor,
+            &format!("/api/v1/reports/overdue?limit=1&after={cursor}"),
+        )
+        .await;
     assert_eq!(second["items"][0]["code"], w.codes[7].as_str());
     assert!(second["next_cursor"].is_null());
     // Another commune's unit has none.
     let (_, other) = app.token_for(Role::Supervisor, Some(w.other_unit)).await;
-    let r = ok(app, Some(&other), "/api/v1/reports/overdue").await;
+    let r = app.get_json(&other, "/api/v1/reports/overdue").await;
     assert_eq!(r["items"], json!([]));
 }
 
@@ -594,15 +571,15 @@ async fn a_units_record_has_its_trend_by_month() {
     let w = world().await;
     let app = &w.app;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
-    let r = ok(
-        app,
-        Some(&supervisor),
-        &format!(
-            "/api/v1/reports/units/{}?from=2026-08-01&to=2026-10-31",
-            w.unit
-        ),
-    )
-    .await;
+    let r = app
+        .get_json(
+            &supervisor,
+            &format!(
+                "/api/v1/reports/units/{}?from=2026-08-01&to=2026-10-31",
+                w.unit
+            ),
+        )
+        .await;
     assert_eq!(r["unit"]["code"], "UBND-X31135");
     // A–H: 8 tickets; August A B, September C–H, October none.
     assert_eq!(r["totals"]["received"], 8);
@@ -636,28 +613,24 @@ async fn reports_are_for_supervisors_over_their_subtree() {
     let (_, outsider) = app.token_for(Role::Supervisor, Some(w.other_unit)).await;
     // Its tickets (but the public ones, which anybody may read): 404. Its reports: 403.
     for code in [&w.codes[3], &w.codes[4]] {
-        let r = get(app, Some(&outsider), &format!("/api/v1/tickets/{code}")).await;
+        let r = app
+            .get_as(&outsider, &format!("/api/v1/tickets/{code}"))
+            .await;
         assert_problem(r, 404, "ticket_not_found").await;
     }
-    let r = get(
-        app,
-        Some(&outsider),
-        "/api/v1/supervision/tickets?limit=100",
-    )
-    .await;
-    let listed: Vec<String> = r.json::<Value>().await.unwrap()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["code"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(listed, vec![w.codes[8].clone()]);
+    let r = app
+        .get_as(&outsider, "/api/v1/supervision/tickets?limit=100")
+        .await;
+    assert_eq!(
+        listed(&r.json::<Value>().await.unwrap()),
+        vec![w.codes[8].clone()]
+    );
     for path in [
         format!("/api/v1/reports/response-times?unit_id={}", w.unit),
         format!("/api/v1/reports/overdue?unit_id={}", w.unit),
         format!("/api/v1/reports/units/{}", w.unit),
     ] {
-        let r = get(app, Some(&outsider), &path).await;
+        let r = app.get_as(&outsider, &path).await;
         assert_problem(r, 403, "report_scope_forbidden").await;
     }
     // Citizens and officials: 403; nobody signed in: 401.
@@ -667,11 +640,11 @@ async fn reports_are_for_supervisors_over_their_subtree() {
             "/api/v1/reports/overdue".to_string(),
             format!("/api/v1/reports/units/{}", w.unit),
         ] {
-            let r = get(app, Some(token), &path).await;
+            let r = app.get_as(token, &path).await;
             assert_problem(r, 403, "action_forbidden").await;
         }
     }
-    let r = get(app, None, "/api/v1/reports/response-times").await;
+    let r = app.get("/api/v1/reports/response-times").await;
     assert_eq!(r.status(), 401);
     // Bad parameters.
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
@@ -688,29 +661,33 @@ async fn reports_are_for_supervisors_over_their_subtree() {
         ("from=-262143-01-01&to=-262143-01-01", Some("/from")),
         ("to=+262142-12-31", Some("/to")),
     ] {
-        let r = get(
-            app,
-            Some(&supervisor),
-            &format!("/api/v1/reports/response-times?{query}"),
-        )
-        .await;
+        let r = app
+            .get_as(
+                &supervisor,
+                &format!("/api/v1/reports/response-times?{query}"),
+            )
+            .await;
         let p = assert_problem(r, 422, "validation_failed").await;
         assert!(p["errors"][0]["code"].is_string(), "{query}: {p}");
         if let Some(field) = field {
             assert_eq!(p["errors"][0]["field"], field, "{query}: {p}");
         }
     }
-    let r = get(
-        app,
-        Some(&supervisor),
-        "/api/v1/reports/response-times?from=2026-09-05&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .get_as(
+            &supervisor,
+            "/api/v1/reports/response-times?from=2026-09-05&to=2026-09-04",
+        )
+        .await;
     let p = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "period_reversed");
-    let r = get(app, Some(&supervisor), "/api/v1/reports/overdue?limit=0").await;
+    let r = app
+        .get_as(&supervisor, "/api/v1/reports/overdue?limit=0")
+        .await;
     assert_problem(r, 422, "validation_failed").await;
-    let r = get(app, Some(&supervisor), "/api/v1/reports/units/999999").await;
+    let r = app
+        .get_as(&supervisor, "/api/v1/reports/units/999999")
+        .await;
     assert_problem(r, 404, "unit_not_found").await;
 }
 
@@ -739,12 +716,9 @@ async fn public_views_show_published_answers_without_personal_data() {
     let private = {
         let mut body = feedback("31135");
         body["private"] = json!(true);
-        app.submit_ok(Some(&w.citizen), &body).await["code"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        code_of(&app.submit_ok(Some(&w.citizen), &body).await)
     };
-    app.act_ok(&w.official, &private, "accept", json!({})).await;
+    app.accept(&w.official, &private).await;
     app.act_ok(
         &w.official,
         &private,
@@ -755,7 +729,7 @@ async fn public_views_show_published_answers_without_personal_data() {
 
     // Published: A and Y (B's answer in force is not published; D is a denunciation; E a
     // complaint), newest answer first: both at Fri 4/9 15:00, so by id, descending.
-    let r = ok(app, None, "/api/v1/public/tickets").await;
+    let r = app.public_json("/api/v1/public/tickets").await;
     let items = r["items"].as_array().unwrap();
     let codes: Vec<&str> = items.iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec![w.codes[8].as_str(), w.codes[0].as_str()]);
@@ -776,29 +750,25 @@ async fn public_views_show_published_answers_without_personal_data() {
     assert_eq!(a["answered_at"], "2026-09-04T08:00:00Z");
     assert_no_identity(&r.to_string(), &w.denouncer);
     // Filters and pages.
-    let r = ok(
-        app,
-        None,
-        &format!("/api/v1/public/tickets?unit_id={}", w.unit),
-    )
-    .await;
+    let r = app
+        .public_json(&format!("/api/v1/public/tickets?unit_id={}", w.unit))
+        .await;
     assert_eq!(r["items"].as_array().unwrap().len(), 1);
-    let r = ok(app, None, "/api/v1/public/tickets?kind=denunciation").await;
+    let r = app
+        .public_json("/api/v1/public/tickets?kind=denunciation")
+        .await;
     assert_eq!(r["items"], json!([]));
-    let first = ok(app, None, "/api/v1/public/tickets?limit=1").await;
+    let first = app.public_json("/api/v1/public/tickets?limit=1").await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = ok(
-        app,
-        None,
-        &format!("/api/v1/public/tickets?limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .public_json(&format!("/api/v1/public/tickets?limit=1&after={cursor}"))
+        .await;
     assert_eq!(second["items"][0]["code"], w.codes[0].as_str());
-    let r = get(app, None, "/api/v1/public/tickets?limit=500").await;
+    let r = app.get("/api/v1/public/tickets?limit=500").await;
     assert_problem(r, 422, "validation_failed").await;
 
     // GeoJSON.
-    let r = get(app, None, "/api/v1/public/tickets.geojson").await;
+    let r = app.get("/api/v1/public/tickets.geojson").await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
@@ -823,15 +793,12 @@ async fn public_views_show_published_answers_without_personal_data() {
 
     // A unit's scorecard: the figures of the report, for its own tickets.
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(w.unit)).await;
-    let card = ok(
-        app,
-        None,
-        &format!(
+    let card = app
+        .public_json(&format!(
             "/api/v1/public/units/{}/scorecard?from=2026-08-31&to=2026-09-04",
             w.unit
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         keys(&card),
         set(&[
@@ -843,27 +810,24 @@ async fn public_views_show_published_answers_without_personal_data() {
             "months"
         ])
     );
-    let report = ok(
-        app,
-        Some(&supervisor),
-        &format!(
-            "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={}",
-            w.unit
-        ),
-    )
-    .await;
+    let report = app
+        .get_json(
+            &supervisor,
+            &format!(
+                "/api/v1/reports/response-times?from=2026-08-31&to=2026-09-04&unit_id={}",
+                w.unit
+            ),
+        )
+        .await;
     assert_eq!(card["totals"], report["totals"]);
     assert_no_identity(&card.to_string(), &w.denouncer);
-    let r = get(app, None, "/api/v1/public/units/999999/scorecard").await;
+    let r = app.get("/api/v1/public/units/999999/scorecard").await;
     assert_problem(r, 404, "unit_not_found").await;
 
     // Ranking: Y answered its only ticket on time (1.0); X 5 of 7 (0.7143).
-    let r = ok(
-        app,
-        None,
-        "/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04",
-    )
-    .await;
+    let r = app
+        .public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04")
+        .await;
     let items = r["items"].as_array().unwrap();
     let ranked: Vec<(i64, i64)> = items
         .iter()
@@ -884,19 +848,15 @@ async fn public_views_show_published_answers_without_personal_data() {
         assert_eq!(keys(i), expected);
     }
     assert_no_identity(&r.to_string(), &w.denouncer);
-    let first = ok(
-        app,
-        None,
-        "/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1",
-    )
-    .await;
+    let first = app
+        .public_json("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1")
+        .await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = ok(
-        app,
-        None,
-        &format!("/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1&after={cursor}"),
-    )
-    .await;
+    let second = app
+        .public_json(&format!(
+            "/api/v1/public/scorecards?from=2026-08-31&to=2026-09-04&limit=1&after={cursor}"
+        ))
+        .await;
     assert_eq!(second["items"][0]["unit"]["id"], w.unit);
     assert_eq!(second["items"][0]["rank"], 2);
 }
@@ -904,7 +864,7 @@ async fn public_views_show_published_answers_without_personal_data() {
 #[tokio::test]
 async fn every_report_route_is_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let doc = ok(&app, None, "/api/v1/openapi.json").await;
+    let doc = app.public_json("/api/v1/openapi.json").await;
     for path in [
         "/api/v1/reports/response-times",
         "/api/v1/reports/overdue",
@@ -925,8 +885,7 @@ async fn every_report_route_is_in_the_openapi_document() {
 
 #[tokio::test]
 async fn a_generated_history_reports_consistently_and_verifies() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let state = app.state.clone();
     let made = app
         .state
@@ -957,21 +916,18 @@ async fn a_generated_history_reports_consistently_and_verifies() {
     // The jobs seal the past days into the audit roots; the chains verify.
     assert!(app.run_jobs().await.days_sealed > 100);
 
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let v = ok(
-        &app,
-        Some(&admin),
-        "/api/v1/audit/verify?from=2025-01-01&to=2027-12-31",
-    )
-    .await;
+    let admin = app.admin().await;
+    let v = app
+        .get_json(&admin, "/api/v1/audit/verify?from=2025-01-01&to=2027-12-31")
+        .await;
     assert_eq!(v["ok"], true, "{v}");
 
-    let r = ok(
-        &app,
-        Some(&admin),
-        "/api/v1/reports/response-times?from=2025-01-01&to=2026-11-23&group_by=month",
-    )
-    .await;
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/reports/response-times?from=2025-01-01&to=2026-11-23&group_by=month",
+        )
+        .await;
     let t = &r["totals"];
     assert_eq!(t["received"], 150);
     let sum: i64 = [
@@ -998,12 +954,9 @@ async fn a_generated_history_reports_consistently_and_verifies() {
     let p = &t["time_to_resolve"]["hours"];
     assert!(p["median"].as_f64() <= p["p90"].as_f64() && p["p90"].as_f64() <= p["max"].as_f64());
     // The public ranking lists the units that received tickets.
-    let s = ok(
-        &app,
-        None,
-        "/api/v1/public/scorecards?from=2025-01-01&to=2026-11-23&limit=100",
-    )
-    .await;
+    let s = app
+        .public_json("/api/v1/public/scorecards?from=2025-01-01&to=2026-11-23&limit=100")
+        .await;
     assert!(!s["items"].as_array().unwrap().is_empty());
     assert_eq!(s["items"][0]["rank"], 1);
 }
@@ -1030,7 +983,7 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
         .collect();
     let mut reports = Vec::new();
     for p in &paths {
-        let mut r = ok(app, Some(&supervisor), p).await;
+        let mut r = app.get_json(&supervisor, p).await;
         r.as_object_mut().unwrap().remove("generated_at");
         reports.push(r);
     }
@@ -1040,7 +993,7 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
         let supervisor = supervisor.clone();
         async move {
             for (p, before) in paths.iter().zip(&reports) {
-                let mut r = ok(app, Some(&supervisor), p).await;
+                let mut r = app.get_json(&supervisor, p).await;
                 r.as_object_mut().unwrap().remove("generated_at");
                 assert_eq!(&r, before, "{p}");
             }
@@ -1086,10 +1039,9 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
 /// administrator chose) gets a leading `'`; the figures stay plain numbers.
 #[tokio::test]
 async fn csv_text_cells_that_look_like_formulas_are_neutralised() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let admin = app.admin().await;
+    let citizen = app.citizen().await;
     let formula = "=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")";
     let r = app
         .authed(Method::PATCH, "/api/v1/admin/categories/duong-hong", &admin)

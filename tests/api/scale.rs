@@ -3,24 +3,21 @@
 
 use std::collections::HashSet;
 
-use nghedan::domain::account::Role;
 use serde_json::{Value, json};
 
+use crate::fixtures::{code_of, pothole};
 use crate::helpers::TestApp;
-use crate::tickets::pothole;
 
 #[tokio::test]
 async fn two_servers_and_two_workers_lose_and_duplicate_nothing() {
-    let a = TestApp::spawn().await;
-    a.seed_demo().await;
+    let a = TestApp::demo().await;
     // A second server on the same database.
     let b = TestApp::builder()
         .with_db_url(a.db_url.clone())
         .spawn()
         .await;
-    let unit = a.unit_id("UBND-X31135").await;
-    let (_, citizen) = a.token_for(Role::Citizen, None).await;
-    let (_, official) = a.token_for(Role::Official, Some(unit)).await;
+    let citizen = a.citizen().await;
+    let official = a.official_of("UBND-X31135").await;
 
     // 40 submissions, alternating servers, four at a time.
     let body = pothole();
@@ -33,7 +30,7 @@ async fn two_servers_and_two_workers_lose_and_duplicate_nothing() {
         for r in futures_util::future::join_all(batch).await {
             assert_eq!(r.status(), 201);
             let v: Value = r.json().await.unwrap();
-            codes.push(v["code"].as_str().unwrap().to_string());
+            codes.push(code_of(&v));
         }
         // Meanwhile, the official works the earlier tickets on the other server, and both
         // workers deliver.

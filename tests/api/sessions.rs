@@ -6,19 +6,10 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::accounts::make_unit;
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
 async fn me(app: &TestApp, token: &Value) -> reqwest::Response {
-    app.authed(Method::GET, "/api/v1/me", token.as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn refresh(app: &TestApp, token: &Value) -> reqwest::Response {
-    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
-        .await
+    app.get_as(token.as_str().unwrap(), "/api/v1/me").await
 }
 
 /// Resets `user`'s password through the emailed link.
@@ -56,7 +47,7 @@ async fn a_password_reset_ends_every_access_token_at_once() {
     for pair in [&phone, &laptop] {
         assert_problem(me(&app, &pair["access_token"]).await, 401, "session_ended").await;
         assert_problem(
-            refresh(&app, &pair["refresh_token"]).await,
+            app.refresh(&pair["refresh_token"]).await,
             401,
             "invalid_token",
         )
@@ -99,11 +90,11 @@ async fn a_password_change_keeps_this_session_and_ends_the_others() {
 
     // This session goes on with the new pair …
     assert_eq!(me(&app, &fresh["access_token"]).await.status(), 200);
-    assert_eq!(refresh(&app, &fresh["refresh_token"]).await.status(), 200);
+    assert_eq!(app.refresh(&fresh["refresh_token"]).await.status(), 200);
     // … which replaced the old one; the other sign-in is over at once.
     for pair in [&here, &elsewhere] {
         assert_problem(me(&app, &pair["access_token"]).await, 401, "session_ended").await;
-        assert_eq!(refresh(&app, &pair["refresh_token"]).await.status(), 401);
+        assert_eq!(app.refresh(&pair["refresh_token"]).await.status(), 401);
     }
     app.login(&user.email, "another good password").await;
 }
@@ -114,7 +105,8 @@ async fn a_reused_refresh_token_ends_every_access_token() {
     let user = app.create_user(Role::Citizen, None).await;
     let stolen = app.login(&user.email, &user.password).await;
     let other = app.login(&user.email, &user.password).await;
-    let rotated: Value = refresh(&app, &stolen["refresh_token"])
+    let rotated: Value = app
+        .refresh(&stolen["refresh_token"])
         .await
         .json()
         .await
@@ -123,7 +115,7 @@ async fn a_reused_refresh_token_ends_every_access_token() {
 
     // The old refresh token comes back: someone copied it.
     assert_problem(
-        refresh(&app, &stolen["refresh_token"]).await,
+        app.refresh(&stolen["refresh_token"]).await,
         401,
         "refresh_token_reused",
     )
@@ -131,9 +123,10 @@ async fn a_reused_refresh_token_ends_every_access_token() {
     for token in [&rotated["access_token"], &other["access_token"]] {
         assert_problem(me(&app, token).await, 401, "session_ended").await;
     }
-    assert_eq!(refresh(&app, &rotated["refresh_token"]).await.status(), 401);
+    assert_eq!(app.refresh(&rotated["refresh_token"]).await.status(), 401);
     // The other sign-in's refresh token still works and gets it a working access token.
-    let renewed: Value = refresh(&app, &other["refresh_token"])
+    let renewed: Value = app
+        .refresh(&other["refresh_token"])
         .await
         .json()
         .await
@@ -144,8 +137,8 @@ async fn a_reused_refresh_token_ends_every_access_token() {
 #[tokio::test]
 async fn disabling_ends_access_at_once_and_enabling_does_not_revive_old_tokens() {
     let app = TestApp::spawn().await;
-    let unit = make_unit(&app, "UBND-S").await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let unit = app.make_unit("UBND-S").await;
+    let admin = app.admin().await;
     let official = app.create_user(Role::Official, Some(unit)).await;
     let pair = app.login(&official.email, &official.password).await;
     assert_eq!(me(&app, &pair["access_token"]).await.status(), 200);
@@ -170,7 +163,7 @@ async fn disabling_ends_access_at_once_and_enabling_does_not_revive_old_tokens()
     app.clock.advance(Duration::minutes(1));
     assert_eq!(set_disabled(false).await.unwrap().status(), 200);
     assert_problem(me(&app, &pair["access_token"]).await, 401, "session_ended").await;
-    assert_eq!(refresh(&app, &pair["refresh_token"]).await.status(), 401);
+    assert_eq!(app.refresh(&pair["refresh_token"]).await.status(), 401);
     let fresh = app.login(&official.email, &official.password).await;
     assert_eq!(me(&app, &fresh["access_token"]).await.status(), 200);
 }

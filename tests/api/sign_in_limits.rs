@@ -5,7 +5,6 @@ use chrono::Duration;
 use nghedan::domain::account::Role;
 use serde_json::json;
 
-use crate::accounts::make_unit;
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
 /// An app that believes `X-Forwarded-For`, so a test can sign in from several addresses.
@@ -38,7 +37,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 }
 
 async fn official(app: &TestApp) -> TestUser {
-    let unit = make_unit(app, "UBND-X31135").await;
+    let unit = app.make_unit("UBND-X31135").await;
     app.create_user(Role::Official, Some(unit)).await
 }
 
@@ -155,10 +154,7 @@ async fn password_checks_wait_for_a_hashing_slot_and_give_up_with_503() {
     assert!(retry_after(&r) > 0);
     assert_problem(r, 503, "service_unavailable").await;
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "moi@example.vn", "password": "a long good password", "full_name": "Mới"}),
-        )
+        .register("moi@example.vn", "a long good password", "Mới")
         .await;
     assert_problem(r, 503, "service_unavailable").await;
 

@@ -5,17 +5,8 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{code_of, petition};
 use crate::helpers::{TestApp, assert_problem};
-use crate::tickets::pothole;
-
-async fn spawn() -> TestApp {
-    let app = TestApp::builder()
-        .with_settings(|s| s.auth.access_token_ttl_secs = 90 * 24 * 3600)
-        .spawn()
-        .await;
-    app.seed_demo().await;
-    app
-}
 
 async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> Value {
     let r = app.authed(method, path, token).send().await.unwrap();
@@ -23,43 +14,18 @@ async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> Value {
     r.json().await.unwrap()
 }
 
-/// The events of `token`'s in-app notifications about `code`.
-async fn told(app: &TestApp, token: &str, code: &str) -> Vec<String> {
-    let list = call(
-        app,
-        Method::GET,
-        "/api/v1/me/notifications?limit=100",
-        token,
-    )
-    .await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["ticket_code"] == code)
-        .map(|i| i["event"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_duplicate_closes_and_hands_its_followers_to_the_original() {
-    let app = spawn().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, first_author) = app.token_for(Role::Citizen, None).await;
-    let (_, second_author) = app.token_for(Role::Citizen, None).await;
-    let (_, follower) = app.token_for(Role::Citizen, None).await;
-    let (_, quitter) = app.token_for(Role::Citizen, None).await;
-    let original = app.submit_ok(Some(&first_author), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let copy = app.submit_ok(Some(&second_author), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = TestApp::builder().long_tokens().demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    let first_author = app.citizen().await;
+    let second_author = app.citizen().await;
+    let follower = app.citizen().await;
+    let quitter = app.citizen().await;
+    let original = app.submit_pothole(&first_author).await;
+    let copy = app.submit_pothole(&second_author).await;
     for code in [&original, &copy] {
-        app.act_ok(&official, code, "accept", json!({})).await;
+        app.accept(&official, code).await;
     }
     // Two readers follow the copy; one changes their mind.
     let follow = format!("/api/v1/tickets/{copy}/follow");
@@ -138,21 +104,21 @@ async fn a_duplicate_closes_and_hands_its_followers_to_the_original() {
     )
     .await;
     app.run_jobs().await;
-    assert_eq!(told(&app, &follower, &original).await, ["ticket_answered"]);
-    assert!(told(&app, &quitter, &original).await.is_empty());
+    assert_eq!(app.told(&follower, &original).await, ["ticket_answered"]);
+    assert!(app.told(&quitter, &original).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_denunciations_withdrawal_is_granted_or_declined_by_the_unit() {
-    let app = spawn().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
     let body = json!({"kind": "denunciation", "category": "tham-nhung",
         "title": "Thu tiền trái phép", "description": "Có biên lai.", "area_code": "31135"});
     let t = app.submit_ok(Some(&citizen), &body).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     let unit = t["unit"]["id"].as_i64().unwrap();
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    app.accept(&official, &code).await;
 
     // Nothing to decide before the denouncer asks.
     assert_problem(
@@ -204,12 +170,7 @@ async fn a_denunciations_withdrawal_is_granted_or_declined_by_the_unit() {
         )
         .await;
     assert_eq!(t["status"], "withdrawn");
-    let kinds: Vec<String> = app
-        .timeline(&citizen, &code)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect();
+    let kinds = app.event_kinds(&citizen, &code).await;
     assert!(kinds.ends_with(&[
         "withdrawal_requested".to_string(),
         "withdrawal_declined".to_string(),
@@ -217,7 +178,7 @@ async fn a_denunciations_withdrawal_is_granted_or_declined_by_the_unit() {
         "withdrawn".to_string(),
     ]));
     app.run_jobs().await;
-    let heard = told(&app, &citizen, &code).await;
+    let heard = app.told(&citizen, &code).await;
     assert!(
         heard.contains(&"ticket_withdrawal_declined".to_string()),
         "{heard:?}"
@@ -227,18 +188,12 @@ async fn a_denunciations_withdrawal_is_granted_or_declined_by_the_unit() {
 
 #[tokio::test]
 async fn support_is_taken_back() {
-    let app = spawn().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, author) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, supporter) = app.token_for(Role::Citizen, None).await;
-    let body = json!({"kind": "petition", "category": "giao-duc", "title": "Xây thêm phòng học",
-        "description": "Trường tiểu học quá tải.", "area_code": "31135"});
-    let code = app.submit_ok(Some(&author), &body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    let app = TestApp::builder().long_tokens().demo().await;
+    let author = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let supporter = app.citizen().await;
+    let code = code_of(&app.submit_ok(Some(&author), &petition()).await);
+    app.accept(&official, &code).await;
     let path = format!("/api/v1/tickets/{code}/support");
     let r = call(&app, Method::POST, &path, &supporter).await;
     assert_eq!(r, json!({"supporters": 1, "supported": true}));

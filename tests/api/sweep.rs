@@ -4,16 +4,8 @@ use chrono::Duration;
 use nghedan::domain::account::Role;
 use serde_json::json;
 
+use crate::fixtures::{clock, pothole};
 use crate::helpers::TestApp;
-use crate::tickets::pothole;
-
-async fn kinds(app: &TestApp, token: &str, code: &str) -> Vec<String> {
-    app.timeline(token, code)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect()
-}
 
 fn count(all: &[String], kind: &str) -> usize {
     all.iter().filter(|k| *k == kind).count()
@@ -21,16 +13,12 @@ fn count(all: &[String], kind: &str) -> usize {
 
 #[tokio::test]
 async fn reminders_and_escalation_happen_once() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let (official_user, _) = app.token_for(Role::Official, Some(unit)).await;
-    let (parent_user, _) = app.token_for(Role::Official, Some(province)).await;
-    let (supervisor_user, _) = app.token_for(Role::Supervisor, Some(province)).await;
-    let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let (official_user, _) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let (parent_user, _) = app.staff_of(Role::Official, "UBND-T92").await;
+    let (supervisor_user, _) = app.staff_of(Role::Supervisor, "UBND-T92").await;
+    let code = app.submit_pothole(&citizen).await;
     app.run_jobs().await;
     let before = app.mails().len();
 
@@ -68,23 +56,18 @@ async fn reminders_and_escalation_happen_once() {
     assert!(app.run_jobs().await.swept.is_empty());
 
     let official = app.relogin(&official_user).await;
-    let all = kinds(&app, &official, &code).await;
+    let all = app.event_kinds(&official, &code).await;
     assert_eq!(count(&all, "reminder"), 2, "{all:?}");
     assert_eq!(count(&all, "update_due"), 1, "{all:?}");
     assert_eq!(count(&all, "overdue"), 1, "{all:?}");
     let v = app.ticket(&official, &code).await;
     assert_eq!(v["overdue"], true);
-    let resolve = v["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "resolve")
-        .unwrap();
+    let resolve = clock(&v, "resolve");
     assert_eq!(resolve["state"], "missed");
     assert!(resolve["left_seconds"].as_i64().unwrap() < 0);
     // The citizen sees none of these internal events.
     let citizen = app.relogin(&citizen_user).await;
-    let theirs = kinds(&app, &citizen, &code).await;
+    let theirs = app.event_kinds(&citizen, &code).await;
     assert_eq!(theirs, vec!["submitted"], "{theirs:?}");
 
     // Escalation reached the parent unit's official and the supervisor, once each.
@@ -108,18 +91,10 @@ async fn reminders_and_escalation_happen_once() {
 
 #[tokio::test]
 async fn answered_tickets_close_after_fourteen_days() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã sửa."}))
-        .await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = app.answered_pothole(&citizen, &official).await;
     app.clock.advance(Duration::days(13));
     assert_eq!(app.run_jobs().await.swept.closed, 0);
     app.clock.advance(Duration::days(2));
@@ -128,28 +103,18 @@ async fn answered_tickets_close_after_fourteen_days() {
     let citizen = app.relogin(&citizen_user).await;
     let t = app.ticket(&citizen, &code).await;
     assert_eq!(t["status"], "closed");
-    let events = kinds(&app, &citizen, &code).await;
+    let events = app.event_kinds(&citizen, &code).await;
     assert_eq!(events.last().unwrap(), "closed");
-    let _ = official_user;
 }
 
 #[tokio::test]
 async fn calendar_changes_move_running_dates_only_on_recomputation() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let admin = app.admin().await;
+    let code = app.submit_pothole(&citizen).await;
     let due = |t: &serde_json::Value| {
-        t["clocks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "resolve")
-            .unwrap()["due_local_date"]
+        clock(t, "resolve")["due_local_date"]
             .as_str()
             .unwrap()
             .to_string()
@@ -198,24 +163,13 @@ async fn calendar_changes_move_running_dates_only_on_recomputation() {
 
 #[tokio::test]
 async fn a_denunciations_clocks() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let inspectorate = app.unit_id("TT-92").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(inspectorate)).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("TT-92").await;
     let body = json!({"kind": "denunciation", "category": "tham-nhung", "title": "Vi phạm",
         "description": "Mô tả.", "area_code": "31135"});
     let t = app.submit_ok(Some(&citizen), &body).await;
     assert_eq!(t["unit"]["code"], "TT-92");
-    let clock = |t: &serde_json::Value, name: &str| {
-        t["clocks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()
-            .clone()
-    };
     // Received Monday 23/11: 7 working days to accept → Wednesday 2/12; forward within 5 → 30/11.
     assert_eq!(clock(&t, "accept")["due_local_date"], "2026-12-02");
     assert_eq!(clock(&t, "forward")["due_local_date"], "2026-11-30");
@@ -278,18 +232,14 @@ async fn a_denunciations_clocks() {
 async fn many_due_clocks_are_swept_once_by_several_writers() {
     let app = TestApp::builder()
         .with_settings(|s| s.database.pool_size = 12)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (official_user, _) = app.token_for(Role::Official, Some(unit)).await;
-    let (parent_user, _) = app.token_for(Role::Official, Some(province)).await;
+    let citizen = app.citizen().await;
+    let (official_user, _) = app.staff_of(Role::Official, "UBND-X31135").await;
+    let (parent_user, _) = app.staff_of(Role::Official, "UBND-T92").await;
     let mut codes = Vec::new();
     for _ in 0..24 {
-        let t = app.submit_ok(Some(&citizen), &pothole()).await;
-        codes.push(t["code"].as_str().unwrap().to_string());
+        codes.push(app.submit_pothole(&citizen).await);
     }
     app.run_jobs().await;
     // Long past every deadline: each ticket's resolve clock is missed, its update clock due.
@@ -301,7 +251,7 @@ async fn many_due_clocks_are_swept_once_by_several_writers() {
 
     let official = app.relogin(&official_user).await;
     for code in &codes {
-        let all = kinds(&app, &official, code).await;
+        let all = app.event_kinds(&official, code).await;
         assert_eq!(count(&all, "overdue"), 1, "{code}: {all:?}");
         assert_eq!(count(&all, "update_due"), 1, "{code}: {all:?}");
         assert_eq!(app.ticket(&official, code).await["overdue"], true);

@@ -4,122 +4,19 @@ use nghedan::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{
+    anonymous_pothole, at_the_desk, bribery, clock, code_of, kinds, petition, pothole,
+};
 use crate::helpers::{TestApp, assert_problem};
-
-pub fn pothole() -> Value {
-    json!({
-        "kind": "feedback",
-        "category": "duong-hong",
-        "title": "Đường hỏng ở ngõ 5",
-        "description": "Ổ gà lớn trước số nhà 12, xe máy dễ ngã.",
-        "area_code": "31135",
-        "lat": 10.0332,
-        "lon": 105.7771,
-        "address": "Số 12 ngõ 5",
-        "attributes": {"size": "large", "depth_cm": 15}
-    })
-}
-
-fn key() -> String {
-    format!("key-{}", uuid::Uuid::new_v4().simple())
-}
-
-impl TestApp {
-    /// POST /tickets with a fresh Idempotency-Key; returns the response.
-    pub async fn submit(&self, token: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut rb = self
-            .client
-            .post(self.url("/api/v1/tickets"))
-            .header("Idempotency-Key", key())
-            .json(body);
-        if let Some(t) = token {
-            rb = rb.bearer_auth(t);
-        }
-        rb.send().await.unwrap()
-    }
-
-    /// Submits and expects 201; returns the ticket.
-    pub async fn submit_ok(&self, token: Option<&str>, body: &Value) -> Value {
-        let r = self.submit(token, body).await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(status, 201, "{v}");
-        v
-    }
-
-    /// POST /tickets/{code}/{action} with an optional body.
-    pub async fn act(
-        &self,
-        token: &str,
-        code: &str,
-        action: &str,
-        body: Value,
-    ) -> reqwest::Response {
-        let mut rb = self.authed(
-            Method::POST,
-            &format!("/api/v1/tickets/{code}/{action}"),
-            token,
-        );
-        if !body.is_null() {
-            rb = rb.json(&body);
-        }
-        rb.send().await.unwrap()
-    }
-
-    pub async fn act_ok(&self, token: &str, code: &str, action: &str, body: Value) -> Value {
-        let r = self.act(token, code, action, body).await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap();
-        assert!(status.is_success(), "{action}: {status} {v}");
-        v
-    }
-
-    pub async fn ticket(&self, token: &str, code: &str) -> Value {
-        let r = self
-            .authed(Method::GET, &format!("/api/v1/tickets/{code}"), token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
-    }
-
-    pub async fn timeline(&self, token: &str, code: &str) -> Vec<Value> {
-        let r: Value = self
-            .authed(
-                Method::GET,
-                &format!("/api/v1/tickets/{code}/events"),
-                token,
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["items"].as_array().unwrap().clone()
-    }
-}
-
-fn clock<'a>(t: &'a Value, name: &str) -> &'a Value {
-    t["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("clock {name} in {t}"))
-}
 
 #[tokio::test]
 async fn a_pothole_from_report_to_rating() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
+    let (official_user, official) = app.staff_of(Role::Official, "UBND-X31135").await;
 
     let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     assert!(code.starts_with("PAKN.20261123."), "{code}");
     assert_eq!(code.len(), "PAKN.20261123.0001".len());
     assert_eq!(t["status"], "submitted");
@@ -153,19 +50,14 @@ async fn a_pothole_from_report_to_rating() {
     assert!(to_official[0].subject.contains(&code));
 
     // Accept → public (feedback, not private).
-    let t = app.act_ok(&official, &code, "accept", json!({})).await;
+    let t = app.accept(&official, &code).await;
     assert_eq!(t["status"], "accepted");
     assert_eq!(t["visibility"], "public");
     // Ask for more; the clocks pause.
     app.clock.advance(chrono::Duration::days(2));
     let official = app.relogin(&official_user).await;
     let t = app
-        .act_ok(
-            &official,
-            &code,
-            "request_info",
-            json!({"question": "Ổ gà ở bên trái hay phải đường?"}),
-        )
+        .request_info(&official, &code, "Ổ gà ở bên trái hay phải đường?")
         .await;
     assert_eq!(t["status"], "awaiting_info");
     assert_eq!(clock(&t, "resolve")["state"], "paused");
@@ -176,12 +68,7 @@ async fn a_pothole_from_report_to_rating() {
     let official = app.relogin(&official_user).await;
     let citizen = app.relogin(&citizen_user).await;
     let t = app
-        .act_ok(
-            &citizen,
-            &code,
-            "provide_info",
-            json!({"answer": "Bên phải, gần cột điện."}),
-        )
+        .provide_info(&citizen, &code, "Bên phải, gần cột điện.")
         .await;
     assert_eq!(t["status"], "accepted");
     let resolve = clock(&t, "resolve");
@@ -226,14 +113,8 @@ async fn a_pothole_from_report_to_rating() {
         .unwrap();
     assert_problem(r, 409, "already_rated").await;
     // The timeline: public events for the citizen, internal ones too for staff.
-    let citizen_view: Vec<String> = app
-        .timeline(&citizen, &code)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect();
     assert_eq!(
-        citizen_view,
+        app.event_kinds(&citizen, &code).await,
         vec![
             "submitted",
             "accepted",
@@ -254,9 +135,8 @@ async fn a_pothole_from_report_to_rating() {
 
 #[tokio::test]
 async fn submissions_check_their_input() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     // No Idempotency-Key.
     let r = app
         .authed(Method::POST, "/api/v1/tickets", &citizen)
@@ -331,34 +211,20 @@ async fn submissions_check_their_input() {
     // Signed out, a named submission is 401; unverified citizens are 403.
     assert_problem(app.submit(None, &pothole()).await, 401, "unauthenticated").await;
     let r = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "new@example.vn", "password": "a long good password", "full_name": "Mới"}),
-        )
+        .register("new@example.vn", "a long good password", "Mới")
         .await;
     assert_eq!(r.status(), 201);
     let pair = app.login("new@example.vn", "a long good password").await;
     let r = app.submit(pair["access_token"].as_str(), &pothole()).await;
     assert_problem(r, 403, "email_not_verified").await;
     // Nothing was written by any of these.
-    let n = app
-        .state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(app.ticket_count().await, 0);
 }
 
 #[tokio::test]
 async fn a_retried_submission_never_creates_a_second_ticket() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     let send = |k: String| {
         app.client
             .post(app.url("/api/v1/tickets"))
@@ -399,17 +265,7 @@ async fn a_retried_submission_never_creates_a_second_ticket() {
     }
     codes.dedup();
     assert_eq!(codes.len(), 1, "{codes:?}");
-    let n = app
-        .state
-        .db(|c| -> Result<_, nghedan::error::AppError> {
-            use diesel::prelude::*;
-            Ok(nghedan::db::schema::tickets::table
-                .count()
-                .get_result::<i64>(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(app.ticket_count().await, 2);
     // The same key with another body is refused.
     let mut other = pothole();
     other["title"] = json!("Khác");
@@ -427,13 +283,9 @@ async fn a_retried_submission_never_creates_a_second_ticket() {
 
 #[tokio::test]
 async fn anonymous_feedback_is_followed_with_its_secret() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let mut body = pothole();
-    body["anonymous"] = json!(true);
-    body["contact_email"] = json!("nguoidan@example.vn");
+    let app = TestApp::demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    let body = anonymous_pothole();
     let send = |k: &'static str| {
         app.client
             .post(app.url("/api/v1/tickets"))
@@ -442,23 +294,14 @@ async fn anonymous_feedback_is_followed_with_its_secret() {
             .send()
     };
     let t: Value = send("anon-key-0001").await.unwrap().json().await.unwrap();
-    let code = t["code"].as_str().unwrap().to_string();
+    let code = code_of(&t);
     let secret = t["tracking_secret"].as_str().unwrap().to_string();
     assert!(t["submitter"]["anonymous"].as_bool().unwrap());
-    let get = |s: &str| {
-        app.client
-            .get(app.url(&format!("/api/v1/tickets/{code}")))
-            .header("X-Tracking-Secret", s)
-            .send()
-    };
+    let path = format!("/api/v1/tickets/{code}");
+    let get = |s: &str| app.with_secret(Method::GET, &path, s).send();
     assert_eq!(get(&secret).await.unwrap().status(), 200);
     assert_problem(get("wrong-secret").await.unwrap(), 404, "ticket_not_found").await;
-    assert_problem(
-        app.get(&format!("/api/v1/tickets/{code}")).await,
-        404,
-        "ticket_not_found",
-    )
-    .await;
+    assert_problem(app.get(&path).await, 404, "ticket_not_found").await;
     // A replay returns the same ticket with a fresh secret that replaces the old.
     let again: Value = send("anon-key-0001").await.unwrap().json().await.unwrap();
     assert_eq!(again["code"], code.as_str());
@@ -469,29 +312,26 @@ async fn anonymous_feedback_is_followed_with_its_secret() {
     // The contact address hears about it.
     assert_eq!(app.mails_to("nguoidan@example.vn").await.len(), 1);
     // Provide info and rate with the secret.
-    app.act_ok(
-        &official,
-        &code,
-        "request_info",
-        json!({"question": "Gần số nhà nào?"}),
-    )
-    .await;
+    app.request_info(&official, &code, "Gần số nhà nào?").await;
     let r = app
-        .client
-        .post(app.url(&format!("/api/v1/tickets/{code}/provide_info")))
-        .header("X-Tracking-Secret", &fresh)
+        .with_secret(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/provide_info"),
+            &fresh,
+        )
         .json(&json!({"answer": "Số 14."}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã sửa."}))
-        .await;
+    app.accept(&official, &code).await;
+    app.resolve(&official, &code, "Đã sửa.").await;
     let r = app
-        .client
-        .post(app.url(&format!("/api/v1/tickets/{code}/rating")))
-        .header("X-Tracking-Secret", &fresh)
+        .with_secret(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/rating"),
+            &fresh,
+        )
         .json(&json!({"score": 4}))
         .send()
         .await
@@ -509,16 +349,12 @@ async fn anonymous_feedback_is_followed_with_its_secret() {
 
 #[tokio::test]
 async fn who_may_do_what() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let other_unit = app.unit_id("UBND-X31120").await;
-    let province = app.unit_id("UBND-T92").await;
-    let (_, a) = app.token_for(Role::Citizen, None).await;
-    let (_, b) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, stranger) = app.token_for(Role::Official, Some(other_unit)).await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
+    let app = TestApp::demo().await;
+    let a = app.citizen().await;
+    let b = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let stranger = app.official_of("UBND-X31120").await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
     let mut private = pothole();
     private["private"] = json!(true);
     let t = app.submit_ok(Some(&a), &private).await;
@@ -526,8 +362,7 @@ async fn who_may_do_what() {
     let path = format!("/api/v1/tickets/{code}");
     // Citizen B and an official of another unit cannot read it, nor act.
     for t in [&b, &stranger] {
-        let r = app.authed(Method::GET, &path, t).send().await.unwrap();
-        assert_problem(r, 404, "ticket_not_found").await;
+        assert_problem(app.get_as(t, &path).await, 404, "ticket_not_found").await;
         assert_problem(
             app.act(t, code, "accept", json!({})).await,
             404,
@@ -536,14 +371,7 @@ async fn who_may_do_what() {
         .await;
     }
     // The supervisor of the province reads it but can act on nothing.
-    assert_eq!(
-        app.authed(Method::GET, &path, &supervisor)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_as(&supervisor, &path).await.status(), 200);
     for action in ["accept", "refuse", "close", "resolve"] {
         let body = match action {
             "refuse" => json!({"reason": "x"}),
@@ -579,7 +407,7 @@ async fn who_may_do_what() {
     )
     .await;
     assert!(p["detail"].as_str().unwrap().contains("submitted"));
-    app.act_ok(&official, code, "accept", json!({})).await;
+    app.accept(&official, code).await;
     assert_problem(
         app.act(&official, code, "accept", json!({})).await,
         409,
@@ -622,12 +450,10 @@ async fn who_may_do_what() {
 
 #[tokio::test]
 async fn concurrent_accept_and_refuse_one_wins() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, o1) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, o2) = app.token_for(Role::Official, Some(unit)).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let o1 = app.official_of("UBND-X31135").await;
+    let o2 = app.official_of("UBND-X31135").await;
     for _ in 0..3 {
         let t = app.submit_ok(Some(&citizen), &pothole()).await;
         let code = t["code"].as_str().unwrap();
@@ -652,12 +478,7 @@ async fn concurrent_accept_and_refuse_one_wins() {
             "{statuses:?}"
         );
         let t = app.ticket(&o1, code).await;
-        let events: Vec<String> = app
-            .timeline(&o1, code)
-            .await
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap().to_string())
-            .collect();
+        let events = app.event_kinds(&o1, code).await;
         assert_eq!(events.len(), 2, "{events:?}");
         assert!(
             (t["status"] == "accepted" && events[1] == "accepted")
@@ -668,37 +489,26 @@ async fn concurrent_accept_and_refuse_one_wins() {
 
 #[tokio::test]
 async fn a_denouncers_identity_is_for_the_handling_unit_only() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let inspectorate = app.unit_id("TT-92").await;
     let commune = app.unit_id("UBND-X31135").await;
-    let province = app.unit_id("UBND-T92").await;
     let (denouncer, citizen) = app.token_for(Role::Citizen, None).await;
     let (_, handler) = app.token_for(Role::Official, Some(inspectorate)).await;
     let (_, accused_official) = app.token_for(Role::Official, Some(commune)).await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
+    let admin = app.admin().await;
     // A denunciation against the commune's committee goes to its parent, the province.
-    let body = json!({"kind": "denunciation", "category": "tham-nhung", "title": "Nhận hối lộ khi cấp phép",
-        "description": "Cán bộ địa chính yêu cầu tiền để cấp giấy phép.", "area_code": "31135",
-        "accused_unit_id": commune});
-    let t = app.submit_ok(Some(&citizen), &body).await;
+    let t = app.submit_ok(Some(&citizen), &bribery(commune)).await;
     let code = t["code"].as_str().unwrap();
     assert_eq!(t["unit"]["code"], "UBND-T92");
     assert_eq!(t["visibility"], "confidential");
     // The accused unit never sees it.
     let r = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{code}"),
-            &accused_official,
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_as(&accused_official, &format!("/api/v1/tickets/{code}"))
+        .await;
     assert_problem(r, 404, "ticket_not_found").await;
     // The province forwards it to the inspectorate (not to the accused).
-    let (_, province_official) = app.token_for(Role::Official, Some(province)).await;
+    let province_official = app.official_of("UBND-T92").await;
     let r = app
         .act(
             &province_official,
@@ -744,7 +554,7 @@ async fn a_denouncers_identity_is_for_the_handling_unit_only() {
         );
     }
     // And never public, even when answered with publish.
-    app.act_ok(&handler, code, "accept", json!({})).await;
+    app.accept(&handler, code).await;
     app.act_ok(
         &handler,
         code,
@@ -762,14 +572,10 @@ async fn a_denouncers_identity_is_for_the_handling_unit_only() {
 
 #[tokio::test]
 async fn officials_record_submissions_at_the_desk() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let body = json!({"kind": "petition", "category": "thu-tuc-hanh-chinh", "title": "Kéo dài giờ làm việc bộ phận một cửa",
-        "description": "Đề nghị làm việc sáng thứ Bảy.", "area_code": "31135", "channel": "in_person",
-        "submitter_name": "Phạm Văn Đức", "submitter_phone": "0912 000 111", "submitter_email": "duc@example.vn"});
+    let app = TestApp::demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    let citizen = app.citizen().await;
+    let body = at_the_desk();
     let t = app.submit_ok(Some(&official), &body).await;
     assert_eq!(t["channel"], "in_person");
     assert_eq!(t["submitter"]["name"], "Phạm Văn Đức");
@@ -796,11 +602,9 @@ async fn officials_record_submissions_at_the_desk() {
 
 #[tokio::test]
 async fn complaints_are_flagged_late_and_appeal_to_the_second_round() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let department = app.unit_id("SNNMT-92").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(department)).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("SNNMT-92").await;
     let body = json!({"kind": "complaint", "category": "thu-hoi-boi-thuong", "title": "Bồi thường không đúng",
         "description": "Quyết định bồi thường tính sai diện tích.", "area_code": "31135",
         "contested": {"type": "decision", "number": "123/QĐ-UBND", "date": "2026-06-01",
@@ -829,13 +633,7 @@ async fn complaints_are_flagged_late_and_appeal_to_the_second_round() {
         "invalid_transition",
     )
     .await;
-    app.act_ok(
-        &official,
-        code,
-        "resolve",
-        json!({"answer": "Giữ nguyên quyết định."}),
-    )
-    .await;
+    app.resolve(&official, code, "Giữ nguyên quyết định.").await;
     let r = app
         .act(
             &citizen,
@@ -865,7 +663,7 @@ async fn complaints_are_flagged_late_and_appeal_to_the_second_round() {
     assert_problem(r, 409, "already_appealed").await;
     // Someone who may not act hears that first, whatever the body: another citizen gets 404
     // for an unreadable ticket even with a body that would not do.
-    let (_, stranger) = app.token_for(Role::Citizen, None).await;
+    let stranger = app.citizen().await;
     let r = app.act(&stranger, code, "refuse", json!({})).await;
     assert_problem(r, 404, "ticket_not_found").await;
 }
@@ -874,16 +672,11 @@ async fn complaints_are_flagged_late_and_appeal_to_the_second_round() {
 async fn petitions_gather_support_and_rise_in_priority() {
     let app = TestApp::builder()
         .with_settings(|s| s.tickets.support_threshold = 2)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, author) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let body = json!({"kind": "petition", "category": "giao-duc", "title": "Xây thêm phòng học",
-        "description": "Trường tiểu học quá tải.", "area_code": "31135"});
-    let t = app.submit_ok(Some(&author), &body).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let author = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = code_of(&app.submit_ok(Some(&author), &petition()).await);
     let support = |token: String| {
         let path = format!("/api/v1/tickets/{code}/support");
         let app = &app;
@@ -894,16 +687,16 @@ async fn petitions_gather_support_and_rise_in_priority() {
                 .unwrap()
         }
     };
-    let (_, s1) = app.token_for(Role::Citizen, None).await;
+    let s1 = app.citizen().await;
     // Not yet public: supporters cannot even see it.
     assert_problem(support(s1.clone()).await, 404, "ticket_not_found").await;
-    app.act_ok(&official, &code, "accept", json!({})).await;
+    app.accept(&official, &code).await;
     let r: Value = support(s1.clone()).await.json().await.unwrap();
     assert_eq!(r["supporters"], 1);
     let r: Value = support(s1.clone()).await.json().await.unwrap();
     assert_eq!(r["supporters"], 1, "once each");
     assert_problem(support(author.clone()).await, 403, "action_forbidden").await;
-    let (_, s2) = app.token_for(Role::Citizen, None).await;
+    let s2 = app.citizen().await;
     let r: Value = support(s2).await.json().await.unwrap();
     assert_eq!(r["supporters"], 2);
     let t = app.ticket(&official, &code).await;
@@ -915,13 +708,8 @@ async fn petitions_gather_support_and_rise_in_priority() {
             .any(|e| e["kind"] == "priority_raised")
     );
     // Supporters are told when it is answered.
-    app.act_ok(
-        &official,
-        &code,
-        "resolve",
-        json!({"answer": "Sẽ xây 4 phòng học năm 2027."}),
-    )
-    .await;
+    app.resolve(&official, &code, "Sẽ xây 4 phòng học năm 2027.")
+        .await;
     app.run_jobs().await;
     let all = app.mails();
     assert!(
@@ -934,18 +722,10 @@ async fn petitions_gather_support_and_rise_in_priority() {
 
 #[tokio::test]
 async fn reopen_within_thirty_days_and_close() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(&official, &code, "accept", json!({})).await;
-    app.act_ok(&official, &code, "resolve", json!({"answer": "Đã sửa."}))
-        .await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = app.answered_pothole(&citizen, &official).await;
     let t = app
         .act_ok(
             &citizen,
@@ -957,13 +737,7 @@ async fn reopen_within_thirty_days_and_close() {
     assert_eq!(t["status"], "accepted");
     assert_eq!(t["reopen_count"], 1);
     assert!(t["rating"].is_null());
-    app.act_ok(
-        &official,
-        &code,
-        "resolve",
-        json!({"answer": "Đã sửa lại."}),
-    )
-    .await;
+    app.resolve(&official, &code, "Đã sửa lại.").await;
     app.clock.advance(chrono::Duration::days(31));
     let citizen = app.relogin(&citizen_user).await;
     assert_problem(
@@ -985,57 +759,29 @@ async fn reopen_within_thirty_days_and_close() {
 
 #[tokio::test]
 async fn export_and_erasure_cover_tickets() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let department = app.unit_id("SNNMT-92").await;
-    let commune = app.unit_id("UBND-X31135").await;
+    let app = TestApp::demo().await;
     let (user, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, official) = app.token_for(Role::Official, Some(commune)).await;
-    let (_, dept) = app.token_for(Role::Official, Some(department)).await;
-    let pothole_code = app.submit_ok(Some(&citizen), &pothole()).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.act_ok(
-        &official,
-        &pothole_code,
-        "request_info",
-        json!({"question": "Số nhà?"}),
-    )
-    .await;
-    app.act_ok(
-        &citizen,
-        &pothole_code,
-        "provide_info",
-        json!({"answer": "Nhà tôi số 12, tên Lan."}),
-    )
-    .await;
+    let official = app.official_of("UBND-X31135").await;
+    let dept = app.official_of("SNNMT-92").await;
+    let pothole_code = app.submit_pothole(&citizen).await;
+    app.request_info(&official, &pothole_code, "Số nhà?").await;
+    app.provide_info(&citizen, &pothole_code, "Nhà tôi số 12, tên Lan.")
+        .await;
     let complaint = json!({"kind": "complaint", "category": "tranh-chap-dat", "title": "Tranh chấp ranh giới",
         "description": "Hàng xóm lấn đất.", "area_code": "31135",
         "contested": {"type": "act", "learned_on": "2026-11-01"}});
     let c = app.submit_ok(Some(&citizen), &complaint).await;
-    let c_code = c["code"].as_str().unwrap().to_string();
+    let c_code = code_of(&c);
     assert_eq!(c["filing_late"], false);
 
-    let export: Value = app
-        .authed(Method::GET, "/api/v1/me/export", &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let export = app.get_json(&citizen, "/api/v1/me/export").await;
     let tickets = export["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), 2);
     assert_eq!(tickets[0]["code"], pothole_code.as_str());
     assert!(tickets[0]["events"].to_string().contains("Nhà tôi số 12"));
 
     // An open complaint keeps its author.
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_problem(r, 409, "open_cases").await;
     app.act_ok(
         &dept,
@@ -1044,11 +790,7 @@ async fn export_and_erasure_cover_tickets() {
         json!({"reason": "Thuộc thẩm quyền Toà án."}),
     )
     .await;
-    let r = app
-        .authed(Method::DELETE, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap();
+    let r = app.erase_account(&citizen).await;
     assert_eq!(r.status(), 204);
     // The tickets stay; what the person wrote on the timeline is blank; the address is gone.
     let t = app.ticket(&official, &pothole_code).await;
@@ -1066,42 +808,25 @@ async fn export_and_erasure_cover_tickets() {
 
 #[tokio::test]
 async fn a_merge_moves_open_tickets_and_the_timeline_shows_who_held_them() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let old = app.unit_id("UBND-X31120").await;
     let new = app.unit_id("UBND-X31135").await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let admin = app.admin().await;
+    let citizen = app.citizen().await;
     let (_, old_official) = app.token_for(Role::Official, Some(old)).await;
     let mut body = pothole();
     body["area_code"] = json!("31120");
     body.as_object_mut().unwrap().remove("lat");
     body.as_object_mut().unwrap().remove("lon");
     let open = app.submit_ok(Some(&citizen), &body).await;
-    let open_code = open["code"].as_str().unwrap().to_string();
+    let open_code = code_of(&open);
     assert_eq!(open["unit"]["id"], old);
     let done = app.submit_ok(Some(&citizen), &body).await;
-    let done_code = done["code"].as_str().unwrap().to_string();
-    app.act_ok(&old_official, &done_code, "accept", json!({}))
-        .await;
-    app.act_ok(
-        &old_official,
-        &done_code,
-        "resolve",
-        json!({"answer": "Đã xử lý."}),
-    )
-    .await;
+    let done_code = code_of(&done);
+    app.accept(&old_official, &done_code).await;
+    app.resolve(&old_official, &done_code, "Đã xử lý.").await;
 
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/admin/units/{old}/merge"),
-            &admin,
-        )
-        .json(&json!({"into": new}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.merge_units(&admin, old, new).await;
     assert_eq!(r.status(), 200);
     let merged: Value = r.json().await.unwrap();
     assert_eq!(merged["moved"]["tickets"], 1, "only the open one: {merged}");
@@ -1109,59 +834,27 @@ async fn a_merge_moves_open_tickets_and_the_timeline_shows_who_held_them() {
     // The open ticket is the survivor's now; the answered one stays with the unit that
     // answered it.
     let (_, new_official) = app.token_for(Role::Official, Some(new)).await;
-    let t: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{open_code}"),
-            &new_official,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = app.ticket(&new_official, &open_code).await;
     assert_eq!(t["unit"]["id"], new);
     assert!(t["assignee_id"].is_null());
-    let d: Value = app
-        .authed(Method::GET, &format!("/api/v1/tickets/{done_code}"), &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = app.ticket(&admin, &done_code).await;
     assert_eq!(d["unit"]["id"], old);
     // The timeline says when it changed hands, and from whom to whom.
     let timeline = app.timeline(&citizen, &open_code).await;
-    let kinds: Vec<&str> = timeline
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["submitted", "unit_merged"]);
+    assert_eq!(kinds(&timeline), ["submitted", "unit_merged"]);
     assert_eq!(timeline[0]["unit_id"], old);
     assert_eq!(timeline[1]["unit_id"], new);
     // The chain still verifies.
-    let v: Value = app
-        .authed(Method::GET, "/api/v1/audit/verify", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = app.get_json(&admin, "/api/v1/audit/verify").await;
     assert_eq!(v["ok"], true, "{v}");
 }
 
 #[tokio::test]
 async fn retried_comments_and_supervision_notes_are_written_once() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let unit = app.unit_id("UBND-X31135").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(unit)).await;
-    let t = app.submit_ok(Some(&citizen), &pothole()).await;
-    let code = t["code"].as_str().unwrap().to_string();
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let supervisor = app.supervisor_of("UBND-X31135").await;
+    let code = app.submit_pothole(&citizen).await;
     let post = |path: String, token: String, key: &'static str, body: Value| {
         app.authed(Method::POST, &path, &token)
             .header("Idempotency-Key", key)
@@ -1199,14 +892,11 @@ async fn retried_comments_and_supervision_notes_are_written_once() {
             .unwrap();
         assert_problem(other, 422, "idempotency_key_reused").await;
     }
-    let (_, official) = app.token_for(Role::Official, Some(unit)).await;
-    let kinds: Vec<String> = app
-        .timeline(&official, &code)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(kinds, ["submitted", "comment", "supervision_note"]);
+    let official = app.official_of("UBND-X31135").await;
+    assert_eq!(
+        app.event_kinds(&official, &code).await,
+        ["submitted", "comment", "supervision_note"]
+    );
     // The timeline pages like every list.
     let page = |query: String| {
         app.authed(

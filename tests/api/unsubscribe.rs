@@ -6,30 +6,13 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{anonymous_pothole, at_the_desk, cli, code_of};
 use crate::helpers::{Mail, TestApp, assert_problem};
-use crate::tickets::pothole;
 use nghedan::domain::account::Role;
 
 const CONTACT: &str = "nguoidan@example.vn";
 const DESK: &str = "duc@example.vn";
 const MAILBOX: &str = "ubnd-x31135@demo.nghedan.vn";
-
-fn anonymous() -> Value {
-    let mut body = pothole();
-    body["anonymous"] = json!(true);
-    body["contact_email"] = json!(CONTACT);
-    body
-}
-
-fn at_the_desk() -> Value {
-    json!({"kind": "petition", "category": "thu-tuc-hanh-chinh", "title": "Kéo dài giờ làm việc bộ phận một cửa",
-        "description": "Đề nghị làm việc sáng thứ Bảy.", "area_code": "31135", "channel": "in_person",
-        "submitter_name": "Phạm Văn Đức", "submitter_phone": "0912 000 111", "submitter_email": DESK})
-}
-
-fn code_of(ticket: &Value) -> String {
-    ticket["code"].as_str().unwrap().to_string()
-}
 
 impl TestApp {
     /// The unsubscribe token of the mail `to` got about ticket `code`.
@@ -138,16 +121,15 @@ impl TestApp {
 
 #[tokio::test]
 async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_contact() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let unit = app.unit_id("UBND-X31135").await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
     let (official_user, official) = app.token_for(Role::Official, Some(unit)).await;
 
     // A citizen's ticket, two anonymous ones with one contact address, one recorded at the desk.
-    let named = code_of(&app.submit_ok(Some(&citizen), &pothole()).await);
-    let anon1 = code_of(&app.submit_ok(None, &anonymous()).await);
-    let anon2 = code_of(&app.submit_ok(None, &anonymous()).await);
+    let named = app.submit_pothole(&citizen).await;
+    let anon1 = code_of(&app.submit_ok(None, &anonymous_pothole()).await);
+    let anon2 = code_of(&app.submit_ok(None, &anonymous_pothole()).await);
     let desk = code_of(&app.submit_ok(Some(&official), &at_the_desk()).await);
     app.run_jobs().await;
     let t_citizen = app.unsubscribe_token(&citizen_user.email, &named);
@@ -245,14 +227,7 @@ async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_conta
     );
 
     // The citizen's preference is off (as before); the tickets keep their contacts.
-    let me: Value = app
-        .authed(Method::GET, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json(&citizen, "/api/v1/me").await;
     assert_eq!(me["notification_preferences"]["email"], false, "{me}");
     assert_eq!(
         app.ticket(&official, &anon1).await["submitter"]["email"],
@@ -265,9 +240,9 @@ async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_conta
 
     // What follows: each ticket is accepted, and a new one arrives.
     for code in [&named, &anon1, &anon2, &desk] {
-        app.act_ok(&official, code, "accept", json!({})).await;
+        app.accept(&official, code).await;
     }
-    let named2 = code_of(&app.submit_ok(Some(&citizen), &pothole()).await);
+    let named2 = app.submit_pothole(&citizen).await;
     let before = app.mails().len();
     let pass = app.run_jobs().await.delivered;
     let arrived = app.mails_since(before);
@@ -311,12 +286,8 @@ async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_conta
         ),
         "{metrics}"
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nghedan"))
+    let out = cli(&app.db_url)
         .args(["admin", "outbox", "list", "--state", "suppressed"])
-        .env_remove("NGHEDAN_ENV")
-        .env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir())
-        .env("NGHEDAN__DATABASE__URL", &app.db_url)
-        .env("NGHEDAN__LOG__LEVEL", "error")
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
@@ -340,8 +311,7 @@ async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_conta
         done.contains("No more emails about any ticket will be sent to n***@example.vn."),
         "{done}"
     );
-    app.act_ok(&official, &anon2, "resolve", json!({"answer": "Đã vá."}))
-        .await;
+    app.resolve(&official, &anon2, "Đã vá.").await;
     let before = app.mails().len();
     assert_eq!(app.run_jobs().await.delivered.suppressed, 1);
     assert!(app.mails_since(before).iter().all(|(t, _)| t != CONTACT));
@@ -349,10 +319,9 @@ async fn unsubscribing_stops_exactly_what_it_says_and_the_ticket_keeps_its_conta
 
 #[tokio::test]
 async fn unsubscribe_links_are_checked() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let (citizen_user, citizen) = app.token_for(Role::Citizen, None).await;
-    let code = code_of(&app.submit_ok(Some(&citizen), &pothole()).await);
+    let code = app.submit_pothole(&citizen).await;
     app.run_jobs().await;
     let token = app.unsubscribe_token(&citizen_user.email, &code);
     // Not signed here, or altered: 404, on the page and the POST alike.
@@ -373,28 +342,20 @@ async fn unsubscribe_links_are_checked() {
     let r = app.one_click(&token, Some("some"), "en").await;
     assert_problem(r, 422, "validation_failed").await;
     // Nothing changed.
-    let me: Value = app
-        .authed(Method::GET, "/api/v1/me", &citizen)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json(&citizen, "/api/v1/me").await;
     assert_eq!(me["notification_preferences"]["email"], true);
 }
 
 #[tokio::test]
 async fn administrators_list_and_lift_a_unit_mailbox_suppression() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let unit = app.unit_id("UBND-X31135").await;
     let other_unit = app.unit_id("UBND-T92").await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let (_, official) = app.token_for(Role::Official, Some(unit)).await;
     let (_, supervisor) = app.token_for(Role::Supervisor, Some(other_unit)).await;
-    let (_, admin) = app.token_for(Role::Admin, None).await;
-    let anon = code_of(&app.submit_ok(None, &anonymous()).await);
+    let admin = app.admin().await;
+    let anon = code_of(&app.submit_ok(None, &anonymous_pothole()).await);
     app.run_jobs().await;
     // The unit's mailbox and an anonymous contact unsubscribe.
     app.one_click_ok(&app.unsubscribe_token(MAILBOX, &anon), None, "vi")
@@ -465,14 +426,9 @@ async fn administrators_list_and_lift_a_unit_mailbox_suppression() {
     assert_eq!(r.status(), 204);
     let r = lift(admin.clone(), mailbox_id).await.unwrap();
     assert_problem(r, 404, "email_suppression_not_found").await;
-    let log: Value = app
-        .authed(Method::GET, "/api/v1/admin/audit-log?limit=100", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = app
+        .get_json(&admin, "/api/v1/admin/audit-log?limit=100")
+        .await;
     let entries: Vec<(&str, &str)> = log["items"]
         .as_array()
         .unwrap()
@@ -492,8 +448,8 @@ async fn administrators_list_and_lift_a_unit_mailbox_suppression() {
     assert_eq!(app.suppressions().await.len(), 1, "the contact's stays");
 
     // The mailbox hears of the next ticket again; the contact still hears nothing of its own.
-    let next = code_of(&app.submit_ok(Some(&citizen), &pothole()).await);
-    app.act_ok(&official, &anon, "accept", json!({})).await;
+    let next = app.submit_pothole(&citizen).await;
+    app.accept(&official, &anon).await;
     let before = app.mails().len();
     app.run_jobs().await;
     let arrived = app.mails_since(before);
@@ -506,7 +462,7 @@ async fn administrators_list_and_lift_a_unit_mailbox_suppression() {
     assert!(arrived.iter().all(|(t, _)| t != CONTACT), "{arrived:#?}");
 
     // The document describes both routes.
-    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let paths = &doc["paths"];
     assert!(paths["/api/v1/admin/email-suppressions"]["get"].is_object());
     assert!(paths["/api/v1/admin/email-suppressions/{id}"]["delete"].is_object());

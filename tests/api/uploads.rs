@@ -135,23 +135,9 @@ impl TestApp {
         body["id"].as_str().unwrap().to_string()
     }
 
-    async fn submit_ticket(&self, token: Option<&str>, body: Value) -> Response {
-        let mut req = self
-            .client
-            .post(self.url("/api/v1/tickets"))
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-            .json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.unwrap()
-    }
-
     /// A pothole in Phường Ninh Kiều with these attachments; returns the ticket.
     async fn pothole(&self, token: &str, attachments: &[&str]) -> Value {
-        let res = self.submit_ticket(Some(token), pothole(attachments)).await;
-        assert_eq!(res.status(), 201);
-        res.json().await.unwrap()
+        self.submit_ok(Some(token), &pothole(attachments)).await
     }
 
     /// GET `path` with an optional token and extra header.
@@ -169,11 +155,6 @@ impl TestApp {
             req = req.header(name, value);
         }
         req.send().await.unwrap()
-    }
-
-    async fn commune_official(&self) -> String {
-        let unit = self.unit_id("UBND-X31135").await;
-        self.token_for(Role::Official, Some(unit)).await.1
     }
 
     async fn publish(&self, token: &str, code: &str, id: &str, on: bool) -> Response {
@@ -228,9 +209,8 @@ fn header<'a>(res: &'a Response, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     // 800×400 as stored; Orientation 6 says "turn a quarter clockwise to view": 400×800.
     let original = phone_jpeg(800, 400, exif(6));
     assert!(contains(&original, b"Exif\0\0") && contains(&original, &latitude_bytes()));
@@ -307,7 +287,7 @@ async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter
 #[tokio::test]
 async fn a_pdf_is_known_by_its_content_and_only_ever_downloaded() {
     let app = TestApp::spawn().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
 
     // Named and declared as a photo: the content decides.
     let res = app
@@ -455,7 +435,7 @@ async fn a_pdf_is_known_by_its_content_and_only_ever_downloaded() {
     assert_eq!(body["errors"][0]["code"], "corrupt_file");
 
     // Documented as a multipart form.
-    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let doc = app.public_json("/api/v1/openapi.json").await;
     let op = &doc["paths"]["/api/v1/uploads"]["post"];
     assert!(
         op["requestBody"]["content"]["multipart/form-data"].is_object(),
@@ -480,7 +460,7 @@ async fn files_over_the_limits_are_refused() {
         })
         .spawn()
         .await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let mut big_pdf = PDF[..PDF.len() - 6].to_vec();
     big_pdf.resize(9 * 1024, b' ');
     big_pdf.extend_from_slice(b"%%EOF\n");
@@ -541,10 +521,9 @@ async fn files_over_the_limits_are_refused() {
 
 #[tokio::test]
 async fn attachments_are_not_readable_or_usable_by_others() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, alice) = app.token_for(Role::Citizen, None).await;
-    let (_, bob) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let alice = app.citizen().await;
+    let bob = app.citizen().await;
     let photo = phone_jpeg(120, 80, exif(1));
     let filed = app.uploaded(Some(&alice), &photo).await;
     let loose = app
@@ -564,11 +543,11 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         )
         .await;
     }
-    let res = app.submit_ticket(Some(&bob), pothole(&[&loose])).await;
+    let res = app.submit(Some(&bob), &pothole(&[&loose])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0", "{body}");
     // An attached upload cannot be attached again, not even by its owner.
-    let res = app.submit_ticket(Some(&alice), pothole(&[&filed])).await;
+    let res = app.submit(Some(&alice), &pothole(&[&filed])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0", "{body}");
     // Unknown ids look the same as forbidden ones.
@@ -582,10 +561,9 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     assert_problem(res, 404, "attachment_not_found").await;
 
     // Staff: the handling unit sees it; another unit does not.
-    let official = app.commune_official().await;
+    let official = app.official_of("UBND-X31135").await;
     assert_eq!(app.fetch(&url, Some(&official), None).await.status(), 200);
-    let other_unit = app.unit_id("SXD-92").await;
-    let (_, outsider) = app.token_for(Role::Official, Some(other_unit)).await;
+    let outsider = app.official_of("SXD-92").await;
     assert_problem(
         app.fetch(&url, Some(&outsider), None).await,
         404,
@@ -606,12 +584,7 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let public: Value = app
-        .get(&format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_json(&format!("/api/v1/tickets/{code}")).await;
     assert_eq!(public["visibility"], "public", "{public}");
     assert_eq!(public["attachments"], json!([]));
     assert_problem(
@@ -648,33 +621,15 @@ async fn attachments_are_not_readable_or_usable_by_others() {
         res.json::<Value>().await.unwrap(),
         json!({"id": filed, "publishable": true})
     );
-    let public: Value = app
-        .get(&format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_json(&format!("/api/v1/tickets/{code}")).await;
     assert_eq!(public["attachments"][0]["id"], filed.as_str(), "{public}");
     let res = app.fetch(&url, None, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "cache-control"), "private");
     assert_eq!(app.fetch(&thumb, Some(&bob), None).await.status(), 200);
     // The decision is on the staff timeline.
-    let events: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{code}/events"),
-            &official,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let published = events["items"]
-        .as_array()
-        .unwrap()
+    let events = app.timeline(&official, code).await;
+    let published = events
         .iter()
         .find(|e| e["kind"] == "attachment_published")
         .expect("attachment_published event");
@@ -696,27 +651,20 @@ async fn attachments_are_not_readable_or_usable_by_others() {
 
 #[tokio::test]
 async fn a_denunciations_files_are_for_the_handling_unit_only() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
     let photo = app
         .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(6)))
         .await;
-    let res = app
-        .submit_ticket(
-            Some(&citizen),
-            json!({
-                "kind": "denunciation",
-                "category": "tham-nhung",
-                "title": "Cán bộ địa chính nhận tiền",
-                "description": "Ảnh chụp lúc nhận phong bì tại trụ sở.",
-                "area_code": "31135",
-                "attachments": [photo],
-            }),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let ticket: Value = res.json().await.unwrap();
+    let body = json!({
+        "kind": "denunciation",
+        "category": "tham-nhung",
+        "title": "Cán bộ địa chính nhận tiền",
+        "description": "Ảnh chụp lúc nhận phong bì tại trụ sở.",
+        "area_code": "31135",
+        "attachments": [photo],
+    });
+    let ticket = app.submit_ok(Some(&citizen), &body).await;
     let code = ticket["code"].as_str().unwrap();
     let url = format!("/api/v1/attachments/{photo}");
     let inspectorate = app.unit_id("TT-92").await;
@@ -726,15 +674,8 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let res = app.fetch(&url, Some(&handling), None).await;
     assert_eq!(res.status(), 200);
     // A supervisor over the whole province reads the ticket, never the denouncer's files.
-    let province = app.unit_id("UBND-T92").await;
-    let (_, supervisor) = app.token_for(Role::Supervisor, Some(province)).await;
-    let res = app
-        .authed(Method::GET, &format!("/api/v1/tickets/{code}"), &supervisor)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let seen: Value = res.json().await.unwrap();
+    let supervisor = app.supervisor_of("UBND-T92").await;
+    let seen = app.ticket(&supervisor, code).await;
     assert_eq!(seen["attachments"], json!([]));
     for path in [url.clone(), format!("{url}/thumbnail")] {
         assert_problem(
@@ -749,25 +690,12 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/publishable");
     // The handling unit's view was recorded.
-    let events: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/tickets/{code}/events"),
-            &handling,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let viewed: Vec<&Value> = events["items"]
-        .as_array()
-        .unwrap()
+    let events = app.timeline(&handling, code).await;
+    let viewed: Vec<&Value> = events
         .iter()
         .filter(|e| e["kind"] == "identity_viewed" && e["data"]["attachment"] == photo.as_str())
         .collect();
-    assert_eq!(viewed.len(), 1, "{events}");
+    assert_eq!(viewed.len(), 1, "{events:?}");
     assert_eq!(viewed[0]["public"], false);
 }
 
@@ -775,14 +703,13 @@ async fn a_denunciations_files_are_for_the_handling_unit_only() {
 async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
     let app = TestApp::builder()
         .with_settings(|s| s.tickets.anonymous_uploads_per_hour = 3)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
     let photo = phone_jpeg(120, 80, exif(6));
     let anon = app.uploaded(None, &photo).await;
     let mut body = pothole(&[&anon]);
     body["anonymous"] = json!(true);
-    let res = app.submit_ticket(None, body).await;
+    let res = app.submit(None, &body).await;
     assert_eq!(res.status(), 201);
     let ticket: Value = res.json().await.unwrap();
     let secret = ticket["tracking_secret"].as_str().unwrap();
@@ -817,8 +744,8 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
 
     // An anonymous upload is not a signed-in citizen's to attach.
     let other = app.uploaded(None, &photo).await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
-    let res = app.submit_ticket(Some(&citizen), pothole(&[&other])).await;
+    let citizen = app.citizen().await;
+    let res = app.submit(Some(&citizen), &pothole(&[&other])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
     assert_problem(
@@ -847,8 +774,7 @@ async fn anonymous_callers_upload_attach_and_read_back_with_their_secret() {
 
 #[tokio::test]
 async fn uploads_never_attached_are_purged_after_a_day() {
-    let app = TestApp::spawn().await;
-    app.seed_demo().await;
+    let app = TestApp::demo().await;
     let (user, citizen) = app.token_for(Role::Citizen, None).await;
     let filed = app
         .uploaded(Some(&citizen), &phone_jpeg(120, 80, exif(1)))
@@ -901,7 +827,7 @@ async fn uploads_never_attached_are_purged_after_a_day() {
         .await;
     assert_eq!(res.status(), 200);
     // A purged upload can no longer be attached.
-    let res = app.submit_ticket(Some(&citizen), pothole(&[&orphan])).await;
+    let res = app.submit(Some(&citizen), &pothole(&[&orphan])).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments/0");
     assert_eq!(app.run_jobs().await.orphan_uploads_purged, 0);
@@ -911,10 +837,9 @@ async fn uploads_never_attached_are_purged_after_a_day() {
 async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
     let app = TestApp::builder()
         .with_settings(|s| s.media.max_per_ticket = 2)
-        .spawn()
+        .demo()
         .await;
-    app.seed_demo().await;
-    let (_, citizen) = app.token_for(Role::Citizen, None).await;
+    let citizen = app.citizen().await;
     let mut ids = Vec::new();
     for side in [40, 50, 60] {
         ids.push(
@@ -923,7 +848,7 @@ async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
         );
     }
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let res = app.submit_ticket(Some(&citizen), pothole(&refs)).await;
+    let res = app.submit(Some(&citizen), &pothole(&refs)).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/attachments");
     assert_eq!(body["errors"][0]["code"], "too_many");
@@ -932,7 +857,7 @@ async fn a_ticket_carries_at_most_the_configured_number_of_attachments() {
     let code = ticket["code"].as_str().unwrap();
     assert_eq!(ticket["attachments"].as_array().unwrap().len(), 2);
     // The answer's file would be the third.
-    let official = app.commune_official().await;
+    let official = app.official_of("UBND-X31135").await;
     let res = app
         .authed(
             Method::POST,
