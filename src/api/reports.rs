@@ -425,48 +425,8 @@ pub async fn response_times(
     }
 }
 
-/// The CSV columns, in order.
-pub const CSV_COLUMNS: &[&str] = &[
-    "group_by",
-    "key",
-    "label",
-    "received",
-    "accepted",
-    "resolved",
-    "refused",
-    "withdrawn",
-    "closed_as_duplicate",
-    "open",
-    "open_overdue",
-    "accept_count",
-    "accept_hours_median",
-    "accept_hours_p90",
-    "accept_hours_max",
-    "accept_working_days_median",
-    "accept_working_days_p90",
-    "accept_working_days_max",
-    "resolve_count",
-    "resolve_hours_median",
-    "resolve_hours_p90",
-    "resolve_hours_max",
-    "resolve_working_days_median",
-    "resolve_working_days_p90",
-    "resolve_working_days_max",
-    "accept_met",
-    "accept_decided",
-    "accept_on_time_rate",
-    "resolve_met",
-    "resolve_decided",
-    "resolve_on_time_rate",
-    "on_time_rate",
-    "extensions_used",
-    "tickets_extended",
-    "reopened",
-    "reopen_rate",
-    "ratings",
-    "mean_rating",
-    "satisfied_share",
-];
+/// The CSV columns, in order (the figures' names are the domain's).
+pub use crate::domain::report::CSV_COLUMNS;
 
 /// A number written as in the JSON (`1.0`, `0.6667`); empty for `null`.
 fn opt<T: Serialize>(v: Option<T>) -> Cell {

@@ -182,7 +182,7 @@ mod tests {
             id: 1,
             ticket_id: 7,
             seq: 1,
-            kind: "submitted".into(),
+            kind: crate::domain::ticket::SUBMITTED_EVENT.into(),
             actor_id: Some(3),
             actor_role: Some("citizen".into()),
             unit_id: Some(9),

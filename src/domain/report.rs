@@ -32,6 +32,49 @@ pub enum Outcome {
     Undecided,
 }
 
+/// The figures of a report's group, in the order of its CSV columns.
+pub const CSV_COLUMNS: &[&str] = &[
+    "group_by",
+    "key",
+    "label",
+    "received",
+    "accepted",
+    "resolved",
+    "refused",
+    "withdrawn",
+    "closed_as_duplicate",
+    "open",
+    "open_overdue",
+    "accept_count",
+    "accept_hours_median",
+    "accept_hours_p90",
+    "accept_hours_max",
+    "accept_working_days_median",
+    "accept_working_days_p90",
+    "accept_working_days_max",
+    "resolve_count",
+    "resolve_hours_median",
+    "resolve_hours_p90",
+    "resolve_hours_max",
+    "resolve_working_days_median",
+    "resolve_working_days_p90",
+    "resolve_working_days_max",
+    "accept_met",
+    "accept_decided",
+    "accept_on_time_rate",
+    "resolve_met",
+    "resolve_decided",
+    "resolve_on_time_rate",
+    "on_time_rate",
+    "extensions_used",
+    "tickets_extended",
+    "reopened",
+    "reopen_rate",
+    "ratings",
+    "mean_rating",
+    "satisfied_share",
+];
+
 /// The timeline events that stop the clocks, and those that start them again (an answer, the
 /// end of a suspension, a question the unit withdrew or that ran out unanswered).
 pub const PAUSE_STARTS: [&str; 2] = ["info_requested", "suspended"];

@@ -128,6 +128,9 @@ impl Channel {
     }
 }
 
+/// The timeline event a ticket starts with.
+pub const SUBMITTED_EVENT: &str = "submitted";
+
 mod action;
 mod effects;
 

@@ -214,7 +214,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         conn,
         &NewEvent {
             ticket_id: id,
-            kind: "submitted",
+            kind: crate::domain::ticket::SUBMITTED_EVENT,
             actor: s.actor,
             unit_id: Some(unit_id),
             from_status: None,
