@@ -13,11 +13,10 @@ use crate::api::extract::ApiJson;
 use crate::api::idempotency::{self, Creating};
 use crate::api::me::UserView;
 use crate::db::users::{self, CodeCheck, NewUser, Purpose, Rotation};
-use crate::db::{self, rate_limits};
+use crate::db::{self};
 use crate::domain::account::Role;
 use crate::domain::contact::{Email, Phone};
 use crate::domain::message::Template;
-use crate::domain::sign_in;
 use crate::i18n::Lang;
 use crate::notify::outbox::{self, Channel, NewMessage};
 use crate::state::AppState;
@@ -263,98 +262,9 @@ pub async fn login(
     client: ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = body.email.trim().to_lowercase();
-    let limits = &state.settings.limits;
-    let window = Duration::seconds(limits.login_window_secs);
-    let throttle = sign_in::Limits {
-        per_address: limits.login_failures_per_ip,
-        per_account_and_address: limits.login_failures_per_account_and_address,
-        slow_after: limits.login_failures_per_account,
-        delay_base: Duration::seconds(limits.login_delay_base_secs),
-        delay_max: Duration::seconds(limits.login_delay_max_secs),
-    };
-    let account = crate::auth::tokens::hash_token(&email);
-    let keys = [
-        format!("login:ip:{}", client.0),
-        format!("login:pair:{account}:{}", client.0),
-        format!("login:account:{account}"),
-    ];
-    let now = state.clock.now_naive();
-
-    let (user, record) = {
-        let (email, keys) = (email.clone(), keys.clone());
-        state
-            .db(move |conn| -> Result<_, ApiError> {
-                let record = sign_in::Record {
-                    address: rate_limits::failures(conn, &keys[0], window, now)?,
-                    account_and_address: rate_limits::failures(conn, &keys[1], window, now)?,
-                    account: rate_limits::failures(conn, &keys[2], window, now)?,
-                };
-                Ok((users::find_by_email(conn, &email)?, record))
-            })
-            .await?
-    };
-    if let Some(wait) = sign_in::wait(&throttle, &record, now) {
-        return Err(ApiError::too_many(wait));
-    }
-
-    let stored = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| state.auth.dummy_hash.clone());
-    let (ok, rehash) = state
-        .auth
-        .hashing
-        .verify_and_upgrade(body.password, stored)
-        .await?;
-
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            state
-                .db(move |conn| {
-                    db::write(conn, |c| {
-                        keys.iter()
-                            .try_for_each(|k| rate_limits::record(c, k, window, now))
-                    })
-                })
-                .await?;
-            return Err(ApiError::unauthenticated("invalid_credentials"));
-        }
-    };
-    if !user.active() {
-        return Err(ApiError::unauthenticated("account_disabled"));
-    }
-    let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
-    let (user_id, generation) = (user.id, user.token_generation);
-    let refresh_token = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                // The password was checked against the hash read before: if every session
-                // ended meanwhile (a reset or change), that hash may be gone.
-                match users::find(c, user_id)? {
-                    Some(u) if u.active() && u.token_generation == generation => {}
-                    _ => return Err(ApiError::unauthenticated("invalid_credentials")),
-                }
-                // This address knows the password; the account's count stays (an attack from
-                // elsewhere goes on being slowed).
-                rate_limits::clear(c, &keys[1])?;
-                if let Some(hash) = rehash {
-                    crate::workflow::accounts::update(
-                        c,
-                        user_id,
-                        users::Changes {
-                            password_hash: Some(hash),
-                            ..Default::default()
-                        },
-                        now,
-                    )?;
-                }
-                Ok(users::start_session(c, user_id, now, ttl)?)
-            })
-        })
-        .await?;
-    token_pair(&state, &user, refresh_token)
+    let signed =
+        crate::workflow::sign_in::sign_in(&state, &body.email, body.password, &client.0).await?;
+    token_pair(&state, &signed.user, signed.refresh_token)
 }
 
 /// A fresh access token for `user` (of its current session generation) beside `refresh_token`.

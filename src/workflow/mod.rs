@@ -19,6 +19,7 @@ pub mod policies;
 pub mod rate_limits;
 pub mod refs;
 pub mod routing_rules;
+pub mod sign_in;
 pub mod sweep;
 pub mod tickets;
 pub mod units;
