@@ -23,3 +23,45 @@ pub fn random_code() -> String {
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
+
+fn keyed_mac(secret: &str, purpose: &str, message: &str) -> hmac::Hmac<Sha256> {
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    m.update(purpose.as_bytes());
+    m.update(&[0]);
+    m.update(message.as_bytes());
+    m
+}
+
+/// A value only the holder of `secret` can make for `message` (HMAC-SHA256, base64url), for
+/// one `purpose` (a form's anti-forgery token for a session, say).
+pub fn keyed(secret: &str, purpose: &str, message: &str) -> String {
+    use hmac::Mac;
+    URL_SAFE_NO_PAD.encode(keyed_mac(secret, purpose, message).finalize().into_bytes())
+}
+
+/// Whether `candidate` is [`keyed`]'s value for `message`, compared in constant time.
+pub fn keyed_matches(secret: &str, purpose: &str, message: &str, candidate: &str) -> bool {
+    use hmac::Mac;
+    match URL_SAFE_NO_PAD.decode(candidate) {
+        Ok(bytes) => keyed_mac(secret, purpose, message)
+            .verify_slice(&bytes)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_values_verify_only_for_their_secret_purpose_and_message() {
+        let v = keyed("s", "csrf", "session-1");
+        assert!(keyed_matches("s", "csrf", "session-1", &v));
+        assert!(!keyed_matches("s", "csrf", "session-2", &v));
+        assert!(!keyed_matches("t", "csrf", "session-1", &v));
+        assert!(!keyed_matches("s", "other", "session-1", &v));
+        assert!(!keyed_matches("s", "csrf", "session-1", "not base64!"));
+    }
+}

@@ -251,6 +251,14 @@ fn as_problem(
     if !status.is_client_error() && !status.is_server_error() {
         return res;
     }
+    // A page (the console's, the unsubscribe page) says what went wrong in its own words.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        return res;
+    }
     let problem = match res.response().error() {
         Some(err) => match err.as_error::<ApiError>() {
             Some(api) => {

@@ -86,6 +86,7 @@ pub fn app(
                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
         )
         .route("/docs", web::get().to(docs::docs_page))
+        .configure(crate::console::routes)
         .default_service(web::to(middleware::not_found))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }

@@ -335,7 +335,7 @@ async fn forget_bytes(state: &AppState, storage_key: &str, thumbnail_key: &Optio
 // --- downloads ------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Variant {
+pub enum Variant {
     Original,
     Thumbnail,
 }
@@ -354,6 +354,15 @@ async fn serve(
     let upload = state
         .db(move |c| files::open(c, &id, &v, &scope, now))
         .await?;
+    send_file(&state, &upload, variant).await
+}
+
+/// The bytes of a file the caller may open (the API's and the console's downloads alike).
+pub async fn send_file(
+    state: &AppState,
+    upload: &Upload,
+    variant: Variant,
+) -> Result<HttpResponse, ApiError> {
     let kind = upload
         .kind()
         .ok_or_else(|| ApiError::internal(format!("upload {} has no known kind", upload.id)))?;

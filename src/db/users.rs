@@ -267,6 +267,24 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<
     Ok(())
 }
 
+/// The account of a live session: the refresh token is known, neither rotated nor revoked
+/// (sign-out, a password change or reset end it) and not expired. The console keeps its
+/// session this way, in an HttpOnly cookie.
+pub fn session_user(
+    conn: &mut DbConn,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, Error> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash_token(token)))
+        .filter(refresh_tokens::rotated_at.is_null())
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .select(refresh_tokens::user_id)
+        .first::<i64>(conn)
+        .optional()?)
+}
+
 /// Logout: revokes the token's family. Unknown tokens are ignored (logout is idempotent).
 pub fn end_session(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<(), Error> {
     let family = refresh_tokens::table

@@ -355,6 +355,63 @@ pub fn summary_of(
     }
 }
 
+/// How near a ticket's next deadline is, as the console shows it (never by colour alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueState {
+    /// No clock running.
+    None,
+    OnTime,
+    /// Due within [`DUE_SOON_WORKING_DAYS`] working days.
+    DueSoon,
+    Overdue,
+}
+
+/// "Due soon": the due day is at most this many working days after today.
+pub const DUE_SOON_WORKING_DAYS: u32 = 2;
+
+impl DueState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DueState::None => "no_deadline",
+            DueState::OnTime => "on_time",
+            DueState::DueSoon => "due_soon",
+            DueState::Overdue => "overdue",
+        }
+    }
+}
+
+/// Where a ticket stands against its next due moment (`overdue` is the ticket's flag: a clock
+/// was missed and is still running).
+pub fn due_state(
+    next_due: Option<DateTime<Utc>>,
+    overdue: bool,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+    day_end: &DayEnd,
+) -> DueState {
+    if overdue {
+        return DueState::Overdue;
+    }
+    let Some(due) = next_due else {
+        return DueState::None;
+    };
+    if due < now {
+        return DueState::Overdue;
+    }
+    let (today, due_day) = (day_end.local_date(now), day_end.local_date(due));
+    if cal.working_days_in(today, due_day) <= DUE_SOON_WORKING_DAYS {
+        DueState::DueSoon
+    } else {
+        DueState::OnTime
+    }
+}
+
+/// The end of the last day that counts as "due soon" from `now` (an inbox filter).
+pub fn due_soon_until(now: DateTime<Utc>, cal: &Calendar, day_end: &DayEnd) -> DateTime<Utc> {
+    let today = day_end.local_date(now);
+    day_end.end_of(cal.nth_working_day_after(today, DUE_SOON_WORKING_DAYS))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,5 +548,28 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(again.started_at, None);
+    }
+
+    #[test]
+    fn due_soon_is_two_working_days_and_overdue_wins() {
+        let cal = Calendar::new(Vec::new(), Vec::new());
+        let day_end = DayEnd::default();
+        // Monday 23/11/2026, 10:00 local.
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        let end = |d: u32| day_end.end_of(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap());
+        assert_eq!(
+            due_state(Some(end(25)), false, now, &cal, &day_end),
+            DueState::DueSoon
+        );
+        assert_eq!(
+            due_state(Some(end(26)), false, now, &cal, &day_end),
+            DueState::OnTime
+        );
+        assert_eq!(
+            due_state(Some(end(26)), true, now, &cal, &day_end),
+            DueState::Overdue
+        );
+        assert_eq!(due_state(None, false, now, &cal, &day_end), DueState::None);
+        assert_eq!(due_soon_until(now, &cal, &day_end), end(25));
     }
 }

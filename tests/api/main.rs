@@ -15,6 +15,7 @@ mod sweep;
 mod accounts;
 mod accused;
 mod audit;
+mod console;
 mod crash;
 mod deadlines;
 mod foundation;

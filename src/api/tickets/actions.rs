@@ -50,7 +50,7 @@ pub struct ActionBody {
 }
 
 /// Which fields an action takes (required first, then optional).
-fn fields_of(action: Action) -> (&'static [&'static str], &'static [&'static str]) {
+pub(crate) fn fields_of(action: Action) -> (&'static [&'static str], &'static [&'static str]) {
     match action {
         Action::Accept => (&[], &["complex", "reason"]),
         Action::Refuse => (&["reason"], &[]),
@@ -71,7 +71,11 @@ fn fields_of(action: Action) -> (&'static [&'static str], &'static [&'static str
     }
 }
 
-fn check_action(state: &AppState, action: Action, b: ActionBody) -> Result<ActionInput, ApiError> {
+pub(crate) fn check_action(
+    state: &AppState,
+    action: Action,
+    b: ActionBody,
+) -> Result<ActionInput, ApiError> {
     let present: Vec<(&str, bool)> = vec![
         ("reason", b.reason.is_some()),
         ("complex", b.complex.is_some()),

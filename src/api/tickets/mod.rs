@@ -17,6 +17,7 @@ use crate::workflow::Ctx;
 use crate::workflow::tickets::Viewer;
 
 pub use actions::{ActionBody, act};
+pub(crate) use actions::{check_action, fields_of};
 pub use read::{EventList, EventsQuery, events, get_one, read_one};
 pub use social::{
     CommentRequest, Following, RatingRequest, Supporters, comment, follow, rate, support, unfollow,

@@ -158,6 +158,28 @@ fn original(
     Ok((o.id, o.code))
 }
 
+/// The actions a viewer standing `how` to `t` may take now (the console's buttons); for the
+/// handling unit, `provide_info` means recording the submitter's answer given in person.
+pub fn allowed(
+    conn: &mut DbConn,
+    t: &Ticket,
+    how: Access,
+    ctx: &Ctx,
+) -> Result<Vec<Action>, AppError> {
+    let mut out = Vec::new();
+    for action in Action::ALL {
+        let party = match (how, action) {
+            (Access::Handling, Action::ProvideInfo) => Party::OnBehalfOfSubmitter,
+            _ => how.party(),
+        };
+        let f = facts(conn, t, action, ctx)?;
+        if crate::domain::ticket::transition(&f, party, action).is_ok() {
+            out.push(action);
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `viewer` may take `action` on the ticket `code` now: 404 when they may not read
 /// it, 403 when the action is not theirs, 409 when the ticket's state does not allow it.
 pub fn may_act(

@@ -18,14 +18,14 @@ use crate::domain::account::Role;
 use crate::error::AppError;
 
 pub use crate::domain::access::Access;
-pub use actions::{Acted, ActionInput, act, act_as_system, may_act};
+pub use actions::{Acted, ActionInput, act, act_as_system, allowed, may_act};
 pub use social::{
     comment, follow, identity_viewed, rate, reissue_secret, support, unfollow, unsupport,
 };
 pub use submission::{Sender, Submission, attach_owned, submit};
 pub use view::{
-    AttachmentRef, CategoryRef, ClockOut, EventView, SubmitterView, TicketView, read, timeline,
-    view,
+    AttachmentRef, CategoryRef, ClockOut, EventView, Identity, Looked, SubmitterView, TicketView,
+    look, read, timeline, view,
 };
 
 /// Who is asking: a signed-in user, and/or the tracking secret of a ticket sent without an

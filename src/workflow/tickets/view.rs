@@ -140,8 +140,12 @@ fn submitter_of(
     access: Access,
     ctx: &Ctx,
     viewer: Option<(i64, Role)>,
+    identity: Identity,
 ) -> Result<Option<SubmitterView>, AppError> {
     if !access.sees_submitter() {
+        return Ok(None);
+    }
+    if identity == Identity::Withhold && access.views_identity(t.confidential) {
         return Ok(None);
     }
     if access.views_identity(t.confidential)
@@ -201,6 +205,51 @@ pub fn read(
     })
 }
 
+/// Whether a look at a ticket shows a denouncer's identity to the handling unit (and records
+/// it): the API shows it at once; the console behind a button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    Show,
+    Withhold,
+}
+
+/// A ticket as one viewer looks at it: the view, the row and how they stand to it.
+pub struct Looked {
+    pub view: TicketView,
+    pub ticket: Ticket,
+    pub access: Access,
+}
+
+/// [`read`] for pages that also need the row and the access, and may withhold a denouncer's
+/// identity (nothing is recorded then).
+pub fn look(
+    conn: &mut DbConn,
+    code: &str,
+    v: &super::Viewer,
+    ctx: &Ctx,
+    lang: Lang,
+    identity: Identity,
+) -> Result<Looked, AppError> {
+    let once = |c: &mut DbConn| -> Result<Looked, AppError> {
+        let (ticket, access) = super::readable(c, code, v)?;
+        let view = view_with(c, &ticket, access, ctx, lang, v.actor(), identity)?;
+        Ok(Looked {
+            view,
+            ticket,
+            access,
+        })
+    };
+    let records = crate::db::read(conn, |c| {
+        let (t, access) = super::readable(c, code, v)?;
+        Ok::<_, AppError>(identity == Identity::Show && access.views_identity(t.confidential))
+    })?;
+    if records {
+        crate::db::write(conn, once)
+    } else {
+        crate::db::read(conn, once)
+    }
+}
+
 /// The view of `t` for a caller with `access` (the signed-in `viewer`, if any).
 pub fn view(
     conn: &mut DbConn,
@@ -210,13 +259,25 @@ pub fn view(
     lang: Lang,
     viewer: Option<(i64, Role)>,
 ) -> Result<TicketView, AppError> {
+    view_with(conn, t, access, ctx, lang, viewer, Identity::Show)
+}
+
+fn view_with(
+    conn: &mut DbConn,
+    t: &Ticket,
+    access: Access,
+    ctx: &Ctx,
+    lang: Lang,
+    viewer: Option<(i64, Role)>,
+    identity: Identity,
+) -> Result<TicketView, AppError> {
     let category = crate::db::categories::find(conn, &t.category_code)?;
     let area = crate::db::areas::find(conn, &t.area_code)?;
     let clocks = crate::db::clocks::of_ticket(conn, t.id)?
         .iter()
         .map(|c| ClockOut::of(c, ctx))
         .collect();
-    let submitter = submitter_of(conn, t, access, ctx, viewer)?;
+    let submitter = submitter_of(conn, t, access, ctx, viewer, identity)?;
     let code_of = |conn: &mut DbConn, id: Option<i64>| -> Result<Option<String>, AppError> {
         Ok(match id {
             Some(id) => store::find(conn, id)?.map(|t| t.code),

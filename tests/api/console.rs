@@ -1,0 +1,318 @@
+//! The staff console in a real browser: Debian's headless Chromium driven over WebDriver
+//! (chromium-driver) against the real application. Needs `chromium` and `chromium-driver`
+//! (`.ci/run` installs them); without them these tests fail, saying so, rather than skip.
+//!
+//! With `NGHEDAN_SCREENSHOTS=<dir>` the journey also writes a screenshot of each page at
+//! 1280 px and at 390 px wide (`docs/console/` holds a committed set).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use nghedan::domain::account::Role;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const DRIVER: &str = "/usr/bin/chromedriver";
+const DEMO_OFFICIAL: &str = "canbo.ubnd-x31135@demo.nghedan.vn";
+
+/// A chromedriver process on a free loopback port, killed with the test.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        for (path, package) in [(CHROMIUM, "chromium"), (DRIVER, "chromium-driver")] {
+            assert!(
+                std::path::Path::new(path).exists(),
+                "{path} is missing: the console's browser tests need Debian's `{package}` \
+                 (apt-get install chromium chromium-driver)"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(DRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        // Owned at once, so a failure below still kills and reaps it.
+        let driver = Driver { child, port };
+        // Ready when it answers its status (no sleep for time to pass: a poll of a process).
+        let url = format!("http://127.0.0.1:{port}/status");
+        for _ in 0..200 {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+
+    /// A fresh headless browser, `width` pixels wide.
+    pub async fn browser(&self, width: u32) -> Browser {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run", "--disable-quic",
+                         format!("--window-size={width},900")],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session");
+        Browser { client, width }
+    }
+}
+
+/// One browser session.
+pub struct Browser {
+    pub client: Client,
+    pub width: u32,
+}
+
+impl Browser {
+    pub async fn go(&self, app: &TestApp, path: &str) {
+        self.client.goto(&app.url(path)).await.unwrap();
+    }
+
+    /// The page's visible text; empty while a navigation replaces the document.
+    pub async fn text(&self) -> String {
+        self.client
+            .execute(
+                "return document.body ? document.body.innerText : '';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Waits (a poll of the page, at most 10 s) until the page shows `text`; its text.
+    pub async fn expect(&self, text: &str) -> String {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = self.text().await;
+            if seen.contains(text) {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}; it shows:\n{seen}");
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        // A field of an action's form sits in a closed <details>: open it first.
+        self.client
+            .execute(
+                "const d = arguments[0].closest('details'); if (d) { d.open = true; }",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
+            .await
+            .unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Opens an action's form and sends it (its fields already filled, or none).
+    pub async fn act(&self, action: &str) {
+        let summary = format!("form[data-action={action}]");
+        let form = self.client.find(Locator::Css(&summary)).await.unwrap();
+        // Open the details that hold the form.
+        self.client
+            .execute(
+                "arguments[0].closest('details').open = true;",
+                vec![serde_json::to_value(&form).unwrap()],
+            )
+            .await
+            .unwrap();
+        form.find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+        self.go(app, "/console/login").await;
+        self.fill("input[name=email]", email).await;
+        self.fill("input[name=password]", password).await;
+        self.click("form button[type=submit]").await;
+    }
+
+    /// Writes a screenshot of the page as `<name>-<width>.png` under `NGHEDAN_SCREENSHOTS`.
+    pub async fn shot(&self, name: &str) {
+        let Ok(dir) = std::env::var("NGHEDAN_SCREENSHOTS") else {
+            return;
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        // The whole page: as tall as its content.
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(900)
+            .clamp(600, 4000) as u32;
+        self.client.set_window_size(self.width, height).await.ok();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{}.png", self.width), png).unwrap();
+    }
+}
+
+async fn app() -> TestApp {
+    TestApp::builder().long_tokens().demo().await
+}
+
+/// The official's day: a citizen's pothole arrives through the API, the official finds it in
+/// the inbox, accepts it, asks a question; the citizen answers through the API; the official
+/// answers with "publish". Then the console refuses a forged form and a citizen.
+#[tokio::test]
+async fn an_official_works_a_ticket_from_arrival_to_published_answer() {
+    let app = app().await;
+    let driver = Driver::start().await;
+    let b = driver.browser(1280).await;
+    let citizen = app.citizen().await;
+
+    // Signing in: a wrong password is said in the page.
+    b.sign_in(&app, DEMO_OFFICIAL, "not-the-password").await;
+    b.expect("Email hoặc mật khẩu không đúng").await;
+    b.shot("login").await;
+    b.sign_in(&app, DEMO_OFFICIAL, nghedan::seed::DEMO_PASSWORD)
+        .await;
+    b.expect("Hộp việc").await;
+
+    let code = app.submit_pothole(&citizen).await;
+    b.go(&app, "/console/").await;
+    b.shot("inbox").await;
+    let row = format!("tr[data-code='{code}'] a");
+    b.click(&row).await;
+    b.expect(&code).await;
+    b.expect("Chờ thụ lý").await;
+    b.shot("ticket").await;
+
+    b.act("accept").await;
+    b.expect("Đang giải quyết").await;
+    b.fill(
+        "form[data-action=request_info] textarea[name=question]",
+        "Bên trái hay bên phải?",
+    )
+    .await;
+    b.act("request_info").await;
+    b.expect("Chờ bổ sung thông tin").await;
+
+    app.provide_info(&citizen, &code, "Bên phải, gần cột điện.")
+        .await;
+    b.go(&app, &format!("/console/tickets/{code}")).await;
+    b.expect("Bên phải, gần cột điện.").await;
+    b.fill(
+        "form[data-action=resolve] textarea[name=answer]",
+        "Đã vá ổ gà.",
+    )
+    .await;
+    b.client
+        .execute(
+            "document.querySelector('form[data-action=resolve] input[name=publish]').checked = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.act("resolve").await;
+    b.expect("Đã thực hiện").await;
+    b.expect("Đã trả lời").await;
+
+    // The API sees the same ticket, answered and published.
+    let t = app.ticket(&citizen, &code).await;
+    assert_eq!(t["status"], "resolved");
+    assert_eq!(t["answer_public"], true);
+    let public = app.public_json("/api/v1/public/tickets").await;
+    assert!(public.to_string().contains(&code));
+
+    // A form sent without its anti-forgery token changes nothing.
+    let other = app.submit_pothole(&citizen).await;
+    b.go(&app, &format!("/console/tickets/{other}")).await;
+    b.client
+        .execute(
+            "document.querySelector('form[data-action=accept] input[name=csrf]').remove();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.act("accept").await;
+    b.expect("không hợp lệ; không có gì thay đổi").await;
+    assert_eq!(app.ticket(&citizen, &other).await["status"], "submitted");
+
+    // English by choice, remembered.
+    b.go(&app, "/console/?lang=en").await;
+    b.expect("Inbox").await;
+    b.go(&app, "/console/").await;
+    b.expect("Awaiting acceptance").await;
+    b.client.close().await.unwrap();
+
+    // A citizen is told the console is for staff.
+    let c = driver.browser(390).await;
+    let user = app.create_user(Role::Citizen, None).await;
+    c.sign_in(&app, &user.email, &user.password).await;
+    c.expect("dành cho cán bộ").await;
+    c.client.close().await.unwrap();
+}
+
+/// The phone-width pages for the screenshots (and that they render there).
+#[tokio::test]
+async fn the_console_works_on_a_phone() {
+    let app = app().await;
+    let driver = Driver::start().await;
+    let b = driver.browser(390).await;
+    let citizen = app.citizen().await;
+    let code = app.submit_pothole(&citizen).await;
+    b.sign_in(&app, DEMO_OFFICIAL, nghedan::seed::DEMO_PASSWORD)
+        .await;
+    b.expect(&code).await;
+    b.shot("inbox").await;
+    b.go(&app, &format!("/console/tickets/{code}")).await;
+    b.expect("Thụ lý").await;
+    b.shot("ticket").await;
+    b.client.close().await.unwrap();
+}
