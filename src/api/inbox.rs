@@ -76,6 +76,8 @@ pub enum InboxSort {
     Age,
     /// Newest first.
     Newest,
+    /// Latest change first (a status change, an answer, a forward).
+    Activity,
 }
 
 impl From<InboxSort> for Sort {
@@ -84,6 +86,7 @@ impl From<InboxSort> for Sort {
             InboxSort::Due => Sort::Due,
             InboxSort::Age => Sort::Age,
             InboxSort::Newest => Sort::Newest,
+            InboxSort::Activity => Sort::Activity,
         }
     }
 }
@@ -110,7 +113,7 @@ pub struct InboxQuery {
     /// Words in the title or description; diacritics and case do not matter
     /// (`duong hong` finds `Đường hỏng`). At most 200 characters.
     pub q: Option<String>,
-    /// `due` (default), `age` or `newest`. A cursor is valid only with the sort that made it.
+    /// `due` (default), `age`, `newest` or `activity`. A cursor is valid only with the sort that made it.
     #[param(inline)]
     pub sort: Option<InboxSort>,
     pub after: Option<String>,

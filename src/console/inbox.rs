@@ -100,6 +100,7 @@ pub async fn page(
     let now = state.clock.now();
     let sort = match q.sort.as_deref() {
         Some("newest") => Sort::Newest,
+        Some("activity") => Sort::Activity,
         _ => Sort::Due,
     };
     let after: Option<Key> = q
@@ -219,6 +220,7 @@ pub async fn page(
         sorts: choices(
             &[
                 ("urgent", t.get("most_urgent").to_string()),
+                ("activity", t.get("latest_activity").to_string()),
                 ("newest", t.get("newest").to_string()),
             ],
             Some(q.sort.as_deref().unwrap_or("urgent")),

@@ -41,6 +41,7 @@ pub struct Row {
     pub overdue: bool,
     pub next_due_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
     pub supporters: i32,
 }
 
@@ -119,6 +120,8 @@ pub enum Sort {
     Age,
     /// Newest first.
     Newest,
+    /// Latest change first (a status change, an answer, a forward: `updated_at`).
+    Activity,
 }
 
 /// The sort key of the last ticket of a page: what the opaque cursor carries. It names its
@@ -129,6 +132,7 @@ pub enum Key {
     Due(Option<NaiveDateTime>, i64),
     Age(i64),
     Newest(i64),
+    Activity(NaiveDateTime, i64),
 }
 
 impl Key {
@@ -137,6 +141,7 @@ impl Key {
             Sort::Due => Key::Due(r.next_due_at, r.id),
             Sort::Age => Key::Age(r.id),
             Sort::Newest => Key::Newest(r.id),
+            Sort::Activity => Key::Activity(r.updated_at, r.id),
         }
     }
 
@@ -145,6 +150,7 @@ impl Key {
             Key::Due(..) => Sort::Due,
             Key::Age(_) => Sort::Age,
             Key::Newest(_) => Sort::Newest,
+            Key::Activity(..) => Sort::Activity,
         }
     }
 }
@@ -212,6 +218,20 @@ pub fn inbox(
             }
             q.select(Row::as_select())
                 .order(tickets::id.desc())
+                .limit(fetch)
+                .load(conn)?
+        }
+        (Sort::Activity, k) => {
+            let mut q = scoped(scope, f);
+            if let Some(Key::Activity(at, id)) = k {
+                q = q.filter(
+                    tickets::updated_at
+                        .lt(*at)
+                        .or(tickets::updated_at.eq(*at).and(tickets::id.lt(*id))),
+                );
+            }
+            q.select(Row::as_select())
+                .order((tickets::updated_at.desc(), tickets::id.desc()))
                 .limit(fetch)
                 .load(conn)?
         }
@@ -441,9 +461,10 @@ mod tests {
             overdue: false,
             next_due_at: None,
             created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
             supporters: 0,
         };
-        for sort in [Sort::Due, Sort::Age, Sort::Newest] {
+        for sort in [Sort::Due, Sort::Age, Sort::Newest, Sort::Activity] {
             assert_eq!(Key::of(sort, &r).sort(), sort);
         }
         assert_eq!(Key::of(Sort::Due, &r), Key::Due(None, 7));

@@ -392,6 +392,11 @@ async fn each_filter_narrows_the_inbox() {
     app.act_ok(&off_x, &road, "assign", json!({"user_id": me.id}))
         .await;
     assert_eq!(inbox(&app, &off, "overdue=true").await, vec![road.clone()]);
+    // The latest change first: `road` was just assigned.
+    assert_eq!(
+        inbox(&app, &off, "sort=activity").await.first(),
+        Some(&road)
+    );
     assert!(!inbox(&app, &off, "overdue=false").await.contains(&road));
 
     // Bad filters are 422 with the parameter's pointer.
@@ -449,7 +454,7 @@ async fn paging_returns_every_ticket_once_while_new_ones_arrive() {
         app.clock.advance(Duration::hours(7));
     }
 
-    for sort in ["due", "age", "newest"] {
+    for sort in ["due", "age", "newest", "activity"] {
         let mut seen: Vec<String> = Vec::new();
         let mut after: Option<String> = None;
         let mut pages = 0;
