@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::{Frame, Reply, Staff, db, html, urlencode};
+use super::{Choice, Frame, Reply, Staff, choices, db, html, urlencode};
 use crate::api::list::{decode_cursor, encode_cursor};
 use crate::db::inbox::{self, Assignee, Filter, Key, Row, Sort};
 use crate::domain::clock::{DueState, due_soon_until, due_state};
@@ -44,13 +44,6 @@ pub struct Item {
     pub received: String,
 }
 
-/// A choice of a filter's select.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "console/inbox.html")]
 struct InboxPage {
@@ -66,17 +59,6 @@ struct InboxPage {
     due_soon: bool,
     q: String,
     next: Option<String>,
-}
-
-fn choices(values: &[(&str, String)], chosen: Option<&str>) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|(v, label)| Choice {
-            value: v.to_string(),
-            label: label.clone(),
-            selected: chosen == Some(*v),
-        })
-        .collect()
 }
 
 /// The statuses a `status` choice means: `open` (the default), one status, or all.

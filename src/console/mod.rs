@@ -8,6 +8,7 @@
 //! an anti-forgery token derived from the session; a POST without a valid one is refused (403)
 //! before anything is read or written.
 
+mod desk;
 mod inbox;
 mod session;
 mod ticket;
@@ -37,6 +38,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(session::logout))
             .route("", web::get().to(inbox::page))
             .route("/", web::get().to(inbox::page))
+            // Desk intake (before `/tickets/{code}`, which would take `new`).
+            .route("/tickets/new", web::get().to(desk::page))
+            .route("/tickets/new", web::post().to(desk::submit))
             .route("/tickets/{code}", web::get().to(ticket::page))
             .route("/tickets/{code}/identity", web::post().to(ticket::reveal))
             .route("/tickets/{code}/comments", web::post().to(ticket::comment))
@@ -256,6 +260,25 @@ pub fn problem_text(lang: Lang, e: &ApiError) -> String {
         text.push_str(&format!(" {}", f.message));
     }
     text
+}
+
+/// A choice of a select, and whether it is the chosen one.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The choices of a select from (value, label) pairs, `chosen` selected.
+pub fn choices(values: &[(&str, String)], chosen: Option<&str>) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|(v, label)| Choice {
+            value: v.to_string(),
+            label: label.clone(),
+            selected: chosen == Some(*v),
+        })
+        .collect()
 }
 
 /// Percent-encodes a query value.

@@ -316,3 +316,111 @@ async fn the_console_works_on_a_phone() {
     b.shot("ticket").await;
     b.client.close().await.unwrap();
 }
+
+/// A console session over plain HTTP (no browser): the cookies by hand, redirects not
+/// followed, the anti-forgery token read from the pages.
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    pub csrf: String,
+}
+
+/// The `value` of the first `<input name="{name}" value="…">` of a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+/// A form body, `application/x-www-form-urlencoded`.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+impl Session {
+    /// Signs in through the sign-in form; panics unless it lands in the console.
+    pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = http.get(app.url("/console/login")).send().await.unwrap();
+        let login = cookie_of(&page, "nghedan_login").expect("the sign-in cookie");
+        let html = page.text().await.unwrap();
+        let token = input_value(&html, "token").expect("the sign-in token");
+        let res = http
+            .post(app.url("/console/login"))
+            .header("cookie", &login)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(&[
+                ("token", &token),
+                ("next", "/console/"),
+                ("email", email),
+                ("password", password),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "sign-in of {email}");
+        let cookie = cookie_of(&res, "nghedan_console").expect("the session cookie");
+        let mut s = Session {
+            http,
+            base: app.url(""),
+            cookie,
+            csrf: String::new(),
+        };
+        let (_, html) = s.get("/console/settings").await;
+        s.csrf = input_value(&html, "csrf").unwrap_or_default();
+        if s.csrf.is_empty() {
+            let (_, html) = s.get("/console/").await;
+            s.csrf = input_value(&html, "csrf").expect("a page with a form");
+        }
+        s
+    }
+
+    /// GET a console page: its status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// POST a form (the pairs as given: add `csrf` yourself, or leave it out to test the
+    /// refusal): its status, `Location` and body.
+    pub async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(pairs))
+            .send()
+            .await
+            .unwrap();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (res.status().as_u16(), location, res.text().await.unwrap())
+    }
+}

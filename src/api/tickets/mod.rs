@@ -23,7 +23,7 @@ pub use social::{
     CommentRequest, Following, RatingRequest, Supporters, comment, follow, rate, support, unfollow,
     unsupport,
 };
-pub use submission::{Contested, ContestedType, SubmitRequest, submit};
+pub use submission::{Contested, ContestedType, SubmitRequest, record, submit};
 
 pub const TRACKING_HEADER: &str = "X-Tracking-Secret";
 

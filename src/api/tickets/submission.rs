@@ -315,10 +315,33 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     req.require_key()?;
     let Creating { body, key, digest } = req;
-    let key = key.unwrap_or_default();
+    let (saved, replayed) = record(
+        &state,
+        rctx.lang,
+        user.0.as_ref(),
+        &client.0,
+        body,
+        key.unwrap_or_default(),
+        digest,
+    )
+    .await?;
+    Ok(idempotency::answer(saved, replayed))
+}
+
+/// A submission from the app or the desk, under its idempotency key (`key` empty: none):
+/// the saved answer and whether it was a replay. The API's `POST /tickets` and the console's
+/// desk intake both come here.
+pub async fn record(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    user: Option<&CurrentUser>,
+    client: &str,
+    body: SubmitRequest,
+    key: String,
+    digest: String,
+) -> Result<(Saved, bool), ApiError> {
     let channel = body.channel.unwrap_or(Channel::App);
-    let user = user.0;
-    let via = who_sends(user.as_ref(), channel, body.anonymous)?;
+    let via = who_sends(user, channel, body.anonymous)?;
     let category = {
         let code = body.category.clone();
         state.db(move |c| categories::find(c, &code)).await?
@@ -327,16 +350,16 @@ pub async fn submit(
         Some(c) if c.active => c,
         _ => return Err(ApiError::field("/category", "unknown_category")),
     };
-    let checked = check_submission(&state, &body, &category.attributes())?;
-    let area = place(&state, body.area_code.clone(), body.lat, body.lon).await?;
+    let checked = check_submission(state, &body, &category.attributes())?;
+    let area = place(state, body.area_code.clone(), body.lat, body.lon).await?;
     if let (Some(lat), Some(lon)) = (body.lat, body.lon)
         && !crate::domain::geo::valid_lat_lon(lat, lon)
     {
         return Err(ApiError::field("/lat", "out_of_range"));
     }
     let (sender, secret) = sender(via, &body)?;
-    let scope = idempotency::scope(user.as_ref().map(|u| u.id), &client.0);
-    let actor = user.as_ref().map(|u| (u.id, u.role));
+    let scope = idempotency::scope(user.map(|u| u.id), client);
+    let actor = user.map(|u| (u.id, u.role));
     let submission = Submission {
         kind: body.kind,
         category: category.code.clone(),
@@ -359,10 +382,9 @@ pub async fn submit(
         actor,
     };
     let anon_limit = state.settings.tickets.anonymous_per_hour;
-    let client_key = format!("anonymous:ip:{}", client.0);
+    let client_key = format!("anonymous:ip:{client}");
     let st = state.clone();
-    let lang = rctx.lang;
-    let (saved, replayed) = state
+    state
         .db(move |conn| {
             let now = st.clock.now_naive();
             db::write(conn, |c| {
@@ -410,8 +432,7 @@ pub async fn submit(
                 )
             })
         })
-        .await?;
-    Ok(idempotency::answer(saved, replayed))
+        .await
 }
 
 /// The tracking secret, for the one answer that shows it.
