@@ -104,11 +104,7 @@ async fn build(
         let timeline = tickets::timeline(c, &looked.ticket, looked.access)?;
         let handling = looked.access == tickets::Access::Handling;
         let units = if handling && allowed.contains(&Action::Forward) {
-            let f = crate::db::units::Filter {
-                active: Some(true),
-                ..Default::default()
-            };
-            crate::db::units::list(c, &f, None, 5_000)?
+            forward_choices(c, looked.ticket.unit_id)?
         } else {
             vec![]
         };
@@ -199,8 +195,8 @@ async fn build(
             .into_iter()
             .filter(|u| u.id != looked.ticket.unit_id)
             .map(|u| Pick {
-                value: u.id.to_string(),
-                label: format!("{} — {}", u.code, u.name(lang)),
+                value: u.code.clone(),
+                label: u.name(lang).to_string(),
             })
             .collect(),
         officials: officials
@@ -215,6 +211,40 @@ async fn build(
         v: looked.view,
         f,
     })
+}
+
+/// The units a ticket is usually forwarded to, offered as you type: up its unit's chain, and
+/// the units under each of those (the neighbouring communes, a province's departments and
+/// police). Any other unit is taken by its code; a list of every unit in the country would
+/// weigh more than the page.
+fn forward_choices(
+    c: &mut crate::db::DbConn,
+    unit_id: i64,
+) -> Result<Vec<crate::db::units::Unit>, ApiError> {
+    use crate::db::units::{self, Filter};
+    let mut chain = Vec::new();
+    let mut at = Some(unit_id);
+    // A unit tree is a few levels deep; the bound guards a cycle an import could make.
+    while let Some(id) = at.filter(|_| chain.len() < 8) {
+        let Some(u) = units::find(c, id)? else { break };
+        at = u.parent_id;
+        chain.push(u);
+    }
+    let mut out: std::collections::BTreeMap<i64, units::Unit> = Default::default();
+    for u in &chain {
+        let under = Filter {
+            parent_id: Some(u.id),
+            active: Some(true),
+            ..Default::default()
+        };
+        for child in units::list(c, &under, None, 500)? {
+            out.insert(child.id, child);
+        }
+        if u.active {
+            out.insert(u.id, u.clone());
+        }
+    }
+    Ok(out.into_values().collect())
 }
 
 fn clock_word(name: &str) -> &'static str {
@@ -305,6 +335,8 @@ pub struct ActionFields {
     reason: Option<String>,
     complex: Option<String>,
     unit_id: Option<String>,
+    /// A unit by its code (the forward form's search box).
+    unit_code: Option<String>,
     user_id: Option<String>,
     question: Option<String>,
     answer: Option<String>,
@@ -361,9 +393,26 @@ pub async fn act(
     form: web::Form<ActionFields>,
 ) -> Result<HttpResponse, Reply> {
     let (code, name) = path.into_inner();
-    let form = form.into_inner();
+    let mut form = form.into_inner();
     staff.check(&state, &form.csrf)?;
     let lang = staff.lang;
+    // The search box names a unit by its code; the action takes its id.
+    if filled(form.unit_id.clone()).is_none()
+        && let Some(unit_code) = filled(form.unit_code.take())
+    {
+        let unit_code = unit_code.trim().to_uppercase();
+        let found = db(&state, lang, move |c| {
+            Ok(crate::db::units::find_by_code(c, &unit_code)?)
+        })
+        .await?;
+        match found {
+            Some(u) => form.unit_id = Some(u.id.to_string()),
+            None => {
+                let e = ApiError::field("/unit_id", "unknown_unit");
+                return refused(&staff, &state, code, e).await;
+            }
+        }
+    }
     let Some(action) = Action::parse(&name) else {
         return Err(Reply::Problem(lang, ApiError::not_found("route_not_found")));
     };

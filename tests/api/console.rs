@@ -424,3 +424,50 @@ impl Session {
         (res.status().as_u16(), location, res.text().await.unwrap())
     }
 }
+
+/// Forwarding finds the unit by its code (the search box): the neighbouring units are offered,
+/// any unit may be typed, and an unknown code is said in the page with nothing changed.
+#[tokio::test]
+async fn an_official_forwards_by_the_units_code() {
+    let app = app().await;
+    let citizen = app.citizen().await;
+    let code = app.submit_pothole(&citizen).await;
+    let s = Session::sign_in(&app, DEMO_OFFICIAL, nghedan::seed::DEMO_PASSWORD).await;
+    let (status, page) = s.get(&format!("/console/tickets/{code}")).await;
+    assert_eq!(status, 200);
+    // The province's departments are offered; the whole country is not.
+    assert!(page.contains("<option value=\"SXD-92\">"), "{page}");
+    assert!(!page.contains("<option value=\"SXD-91\">"));
+
+    let path = format!("/console/tickets/{code}/forward");
+    let (status, _, page) = s
+        .post(
+            &path,
+            &[
+                ("csrf", &s.csrf),
+                ("unit_code", "khong-co-don-vi"),
+                ("reason", "Không thuộc thẩm quyền"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("role=\"alert\""));
+    assert_eq!(
+        app.ticket(&citizen, &code).await["unit"]["code"],
+        "UBND-X31135"
+    );
+
+    let (status, location, _) = s
+        .post(
+            &path,
+            &[
+                ("csrf", &s.csrf),
+                ("unit_code", " sxd-92 "),
+                ("reason", "Thuộc thẩm quyền Sở Xây dựng"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().contains("done=forward"));
+    assert_eq!(app.ticket(&citizen, &code).await["unit"]["code"], "SXD-92");
+}

@@ -115,6 +115,10 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "days" => ("Số ngày", "Days"),
         "unit" => ("Đơn vị", "Unit"),
         "unit_search" => ("Tìm đơn vị (mã hoặc tên)", "Find a unit (code or name)"),
+        "unit_search_hint" => (
+            "Gõ để chọn: cấp trên, các đơn vị cùng cấp và trực thuộc; đơn vị khác thì nhập mã.",
+            "Type to choose: the superiors, neighbouring and subordinate units; any other unit by its code.",
+        ),
         "official" => ("Cán bộ", "Official"),
         "nobody" => ("Không ai", "Nobody"),
         "original_code" => ("Mã phiếu gốc", "Code of the original"),
