@@ -112,6 +112,20 @@ for b in backends:
     r = ratio(rd, rdd)
     p(f"| ticket read `GET /tickets/{{code}}` (official of the unit) | 16 conns | {fmt_rate(rd)}{errs(rd)} | {fmt_lat(rd)} | {fmt_rate(rdd)} | {fmt_lat(rdd)} | "
       f"{r:.2f}× | ≥ 0.5× | {verdict(r >= 0.5)} |" if r is not None else "| read | | — | | | | | | |")
+    assets = get(b, "console_assets") or {}
+    extra = assets.get("css_bytes", 0) + assets.get("js_bytes", 0)
+    for key, what in (("console_inbox", "console inbox page `GET /console/?status=open`, 20 pages deep by its next link"),
+                      ("console_ticket", "console ticket page `GET /console/tickets/{code}`")):
+        c = get(b, key)
+        if not c:
+            continue
+        base = inbd if key == "console_inbox" else rdd
+        r = ratio(c, base)
+        shown = f"{r:.2f}×" if r is not None else "—"
+        p(f"| {what} | 16 conns | {fmt_rate(c)}{errs(c)} | {fmt_lat(c)} | {fmt_rate(base)} | {fmt_lat(base)} | "
+          f"{shown} | p99 ≤ 50 ms | {verdict(c['p99_ms'] <= 50 and not c['errors'])} |")
+        kb = (c.get("max_bytes", 0) + extra) / 1024
+        p(f"| {key.replace('_', ' ')} weight: largest page + stylesheet + script, before images | — | {c.get('max_bytes', 0) / 1024:.1f} KB + {extra / 1024:.1f} KB = {kb:.1f} KB | | | | | ≤ 150 KB | {verdict(kb <= 150)} |")
     rep = get(b, "report")
     limit = 1.0 if b == "postgres" else 3.0
     if rep and "pending" in rep:

@@ -17,6 +17,8 @@ pub struct Recorder {
     pub samples: Vec<String>,
     /// Answers by HTTP status (transport errors have none).
     pub statuses: BTreeMap<u16, u64>,
+    /// The largest body answered, in bytes (a page's weight).
+    pub max_bytes: u64,
 }
 
 impl Default for Recorder {
@@ -27,6 +29,7 @@ impl Default for Recorder {
             errors: 0,
             samples: Vec::new(),
             statuses: BTreeMap::new(),
+            max_bytes: 0,
         }
     }
 }
@@ -50,6 +53,11 @@ impl Recorder {
         *self.statuses.entry(status).or_default() += 1;
     }
 
+    /// Notes the size of one answer's body.
+    pub fn bytes(&mut self, n: usize) {
+        self.max_bytes = self.max_bytes.max(n as u64);
+    }
+
     fn record(&mut self, latency: Duration) {
         let us = (latency.as_micros() as u64).clamp(1, 60_000_000);
         self.hist.saturating_record(us);
@@ -59,6 +67,7 @@ impl Recorder {
         self.hist.add(&other.hist).ok();
         self.ok += other.ok;
         self.errors += other.errors;
+        self.max_bytes = self.max_bytes.max(other.max_bytes);
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
         }
@@ -83,6 +92,7 @@ impl Recorder {
             p50_ms: round2(ms(0.50)),
             p99_ms: round2(ms(0.99)),
             max_ms: round2(self.hist.max() as f64 / 1000.0),
+            max_bytes: self.max_bytes,
             error_samples: self.samples.clone(),
             statuses: self
                 .statuses
@@ -111,6 +121,8 @@ pub struct Report {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// The largest body answered, in bytes.
+    pub max_bytes: u64,
     pub error_samples: Vec<String>,
     /// Answers by HTTP status, e.g. `{"200": 812, "401": 270, "503": 0}`.
     pub statuses: BTreeMap<String, u64>,

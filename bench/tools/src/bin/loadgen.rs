@@ -39,6 +39,10 @@ struct Args {
     login: Option<String>,
     #[arg(long, default_value = "")]
     password: String,
+    /// Sign in through the staff console's form instead (its session cookie is sent; with
+    /// --follow-cursor the next page is the `rel="next"` link of the HTML).
+    #[arg(long)]
+    console: bool,
     /// Lines substituted for `{code}`, in turn.
     #[arg(long)]
     codes_file: Option<std::path::PathBuf>,
@@ -80,6 +84,8 @@ struct Shared {
     args: Args,
     client: reqwest::Client,
     token: Option<String>,
+    /// The console's session cookie (`name=value`), with --console.
+    cookie: Option<String>,
     codes: Vec<String>,
     next_code: AtomicU64,
     bodies: Vec<String>,
@@ -115,13 +121,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if url.scheme() != "http" {
         bail!("loadgen speaks plain HTTP on loopback only");
     }
+    // Redirects are answers to count, not to follow (a console page that sends to sign-in).
     let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(args.connections.max(16) * 4)
         .timeout(Duration::from_secs(30))
         .build()?;
-    let token = match &args.login {
-        Some(email) => Some(login(&client, &url, email, &args.password).await?),
-        None => None,
+    let (token, cookie) = match &args.login {
+        Some(email) if args.console => (
+            None,
+            Some(console_login(&client, &url, email, &args.password).await?),
+        ),
+        Some(email) => (
+            Some(login(&client, &url, email, &args.password).await?),
+            None,
+        ),
+        None => (None, None),
     };
     let codes = match &args.codes_file {
         Some(p) => std::fs::read_to_string(p)
@@ -160,6 +175,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         args: args.clone(),
         client,
         token,
+        cookie,
         codes,
         next_code: AtomicU64::new(0),
         bodies,
@@ -188,17 +204,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `path` on the server `url` names.
+fn on_server(url: &url::Url, path: &str) -> url::Url {
+    let mut at = url.clone();
+    at.set_path(path);
+    at.set_query(None);
+    at
+}
+
 async fn login(
     client: &reqwest::Client,
     url: &url::Url,
     email: &str,
     password: &str,
 ) -> anyhow::Result<String> {
-    let mut at = url.clone();
-    at.set_path("/api/v1/auth/login");
-    at.set_query(None);
     let res = client
-        .post(at)
+        .post(on_server(url, "/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))
         .send()
         .await?;
@@ -208,6 +229,72 @@ async fn login(
         Some(t) if status.is_success() => Ok(t.to_string()),
         _ => bail!("sign-in as {email} failed: {status} {body}"),
     }
+}
+
+/// Signs in through the console's form (its own anti-forgery cookie and field); the session
+/// cookie as `name=value`.
+async fn console_login(
+    client: &reqwest::Client,
+    url: &url::Url,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let at = on_server(url, "/console/login");
+    let page = client.get(at.clone()).send().await?;
+    let login_cookie = set_cookie(&page, "nghedan_login")
+        .context("the sign-in page set no nghedan_login cookie")?;
+    let html = page.text().await?;
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("the sign-in page has no token field")?
+        .to_string();
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("email", email), ("password", password), ("token", &token)])
+        .finish();
+    // The answer is a redirect that sets the cookie: read it, do not follow it.
+    let once = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let res = once
+        .post(at)
+        .header("Cookie", login_cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await?;
+    let status = res.status();
+    match set_cookie(&res, "nghedan_console") {
+        Some(c) if status.is_redirection() => Ok(c),
+        _ => bail!("console sign-in as {email} failed: {status}"),
+    }
+}
+
+/// The `name=value` of the cookie `name` a response sets.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|kv| kv.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The cursor of the next page: `next_cursor` of a JSON list, or the `after=` of an HTML
+/// page's `rel="next"` link.
+fn next_cursor(body: &[u8]) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        return v["next_cursor"].as_str().map(String::from);
+    }
+    let html = String::from_utf8_lossy(body);
+    let link = html.split("rel=\"next\"").next()?;
+    let href = link.rsplit("href=\"").next()?.split('"').next()?;
+    let after = href.split("after=").nth(1)?.split('&').next()?;
+    url::form_urlencoded::parse(format!("a={after}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
 }
 
 async fn closed_loop(shared: &Arc<Shared>, args: &Args) -> (Recorder, Duration) {
@@ -301,6 +388,9 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
     if let Some(t) = &shared.token {
         req = req.bearer_auth(t);
     }
+    if let Some(c) = &shared.cookie {
+        req = req.header("Cookie", c);
+    }
     if args.idempotency {
         let n = shared.next_key.fetch_add(1, Ordering::Relaxed);
         req = req.header("Idempotency-Key", format!("bench-{}-{n}", shared.run_id));
@@ -319,6 +409,7 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
             let status = res.status();
             let body = res.bytes().await.unwrap_or_default();
             rec.status(status.as_u16());
+            rec.bytes(body.len());
             let good = if args.expect.is_empty() {
                 status.is_success()
             } else {
@@ -335,9 +426,7 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
                 });
             }
             if depth > 0 {
-                let next = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["next_cursor"].as_str().map(String::from));
+                let next = next_cursor(&body);
                 let mut walker = shared.walkers[w].lock().await;
                 walker.page += 1;
                 if walker.page >= depth || next.is_none() || !good {
@@ -354,4 +443,21 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
 /// Percent-encodes a cursor for a query string (cursors are base64url, but be safe).
 fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_cursor;
+
+    #[test]
+    fn the_next_page_comes_from_json_or_from_the_html_link() {
+        assert_eq!(
+            next_cursor(br#"{"items": [], "next_cursor": "abc"}"#).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(next_cursor(br#"{"items": [], "next_cursor": null}"#), None);
+        let html = br#"<p><a class="button" href="/console/?status=open&amp;after=eyJh%3D" rel="next">Trang sau</a></p>"#;
+        assert_eq!(next_cursor(html).as_deref(), Some("eyJh="));
+        assert_eq!(next_cursor(b"<p>no more</p>"), None);
+    }
 }
