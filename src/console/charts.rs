@@ -50,18 +50,31 @@ fn open_svg(out: &mut String, c: &Caption, width: f64, height: f64) {
     );
 }
 
-/// A round, readable top for an axis: 1, 2, 2.5 or 5 times a power of ten, at least `max`.
-pub fn nice_top(max: f64) -> f64 {
-    if !(max > 0.0) || !max.is_finite() {
-        return 1.0;
+/// A round step for an axis from 0 to at least `max` in about four steps (1, 2, 2.5 or 5 times
+/// a power of ten; whole numbers when `whole`), and how many steps.
+pub fn axis(max: f64, whole: bool) -> (f64, usize) {
+    let max = if max > 0.0 && max.is_finite() {
+        max
+    } else {
+        1.0
+    };
+    let raw = max / 4.0;
+    let power = 10f64.powf(raw.log10().floor());
+    let steps: &[f64] = if whole {
+        &[1.0, 2.0, 5.0, 10.0]
+    } else {
+        &[1.0, 2.0, 2.5, 5.0, 10.0]
+    };
+    let mut step = steps
+        .iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power);
+    if whole {
+        step = step.max(1.0).round();
     }
-    let power = 10f64.powf(max.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if step * power >= max {
-            return step * power;
-        }
-    }
-    10.0 * power
+    let count = ((max / step) - 1e-9).ceil().max(1.0) as usize;
+    (step, count)
 }
 
 /// The marker of the `i`-th series at (x, y): a circle, a square, then a triangle.
@@ -89,7 +102,7 @@ fn marker(i: usize, x: f64, y: f64) -> String {
 /// titled point at each value, and a legend.
 pub fn line(c: &Caption, labels: &[String], series: &[Series], top: f64, format: Format) -> String {
     let (width, height) = (640.0, 300.0);
-    let (left, right, top_pad, bottom) = (56.0, 20.0, 34.0, 44.0);
+    let (left, right, top_pad, bottom) = (56.0, 36.0, 34.0, 44.0);
     let (pw, ph) = (width - left - right, height - top_pad - bottom);
     let top = if top > 0.0 { top } else { 1.0 };
     let n = labels.len();
@@ -124,10 +137,10 @@ pub fn line(c: &Caption, labels: &[String], series: &[Series], top: f64, format:
         top_pad + ph,
         top_pad + ph
     );
-    // Labels along the bottom: as many as fit.
-    let every = n.div_ceil(((pw / 60.0) as usize).max(1)).max(1);
+    // Labels along the bottom: as many as fit, the latest always.
+    let every = n.div_ceil(((pw / 64.0) as usize).max(1)).max(1);
     for (i, label) in labels.iter().enumerate() {
-        if i % every == 0 || i + 1 == n {
+        if (n - 1 - i).is_multiple_of(every) {
             let _ = write!(
                 out,
                 r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
@@ -235,11 +248,10 @@ pub fn bars(c: &Caption, labels: &[String], series: &[Series], format: Format) -
     let head = 30.0;
     let axis_h = 26.0;
     let height = head + row_h * labels.len().max(1) as f64 + axis_h;
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().flatten())
-        .fold(0.0f64, |a, b| a.max(*b));
-    let top = nice_top(max);
+    let values = || series.iter().flat_map(|s| s.values.iter().flatten());
+    let max = values().fold(0.0f64, |a, b| a.max(*b));
+    let (step, steps) = axis(max, values().all(|v| v.fract() == 0.0));
+    let top = step * steps as f64;
     let pw = width - left - value_room;
     let w_of = |v: f64| pw * (v / top).clamp(0.0, 1.0);
     let mut out = String::new();
@@ -251,13 +263,14 @@ pub fn bars(c: &Caption, labels: &[String], series: &[Series], format: Format) -
     );
     legend(&mut out, series, left, 18.0, Some(&format!("{id}-hatch")));
     let base = head + row_h * labels.len().max(1) as f64;
-    for k in 0..=4 {
-        let v = top * k as f64 / 4.0;
+    for k in 0..=steps {
+        let v = step * k as f64;
         let x = left + w_of(v);
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{x:.1}" x2="{x:.1}" y1="{head}" y2="{base:.1}"/><text class="axis" x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            r#"<line class="grid" x1="{x:.1}" x2="{x:.1}" y1="{head}" y2="{base:.1}"/><text class="axis" x="{x:.1}" y="{:.1}" text-anchor="{}">{}</text>"#,
             base + 16.0,
+            if k == 0 { "start" } else { "middle" },
             esc(&format(v))
         );
     }
@@ -482,10 +495,11 @@ mod tests {
         assert!(svg.contains("UBND &lt;A&gt;"));
         assert!(svg.contains("<title>UBND &lt;A&gt; · Phân vị 90: 7 ngày</title>"));
         assert!(svg.contains("<title>UBND B · Trung vị: —</title>"));
-        // The top of the axis is 10 (7 rounded up), so 7 days fill 70 % of the room.
-        assert!(svg.contains(">10 ngày</text>"));
+        // Steps of 2 days up to 8, so 7 days fill seven eighths of the room.
+        assert!(svg.contains(">8 ngày</text>") && svg.contains(">2 ngày</text>"));
+        assert!(!svg.contains(">10 ngày</text>"));
         let pw = 640.0 - 8.0 - 96.0;
-        assert!(svg.contains(&format!(r#"width="{:.1}""#, pw * 0.7)));
+        assert!(svg.contains(&format!(r#"width="{:.1}""#, pw * 0.875)));
         // The second series is hatched, not only coloured.
         assert!(svg.contains(r##"fill="url(#c-hatch)""##));
     }
@@ -551,11 +565,14 @@ mod tests {
     }
 
     #[test]
-    fn round_tops() {
-        assert_eq!(nice_top(0.0), 1.0);
-        assert_eq!(nice_top(7.0), 10.0);
-        assert_eq!(nice_top(2.2), 2.5);
-        assert_eq!(nice_top(40.0), 50.0);
-        assert_eq!(nice_top(100.0), 100.0);
+    fn axes_step_roundly_and_counts_step_by_whole_numbers() {
+        assert_eq!(axis(0.0, true), (1.0, 1));
+        assert_eq!(axis(1.0, true), (1.0, 1));
+        assert_eq!(axis(3.0, true), (1.0, 3));
+        assert_eq!(axis(7.0, true), (2.0, 4));
+        assert_eq!(axis(40.0, true), (10.0, 4));
+        assert_eq!(axis(1.0, false), (0.25, 4));
+        assert_eq!(axis(9.0, false), (2.5, 4));
+        assert_eq!(axis(130.0, true), (50.0, 3));
     }
 }

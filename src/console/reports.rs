@@ -38,8 +38,13 @@ use crate::workflow::tickets::{Viewer, supervision};
 const OVERDUE_SHOWN: i64 = 50;
 /// The supervision notes and reopen requests it lists (the latest).
 const NOTES_SHOWN: i64 = 20;
-/// The days of the audit chain it shows and verifies (UTC days, as the API counts them).
-const AUDIT_DAYS: i64 = 14;
+/// The daily roots it shows (UTC days, as the API counts them).
+const ROOT_DAYS: i64 = 14;
+/// The days it verifies unless asked for more: each event is read again, so a long period is
+/// asked for, not paid for on every look at the page.
+const VERIFY_DAYS: i64 = 2;
+/// The most days a verification from the page covers (the public roots' longest range).
+const VERIFY_DAYS_MAX: i64 = 366;
 /// The events a supervisor writes.
 const SUPERVISION_EVENTS: [&str; 2] = ["supervision_note", "reopen_requested"];
 
@@ -52,6 +57,8 @@ pub struct Query {
     done: Option<String>,
     /// The ticket the supervision form is for.
     code: Option<String>,
+    /// How many days (UTC, up to today) the audit chain is verified over.
+    verify_days: Option<String>,
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -110,23 +117,20 @@ fn oversees(staff: &Staff) -> Result<(), Reply> {
 }
 
 /// The period the query asks for, or why it cannot be read (then the default period).
-fn span_of(state: &AppState, t: Words, q: &Query) -> (Span, Option<String>) {
+fn span_of(state: &AppState, t: Words, q: &Query) -> Result<(Span, Option<String>), Reply> {
     let day_end = state.settings.deadlines.day_end();
     let today = day_end.local_date(state.clock.now());
-    let fallback = || period(&day_end, today, None, None);
-    let (from, to) = match (parse_day(q.from.as_deref()), parse_day(q.to.as_deref())) {
-        (Ok(from), Ok(to)) => (from, to),
-        _ => {
-            let span = fallback().expect("the default period is valid");
-            return (span, Some(t.get("bad_date").to_string()));
-        }
+    let fallback = |why: String| {
+        period(&day_end, today, None, None)
+            .map(|span| (span, Some(why)))
+            .map_err(problem(t.0))
     };
-    match period(&day_end, today, from, to) {
-        Ok(span) => (span, None),
-        Err(e) => (
-            fallback().expect("the default period is valid"),
-            Some(problem_text(t.0, &e)),
-        ),
+    match (parse_day(q.from.as_deref()), parse_day(q.to.as_deref())) {
+        (Ok(from), Ok(to)) => match period(&day_end, today, from, to) {
+            Ok(span) => Ok((span, None)),
+            Err(e) => fallback(problem_text(t.0, &e)),
+        },
+        _ => fallback(t.get("bad_date").to_string()),
     }
 }
 
@@ -289,6 +293,11 @@ struct ReportsPage {
     verified_text: String,
     audit_from: String,
     audit_to: String,
+    verify_days: i64,
+    verify_days_max: i64,
+    /// The period and grouping, kept by the verification's form.
+    from_iso: String,
+    to_iso: String,
     roots: Vec<RootRow>,
 }
 
@@ -315,7 +324,7 @@ async fn build(
     oversees(staff)?;
     let t = staff.t();
     let lang = staff.lang;
-    let (span, bad) = span_of(state, t, q);
+    let (span, bad) = span_of(state, t, q)?;
     if let Some(text) = bad {
         notice = Some(Notice { error: true, text });
     }
@@ -324,7 +333,14 @@ async fn build(
     let now = state.clock.now();
     let at = AsOf { day_end, now, lang };
     let audit_to = now.date_naive();
-    let audit_from = audit_to - Duration::days(AUDIT_DAYS - 1);
+    let roots_from = audit_to - Duration::days(ROOT_DAYS - 1);
+    let verify_days = q
+        .verify_days
+        .as_deref()
+        .and_then(|d| d.trim().parse::<i64>().ok())
+        .unwrap_or(VERIFY_DAYS)
+        .clamp(1, VERIFY_DAYS_MAX);
+    let audit_from = audit_to - Duration::days(verify_days - 1);
     let user = staff.user.clone();
     let read = db(state, lang, move |c| {
         let by_unit = response_times_of(c, &user, &query(&span, GroupBy::Unit), span, &at)?;
@@ -356,7 +372,7 @@ async fn build(
         let area_names = reports::area_names(c, &codes)?;
         let places = reports::open_by_area(c, &scope)?;
         let notes = reports::latest_events(c, units.as_deref(), &SUPERVISION_EVENTS, NOTES_SHOWN)?;
-        let roots = crate::db::audit::roots(c, audit_from, audit_to)?;
+        let roots = crate::db::audit::roots(c, roots_from, audit_to)?;
         let verification = crate::api::audit::verification(c, audit_from, audit_to)?;
         Ok(Read {
             by_unit,
@@ -581,8 +597,7 @@ async fn build(
     roots.reverse();
 
     let totals = row(lang, String::new(), String::new(), &by_unit.totals);
-    let from_value = span.from.format("%Y-%m-%d").to_string();
-    let to_value = span.to.format("%Y-%m-%d").to_string();
+    let (from_iso, to_iso) = (span.from.format("%Y-%m-%d"), span.to.format("%Y-%m-%d"));
     let gb = group_by_name(group_by);
     let mut f = staff.frame(state, "reports", t.get("reports_title").to_string());
     if notice.is_none() {
@@ -606,10 +621,10 @@ async fn build(
             .get("generated_text")
             .replace("{at}", &local(now).format("%H:%M %d/%m/%Y").to_string()),
         csv_href: format!(
-            "/console/reports/response-times.csv?from={from_value}&to={to_value}&group_by={gb}"
+            "/console/reports/response-times.csv?from={from_iso}&to={to_iso}&group_by={gb}"
         ),
-        from_value,
-        to_value,
+        from_value: span.from.format("%d/%m/%Y").to_string(),
+        to_value: span.to.format("%d/%m/%Y").to_string(),
         group_by: gb,
         group_choices: vec![
             choice("unit", "by_unit"),
@@ -644,6 +659,10 @@ async fn build(
         verification,
         audit_from: audit_from.format("%d/%m/%Y").to_string(),
         audit_to: audit_to.format("%d/%m/%Y").to_string(),
+        verify_days,
+        verify_days_max: VERIFY_DAYS_MAX,
+        from_iso: from_iso.to_string(),
+        to_iso: to_iso.to_string(),
         roots,
         f,
     })

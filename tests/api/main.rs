@@ -16,6 +16,7 @@ mod accounts;
 mod accused;
 mod audit;
 mod console;
+mod console_reports;
 mod crash;
 mod deadlines;
 mod foundation;

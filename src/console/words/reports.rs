@@ -118,6 +118,11 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "First record that does not match",
         ),
         "broken_problem" => ("Sai lệch", "Problem"),
+        "verify_days" => (
+            "Số ngày kiểm tra (đến hôm nay)",
+            "Days to verify (up to today)",
+        ),
+        "verify_again" => ("Kiểm tra", "Verify"),
         "daily_roots" => ("Mã gốc hằng ngày", "Daily roots"),
         "daily_roots_hint" => (
             "Mỗi ngày (giờ UTC) có một mã băm SHA-256 nối với ngày trước; ai cũng có thể lưu lại để sau này đối chiếu rằng lịch sử không bị sửa.",
