@@ -424,129 +424,16 @@ async fn build(
         (None, _) => group_rows(&by_unit),
     };
 
-    // The trend by month: every month of the period, months without tickets included.
-    let mut month_figures: std::collections::BTreeMap<&str, &Figures> = by_month
-        .groups
-        .iter()
-        .map(|g| (g.key.as_str(), &g.figures))
-        .collect();
-    let month_keys = months_between(span.from, span.to);
-    let mut months = Vec::new();
-    let mut month_rates = Vec::new();
-    for key in &month_keys {
-        let f = month_figures.remove(key.as_str());
-        let r = f
-            .as_ref()
-            .map(|f| row(lang, key.clone(), month_label(key), f));
-        month_rates.push(f.as_ref().and_then(|f| f.on_time_rate));
-        months.push(MonthRow {
-            label: month_label(key),
-            on_time: r.as_ref().map_or("—".into(), |r| r.on_time.clone()),
-            met_of_decided: r
-                .as_ref()
-                .map_or("0/0".into(), |r| r.met_of_decided.clone()),
-            received: f.map_or(0, |f| f.received),
-        });
-    }
-    let month_labels: Vec<String> = month_keys.iter().map(|k| month_label(k)).collect();
-    let pct = |v: f64| percent(lang, v);
-    let on_time_svg = charts::line(
-        &Caption {
-            id: "chart-on-time",
-            title: t.get("on_time_by_month"),
-            desc: t.get("chart_table_below"),
-        },
-        &month_labels,
-        &[Series {
-            name: t.get("on_time_share").to_string(),
-            values: month_rates,
-        }],
-        1.0,
-        &pct,
-    );
+    let (months, on_time_svg) = trend(t, &span, &by_month);
 
     let units: Vec<Row> = by_unit
         .groups
         .iter()
         .map(|g| row(lang, g.key.clone(), g.label.clone(), &g.figures))
         .collect();
-    let unit_labels: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
-    let days = |v: f64| format!("{} {}", number(lang, v), t.get("days_short"));
-    let spread = |pick: fn(&crate::domain::report::Spread<u32>) -> u32| {
-        by_unit
-            .groups
-            .iter()
-            .map(|g| {
-                g.figures
-                    .time_to_resolve
-                    .working_days
-                    .map(|s| f64::from(pick(&s)))
-            })
-            .collect::<Vec<_>>()
-    };
-    let times_svg = charts::bars(
-        &Caption {
-            id: "chart-times",
-            title: t.get("answer_time_by_unit"),
-            desc: t.get("chart_table_below"),
-        },
-        &unit_labels,
-        &[
-            Series {
-                name: t.get("median").to_string(),
-                values: spread(|s| s.median),
-            },
-            Series {
-                name: t.get("p90").to_string(),
-                values: spread(|s| s.p90),
-            },
-        ],
-        &days,
-    );
-    let count = |v: f64| number(lang, v);
-    let open_svg = charts::bars(
-        &Caption {
-            id: "chart-open",
-            title: t.get("open_by_unit"),
-            desc: t.get("chart_table_below"),
-        },
-        &unit_labels,
-        &[
-            Series {
-                name: t.get("open").to_string(),
-                values: units.iter().map(|u| Some(u.open as f64)).collect(),
-            },
-            Series {
-                name: t.get("overdue").to_string(),
-                values: units.iter().map(|u| Some(u.open_overdue as f64)).collect(),
-            },
-        ],
-        &count,
-    );
+    let (times_svg, open_svg) = unit_charts(t, &by_unit, &units);
 
-    let places_svg = charts::plot(
-        &Caption {
-            id: "chart-places",
-            title: t.get("open_places"),
-            desc: t.get("chart_table_below"),
-        },
-        &places
-            .iter()
-            .map(|p| Place {
-                label: p.name.clone(),
-                lat: p.lat,
-                lon: p.lon,
-                size: p.open,
-                alert: p.overdue > 0,
-                title: t
-                    .get("place_title")
-                    .replace("{name}", &p.name)
-                    .replace("{open}", &p.open.to_string())
-                    .replace("{overdue}", &p.overdue.to_string()),
-            })
-            .collect::<Vec<_>>(),
-        (t.get("place_open"), t.get("place_overdue")),
-    );
+    let places_svg = places_chart(t, &places);
 
     let late_more = overdue.len() as i64 > OVERDUE_SHOWN;
     let late: Vec<LateRow> = overdue
@@ -578,23 +465,7 @@ async fn build(
             text: n.text.unwrap_or_default(),
         })
         .collect();
-    let mut roots: Vec<RootRow> = {
-        let mut prev: Option<String> = None;
-        roots
-            .into_iter()
-            .map(|r| {
-                let linked = prev.as_ref().is_none_or(|p| *p == r.prev_root);
-                prev = Some(r.root.clone());
-                RootRow {
-                    day: r.day.format("%d/%m/%Y").to_string(),
-                    events: r.events,
-                    root: r.root,
-                    linked,
-                }
-            })
-            .collect()
-    };
-    roots.reverse();
+    let roots = root_rows(roots);
 
     let totals = row(lang, String::new(), String::new(), &by_unit.totals);
     let (from_iso, to_iso) = (span.from.format("%Y-%m-%d"), span.to.format("%Y-%m-%d"));
@@ -666,6 +537,162 @@ async fn build(
         roots,
         f,
     })
+}
+
+/// The on-time trend: every month of the period (months without tickets included) and its
+/// line chart.
+fn trend(t: Words, span: &Span, by_month: &ResponseTimes) -> (Vec<MonthRow>, String) {
+    let lang = t.0;
+    // The trend by month: every month of the period, months without tickets included.
+    let mut month_figures: std::collections::BTreeMap<&str, &Figures> = by_month
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), &g.figures))
+        .collect();
+    let month_keys = months_between(span.from, span.to);
+    let mut months = Vec::new();
+    let mut month_rates = Vec::new();
+    for key in &month_keys {
+        let f = month_figures.remove(key.as_str());
+        let r = f
+            .as_ref()
+            .map(|f| row(lang, key.clone(), month_label(key), f));
+        month_rates.push(f.as_ref().and_then(|f| f.on_time_rate));
+        months.push(MonthRow {
+            label: month_label(key),
+            on_time: r.as_ref().map_or("—".into(), |r| r.on_time.clone()),
+            met_of_decided: r
+                .as_ref()
+                .map_or("0/0".into(), |r| r.met_of_decided.clone()),
+            received: f.map_or(0, |f| f.received),
+        });
+    }
+    let month_labels: Vec<String> = month_keys.iter().map(|k| month_label(k)).collect();
+    let pct = |v: f64| percent(lang, v);
+    let on_time_svg = charts::line(
+        &Caption {
+            id: "chart-on-time",
+            title: t.get("on_time_by_month"),
+            desc: t.get("chart_table_below"),
+        },
+        &month_labels,
+        &[Series {
+            name: t.get("on_time_share").to_string(),
+            values: month_rates,
+        }],
+        1.0,
+        &pct,
+    );
+    (months, on_time_svg)
+}
+
+/// The bars of the time to answer (median and 90th percentile) and of the open and overdue
+/// tickets, by unit.
+fn unit_charts(t: Words, by_unit: &ResponseTimes, units: &[Row]) -> (String, String) {
+    let lang = t.0;
+    let unit_labels: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
+    let days = |v: f64| format!("{} {}", number(lang, v), t.get("days_short"));
+    let spread = |pick: fn(&crate::domain::report::Spread<u32>) -> u32| {
+        by_unit
+            .groups
+            .iter()
+            .map(|g| {
+                g.figures
+                    .time_to_resolve
+                    .working_days
+                    .map(|s| f64::from(pick(&s)))
+            })
+            .collect::<Vec<_>>()
+    };
+    let times_svg = charts::bars(
+        &Caption {
+            id: "chart-times",
+            title: t.get("answer_time_by_unit"),
+            desc: t.get("chart_table_below"),
+        },
+        &unit_labels,
+        &[
+            Series {
+                name: t.get("median").to_string(),
+                values: spread(|s| s.median),
+            },
+            Series {
+                name: t.get("p90").to_string(),
+                values: spread(|s| s.p90),
+            },
+        ],
+        &days,
+    );
+    let count = |v: f64| number(lang, v);
+    let open_svg = charts::bars(
+        &Caption {
+            id: "chart-open",
+            title: t.get("open_by_unit"),
+            desc: t.get("chart_table_below"),
+        },
+        &unit_labels,
+        &[
+            Series {
+                name: t.get("open").to_string(),
+                values: units.iter().map(|u| Some(u.open as f64)).collect(),
+            },
+            Series {
+                name: t.get("overdue").to_string(),
+                values: units.iter().map(|u| Some(u.open_overdue as f64)).collect(),
+            },
+        ],
+        &count,
+    );
+    (times_svg, open_svg)
+}
+
+/// The open tickets on their communes' centroids.
+fn places_chart(t: Words, places: &[AreaOpen]) -> String {
+    charts::plot(
+        &Caption {
+            id: "chart-places",
+            title: t.get("open_places"),
+            desc: t.get("chart_table_below"),
+        },
+        &places
+            .iter()
+            .map(|p| Place {
+                label: p.name.clone(),
+                lat: p.lat,
+                lon: p.lon,
+                size: p.open,
+                alert: p.overdue > 0,
+                title: t
+                    .get("place_title")
+                    .replace("{name}", &p.name)
+                    .replace("{open}", &p.open.to_string())
+                    .replace("{overdue}", &p.overdue.to_string()),
+            })
+            .collect::<Vec<_>>(),
+        (t.get("place_open"), t.get("place_overdue")),
+    )
+}
+
+/// The daily roots, newest first, each saying whether it links to the day before it.
+fn root_rows(roots: Vec<Root>) -> Vec<RootRow> {
+    let mut rows: Vec<RootRow> = {
+        let mut prev: Option<String> = None;
+        roots
+            .into_iter()
+            .map(|r| {
+                let linked = prev.as_ref().is_none_or(|p| *p == r.prev_root);
+                prev = Some(r.root.clone());
+                RootRow {
+                    day: r.day.format("%d/%m/%Y").to_string(),
+                    events: r.events,
+                    root: r.root,
+                    linked,
+                }
+            })
+            .collect()
+    };
+    rows.reverse();
+    rows
 }
 
 /// `GET /console/reports`.
@@ -786,5 +813,32 @@ pub async fn write(
             Ok(html(e.status(), &page))
         }
         Err(e) => Err(problem(staff.lang)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_officials_type_them_or_as_a_date_input_sends_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 9, 2);
+        assert_eq!(parse_day(Some("02/09/2026")), Ok(d));
+        assert_eq!(parse_day(Some("2/9/2026")), Ok(d));
+        assert_eq!(parse_day(Some(" 2026-09-02 ")), Ok(d));
+        assert_eq!(parse_day(Some("")), Ok(None));
+        assert_eq!(parse_day(None), Ok(None));
+        assert_eq!(parse_day(Some("31/02/2026")), Err(()));
+        assert_eq!(parse_day(Some("09/02")), Err(()));
+    }
+
+    #[test]
+    fn shares_and_numbers_in_each_language() {
+        assert_eq!(percent(Lang::Vi, 0.6667), "66,7 %");
+        assert_eq!(percent(Lang::En, 0.6667), "66.7%");
+        assert_eq!(percent(Lang::Vi, 1.0), "100 %");
+        assert_eq!(number(Lang::Vi, 2.5), "2,5");
+        assert_eq!(number(Lang::En, 3.0), "3");
+        assert_eq!(month_label("2026-09"), "09/2026");
     }
 }
