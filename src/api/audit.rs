@@ -54,14 +54,24 @@ pub async fn verify(
     ApiQuery(q): ApiQuery<Range>,
 ) -> Result<HttpResponse, ApiError> {
     let (from, to) = range(&state, &q, 3660)?;
+    let result = state
+        .db(move |conn| Ok::<_, ApiError>(verification(conn, from, to)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// The verification of the days `from..=to` (UTC): what `GET /audit/verify` and the console's
+/// supervision page report.
+pub fn verification(
+    conn: &mut crate::db::DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Verification, crate::db::Error> {
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
     let end = (to + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
-    let result = state
-        .db(move |conn| audit::verify(conn, start, end))
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    audit::verify(conn, start, end)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -377,52 +377,67 @@ pub async fn response_times(
 ) -> Result<HttpResponse, ApiError> {
     let day_end = state.settings.deadlines.day_end();
     let now = state.clock.now();
-    let Span {
-        from,
-        to,
-        start,
-        until,
-    } = period(&day_end, day_end.local_date(now), q.from, q.to)?;
-    let group_by = q.group_by.unwrap_or_default();
+    let span = period(&day_end, day_end.local_date(now), q.from, q.to)?;
     let user = who.0;
     let at = AsOf {
         day_end,
         now,
         lang: ctx.lang,
     };
-    let (totals, groups) = state
-        .db(move |conn| {
-            let units = report_units(conn, &user, q.unit_id, q.include_subunits.unwrap_or(false))?;
-            let (categories, areas) =
-                expand_filters(conn, q.category.as_deref(), q.area_code.as_deref())?;
-            let scope = Scope {
-                units,
-                kind: q.kind,
-                categories,
-                areas,
-                from: start,
-                until,
-            };
-            compute(conn, &scope, group_by, &at)
-        })
+    let format = q.format.unwrap_or_default();
+    let report = state
+        .db(move |conn| response_times_of(conn, &user, &q, span, &at))
         .await?;
-    let report = ResponseTimes {
-        period: Period { from, to },
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => Ok(csv_reply(&report)),
+    }
+}
+
+/// The response-times report of `q`'s filters over `span` for `user` (the scope checks of
+/// [`report_units`]): what `GET /reports/response-times` and the console's supervision page
+/// both show.
+pub fn response_times_of(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+    q: &ResponseTimesQuery,
+    span: Span,
+    at: &AsOf,
+) -> Result<ResponseTimes, ApiError> {
+    let group_by = q.group_by.unwrap_or_default();
+    let units = report_units(conn, user, q.unit_id, q.include_subunits.unwrap_or(false))?;
+    let (categories, areas) = expand_filters(conn, q.category.as_deref(), q.area_code.as_deref())?;
+    let scope = Scope {
+        units,
+        kind: q.kind,
+        categories,
+        areas,
+        from: span.start,
+        until: span.until,
+    };
+    let (totals, groups) = compute(conn, &scope, group_by, at)?;
+    Ok(ResponseTimes {
+        period: Period {
+            from: span.from,
+            to: span.to,
+        },
         group_by,
-        generated_at: now,
+        generated_at: at.now,
         totals,
         groups,
-    };
-    match q.format.unwrap_or_default() {
-        Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"response-times-{from}-{to}.csv\""),
-            ))
-            .body(csv(&report))),
-    }
+    })
+}
+
+/// The report as a CSV download (`format=csv`).
+pub fn csv_reply(report: &ResponseTimes) -> HttpResponse {
+    let (from, to) = (report.period.from, report.period.to);
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"response-times-{from}-{to}.csv\""),
+        ))
+        .body(csv(report))
 }
 
 /// The CSV columns, in order (the figures' names are the domain's).
@@ -581,33 +596,43 @@ pub async fn overdue(
             Ok((rows, reports::unit_names(conn)?))
         })
         .await?;
-    let late = |due: chrono::NaiveDateTime| (now - due.and_utc()).num_seconds();
     Ok(HttpResponse::Ok().json(paginate(
         rows,
         page.limit,
         |r| (r.due_at, r.ticket_id),
-        |r| OverdueItem {
-            kind: r.kind,
-            status: r.status,
-            unit: unit_ref(&units, r.unit_id, lang),
-            received_at: r.received_at.and_utc(),
-            due_at: r.due_at.and_utc(),
-            late_seconds: late(r.due_at),
-            late_days: late(r.due_at) / 86_400,
-            clocks: r
-                .clocks
-                .into_iter()
-                .map(|(name, due)| LateClock {
-                    name,
-                    due_at: due.and_utc(),
-                    late_seconds: late(due),
-                })
-                .collect(),
-            code: r.code,
-            category: r.category_code,
-            area_code: r.area_code,
-        },
+        |r| overdue_item(r, &units, now, lang),
     )))
+}
+
+/// An overdue ticket as the API and the console show it: no title, no submitter.
+pub fn overdue_item(
+    r: reports::Overdue,
+    units: &std::collections::HashMap<i64, UnitName>,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> OverdueItem {
+    let late = |due: chrono::NaiveDateTime| (now - due.and_utc()).num_seconds();
+    OverdueItem {
+        kind: r.kind,
+        status: r.status,
+        unit: unit_ref(units, r.unit_id, lang),
+        received_at: r.received_at.and_utc(),
+        due_at: r.due_at.and_utc(),
+        late_seconds: late(r.due_at),
+        late_days: late(r.due_at) / 86_400,
+        clocks: r
+            .clocks
+            .into_iter()
+            .map(|(name, due)| LateClock {
+                name,
+                due_at: due.and_utc(),
+                late_seconds: late(due),
+            })
+            .collect(),
+        code: r.code,
+        category: r.category_code,
+        area_code: r.area_code,
+    }
 }
 
 pub fn unit_ref(units: &std::collections::HashMap<i64, UnitName>, id: i64, lang: Lang) -> UnitRef {

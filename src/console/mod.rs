@@ -8,8 +8,10 @@
 //! an anti-forgery token derived from the session; a POST without a valid one is refused (403)
 //! before anything is read or written.
 
+mod charts;
 mod desk;
 mod inbox;
+mod reports;
 mod session;
 mod ticket;
 pub mod words;
@@ -49,7 +51,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/attachments/{id}/thumbnail",
                 web::get().to(ticket::thumbnail),
-            ),
+            )
+            // reports: the supervision page, its CSV and the supervisors' notes.
+            .route("/reports", web::get().to(reports::page))
+            .route("/reports/response-times.csv", web::get().to(reports::csv))
+            .route("/reports/supervision", web::post().to(reports::write)),
     );
 }
 

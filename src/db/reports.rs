@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::clocks::ClockRow;
-use super::schema::{areas, ticket_clocks, ticket_events, tickets, units, uploads};
+use super::schema::{areas, event_texts, ticket_clocks, ticket_events, tickets, units, uploads};
 use crate::db::Error;
 use crate::domain::calendar::Calendar;
 use crate::domain::clock::{Summary, summary_of};
@@ -413,6 +413,119 @@ pub fn overdue(
         });
     }
     Ok(out)
+}
+
+// --- where the open tickets are --------------------------------------------------------
+
+/// The open tickets of one area (a commune, as tickets are filed), at its centroid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaOpen {
+    pub code: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub open: i64,
+    /// Of them, past a deadline (the flag the deadline sweep keeps, as the inbox counts).
+    pub overdue: i64,
+}
+
+/// The open tickets of the scope (the period ignored) counted per area, with the area's
+/// centroid; most open first, then by code.
+pub fn open_by_area(conn: &mut DbConn, scope: &Scope) -> Result<Vec<AreaOpen>, Error> {
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let mut q = tickets::table
+        .filter(tickets::status.eq_any(open))
+        .group_by((tickets::area_code, tickets::overdue))
+        .select((
+            tickets::area_code,
+            tickets::overdue,
+            diesel::dsl::count_star(),
+        ))
+        .into_boxed::<Db>();
+    q = in_scope!(q, scope);
+    let counts: Vec<(String, bool, i64)> = q.load(conn)?;
+    let mut per: HashMap<String, (i64, i64)> = HashMap::new();
+    for (code, overdue, n) in counts {
+        let slot = per.entry(code).or_default();
+        slot.0 += n;
+        if overdue {
+            slot.1 += n;
+        }
+    }
+    let codes: Vec<&String> = per.keys().collect();
+    let places: Vec<(String, String, f64, f64)> = areas::table
+        .filter(areas::code.eq_any(codes))
+        .select((areas::code, areas::name, areas::lat, areas::lon))
+        .load(conn)?;
+    let mut out: Vec<AreaOpen> = places
+        .into_iter()
+        .filter_map(|(code, name, lat, lon)| {
+            let (open, overdue) = per.get(&code).copied()?;
+            Some(AreaOpen {
+                code,
+                name,
+                lat,
+                lon,
+                open,
+                overdue,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.open.cmp(&a.open).then_with(|| a.code.cmp(&b.code)));
+    Ok(out)
+}
+
+// --- supervisors' notes ------------------------------------------------------------------
+
+/// A supervision note or a reopen request, as the supervision page lists them.
+#[derive(Debug, Clone)]
+pub struct SupervisionEvent {
+    pub code: String,
+    /// `supervision_note` or `reopen_requested`.
+    pub kind: String,
+    pub at: NaiveDateTime,
+    /// Blank once erased.
+    pub text: Option<String>,
+}
+
+/// The latest events of `kinds` on the tickets of the units `units` (`None`: every unit),
+/// newest first; at most `limit`.
+pub fn latest_events(
+    conn: &mut DbConn,
+    units: Option<&[i64]>,
+    kinds: &[&str],
+    limit: i64,
+) -> Result<Vec<SupervisionEvent>, Error> {
+    let mut q = ticket_events::table
+        .inner_join(tickets::table)
+        .left_join(event_texts::table)
+        .filter(ticket_events::kind.eq_any(kinds))
+        .order((ticket_events::created_at.desc(), ticket_events::id.desc()))
+        .limit(limit)
+        .select((
+            tickets::code,
+            ticket_events::kind,
+            ticket_events::created_at,
+            event_texts::body.nullable(),
+        ))
+        .into_boxed::<Db>();
+    if let Some(units) = units {
+        q = q.filter(tickets::unit_id.eq_any(units.to_vec()));
+    }
+    let rows: Vec<(String, String, NaiveDateTime, Option<String>)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, kind, at, text)| SupervisionEvent {
+            code,
+            kind,
+            at,
+            text,
+        })
+        .collect())
 }
 
 // --- published answers -----------------------------------------------------------------

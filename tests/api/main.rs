@@ -17,6 +17,7 @@ mod accused;
 mod audit;
 mod console;
 mod console_desk;
+mod console_reports;
 mod crash;
 mod deadlines;
 mod foundation;

@@ -5,6 +5,7 @@
 
 mod common;
 mod desk;
+mod reports;
 
 use crate::domain::ticket::{Action, Kind, Status};
 use crate::i18n::Lang;
@@ -40,7 +41,9 @@ impl Words {
 
 /// (vi, en) of a key.
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
-    common::text(key).or_else(|| desk::text(key))
+    [common::text, desk::text, reports::text]
+        .iter()
+        .find_map(|text| text(key))
 }
 
 #[cfg(test)]
