@@ -26,6 +26,7 @@ mod notify_email;
 mod notify_push;
 mod organisation;
 mod outbox;
+mod preferences;
 mod questions;
 mod reports;
 mod tickets;

@@ -4,6 +4,7 @@
 //! its own file here; `text` looks in each.
 
 mod common;
+mod settings;
 
 use crate::domain::ticket::{Action, Kind, Status};
 use crate::i18n::Lang;
@@ -39,7 +40,7 @@ impl Words {
 
 /// (vi, en) of a key.
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
-    common::text(key)
+    common::text(key).or_else(|| settings::text(key))
 }
 
 #[cfg(test)]
