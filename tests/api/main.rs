@@ -16,6 +16,7 @@ mod accounts;
 mod accused;
 mod audit;
 mod console;
+mod console_settings;
 mod crash;
 mod deadlines;
 mod foundation;

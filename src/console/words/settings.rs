@@ -19,6 +19,7 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "Người gửi bổ sung thông tin hoặc có ý kiến",
             "A citizen's answer or comment",
         ),
+        "set_event" => ("Loại việc", "Event"),
         "set_by_email" => ("Qua email", "By email"),
         "set_by_push" => ("Trên điện thoại", "Push to my phone"),
         "set_immediate" => ("Ngay lập tức", "Immediately"),
