@@ -591,6 +591,24 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_digest_lists_each_ticket_and_what_happened() {
+        let data = json!({"date": "24/11/2026", "more": 3, "items": [
+            {"template": "unit_new_ticket", "data": {"ticket_code": "PAKN.1", "title": "Ổ gà"}},
+            {"template": "escalation_overdue", "data": {"ticket_code": "PAKN.2",
+                "clock": "resolve", "due": "20/11/2026", "unit": "UBND"}},
+        ]});
+        let c = email_content(Template::DailyDigest, Lang::Vi, &data, "https://x.vn").unwrap();
+        assert_eq!(c.subject, "Bản tin Nghe dân ngày 24/11/2026: 5 việc");
+        assert!(c.paragraphs.iter().any(|p| p == "• Phiếu mới PAKN.1 — “Ổ gà”"));
+        assert!(c.paragraphs.iter().any(|p| p == "• Quá hạn: PAKN.2"));
+        assert_eq!(c.paragraphs.last().unwrap(), "… và 3 việc khác.");
+        assert_eq!(c.action.unwrap().url, "https://x.vn/console/");
+        let push = push_text(Template::DailyDigest, Lang::En, &data).unwrap();
+        assert_eq!(push.title, "Nghe dân");
+        assert_eq!(push.body, "Nghe dân digest of 24/11/2026: 5 updates");
+    }
+
     /// Every message renders, as mail and as push, in both languages, with the data its
     /// senders give it; Vietnamese and English differ.
     #[test]
