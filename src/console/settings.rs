@@ -161,18 +161,17 @@ fn read(form: &PreferencesForm, p: &mut Preferences) -> Result<(), ApiError> {
         }
         p.set(e, c);
     }
-    if let Some(h) = form.fields.get("digest_hour") {
-        if h.parse::<u8>()
+    if let Some(h) = form.fields.get("digest_hour")
+        && h.parse::<u8>()
             .ok()
             .and_then(|h| p.set_digest_hour(h).ok())
             .is_none()
-        {
-            errors.push(
-                FieldError::new("/digest_hour", "out_of_range")
-                    .arg("min", 0)
-                    .arg("max", 23),
-            );
-        }
+    {
+        errors.push(
+            FieldError::new("/digest_hour", "out_of_range")
+                .arg("min", 0)
+                .arg("max", 23),
+        );
     }
     if errors.is_empty() {
         Ok(())

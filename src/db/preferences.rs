@@ -19,8 +19,8 @@ fn decode((_, c, hour): &Loaded) -> Result<Preferences, Error> {
         p.set(
             e,
             Channels {
-                email: choice(&choices[2 * i])?,
-                push: choice(&choices[2 * i + 1])?,
+                email: choice(choices[2 * i])?,
+                push: choice(choices[2 * i + 1])?,
             },
         );
     }
@@ -114,7 +114,7 @@ pub fn save(
     // Insert if new, then set: two saves at once both end with a row and no unique violation.
     super::insert_new_only!(
         conn,
-        diesel::insert_into(np::table).values((np::user_id.eq(user_id), values.clone()))
+        diesel::insert_into(np::table).values((np::user_id.eq(user_id), values))
     )?;
     diesel::update(np::table.find(user_id))
         .set(values)

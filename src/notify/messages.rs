@@ -600,7 +600,11 @@ mod tests {
         ]});
         let c = email_content(Template::DailyDigest, Lang::Vi, &data, "https://x.vn").unwrap();
         assert_eq!(c.subject, "Bản tin Nghe dân ngày 24/11/2026: 5 việc");
-        assert!(c.paragraphs.iter().any(|p| p == "• Phiếu mới PAKN.1 — “Ổ gà”"));
+        assert!(
+            c.paragraphs
+                .iter()
+                .any(|p| p == "• Phiếu mới PAKN.1 — “Ổ gà”")
+        );
         assert!(c.paragraphs.iter().any(|p| p == "• Quá hạn: PAKN.2"));
         assert_eq!(c.paragraphs.last().unwrap(), "… và 3 việc khác.");
         assert_eq!(c.action.unwrap().url, "https://x.vn/console/");

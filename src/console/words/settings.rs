@@ -5,8 +5,8 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "set_notifications" => ("Nhận thông báo", "Notifications"),
         "set_notifications_hint" => (
-            "Chọn cách nhận từng loại việc qua email và qua thông báo trên điện thoại: ngay khi xảy ra, gộp vào một bản tin mỗi ngày, hoặc không nhận. Danh sách thông báo trong ứng dụng vẫn ghi mọi việc. Thư gửi tới hộp thư chung của đơn vị không thay đổi.",
-            "Choose how each kind of event reaches you by email and by push to your phone: as it happens, gathered in one digest a day, or not at all. The in-app list still records everything. Mail to the unit's shared mailbox does not change.",
+            "Chọn cách nhận từng loại việc qua email và qua thông báo trên điện thoại: ngay khi xảy ra, gộp vào một bản tin mỗi ngày, hoặc không nhận. Danh sách thông báo trong ứng dụng vẫn ghi mọi việc. Hộp thư chung của đơn vị vẫn nhận mọi thư như trước.",
+            "Choose how each kind of event reaches you by email and by push to your phone: as it happens, gathered in one digest a day, or not at all. The in-app list still records everything. The unit's shared mailbox still gets every message.",
         ),
         "set_ev_new_ticket" => ("Đơn vị có phiếu mới", "A new ticket in my unit"),
         "set_ev_assigned" => ("Phiếu được phân công cho tôi", "A ticket assigned to me"),
