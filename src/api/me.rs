@@ -202,6 +202,7 @@ pub struct StaffEvents {
 pub struct NotificationSettings {
     pub events: StaffEvents,
     /// The hour (0–23, Asia/Ho_Chi_Minh) the daily digest goes out. Default 7.
+    #[schema(minimum = 0, maximum = 23)]
     pub digest_hour: u8,
 }
 
@@ -245,6 +246,7 @@ pub struct StaffEventsChange {
 pub struct NotificationSettingsChange {
     pub events: Option<StaffEventsChange>,
     /// 0–23 (422 `out_of_range` otherwise).
+    #[schema(minimum = 0, maximum = 23)]
     pub digest_hour: Option<i64>,
 }
 
