@@ -56,11 +56,13 @@ impl AppState {
         }
     }
 
-    /// What a ticket operation needs: now, the calendar in force, and how messages go out
-    /// (which push services are on; pushes queued in quiet hours wait for the morning).
-    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {
+    /// How messages queued at `now` go out: which push services are on, and when pushes
+    /// queued in quiet hours may go.
+    pub fn delivery(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::notify::recipients::Delivery {
         use crate::notify::recipients::{Delivery, PushChannels};
-        let now = self.clock.now();
         let n = &self.settings.notifications;
         let tz = self.settings.deadlines.timezone;
         let quiet = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
@@ -70,14 +72,21 @@ impl AppState {
             }
             _ => None,
         };
+        Delivery {
+            push: PushChannels::of(&self.push),
+            push_not_before,
+        }
+    }
+
+    /// What a ticket operation needs: now, the calendar in force, and how messages go out
+    /// (which push services are on; pushes queued in quiet hours wait for the morning).
+    pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {
+        let now = self.clock.now();
         Ok(crate::workflow::Ctx {
             now,
             cal: crate::db::calendar::load(conn)?,
             day_end: self.settings.deadlines.day_end(),
-            delivery: Delivery {
-                push: PushChannels::of(&self.push),
-                push_not_before,
-            },
+            delivery: self.delivery(now),
             complaint_suspension: self.settings.tickets.complaint_suspension,
             support_threshold: self.settings.tickets.support_threshold,
             max_attachments: self.settings.media.max_per_ticket,

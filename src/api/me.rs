@@ -1,12 +1,12 @@
 //! The signed-in user: profile, preferences, password, personal-data rights, push devices.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::{hash_password, token_pair};
+use crate::api::auth::token_pair;
 use crate::api::caller::ClientAddr;
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, nullable};
@@ -17,6 +17,7 @@ use crate::config::Environment;
 use crate::db::{self, users};
 use crate::domain::contact::Phone;
 use crate::domain::device::{self, PushTarget};
+use crate::domain::preferences::{Channels, Choice, Event, Preferences};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::validation::Violations;
@@ -166,43 +167,174 @@ pub async fn change_password(
     user: CurrentUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut v = Violations::new();
-    v.password("/new_password", &body.new_password);
-    v.finish()?;
-    let u = load(&state, user.id).await?;
-    let ok = state
-        .auth
-        .hashing
-        .verify(body.current_password, u.password_hash)
-        .await?;
-    if !ok {
-        return Err(ApiError::field("/current_password", "wrong_password"));
+    let signed = crate::workflow::password::change(
+        &state,
+        user.id,
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
+    token_pair(&state, &signed.user, signed.refresh_token)
+}
+
+// --- notification preferences ------------------------------------------------------------
+
+/// How each staff event reaches the caller, by email and by push: `immediate` (a message of
+/// its own, at once), `digest` (a line in one daily message at `digest_hour`) or `off`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffEvents {
+    /// A new ticket (or second-round complaint) in my unit. Default: immediate, immediate.
+    pub new_ticket: Channels,
+    /// A ticket assigned to me (by someone else). Default: off, off.
+    pub assigned: Channels,
+    /// A deadline near: reminders at 75 % and on the last day, a progress note owed. Default:
+    /// immediate, immediate.
+    pub due_soon: Channels,
+    /// A deadline missed (and escalated). Default: immediate, immediate.
+    pub overdue: Channels,
+    /// A citizen's answer to a request for information, or a citizen's comment. Default:
+    /// immediate, immediate.
+    pub citizen_reply: Channels,
+}
+
+/// A staff member's notification preferences.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationSettings {
+    pub events: StaffEvents,
+    /// The hour (0–23, Asia/Ho_Chi_Minh) the daily digest goes out. Default 7.
+    #[schema(minimum = 0, maximum = 23)]
+    pub digest_hour: u8,
+}
+
+impl From<&Preferences> for NotificationSettings {
+    fn from(p: &Preferences) -> Self {
+        NotificationSettings {
+            events: StaffEvents {
+                new_ticket: p.of(Event::NewTicket),
+                assigned: p.of(Event::Assigned),
+                due_soon: p.of(Event::DueSoon),
+                overdue: p.of(Event::Overdue),
+                citizen_reply: p.of(Event::CitizenReply),
+            },
+            digest_hour: p.digest_hour(),
+        }
     }
-    let hash = hash_password(&state, body.new_password).await?;
+}
+
+/// New choices for one event; a channel left out keeps its choice.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsChange {
+    pub email: Option<Choice>,
+    pub push: Option<Choice>,
+}
+
+/// New choices per event; an event left out keeps its choices.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffEventsChange {
+    pub new_ticket: Option<ChannelsChange>,
+    pub assigned: Option<ChannelsChange>,
+    pub due_soon: Option<ChannelsChange>,
+    pub overdue: Option<ChannelsChange>,
+    pub citizen_reply: Option<ChannelsChange>,
+}
+
+/// The shape `GET` answers with; any part may be left out and keeps its value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettingsChange {
+    pub events: Option<StaffEventsChange>,
+    /// 0–23 (422 `out_of_range` otherwise).
+    #[schema(minimum = 0, maximum = 23)]
+    pub digest_hour: Option<i64>,
+}
+
+/// The caller's notification preferences: per staff event, by email and by push, `immediate`,
+/// `digest` or `off`, and the digest's hour. Staff only: a citizen gets 403 `action_forbidden`
+/// (citizens' messages about their own tickets follow the email and push switches of
+/// `PATCH /me`, which also stay the master switches for staff). The in-app list
+/// (`/me/notifications`) shows every event whatever the choice.
+#[utoipa::path(tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = NotificationSettings),
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "action_forbidden: citizens have no staff events", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+#[get("/me/notification-preferences")]
+pub async fn notification_preferences(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let (id, role) = (user.id, user.role);
+    let p = state
+        .db(move |c| Ok::<_, ApiError>(crate::workflow::preferences::get(c, id, role)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(NotificationSettings::from(&p)))
+}
+
+/// Change the caller's notification preferences. The body has `GET`'s shape, and any part of
+/// it may be left out: an event, one channel of an event, or `digest_hour` left out keeps its
+/// value (so `{"events": {"new_ticket": {"email": "digest"}}}` changes one choice). Answers
+/// with all the preferences. A value other than `immediate`, `digest` or `off`, an unknown
+/// event or field, or an hour outside 0–23 is 422 `validation_failed`, and nothing changes.
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = NotificationSettingsChange,
+    responses((status = 200, body = NotificationSettings),
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "action_forbidden: citizens have no staff events", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
+#[put("/me/notification-preferences")]
+pub async fn set_notification_preferences(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NotificationSettingsChange>,
+) -> Result<HttpResponse, ApiError> {
+    let mut v = Violations::new();
+    let hour = body.digest_hour.map(|h| {
+        v.range("/digest_hour", h, 0, 23);
+        h.clamp(0, 23) as u8
+    });
+    v.finish()?;
+    let events = body.events.map(|e| {
+        [
+            (Event::NewTicket, e.new_ticket),
+            (Event::Assigned, e.assigned),
+            (Event::DueSoon, e.due_soon),
+            (Event::Overdue, e.overdue),
+            (Event::CitizenReply, e.citizen_reply),
+        ]
+    });
+    let (id, role) = (user.id, user.role);
     let now = state.clock.now_naive();
-    let ttl = chrono::Duration::days(state.settings.auth.refresh_token_ttl_days);
-    let id = user.id;
-    let (u, refresh_token) = state
+    let p = state
         .db(move |conn| {
             db::write(conn, |c| {
-                crate::workflow::accounts::update(
+                crate::workflow::preferences::update(
                     c,
                     id,
-                    users::Changes {
-                        password_hash: Some(hash),
-                        ..Default::default()
+                    role,
+                    |p| {
+                        for (event, change) in events.into_iter().flatten() {
+                            let Some(change) = change else { continue };
+                            let was = p.of(event);
+                            p.set(
+                                event,
+                                Channels {
+                                    email: change.email.unwrap_or(was.email),
+                                    push: change.push.unwrap_or(was.push),
+                                },
+                            );
+                        }
+                        if let Some(h) = hour {
+                            // Checked above: 0–23.
+                            let _ = p.set_digest_hour(h);
+                        }
                     },
                     now,
-                )?;
-                users::end_all_sessions(c, id, now)?;
-                let token = users::start_session(c, id, now, ttl)?;
-                let u = users::find(c, id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
-                Ok::<_, ApiError>((u, token))
+                )
             })
+            .map_err(ApiError::from)
         })
         .await?;
-    state.auth.forget(id);
-    token_pair(&state, &u, refresh_token)
+    Ok(HttpResponse::Ok().json(NotificationSettings::from(&p)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

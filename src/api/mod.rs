@@ -103,6 +103,8 @@ fn accounts(cfg: &mut ServiceConfig) {
         .service(me::me)
         .service(me::update_me)
         .service(me::change_password)
+        .service(me::notification_preferences)
+        .service(me::set_notification_preferences)
         .service(me::export)
         .service(me::delete_me)
         .service(me::add_device)

@@ -13,6 +13,7 @@ mod desk;
 mod inbox;
 mod reports;
 mod session;
+mod settings;
 mod ticket;
 pub mod words;
 
@@ -47,6 +48,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{code}/identity", web::post().to(ticket::reveal))
             .route("/tickets/{code}/comments", web::post().to(ticket::comment))
             .route("/tickets/{code}/{action}", web::post().to(ticket::act))
+            // settings: my notification preferences and password.
+            .route("/settings", web::get().to(settings::page))
+            .route("/settings", web::post().to(settings::save))
+            .route("/settings/password", web::post().to(settings::password))
             .route("/attachments/{id}", web::get().to(ticket::attachment))
             .route(
                 "/attachments/{id}/thumbnail",

@@ -301,18 +301,23 @@ pub async fn login(
             .map_err(|e| Reply::Problem(lang, e))?;
         return Err(Reply::StaffOnly(lang));
     }
-    let cookie = Cookie::build(SESSION, signed.refresh_token)
-        .path("/console")
-        .http_only(true)
-        .secure(secure(&state))
-        .same_site(SameSite::Lax)
-        .finish();
     let mut res = see_other(&next);
-    res.add_cookie(&cookie).ok();
+    set_session(&mut res, &state, signed.refresh_token);
     let mut gone = Cookie::build(LOGIN, "").path("/console/login").finish();
     gone.make_removal();
     res.add_cookie(&gone).ok();
     Ok(res)
+}
+
+/// Makes `token` (a refresh token of the API's kind) the browser's console session.
+pub fn set_session(res: &mut HttpResponse, state: &AppState, token: String) {
+    let cookie = Cookie::build(SESSION, token)
+        .path("/console")
+        .http_only(true)
+        .secure(secure(state))
+        .same_site(SameSite::Lax)
+        .finish();
+    res.add_cookie(&cookie).ok();
 }
 
 #[derive(Deserialize)]

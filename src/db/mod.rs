@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod inbox;
 pub mod migrate;
 pub mod policies;
+pub mod preferences;
 pub mod rate_limits;
 pub mod reference;
 pub mod reports;

@@ -469,3 +469,46 @@ diesel::joinable!(email_suppressions -> tickets (ticket_id));
 diesel::joinable!(email_suppressions -> units (unit_id));
 diesel::allow_tables_to_appear_in_same_query!(email_suppressions, tickets);
 diesel::allow_tables_to_appear_in_same_query!(email_suppressions, units);
+
+diesel::table! {
+    notification_preferences (user_id) {
+        user_id -> BigInt,
+        new_ticket_email -> Text,
+        new_ticket_push -> Text,
+        assigned_email -> Text,
+        assigned_push -> Text,
+        due_soon_email -> Text,
+        due_soon_push -> Text,
+        overdue_email -> Text,
+        overdue_push -> Text,
+        citizen_reply_email -> Text,
+        citizen_reply_push -> Text,
+        digest_hour -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digest_items (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        channel -> Text,
+        template -> Text,
+        data -> Text,
+        dedup_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests (user_id, local_date) {
+        user_id -> BigInt,
+        local_date -> Date,
+        items -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(notification_preferences -> users (user_id));
+diesel::joinable!(digest_items -> users (user_id));
+diesel::joinable!(digests -> users (user_id));

@@ -35,10 +35,16 @@ pub enum Template {
     UnitUpdateDue,
     UnitReopenRequested,
     EscalationOverdue,
+    /// To an official: a ticket was assigned to them.
+    UnitAssigned,
+    /// To the handling official(s): the submitter commented.
+    UnitCitizenComment,
+    /// To a staff member: the day's digest of the events they chose to hear of that way.
+    DailyDigest,
 }
 
 impl Template {
-    pub const ALL: [Template; 27] = [
+    pub const ALL: [Template; 30] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -66,6 +72,9 @@ impl Template {
         Template::UnitUpdateDue,
         Template::UnitReopenRequested,
         Template::EscalationOverdue,
+        Template::UnitAssigned,
+        Template::UnitCitizenComment,
+        Template::DailyDigest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +106,9 @@ impl Template {
             Template::UnitUpdateDue => "unit_update_due",
             Template::UnitReopenRequested => "unit_reopen_requested",
             Template::EscalationOverdue => "escalation_overdue",
+            Template::UnitAssigned => "unit_assigned",
+            Template::UnitCitizenComment => "unit_citizen_comment",
+            Template::DailyDigest => "daily_digest",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod device;
 pub mod geo;
 pub mod message;
 pub mod policy;
+pub mod preferences;
 pub mod report;
 pub mod routing;
 pub mod sign_in;

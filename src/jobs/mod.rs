@@ -25,6 +25,8 @@ pub struct Pass {
     /// Uploads never attached to a ticket, deleted after a day (row and stored bytes).
     pub orphan_uploads_purged: usize,
     pub swept: crate::workflow::sweep::Swept,
+    /// People sent their daily digest (see `notify::digest`).
+    pub digests: usize,
     pub delivered: crate::notify::delivery::Delivered,
 }
 
@@ -40,14 +42,27 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let orphan_uploads_purged = uploads::purge_orphans(state).await?;
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
+    // Then the digests, after the sweep's reminders joined them and before delivery.
+    let digests = digests(state).await?;
     let delivered = crate::notify::delivery::run(&state.courier(), 10_000).await?;
     Ok(Pass {
         idempotency_keys_purged: purged,
         days_sealed: sealed,
         swept,
+        digests,
         orphan_uploads_purged,
         delivered,
     })
+}
+
+/// The daily digests due as of now (the test clock in tests).
+async fn digests(state: &AppState) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let delivery = state.delivery(now);
+    let tz = state.settings.deadlines.timezone;
+    state
+        .db(move |conn| crate::notify::digest::run(conn, now, tz, &delivery))
+        .await
 }
 
 pub struct Runner {

@@ -193,8 +193,73 @@ pub fn email_content(
                 }),
             }
         }
+        Template::DailyDigest => digest_content(lang, data, base, greeting),
         other => return ticket_content(other, lang, data, greeting),
     })
+}
+
+/// Lines a digest lists at most; the rest are counted.
+pub const DIGEST_MAX_LINES: usize = 100;
+
+/// The day's digest: one line per event (the ticket's code, its title unless confidential,
+/// and what happened, in the words of the message it stands for), and a link to the inbox.
+/// `data`: `{date, items: [{template, data}], more}`.
+fn digest_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Content {
+    let items = data
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let more = data.get("more").and_then(Value::as_u64).unwrap_or(0);
+    let date = data.get("date").and_then(Value::as_str).unwrap_or("");
+    let count = items.len() as u64 + more;
+    let mut paragraphs = vec![
+        lang.pick(
+            "Những việc dưới đây đã diễn ra kể từ bản tin trước (bạn chọn nhận chúng theo bản tin hằng ngày):",
+            "These happened since your last digest (you chose to hear of them in a daily digest):",
+        )
+        .to_string(),
+    ];
+    for item in &items {
+        let Some(template) = item
+            .get("template")
+            .and_then(Value::as_str)
+            .and_then(Template::parse)
+        else {
+            continue;
+        };
+        let item_data = item.get("data").cloned().unwrap_or(Value::Null);
+        let Ok(c) = ticket_content(template, lang, &item_data, String::new()) else {
+            continue;
+        };
+        let line = match item_data.get("title").and_then(Value::as_str) {
+            Some(t) if !t.is_empty() => format!("• {} — “{t}”", c.subject),
+            _ => format!("• {}", c.subject),
+        };
+        paragraphs.push(line);
+    }
+    if more > 0 {
+        paragraphs.push(
+            lang.pick("… và {n} việc khác.", "… and {n} more.")
+                .replace("{n}", &more.to_string()),
+        );
+    }
+    Content {
+        subject: lang
+            .pick(
+                "Bản tin Nghe dân ngày {date}: {n} việc",
+                "Nghe dân digest of {date}: {n} updates",
+            )
+            .replace("{date}", date)
+            .replace("{n}", &count.to_string()),
+        greeting,
+        paragraphs,
+        code: None,
+        action: Some(Action {
+            label: lang.pick("Mở hộp việc", "Open the inbox").into(),
+            url: format!("{base}/console/"),
+        }),
+    }
 }
 
 /// (subject vi, subject en, paragraph vi, paragraph en) of each ticket message. `{code}`,
@@ -347,8 +412,23 @@ fn ticket_text(
             "Cơ quan giám sát đề nghị đơn vị xem xét lại {code}: {note}",
             "A supervisor asks the unit to reconsider {code}: {note}",
         ),
-        // Account mail has words of its own (see `email_content`).
-        Template::VerifyEmail | Template::PasswordReset | Template::StaffInvite => return None,
+        Template::UnitAssigned => (
+            "{code} được phân công cho bạn",
+            "{code} was assigned to you",
+            "Bạn được phân công giải quyết {code}{title}. Hạn: {due}.",
+            "You were assigned {code}{title}. Due: {due}.",
+        ),
+        Template::UnitCitizenComment => (
+            "{code}: người gửi có ý kiến",
+            "{code}: the submitter commented",
+            "Người gửi đã viết thêm ý kiến về {code}{title}; xem trong dòng thời gian.",
+            "The submitter added a comment on {code}{title}; read it on the timeline.",
+        ),
+        // Account mail and the digest have words of their own (see `email_content`).
+        Template::VerifyEmail
+        | Template::PasswordReset
+        | Template::StaffInvite
+        | Template::DailyDigest => return None,
     })
 }
 
@@ -509,6 +589,28 @@ mod tests {
             email_content(Template::TicketAnswered, Lang::Vi, &json!({}), ""),
             Err(RenderError::MissingData { .. })
         ));
+    }
+
+    #[test]
+    fn a_digest_lists_each_ticket_and_what_happened() {
+        let data = json!({"date": "24/11/2026", "more": 3, "items": [
+            {"template": "unit_new_ticket", "data": {"ticket_code": "PAKN.1", "title": "Ổ gà"}},
+            {"template": "escalation_overdue", "data": {"ticket_code": "PAKN.2",
+                "clock": "resolve", "due": "20/11/2026", "unit": "UBND"}},
+        ]});
+        let c = email_content(Template::DailyDigest, Lang::Vi, &data, "https://x.vn").unwrap();
+        assert_eq!(c.subject, "Bản tin Nghe dân ngày 24/11/2026: 5 việc");
+        assert!(
+            c.paragraphs
+                .iter()
+                .any(|p| p == "• Phiếu mới PAKN.1 — “Ổ gà”")
+        );
+        assert!(c.paragraphs.iter().any(|p| p == "• Quá hạn: PAKN.2"));
+        assert_eq!(c.paragraphs.last().unwrap(), "… và 3 việc khác.");
+        assert_eq!(c.action.unwrap().url, "https://x.vn/console/");
+        let push = push_text(Template::DailyDigest, Lang::En, &data).unwrap();
+        assert_eq!(push.title, "Nghe dân");
+        assert_eq!(push.body, "Nghe dân digest of 24/11/2026: 5 updates");
     }
 
     /// Every message renders, as mail and as push, in both languages, with the data its

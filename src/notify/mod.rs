@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 pub mod delivery;
+pub mod digest;
 pub mod email;
 pub mod in_app;
 pub mod links;

@@ -1,6 +1,8 @@
 //! Who is told what. Each ticket event names an audience; this writes one outbox row per
 //! recipient and channel, in the same transaction as the event, honouring each person's
-//! preferences, and one in-app notification per person with an account. A denouncer's
+//! preferences — the account's email and push switches, and a staff member's choice per
+//! event (`domain::preferences`): at once, into the daily digest (`notify::digest`), or not
+//! on that channel — and one in-app notification per person with an account. A denouncer's
 //! identity never appears: messages to others carry the ticket's code and category, not who
 //! sent it (nor, for a denunciation, its title).
 
@@ -10,11 +12,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use super::digest::{self, Item};
 use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
 use crate::db::schema::{devices, units, users};
 use crate::domain::message::Template;
+use crate::domain::preferences::{Choice, Preferences};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -35,7 +39,8 @@ impl PushChannels {
         }
     }
 
-    fn allows(&self, platform: &str) -> bool {
+    /// Whether pushes to devices of `platform` are queued.
+    pub fn allows(&self, platform: &str) -> bool {
         match platform {
             "fcm" => self.fcm,
             "apns" => self.apns,
@@ -141,12 +146,15 @@ impl People {
             ))
             .load::<(i64, Option<String>, String, bool, bool)>(conn)?;
         let pushed_to: Vec<i64> = found.iter().filter(|u| u.4).map(|u| u.0).collect();
+        let found_ids: Vec<i64> = found.iter().map(|u| u.0).collect();
+        let mut prefs = crate::db::preferences::load_many(conn, &found_ids)?;
         for (id, email, locale, by_email, _) in found {
             let person = Person {
                 has_email: email.is_some(),
                 lang: Lang::parse(&locale).unwrap_or_default(),
                 by_email,
                 devices: Vec::new(),
+                prefs: prefs.remove(&id).unwrap_or_default(),
             };
             self.known.insert(id, Some(person));
         }
@@ -206,6 +214,7 @@ impl People {
         )?;
 
         let mut messages = Vec::new();
+        let mut waiting = Vec::new();
         for &to in unique {
             let (id, p) = match to {
                 To::Address(address, lang) => {
@@ -227,7 +236,25 @@ impl People {
                     None => continue,
                 },
             };
-            if p.by_email && p.has_email {
+            let choice = p.prefs.for_template(template);
+            let for_digest = |channel: Channel| Item {
+                user_id: id,
+                channel,
+                template,
+                data: data.clone(),
+                dedup_key: format!(
+                    "{event_key}:{}:user:{id}:{}:digest",
+                    template.as_str(),
+                    channel.as_str()
+                ),
+            };
+            if p.by_email && p.has_email && choice.email == Choice::Digest {
+                waiting.push(for_digest(Channel::Email));
+            }
+            if !p.devices.is_empty() && choice.push == Choice::Digest {
+                waiting.push(for_digest(Channel::Push));
+            }
+            if p.by_email && p.has_email && choice.email == Choice::Immediate {
                 messages.push(NewMessage {
                     channel: Channel::Email,
                     user_id: Some(id),
@@ -241,6 +268,9 @@ impl People {
                 });
             }
             // The push names its in-app row, so the app can open it and mark it read.
+            if choice.push != Choice::Immediate {
+                continue;
+            }
             let mut pushed = data.clone();
             pushed["notification_id"] = json!(listed.get(&id));
             for device_id in &p.devices {
@@ -260,6 +290,7 @@ impl People {
                 });
             }
         }
+        digest::queue_all(conn, &waiting, now)?;
         outbox::enqueue_all(conn, &messages, now)
     }
 }
@@ -271,6 +302,9 @@ struct Person {
     by_email: bool,
     /// Active devices on a configured push service (none when the person turned push off).
     devices: Vec<i64>,
+    /// How each staff event reaches them (the defaults for a citizen: their messages have no
+    /// event, and go at once).
+    prefs: Preferences,
 }
 
 /// The active officials of a unit, and the unit's own mailbox.

@@ -51,6 +51,8 @@ pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), 
     }
     exports::pseudonymise_tickets(conn, user_id, now)?;
     crate::notify::in_app::erase(conn, user_id)?;
+    crate::notify::digest::erase(conn, user_id)?;
+    crate::db::preferences::erase(conn, user_id)?;
     users::erase(conn, user_id, now)?;
     Ok(())
 }

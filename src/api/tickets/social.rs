@@ -59,6 +59,7 @@ pub async fn comment(
     check.finish()?;
     let code = path.into_inner();
     let now = state.clock.now_naive();
+    let st = state.clone();
     idempotency::run(&state, scope, key, digest, StatusCode::CREATED, move |c| {
         let (t, access) = tickets::readable(c, &code, &v)?;
         let public = match access {
@@ -72,7 +73,11 @@ pub async fn comment(
             _ => return Err(ApiError::forbidden()),
         };
         let actor = v.user.as_ref().map(|u| (u.id, u.role));
-        tickets::comment(c, &t, actor, &text, public, "comment", now)?;
+        let event_id = tickets::comment(c, &t, actor, &text, public, "comment", now)?;
+        if access == Access::Submitter {
+            let ctx = ctx(&st, c)?;
+            tickets::tell_of_comment(c, &t, event_id, &ctx)?;
+        }
         let mut all = timeline(c, &t, access)?;
         all.pop()
             .ok_or_else(|| ApiError::internal("comment vanished"))

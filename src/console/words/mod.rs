@@ -6,6 +6,7 @@
 mod common;
 mod desk;
 mod reports;
+mod settings;
 
 use crate::domain::ticket::{Action, Kind, Status};
 use crate::i18n::Lang;
@@ -41,7 +42,7 @@ impl Words {
 
 /// (vi, en) of a key.
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
-    [common::text, desk::text, reports::text]
+    [common::text, desk::text, reports::text, settings::text]
         .iter()
         .find_map(|text| text(key))
 }

@@ -68,6 +68,8 @@ pub enum Audience {
     Staff,
     /// The assigned official, or the unit's staff when nobody is assigned.
     AssigneeOrStaff,
+    /// The assigned official only (nobody when nobody is).
+    Assignee,
 }
 
 /// One message of an action.
@@ -187,6 +189,10 @@ fn intake(d: &mut Decision, f: &Facts, action: Action, req: &Request) {
             c.assignee_id = Some(req.assignee);
             d.public = false;
             d.data = json!({"assignee_id": req.assignee});
+            if req.assignee.is_some() {
+                d.notices
+                    .push(tell(Audience::Assignee, Template::UnitAssigned));
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
 use crate::domain::clock::{ClockChange, ExtensionRefused, check_extension};
 use crate::domain::ticket::{
-    Action, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
+    Action, Audience, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
 };
 use crate::error::{AppError, FieldError};
 use crate::workflow::Ctx;
@@ -312,10 +312,18 @@ fn apply(
         .or(input.reason.clone())
         .unwrap_or_default();
     let data = notices::data(conn, &after, ctx, json!({"note": note, "days": input.days}))?;
+    // An official who takes a ticket on themselves needs no message about it.
+    let me = viewer.user.as_ref().map(|u| u.id);
+    let told: Vec<_> = d
+        .notices
+        .iter()
+        .copied()
+        .filter(|n| !(n.to == Audience::Assignee && after.assignee_id == me))
+        .collect();
     notices::send(
         conn,
         &after,
-        &d.notices,
+        &told,
         &data,
         &format!("event:{event_id}"),
         ctx,

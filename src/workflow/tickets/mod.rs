@@ -20,7 +20,8 @@ use crate::error::AppError;
 pub use crate::domain::access::Access;
 pub use actions::{Acted, ActionInput, act, act_as_system, allowed, may_act};
 pub use social::{
-    comment, follow, identity_viewed, rate, reissue_secret, support, unfollow, unsupport,
+    comment, follow, identity_viewed, rate, reissue_secret, support, tell_of_comment, unfollow,
+    unsupport,
 };
 pub use submission::{Sender, Submission, attach_owned, submit};
 pub use view::{

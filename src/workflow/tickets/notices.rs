@@ -21,6 +21,7 @@ pub fn audience(conn: &mut DbConn, t: &Ticket, who: Audience) -> Result<Vec<To>,
             .map(To::User)
             .collect()),
         Audience::Staff => recipients::unit_staff(conn, t.unit_id),
+        Audience::Assignee => Ok(t.assignee_id.map(To::User).into_iter().collect()),
         Audience::AssigneeOrStaff => match t.assignee_id {
             Some(a) => Ok(vec![To::User(a)]),
             None => recipients::unit_staff(conn, t.unit_id),

@@ -8,7 +8,8 @@ use crate::db::DbConn;
 use crate::db::events::{self, NewEvent};
 use crate::db::tickets::{self as store, Ticket};
 use crate::domain::account::Role;
-use crate::domain::ticket::Status;
+use crate::domain::message::Template;
+use crate::domain::ticket::{Audience, Notice, Status};
 use crate::error::AppError;
 use crate::workflow::Ctx;
 
@@ -66,6 +67,22 @@ pub fn comment(
     now: NaiveDateTime,
 ) -> Result<i64, AppError> {
     event(conn, t, kind, actor, public, json!({}), Some(body), now)
+}
+
+/// Tells the assigned official (or the unit's staff) that the submitter commented: the
+/// `citizen_reply` event of their notification preferences.
+pub fn tell_of_comment(
+    conn: &mut DbConn,
+    t: &Ticket,
+    event_id: i64,
+    ctx: &Ctx,
+) -> Result<(), AppError> {
+    let data = super::notices::data(conn, t, ctx, json!({}))?;
+    let told = [Notice {
+        to: Audience::AssigneeOrStaff,
+        template: Template::UnitCitizenComment,
+    }];
+    super::notices::send(conn, t, &told, &data, &format!("event:{event_id}"), ctx)
 }
 
 /// Rates the answer: once per answer (a reopening allows a new rating).
