@@ -8,6 +8,7 @@
 //! an anti-forgery token derived from the session; a POST without a valid one is refused (403)
 //! before anything is read or written.
 
+mod admin;
 mod inbox;
 mod session;
 mod ticket;
@@ -45,7 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/attachments/{id}/thumbnail",
                 web::get().to(ticket::thumbnail),
-            ),
+            )
+            // admin: the administration pages, administrators only.
+            .configure(admin::routes),
     );
 }
 

@@ -3,6 +3,7 @@
 //! console module uses is here, in both languages. Each part of the console keeps its words in
 //! its own file here; `text` looks in each.
 
+mod admin;
 mod common;
 
 use crate::domain::ticket::{Action, Kind, Status};
@@ -39,7 +40,7 @@ impl Words {
 
 /// (vi, en) of a key.
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
-    common::text(key)
+    common::text(key).or_else(|| admin::text(key))
 }
 
 #[cfg(test)]
