@@ -16,6 +16,7 @@ mod accounts;
 mod accused;
 mod audit;
 mod console;
+mod console_admin;
 mod crash;
 mod deadlines;
 mod foundation;

@@ -10,11 +10,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::{
-    Change, Opt, Section, check_form, done_notice, frame, only_admin, opts, refusal, sections,
+    Change, Opt, Section, Settled, check_form, done_notice, frame, only_admin, opts, sections,
+    settle,
 };
 use crate::api::admin_policies::{DayOverride, remove_override, set_override};
 use crate::console::words::Words;
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other};
+use crate::console::{Frame, Notice, Reply, Staff, db, html};
 use crate::db::calendar::{self as store, HOLIDAY, OVERRIDE};
 use crate::state::AppState;
 
@@ -188,22 +189,23 @@ pub async fn set(
         working: form.working == "1",
         note: form.note.clone(),
     };
-    match set_override(&state, &date, body, staff.lang).await {
-        Ok(day) => {
-            Change {
-                method: "PUT",
-                route: "/api/v1/admin/calendar/{date}",
-                status: 200,
-            }
-            .record(&state, &staff, format!("/api/v1/admin/calendar/{date}"))
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/calendar?year={}&done=saved",
-                day.date.year()
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let set = set_override(&state, &date, body, staff.lang).await;
+    let change = Change {
+        method: "PUT",
+        route: "/api/v1/admin/calendar/{date}",
+        status: 200,
+        target: format!("/api/v1/admin/calendar/{date}"),
+    };
+    match settle(&staff, &state, set, change, |day| {
+        format!(
+            "/console/admin/calendar?year={}&done=saved",
+            day.date.year()
+        )
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             let year = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
                 .map(|d| d.year())
                 .unwrap_or_else(|_| this_year(&state));
@@ -227,18 +229,33 @@ pub async fn remove(
 ) -> Result<HttpResponse, Reply> {
     check_form(&staff, &state, &form.csrf)?;
     let date = path.into_inner();
-    let day = remove_override(&state, &date, staff.lang)
-        .await
-        .map_err(super::problem(staff.lang))?;
-    Change {
+    let removed = remove_override(&state, &date, staff.lang).await;
+    let change = Change {
         method: "DELETE",
         route: "/api/v1/admin/calendar/{date}",
         status: 200,
+        target: format!("/api/v1/admin/calendar/{date}"),
+    };
+    match settle(&staff, &state, removed, change, |day| {
+        format!(
+            "/console/admin/calendar?year={}&done=deleted",
+            day.date.year()
+        )
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
+            let year = this_year(&state);
+            calendar_page(
+                &staff,
+                &state,
+                year,
+                DayForm::default(),
+                Some(notice),
+                status,
+            )
+            .await
+        }
     }
-    .record(&state, &staff, format!("/api/v1/admin/calendar/{date}"))
-    .await;
-    Ok(see_other(&format!(
-        "/console/admin/calendar?year={}&done=deleted",
-        day.date.year()
-    )))
 }

@@ -3,20 +3,18 @@
 //! checks. The form fields are written as the API takes them (Open311 `attributes` with names
 //! in both languages), as JSON.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    Change, DoneQuery, Opt, Section, check_form, done_notice, frame, number, only_admin, opts,
-    refusal, sections,
+    Change, DoneQuery, Opt, Section, Settled, check_form, done_notice, frame, number, only_admin,
+    opts, sections, settle, tree_order, write,
 };
 use crate::api::categories::{CategoryFields, checked};
 use crate::api::error::ApiError;
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other};
+use crate::console::{Frame, Notice, Reply, Staff, db, html, urlencode};
 use crate::db::categories::{self as store, Category};
 use crate::domain::attributes::Attribute;
 use crate::domain::ticket::Kind;
@@ -35,38 +33,9 @@ pub struct CategoryLine {
     pub fields: Vec<String>,
 }
 
-/// The categories in tree order (each after its parent, siblings in their stored order).
+/// The categories in tree order (siblings in their stored order), with their depth.
 fn tree(all: &[Category]) -> Vec<(&Category, usize)> {
-    let codes: std::collections::HashSet<&str> = all.iter().map(|c| c.code.as_str()).collect();
-    let mut children: HashMap<Option<&str>, Vec<&Category>> = HashMap::new();
-    for c in all {
-        let parent = c
-            .parent_code
-            .as_deref()
-            .filter(|p| codes.contains(p) && *p != c.code);
-        children.entry(parent).or_default().push(c);
-    }
-    let mut out = Vec::with_capacity(all.len());
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<(&Category, usize)> = children
-        .get(&None)
-        .map(|roots| roots.iter().rev().map(|c| (*c, 0)).collect())
-        .unwrap_or_default();
-    while let Some((c, depth)) = stack.pop() {
-        if !seen.insert(c.code.as_str()) {
-            continue;
-        }
-        out.push((c, depth));
-        if let Some(kids) = children.get(&Some(c.code.as_str())) {
-            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
-        }
-    }
-    for c in all {
-        if !seen.contains(c.code.as_str()) {
-            out.push((c, 0));
-        }
-    }
-    out
+    tree_order(all, |c| c.code.as_str(), |c| c.parent_code.as_deref())
 }
 
 /// The form that makes or changes a category (its fields kept when it is refused).
@@ -279,32 +248,29 @@ pub async fn create(
     let now = state.clock.now_naive();
     let made = match form.body(true).and_then(|b| checked(b, true)) {
         Ok(fields) => {
-            state
-                .db(move |c| {
-                    crate::db::write(c, |c| -> Result<Category, ApiError> {
-                        Ok(crate::workflow::categories::create(c, fields, now)?)
-                    })
-                })
-                .await
+            write(&state, move |c| {
+                Ok(crate::workflow::categories::create(c, fields, now)?)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
-    match made {
-        Ok(c) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/categories",
-                status: 201,
-            }
-            .record(&state, &staff, "/api/v1/admin/categories".into())
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/categories/{}?done=created",
-                crate::console::urlencode(&c.code)
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/categories",
+        status: 201,
+        target: "/api/v1/admin/categories".into(),
+    };
+    match settle(&staff, &state, made, change, |c: &Category| {
+        format!(
+            "/console/admin/categories/{}?done=created",
+            urlencode(&c.code)
+        )
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             list_page(&staff, &state, form, Some(notice), status).await
         }
     }
@@ -379,42 +345,29 @@ pub async fn edit(
     let code = path.into_inner();
     form.code = code.clone();
     let now = state.clock.now_naive();
+    let c2 = code.clone();
     let changed = match form.body(false).and_then(|b| checked(b, false)) {
         Ok(fields) => {
-            let c2 = code.clone();
-            state
-                .db(move |c| {
-                    crate::db::write(c, |c| -> Result<Category, ApiError> {
-                        Ok(crate::workflow::categories::update(c, &c2, fields, now)?)
-                    })
-                })
-                .await
+            write(&state, move |c| {
+                Ok(crate::workflow::categories::update(c, &c2, fields, now)?)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
-    match changed {
-        Ok(_) => {
-            Change {
-                method: "PATCH",
-                route: "/api/v1/admin/categories/{code}",
-                status: 200,
-            }
-            .record(
-                &state,
-                &staff,
-                format!(
-                    "/api/v1/admin/categories/{}",
-                    crate::console::urlencode(&code)
-                ),
-            )
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/categories/{}?done=saved",
-                crate::console::urlencode(&code)
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let change = Change {
+        method: "PATCH",
+        route: "/api/v1/admin/categories/{code}",
+        status: 200,
+        target: format!("/api/v1/admin/categories/{}", urlencode(&code)),
+    };
+    match settle(&staff, &state, changed, change, |_| {
+        format!("/console/admin/categories/{}?done=saved", urlencode(&code))
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             one_page(&staff, &state, code, Some(form), Some(notice), status).await
         }
     }

@@ -17,13 +17,15 @@ mod routing;
 mod units;
 mod users;
 
+use std::collections::{HashMap, HashSet};
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::words::Words;
-use super::{Frame, Notice, Reply, Staff, html, problem};
+use super::{Frame, Notice, Reply, Staff, html, problem, see_other};
 use crate::api::caller::{AdminOnly, Roles};
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -152,27 +154,101 @@ fn frame(staff: &Staff, state: &AppState, title: &str) -> Frame {
     staff.frame(state, "admin", staff.t().get(title).to_string())
 }
 
-/// The API route a console change stands for, as the administrators' audit log records it
-/// (`"{method} {route}"`, the path, the status the API answers with).
+/// The API route a console change stands for, as the administrators' audit log records it:
+/// `"{method} {route}"`, the API path of the same change, the status the API answers with.
 pub struct Change {
     pub method: &'static str,
     pub route: &'static str,
     pub status: u16,
+    pub target: String,
 }
 
-impl Change {
-    /// Records the change made by `staff` on `target` (the API path of the same change).
-    async fn record(self, state: &AppState, staff: &Staff, target: String) {
-        crate::api::middleware::record_admin_entry(
-            state,
-            Some(staff.user.id),
-            self.method,
-            self.route,
-            target,
-            self.status,
-        )
-        .await;
+/// How a change ended.
+enum Settled {
+    /// Made: recorded, and the redirect to the page with its notice.
+    Done(HttpResponse),
+    /// Refused: the status and the notice to show on the page again, its form as it was sent.
+    Refused(StatusCode, Notice),
+}
+
+/// Ends a change: made — written to the audit log as its API route writes it, and redirected
+/// (303) to `to`; refused (422, 409) — the notice for the page; anything else is a page of its
+/// own.
+async fn settle<T>(
+    staff: &Staff,
+    state: &AppState,
+    result: Result<T, ApiError>,
+    change: Change,
+    to: impl FnOnce(&T) -> String,
+) -> Result<Settled, Reply> {
+    match result {
+        Ok(v) => {
+            crate::api::middleware::record_admin_entry(
+                state,
+                Some(staff.user.id),
+                change.method,
+                change.route,
+                change.target,
+                change.status,
+            )
+            .await;
+            Ok(Settled::Done(see_other(&to(&v))))
+        }
+        Err(e) => {
+            let (status, notice) = refusal(staff.lang, e)?;
+            Ok(Settled::Refused(status, notice))
+        }
     }
+}
+
+/// Runs a change in one write transaction.
+async fn write<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    state.db(move |c| crate::db::write(c, f)).await
+}
+
+/// Items in tree order — each after its parent, siblings in the order given — with their
+/// depth. An item whose parent is not among them stands at the top; so does one caught in a
+/// cycle (which the checks never let the database hold), without its children.
+fn tree_order<'a, T, K>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+    parent: impl Fn(&'a T) -> Option<K>,
+) -> Vec<(&'a T, usize)>
+where
+    K: Eq + std::hash::Hash + Copy,
+{
+    let keys: HashSet<K> = items.iter().map(&key).collect();
+    let mut children: HashMap<Option<K>, Vec<&'a T>> = HashMap::new();
+    for item in items {
+        let up = parent(item).filter(|p| keys.contains(p) && *p != key(item));
+        children.entry(up).or_default().push(item);
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut seen = HashSet::new();
+    let mut stack: Vec<(&'a T, usize)> = children
+        .get(&None)
+        .map(|roots| roots.iter().rev().map(|r| (*r, 0)).collect())
+        .unwrap_or_default();
+    while let Some((item, depth)) = stack.pop() {
+        if !seen.insert(key(item)) {
+            continue;
+        }
+        out.push((item, depth));
+        if let Some(kids) = children.get(&Some(key(item))) {
+            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
+        }
+    }
+    out.extend(
+        items
+            .iter()
+            .filter(|i| !seen.contains(&key(i)))
+            .map(|i| (i, 0)),
+    );
+    out
 }
 
 /// Why a change was refused, for the top of the page, with the status to answer with; any

@@ -7,14 +7,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{
-    Change, DoneQuery, Opt, Section, check_form, done_notice, frame, only_admin, opts, refusal,
-    sections,
+    Change, DoneQuery, Opt, Section, Settled, check_form, done_notice, frame, only_admin, opts,
+    sections, settle,
 };
 use crate::api::admin_policies::{PolicyChanges, change};
 use crate::api::deadlines::{ClockBody, CountingBody, LengthsBody};
 use crate::api::error::ApiError;
 use crate::console::words::Words;
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other};
+use crate::console::{Frame, Notice, Reply, Staff, db, html};
 use crate::db::policies::{self as store, StoredPolicy};
 use crate::domain::deadlines::Counting;
 use crate::domain::policy::{Channel, ClockName, Extensions, PolicyClock, StartsAt, TicketKind};
@@ -32,7 +32,8 @@ pub struct PolicyLine {
     pub id: i64,
     pub name: String,
     pub kind: &'static str,
-    pub round: String,
+    /// "First round", "Second round", or empty.
+    pub round: &'static str,
     pub category: String,
     pub channel: &'static str,
     pub urgent: bool,
@@ -65,7 +66,11 @@ fn line(t: Words, s: &StoredPolicy) -> PolicyLine {
         id: p.id,
         name: p.name.clone(),
         kind: t.kind(p.kind),
-        round: p.round.map(|r| r.to_string()).unwrap_or_default(),
+        round: match p.round {
+            Some(1) => t.get("admin_round_1"),
+            Some(_) => t.get("admin_round_2"),
+            None => "",
+        },
         category: p.category.clone().unwrap_or_default(),
         channel: channel_word(t, p.channel),
         urgent: p.urgent,
@@ -445,8 +450,8 @@ async fn policy_page(
                 ),
                 countings: opts(
                     [
-                        ("working_days", t.get("admin_working_days")),
-                        ("calendar_days", t.get("admin_calendar_days")),
+                        ("working_days", t.get("admin_counting_working")),
+                        ("calendar_days", t.get("admin_counting_calendar")),
                     ],
                     &row.counting,
                 ),
@@ -506,25 +511,23 @@ pub async fn edit(
     check_form(&staff, &state, csrf)?;
     let id = path.into_inner();
     let form = PolicyForm::from_pairs(&pairs);
-    let result = match form.changes() {
-        Ok(changes) => change(&state, id, changes).await.map(drop),
+    let changed = match form.changes() {
+        Ok(changes) => change(&state, id, changes).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => {
-            Change {
-                method: "PATCH",
-                route: "/api/v1/admin/sla-policies/{id}",
-                status: 200,
-            }
-            .record(&state, &staff, format!("/api/v1/admin/sla-policies/{id}"))
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/policies/{id}?done=saved"
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let audit = Change {
+        method: "PATCH",
+        route: "/api/v1/admin/sla-policies/{id}",
+        status: 200,
+        target: format!("/api/v1/admin/sla-policies/{id}"),
+    };
+    match settle(&staff, &state, changed, audit, |_| {
+        format!("/console/admin/policies/{id}?done=saved")
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             policy_page(&staff, &state, id, Some(form), Some(notice), status).await
         }
     }

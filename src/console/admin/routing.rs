@@ -10,13 +10,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    Change, Opt, Section, all_units, check_form, done_notice, filled, frame, number, only_admin,
-    opts, refusal, sections, unit_choices,
+    Change, Opt, Section, Settled, all_units, check_form, done_notice, filled, frame, number,
+    only_admin, opts, refusal, sections, settle, unit_choices, write,
 };
 use crate::api::error::ApiError;
 use crate::api::list::{Page, paginate};
 use crate::api::routing::{PreviewRequest, RuleFields, checked, preview_of};
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other, urlencode};
+use crate::console::{Frame, Notice, Reply, Staff, db, html, urlencode};
 use crate::db::routing_rules::{self as store, Rule};
 use crate::domain::routing::Reason;
 use crate::domain::ticket::Kind;
@@ -335,41 +335,37 @@ pub async fn add(
     let now = state.clock.now_naive();
     let made = match form.body().and_then(|b| checked(b, true)) {
         Ok(fields) => {
-            state
-                .db(move |c| {
-                    crate::db::write(c, |c| -> Result<Rule, ApiError> {
-                        Ok(crate::workflow::routing_rules::create(c, fields, now)?)
-                    })
-                })
-                .await
+            write(&state, move |c| {
+                Ok(crate::workflow::routing_rules::create(c, fields, now)?)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
-    match made {
-        Ok(rule) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/routing-rules",
-                status: 201,
-            }
-            .record(&state, &staff, "/api/v1/admin/routing-rules".into())
-            .await;
-            // The new rule's category and area are ready in the box, to try at once.
-            let mut to = format!(
-                "/console/admin/routing?done=added&category={}",
-                urlencode(&rule.category_code)
-            );
-            if let Some(a) = &rule.area_code {
-                to.push_str(&format!("&area_code={}", urlencode(a)));
-            }
-            if let Some(k) = &rule.kind {
-                to.push_str(&format!("&kind={}", urlencode(k)));
-            }
-            to.push_str(&format!("#rule-{}", rule.id));
-            Ok(see_other(&to))
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/routing-rules",
+        status: 201,
+        target: "/api/v1/admin/routing-rules".into(),
+    };
+    // The new rule's category, area and kind are ready in the "try it" box.
+    let to = |rule: &Rule| {
+        let mut to = format!(
+            "/console/admin/routing?done=added&category={}",
+            urlencode(&rule.category_code)
+        );
+        if let Some(a) = &rule.area_code {
+            to.push_str(&format!("&area_code={}", urlencode(a)));
         }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+        if let Some(k) = &rule.kind {
+            to.push_str(&format!("&kind={}", urlencode(k)));
+        }
+        to.push_str(&format!("#rule-{}", rule.id));
+        to
+    };
+    match settle(&staff, &state, made, change, to).await? {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             let (_, page) = build(&staff, &state, Query::default(), form, Some(notice)).await?;
             Ok(html(status, &page))
         }
@@ -392,18 +388,32 @@ pub async fn remove(
 ) -> Result<HttpResponse, Reply> {
     check_form(&staff, &state, &form.csrf)?;
     let id = path.into_inner();
-    db(&state, staff.lang, move |c| {
-        crate::db::write(c, |c| -> Result<(), ApiError> {
-            Ok(crate::workflow::routing_rules::delete(c, id)?)
-        })
+    let deleted = write(&state, move |c| {
+        Ok(crate::workflow::routing_rules::delete(c, id)?)
     })
-    .await?;
-    Change {
+    .await;
+    let change = Change {
         method: "DELETE",
         route: "/api/v1/admin/routing-rules/{id}",
         status: 204,
+        target: format!("/api/v1/admin/routing-rules/{id}"),
+    };
+    match settle(&staff, &state, deleted, change, |_| {
+        "/console/admin/routing?done=deleted".into()
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
+            let (_, page) = build(
+                &staff,
+                &state,
+                Query::default(),
+                RuleForm::blank(),
+                Some(notice),
+            )
+            .await?;
+            Ok(html(status, &page))
+        }
     }
-    .record(&state, &staff, format!("/api/v1/admin/routing-rules/{id}"))
-    .await;
-    Ok(see_other("/console/admin/routing?done=deleted"))
 }

@@ -10,12 +10,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    Change, DoneQuery, Opt, Section, all_units, check_form, done_notice, filled, frame, number,
-    only_admin, opts, refusal, sections, unit_choices,
+    Change, DoneQuery, Opt, Section, Settled, all_units, check_form, done_notice, filled, frame,
+    number, only_admin, opts, sections, settle, tree_order, unit_choices, write,
 };
 use crate::api::error::ApiError;
 use crate::api::units::{UnitFields, UnitKind, checked};
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other};
+use crate::console::{Frame, Notice, Reply, Staff, db, html};
 use crate::db::units::{self as store, Unit};
 use crate::state::AppState;
 
@@ -37,41 +37,6 @@ pub fn kind_word(t: crate::console::words::Words, kind: &str) -> &'static str {
         Some(k) => t.get(&format!("admin_unit_kind_{}", k.as_str())),
         None => t.get("admin_unit_kind_other"),
     }
-}
-
-/// The units in tree order (each after its parent, siblings by code), with their depth.
-pub fn tree(units: &[Unit]) -> Vec<(&Unit, usize)> {
-    let ids: std::collections::HashSet<i64> = units.iter().map(|u| u.id).collect();
-    let mut children: HashMap<Option<i64>, Vec<&Unit>> = HashMap::new();
-    for u in units {
-        let parent = u.parent_id.filter(|p| ids.contains(p) && *p != u.id);
-        children.entry(parent).or_default().push(u);
-    }
-    for list in children.values_mut() {
-        list.sort_by(|a, b| a.code.cmp(&b.code));
-    }
-    let mut out = Vec::with_capacity(units.len());
-    let mut stack: Vec<(&Unit, usize)> = children
-        .get(&None)
-        .map(|roots| roots.iter().rev().map(|u| (*u, 0)).collect())
-        .unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
-    while let Some((u, depth)) = stack.pop() {
-        if !seen.insert(u.id) {
-            continue;
-        }
-        out.push((u, depth));
-        if let Some(kids) = children.get(&Some(u.id)) {
-            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
-        }
-    }
-    // A cycle the database should never hold still shows its units, at the top level.
-    for u in units {
-        if !seen.contains(&u.id) {
-            out.push((u, 0));
-        }
-    }
-    out
 }
 
 /// The form that makes a unit (its fields kept when it is refused).
@@ -115,9 +80,10 @@ async fn units_page(
 ) -> Result<HttpResponse, Reply> {
     let lang = staff.lang;
     let t = staff.t();
-    let all = db(state, lang, |c| Ok(all_units(c)?)).await?;
+    let mut all = db(state, lang, |c| Ok(all_units(c)?)).await?;
+    all.sort_by(|a, b| a.code.cmp(&b.code));
     let by_id: HashMap<i64, &Unit> = all.iter().map(|u| (u.id, u)).collect();
-    let units = tree(&all)
+    let units = tree_order(&all, |u| u.id, |u| u.parent_id)
         .into_iter()
         .map(|(u, depth)| UnitLine {
             id: u.id,
@@ -208,35 +174,28 @@ pub async fn create(
     let form = form.into_inner();
     check_form(&staff, &state, &form.csrf)?;
     let now = state.clock.now_naive();
-    let fields = new_fields(&form).and_then(|b| checked(b, true));
-    let made = match fields {
+    let made = match new_fields(&form).and_then(|b| checked(b, true)) {
         Ok(fields) => {
-            state
-                .db(move |c| {
-                    crate::db::write(c, |c| -> Result<Unit, ApiError> {
-                        Ok(crate::workflow::units::create(c, fields, now)?)
-                    })
-                })
-                .await
+            write(&state, move |c| {
+                Ok(crate::workflow::units::create(c, fields, now)?)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
-    match made {
-        Ok(u) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/units",
-                status: 201,
-            }
-            .record(&state, &staff, "/api/v1/admin/units".into())
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/units/{}?done=created",
-                u.id
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/units",
+        status: 201,
+        target: "/api/v1/admin/units".into(),
+    };
+    match settle(&staff, &state, made, change, |u: &Unit| {
+        format!("/console/admin/units/{}?done=created", u.id)
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             units_page(&staff, &state, form, Some(notice), status).await
         }
     }
@@ -383,30 +342,41 @@ pub async fn one(
     .await
 }
 
-/// Changes a unit as `PATCH /api/v1/admin/units/{id}` does, and records it so.
+/// Changes a unit as `PATCH /api/v1/admin/units/{id}` does; the unit's page again, with a
+/// notice either way.
 async fn patch(
     staff: &Staff,
     state: &web::Data<AppState>,
     id: i64,
     body: Result<UnitFields, ApiError>,
-) -> Result<(), ApiError> {
-    let fields = checked(body?, false)?;
+    edit: Option<EditForm>,
+) -> Result<HttpResponse, Reply> {
     let now = state.clock.now_naive();
-    state
-        .db(move |c| {
-            crate::db::write(c, |c| -> Result<Unit, ApiError> {
+    let changed = match body.and_then(|b| checked(b, false)) {
+        Ok(fields) => {
+            write(state, move |c| {
                 Ok(crate::workflow::units::update(c, id, fields, now)?)
             })
-        })
-        .await?;
-    Change {
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let change = Change {
         method: "PATCH",
         route: "/api/v1/admin/units/{id}",
         status: 200,
+        target: format!("/api/v1/admin/units/{id}"),
+    };
+    match settle(staff, state, changed, change, |_| {
+        format!("/console/admin/units/{id}?done=saved")
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
+            unit_page(staff, state, id, edit, String::new(), Some(notice), status).await
+        }
     }
-    .record(state, staff, format!("/api/v1/admin/units/{id}"))
-    .await;
-    Ok(())
 }
 
 fn only(f: impl FnOnce(&mut UnitFields)) -> UnitFields {
@@ -446,22 +416,7 @@ pub async fn edit(
             b.parent_id = Some(parent);
         })
     });
-    match patch(&staff, &state, id, body).await {
-        Ok(()) => Ok(see_other(&format!("/console/admin/units/{id}?done=saved"))),
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
-            unit_page(
-                &staff,
-                &state,
-                id,
-                Some(form),
-                String::new(),
-                Some(notice),
-                status,
-            )
-            .await
-        }
-    }
+    patch(&staff, &state, id, body, Some(form)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -482,22 +437,14 @@ pub async fn set_active(
     check_form(&staff, &state, &form.csrf)?;
     let id = path.into_inner();
     let active = form.active == "1";
-    match patch(&staff, &state, id, Ok(only(|b| b.active = Some(active)))).await {
-        Ok(()) => Ok(see_other(&format!("/console/admin/units/{id}?done=saved"))),
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
-            unit_page(
-                &staff,
-                &state,
-                id,
-                None,
-                String::new(),
-                Some(notice),
-                status,
-            )
-            .await
-        }
-    }
+    patch(
+        &staff,
+        &state,
+        id,
+        Ok(only(|b| b.active = Some(active))),
+        None,
+    )
+    .await
 }
 
 /// `POST /console/admin/units/{id}/merge`: as `POST /api/v1/admin/units/{id}/merge`.
@@ -514,33 +461,28 @@ pub async fn merge(
     let actor = staff.user.id;
     let merged = match number::<i64>("/into", &form.into) {
         Ok(Some(into)) => {
-            state
-                .db(move |c| {
-                    crate::db::write(c, |c| -> Result<i64, ApiError> {
-                        crate::workflow::units::merge(c, from, into, actor, now)?;
-                        Ok(into)
-                    })
-                })
-                .await
+            write(&state, move |c| {
+                crate::workflow::units::merge(c, from, into, actor, now)?;
+                Ok(into)
+            })
+            .await
         }
         Ok(None) => Err(ApiError::field("/into", "required")),
         Err(e) => Err(e),
     };
-    match merged {
-        Ok(into) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/units/{id}/merge",
-                status: 200,
-            }
-            .record(&state, &staff, format!("/api/v1/admin/units/{from}/merge"))
-            .await;
-            Ok(see_other(&format!(
-                "/console/admin/units/{into}?done=merged"
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/units/{id}/merge",
+        status: 200,
+        target: format!("/api/v1/admin/units/{from}/merge"),
+    };
+    match settle(&staff, &state, merged, change, |into| {
+        format!("/console/admin/units/{into}?done=merged")
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             unit_page(&staff, &state, from, None, form.into, Some(notice), status).await
         }
     }

@@ -11,8 +11,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    Change, Opt, Section, all_units, check_form, done_notice, filled, frame, number, only_admin,
-    opts, refusal, sections, unit_choices,
+    Change, Opt, Section, Settled, all_units, check_form, done_notice, filled, frame, number,
+    only_admin, opts, sections, settle, unit_choices, write,
 };
 use crate::api::admin_users::{
     NewStaff, StaffChanges, change, invite_ttl, make, prepare, send_password_reset,
@@ -20,7 +20,7 @@ use crate::api::admin_users::{
 use crate::api::error::ApiError;
 use crate::api::list::{Page, paginate};
 use crate::console::words::Words;
-use crate::console::{Frame, Notice, Reply, Staff, db, html, see_other, urlencode};
+use crate::console::{Frame, Notice, Reply, Staff, db, html, urlencode};
 use crate::db::users::User;
 use crate::domain::account::Role;
 use crate::i18n::Lang;
@@ -246,31 +246,26 @@ pub async fn create(
             Ok(p) => {
                 let now = state.clock.now_naive();
                 let ttl = invite_ttl(&state);
-                state
-                    .db(move |c| crate::db::write(c, |c| make(c, &p, now, ttl)))
-                    .await
+                write(&state, move |c| make(c, &p, now, ttl)).await
             }
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
     };
-    match made {
-        Ok(u) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/users",
-                status: 201,
-            }
-            .record(&state, &staff, "/api/v1/admin/users".into())
-            .await;
-            let email = u.email.unwrap_or_default();
-            Ok(see_other(&format!(
-                "/console/admin/users?done=created&q={}",
-                urlencode(&email)
-            )))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/users",
+        status: 201,
+        target: "/api/v1/admin/users".into(),
+    };
+    match settle(&staff, &state, made, change, |u: &User| {
+        let email = u.email.clone().unwrap_or_default();
+        format!("/console/admin/users?done=created&q={}", urlencode(&email))
+    })
+    .await?
+    {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             users_page(&staff, &state, Query::default(), form, Some(notice), status).await
         }
     }
@@ -320,23 +315,31 @@ pub async fn disable(
         phone: None,
         locale: None,
     };
-    match change(&state, staff.user.id, id, body).await {
-        Ok(_) => {
-            Change {
-                method: "PATCH",
-                route: "/api/v1/admin/users/{id}",
-                status: 200,
-            }
-            .record(&state, &staff, format!("/api/v1/admin/users/{id}"))
-            .await;
-            let done = if disabled { "disabled" } else { "enabled" };
-            Ok(see_other(&form.query().back(done)))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
+    let changed = change(&state, staff.user.id, id, body).await;
+    let audit = Change {
+        method: "PATCH",
+        route: "/api/v1/admin/users/{id}",
+        status: 200,
+        target: format!("/api/v1/admin/users/{id}"),
+    };
+    let done = if disabled { "disabled" } else { "enabled" };
+    let settled = settle(&staff, &state, changed, audit, |_| form.query().back(done)).await?;
+    row_settled(&staff, &state, &form, settled).await
+}
+
+/// After a row's form: its redirect, or the list again (its search kept) with the refusal.
+async fn row_settled(
+    staff: &Staff,
+    state: &web::Data<AppState>,
+    form: &RowForm,
+    settled: Settled,
+) -> Result<HttpResponse, Reply> {
+    match settled {
+        Settled::Done(res) => Ok(res),
+        Settled::Refused(status, notice) => {
             users_page(
-                &staff,
-                &state,
+                staff,
+                state,
                 form.query(),
                 NewUserForm::default(),
                 Some(notice),
@@ -358,32 +361,16 @@ pub async fn reset(
     let form = form.into_inner();
     check_form(&staff, &state, &form.csrf)?;
     let id = path.into_inner();
-    match send_password_reset(&state, id).await {
-        Ok(()) => {
-            Change {
-                method: "POST",
-                route: "/api/v1/admin/users/{id}/password-reset",
-                status: 202,
-            }
-            .record(
-                &state,
-                &staff,
-                format!("/api/v1/admin/users/{id}/password-reset"),
-            )
-            .await;
-            Ok(see_other(&form.query().back("reset_sent")))
-        }
-        Err(e) => {
-            let (status, notice) = refusal(staff.lang, e)?;
-            users_page(
-                &staff,
-                &state,
-                form.query(),
-                NewUserForm::default(),
-                Some(notice),
-                status,
-            )
-            .await
-        }
-    }
+    let sent = send_password_reset(&state, id).await;
+    let change = Change {
+        method: "POST",
+        route: "/api/v1/admin/users/{id}/password-reset",
+        status: 202,
+        target: format!("/api/v1/admin/users/{id}/password-reset"),
+    };
+    let settled = settle(&staff, &state, sent, change, |_| {
+        form.query().back("reset_sent")
+    })
+    .await?;
+    row_settled(&staff, &state, &form, settled).await
 }
