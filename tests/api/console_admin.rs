@@ -1153,8 +1153,21 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
 
 /// The administration's other pages render; a screenshot of each.
 async fn other_pages(app: &TestApp, b: &crate::console::Browser) {
+    let unit = format!("/console/admin/units/{}", app.unit_id("SXD-92").await);
+    let policy = format!(
+        "/console/admin/policies/{}",
+        app.state
+            .db(|c| nghedan::db::policies::list(c, None, None, 1))
+            .await
+            .map_err(nghedan::error::AppError::from)
+            .unwrap()[0]
+            .policy
+            .id
+    );
     for (path, name, shows) in [
         ("/console/admin/units", "admin-units", "Cây đơn vị"),
+        (unit.as_str(), "admin-unit", "Sáp nhập vào đơn vị"),
+        (policy.as_str(), "admin-policy", "Bắt đầu tính"),
         (
             "/console/admin/categories/duong-hong",
             "admin-category",

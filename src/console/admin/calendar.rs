@@ -103,7 +103,7 @@ async fn calendar_page(
         _ => {
             return Err(Reply::Problem(
                 lang,
-                crate::api::error::ApiError::field("/year", "invalid_value"),
+                super::invalid("/year", &year.to_string()),
             ));
         }
     };

@@ -106,7 +106,10 @@ impl CategoryForm {
             parent_code: Some(super::filled(&self.parent_code)),
             name_vi: Some(self.name_vi.clone()),
             name_en: Some(self.name_en.clone()),
-            default_kind: Kind::parse(&self.default_kind),
+            default_kind: match self.default_kind.trim() {
+                "" => None,
+                k => Some(Kind::parse(k).ok_or_else(|| super::invalid("/default_kind", k))?),
+            },
             urgent: Some(self.urgent.is_some()),
             active: Some(self.active.is_some()),
             sort_order: number::<i32>("/sort_order", &self.sort_order)?,

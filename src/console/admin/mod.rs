@@ -332,6 +332,14 @@ fn number<N: std::str::FromStr>(field: &str, raw: &str) -> Result<Option<N>, Api
     })
 }
 
+/// A value a select never offers (a form made by hand): refused on `field`, as the API refuses
+/// an unknown value.
+fn invalid(field: &str, raw: &str) -> ApiError {
+    ApiError::validation(vec![
+        crate::error::FieldError::new(field, "invalid_value").arg("reason", raw),
+    ])
+}
+
 /// A text field: `None` when empty.
 fn filled(raw: &str) -> Option<String> {
     let t = raw.trim();

@@ -103,7 +103,7 @@ impl RuleForm {
     fn body(&self) -> Result<RuleFields, ApiError> {
         let kind = match self.kind.trim() {
             "" => None,
-            k => Some(Kind::parse(k).ok_or_else(|| ApiError::field("/kind", "invalid_value"))?),
+            k => Some(Kind::parse(k).ok_or_else(|| super::invalid("/kind", k))?),
         };
         Ok(RuleFields {
             category_code: filled(&self.category_code),

@@ -152,7 +152,10 @@ fn new_fields(f: &NewUnitForm) -> Result<UnitFields, ApiError> {
         code: Some(f.code.trim().to_string()),
         name_vi: Some(f.name_vi.clone()),
         name_en: Some(f.name_en.clone()),
-        kind: UnitKind::parse(&f.kind),
+        kind: match f.kind.trim() {
+            "" => None,
+            k => Some(UnitKind::parse(k).ok_or_else(|| super::invalid("/kind", k))?),
+        },
         parent_id: Some(parent_of(&f.parent_id)?),
         email: filled(&f.email).map(Some),
         active: None,
