@@ -247,12 +247,22 @@ pub async fn update(
     path: web::Path<i64>,
     ApiJson(body): ApiJson<PolicyChanges>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let stored = change(&state, path.into_inner(), body).await?;
+    Ok(HttpResponse::Ok().json(PolicyView::from(&stored)))
+}
+
+/// Applies `body` to policy `id` and checks the result as a whole (the API's PATCH and the
+/// console's form).
+pub async fn change(
+    state: &AppState,
+    id: i64,
+    body: PolicyChanges,
+) -> Result<StoredPolicy, ApiError> {
     let mut v = Violations::new();
     let name = body.name.as_deref().map(|n| v.line("/name", n, 1, 200));
     let name_errors = v;
     let now = state.clock.now_naive();
-    let stored = state
+    state
         .db(move |conn| {
             db::write(conn, |c| {
                 let mut p = policies::find(c, id)?
@@ -286,8 +296,7 @@ pub async fn update(
                 crate::workflow::policies::update(c, &p, now).map_err(ApiError::from)
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(PolicyView::from(&stored)))
+        .await
 }
 
 /// Delete a deadline policy for good (to stop using it but keep it, set `active: false`).
@@ -358,21 +367,32 @@ pub async fn set_day(
     path: web::Path<String>,
     ApiJson(body): ApiJson<DayOverride>,
 ) -> Result<HttpResponse, ApiError> {
+    let day = set_override(&state, &path.into_inner(), body, ctx.lang).await?;
+    Ok(HttpResponse::Ok().json(day))
+}
+
+/// Makes the date `raw` (`YYYY-MM-DD`) worked or not (the API's PUT and the console's form);
+/// the day as the calendar now shows it.
+pub async fn set_override(
+    state: &AppState,
+    raw: &str,
+    body: DayOverride,
+    lang: crate::i18n::Lang,
+) -> Result<CalendarDay, ApiError> {
     let mut v = Violations::new();
-    let date = parse_date(&mut v, "/date", &path.into_inner());
+    let date = parse_date(&mut v, "/date", raw);
     let note = v.line("/note", &body.note, 0, 200);
     v.finish()?;
     let date = date.expect("checked");
     let now = state.clock.now_naive();
-    let day = state
+    state
         .db(move |conn| {
             db::write(conn, |c| {
                 calendar::set_override(c, date, body.working, &note, now)?;
-                one_day(c, date, ctx.lang)
+                one_day(c, date, lang)
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(day))
+        .await
 }
 
 /// Remove a date's override: it is a holiday again if it is a shipped one, else a plain
@@ -390,17 +410,27 @@ pub async fn remove_day(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let date = path_date(&path.into_inner())?;
+    let day = remove_override(&state, &path.into_inner(), ctx.lang).await?;
+    Ok(HttpResponse::Ok().json(day))
+}
+
+/// Removes the override of the date `raw` (the API's DELETE and the console's button); 404
+/// `override_not_found` when it has none.
+pub async fn remove_override(
+    state: &AppState,
+    raw: &str,
+    lang: crate::i18n::Lang,
+) -> Result<CalendarDay, ApiError> {
+    let date = path_date(raw)?;
     let now = state.clock.now_naive();
-    let day = state
+    state
         .db(move |conn| {
             db::write(conn, |c| {
                 if !calendar::remove_override(c, date, now)? {
                     return Err(ApiError::not_found("override_not_found"));
                 }
-                one_day(c, date, ctx.lang)
+                one_day(c, date, lang)
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(day))
+        .await
 }

@@ -51,6 +51,34 @@ pub async fn create(
     req: Creating<NewStaff>,
 ) -> Result<HttpResponse, ApiError> {
     let Creating { body, key, digest } = req;
+    let staff = prepare(&state, body).await?;
+    let now = state.clock.now_naive();
+    let ttl = invite_ttl(&state);
+    idempotency::run(
+        &state,
+        idempotency::scope(Some(admin.id), &client.0),
+        key,
+        digest,
+        StatusCode::CREATED,
+        move |conn| Ok(UserView::from(&make(conn, &staff, now, ttl)?)),
+    )
+    .await
+}
+
+/// A staff account checked and ready to be made.
+pub struct Prepared {
+    email: Email,
+    phone: Option<Phone>,
+    full_name: String,
+    hash: String,
+    role: Role,
+    unit_id: Option<i64>,
+    locale: Lang,
+}
+
+/// Checks a new staff account (the API's body and the console's form) and hashes the
+/// unusable password it holds until its invitation is used.
+pub async fn prepare(state: &AppState, body: NewStaff) -> Result<Prepared, ApiError> {
     let mut v = Violations::new();
     let email = v.parse("/email", &body.email, Email::parse);
     let full_name = v.line("/full_name", &body.full_name, 1, 200);
@@ -67,36 +95,47 @@ pub async fn create(
     v.finish()?;
     let email = email.expect("checked");
     // An unusable password until the invitation is used.
-    let hash = crate::api::auth::hash_password(&state, tokens::random_token()).await?;
-    let now = state.clock.now_naive();
-    let ttl = Duration::hours(state.settings.auth.verify_email_ttl_hours);
-    let (role, unit_id, locale) = (body.role, body.unit_id, body.locale.unwrap_or_default());
-    idempotency::run(
-        &state,
-        idempotency::scope(Some(admin.id), &client.0),
-        key,
-        digest,
-        StatusCode::CREATED,
-        move |conn| {
-            let user = crate::workflow::accounts::create(
-                conn,
-                &users::NewUser {
-                    email: email.as_str(),
-                    phone: phone.as_ref().map(Phone::as_str),
-                    full_name: &full_name,
-                    password_hash: &hash,
-                    role,
-                    unit_id,
-                    locale,
-                    verified: true,
-                },
-                now,
-            )?;
-            send_reset(conn, &user, Template::StaffInvite, now, ttl)?;
-            Ok(UserView::from(&user))
+    let hash = crate::api::auth::hash_password(state, tokens::random_token()).await?;
+    Ok(Prepared {
+        email,
+        phone,
+        full_name,
+        hash,
+        role: body.role,
+        unit_id: body.unit_id,
+        locale: body.locale.unwrap_or_default(),
+    })
+}
+
+/// How long a staff invitation's link works.
+pub fn invite_ttl(state: &AppState) -> Duration {
+    Duration::hours(state.settings.auth.verify_email_ttl_hours)
+}
+
+/// Makes the account (verified: an administrator vouches for the address) and emails its
+/// invitation to set a password, in the caller's transaction.
+pub fn make(
+    conn: &mut db::DbConn,
+    p: &Prepared,
+    now: chrono::NaiveDateTime,
+    ttl: Duration,
+) -> Result<users::User, ApiError> {
+    let user = crate::workflow::accounts::create(
+        conn,
+        &users::NewUser {
+            email: p.email.as_str(),
+            phone: p.phone.as_ref().map(Phone::as_str),
+            full_name: &p.full_name,
+            password_hash: &p.hash,
+            role: p.role,
+            unit_id: p.unit_id,
+            locale: p.locale,
+            verified: true,
         },
-    )
-    .await
+        now,
+    )?;
+    send_reset(conn, &user, Template::StaffInvite, now, ttl)?;
+    Ok(user)
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,7 +208,18 @@ pub async fn update(
     path: web::Path<i64>,
     ApiJson(body): ApiJson<StaffChanges>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let u = change(&state, admin.id, path.into_inner(), body).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+/// Changes account `id` as administrator `admin_id` asks (the API's PATCH and the console's
+/// forms): disabling ends its sessions, and this process forgets its cached status.
+pub async fn change(
+    state: &AppState,
+    admin_id: i64,
+    id: i64,
+    body: StaffChanges,
+) -> Result<users::User, ApiError> {
     let mut v = Violations::new();
     let full_name = body
         .full_name
@@ -180,7 +230,7 @@ pub async fn update(
         .as_deref()
         .and_then(|p| v.parse("/phone", p, Phone::parse))
         .map(|p| Some(p.as_str().to_string()));
-    if id == admin.id && body.disabled == Some(true) {
+    if id == admin_id && body.disabled == Some(true) {
         v.add("/disabled", "cannot_disable_self");
     }
     v.finish()?;
@@ -215,7 +265,7 @@ pub async fn update(
         })
         .await?;
     state.auth.forget(id);
-    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+    Ok(u)
 }
 
 /// Email the account a password-reset link (valid 1 hour).
@@ -226,7 +276,13 @@ pub async fn reset(
     _admin: RequireRole<AdminOnly>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    send_password_reset(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(crate::api::auth::Accepted { accepted: true }))
+}
+
+/// Emails account `id` a password-reset link (the API and the console); 409
+/// `account_disabled` for a disabled account.
+pub async fn send_password_reset(state: &AppState, id: i64) -> Result<(), ApiError> {
     let now = state.clock.now_naive();
     let ttl = Duration::minutes(state.settings.auth.password_reset_ttl_minutes);
     state
@@ -239,6 +295,5 @@ pub async fn reset(
                 send_reset(c, &u, Template::PasswordReset, now, ttl)
             })
         })
-        .await?;
-    Ok(HttpResponse::Accepted().json(crate::api::auth::Accepted { accepted: true }))
+        .await
 }

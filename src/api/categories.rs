@@ -158,7 +158,8 @@ pub struct CategoryFields {
     pub attributes: Option<Vec<Attribute>>,
 }
 
-fn checked(b: CategoryFields, creating: bool) -> Result<categories::Fields, ApiError> {
+/// Checks fields; `creating` requires code and names. The console checks its forms with it too.
+pub fn checked(b: CategoryFields, creating: bool) -> Result<categories::Fields, ApiError> {
     let mut v = Violations::new();
     let code = match &b.code {
         Some(c) => {

@@ -216,9 +216,23 @@ async fn record_admin_change(
         .extensions()
         .get::<crate::api::caller::Actor>()
         .map(|a| a.0);
-    let action = format!("{method} {route}");
     let target = res.request().path().to_string();
     let status = res.status().as_u16();
+    record_admin_entry(state, actor, method, route, target, status).await;
+}
+
+/// Writes one entry of the admin audit log: `"{method} {route}"` (the route's pattern), the
+/// path, the status. The console records its administrators' changes with the API's method,
+/// route and path for the same change, so the log reads the same whichever door was used.
+pub async fn record_admin_entry(
+    state: &AppState,
+    actor: Option<i64>,
+    method: &str,
+    route: &str,
+    target: String,
+    status: u16,
+) {
+    let action = format!("{method} {route}");
     let now = state.clock.now_naive();
     let result = state
         .db(move |conn| {

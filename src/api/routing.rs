@@ -71,11 +71,21 @@ pub async fn preview(
     ctx: RequestContext,
     ApiJson(body): ApiJson<PreviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let area = place(&state, body.area_code, body.lat, body.lon).await?;
+    let preview = preview_of(&state, body, ctx.lang).await?;
+    Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Where a submission would go and why, in `lang` (the API's preview and the console's
+/// "try it" box).
+pub async fn preview_of(
+    state: &AppState,
+    body: PreviewRequest,
+    lang: crate::i18n::Lang,
+) -> Result<Preview, ApiError> {
+    let area = place(state, body.area_code, body.lat, body.lon).await?;
     let kind = body.kind;
     let category = body.category;
-    let lang = ctx.lang;
-    let preview = state
+    state
         .db(move |conn| {
             match categories::find(conn, &category)? {
                 Some(c) if c.active => {}
@@ -93,8 +103,7 @@ pub async fn preview(
                 },
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(preview))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,7 +148,9 @@ pub struct RuleFields {
     pub priority: Option<i32>,
 }
 
-fn checked(b: RuleFields, creating: bool) -> Result<routing_rules::Fields, ApiError> {
+/// Checks fields; `creating` requires category and unit. The console checks its forms with it
+/// too.
+pub fn checked(b: RuleFields, creating: bool) -> Result<routing_rules::Fields, ApiError> {
     let mut v = Violations::new();
     if creating && b.category_code.is_none() {
         v.add("/category_code", "required");

@@ -30,6 +30,19 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    pub const ALL: [UnitKind; 6] = [
+        UnitKind::PeopleCommittee,
+        UnitKind::Department,
+        UnitKind::InspectionBoard,
+        UnitKind::Council,
+        UnitKind::Front,
+        UnitKind::Other,
+    ];
+
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             UnitKind::PeopleCommittee => "people_committee",
@@ -220,8 +233,9 @@ pub struct UnitFields {
     pub category_codes: Option<Vec<String>>,
 }
 
-/// Checks fields; `creating` requires code, names and kind.
-fn checked(b: UnitFields, creating: bool) -> Result<units::Fields, ApiError> {
+/// Checks fields; `creating` requires code, names and kind. The console checks its forms
+/// with it too.
+pub fn checked(b: UnitFields, creating: bool) -> Result<units::Fields, ApiError> {
     let mut v = Violations::new();
     let text = |v: &mut Violations, field: &str, value: &Option<String>, max: usize| match value {
         Some(s) => Some(v.line(field, s, 1, max)),

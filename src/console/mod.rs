@@ -8,6 +8,7 @@
 //! an anti-forgery token derived from the session; a POST without a valid one is refused (403)
 //! before anything is read or written.
 
+mod admin;
 mod charts;
 mod desk;
 mod inbox;
@@ -60,7 +61,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // reports: the supervision page, its CSV and the supervisors' notes.
             .route("/reports", web::get().to(reports::page))
             .route("/reports/response-times.csv", web::get().to(reports::csv))
-            .route("/reports/supervision", web::post().to(reports::write)),
+            .route("/reports/supervision", web::post().to(reports::write))
+            // admin: the administration pages, administrators only.
+            .configure(admin::routes),
     );
 }
 

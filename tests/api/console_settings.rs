@@ -128,7 +128,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
         for channel in ["email", "push"] {
             let id = format!("{event}_{channel}");
             assert!(
-                html.contains(&format!("<label class=\"vh\" for=\"{id}\">")),
+                html.contains(&format!("<label class=\"visually-hidden\" for=\"{id}\">")),
                 "{id}"
             );
             assert!(

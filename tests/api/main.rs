@@ -16,6 +16,7 @@ mod accounts;
 mod accused;
 mod audit;
 mod console;
+mod console_admin;
 mod console_desk;
 mod console_reports;
 mod console_settings;

@@ -3,6 +3,7 @@
 //! console module uses is here, in both languages. Each part of the console keeps its words in
 //! its own file here; `text` looks in each.
 
+mod admin;
 mod common;
 mod desk;
 mod reports;
@@ -42,9 +43,15 @@ impl Words {
 
 /// (vi, en) of a key.
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
-    [common::text, desk::text, reports::text, settings::text]
-        .iter()
-        .find_map(|text| text(key))
+    [
+        common::text,
+        desk::text,
+        reports::text,
+        settings::text,
+        admin::text,
+    ]
+    .iter()
+    .find_map(|text| text(key))
 }
 
 #[cfg(test)]
