@@ -154,6 +154,50 @@ impl Browser {
             .unwrap();
     }
 
+    /// Sets a select (or input) to `value`, opening the `<details>` that holds it; panics if
+    /// the select has no such choice.
+    pub async fn choose(&self, css: &str, value: &str) {
+        let found = self
+            .client
+            .execute(
+                "const s = document.querySelector(arguments[0]); if (!s) { return false; } \
+                 const d = s.closest('details'); if (d) { d.open = true; } \
+                 s.value = arguments[1]; return s.value === arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found, json!(true), "{css} has no choice {value}");
+    }
+
+    /// A `data-*` value (`key` in camelCase) of the element `css`, or "".
+    pub async fn data(&self, css: &str, key: &str) -> String {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); \
+                 return e ? (e.dataset[arguments[1]] || '') : '';",
+                vec![json!(css), json!(key)],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits (a poll of the page, at most 10 s) until `data(css, key)` is `value`.
+    pub async fn expect_data(&self, css: &str, key: &str, value: &str) {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = self.data(css, key).await;
+            if seen == value {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} data-{key} never became {value:?}; it is {seen:?}");
+    }
+
     /// Opens an action's form and sends it (its fields already filled, or none).
     pub async fn act(&self, action: &str) {
         let summary = format!("form[data-action={action}]");
@@ -206,9 +250,12 @@ async fn app() -> TestApp {
     TestApp::builder().long_tokens().demo().await
 }
 
-/// The official's day: a citizen's pothole arrives through the API, the official finds it in
+/// The issue's journey: a citizen's pothole arrives through the API, the official finds it in
 /// the inbox, accepts it, asks a question; the citizen answers through the API; the official
-/// answers with "publish". Then the console refuses a forged form and a citizen.
+/// answers with "publish". The console refuses a forged form; the language switch is
+/// remembered; the supervisor sees the dashboard's charts with the answer counted; the
+/// administrator (in English) adds a routing rule and the preview shows it; a citizen is
+/// refused.
 #[tokio::test]
 async fn an_official_works_a_ticket_from_arrival_to_published_answer() {
     let app = app().await;
@@ -291,12 +338,66 @@ async fn an_official_works_a_ticket_from_arrival_to_published_answer() {
     b.expect("Awaiting acceptance").await;
     b.client.close().await.unwrap();
 
+    // The supervisor of the city sees the dashboard, its charts, and the answer counted at
+    // Phường Ninh Kiều.
+    let s = driver.browser(1280).await;
+    s.sign_in(
+        &app,
+        "giamsat.tinh@demo.nghedan.vn",
+        nghedan::seed::DEMO_PASSWORD,
+    )
+    .await;
+    s.expect("Hộp việc").await;
+    s.click("nav.side a[href='/console/reports']").await;
+    s.expect("Tỷ lệ đúng hạn theo tháng").await;
+    for id in ["chart-on-time", "chart-times", "chart-open", "chart-places"] {
+        s.client
+            .find(Locator::Css(&format!("figure.chart svg#{id}")))
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let ward = app.unit_id("UBND-X31135").await;
+    let row = format!("table.groups tr[data-key='{ward}']");
+    assert_eq!(s.data(&row, "resolved").await, "1");
+    assert_eq!(s.data("section.totals", "resolved").await, "1");
+    s.client.close().await.unwrap();
+
+    // The administrator, in English, sends the ward's potholes to the city's construction
+    // department, and the routing preview shows it.
+    let a = driver.browser(1280).await;
+    a.go(&app, "/console/login?lang=en").await;
+    a.sign_in(&app, "admin@demo.nghedan.vn", nghedan::seed::DEMO_PASSWORD)
+        .await;
+    a.expect("Inbox").await;
+    a.go(&app, "/console/admin/routing").await;
+    try_pothole_routing(&a).await;
+    a.expect_data("#preview", "unitCode", "UBND-X31135").await;
+    let department = app.unit_id("SXD-92").await;
+    a.choose("#r-category", "duong-hong").await;
+    a.fill("#r-area", "31135").await;
+    a.choose("#r-unit", &department.to_string()).await;
+    a.fill("#r-priority", "1").await;
+    a.click("#add-rule button[type=submit]").await;
+    a.expect("Created.").await;
+    try_pothole_routing(&a).await;
+    a.expect_data("#preview", "unitCode", "SXD-92").await;
+    assert_eq!(a.data("#preview", "reason").await, "rule");
+    a.client.close().await.unwrap();
+
     // A citizen is told the console is for staff.
     let c = driver.browser(390).await;
     let user = app.create_user(Role::Citizen, None).await;
     c.sign_in(&app, &user.email, &user.password).await;
     c.expect("dành cho cán bộ").await;
     c.client.close().await.unwrap();
+}
+
+/// The routing preview's "try it" box, for a pothole in Phường Ninh Kiều.
+async fn try_pothole_routing(a: &Browser) {
+    a.choose("#t-kind", "feedback").await;
+    a.choose("#t-category", "duong-hong").await;
+    a.fill("#t-area", "31135").await;
+    a.click("#try button[type=submit]").await;
 }
 
 /// The phone-width pages for the screenshots (and that they render there).
