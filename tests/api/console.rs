@@ -17,6 +17,8 @@ use crate::helpers::TestApp;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const DRIVER: &str = "/usr/bin/chromedriver";
 const DEMO_OFFICIAL: &str = "canbo.ubnd-x31135@demo.nghedan.vn";
+/// A browser window's height, the one every screenshot measures its page at.
+const WINDOW_HEIGHT: u32 = 900;
 
 /// A chromedriver process on a free loopback port, killed with the test.
 pub struct Driver {
@@ -77,7 +79,7 @@ impl Driver {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-background-networking", "--disable-component-update",
                          "--disable-sync", "--no-first-run", "--disable-quic",
-                         format!("--window-size={width},900")],
+                         format!("--window-size={width},{WINDOW_HEIGHT}")],
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -181,7 +183,8 @@ impl Browser {
         self.click("form button[type=submit]").await;
     }
 
-    /// Writes a screenshot of the page as `<name>-<width>.png` under `NGHEDAN_SCREENSHOTS`.
+    /// Writes a screenshot of the page as `<name>-<width>.png` under `NGHEDAN_SCREENSHOTS`;
+    /// the window is back to its size after, so the next page's height is its own.
     pub async fn shot(&self, name: &str) {
         let Ok(dir) = std::env::var("NGHEDAN_SCREENSHOTS") else {
             return;
@@ -194,10 +197,15 @@ impl Browser {
             .await
             .ok()
             .and_then(|v| v.as_u64())
-            .unwrap_or(900)
+            .unwrap_or(WINDOW_HEIGHT.into())
             .clamp(600, 4000) as u32;
         self.client.set_window_size(self.width, height).await.ok();
         let png = self.client.screenshot().await.unwrap();
+        // A page shorter than a tall window is as tall as the window: back to the usual size.
+        self.client
+            .set_window_size(self.width, WINDOW_HEIGHT)
+            .await
+            .expect("the window back to its size");
         std::fs::write(format!("{dir}/{name}-{}.png", self.width), png).unwrap();
     }
 }

@@ -1102,7 +1102,7 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     b.expect("Hộp việc").await;
     b.click("nav.side a[href='/console/admin']").await;
     b.expect("Phân luồng").await;
-    shot(&b, "admin").await;
+    b.shot("admin").await;
 
     b.click("a[href='/console/admin/routing']").await;
     b.expect("Thử phân luồng").await;
@@ -1145,7 +1145,7 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     assert_eq!(preview(&b, "reason").await, "rule");
     assert_eq!(preview(&b, "ruleId").await, rule.to_string());
     b.expect(&format!("#{rule}")).await;
-    shot(&b, "admin-routing").await;
+    b.shot("admin-routing").await;
 
     other_pages(&app, &b).await;
     b.client.close().await.unwrap();
@@ -1191,15 +1191,8 @@ async fn other_pages(app: &TestApp, b: &crate::console::Browser) {
     ] {
         b.go(app, path).await;
         b.expect(shows).await;
-        shot(b, name).await;
+        b.shot(name).await;
     }
-}
-
-/// A screenshot of the page from the top: the window back to its width by 900 px first, so the
-/// page's own height decides how tall the picture is.
-async fn shot(b: &crate::console::Browser, name: &str) {
-    b.client.set_window_size(b.width, 900).await.unwrap();
-    b.shot(name).await;
 }
 
 /// Picks `value` in the select `css`.
@@ -1241,7 +1234,7 @@ async fn the_administration_works_on_a_phone() {
     b.expect("Hộp việc").await;
     b.go(&app, "/console/admin").await;
     b.expect("Phân luồng").await;
-    shot(&b, "admin").await;
+    b.shot("admin").await;
     b.go(
         &app,
         "/console/admin/routing?try=1&kind=feedback&category=duong-hong&area_code=31135",
@@ -1249,7 +1242,7 @@ async fn the_administration_works_on_a_phone() {
     .await;
     b.expect("Đơn vị nhận:").await;
     assert_eq!(preview(&b, "unitCode").await, "UBND-X31135");
-    shot(&b, "admin-routing").await;
+    b.shot("admin-routing").await;
     other_pages(&app, &b).await;
     // English by choice.
     b.go(&app, "/console/admin?lang=en").await;
