@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use nghedan::domain::account::Role;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -17,6 +18,9 @@ use crate::helpers::TestApp;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const DRIVER: &str = "/usr/bin/chromedriver";
 const DEMO_OFFICIAL: &str = "canbo.ubnd-x31135@demo.nghedan.vn";
+/// A browser window's height, the one every screenshot measures its page at.
+const WINDOW_HEIGHT: u32 = 900;
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// A chromedriver process on a free loopback port, killed with the test.
 pub struct Driver {
@@ -77,7 +81,7 @@ impl Driver {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-background-networking", "--disable-component-update",
                          "--disable-sync", "--no-first-run", "--disable-quic",
-                         format!("--window-size={width},900")],
+                         format!("--window-size={width},{WINDOW_HEIGHT}")],
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -225,7 +229,8 @@ impl Browser {
         self.click("form button[type=submit]").await;
     }
 
-    /// Writes a screenshot of the page as `<name>-<width>.png` under `NGHEDAN_SCREENSHOTS`.
+    /// Writes a screenshot of the page as `<name>-<width>.png` under `NGHEDAN_SCREENSHOTS`;
+    /// the window is back to its size after, so the next page's height is its own.
     pub async fn shot(&self, name: &str) {
         let Ok(dir) = std::env::var("NGHEDAN_SCREENSHOTS") else {
             return;
@@ -238,10 +243,15 @@ impl Browser {
             .await
             .ok()
             .and_then(|v| v.as_u64())
-            .unwrap_or(900)
+            .unwrap_or(WINDOW_HEIGHT.into())
             .clamp(600, 4000) as u32;
         self.client.set_window_size(self.width, height).await.ok();
         let png = self.client.screenshot().await.unwrap();
+        // A page shorter than a tall window is as tall as the window: back to the usual size.
+        self.client
+            .set_window_size(self.width, WINDOW_HEIGHT)
+            .await
+            .expect("the window back to its size");
         std::fs::write(format!("{dir}/{name}-{}.png", self.width), png).unwrap();
     }
 }
@@ -423,6 +433,7 @@ async fn the_console_works_on_a_phone() {
 pub struct Session {
     http: reqwest::Client,
     base: String,
+    /// The `Cookie` header: `nghedan_console=…`.
     cookie: String,
     pub csrf: String,
 }
@@ -434,13 +445,19 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+/// The cookie `name` a response sets, as `name=value` (a cookie set empty, to clear it, is
+/// none).
+pub fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
-        .get_all(reqwest::header::SET_COOKIE)
+        .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
+        .map(|v| v.split(';').next().unwrap())
+        .find(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(n, value)| n == name && !value.is_empty())
+        })
+        .map(str::to_string)
 }
 
 /// A form body, `application/x-www-form-urlencoded`.
@@ -452,21 +469,38 @@ pub fn form_body(pairs: &[(&str, &str)]) -> String {
     s.finish()
 }
 
+/// The page's text as a reader sees it: the few entities askama writes, undone.
+pub fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 impl Session {
-    /// Signs in through the sign-in form; panics unless it lands in the console.
+    /// Signs in through the sign-in form; panics unless it lands in the console, whose inbox
+    /// (200) gives the forms' token.
     pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = http.get(app.url("/console/login")).send().await.unwrap();
+        let res = Session::sign_in_response(app, email, password).await;
+        assert_eq!(res.status(), 303, "sign-in of {email}");
+        let cookie = cookie_of(&res, "nghedan_console").expect("the session cookie");
+        Session::with_cookie(app, cookie).await
+    }
+
+    /// Sends the sign-in form as a browser does (the form's own cookie and token first): the
+    /// response to it, whatever it is.
+    pub async fn sign_in_response(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+        let page = app.get("/console/login").await;
         let login = cookie_of(&page, "nghedan_login").expect("the sign-in cookie");
         let html = page.text().await.unwrap();
         let token = input_value(&html, "token").expect("the sign-in token");
-        let res = http
+        app.client
             .post(app.url("/console/login"))
-            .header("cookie", &login)
-            .header("content-type", "application/x-www-form-urlencoded")
+            .header(COOKIE, &login)
+            .header(CONTENT_TYPE, FORM)
             .body(form_body(&[
                 ("token", &token),
                 ("next", "/console/"),
@@ -475,55 +509,116 @@ impl Session {
             ]))
             .send()
             .await
-            .unwrap();
-        assert_eq!(res.status(), 303, "sign-in of {email}");
-        let cookie = cookie_of(&res, "nghedan_console").expect("the session cookie");
+            .unwrap()
+    }
+
+    /// The session of the cookie header `cookie` (`nghedan_console=…`); its token read from the
+    /// inbox, which must answer 200.
+    pub async fn with_cookie(app: &TestApp, cookie: String) -> Session {
+        Session::open(app.client.clone(), app.url(""), cookie).await
+    }
+
+    /// The new session a response starts (a password change does): its cookie in place of
+    /// this one's. Panics unless the response sets one.
+    pub async fn renewed(&self, res: &reqwest::Response) -> Session {
+        let cookie = cookie_of(res, "nghedan_console").expect("a new session cookie");
+        Session::open(self.http.clone(), self.base.clone(), cookie).await
+    }
+
+    async fn open(http: reqwest::Client, base: String, cookie: String) -> Session {
         let mut s = Session {
             http,
-            base: app.url(""),
+            base,
             cookie,
             csrf: String::new(),
         };
-        let (_, html) = s.get("/console/settings").await;
-        s.csrf = input_value(&html, "csrf").unwrap_or_default();
-        if s.csrf.is_empty() {
-            let (_, html) = s.get("/console/").await;
-            s.csrf = input_value(&html, "csrf").expect("a page with a form");
-        }
+        let (status, html) = s.get("/console/").await;
+        assert_eq!(status, 200, "the inbox: {html}");
+        s.csrf = input_value(&html, "csrf").expect("the forms' token in the page");
         s
+    }
+
+    /// The `Cookie` header this session sends (`nghedan_console=…`).
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
+    /// GET a console page: the response as it came.
+    pub async fn response(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// GET a console page: its status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
+        let res = self.response(path).await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// GET a page with forms, which must answer 200: its HTML and the token its forms carry.
+    pub async fn form_page(&self, path: &str) -> (String, String) {
+        let (status, html) = self.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        let csrf = input_value(&html, "csrf").unwrap_or_else(|| panic!("no csrf in {path}"));
+        (html, csrf)
+    }
+
+    /// POST a form with exactly `pairs` (add `csrf` yourself, or leave it out to test the
+    /// refusal): the response as it came.
+    pub async fn send(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, FORM)
+            .body(form_body(pairs))
             .send()
             .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
+            .unwrap()
     }
 
     /// POST a form (the pairs as given: add `csrf` yourself, or leave it out to test the
     /// refusal): its status, `Location` and body.
     pub async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> (u16, Option<String>, String) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_body(pairs))
-            .send()
-            .await
-            .unwrap();
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (res.status().as_u16(), location, res.text().await.unwrap())
+        parts(self.send(path, pairs).await).await
     }
+
+    /// POST a form with this session's token first, then `pairs`: the response as it came.
+    pub async fn submit(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        self.send(path, &all).await
+    }
+
+    /// Submits a form (with its token) that must be taken (303): where it redirects to.
+    pub async fn done(&self, path: &str, pairs: &[(&str, &str)]) -> String {
+        let (status, location, body) = parts(self.submit(path, pairs).await).await;
+        assert_eq!(status, 303, "{path}: {}", unescape(&body));
+        location.expect("a redirect's Location")
+    }
+
+    /// Submits a form (with its token) that must be refused with `status`, the page saying
+    /// so: the page, unescaped.
+    pub async fn refused(&self, path: &str, pairs: &[(&str, &str)], status: u16) -> String {
+        let res = self.submit(path, pairs).await;
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let page = unescape(&res.text().await.unwrap());
+        assert!(page.contains(r#"class="notice error""#), "{page}");
+        page
+    }
+}
+
+/// A response's status, `Location` and body.
+async fn parts(res: reqwest::Response) -> (u16, Option<String>, String) {
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (res.status().as_u16(), location, res.text().await.unwrap())
 }
 
 /// Forwarding finds the unit by its code (the search box): the neighbouring units are offered,

@@ -6,10 +6,9 @@
 //! routing rule and the "try it" box shows that rule's unit.
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::console::Driver;
+use crate::console::{Driver, Session};
 use crate::helpers::TestApp;
 use nghedan::api::error::ApiError;
 use nghedan::i18n::Lang;
@@ -23,141 +22,9 @@ async fn app() -> TestApp {
     TestApp::builder().long_tokens().demo().await
 }
 
-/// The text after `marker` up to the next `"`.
-fn value_after(html: &str, marker: &str) -> String {
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in the page:\n{html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-/// A cookie a response sets.
-fn set_cookie(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-}
-
-/// The page's text as a reader sees it: the few entities askama writes, undone.
-fn unescape(html: &str) -> String {
-    html.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 /// The problem's detail as the page says it in Vietnamese.
 fn detail(e: ApiError) -> String {
     e.to_problem(Lang::Vi, "").detail
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in fields {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-/// A signed-in console session over plain HTTP: its cookie and its forms' token.
-struct Session<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Session<'a> {
-    async fn sign_in(app: &'a TestApp, email: &str, password: &str) -> Session<'a> {
-        let res = app.get("/console/login").await;
-        let login = set_cookie(&res, "nghedan_login");
-        let token = value_after(&res.text().await.unwrap(), r#"name="token" value=""#);
-        let res = app
-            .client
-            .post(app.url("/console/login"))
-            .header(COOKIE, format!("nghedan_login={login}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_body(&[
-                ("email", email),
-                ("password", password),
-                ("token", &token),
-            ]))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-        let cookie = format!("nghedan_console={}", set_cookie(&res, "nghedan_console"));
-        let mut s = Session {
-            app,
-            cookie,
-            csrf: String::new(),
-        };
-        let (status, page) = s.get("/console/").await;
-        assert_eq!(status, StatusCode::OK);
-        s.csrf = value_after(&page, r#"name="csrf" value=""#);
-        s
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (res.status(), res.text().await.unwrap())
-    }
-
-    /// Sends a form with exactly `fields`.
-    async fn send(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, &self.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_body(fields))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Sends a form with its token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut all = vec![("csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.send(path, &all).await
-    }
-
-    /// Sends a form that must be taken: the page it redirects to.
-    async fn done(&self, path: &str, fields: &[(&str, &str)]) -> String {
-        let res = self.post(path, fields).await;
-        let status = res.status();
-        let to = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body = res.text().await.unwrap();
-        assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {}", unescape(&body));
-        to.unwrap()
-    }
-
-    /// Sends a form that must be refused with `status`: the page, unescaped.
-    async fn refused(&self, path: &str, fields: &[(&str, &str)], status: u16) -> String {
-        let res = self.post(path, fields).await;
-        assert_eq!(res.status().as_u16(), status, "{path}");
-        let page = unescape(&res.text().await.unwrap());
-        assert!(page.contains(r#"class="notice error""#), "{page}");
-        page
-    }
 }
 
 /// An access token of the demo administrator (the same account as the console session).
@@ -1042,7 +909,7 @@ async fn officials_supervisors_and_forged_forms_are_refused_and_nothing_changes(
             "no menu item for {email}"
         );
         for (path, fields) in changes(&department, &policy_fields) {
-            let res = s.post(&path, &pairs(&fields)).await;
+            let res = s.submit(&path, &pairs(&fields)).await;
             assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email} {path}");
         }
         for path in [
@@ -1052,7 +919,7 @@ async fn officials_supervisors_and_forged_forms_are_refused_and_nothing_changes(
             "/console/admin/users/1/disable".into(),
             "/console/admin/users/1/password-reset".into(),
         ] {
-            let res = s.post(&path, &[("into", "1"), ("disabled", "1")]).await;
+            let res = s.submit(&path, &[("into", "1"), ("disabled", "1")]).await;
             assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email} {path}");
         }
     }
@@ -1102,7 +969,7 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     b.expect("Hộp việc").await;
     b.click("nav.side a[href='/console/admin']").await;
     b.expect("Phân luồng").await;
-    shot(&b, "admin").await;
+    b.shot("admin").await;
 
     b.click("a[href='/console/admin/routing']").await;
     b.expect("Thử phân luồng").await;
@@ -1145,7 +1012,7 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     assert_eq!(preview(&b, "reason").await, "rule");
     assert_eq!(preview(&b, "ruleId").await, rule.to_string());
     b.expect(&format!("#{rule}")).await;
-    shot(&b, "admin-routing").await;
+    b.shot("admin-routing").await;
 
     other_pages(&app, &b).await;
     b.client.close().await.unwrap();
@@ -1191,15 +1058,8 @@ async fn other_pages(app: &TestApp, b: &crate::console::Browser) {
     ] {
         b.go(app, path).await;
         b.expect(shows).await;
-        shot(b, name).await;
+        b.shot(name).await;
     }
-}
-
-/// A screenshot of the page from the top: the window back to its width by 900 px first, so the
-/// page's own height decides how tall the picture is.
-async fn shot(b: &crate::console::Browser, name: &str) {
-    b.client.set_window_size(b.width, 900).await.unwrap();
-    b.shot(name).await;
 }
 
 /// Picks `value` in the select `css`.
@@ -1241,7 +1101,7 @@ async fn the_administration_works_on_a_phone() {
     b.expect("Hộp việc").await;
     b.go(&app, "/console/admin").await;
     b.expect("Phân luồng").await;
-    shot(&b, "admin").await;
+    b.shot("admin").await;
     b.go(
         &app,
         "/console/admin/routing?try=1&kind=feedback&category=duong-hong&area_code=31135",
@@ -1249,7 +1109,7 @@ async fn the_administration_works_on_a_phone() {
     .await;
     b.expect("Đơn vị nhận:").await;
     assert_eq!(preview(&b, "unitCode").await, "UBND-X31135");
-    shot(&b, "admin-routing").await;
+    b.shot("admin-routing").await;
     other_pages(&app, &b).await;
     // English by choice.
     b.go(&app, "/console/admin?lang=en").await;

@@ -5,11 +5,11 @@
 use chrono::Duration;
 use fantoccini::Locator;
 use nghedan::domain::account::Role;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::console::Driver;
+use crate::console::{Driver, Session, cookie_of, input_value};
 use crate::fixtures::{bribery, code_of};
 use crate::helpers::TestApp;
 
@@ -17,87 +17,25 @@ const DEMO_SUPERVISOR: &str = "giamsat.tinh@demo.nghedan.vn";
 const FROM: &str = "2026-11-01";
 const TO: &str = "2026-12-31";
 
-/// The value of the cookie `name` a response sets.
-fn cookie_of(r: &Response, name: &str) -> Option<String> {
-    r.headers().get_all(SET_COOKIE).iter().find_map(|v| {
-        let v = v.to_str().ok()?;
-        let pair = v.split(';').next()?;
-        let (n, value) = pair.split_once('=')?;
-        (n == name && !value.is_empty()).then(|| value.to_string())
-    })
-}
-
-/// The value of the first `name="<field>" value="…"` of a page.
-fn field_of(page: &str, field: &str) -> String {
-    let at = page
-        .find(&format!(r#"name="{field}" value=""#))
-        .unwrap_or_else(|| panic!("no {field} field in the page"));
-    let rest = &page[at + field.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-/// Signs in to the console as a browser does (the sign-in form's own token, then the form);
-/// the response to the form.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> Response {
-    let page = app.get("/console/login").await;
-    let login = cookie_of(&page, "nghedan_login").expect("the sign-in form's cookie");
-    let token = field_of(&page.text().await.unwrap(), "token");
-    app.client
-        .post(app.url("/console/login"))
-        .header(COOKIE, format!("nghedan_login={login}"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("email", email),
-            ("password", password),
-            ("token", &token),
-            ("next", "/console/reports"),
-        ]))
-        .send()
+/// Sends the page's supervision form with `csrf`: a note or a reopen request on `code`.
+async fn supervise(
+    console: &Session,
+    csrf: &str,
+    code: &str,
+    kind: &str,
+    text: &str,
+) -> reqwest::Response {
+    console
+        .send(
+            "/console/reports/supervision",
+            &[
+                ("csrf", csrf),
+                ("code", code),
+                ("kind", kind),
+                ("text", text),
+            ],
+        )
         .await
-        .unwrap()
-}
-
-/// A console session's cookie header.
-async fn session(app: &TestApp, email: &str, password: &str) -> String {
-    let r = sign_in(app, email, password).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-    format!(
-        "nghedan_console={}",
-        cookie_of(&r, "nghedan_console").expect("a session cookie")
-    )
-}
-
-async fn get(app: &TestApp, cookie: &str, path: &str) -> Response {
-    app.client
-        .get(app.url(path))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
-    let r = get(app, cookie, path).await;
-    (r.status(), r.text().await.unwrap())
-}
-
-async fn post(app: &TestApp, cookie: &str, path: &str, pairs: &[(&str, &str)]) -> Response {
-    app.client
-        .post(app.url(path))
-        .header(COOKIE, cookie)
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(pairs))
-        .send()
-        .await
-        .unwrap()
 }
 
 /// How a page's table row says a group's figures (the attributes the page writes).
@@ -160,14 +98,14 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
         .as_str()
         .unwrap()
         .to_string();
-    let cookie = session(app, DEMO_SUPERVISOR, nghedan::seed::DEMO_PASSWORD).await;
+    let console = Session::sign_in(app, DEMO_SUPERVISOR, nghedan::seed::DEMO_PASSWORD).await;
 
     for group_by in ["unit", "category", "kind", "month"] {
         let query = format!("from={FROM}&to={TO}&group_by={group_by}");
         let json = app
             .get_json(&api, &format!("/api/v1/reports/response-times?{query}"))
             .await;
-        let (status, html) = page(app, &cookie, &format!("/console/reports?{query}")).await;
+        let (status, html) = console.get(&format!("/console/reports?{query}")).await;
         assert_eq!(status, 200, "{html}");
         let groups = json["groups"].as_array().unwrap();
         assert!(!groups.is_empty(), "{json}");
@@ -185,23 +123,17 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
         assert_eq!(t["open_overdue"], 2, "{json}");
     }
     // The dates as officials write them.
-    let (_, html) = page(
-        app,
-        &cookie,
-        &format!("/console/reports?from={FROM}&to={TO}"),
-    )
-    .await;
+    let (_, html) = console
+        .get(&format!("/console/reports?from={FROM}&to={TO}"))
+        .await;
     assert!(
         html.contains("Từ ngày 01/11/2026 đến ngày 31/12/2026"),
         "{html}"
     );
     // dd/mm/yyyy typed by hand reads the same.
-    let (status, typed) = page(
-        app,
-        &cookie,
-        "/console/reports?from=01%2F11%2F2026&to=31%2F12%2F2026",
-    )
-    .await;
+    let (status, typed) = console
+        .get("/console/reports?from=01%2F11%2F2026&to=31%2F12%2F2026")
+        .await;
     assert_eq!(status, 200);
     assert!(typed.contains("Từ ngày 01/11/2026 đến ngày 31/12/2026"));
 
@@ -246,7 +178,7 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
         link,
         format!("/console/reports/response-times.csv?from={FROM}&to={TO}&group_by=unit")
     );
-    let csv = get(app, &cookie, &link).await;
+    let csv = console.response(&link).await;
     assert_eq!(csv.status(), 200);
     assert_eq!(csv.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();
@@ -277,7 +209,7 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
     );
 
     // A longer verification, asked for in the page: the API's verification of those days.
-    let (_, verified) = page(app, &cookie, "/console/reports?verify_days=60").await;
+    let (_, verified) = console.get("/console/reports?verify_days=60").await;
     let api_check = app
         .get_json(&api, "/api/v1/audit/verify?from=2026-11-04&to=2027-01-02")
         .await;
@@ -297,17 +229,13 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
 
     // A supervision note on the denunciation and a reopen request on the answer, written in
     // the page: on the tickets' timelines as the API writes them.
-    let csrf = field_of(&html, "csrf");
-    let r = post(
-        app,
-        &cookie,
-        "/console/reports/supervision",
-        &[
-            ("csrf", &csrf),
-            ("code", &w.denounced),
-            ("kind", "note"),
-            ("text", "Đề nghị xác minh trong tuần."),
-        ],
+    let csrf = input_value(&html, "csrf").expect("no csrf field in the page");
+    let r = supervise(
+        &console,
+        &csrf,
+        &w.denounced,
+        "note",
+        "Đề nghị xác minh trong tuần.",
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -315,16 +243,12 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
         r.headers()[LOCATION],
         "/console/reports?done=note#supervision"
     );
-    let r = post(
-        app,
-        &cookie,
-        "/console/reports/supervision",
-        &[
-            ("csrf", &csrf),
-            ("code", &w.answered),
-            ("kind", "reopen_request"),
-            ("text", "Câu trả lời chưa nêu thời hạn sửa."),
-        ],
+    let r = supervise(
+        &console,
+        &csrf,
+        &w.answered,
+        "reopen_request",
+        "Câu trả lời chưa nêu thời hạn sửa.",
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -336,24 +260,13 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
             .len(),
         1
     );
-    let (_, html) = page(app, &cookie, "/console/reports?done=note").await;
+    let (_, html) = console.get("/console/reports?done=note").await;
     assert!(html.contains("Đã ghi ý kiến giám sát."));
     assert!(html.contains("Đề nghị xác minh trong tuần."));
     assert!(html.contains("Câu trả lời chưa nêu thời hạn sửa."));
     assert!(html.contains("Yêu cầu mở lại"));
     // A ticket outside the subtree is refused in the page; nothing is written.
-    let r = post(
-        app,
-        &cookie,
-        "/console/reports/supervision",
-        &[
-            ("csrf", &csrf),
-            ("code", "PA-0000-000000"),
-            ("kind", "note"),
-            ("text", "?"),
-        ],
-    )
-    .await;
+    let r = supervise(&console, &csrf, "PA-0000-000000", "note", "?").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains(r#"class="notice error""#));
 
@@ -371,7 +284,7 @@ async fn the_supervision_page_shows_the_apis_figures_and_never_a_denouncer() {
     }
 
     // In English by choice.
-    let (_, en) = page(app, &cookie, "/console/reports?lang=en").await;
+    let (_, en) = console.get("/console/reports?lang=en").await;
     assert!(en.contains("Supervision of response times"));
     assert!(en.contains("Audit trail"));
 }
@@ -405,31 +318,20 @@ async fn only_supervisors_and_administrators_read_the_supervision_page() {
     // does the console.
     let unit = app.unit_id("UBND-X31135").await;
     let official = app.create_user(Role::Official, Some(unit)).await;
-    let cookie = session(&app, &official.email, &official.password).await;
-    let (status, html) = page(&app, &cookie, "/console/reports").await;
+    let console = Session::sign_in(&app, &official.email, &official.password).await;
+    let (status, html) = console.get("/console/reports").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("Không có quyền"), "{html}");
     assert!(!html.contains("chart-on-time"));
-    let (status, _) = page(&app, &cookie, "/console/reports/response-times.csv").await;
+    let (status, _) = console.get("/console/reports/response-times.csv").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (_, inbox) = page(&app, &cookie, "/console/").await;
+    let (_, inbox) = console.get("/console/").await;
     assert!(
         !inbox.contains(r#"href="/console/reports""#),
         "no menu item"
     );
-    let csrf = field_of(&inbox, "csrf");
-    let r = post(
-        &app,
-        &cookie,
-        "/console/reports/supervision",
-        &[
-            ("csrf", &csrf),
-            ("code", &code),
-            ("kind", "note"),
-            ("text", "Không được ghi."),
-        ],
-    )
-    .await;
+    let csrf = input_value(&inbox, "csrf").expect("no csrf field in the page");
+    let r = supervise(&console, &csrf, &code, "note", "Không được ghi.").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
         events_of(&app, &api, &code, "supervision_note")
@@ -439,20 +341,19 @@ async fn only_supervisors_and_administrators_read_the_supervision_page() {
 
     // A citizen: the console is for staff.
     let citizen = app.create_user(Role::Citizen, None).await;
-    let r = sign_in(&app, &citizen.email, &citizen.password).await;
+    let r = Session::sign_in_response(&app, &citizen.email, &citizen.password).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(cookie_of(&r, "nghedan_console").is_none());
     assert!(r.text().await.unwrap().contains("dành cho cán bộ"));
 
     // The supervisor: a form without its token is refused and writes nothing.
-    let cookie = session(&app, DEMO_SUPERVISOR, nghedan::seed::DEMO_PASSWORD).await;
-    let r = post(
-        &app,
-        &cookie,
-        "/console/reports/supervision",
-        &[("code", &code), ("kind", "note"), ("text", "Không có mã.")],
-    )
-    .await;
+    let console = Session::sign_in(&app, DEMO_SUPERVISOR, nghedan::seed::DEMO_PASSWORD).await;
+    let r = console
+        .send(
+            "/console/reports/supervision",
+            &[("code", &code), ("kind", "note"), ("text", "Không có mã.")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("không có gì thay đổi"));
     assert!(
@@ -461,12 +362,9 @@ async fn only_supervisors_and_administrators_read_the_supervision_page() {
             .is_empty()
     );
     // A reversed period is said in the page, which shows the default period.
-    let (status, html) = page(
-        &app,
-        &cookie,
-        "/console/reports?from=2026-11-20&to=2026-11-01",
-    )
-    .await;
+    let (status, html) = console
+        .get("/console/reports?from=2026-11-20&to=2026-11-01")
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains(r#"class="notice error""#));
     assert!(html.contains("chart-on-time"));
@@ -474,8 +372,8 @@ async fn only_supervisors_and_administrators_read_the_supervision_page() {
     // An administrator reads every unit's figures, and writes no supervision note (the API
     // gives supervisors alone that).
     let admin = app.create_user(Role::Admin, None).await;
-    let cookie = session(&app, &admin.email, &admin.password).await;
-    let (status, html) = page(&app, &cookie, "/console/reports").await;
+    let console = Session::sign_in(&app, &admin.email, &admin.password).await;
+    let (status, html) = console.get("/console/reports").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"data-received="1""#), "{html}");
     assert!(!html.contains(r#"action="/console/reports/supervision""#));

@@ -2,105 +2,15 @@
 //! preferences the API shows) and the password change (the API's: other sessions end, this
 //! browser goes on with a new one) — over HTTP, and in headless Chromium with screenshots.
 
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use serde_json::json;
 
-use crate::console::Driver;
+use crate::console::{Driver, Session};
 use crate::helpers::{TEST_PASSWORD, TestApp, TestUser};
 use nghedan::domain::account::Role;
 
 const DEMO_OFFICIAL: &str = "canbo.ubnd-x31135@demo.nghedan.vn";
 const PREFS: &str = "/api/v1/me/notification-preferences";
-
-/// The value of the cookie `name` that `res` sets.
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers().get_all(SET_COOKIE).iter().find_map(|v| {
-        let v = v.to_str().ok()?;
-        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
-        let (n, value) = pair.split_once('=')?;
-        (n == name && !value.is_empty()).then(|| value.to_string())
-    })
-}
-
-/// The `value` of the first input named `name` in `html`.
-fn input_value(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&key)
-        .unwrap_or_else(|| panic!("no {name} in the page"))
-        + key.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-/// A browser-like client of the console: its session cookie.
-struct Console<'a> {
-    app: &'a TestApp,
-    session: String,
-}
-
-impl<'a> Console<'a> {
-    /// Signs in through the console's form; the session cookie.
-    async fn sign_in(app: &'a TestApp, email: &str, password: &str) -> Console<'a> {
-        let page = app.get("/console/login").await;
-        let login = set_cookie(&page, "nghedan_login").expect("the sign-in form's cookie");
-        let token = input_value(&page.text().await.unwrap(), "token");
-        let res = app
-            .client
-            .post(app.url("/console/login"))
-            .header(COOKIE, format!("nghedan_login={login}"))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(
-                serde_urlencoded::to_string([
-                    ("email", email),
-                    ("password", password),
-                    ("token", &token),
-                ])
-                .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303, "signed in");
-        let session = set_cookie(&res, "nghedan_console").expect("a session cookie");
-        Console { app, session }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, format!("nghedan_console={}", self.session))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The settings page's HTML and its forms' anti-forgery token.
-    async fn settings(&self) -> (String, String) {
-        self.settings_at("/console/settings").await
-    }
-
-    /// [`Console::settings`] at `path` (with its query).
-    async fn settings_at(&self, path: &str) -> (String, String) {
-        let res = self.get(path).await;
-        assert_eq!(res.status(), 200);
-        let html = res.text().await.unwrap();
-        let csrf = input_value(&html, "csrf");
-        (html, csrf)
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, format!("nghedan_console={}", self.session))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap())
-            .send()
-            .await
-            .unwrap()
-    }
-}
 
 async fn official(app: &TestApp) -> TestUser {
     let unit = app.unit_id("UBND-X31135").await;
@@ -115,8 +25,8 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
         .as_str()
         .unwrap()
         .to_string();
-    let console = Console::sign_in(&app, &user.email, &user.password).await;
-    let (html, csrf) = console.settings().await;
+    let console = Session::sign_in(&app, &user.email, &user.password).await;
+    let (html, csrf) = console.form_page("/console/settings").await;
     // Every event × channel is a labelled select showing the stored choice.
     for event in [
         "new_ticket",
@@ -142,7 +52,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
 
     // Without the token: 403, nothing changed.
     let res = console
-        .post(
+        .send(
             "/console/settings",
             &[("new_ticket_email", "digest"), ("digest_hour", "18")],
         )
@@ -150,7 +60,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
     assert_eq!(res.status(), 403);
     assert!(res.text().await.unwrap().contains("không có gì thay đổi"));
     let res = console
-        .post(
+        .send(
             "/console/settings",
             &[("csrf", "forged"), ("new_ticket_email", "digest")],
         )
@@ -160,7 +70,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
 
     // A bad value: the page says so (422), nothing changed.
     let res = console
-        .post(
+        .send(
             "/console/settings",
             &[
                 ("csrf", &csrf),
@@ -175,7 +85,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
 
     // With it: saved, and the API shows the same.
     let res = console
-        .post(
+        .send(
             "/console/settings",
             &[
                 ("csrf", &csrf),
@@ -203,7 +113,7 @@ async fn the_settings_form_saves_with_its_token_and_changes_nothing_without() {
     assert_eq!(after["events"]["overdue"], before["events"]["overdue"]);
     assert_eq!(after["digest_hour"], 18);
     let (html, _) = console
-        .settings_at("/console/settings?done=preferences")
+        .form_page("/console/settings?done=preferences")
         .await;
     assert!(html.contains("Đã lưu cài đặt"));
     assert!(html.contains("<option value=\"18\" selected>18:00</option>"));
@@ -214,13 +124,13 @@ async fn a_password_change_in_the_console_ends_every_other_session() {
     let app = TestApp::builder().long_tokens().demo().await;
     let user = official(&app).await;
     let api = app.login(&user.email, &user.password).await;
-    let console = Console::sign_in(&app, &user.email, &user.password).await;
-    let (_, csrf) = console.settings().await;
+    let console = Session::sign_in(&app, &user.email, &user.password).await;
+    let (_, csrf) = console.form_page("/console/settings").await;
     let new_password = "một mật khẩu mới đủ dài";
 
     // Without the token: refused, the password unchanged.
     let res = console
-        .post(
+        .send(
             "/console/settings/password",
             &[
                 ("current_password", TEST_PASSWORD),
@@ -231,7 +141,7 @@ async fn a_password_change_in_the_console_ends_every_other_session() {
     assert_eq!(res.status(), 403);
     // A wrong current password: said in the page.
     let res = console
-        .post(
+        .send(
             "/console/settings/password",
             &[
                 ("csrf", &csrf),
@@ -254,7 +164,7 @@ async fn a_password_change_in_the_console_ends_every_other_session() {
 
     // Changed: this browser gets a new session; the old cookie and the app's tokens end.
     let res = console
-        .post(
+        .send(
             "/console/settings/password",
             &[
                 ("csrf", &csrf),
@@ -265,14 +175,11 @@ async fn a_password_change_in_the_console_ends_every_other_session() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "/console/settings?done=password");
-    let fresh = Console {
-        app: &app,
-        session: set_cookie(&res, "nghedan_console").expect("a new session"),
-    };
-    assert_ne!(fresh.session, console.session);
-    let (html, _) = fresh.settings_at("/console/settings?done=password").await;
+    let fresh = console.renewed(&res).await;
+    assert_ne!(fresh.cookie(), console.cookie());
+    let (html, _) = fresh.form_page("/console/settings?done=password").await;
     assert!(html.contains("Đã đổi mật khẩu"));
-    let old = console.get("/console/settings").await;
+    let old = console.response("/console/settings").await;
     assert_eq!(old.status(), 303, "the old session ended");
     assert!(
         old.headers()[LOCATION]
