@@ -124,7 +124,7 @@ pub async fn page(
         }
         let scope = crate::db::scope::of(c, user.role, user.unit_id)?;
         let rows = inbox::inbox(c, &scope, &filter, sort, after.as_ref(), PAGE + 1)?;
-        let summary = inbox::summary(c, &scope, now.naive_utc())?;
+        let summary = inbox::open_counts(c, &scope)?;
         let cats = crate::db::categories::all(c, false)?;
         Ok((rows, summary, cats, cal))
     })
@@ -155,13 +155,12 @@ pub async fn page(
             }
         })
         .collect();
-    let mut counts: Vec<(String, i64)> = summary
-        .by_status
+    let (by_status, overdue) = summary;
+    let mut counts: Vec<(String, i64)> = by_status
         .iter()
-        .filter(|(s, _)| s.is_open())
         .map(|(s, n)| (t.status(*s).to_string(), *n))
         .collect();
-    counts.push((t.get("overdue").to_string(), summary.overdue));
+    counts.push((t.get("overdue").to_string(), overdue));
     let mut status_values: Vec<(&str, String)> = vec![
         ("open", t.get("open").to_string()),
         ("all", t.get("all").to_string()),

@@ -287,6 +287,36 @@ pub struct Summary {
 }
 
 /// The counts of the inbox of the scope at `now`.
+/// The open tickets of a scope by status, and how many of them are overdue: what an inbox's
+/// header shows. Unlike [`summary`] it reads only open tickets (the `(unit_id, status, …)`
+/// index), not every ticket the unit ever had.
+pub fn open_counts(conn: &mut DbConn, scope: &Scope) -> Result<(Vec<(Status, i64)>, i64), Error> {
+    let mut by_status: Vec<(Status, i64)> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| (*s, 0))
+        .collect();
+    let mut overdue = 0;
+    if scope.is_empty() {
+        return Ok((by_status, overdue));
+    }
+    let groups: Vec<(String, bool, i64)> = tickets::table
+        .filter(scope.predicate())
+        .filter(tickets::status.eq_any(open_statuses()))
+        .group_by((tickets::status, tickets::overdue))
+        .select((tickets::status, tickets::overdue, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (status, late, n) in groups {
+        if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
+            slot.1 += n;
+        }
+        if late {
+            overdue += n;
+        }
+    }
+    Ok((by_status, overdue))
+}
+
 pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<Summary, Error> {
     let mut out = Summary {
         by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(),

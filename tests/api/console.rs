@@ -236,15 +236,20 @@ impl Browser {
             return;
         };
         std::fs::create_dir_all(&dir).unwrap();
-        // The whole page: as tall as its content.
+        // The whole page: as tall as its content, plus what the window's frame takes from
+        // the viewport.
         let height = self
             .client
-            .execute("return document.documentElement.scrollHeight;", vec![])
+            .execute(
+                "return document.documentElement.scrollHeight \
+                 + Math.max(0, window.outerHeight - window.innerHeight);",
+                vec![],
+            )
             .await
             .ok()
             .and_then(|v| v.as_u64())
             .unwrap_or(WINDOW_HEIGHT.into())
-            .clamp(600, 4000) as u32;
+            .clamp(600, 4200) as u32;
         self.client.set_window_size(self.width, height).await.ok();
         let png = self.client.screenshot().await.unwrap();
         // A page shorter than a tall window is as tall as the window: back to the usual size.
@@ -666,4 +671,28 @@ async fn an_official_forwards_by_the_units_code() {
     assert_eq!(status, 303);
     assert!(location.unwrap().contains("done=forward"));
     assert_eq!(app.ticket(&citizen, &code).await["unit"]["code"], "SXD-92");
+}
+
+/// The inbox's header counts the open tickets as the API's summary does.
+#[tokio::test]
+async fn the_inbox_counts_what_the_api_counts() {
+    let app = app().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let first = app.submit_pothole(&citizen).await;
+    app.submit_pothole(&citizen).await;
+    app.submit_pothole(&citizen).await;
+    app.act_ok(&official, &first, "accept", serde_json::Value::Null)
+        .await;
+    let summary = app.get_json(&official, "/api/v1/inbox/summary").await;
+    let s = Session::sign_in(&app, DEMO_OFFICIAL, nghedan::seed::DEMO_PASSWORD).await;
+    let (_, page) = s.get("/console/").await;
+    for (status, word) in [("submitted", "Chờ thụ lý"), ("accepted", "Đang giải quyết")] {
+        let n = summary["by_status"][status].as_i64().unwrap();
+        assert!(n > 0, "{summary}");
+        assert!(
+            page.contains(&format!("<span class=\"n\">{n}</span> {word}")),
+            "{status}: {n}\n{page}"
+        );
+    }
 }
