@@ -974,18 +974,18 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     b.click("a[href='/console/admin/routing']").await;
     b.expect("Thử phân luồng").await;
     // Before: a pothole in Phường Ninh Kiều goes to its ward's committee.
-    choose(&b, "#t-kind", "feedback").await;
-    choose(&b, "#t-category", "duong-hong").await;
+    b.choose("#t-kind", "feedback").await;
+    b.choose("#t-category", "duong-hong").await;
     b.fill("#t-area", "31135").await;
     b.click("#try button[type=submit]").await;
     b.expect("Đơn vị nhận:").await;
-    assert_eq!(preview(&b, "unitCode").await, "UBND-X31135");
+    b.expect_data("#preview", "unitCode", "UBND-X31135").await;
 
     // The rule: potholes in the ward go to the city's construction department.
     let department = app.unit_id("SXD-92").await;
-    choose(&b, "#r-category", "duong-hong").await;
+    b.choose("#r-category", "duong-hong").await;
     b.fill("#r-area", "31135").await;
-    choose(&b, "#r-unit", &department.to_string()).await;
+    b.choose("#r-unit", &department.to_string()).await;
     b.fill("#r-priority", "1").await;
     b.click("#add-rule button[type=submit]").await;
     b.expect("Đã tạo.").await;
@@ -1003,14 +1003,14 @@ async fn an_administrator_adds_a_routing_rule_and_the_preview_shows_it() {
     assert_eq!(rules["items"].as_array().unwrap().len(), 1);
 
     // The box, as the journey asks: the rule's unit, and the rule.
-    choose(&b, "#t-kind", "feedback").await;
-    choose(&b, "#t-category", "duong-hong").await;
+    b.choose("#t-kind", "feedback").await;
+    b.choose("#t-category", "duong-hong").await;
     b.fill("#t-area", "31135").await;
     b.click("#try button[type=submit]").await;
     b.expect("Sở Xây dựng Cần Thơ").await;
-    assert_eq!(preview(&b, "unitCode").await, "SXD-92");
-    assert_eq!(preview(&b, "reason").await, "rule");
-    assert_eq!(preview(&b, "ruleId").await, rule.to_string());
+    b.expect_data("#preview", "unitCode", "SXD-92").await;
+    assert_eq!(b.data("#preview", "reason").await, "rule");
+    assert_eq!(b.data("#preview", "ruleId").await, rule.to_string());
     b.expect(&format!("#{rule}")).await;
     b.shot("admin-routing").await;
 
@@ -1062,35 +1062,6 @@ async fn other_pages(app: &TestApp, b: &crate::console::Browser) {
     }
 }
 
-/// Picks `value` in the select `css`.
-async fn choose(b: &crate::console::Browser, css: &str, value: &str) {
-    let found = b
-        .client
-        .execute(
-            "const s = document.querySelector(arguments[0]); if (!s) { return false; } \
-             const d = s.closest('details'); if (d) { d.open = true; } \
-             s.value = arguments[1]; return s.value === arguments[1];",
-            vec![json!(css), json!(value)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(found, json!(true), "{css} has no choice {value}");
-}
-
-/// A `data-*` value of the preview's answer.
-async fn preview(b: &crate::console::Browser, key: &str) -> String {
-    b.client
-        .execute(
-            "const p = document.getElementById('preview'); return p ? (p.dataset[arguments[0]] || '') : '';",
-            vec![json!(key)],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// The administration at phone width (and its screenshots at 390 px).
 #[tokio::test]
 async fn the_administration_works_on_a_phone() {
@@ -1108,7 +1079,7 @@ async fn the_administration_works_on_a_phone() {
     )
     .await;
     b.expect("Đơn vị nhận:").await;
-    assert_eq!(preview(&b, "unitCode").await, "UBND-X31135");
+    b.expect_data("#preview", "unitCode", "UBND-X31135").await;
     b.shot("admin-routing").await;
     other_pages(&app, &b).await;
     // English by choice.
