@@ -146,17 +146,9 @@ impl FromRequest for Staff {
             let session = token.clone();
             let found = state
                 .db(move |c| -> Result<_, ApiError> {
-                    let Some(id) = users::session_user(c, &session, now)? else {
-                        return Ok(None);
-                    };
-                    let Some(u) = users::find(c, id)?.filter(|u| u.active()) else {
-                        return Ok(None);
-                    };
-                    let unit = match u.unit_id {
-                        Some(unit) => crate::db::units::name_of(c, unit, lang)?,
-                        None => None,
-                    };
-                    Ok(Some((u, unit)))
+                    Ok(users::session_account(c, &session, now)?
+                        .filter(|(u, _)| u.active())
+                        .map(|(u, unit)| (u, unit.map(|(vi, en)| lang.pick(&vi, &en).to_string()))))
                 })
                 .await
                 .map_err(|e| Reply::Problem(lang, e))?;

@@ -267,21 +267,26 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<
     Ok(())
 }
 
-/// The account of a live session: the refresh token is known, neither rotated nor revoked
-/// (sign-out, a password change or reset end it) and not expired. The console keeps its
-/// session this way, in an HttpOnly cookie.
-pub fn session_user(
+/// The account of a live session — its refresh token known, neither rotated nor revoked
+/// (sign-out, a password change or reset end it) and not expired — with its unit's names
+/// (vi, en), in one query. The console keeps its session this way, in an HttpOnly cookie.
+pub fn session_account(
     conn: &mut DbConn,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Option<i64>, Error> {
+) -> Result<Option<(User, Option<(String, String)>)>, Error> {
+    use super::schema::units;
     Ok(refresh_tokens::table
+        .inner_join(users::table.left_join(units::table))
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .filter(refresh_tokens::rotated_at.is_null())
         .filter(refresh_tokens::revoked_at.is_null())
         .filter(refresh_tokens::expires_at.gt(now))
-        .select(refresh_tokens::user_id)
-        .first::<i64>(conn)
+        .select((
+            User::as_select(),
+            (units::name_vi, units::name_en).nullable(),
+        ))
+        .first(conn)
         .optional()?)
 }
 
