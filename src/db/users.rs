@@ -267,6 +267,9 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> Result<
     Ok(())
 }
 
+/// A unit's names: (vi, en).
+pub type UnitNames = (String, String);
+
 /// The account of a live session — its refresh token known, neither rotated nor revoked
 /// (sign-out, a password change or reset end it) and not expired — with its unit's names
 /// (vi, en), in one query. The console keeps its session this way, in an HttpOnly cookie.
@@ -274,7 +277,7 @@ pub fn session_account(
     conn: &mut DbConn,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Option<(User, Option<(String, String)>)>, Error> {
+) -> Result<Option<(User, Option<UnitNames>)>, Error> {
     use super::schema::units;
     Ok(refresh_tokens::table
         .inner_join(users::table.left_join(units::table))
