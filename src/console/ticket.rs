@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::words::Words;
-use super::{Frame, Notice, Reply, Staff, db, html, problem, problem_text, see_other};
+use super::{Choice, Frame, Notice, Reply, Staff, db, html, problem, problem_text, see_other};
 use crate::api::error::ApiError;
 use crate::api::tickets::{ActionBody, check_action, fields_of};
 use crate::api::uploads::{Variant, send_file};
@@ -57,12 +57,6 @@ pub struct EventLine {
     pub internal: bool,
 }
 
-/// A choice of a select or datalist.
-pub struct Pick {
-    pub value: String,
-    pub label: String,
-}
-
 #[derive(Template)]
 #[template(path = "console/ticket.html")]
 struct TicketPage {
@@ -73,8 +67,8 @@ struct TicketPage {
     clocks: Vec<ClockLine>,
     events: Vec<EventLine>,
     actions: Vec<ActionForm>,
-    units: Vec<Pick>,
-    officials: Vec<Pick>,
+    units: Vec<Choice>,
+    officials: Vec<Choice>,
     can_comment: bool,
 }
 
@@ -194,17 +188,19 @@ async fn build(
         units: units
             .into_iter()
             .filter(|u| u.id != looked.ticket.unit_id)
-            .map(|u| Pick {
+            .map(|u| Choice {
                 value: u.code.clone(),
                 label: u.name(lang).to_string(),
+                selected: false,
             })
             .collect(),
         officials: officials
             .into_iter()
             .filter(|u| u.active())
-            .map(|u| Pick {
+            .map(|u| Choice {
                 value: u.id.to_string(),
                 label: u.full_name,
+                selected: false,
             })
             .collect(),
         can_comment: handling || looked.access == tickets::Access::Submitter,
