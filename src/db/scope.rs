@@ -40,6 +40,9 @@ impl Scope {
     pub fn predicate(&self) -> Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> {
         let mut p: Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> =
             match &self.units {
+                // One unit (most officials) as `=`: a planner matches it to the partial
+                // `(unit_id, …)` indexes more readily than `= ANY(array)`.
+                Some(units) if units.len() == 1 => Box::new(tickets::unit_id.eq(units[0])),
                 Some(units) => Box::new(tickets::unit_id.eq_any(units.clone())),
                 None => Box::new(diesel::dsl::sql::<Bool>("1 = 1")),
             };

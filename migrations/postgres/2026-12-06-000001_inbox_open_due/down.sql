@@ -1,0 +1,1 @@
+DROP INDEX tickets_unit_open_due;
