@@ -214,6 +214,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "App version {version} is too old; update to {minimum} or later.",
             ),
         ),
+        "precondition_failed" => (
+            ("Phiếu đã thay đổi", "The ticket has changed"),
+            (
+                "Phiếu đã thay đổi từ lần bạn đọc nó (If-Match không khớp ETag hiện tại). Hãy tải lại rồi thử lại.",
+                "The ticket changed since you read it (If-Match does not match its current ETag). Reload it and try again.",
+            ),
+        ),
         "webpush_not_configured" => (
             ("Chưa bật Web Push", "Web Push is off"),
             (

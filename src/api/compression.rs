@@ -8,7 +8,7 @@
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
@@ -49,6 +49,28 @@ fn is_text(content_type: &HeaderValue) -> bool {
         }
         "image" => subtype == "svg+xml",
         _ => false,
+    }
+}
+
+/// Gives a compressed response's strong `ETag` the encoding as a suffix (`"…-br"`): the
+/// bytes differ from the uncompressed ones, so the validator must too (RFC 9110 §8.8.3).
+pub fn tag_encoding(headers: &mut HeaderMap) {
+    let coding = match headers
+        .get(header::CONTENT_ENCODING)
+        .map(HeaderValue::as_bytes)
+    {
+        Some(b"br") => "br",
+        Some(b"gzip") => "gzip",
+        _ => return,
+    };
+    let tagged = headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
+        .map(|opaque| format!("\"{opaque}-{coding}\""))
+        .and_then(|t| HeaderValue::from_str(&t).ok());
+    if let Some(value) = tagged {
+        headers.insert(header::ETAG, value);
     }
 }
 

@@ -26,6 +26,9 @@ Responses of text (JSON, HTML, CSS, JavaScript) of 1 KiB or more are compressed 
 `Accept-Encoding` allows (images and PDFs never); request bodies must not be compressed (415 `content_encoding_unsupported`). \
 Web pages on the origins the server lists may call the API across origins (CORS, credentials included; \
 `ETag`, `Location`, `Retry-After` and the upload headers exposed). \
+Successful reads carry a strong `ETag` (`If-None-Match` → 304) and `Cache-Control` (`public` for reference data, \
+`private, no-cache` for anything personal); a ticket's `ETag` as `If-Match` on a workflow action → 412 `precondition_failed` \
+when the ticket changed since. \
 A browser subscribes to Web Push with the key from `GET /api/v1/push/webpush-key`; every push carries \
 `ticket_code` and `path` (`/tickets/{code}`), the screen to open."
     ),

@@ -67,6 +67,7 @@ fn status_of(reason: Reason) -> StatusCode {
         Reason::Conflict => StatusCode::CONFLICT,
         Reason::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Reason::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        Reason::Stale => StatusCode::PRECONDITION_FAILED,
     }
 }
 

@@ -177,6 +177,7 @@ fn protect(headers: &mut HeaderMap, request_id: &str) {
     {
         headers.remove(header::CONTENT_ENCODING);
     }
+    crate::api::compression::tag_encoding(headers);
     headers.insert(
         REQUEST_ID,
         HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static("invalid")),

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caller;
 pub mod categories;
 pub mod compression;
+pub mod conditional;
 pub mod cors;
 pub mod deadlines;
 pub mod docs;
@@ -93,12 +94,15 @@ pub fn app(
         .route("/docs", web::get().to(docs::docs_page))
         .configure(crate::console::routes)
         .default_service(web::to(middleware::not_found))
-        // Innermost first: the app's version, then what is worth compressing, the
-        // compression itself, CORS, and outermost the request context (ids, problems, logs).
+        // Innermost first: the app's version, ETags and 304s, what is worth compressing, CORS,
+        // the compression itself, and outermost the request context (ids, problems, logs).
+        // CORS inside `Compress`: actix-cors rewrites `Vary` from its first value only, so it
+        // must come before `Compress` appends `accept-encoding`.
         .wrap(actix_web::middleware::from_fn(app_versions::check))
+        .wrap(actix_web::middleware::from_fn(conditional::middleware))
         .wrap(actix_web::middleware::from_fn(compression::policy))
-        .wrap(actix_web::middleware::Compress::default())
         .wrap(cors)
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }
 

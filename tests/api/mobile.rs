@@ -105,6 +105,23 @@ async fn a_listed_origin_is_answered_its_preflight_and_reads_responses_with_cred
     }
     assert!(list(&res, "vary").contains(&"origin".into()));
 
+    // Compressed and cross-origin at once: a cache keeps a copy per origin, encoding and
+    // language.
+    let res = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .header("Origin", WEB_APP)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "access-control-allow-origin"), Some(WEB_APP));
+    assert_eq!(header(&res, "content-encoding"), Some("gzip"));
+    let vary = list(&res, "vary");
+    for v in ["origin", "accept-encoding", "accept-language"] {
+        assert!(vary.contains(&v.to_string()), "{v} in {vary:?}");
+    }
+
     // A problem is readable too: the page learns why.
     let res = app
         .client
@@ -508,5 +525,210 @@ async fn a_malformed_app_version_is_a_bad_request() {
     }
     // No minimum configured: any well-formed version is served.
     let res = versioned(&app, "/api/v1/categories", "android/0.0.1").await;
+    assert_eq!(res.status(), 200);
+}
+
+// ---- caching and revalidation ----------------------------------------------------------------
+
+/// GET with an optional token and `If-None-Match`.
+async fn revalidate(app: &TestApp, path: &str, token: Option<&str>, etag: &str) -> Response {
+    let mut req = app.client.get(app.url(path)).header("If-None-Match", etag);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+/// Fetches `path`, checks its caching headers, and that its ETag revalidates to a 304 with no
+/// body; returns the ETag.
+async fn assert_revalidates(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    cache_control: &str,
+) -> String {
+    let mut req = app.client.get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    assert_eq!(header(&res, "cache-control"), Some(cache_control), "{path}");
+    let etag = header(&res, "etag").expect("an ETag").to_string();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong: {etag}"
+    );
+    let res = revalidate(app, path, token, &etag).await;
+    assert_eq!(res.status(), 304, "{path}");
+    assert_eq!(header(&res, "etag"), Some(etag.as_str()), "{path}");
+    assert_eq!(header(&res, "cache-control"), Some(cache_control), "{path}");
+    assert!(res.bytes().await.unwrap().is_empty(), "{path}: no body");
+    // Another tag: the whole response.
+    let res = revalidate(app, path, token, "\"something-else\"").await;
+    assert_eq!(res.status(), 200, "{path}");
+    etag
+}
+
+#[tokio::test]
+async fn reads_carry_etags_and_revalidate_to_304() {
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = app.submit_pothole(&citizen).await;
+
+    // Reference data: anyone's, an hour in any cache.
+    for path in [
+        "/api/v1/categories",
+        "/api/v1/areas?parent=31",
+        "/api/v1/areas/31135",
+        "/api/v1/units",
+        "/api/v1/calendar?from=2026-01-01&to=2026-12-31",
+    ] {
+        assert_revalidates(&app, path, None, "public, max-age=3600").await;
+    }
+    assert_revalidates(&app, "/api/v1/public/tickets", None, "public, max-age=60").await;
+    // The words follow the language: a cache keeps one copy per language.
+    let res = app.get("/api/v1/categories").await;
+    assert!(list(&res, "vary").contains(&"accept-language".into()));
+
+    // Personal: the caller's cache only, revalidated each time.
+    let ticket = format!("/api/v1/tickets/{code}");
+    let etag = assert_revalidates(&app, &ticket, Some(&citizen), "private, no-cache").await;
+    assert!(etag.starts_with("\"v"), "{etag}");
+    let events = format!("/api/v1/tickets/{code}/events");
+    let events_tag = assert_revalidates(&app, &events, Some(&citizen), "private, no-cache").await;
+    assert_revalidates(&app, "/api/v1/me", Some(&citizen), "private, no-cache").await;
+
+    // Once the ticket changes, the old tags fetch it anew.
+    app.accept(&official, &code).await;
+    let res = revalidate(&app, &ticket, Some(&citizen), &etag).await;
+    assert_eq!(res.status(), 200);
+    assert_ne!(header(&res, "etag"), Some(etag.as_str()));
+    let res = revalidate(&app, &events, Some(&citizen), &events_tag).await;
+    assert_eq!(res.status(), 200);
+
+    // A compressed copy has its own tag, and either revalidates.
+    let res = get_encoded(&app, "/api/v1/categories", None, "br").await;
+    assert_eq!(header(&res, "content-encoding"), Some("br"));
+    let br_tag = header(&res, "etag").unwrap().to_string();
+    assert!(br_tag.ends_with("-br\""), "{br_tag}");
+    let res = app
+        .client
+        .get(app.url("/api/v1/categories"))
+        .header("Accept-Encoding", "br")
+        .header("If-None-Match", &br_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    assert!(res.bytes().await.unwrap().is_empty());
+    let plain_tag = header(&app.get("/api/v1/categories").await, "etag")
+        .unwrap()
+        .to_string();
+    assert_eq!(br_tag, format!("{}-br\"", plain_tag.trim_end_matches('"')));
+}
+
+#[tokio::test]
+async fn files_are_cached_for_a_year_privately() {
+    let app = TestApp::spawn().await;
+    let citizen = app.citizen().await;
+    let photo = crate::uploads::phone_jpeg(400, 300, crate::uploads::exif(1));
+    let id = app.uploaded(Some(&citizen), &photo).await;
+    for path in [
+        format!("/api/v1/attachments/{id}"),
+        format!("/api/v1/attachments/{id}/thumbnail"),
+    ] {
+        assert_revalidates(
+            &app,
+            &path,
+            Some(&citizen),
+            "private, max-age=31536000, immutable",
+        )
+        .await;
+    }
+    // Still only for those who may read it: a 304 is no way around that.
+    let other = app.citizen().await;
+    let etag = format!("\"{id}\"");
+    let res = revalidate(
+        &app,
+        &format!("/api/v1/attachments/{id}"),
+        Some(&other),
+        &etag,
+    )
+    .await;
+    assert_problem(res, 404, "attachment_not_found").await;
+}
+
+#[tokio::test]
+async fn an_action_with_a_stale_if_match_is_refused_with_412() {
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let code = app.submit_pothole(&citizen).await;
+    let ticket = format!("/api/v1/tickets/{code}");
+    let res = app
+        .authed(Method::GET, &ticket, &official)
+        .send()
+        .await
+        .unwrap();
+    let read = header(&res, "etag").unwrap().to_string();
+
+    let act = |action: &str, tag: Option<&str>, body: Value| {
+        let mut req = app.authed(
+            Method::POST,
+            &format!("/api/v1/tickets/{code}/{action}"),
+            &official,
+        );
+        if let Some(tag) = tag {
+            req = req.header("If-Match", tag);
+        }
+        req.json(&body).send()
+    };
+    // Unchanged since it was read: the action applies, and says the ticket's new tag.
+    let res = act("accept", Some(&read), json!({})).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let accepted = header(&res, "etag").unwrap().to_string();
+    assert_ne!(accepted, read);
+    assert_eq!(header(&res, "content-location"), Some(ticket.as_str()));
+    let res = app
+        .authed(Method::GET, &ticket, &official)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&res, "etag"),
+        Some(accepted.as_str()),
+        "the same view"
+    );
+
+    // With the tag read before the change: refused, and nothing happens.
+    let question = json!({"question": "Ổ gà ở bên nào?"});
+    let res = act("request_info", Some(&read), question.clone())
+        .await
+        .unwrap();
+    assert_problem(res, 412, "precondition_failed").await;
+    let weak = format!("W/{accepted}");
+    let res = act("request_info", Some(&weak), question.clone())
+        .await
+        .unwrap();
+    assert_problem(res, 412, "precondition_failed").await;
+    let t = app.ticket(&official, &code).await;
+    assert_eq!(t["status"], "accepted", "{t}");
+
+    // A compressed copy's tag, `*`, or no If-Match at all (as before) are fine.
+    let br = format!("{}-br\"", accepted.trim_end_matches('"'));
+    let res = act("request_info", Some(&br), question.clone())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.provide_info(&citizen, &code, "Bên phải.").await;
+    let res = act("progress_note", Some("*"), json!({"note": "Đã cử người."}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = act("progress_note", None, json!({"note": "Đang sửa."}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 }

@@ -253,7 +253,10 @@ async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "content-type"), "image/jpeg");
     assert_eq!(header(&res, "x-content-type-options"), "nosniff");
-    assert_eq!(header(&res, "cache-control"), "private");
+    assert_eq!(
+        header(&res, "cache-control"),
+        "private, max-age=31536000, immutable"
+    );
     assert_eq!(
         header(&res, "content-disposition"),
         format!("inline; filename=\"{id}.jpg\"")
@@ -625,7 +628,10 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     assert_eq!(public["attachments"][0]["id"], filed.as_str(), "{public}");
     let res = app.fetch(&url, None, None).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(header(&res, "cache-control"), "private");
+    assert_eq!(
+        header(&res, "cache-control"),
+        "private, max-age=31536000, immutable"
+    );
     assert_eq!(app.fetch(&thumb, Some(&bob), None).await.status(), 200);
     // The decision is on the staff timeline.
     let events = app.timeline(&official, code).await;
