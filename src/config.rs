@@ -5,6 +5,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// `NGHEDAN__SECTION__KEY` variables; a list setting takes a comma-separated string.
+fn env_source() -> config::Environment {
+    config::Environment::with_prefix("NGHEDAN")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.cors_allowed_origins")
+}
+
 /// Every secret's shipped value starts with this; production refuses to start with one.
 pub const DEFAULT_SECRET_PREFIX: &str = "insecure-default";
 
@@ -84,6 +94,39 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub deadlines: DeadlineSettings,
     pub metrics: MetricsSettings,
+    pub apps: AppSettings,
+}
+
+/// `[apps]`: the oldest app each platform may still use (`X-App-Version`), and where to
+/// get a newer one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// Empty: no minimum.
+    #[serde(deserialize_with = "optional_version")]
+    pub min_android: Option<semver::Version>,
+    #[serde(deserialize_with = "optional_version")]
+    pub min_ios: Option<semver::Version>,
+    #[serde(deserialize_with = "optional_version")]
+    pub min_web: Option<semver::Version>,
+    pub android_store_url: String,
+    pub ios_store_url: String,
+}
+
+/// A semantic version, or nothing for an empty string.
+fn optional_version<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<semver::Version>, D::Error> {
+    let text = String::deserialize(d)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    semver::Version::parse(text).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a semantic version (e.g. 2.3.0): {e}"
+        ))
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +205,11 @@ pub struct ServerSettings {
     pub json_max_depth: usize,
     /// Largest request head (request line and headers), in bytes (431 beyond).
     pub max_header_bytes: usize,
+    /// Web origins (`https://app.example.vn`) whose pages may call the API from a browser,
+    /// credentials included. `NGHEDAN__SERVER__CORS_ALLOWED_ORIGINS` takes them comma-separated.
+    pub cors_allowed_origins: Vec<String>,
+    /// Responses smaller than this are sent uncompressed.
+    pub compression_min_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,6 +347,23 @@ impl Settings {
         dir: &Path,
         with_env_vars: bool,
     ) -> Result<Self, SettingsError> {
+        Self::load_sources(environment, dir, with_env_vars.then(env_source))
+    }
+
+    /// The files in `dir` overlaid by `vars` (as if they were the environment): for tests.
+    pub fn load_with_vars(
+        environment: Environment,
+        dir: &Path,
+        vars: std::collections::HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        Self::load_sources(environment, dir, Some(env_source().source(Some(vars))))
+    }
+
+    fn load_sources(
+        environment: Environment,
+        dir: &Path,
+        env: Option<config::Environment>,
+    ) -> Result<Self, SettingsError> {
         let default_file = dir.join("default.toml");
         let mut builder = config::Config::builder();
         builder = if default_file.exists() {
@@ -312,15 +377,17 @@ impl Settings {
         builder = builder.add_source(
             config::File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false),
         );
-        if with_env_vars {
-            builder = builder.add_source(
-                config::Environment::with_prefix("NGHEDAN")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            );
+        if let Some(env) = env {
+            builder = builder.add_source(env);
         }
         let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.server.cors_allowed_origins = settings
+            .server
+            .cors_allowed_origins
+            .iter()
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
         settings.environment = environment;
         settings.validate()?;
         Ok(settings)
@@ -370,6 +437,30 @@ impl Settings {
         // actix-http never reads a head over 128 KiB, whatever is configured.
         if !(1024..=131_072).contains(&self.server.max_header_bytes) {
             return Err(invalid("server.max_header_bytes", "must be 1024–131072"));
+        }
+        for origin in &self.server.cors_allowed_origins {
+            let parsed = url::Url::parse(origin).ok();
+            let exact = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.origin().ascii_serialization() == *origin
+            });
+            if !exact {
+                return Err(invalid(
+                    "server.cors_allowed_origins",
+                    format!(
+                        "`{origin}` is not a web origin: scheme://host[:port], no path, no \
+                         trailing slash, no wildcard (e.g. https://app.example.vn)"
+                    ),
+                ));
+            }
+        }
+        for (key, url) in [
+            ("apps.android_store_url", &self.apps.android_store_url),
+            ("apps.ios_store_url", &self.apps.ios_store_url),
+        ] {
+            if !url.is_empty() && url::Url::parse(url).is_err() {
+                return Err(invalid(key, "must be an absolute URL, or empty"));
+            }
         }
         if url::Url::parse(&self.server.public_url).is_err() {
             return Err(invalid("server.public_url", "must be an absolute URL"));
@@ -603,6 +694,64 @@ mod tests {
         assert!(s.validate().is_err());
         s.notifications.lease_secs = 60;
         assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn cors_origins_come_from_a_comma_separated_variable_and_are_checked() {
+        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert!(s.server.cors_allowed_origins.is_empty(), "none by default");
+        let vars = |v: &str| {
+            std::collections::HashMap::from([(
+                "NGHEDAN__SERVER__CORS_ALLOWED_ORIGINS".to_string(),
+                v.to_string(),
+            )])
+        };
+        let s = Settings::load_with_vars(
+            Environment::Test,
+            &dir(),
+            vars("https://app.nghedan.vn, http://localhost:5173"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.server.cors_allowed_origins,
+            ["https://app.nghedan.vn", "http://localhost:5173"]
+        );
+        let one = Settings::load_with_vars(Environment::Test, &dir(), vars("https://a.vn"));
+        assert_eq!(one.unwrap().server.cors_allowed_origins, ["https://a.vn"]);
+        let none = Settings::load_with_vars(Environment::Test, &dir(), vars(""));
+        assert!(none.unwrap().server.cors_allowed_origins.is_empty());
+        for bad in [
+            "*",
+            "https://a.vn/",
+            "https://a.vn/app",
+            "a.vn",
+            "ftp://a.vn",
+        ] {
+            let err = Settings::load_with_vars(Environment::Test, &dir(), vars(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server.cors_allowed_origins"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn app_minimums_are_semantic_versions_or_empty() {
+        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert!(s.apps.min_android.is_none() && s.apps.min_ios.is_none());
+        let vars = std::collections::HashMap::from([
+            (
+                "NGHEDAN__APPS__MIN_ANDROID".to_string(),
+                "2.3.0".to_string(),
+            ),
+            ("NGHEDAN__APPS__MIN_IOS".to_string(), "2.3".to_string()),
+        ]);
+        let err = Settings::load_with_vars(Environment::Test, &dir(), vars)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("min_ios") && err.contains("semantic version"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub enum Reason {
     Invalid,
     /// Too many attempts; try again later.
     TooMany,
+    /// The caller's copy is out of date (`If-Match`).
+    Stale,
 }
 
 /// A refused request.

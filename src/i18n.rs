@@ -172,6 +172,62 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The request line and headers exceed {limit} bytes.",
             ),
         ),
+        "content_encoding_unsupported" => (
+            ("Không nhận nội dung nén", "Compressed body not accepted"),
+            (
+                "Hãy gửi nội dung yêu cầu không nén (không có Content-Encoding).",
+                "Send the request body uncompressed (no Content-Encoding).",
+            ),
+        ),
+        "encoding_not_acceptable" => (
+            ("Không có cách mã hoá phù hợp", "No acceptable encoding"),
+            (
+                "Accept-Encoding loại trừ mọi cách mã hoá máy chủ có (br, gzip, identity).",
+                "Accept-Encoding rules out every encoding the server has (br, gzip, identity).",
+            ),
+        ),
+        "cors_origin_not_allowed" => (
+            ("Nguồn gốc không được phép", "Origin not allowed"),
+            (
+                "Trang web ở nguồn gốc này không được phép gọi API.",
+                "Web pages on this origin may not call the API.",
+            ),
+        ),
+        "cors_request_refused" => (
+            ("Yêu cầu CORS bị từ chối", "CORS request refused"),
+            (
+                "Phương thức hoặc tiêu đề trong yêu cầu kiểm tra trước (preflight) không được phép.",
+                "The method or headers named in the preflight request are not allowed.",
+            ),
+        ),
+        "app_version_invalid" => (
+            ("X-App-Version không hợp lệ", "Invalid X-App-Version"),
+            (
+                "X-App-Version phải có dạng <nền tảng>/<phiên bản>, nền tảng là android, ios hoặc web và phiên bản theo semver, ví dụ android/2.4.1.",
+                "X-App-Version must be <platform>/<version>, the platform android, ios or web and the version a semantic version, e.g. android/2.4.1.",
+            ),
+        ),
+        "app_upgrade_required" => (
+            ("Cần cập nhật ứng dụng", "App update required"),
+            (
+                "Phiên bản ứng dụng {version} đã cũ; hãy cập nhật lên {minimum} hoặc mới hơn.",
+                "App version {version} is too old; update to {minimum} or later.",
+            ),
+        ),
+        "precondition_failed" => (
+            ("Phiếu đã thay đổi", "The ticket has changed"),
+            (
+                "Phiếu đã thay đổi từ lần bạn đọc nó (If-Match không khớp ETag hiện tại). Hãy tải lại rồi thử lại.",
+                "The ticket changed since you read it (If-Match does not match its current ETag). Reload it and try again.",
+            ),
+        ),
+        "webpush_not_configured" => (
+            ("Chưa bật Web Push", "Web Push is off"),
+            (
+                "Máy chủ này không gửi thông báo Web Push.",
+                "This server sends no Web Push notifications.",
+            ),
+        ),
         "request_timeout" => (
             ("Hết thời gian chờ yêu cầu", "Request timeout"),
             (

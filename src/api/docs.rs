@@ -18,7 +18,19 @@ and, for 422 `validation_failed`, `errors: [{field (JSON Pointer), code, message
 Malformed JSON is 400 `malformed_json`; a wrong content type 415; a body over the limit 413; \
 an unknown route 404 `route_not_found`; not signed in 401; an object the caller may not read 404; \
 an action that is not the caller's 403 `action_forbidden`; not from the current state 409 `invalid_transition`; \
-rate limited 429 with `Retry-After`; database unavailable, or password checks overloaded, 503 with `Retry-After`."
+rate limited 429 with `Retry-After`; database unavailable, or password checks overloaded, 503 with `Retry-After`.\n\n\
+Phones and browsers: an app may send `X-App-Version: <platform>/<semver>` (platform `android`, `ios` or `web`); \
+one older than the server's minimum for its platform gets 426 `app_upgrade_required` with `store_url` (Android, iOS), \
+a malformed header 400 `app_version_invalid`, and a request without it is served. \
+Responses of text (JSON, HTML, CSS, JavaScript) of 1 KiB or more are compressed with brotli or gzip when \
+`Accept-Encoding` allows (images and PDFs never); request bodies must not be compressed (415 `content_encoding_unsupported`). \
+Web pages on the origins the server lists may call the API across origins (CORS, credentials included; \
+`ETag`, `Location`, `Retry-After` and the upload headers exposed). \
+Successful reads carry a strong `ETag` (`If-None-Match` → 304) and `Cache-Control` (`public` for reference data, \
+`private, no-cache` for anything personal); a ticket's `ETag` as `If-Match` on a workflow action → 412 `precondition_failed` \
+when the ticket changed since. \
+A browser subscribes to Web Push with the key from `GET /api/v1/push/webpush-key`; every push carries \
+`ticket_code` and `path` (`/tickets/{code}`), the screen to open."
     ),
     components(schemas(
         crate::api::error::Problem,
@@ -40,6 +52,7 @@ rate limited 429 with `Retry-After`; database unavailable, or password checks ov
         (name = "meta", description = "This document"),
         (name = "auth", description = "Sign-up, verification, sign-in, tokens, password reset"),
         (name = "me", description = "The signed-in user: profile, data rights, devices"),
+        (name = "push", description = "What a browser needs to subscribe to Web Push"),
         (name = "admin", description = "Administrators: accounts and configuration"),
     )
 )]
@@ -100,7 +113,7 @@ pub async fn docs_page() -> HttpResponse {
 
 /// Every operation may answer with the conventions' problems (bad JSON 400, not signed in
 /// 401, not allowed 403, not found 404, wrong state 409, too large 413, wrong content type
-/// 415, invalid 422, rate limited 429, internal 500, database away 503), all as
+/// 415, invalid 422, app too old 426, rate limited 429, internal 500, database away 503), all as
 /// `application/problem+json`. They are added to each operation that does not list them, so
 /// the document states the whole contract.
 pub fn add_conventional_errors(doc: &mut utoipa::openapi::OpenApi) {
@@ -108,7 +121,7 @@ pub fn add_conventional_errors(doc: &mut utoipa::openapi::OpenApi) {
     const COMMON: &[(&str, &str)] = &[
         (
             "400",
-            "Malformed JSON, or a bad header (`malformed_json`, `idempotency_key_*`)",
+            "Malformed JSON, or a bad header (`malformed_json`, `idempotency_key_*`, `app_version_invalid`)",
         ),
         ("401", "Not signed in, or the token is invalid or expired"),
         (
@@ -124,10 +137,17 @@ pub fn add_conventional_errors(doc: &mut utoipa::openapi::OpenApi) {
             "Not possible from the current state, or a concurrent change",
         ),
         ("413", "The body is over the limit (`payload_too_large`)"),
-        ("415", "Wrong content type (`unsupported_media_type`)"),
+        (
+            "415",
+            "Wrong content type (`unsupported_media_type`), or a compressed body (`content_encoding_unsupported`)",
+        ),
         (
             "422",
             "Well-formed but invalid (`validation_failed`, with `errors`)",
+        ),
+        (
+            "426",
+            "The app named in `X-App-Version` is older than its platform's minimum (`app_upgrade_required`, with `store_url`)",
         ),
         ("429", "Rate limited (`rate_limited`, with `Retry-After`)"),
         (

@@ -18,6 +18,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct ApiError {
     error: AppError,
     status: Option<StatusCode>,
+    /// `app_upgrade_required`: where to get a newer app.
+    store_url: Option<String>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -31,6 +33,7 @@ impl From<AppError> for ApiError {
         ApiError {
             error,
             status: None,
+            store_url: None,
         }
     }
 }
@@ -64,6 +67,7 @@ fn status_of(reason: Reason) -> StatusCode {
         Reason::Conflict => StatusCode::CONFLICT,
         Reason::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Reason::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        Reason::Stale => StatusCode::PRECONDITION_FAILED,
     }
 }
 
@@ -73,6 +77,7 @@ impl ApiError {
         ApiError {
             error: AppError::bad_request(code),
             status: Some(status),
+            store_url: None,
         }
     }
     pub fn bad_request(code: &'static str) -> Self {
@@ -110,6 +115,14 @@ impl ApiError {
     pub fn arg(self, name: &'static str, value: impl ToString) -> Self {
         ApiError {
             error: self.error.arg(name, value),
+            ..self
+        }
+    }
+
+    /// The store link a too-old app is sent to (`store_url` in the problem).
+    pub fn store_url(self, url: Option<String>) -> Self {
+        ApiError {
+            store_url: url,
             ..self
         }
     }
@@ -181,6 +194,7 @@ impl ApiError {
             code: code.to_string(),
             request_id: request_id.to_string(),
             errors,
+            store_url: self.store_url.clone(),
         }
     }
 
@@ -237,6 +251,10 @@ pub struct Problem {
     /// Present for `validation_failed`: one entry per invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// Present for 426 `app_upgrade_required` on a platform with a store: where to get a
+    /// newer version of the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]

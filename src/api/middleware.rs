@@ -76,6 +76,26 @@ pub async fn request_context(
         protect(res.headers_mut(), &request_id);
         return Ok(res);
     }
+    // A compressed request body is not accepted (RFC 7694): decompressing one is a way to
+    // make the server hold far more than the body limit.
+    let coded = req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if coded {
+        let problem = ApiError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_encoding_unsupported",
+        )
+        .render(lang, &request_id);
+        let mut res = req.into_response(problem);
+        res.headers_mut().insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        protect(res.headers_mut(), &request_id);
+        return Ok(res);
+    }
     // Guessing tracking secrets is rate limited per client address: after too many wrong ones,
     // a request whose secret is wrong too gets 429 instead of 404. The secret is checked first,
     // so its owner is not refused because someone else guessed from the same address (a
@@ -109,11 +129,12 @@ pub async fn request_context(
     if let Some(wait) = guesses_blocked
         && wrong_secret
     {
-        let (req, _) = res.into_parts();
-        res = ServiceResponse::new(req, ApiError::too_many(wait).render(lang, &request_id));
+        res = replace(res, ApiError::too_many(wait).render(lang, &request_id));
     }
     let mut res = as_problem(res, lang, &request_id, &span);
     protect(res.headers_mut(), &request_id);
+    let path = res.request().path().to_owned();
+    crate::api::cors::limit(&path, res.headers_mut());
 
     let status = res.status();
     let route = res
@@ -149,6 +170,14 @@ pub async fn request_context(
 /// anything but its declared type; and on HTML pages (the docs, the unsubscribe page) a ban
 /// on framing, so no other site can overlay them to trick a click (clickjacking).
 fn protect(headers: &mut HeaderMap, request_id: &str) {
+    // The marker that kept `Compress` off (see `api::compression`) says nothing to a client.
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v == "identity")
+    {
+        headers.remove(header::CONTENT_ENCODING);
+    }
+    crate::api::compression::tag_encoding(headers);
     headers.insert(
         REQUEST_ID,
         HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static("invalid")),
@@ -288,7 +317,13 @@ fn as_problem(
                 Some(api.render(lang, request_id))
             }
             None => {
-                let mapped = from_framework(status, &res);
+                let mapped = match err.as_error::<actix_cors::CorsError>() {
+                    Some(actix_cors::CorsError::OriginNotAllowed) => {
+                        ApiError::client(status, "cors_origin_not_allowed")
+                    }
+                    Some(_) => ApiError::client(status, "cors_request_refused"),
+                    None => from_framework(status, &res),
+                };
                 if status.is_server_error() {
                     span.in_scope(|| tracing::error!(error = %err, "internal error"));
                 }
@@ -304,12 +339,20 @@ fn as_problem(
         }
     };
     match problem {
-        Some(p) => {
-            let (req, _) = res.into_parts();
-            ServiceResponse::new(req, p)
-        }
+        Some(p) => replace(res, p),
         None => res,
     }
+}
+
+/// `res` answered with `new` instead, keeping its CORS headers (a page on another origin
+/// reads the problem too).
+fn replace(
+    res: ServiceResponse<BoxBody>,
+    mut new: actix_web::HttpResponse,
+) -> ServiceResponse<BoxBody> {
+    crate::api::cors::carry_over(res.headers(), new.headers_mut());
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, new)
 }
 
 /// Maps an error the framework produced itself (no route, bad path, …) to our codes.
@@ -327,6 +370,8 @@ fn from_framework(status: StatusCode, res: &ServiceResponse<BoxBody>) -> ApiErro
                 .app_data::<web::Data<AppState>>()
                 .map_or(0, |s| s.settings.server.json_limit_bytes),
         ),
+        // `Accept-Encoding` that rules out every encoding, identity included.
+        StatusCode::NOT_ACCEPTABLE => ApiError::client(status, "encoding_not_acceptable"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::client(status, "unsupported_media_type").arg("expected", "application/json")
         }

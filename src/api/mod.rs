@@ -2,11 +2,15 @@
 
 pub mod admin_policies;
 pub mod admin_users;
+pub mod app_versions;
 pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod categories;
+pub mod compression;
+pub mod conditional;
+pub mod cors;
 pub mod deadlines;
 pub mod docs;
 pub mod email_suppressions;
@@ -20,6 +24,7 @@ pub mod me;
 pub mod middleware;
 pub mod notifications;
 pub mod public;
+pub mod push;
 pub mod reports;
 pub mod request_head;
 pub mod routing;
@@ -74,6 +79,7 @@ pub fn app(
         .to_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
 
+    let cors = cors::middleware(&state.settings.server);
     app.app_data(state)
         .app_data(web::Data::new(docs::ApiDocument(document)))
         // A path parameter of the wrong shape (`/units/abc`) names nothing that exists.
@@ -88,6 +94,15 @@ pub fn app(
         .route("/docs", web::get().to(docs::docs_page))
         .configure(crate::console::routes)
         .default_service(web::to(middleware::not_found))
+        // Innermost first: the app's version, ETags and 304s, what is worth compressing, CORS,
+        // the compression itself, and outermost the request context (ids, problems, logs).
+        // CORS inside `Compress`: actix-cors rewrites `Vary` from its first value only, so it
+        // must come before `Compress` appends `accept-encoding`.
+        .wrap(actix_web::middleware::from_fn(app_versions::check))
+        .wrap(actix_web::middleware::from_fn(conditional::middleware))
+        .wrap(actix_web::middleware::from_fn(compression::policy))
+        .wrap(cors)
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }
 
@@ -110,6 +125,7 @@ fn accounts(cfg: &mut ServiceConfig) {
         .service(me::add_device)
         .service(me::list_devices)
         .service(me::delete_device)
+        .service(push::webpush_key)
         .service(notifications::list)
         .service(notifications::mark_read)
         .service(notifications::unsubscribe)

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod app_version;
 pub mod attributes;
 pub mod calendar;
 pub mod clock;

@@ -411,13 +411,12 @@ async fn deliver(state: &Courier, m: &Message) -> Result<Done, DeliveryError> {
             };
             let text = messages::push_text(template, to.lang, &data)
                 .map_err(|e| DeliveryError::permanent(e.to_string()))?;
+            let ticket_code = data.get("ticket_code").and_then(Value::as_str);
             let message = PushMessage {
                 title: text.title,
                 body: text.body,
-                ticket_code: data
-                    .get("ticket_code")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                ticket_code: ticket_code.map(str::to_string),
+                path: ticket_code.map(crate::notify::push::ticket_path),
                 notification_id: data.get("notification_id").and_then(Value::as_i64),
                 collapse_key: data
                     .get("ticket_code")

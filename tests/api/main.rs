@@ -25,6 +25,7 @@ mod deadlines;
 mod foundation;
 mod inbox;
 mod input;
+mod mobile;
 mod notifications;
 mod notify_email;
 mod notify_push;

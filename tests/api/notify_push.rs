@@ -41,6 +41,7 @@ fn message() -> PushMessage {
         title: "Phản ánh HN-2025-000123".into(),
         body: "Phường Hàng Bạc đã tiếp nhận phản ánh của bạn.".into(),
         ticket_code: Some("HN-2025-000123".into()),
+        path: Some("/tickets/HN-2025-000123".into()),
         notification_id: Some(42),
         collapse_key: Some("ticket-HN-2025-000123".into()),
     }
@@ -79,12 +80,12 @@ fn expect_permanent(result: Result<(), DeliveryError>) {
     );
 }
 
-fn p256_pem(key: &p256::SecretKey) -> String {
+pub fn p256_pem(key: &p256::SecretKey) -> String {
     key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
 }
 
 /// A verifier for ES256 signatures made with `key`.
-fn p256_decoding_key(key: &p256::PublicKey) -> DecodingKey {
+pub fn p256_decoding_key(key: &p256::PublicKey) -> DecodingKey {
     let point = key.to_encoded_point(false);
     DecodingKey::from_ec_components(
         &B64URL.encode(point.x().unwrap()),
@@ -263,6 +264,7 @@ async fn notify_push_fcm_signs_in_once_and_sends_the_v1_message() {
     let mut quiet = message();
     quiet.collapse_key = None;
     quiet.ticket_code = None;
+    quiet.path = None;
 
     fcm.send("device-1", &message()).await.unwrap();
     fcm.send("device-2", &quiet).await.unwrap();
@@ -282,7 +284,8 @@ async fn notify_push_fcm_signs_in_once_and_sends_the_v1_message() {
             "token": "device-1",
             "notification": { "title": "Phản ánh HN-2025-000123",
                               "body": "Phường Hàng Bạc đã tiếp nhận phản ánh của bạn." },
-            "data": { "ticket_code": "HN-2025-000123", "notification_id": "42" },
+            "data": { "ticket_code": "HN-2025-000123", "path": "/tickets/HN-2025-000123",
+                      "notification_id": "42" },
             "android": { "collapse_key": "ticket-HN-2025-000123" },
             "apns": { "headers": { "apns-collapse-id": "ticket-HN-2025-000123" } },
         }})
@@ -559,6 +562,7 @@ async fn notify_push_apns_sends_over_http2_with_a_reused_provider_token() {
     let mut plain = message();
     plain.collapse_key = None;
     plain.ticket_code = None;
+    plain.path = None;
 
     client
         .send(DEVICE, ApnsEnvironment::Sandbox, &message())
@@ -597,6 +601,7 @@ async fn notify_push_apns_sends_over_http2_with_a_reused_provider_token() {
                 "sound": "default",
             },
             "ticket_code": "HN-2025-000123",
+            "path": "/tickets/HN-2025-000123",
             "notification_id": 42,
         })
     );
@@ -698,13 +703,13 @@ async fn notify_push_apns_needs_an_http2_client() {
 // ---- Web Push --------------------------------------------------------------------------------
 
 /// A browser's push subscription, private half included.
-struct Subscription {
+pub struct Subscription {
     secret: p256::SecretKey,
     auth: [u8; 16],
 }
 
 impl Subscription {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let mut auth = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut auth);
         Subscription {
@@ -713,16 +718,16 @@ impl Subscription {
         }
     }
 
-    fn p256dh(&self) -> String {
+    pub fn p256dh(&self) -> String {
         B64URL.encode(self.secret.public_key().to_encoded_point(false).as_bytes())
     }
 
-    fn auth(&self) -> String {
+    pub fn auth(&self) -> String {
         B64URL.encode(self.auth)
     }
 
     /// RFC 8291 §3 key derivation and RFC 8188 `aes128gcm` decoding, written from the RFCs.
-    fn decrypt(&self, body: &[u8]) -> Vec<u8> {
+    pub fn decrypt(&self, body: &[u8]) -> Vec<u8> {
         // Header: salt (16) | record size (4) | key id length (1) | key id = sender's public key
         let salt = &body[..16];
         let record_size = u32::from_be_bytes(body[16..20].try_into().unwrap()) as usize;
@@ -842,6 +847,7 @@ async fn notify_push_webpush_encrypts_for_the_subscription_and_signs_with_vapid(
             "title": "Phản ánh HN-2025-000123",
             "body": "Phường Hàng Bạc đã tiếp nhận phản ánh của bạn.",
             "ticket_code": "HN-2025-000123",
+            "path": "/tickets/HN-2025-000123",
             "notification_id": 42,
         })
     );

@@ -14,7 +14,7 @@ const BOUNDARY: &str = "nghedan-test-7d9f4c1e";
 /// 21°1'42.12" N as the EXIF rationals below store it: found anywhere, it is a leak.
 const LATITUDE: [(u32, u32); 3] = [(21, 1), (1, 1), (4212, 100)];
 const CAMERA: &[u8] = b"Nghedan-Phone-X1";
-const PDF: &[u8] =
+pub(crate) const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
 fn latitude_bytes() -> Vec<u8> {
@@ -26,7 +26,7 @@ fn latitude_bytes() -> Vec<u8> {
 
 /// A little-endian EXIF block as a phone writes it: IFD0 with Model, Orientation and a GPS
 /// IFD pointer; the GPS IFD with the latitude.
-fn exif(orientation: u16) -> Vec<u8> {
+pub(crate) fn exif(orientation: u16) -> Vec<u8> {
     fn entry(out: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]) {
         out.extend_from_slice(&tag.to_le_bytes());
         out.extend_from_slice(&kind.to_le_bytes());
@@ -62,7 +62,7 @@ fn exif(orientation: u16) -> Vec<u8> {
 }
 
 /// A `width`×`height` blue JPEG with a red top-left corner, carrying `exif`.
-fn phone_jpeg(width: u32, height: u32, exif: Vec<u8>) -> Vec<u8> {
+pub(crate) fn phone_jpeg(width: u32, height: u32, exif: Vec<u8>) -> Vec<u8> {
     let image = RgbImage::from_fn(width, height, |x, y| {
         if x < width / 4 && y < height / 4 {
             Rgb([230, 20, 20])
@@ -253,7 +253,10 @@ async fn a_phone_photo_is_stored_upright_without_gps_and_served_to_its_submitter
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "content-type"), "image/jpeg");
     assert_eq!(header(&res, "x-content-type-options"), "nosniff");
-    assert_eq!(header(&res, "cache-control"), "private");
+    assert_eq!(
+        header(&res, "cache-control"),
+        "private, max-age=31536000, immutable"
+    );
     assert_eq!(
         header(&res, "content-disposition"),
         format!("inline; filename=\"{id}.jpg\"")
@@ -625,7 +628,10 @@ async fn attachments_are_not_readable_or_usable_by_others() {
     assert_eq!(public["attachments"][0]["id"], filed.as_str(), "{public}");
     let res = app.fetch(&url, None, None).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(header(&res, "cache-control"), "private");
+    assert_eq!(
+        header(&res, "cache-control"),
+        "private, max-age=31536000, immutable"
+    );
     assert_eq!(app.fetch(&thumb, Some(&bob), None).await.status(), 200);
     // The decision is on the staff timeline.
     let events = app.timeline(&official, code).await;

@@ -1,5 +1,6 @@
 //! `POST /tickets/{code}/{action}`: the workflow actions.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -134,9 +135,14 @@ pub(crate) fn check_action(
 /// `mark_duplicate`. 404 `ticket_not_found` if the caller may not read the ticket, 403
 /// `action_forbidden` if the action is not theirs, 409 `invalid_transition` if not from
 /// the current state. An appeal answers 201 with the new second-round complaint.
+/// `If-Match` with the ticket's `ETag` acts only if the ticket has not changed since (else
+/// 412 `precondition_failed`); without it, the action applies to the ticket as it is now.
 #[utoipa::path(tag = "tickets", request_body = ActionBody,
-    params(("action" = Action, Path), ("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
-    responses((status = 200, body = TicketView), (status = 201, description = "appeal: the new complaint", body = TicketView),
+    params(("action" = Action, Path), ("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters"),
+        ("If-Match" = Option<String>, Header, description = "The ticket's ETag as the caller read it")),
+    responses((status = 200, body = TicketView, headers(("ETag" = String, description = "The ticket's new ETag"), ("Content-Location" = String, description = "The ticket"))),
+        (status = 201, description = "appeal: the new complaint", body = TicketView),
+        (status = 412, description = "`precondition_failed`: the ticket changed since the caller read it", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::api::error::Problem, content_type = "application/problem+json"),
@@ -175,27 +181,31 @@ pub async fn act(
             return Err(bad_body);
         }
     };
+    let if_match = crate::api::conditional::IfMatch::of(&req);
     let st = state.clone();
-    let (out, created) = state
+    let (out, version, created) = state
         .db(move |conn| {
             // A concurrent action on the same ticket: try again against the new state.
             let mut tries = 0;
             loop {
                 tries += 1;
-                let r: Result<(TicketView, Option<TicketView>), ApiError> = db::write(conn, |c| {
-                    let ctx = ctx(&st, c)?;
-                    let acted = tickets::act(c, &code, &v, action, &input, &ctx)?;
-                    let access = tickets::access(c, &acted.ticket, &v)?.unwrap_or(Access::Public);
-                    let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
-                    let t = view(c, &acted.ticket, access, &ctx, rctx.lang, viewer_user)?;
-                    let created = match &acted.created {
-                        Some(n) => {
-                            Some(view(c, n, Access::Submitter, &ctx, rctx.lang, viewer_user)?)
-                        }
-                        None => None,
-                    };
-                    Ok((t, created))
-                });
+                let r: Result<(TicketView, i32, Option<TicketView>), ApiError> =
+                    db::write(conn, |c| {
+                        let ctx = ctx(&st, c)?;
+                        let versions = if_match.versions();
+                        let acted = tickets::act_at(c, &code, &v, action, &input, &ctx, versions)?;
+                        let access =
+                            tickets::access(c, &acted.ticket, &v)?.unwrap_or(Access::Public);
+                        let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
+                        let t = view(c, &acted.ticket, access, &ctx, rctx.lang, viewer_user)?;
+                        let created = match &acted.created {
+                            Some(n) => {
+                                Some(view(c, n, Access::Submitter, &ctx, rctx.lang, viewer_user)?)
+                            }
+                            None => None,
+                        };
+                        Ok((t, acted.ticket.version, created))
+                    });
                 match r {
                     Err(e) if e.code() == "concurrent_update" && tries < 3 => continue,
                     other => return other,
@@ -203,8 +213,14 @@ pub async fn act(
             }
         })
         .await?;
-    Ok(match created {
-        Some(new) => HttpResponse::Created().json(new),
-        None => HttpResponse::Ok().json(out),
-    })
+    match created {
+        Some(new) => Ok(HttpResponse::Created().json(new)),
+        // The ticket's new ETag, for the next `If-Match`.
+        None => crate::api::conditional::ticket_response(
+            StatusCode::OK,
+            version,
+            &out,
+            Some(format!("/api/v1/tickets/{}", out.code)),
+        ),
+    }
 }

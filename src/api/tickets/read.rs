@@ -1,5 +1,6 @@
 //! Reading a ticket and its timeline.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,10 +16,14 @@ use crate::state::AppState;
 use crate::workflow::tickets::{self as tickets, EventView, TicketView, Viewer, timeline};
 
 /// One ticket, as the caller may see it (404 `ticket_not_found` if they may not). An
-/// anonymous submitter sends its `X-Tracking-Secret`.
+/// anonymous submitter sends its `X-Tracking-Secret`. The `ETag` (`"v<version>.<digest>"`)
+/// answers `If-None-Match` with 304, and guards a workflow action as `If-Match`.
 #[utoipa::path(tag = "tickets",
-    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters")),
-    responses((status = 200, body = TicketView), (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
+    params(("X-Tracking-Secret" = Option<String>, Header, description = "Anonymous submitters"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of the copy the caller holds: 304 if it is still current")),
+    responses((status = 200, body = TicketView, headers(("ETag" = String, description = "The ticket's version and this view's digest"))),
+        (status = 304, description = "Not modified: the caller's copy is current"),
+        (status = 404, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/tickets/{code}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -30,10 +35,15 @@ pub async fn get_one(
     let v = viewer(user.0, &req);
     let code = path.into_inner();
     let st = state.clone();
-    let out = state
-        .db(move |conn| read_one(conn, &st, &code, &v, rctx.lang))
+    let (version, out) = state
+        .db(move |conn| {
+            // The version first: a change between the two reads gives an older version with
+            // the newer view, which `If-Match` then refuses (never the other way round).
+            let (t, _) = tickets::readable(conn, &code, &v)?;
+            Ok::<_, ApiError>((t.version, read_one(conn, &st, &code, &v, rctx.lang)?))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(out))
+    crate::api::conditional::ticket_response(StatusCode::OK, version, &out, None)
 }
 
 /// The view of one ticket for `v` (see `workflow::tickets::read`).

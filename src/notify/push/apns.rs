@@ -219,6 +219,9 @@ fn payload(m: &PushMessage) -> Value {
     if let Some(code) = &m.ticket_code {
         body["ticket_code"] = code.clone().into();
     }
+    if let Some(path) = &m.path {
+        body["path"] = path.clone().into();
+    }
     if let Some(id) = m.notification_id {
         body["notification_id"] = id.into();
     }

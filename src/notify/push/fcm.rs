@@ -228,6 +228,9 @@ fn message_body(token: &str, m: &PushMessage) -> Value {
     if let Some(code) = &m.ticket_code {
         data.insert("ticket_code".into(), code.clone().into());
     }
+    if let Some(path) = &m.path {
+        data.insert("path".into(), path.clone().into());
+    }
     if let Some(id) = m.notification_id {
         data.insert("notification_id".into(), id.to_string().into());
     }

@@ -28,9 +28,17 @@ pub struct PushMessage {
     pub body: String,
     /// The ticket the app opens when the notification is tapped.
     pub ticket_code: Option<String>,
+    /// The deep link the app (or the web app's service worker) opens when the notification is
+    /// tapped, as a path: `/tickets/{code}` (see [`ticket_path`]).
+    pub path: Option<String>,
     pub notification_id: Option<i64>,
     /// A newer message with the same key replaces an undelivered or displayed older one.
     pub collapse_key: Option<String>,
+}
+
+/// The deep link of a ticket's screen, the same on every platform.
+pub fn ticket_path(code: &str) -> String {
+    format!("/tickets/{code}")
 }
 
 /// `[push]` settings. A channel whose credentials are missing is off.

@@ -43,6 +43,7 @@ struct Payload<'a> {
     title: &'a str,
     body: &'a str,
     ticket_code: Option<&'a str>,
+    path: Option<&'a str>,
     notification_id: Option<i64>,
 }
 
@@ -127,6 +128,7 @@ impl WebPushClient {
             title: &m.title,
             body: &m.body,
             ticket_code: m.ticket_code.as_deref(),
+            path: m.path.as_deref(),
             notification_id: m.notification_id,
         })
         .map_err(|e| DeliveryError::permanent(format!("Web Push payload: {e}")))?;

@@ -16,7 +16,7 @@ use crate::domain::clock::{ClockChange, ExtensionRefused, check_extension};
 use crate::domain::ticket::{
     Action, Audience, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
 };
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, Reason};
 use crate::workflow::Ctx;
 
 /// The checked body of an action.
@@ -215,7 +215,25 @@ pub fn act(
     input: &ActionInput,
     ctx: &Ctx,
 ) -> Result<Acted, AppError> {
+    act_at(conn, code, viewer, action, input, ctx, None)
+}
+
+/// [`act`], only if the ticket is still at one of `versions` (the caller's `If-Match`; `None`:
+/// whatever its version), else 412 `precondition_failed`. Checked on the row the action
+/// then writes only if still at that version, so no change slips in between.
+pub fn act_at(
+    conn: &mut DbConn,
+    code: &str,
+    viewer: &Viewer,
+    action: Action,
+    input: &ActionInput,
+    ctx: &Ctx,
+    versions: Option<&[i32]>,
+) -> Result<Acted, AppError> {
     let (t, how) = readable(conn, code, viewer)?;
+    if versions.is_some_and(|v| !v.contains(&t.version)) {
+        return Err(AppError::refused(Reason::Stale, "precondition_failed"));
+    }
     let d = decision(
         conn,
         &t,

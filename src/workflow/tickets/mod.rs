@@ -18,7 +18,7 @@ use crate::domain::account::Role;
 use crate::error::AppError;
 
 pub use crate::domain::access::Access;
-pub use actions::{Acted, ActionInput, act, act_as_system, allowed, may_act};
+pub use actions::{Acted, ActionInput, act, act_as_system, act_at, allowed, may_act};
 pub use social::{
     comment, follow, identity_viewed, rate, reissue_secret, support, tell_of_comment, unfollow,
     unsupport,
