@@ -1,7 +1,8 @@
-//! Typed settings: `config/default.toml` (also compiled into the binary, so it runs from any
-//! directory) < `config/{environment}.toml` < `NGHEDAN__SECTION__KEY` environment variables.
+//! Typed settings: `config/default.toml` < `config/{environment}.toml` (both compiled into the
+//! binary, so it runs the same from any directory) < the same files in `NGHEDAN_CONFIG_DIR`,
+//! if set < `NGHEDAN__SECTION__KEY` environment variables.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -23,6 +24,15 @@ impl Environment {
             Environment::Local => "local",
             Environment::Test => "test",
             Environment::Production => "production",
+        }
+    }
+
+    /// The environment's own file, as compiled in.
+    fn compiled_file(self) -> &'static str {
+        match self {
+            Environment::Local => include_str!("../config/local.toml"),
+            Environment::Test => include_str!("../config/test.toml"),
+            Environment::Production => include_str!("../config/production.toml"),
         }
     }
 
@@ -283,35 +293,52 @@ pub struct LogSettings {
 }
 
 impl Settings {
-    /// Loads the settings for `NGHEDAN_ENV` from `NGHEDAN_CONFIG_DIR` (default `./config`)
-    /// and the process environment.
+    /// Loads the settings for `NGHEDAN_ENV`: the compiled-in files, those of
+    /// `NGHEDAN_CONFIG_DIR` if it is set, and the process environment.
     pub fn load() -> Result<Self, SettingsError> {
         let environment = Environment::from_env()?;
-        let dir = std::env::var_os("NGHEDAN_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"));
-        Self::load_from(environment, &dir, true)
+        let dir = std::env::var_os("NGHEDAN_CONFIG_DIR").map(std::path::PathBuf::from);
+        Self::load_layers(environment, dir.as_deref(), true)
     }
 
-    /// Loads from `dir`, optionally overlaying the process environment; validates the result.
+    /// Loads the compiled-in files overlaid by those in `dir`, optionally by the process
+    /// environment; validates the result.
     pub fn load_from(
         environment: Environment,
         dir: &Path,
         with_env_vars: bool,
     ) -> Result<Self, SettingsError> {
-        let default_file = dir.join("default.toml");
-        let mut builder = config::Config::builder();
-        builder = if default_file.exists() {
-            builder.add_source(config::File::from(default_file))
-        } else {
-            builder.add_source(config::File::from_str(
-                DEFAULT_TOML,
-                config::FileFormat::Toml,
-            ))
-        };
-        builder = builder.add_source(
-            config::File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false),
-        );
+        Self::load_layers(environment, Some(dir), with_env_vars)
+    }
+
+    fn load_layers(
+        environment: Environment,
+        dir: Option<&Path>,
+        with_env_vars: bool,
+    ) -> Result<Self, SettingsError> {
+        let settings = Self::assemble(environment, dir, with_env_vars)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Layers, lowest first: the compiled-in `default.toml`, `dir/default.toml`, the compiled-in
+    /// `{environment}.toml`, `dir/{environment}.toml` (the files in `dir` may be missing), the
+    /// environment variables. Not yet validated.
+    fn assemble(
+        environment: Environment,
+        dir: Option<&Path>,
+        with_env_vars: bool,
+    ) -> Result<Self, SettingsError> {
+        let toml = |text: &str| config::File::from_str(text, config::FileFormat::Toml);
+        let on_disk = |name: String| dir.map(|d| config::File::from(d.join(name)).required(false));
+        let mut builder = config::Config::builder().add_source(toml(DEFAULT_TOML));
+        if let Some(file) = on_disk("default.toml".into()) {
+            builder = builder.add_source(file);
+        }
+        builder = builder.add_source(toml(environment.compiled_file()));
+        if let Some(file) = on_disk(format!("{}.toml", environment.as_str())) {
+            builder = builder.add_source(file);
+        }
         if with_env_vars {
             builder = builder.add_source(
                 config::Environment::with_prefix("NGHEDAN")
@@ -322,7 +349,6 @@ impl Settings {
         }
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.environment = environment;
-        settings.validate()?;
         Ok(settings)
     }
 
@@ -543,6 +569,8 @@ impl Settings {
 mod tests {
     use super::*;
 
+    use std::path::PathBuf;
+
     fn dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
     }
@@ -554,6 +582,30 @@ mod tests {
             assert_eq!(s.environment, env);
             assert_eq!(s.database.url, "sqlite://data/nghedan.db");
         }
+    }
+
+    #[test]
+    fn every_environment_file_is_compiled_in() {
+        // Production's own file comes with the binary, wherever it runs: every interface,
+        // JSON logs.
+        let nowhere = tempfile::tempdir().unwrap();
+        let s = Settings::assemble(Environment::Production, Some(nowhere.path()), false).unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
+        assert_eq!(s.log.format, LogFormat::Json);
+        let s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert_eq!(s.log.level, "warn");
+    }
+
+    #[test]
+    fn a_config_dir_overlays_the_compiled_in_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9001\n").unwrap();
+        std::fs::write(dir.path().join("test.toml"), "[log]\nlevel = \"debug\"\n").unwrap();
+        let s = Settings::load_from(Environment::Test, dir.path(), false).unwrap();
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.log.level, "debug");
+        // The rest is the compiled-in files'.
+        assert_eq!(s.server.host, "127.0.0.1");
     }
 
     #[test]

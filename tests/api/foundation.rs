@@ -407,7 +407,7 @@ fn run_binary(args: &[&str], envs: &[(&str, &str)], cwd: &std::path::Path) -> (b
             cmd.env_remove(k);
         }
     }
-    cmd.env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir());
+    // No NGHEDAN_CONFIG_DIR: the binary's own compiled-in files, from an empty directory.
     cmd.env("NGHEDAN__LOG__LEVEL", "error");
     for (k, v) in envs {
         cmd.env(k, v);
