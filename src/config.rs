@@ -1,10 +1,15 @@
 //! Typed settings: `config/default.toml` < `config/{environment}.toml` (both compiled into the
 //! binary, so it runs the same from any directory) < the same files in `NGHEDAN_CONFIG_DIR`,
-//! if set < `NGHEDAN__SECTION__KEY` environment variables.
+//! if set < `NGHEDAN__SECTION__KEY` environment variables. In `production` the settings are also
+//! held to [`production`]'s rules.
+
+pub mod production;
 
 use std::path::Path;
 
 use serde::Deserialize;
+
+pub use production::Problem;
 
 /// Every secret's shipped value starts with this; production refuses to start with one.
 pub const DEFAULT_SECRET_PREFIX: &str = "insecure-default";
@@ -66,13 +71,13 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// More than one setting must change: all of them, one a line.
+    #[error("{}", production::list(.0))]
+    Problems(Vec<Problem>),
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key: key.into(),
-        message: message.into(),
-    }
+fn invalid(key: &str, message: impl Into<String>) -> Problem {
+    Problem::new(key, message)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +187,8 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     pub busy_timeout_ms: u64,
     pub migrate_on_start: bool,
+    /// Production refuses SQLite unless this is true (one small commune on one machine).
+    pub allow_sqlite_in_production: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -352,25 +359,41 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks what types alone cannot; every error names its key.
+    /// Checks what types alone cannot, and in `production` what is unsafe; every error names
+    /// its key. Reports each group's first problem and every production problem together.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        self.validate_storage()?;
-        self.validate_notifications()?;
-        self.validate_auth()?;
-        self.validate_limits()?;
-
-        let defaults = self.default_secrets();
-        if self.environment == Environment::Production && !defaults.is_empty() {
-            return Err(invalid(
-                &defaults.join("`, `"),
-                "still has its default value; production needs a real secret (set it in the environment)",
-            ));
+        let mut problems: Vec<Problem> = [
+            self.validate_storage(),
+            self.validate_notifications(),
+            self.validate_auth(),
+            self.validate_limits(),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if self.environment == Environment::Production {
+            let general: Vec<String> = problems.iter().map(|p| p.key.clone()).collect();
+            problems.extend(
+                production::problems(self)
+                    .into_iter()
+                    .filter(|p| !general.contains(&p.key)),
+            );
         }
-        Ok(())
+        match problems.len() {
+            0 => Ok(()),
+            1 => {
+                let p = problems.remove(0);
+                Err(SettingsError::Invalid {
+                    key: p.key,
+                    message: p.message,
+                })
+            }
+            _ => Err(SettingsError::Problems(problems)),
+        }
     }
 
     /// The database, the server, the jobs, uploads and logs.
-    fn validate_storage(&self) -> Result<(), SettingsError> {
+    fn validate_storage(&self) -> Result<(), Problem> {
         let url = &self.database.url;
         if !(url.starts_with("sqlite://")
             || url.starts_with("postgres://")
@@ -413,7 +436,7 @@ impl Settings {
     }
 
     /// Delivery: tries, batches, leases that outlast a send, quiet hours, signed links.
-    fn validate_notifications(&self) -> Result<(), SettingsError> {
+    fn validate_notifications(&self) -> Result<(), Problem> {
         let n = &self.notifications;
         if n.max_attempts < 1 {
             return Err(invalid("notifications.max_attempts", "must be at least 1"));
@@ -459,7 +482,7 @@ impl Settings {
     }
 
     /// Tokens and password hashing.
-    fn validate_auth(&self) -> Result<(), SettingsError> {
+    fn validate_auth(&self) -> Result<(), Problem> {
         let a = &self.auth;
         if a.jwt_algorithm == JwtAlgorithm::HS256 && a.jwt_secret.len() < 32 {
             return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
@@ -494,7 +517,7 @@ impl Settings {
     }
 
     /// `/metrics` and the sign-in limits.
-    fn validate_limits(&self) -> Result<(), SettingsError> {
+    fn validate_limits(&self) -> Result<(), Problem> {
         let m = &self.metrics;
         if !m.bearer_token.is_empty() && m.bearer_token.len() < 32 {
             return Err(invalid(
@@ -530,34 +553,6 @@ impl Settings {
             ));
         }
         Ok(())
-    }
-
-    /// Keys of secrets that still hold a shipped default value.
-    pub fn default_secrets(&self) -> Vec<&'static str> {
-        self.secrets()
-            .into_iter()
-            .filter(|(_, value)| value.starts_with(DEFAULT_SECRET_PREFIX))
-            .map(|(key, _)| key)
-            // Shipped empty, meaning an open `/metrics`: a default too.
-            .chain(
-                self.metrics
-                    .bearer_token
-                    .is_empty()
-                    .then_some("metrics.bearer_token"),
-            )
-            .collect()
-    }
-
-    /// Every secret in the settings, by key.
-    fn secrets(&self) -> Vec<(&'static str, &str)> {
-        let mut secrets = vec![(
-            "notifications.link_secret",
-            self.notifications.link_secret.as_str(),
-        )];
-        if self.auth.jwt_algorithm == JwtAlgorithm::HS256 {
-            secrets.push(("auth.jwt_secret", self.auth.jwt_secret.as_str()));
-        }
-        secrets
     }
 
     pub fn is_sqlite(&self) -> bool {
