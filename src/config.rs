@@ -1,9 +1,10 @@
 //! Typed settings: `config/default.toml` < `config/{environment}.toml` (both compiled into the
 //! binary, so it runs the same from any directory) < the same files in `NGHEDAN_CONFIG_DIR`,
-//! if set < `NGHEDAN__SECTION__KEY` environment variables. In `production` the settings are also
-//! held to [`production`]'s rules.
+//! if set < `NGHEDAN__SECTION__KEY` environment variables (secrets also from files, see
+//! [`sources`]). In `production` the settings are also held to [`production`]'s rules.
 
 pub mod production;
+pub mod sources;
 
 use std::path::Path;
 
@@ -74,6 +75,23 @@ pub enum SettingsError {
     /// More than one setting must change: all of them, one a line.
     #[error("{}", production::list(.0))]
     Problems(Vec<Problem>),
+}
+
+impl SettingsError {
+    /// `Ok` for none, the one problem, or all of them.
+    fn from_problems(mut problems: Vec<Problem>) -> Result<(), SettingsError> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => {
+                let p = problems.remove(0);
+                Err(SettingsError::Invalid {
+                    key: p.key,
+                    message: p.message,
+                })
+            }
+            _ => Err(SettingsError::Problems(problems)),
+        }
+    }
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> Problem {
@@ -323,18 +341,23 @@ impl Settings {
         dir: Option<&Path>,
         with_env_vars: bool,
     ) -> Result<Self, SettingsError> {
-        let settings = Self::assemble(environment, dir, with_env_vars)?;
+        let vars = if with_env_vars {
+            Some(sources::read_secret_files(sources::process_vars()?)?)
+        } else {
+            None
+        };
+        let settings = Self::assemble(environment, dir, vars)?;
         settings.validate()?;
         Ok(settings)
     }
 
     /// Layers, lowest first: the compiled-in `default.toml`, `dir/default.toml`, the compiled-in
     /// `{environment}.toml`, `dir/{environment}.toml` (the files in `dir` may be missing), the
-    /// environment variables. Not yet validated.
+    /// `NGHEDAN__…` variables `vars`. Not yet validated.
     fn assemble(
         environment: Environment,
         dir: Option<&Path>,
-        with_env_vars: bool,
+        vars: Option<std::collections::BTreeMap<String, String>>,
     ) -> Result<Self, SettingsError> {
         let toml = |text: &str| config::File::from_str(text, config::FileFormat::Toml);
         let on_disk = |name: String| dir.map(|d| config::File::from(d.join(name)).required(false));
@@ -346,13 +369,8 @@ impl Settings {
         if let Some(file) = on_disk(format!("{}.toml", environment.as_str())) {
             builder = builder.add_source(file);
         }
-        if with_env_vars {
-            builder = builder.add_source(
-                config::Environment::with_prefix("NGHEDAN")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            );
+        if let Some(vars) = vars {
+            builder = builder.add_source(sources::environment(vars));
         }
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.environment = environment;
@@ -379,17 +397,7 @@ impl Settings {
                     .filter(|p| !general.contains(&p.key)),
             );
         }
-        match problems.len() {
-            0 => Ok(()),
-            1 => {
-                let p = problems.remove(0);
-                Err(SettingsError::Invalid {
-                    key: p.key,
-                    message: p.message,
-                })
-            }
-            _ => Err(SettingsError::Problems(problems)),
-        }
+        SettingsError::from_problems(problems)
     }
 
     /// The database, the server, the jobs, uploads and logs.
@@ -584,7 +592,7 @@ mod tests {
         // Production's own file comes with the binary, wherever it runs: every interface,
         // JSON logs.
         let nowhere = tempfile::tempdir().unwrap();
-        let s = Settings::assemble(Environment::Production, Some(nowhere.path()), false).unwrap();
+        let s = Settings::assemble(Environment::Production, Some(nowhere.path()), None).unwrap();
         assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.log.format, LogFormat::Json);
         let s = Settings::load_layers(Environment::Test, None, false).unwrap();
@@ -601,6 +609,33 @@ mod tests {
         assert_eq!(s.log.level, "debug");
         // The rest is the compiled-in files'.
         assert_eq!(s.server.host, "127.0.0.1");
+    }
+
+    #[test]
+    fn environment_variables_are_never_guessed_into_numbers() {
+        let vars = [
+            ("NGHEDAN__EMAIL__SMTP_PASSWORD", "0123456"),
+            ("NGHEDAN__PUSH__APNS_TEAM_ID", "0012345678"),
+            ("NGHEDAN__AUTH__JWT_KEY_ID", "1e3"),
+            ("NGHEDAN__SERVER__PORT", "9000"),
+            ("NGHEDAN__MEDIA__MAX_BYTES", "2048"),
+            ("NGHEDAN__EMAIL__SMTP_ACCEPT_INVALID_CERTS", "TRUE"),
+            ("NGHEDAN__AREAS__LOCATE_MAX_KM", "12.5"),
+            ("NGHEDAN__LOG__FORMAT", "json"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let s = Settings::assemble(Environment::Test, None, Some(vars)).unwrap();
+        // Strings stay as written …
+        assert_eq!(s.email.smtp_password, "0123456");
+        assert_eq!(s.push.apns_team_id.as_deref(), Some("0012345678"));
+        assert_eq!(s.auth.jwt_key_id, "1e3");
+        // … and typed settings still read their text.
+        assert_eq!(s.server.port, 9000);
+        assert_eq!(s.media.max_bytes, 2048);
+        assert!(s.email.smtp_accept_invalid_certs);
+        assert_eq!(s.areas.locate_max_km, 12.5);
+        assert_eq!(s.log.format, LogFormat::Json);
     }
 
     #[test]

@@ -175,9 +175,10 @@ fn tls(s: &Settings, out: &mut Vec<Problem>) {
 fn secrets(s: &Settings, out: &mut Vec<Problem>) {
     let how = |key: &str| {
         format!(
-            "set {} to a random value of {MIN_SECRET_BYTES} bytes or more, e.g. `openssl rand \
-             -base64 48`",
+            "set {} (or {}_FILE, a file holding it) to a random value of {MIN_SECRET_BYTES} \
+             bytes or more, e.g. `openssl rand -base64 48`",
             env_var(key),
+            env_var(key)
         )
     };
     for (key, value) in s.secrets() {
@@ -252,7 +253,7 @@ mod tests {
 
     /// The shipped production settings with every problem fixed.
     fn good() -> Settings {
-        let mut s = Settings::assemble(Environment::Production, None, false).unwrap();
+        let mut s = Settings::assemble(Environment::Production, None, None).unwrap();
         s.server.public_url = "https://gopy.example.gov.vn".into();
         s.database.url = "postgres://nghedan@db.internal:5432/nghedan".into();
         s.auth.jwt_secret = "j".repeat(32);
@@ -274,7 +275,7 @@ mod tests {
 
     #[test]
     fn the_shipped_production_settings_name_everything_to_set() {
-        let s = Settings::assemble(Environment::Production, None, false).unwrap();
+        let s = Settings::assemble(Environment::Production, None, None).unwrap();
         assert_eq!(
             keys(&s),
             [
@@ -288,10 +289,7 @@ mod tests {
         // All reported together, each with its way out.
         let err = s.validate().unwrap_err().to_string();
         assert!(err.starts_with("5 settings must change"), "{err}");
-        assert!(
-            err.contains("NGHEDAN__AUTH__JWT_SECRET to a random value"),
-            "{err}"
-        );
+        assert!(err.contains("NGHEDAN__AUTH__JWT_SECRET_FILE"), "{err}");
         assert!(err.contains("allow_sqlite_in_production"), "{err}");
     }
 

@@ -664,6 +664,42 @@ fn production_refuses_each_unsafe_setting_naming_it() {
 }
 
 #[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwt_secret");
+    let file_var = ("NGHEDAN__AUTH__JWT_SECRET_FILE", file.to_str().unwrap());
+    let run = |with_direct: bool| {
+        let mut envs: Vec<(&str, &str)> = GOOD_PRODUCTION
+            .iter()
+            .copied()
+            .filter(|(k, _)| with_direct || *k != "NGHEDAN__AUTH__JWT_SECRET")
+            .collect();
+        envs.push(file_var);
+        run_binary(&["migrate"], &envs, dir.path())
+    };
+    // A Docker secret or a systemd credential: the value, then a newline.
+    std::fs::write(&file, "a-jwt-secret-read-from-a-file-0000000\n").unwrap();
+    let (ok, err) = run(false);
+    assert!(!ok);
+    assert!(!err.contains("auth.jwt_secret"), "{err}");
+    assert!(err.contains("cannot connect"), "{err}");
+    // What the file holds is checked like any secret (the newline is not part of it).
+    std::fs::write(&file, "short\n").unwrap();
+    let (_, err) = run(false);
+    assert!(
+        err.contains("`auth.jwt_secret`: must be at least 32 bytes"),
+        "{err}"
+    );
+    // Set both ways: which one would win is not guessed.
+    let (ok, err) = run(true);
+    assert!(!ok);
+    assert!(
+        err.contains("NGHEDAN__AUTH__JWT_SECRET and NGHEDAN__AUTH__JWT_SECRET_FILE"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_binary_migrates_serves_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let (db_url, _db) = match pg_admin_url() {
