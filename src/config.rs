@@ -189,8 +189,11 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub client_request_timeout_ms: u64,
     pub shutdown_timeout_secs: u64,
-    /// Believe `Forwarded`/`X-Forwarded-For` for the client address (only behind a proxy you run).
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies in front of nghedan (CIDR ranges or addresses). A request from one
+    /// of them has its client address taken from `X-Forwarded-For` (see `api::caller`); from
+    /// anywhere else the header is ignored. In an environment variable: comma-separated.
+    #[serde(deserialize_with = "cidr_list")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Deepest nesting of arrays and objects accepted in a JSON body (400 beyond).
     pub json_max_depth: usize,
     /// Largest request head (request line and headers), in bytes (431 beyond).
@@ -295,6 +298,36 @@ impl DeadlineSettings {
             end_of_day: self.end_of_day,
         }
     }
+}
+
+/// A list of CIDR ranges (a bare address is its own /32 or /128), as a TOML array or as one
+/// comma-separated string (an environment variable).
+fn cidr_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Given::deserialize(d)? {
+        Given::List(items) => items,
+        Given::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{s}` is not a CIDR range (e.g. 10.0.0.0/8) or an address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
@@ -636,6 +669,42 @@ mod tests {
         assert!(s.email.smtp_accept_invalid_certs);
         assert_eq!(s.areas.locate_max_km, 12.5);
         assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_cidr_list_or_a_comma_separated_variable() {
+        let s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert!(s.server.trusted_proxies.is_empty());
+        let vars = [(
+            "NGHEDAN__SERVER__TRUSTED_PROXIES".to_string(),
+            "10.0.0.0/8, 192.168.1.7,fd00::/8".to_string(),
+        )]
+        .into();
+        let s = Settings::assemble(Environment::Test, None, Some(vars)).unwrap();
+        let shown: Vec<String> = s
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("test.toml"),
+            "[server]\ntrusted_proxies = [\"172.16.0.0/12\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Environment::Test, dir.path(), false).unwrap();
+        assert_eq!(s.server.trusted_proxies[0].to_string(), "172.16.0.0/12");
+        let vars = [(
+            "NGHEDAN__SERVER__TRUSTED_PROXIES".to_string(),
+            "10.0.0.0/33".to_string(),
+        )]
+        .into();
+        let err = Settings::assemble(Environment::Test, None, Some(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("10.0.0.0/33"), "{err}");
     }
 
     #[test]
