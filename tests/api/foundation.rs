@@ -700,6 +700,32 @@ fn secrets_can_come_from_files() {
 }
 
 #[test]
+fn version_names_the_commit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let git = Command::new("git")
+        .args(["-C", manifest, "rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string());
+    // Built with NGHEDAN_GIT_COMMIT (a container), from a checkout, or from neither.
+    let commit = std::env::var("NGHEDAN_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or(git)
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("nghedan {} ({commit})\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn the_binary_migrates_serves_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let (db_url, _db) = match pg_admin_url() {
