@@ -117,6 +117,22 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub deadlines: DeadlineSettings,
     pub metrics: MetricsSettings,
+    pub housekeeping: HousekeepingSettings,
+}
+
+/// What the jobs delete once it is no longer needed (see `jobs::housekeeping`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HousekeepingSettings {
+    /// A jobs pass does the housekeeping when this long has passed since it last did.
+    pub interval_secs: i64,
+    /// Expired refresh, verification and reset tokens are kept this long past their expiry (a
+    /// late refresh still hears `token_expired`, not `invalid_token`).
+    pub expired_tokens_kept_days: i64,
+    /// Sent (and suppressed) outbox messages are deleted this long after they were queued.
+    pub sent_messages_kept_days: i64,
+    /// Read in-app notifications are deleted this long after they were made.
+    pub read_notifications_kept_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -467,6 +483,31 @@ impl Settings {
         if self.jobs.poll_interval_ms == 0 {
             return Err(invalid("jobs.poll_interval_ms", "must be at least 1"));
         }
+        let h = &self.housekeeping;
+        if !(1..=31_536_000).contains(&h.interval_secs) {
+            return Err(invalid(
+                "housekeeping.interval_secs",
+                "must be 1–31536000 (a year)",
+            ));
+        }
+        for (key, v) in [
+            (
+                "housekeeping.expired_tokens_kept_days",
+                h.expired_tokens_kept_days,
+            ),
+            (
+                "housekeeping.sent_messages_kept_days",
+                h.sent_messages_kept_days,
+            ),
+            (
+                "housekeeping.read_notifications_kept_days",
+                h.read_notifications_kept_days,
+            ),
+        ] {
+            if !(1..=36_500).contains(&v) {
+                return Err(invalid(key, "must be 1–36500"));
+            }
+        }
         self.media
             .validate()
             .map_err(|e| invalid(e.key, e.message))?;
@@ -705,6 +746,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn housekeeping_ages_are_checked() {
+        let mut s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert_eq!(s.housekeeping.interval_secs, 3600);
+        s.housekeeping.interval_secs = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("housekeeping.interval_secs"), "{err}");
+        s.housekeeping.interval_secs = 60;
+        s.housekeeping.read_notifications_kept_days = i64::MAX;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("housekeeping.read_notifications_kept_days"),
+            "{err}"
+        );
     }
 
     #[test]
