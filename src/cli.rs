@@ -9,10 +9,18 @@ use crate::config::Settings;
 use crate::error::AppError;
 use crate::startup::{self, Application, Dependencies};
 
+/// The version and the commit it was built from (see `build.rs`), e.g. `0.1.0 (224ae16)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("NGHEDAN_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nghedan",
-    version,
+    version = VERSION,
     about = "Nghe dân: the backend of a citizen-feedback app for Vietnamese local government.",
     long_about = "Nghe dân (\"listen to the people\"): receives citizens' feedback, petitions, \
 complaints and denunciations, routes each to the responsible unit, runs the legal deadlines \

@@ -1,19 +1,16 @@
-//! Typed settings: `config/default.toml` (also compiled into the binary, so it runs from any
-//! directory) < `config/{environment}.toml` < `NGHEDAN__SECTION__KEY` environment variables.
+//! Typed settings: `config/default.toml` < `config/{environment}.toml` (both compiled into the
+//! binary, so it runs the same from any directory) < the same files in `NGHEDAN_CONFIG_DIR`,
+//! if set < `NGHEDAN__SECTION__KEY` environment variables (secrets also from files, see
+//! [`sources`]). In `production` the settings are also held to [`production`]'s rules.
 
-use std::path::{Path, PathBuf};
+pub mod production;
+pub mod sources;
+
+use std::path::Path;
 
 use serde::Deserialize;
 
-/// `NGHEDAN__SECTION__KEY` variables; a list setting takes a comma-separated string.
-fn env_source() -> config::Environment {
-    config::Environment::with_prefix("NGHEDAN")
-        .prefix_separator("__")
-        .separator("__")
-        .try_parsing(true)
-        .list_separator(",")
-        .with_list_parse_key("server.cors_allowed_origins")
-}
+pub use production::Problem;
 
 /// Every secret's shipped value starts with this; production refuses to start with one.
 pub const DEFAULT_SECRET_PREFIX: &str = "insecure-default";
@@ -33,6 +30,15 @@ impl Environment {
             Environment::Local => "local",
             Environment::Test => "test",
             Environment::Production => "production",
+        }
+    }
+
+    /// The environment's own file, as compiled in.
+    fn compiled_file(self) -> &'static str {
+        match self {
+            Environment::Local => include_str!("../config/local.toml"),
+            Environment::Test => include_str!("../config/test.toml"),
+            Environment::Production => include_str!("../config/production.toml"),
         }
     }
 
@@ -66,13 +72,30 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// More than one setting must change: all of them, one a line.
+    #[error("{}", production::list(.0))]
+    Problems(Vec<Problem>),
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key: key.into(),
-        message: message.into(),
+impl SettingsError {
+    /// `Ok` for none, the one problem, or all of them.
+    fn from_problems(mut problems: Vec<Problem>) -> Result<(), SettingsError> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => {
+                let p = problems.remove(0);
+                Err(SettingsError::Invalid {
+                    key: p.key,
+                    message: p.message,
+                })
+            }
+            _ => Err(SettingsError::Problems(problems)),
+        }
     }
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> Problem {
+    Problem::new(key, message)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +117,7 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub deadlines: DeadlineSettings,
     pub metrics: MetricsSettings,
+    pub housekeeping: HousekeepingSettings,
     pub apps: AppSettings,
 }
 
@@ -127,6 +151,21 @@ fn optional_version<'de, D: serde::Deserializer<'de>>(
             "`{text}` is not a semantic version (e.g. 2.3.0): {e}"
         ))
     })
+}
+
+/// What the jobs delete once it is no longer needed (see `jobs::housekeeping`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HousekeepingSettings {
+    /// A jobs pass does the housekeeping when this long has passed since it last did.
+    pub interval_secs: i64,
+    /// Expired refresh, verification and reset tokens are kept this long past their expiry (a
+    /// late refresh still hears `token_expired`, not `invalid_token`).
+    pub expired_tokens_kept_days: i64,
+    /// Sent (and suppressed) outbox messages are deleted this long after they were queued.
+    pub sent_messages_kept_days: i64,
+    /// Read in-app notifications are deleted this long after they were made.
+    pub read_notifications_kept_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,14 +238,18 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub client_request_timeout_ms: u64,
     pub shutdown_timeout_secs: u64,
-    /// Believe `Forwarded`/`X-Forwarded-For` for the client address (only behind a proxy you run).
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies in front of nghedan (CIDR ranges or addresses). A request from one
+    /// of them has its client address taken from `X-Forwarded-For` (see `api::caller`); from
+    /// anywhere else the header is ignored. In an environment variable: comma-separated.
+    #[serde(deserialize_with = "cidr_list")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Deepest nesting of arrays and objects accepted in a JSON body (400 beyond).
     pub json_max_depth: usize,
     /// Largest request head (request line and headers), in bytes (431 beyond).
     pub max_header_bytes: usize,
     /// Web origins (`https://app.example.vn`) whose pages may call the API from a browser,
-    /// credentials included. `NGHEDAN__SERVER__CORS_ALLOWED_ORIGINS` takes them comma-separated.
+    /// credentials included. In an environment variable: comma-separated.
+    #[serde(deserialize_with = "text_list")]
     pub cors_allowed_origins: Vec<String>,
     /// Responses smaller than this are sent uncompressed.
     pub compression_min_bytes: usize,
@@ -220,6 +263,8 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     pub busy_timeout_ms: u64,
     pub migrate_on_start: bool,
+    /// Production refuses SQLite unless this is true (one small commune on one machine).
+    pub allow_sqlite_in_production: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -310,6 +355,44 @@ impl DeadlineSettings {
     }
 }
 
+/// A list of strings, as a TOML array or as one comma-separated string (an environment
+/// variable); each trimmed, empty ones dropped.
+fn text_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Given::deserialize(d)? {
+        Given::List(items) => items,
+        Given::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// A list of CIDR ranges (a bare address is its own /32 or /128), as a TOML array or as one
+/// comma-separated string (an environment variable).
+fn cidr_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    text_list(d)?
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{s}` is not a CIDR range (e.g. 10.0.0.0/8) or an address"
+                    ))
+                })
+        })
+        .collect()
+}
+
 fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
     let name = String::deserialize(d)?;
     name.parse()
@@ -331,87 +414,91 @@ pub struct LogSettings {
 }
 
 impl Settings {
-    /// Loads the settings for `NGHEDAN_ENV` from `NGHEDAN_CONFIG_DIR` (default `./config`)
-    /// and the process environment.
+    /// Loads the settings for `NGHEDAN_ENV`: the compiled-in files, those of
+    /// `NGHEDAN_CONFIG_DIR` if it is set, and the process environment.
     pub fn load() -> Result<Self, SettingsError> {
         let environment = Environment::from_env()?;
-        let dir = std::env::var_os("NGHEDAN_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"));
-        Self::load_from(environment, &dir, true)
+        let dir = std::env::var_os("NGHEDAN_CONFIG_DIR").map(std::path::PathBuf::from);
+        Self::load_layers(environment, dir.as_deref(), true)
     }
 
-    /// Loads from `dir`, optionally overlaying the process environment; validates the result.
+    /// Loads the compiled-in files overlaid by those in `dir`, optionally by the process
+    /// environment; validates the result.
     pub fn load_from(
         environment: Environment,
         dir: &Path,
         with_env_vars: bool,
     ) -> Result<Self, SettingsError> {
-        Self::load_sources(environment, dir, with_env_vars.then(env_source))
+        Self::load_layers(environment, Some(dir), with_env_vars)
     }
 
-    /// The files in `dir` overlaid by `vars` (as if they were the environment): for tests.
-    pub fn load_with_vars(
+    fn load_layers(
         environment: Environment,
-        dir: &Path,
-        vars: std::collections::HashMap<String, String>,
+        dir: Option<&Path>,
+        with_env_vars: bool,
     ) -> Result<Self, SettingsError> {
-        Self::load_sources(environment, dir, Some(env_source().source(Some(vars))))
-    }
-
-    fn load_sources(
-        environment: Environment,
-        dir: &Path,
-        env: Option<config::Environment>,
-    ) -> Result<Self, SettingsError> {
-        let default_file = dir.join("default.toml");
-        let mut builder = config::Config::builder();
-        builder = if default_file.exists() {
-            builder.add_source(config::File::from(default_file))
+        let vars = if with_env_vars {
+            Some(sources::read_secret_files(sources::process_vars()?)?)
         } else {
-            builder.add_source(config::File::from_str(
-                DEFAULT_TOML,
-                config::FileFormat::Toml,
-            ))
+            None
         };
-        builder = builder.add_source(
-            config::File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false),
-        );
-        if let Some(env) = env {
-            builder = builder.add_source(env);
-        }
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
-        settings.server.cors_allowed_origins = settings
-            .server
-            .cors_allowed_origins
-            .iter()
-            .map(|o| o.trim().to_string())
-            .filter(|o| !o.is_empty())
-            .collect();
-        settings.environment = environment;
+        let settings = Self::assemble(environment, dir, vars)?;
         settings.validate()?;
         Ok(settings)
     }
 
-    /// Checks what types alone cannot; every error names its key.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        self.validate_storage()?;
-        self.validate_notifications()?;
-        self.validate_auth()?;
-        self.validate_limits()?;
-
-        let defaults = self.default_secrets();
-        if self.environment == Environment::Production && !defaults.is_empty() {
-            return Err(invalid(
-                &defaults.join("`, `"),
-                "still has its default value; production needs a real secret (set it in the environment)",
-            ));
+    /// Layers, lowest first: the compiled-in `default.toml`, `dir/default.toml`, the compiled-in
+    /// `{environment}.toml`, `dir/{environment}.toml` (the files in `dir` may be missing), the
+    /// `NGHEDAN__…` variables `vars`. Not yet validated.
+    fn assemble(
+        environment: Environment,
+        dir: Option<&Path>,
+        vars: Option<std::collections::BTreeMap<String, String>>,
+    ) -> Result<Self, SettingsError> {
+        let toml = |text: &str| config::File::from_str(text, config::FileFormat::Toml);
+        let on_disk = |name: String| dir.map(|d| config::File::from(d.join(name)).required(false));
+        let mut builder = config::Config::builder().add_source(toml(DEFAULT_TOML));
+        if let Some(file) = on_disk("default.toml".into()) {
+            builder = builder.add_source(file);
         }
-        Ok(())
+        builder = builder.add_source(toml(environment.compiled_file()));
+        if let Some(file) = on_disk(format!("{}.toml", environment.as_str())) {
+            builder = builder.add_source(file);
+        }
+        if let Some(vars) = vars {
+            builder = builder.add_source(sources::environment(vars));
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.environment = environment;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot, and in `production` what is unsafe; every error names
+    /// its key. Reports each group's first problem and every production problem together.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let mut problems: Vec<Problem> = [
+            self.validate_storage(),
+            self.validate_notifications(),
+            self.validate_auth(),
+            self.validate_limits(),
+            self.validate_clients(),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if self.environment == Environment::Production {
+            let general: Vec<String> = problems.iter().map(|p| p.key.clone()).collect();
+            problems.extend(
+                production::problems(self)
+                    .into_iter()
+                    .filter(|p| !general.contains(&p.key)),
+            );
+        }
+        SettingsError::from_problems(problems)
     }
 
     /// The database, the server, the jobs, uploads and logs.
-    fn validate_storage(&self) -> Result<(), SettingsError> {
+    fn validate_storage(&self) -> Result<(), Problem> {
         let url = &self.database.url;
         if !(url.starts_with("sqlite://")
             || url.starts_with("postgres://")
@@ -438,35 +525,36 @@ impl Settings {
         if !(1024..=131_072).contains(&self.server.max_header_bytes) {
             return Err(invalid("server.max_header_bytes", "must be 1024–131072"));
         }
-        for origin in &self.server.cors_allowed_origins {
-            let parsed = url::Url::parse(origin).ok();
-            let exact = parsed.as_ref().is_some_and(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.origin().ascii_serialization() == *origin
-            });
-            if !exact {
-                return Err(invalid(
-                    "server.cors_allowed_origins",
-                    format!(
-                        "`{origin}` is not a web origin: scheme://host[:port], no path, no \
-                         trailing slash, no wildcard (e.g. https://app.example.vn)"
-                    ),
-                ));
-            }
-        }
-        for (key, url) in [
-            ("apps.android_store_url", &self.apps.android_store_url),
-            ("apps.ios_store_url", &self.apps.ios_store_url),
-        ] {
-            if !url.is_empty() && url::Url::parse(url).is_err() {
-                return Err(invalid(key, "must be an absolute URL, or empty"));
-            }
-        }
         if url::Url::parse(&self.server.public_url).is_err() {
             return Err(invalid("server.public_url", "must be an absolute URL"));
         }
         if self.jobs.poll_interval_ms == 0 {
             return Err(invalid("jobs.poll_interval_ms", "must be at least 1"));
+        }
+        let h = &self.housekeeping;
+        if !(1..=31_536_000).contains(&h.interval_secs) {
+            return Err(invalid(
+                "housekeeping.interval_secs",
+                "must be 1–31536000 (a year)",
+            ));
+        }
+        for (key, v) in [
+            (
+                "housekeeping.expired_tokens_kept_days",
+                h.expired_tokens_kept_days,
+            ),
+            (
+                "housekeeping.sent_messages_kept_days",
+                h.sent_messages_kept_days,
+            ),
+            (
+                "housekeeping.read_notifications_kept_days",
+                h.read_notifications_kept_days,
+            ),
+        ] {
+            if !(1..=36_500).contains(&v) {
+                return Err(invalid(key, "must be 1–36500"));
+            }
         }
         self.media
             .validate()
@@ -478,7 +566,7 @@ impl Settings {
     }
 
     /// Delivery: tries, batches, leases that outlast a send, quiet hours, signed links.
-    fn validate_notifications(&self) -> Result<(), SettingsError> {
+    fn validate_notifications(&self) -> Result<(), Problem> {
         let n = &self.notifications;
         if n.max_attempts < 1 {
             return Err(invalid("notifications.max_attempts", "must be at least 1"));
@@ -524,7 +612,7 @@ impl Settings {
     }
 
     /// Tokens and password hashing.
-    fn validate_auth(&self) -> Result<(), SettingsError> {
+    fn validate_auth(&self) -> Result<(), Problem> {
         let a = &self.auth;
         if a.jwt_algorithm == JwtAlgorithm::HS256 && a.jwt_secret.len() < 32 {
             return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
@@ -559,7 +647,36 @@ impl Settings {
     }
 
     /// `/metrics` and the sign-in limits.
-    fn validate_limits(&self) -> Result<(), SettingsError> {
+    /// What browsers and apps are told: the CORS origins and the app stores' links.
+    fn validate_clients(&self) -> Result<(), Problem> {
+        for origin in &self.server.cors_allowed_origins {
+            let parsed = url::Url::parse(origin).ok();
+            let exact = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.origin().ascii_serialization() == *origin
+            });
+            if !exact {
+                return Err(invalid(
+                    "server.cors_allowed_origins",
+                    format!(
+                        "`{origin}` is not a web origin: scheme://host[:port], no path, no \
+                         trailing slash, no wildcard (e.g. https://app.example.vn)"
+                    ),
+                ));
+            }
+        }
+        for (key, url) in [
+            ("apps.android_store_url", &self.apps.android_store_url),
+            ("apps.ios_store_url", &self.apps.ios_store_url),
+        ] {
+            if !url.is_empty() && url::Url::parse(url).is_err() {
+                return Err(invalid(key, "must be an absolute URL, or empty"));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_limits(&self) -> Result<(), Problem> {
         let m = &self.metrics;
         if !m.bearer_token.is_empty() && m.bearer_token.len() < 32 {
             return Err(invalid(
@@ -597,34 +714,6 @@ impl Settings {
         Ok(())
     }
 
-    /// Keys of secrets that still hold a shipped default value.
-    pub fn default_secrets(&self) -> Vec<&'static str> {
-        self.secrets()
-            .into_iter()
-            .filter(|(_, value)| value.starts_with(DEFAULT_SECRET_PREFIX))
-            .map(|(key, _)| key)
-            // Shipped empty, meaning an open `/metrics`: a default too.
-            .chain(
-                self.metrics
-                    .bearer_token
-                    .is_empty()
-                    .then_some("metrics.bearer_token"),
-            )
-            .collect()
-    }
-
-    /// Every secret in the settings, by key.
-    fn secrets(&self) -> Vec<(&'static str, &str)> {
-        let mut secrets = vec![(
-            "notifications.link_secret",
-            self.notifications.link_secret.as_str(),
-        )];
-        if self.auth.jwt_algorithm == JwtAlgorithm::HS256 {
-            secrets.push(("auth.jwt_secret", self.auth.jwt_secret.as_str()));
-        }
-        secrets
-    }
-
     pub fn is_sqlite(&self) -> bool {
         self.database.url.starts_with("sqlite://")
     }
@@ -633,6 +722,8 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::path::PathBuf;
 
     fn dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
@@ -645,6 +736,167 @@ mod tests {
             assert_eq!(s.environment, env);
             assert_eq!(s.database.url, "sqlite://data/nghedan.db");
         }
+    }
+
+    #[test]
+    fn every_environment_file_is_compiled_in() {
+        // Production's own file comes with the binary, wherever it runs: every interface,
+        // JSON logs.
+        let nowhere = tempfile::tempdir().unwrap();
+        let s = Settings::assemble(Environment::Production, Some(nowhere.path()), None).unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
+        assert_eq!(s.log.format, LogFormat::Json);
+        let s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert_eq!(s.log.level, "warn");
+    }
+
+    #[test]
+    fn a_config_dir_overlays_the_compiled_in_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9001\n").unwrap();
+        std::fs::write(dir.path().join("test.toml"), "[log]\nlevel = \"debug\"\n").unwrap();
+        let s = Settings::load_from(Environment::Test, dir.path(), false).unwrap();
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.log.level, "debug");
+        // The rest is the compiled-in files'.
+        assert_eq!(s.server.host, "127.0.0.1");
+    }
+
+    #[test]
+    fn environment_variables_are_never_guessed_into_numbers() {
+        let vars = [
+            ("NGHEDAN__EMAIL__SMTP_PASSWORD", "0123456"),
+            ("NGHEDAN__PUSH__APNS_TEAM_ID", "0012345678"),
+            ("NGHEDAN__AUTH__JWT_KEY_ID", "1e3"),
+            ("NGHEDAN__SERVER__PORT", "9000"),
+            ("NGHEDAN__MEDIA__MAX_BYTES", "2048"),
+            ("NGHEDAN__EMAIL__SMTP_ACCEPT_INVALID_CERTS", "TRUE"),
+            ("NGHEDAN__AREAS__LOCATE_MAX_KM", "12.5"),
+            ("NGHEDAN__LOG__FORMAT", "json"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let s = Settings::assemble(Environment::Test, None, Some(vars)).unwrap();
+        // Strings stay as written …
+        assert_eq!(s.email.smtp_password, "0123456");
+        assert_eq!(s.push.apns_team_id.as_deref(), Some("0012345678"));
+        assert_eq!(s.auth.jwt_key_id, "1e3");
+        // … and typed settings still read their text.
+        assert_eq!(s.server.port, 9000);
+        assert_eq!(s.media.max_bytes, 2048);
+        assert!(s.email.smtp_accept_invalid_certs);
+        assert_eq!(s.areas.locate_max_km, 12.5);
+        assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn cors_origins_come_from_a_comma_separated_variable_and_are_checked() {
+        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert!(s.server.cors_allowed_origins.is_empty(), "none by default");
+        let vars = |v: &str| {
+            std::collections::BTreeMap::from([(
+                "NGHEDAN__SERVER__CORS_ALLOWED_ORIGINS".to_string(),
+                v.to_string(),
+            )])
+        };
+        let s = Settings::assemble(
+            Environment::Test,
+            None,
+            Some(vars("https://app.nghedan.vn, http://localhost:5173")),
+        )
+        .unwrap();
+        assert_eq!(
+            s.server.cors_allowed_origins,
+            ["https://app.nghedan.vn", "http://localhost:5173"]
+        );
+        let one = Settings::assemble(Environment::Test, None, Some(vars("https://a.vn")));
+        assert_eq!(one.unwrap().server.cors_allowed_origins, ["https://a.vn"]);
+        let none = Settings::assemble(Environment::Test, None, Some(vars("")));
+        assert!(none.unwrap().server.cors_allowed_origins.is_empty());
+        for bad in [
+            "*",
+            "https://a.vn/",
+            "https://a.vn/app",
+            "a.vn",
+            "ftp://a.vn",
+        ] {
+            let err = Settings::assemble(Environment::Test, None, Some(vars(bad)))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server.cors_allowed_origins"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn app_minimums_are_semantic_versions_or_empty() {
+        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert!(s.apps.min_android.is_none() && s.apps.min_ios.is_none());
+        let vars = std::collections::BTreeMap::from([
+            (
+                "NGHEDAN__APPS__MIN_ANDROID".to_string(),
+                "2.3.0".to_string(),
+            ),
+            ("NGHEDAN__APPS__MIN_IOS".to_string(), "2.3".to_string()),
+        ]);
+        let err = Settings::assemble(Environment::Test, None, Some(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("min_ios") && err.contains("semantic version"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_cidr_list_or_a_comma_separated_variable() {
+        let s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert!(s.server.trusted_proxies.is_empty());
+        let vars = [(
+            "NGHEDAN__SERVER__TRUSTED_PROXIES".to_string(),
+            "10.0.0.0/8, 192.168.1.7,fd00::/8".to_string(),
+        )]
+        .into();
+        let s = Settings::assemble(Environment::Test, None, Some(vars)).unwrap();
+        let shown: Vec<String> = s
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("test.toml"),
+            "[server]\ntrusted_proxies = [\"172.16.0.0/12\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Environment::Test, dir.path(), false).unwrap();
+        assert_eq!(s.server.trusted_proxies[0].to_string(), "172.16.0.0/12");
+        let vars = [(
+            "NGHEDAN__SERVER__TRUSTED_PROXIES".to_string(),
+            "10.0.0.0/33".to_string(),
+        )]
+        .into();
+        let err = Settings::assemble(Environment::Test, None, Some(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn housekeeping_ages_are_checked() {
+        let mut s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        assert_eq!(s.housekeeping.interval_secs, 3600);
+        s.housekeeping.interval_secs = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("housekeeping.interval_secs"), "{err}");
+        s.housekeeping.interval_secs = 60;
+        s.housekeeping.read_notifications_kept_days = i64::MAX;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("housekeeping.read_notifications_kept_days"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -694,64 +946,6 @@ mod tests {
         assert!(s.validate().is_err());
         s.notifications.lease_secs = 60;
         assert!(s.validate().is_ok());
-    }
-
-    #[test]
-    fn cors_origins_come_from_a_comma_separated_variable_and_are_checked() {
-        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
-        assert!(s.server.cors_allowed_origins.is_empty(), "none by default");
-        let vars = |v: &str| {
-            std::collections::HashMap::from([(
-                "NGHEDAN__SERVER__CORS_ALLOWED_ORIGINS".to_string(),
-                v.to_string(),
-            )])
-        };
-        let s = Settings::load_with_vars(
-            Environment::Test,
-            &dir(),
-            vars("https://app.nghedan.vn, http://localhost:5173"),
-        )
-        .unwrap();
-        assert_eq!(
-            s.server.cors_allowed_origins,
-            ["https://app.nghedan.vn", "http://localhost:5173"]
-        );
-        let one = Settings::load_with_vars(Environment::Test, &dir(), vars("https://a.vn"));
-        assert_eq!(one.unwrap().server.cors_allowed_origins, ["https://a.vn"]);
-        let none = Settings::load_with_vars(Environment::Test, &dir(), vars(""));
-        assert!(none.unwrap().server.cors_allowed_origins.is_empty());
-        for bad in [
-            "*",
-            "https://a.vn/",
-            "https://a.vn/app",
-            "a.vn",
-            "ftp://a.vn",
-        ] {
-            let err = Settings::load_with_vars(Environment::Test, &dir(), vars(bad))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("server.cors_allowed_origins"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn app_minimums_are_semantic_versions_or_empty() {
-        let s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
-        assert!(s.apps.min_android.is_none() && s.apps.min_ios.is_none());
-        let vars = std::collections::HashMap::from([
-            (
-                "NGHEDAN__APPS__MIN_ANDROID".to_string(),
-                "2.3.0".to_string(),
-            ),
-            ("NGHEDAN__APPS__MIN_IOS".to_string(), "2.3".to_string()),
-        ]);
-        let err = Settings::load_with_vars(Environment::Test, &dir(), vars)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("min_ios") && err.contains("semantic version"),
-            "{err}"
-        );
     }
 
     #[test]

@@ -6,6 +6,18 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
+/// What housekeeping deletes, the values of `housekeeping_removed_total`'s `what` label.
+pub const REMOVED: [&str; 8] = [
+    "rate_limits",
+    "refresh_tokens",
+    "verification_tokens",
+    "reset_tokens",
+    "outbox_messages",
+    "notifications",
+    "orphan_uploads",
+    "idempotency_keys",
+];
+
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -15,6 +27,7 @@ pub struct Metrics {
     pool_max: IntGauge,
     outbox_messages: IntGaugeVec,
     deliveries: IntCounterVec,
+    housekeeping: IntCounterVec,
 }
 
 impl Metrics {
@@ -62,6 +75,18 @@ impl Metrics {
             &["channel", "outcome"],
         )
         .expect("valid metric");
+        let housekeeping = IntCounterVec::new(
+            Opts::new(
+                "housekeeping_removed_total",
+                "Rows the jobs of this process deleted because they were no longer needed, by what",
+            ),
+            &["what"],
+        )
+        .expect("valid metric");
+        // Every series from the start, at 0: a purge that never runs shows as flat, not absent.
+        for what in REMOVED {
+            housekeeping.with_label_values(&[what]);
+        }
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -70,6 +95,7 @@ impl Metrics {
             Box::new(pool_max.clone()),
             Box::new(outbox_messages.clone()),
             Box::new(deliveries.clone()),
+            Box::new(housekeeping.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
@@ -82,7 +108,15 @@ impl Metrics {
             pool_max,
             outbox_messages,
             deliveries,
+            housekeeping,
         }
+    }
+
+    /// The jobs deleted `n` rows of `what` (see [`crate::jobs::housekeeping`]).
+    pub fn observe_removed(&self, what: &str, n: usize) {
+        self.housekeeping
+            .with_label_values(&[what])
+            .inc_by(n as u64);
     }
 
     /// One delivery attempt ended: `outcome` is `sent`, `retried`, `dead`, `suppressed` (the

@@ -168,6 +168,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
         ),
         media: crate::media::MediaStore::from_settings(&settings.media)
             .context("media settings")?,
+        housekeeping: Default::default(),
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

@@ -22,6 +22,8 @@ pub struct AppState {
     pub push: Arc<crate::notify::Push>,
     /// Where uploads' bytes live (`[media]`).
     pub media: crate::media::MediaStore,
+    /// When this process last did the housekeeping (see `jobs::housekeeping`).
+    pub housekeeping: Arc<crate::jobs::housekeeping::Schedule>,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 //! `auth.account_status_cache_secs`, see `auth::Auth`), not trusted for its claims.
 
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -172,25 +173,74 @@ impl<R: Roles + 'static> FromRequest for RequireRole<R> {
     }
 }
 
-/// The caller's network address, for rate limits and anonymous idempotency scopes. Proxy
-/// headers are believed only when `server.trust_forwarded_for` says so.
+/// The caller's network address, for rate limits, anonymous idempotency scopes and the audit
+/// log: see [`client_ip`].
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
 impl ClientAddr {
     pub fn of(req: &HttpRequest) -> ClientAddr {
-        let trust = req
-            .app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.settings.server.trust_forwarded_for);
-        let addr = if trust {
-            req.connection_info()
-                .realip_remote_addr()
-                .map(|a| a.to_string())
-        } else {
-            req.peer_addr().map(|a| a.ip().to_string())
+        let Some(peer) = req.peer_addr() else {
+            return ClientAddr("unknown".into());
         };
-        ClientAddr(addr.unwrap_or_else(|| "unknown".into()))
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.server.trusted_proxies.as_slice())
+            .unwrap_or_default();
+        let forwarded_for = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .map(|v| v.as_bytes());
+        ClientAddr(client_ip(peer.ip(), forwarded_for, trusted).to_string())
     }
+}
+
+/// The client's address: the peer's, unless the peer is one of the `trusted` proxies; then,
+/// walking `X-Forwarded-For` (its header lines in order) from the right, the first address that
+/// is not a trusted proxy. Each proxy appends the address it saw, so what is right of that
+/// address was written by our proxies and what is left of it by the client, who can write
+/// anything there. A hop that is not an address ends the walk at the last one believed.
+pub fn client_ip<'a>(
+    peer: IpAddr,
+    forwarded_for: impl IntoIterator<Item = &'a [u8]>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let lines: Vec<&[u8]> = forwarded_for.into_iter().collect();
+    let hops = lines
+        .iter()
+        .rev()
+        .flat_map(|line| line.rsplit(|b| *b == b','));
+    for hop in hops {
+        let Some(ip) = hop_address(hop) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` entry: `203.0.113.9`, `2001:db8::1`, `[2001:db8::1]`, or either with
+/// a port.
+fn hop_address(hop: &[u8]) -> Option<IpAddr> {
+    let hop = std::str::from_utf8(hop).ok()?.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse().ok())
+        })?;
+    Some(ip.to_canonical())
 }
 
 impl FromRequest for ClientAddr {
@@ -199,5 +249,86 @@ impl FromRequest for ClientAddr {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         futures_util::future::ready(Ok(ClientAddr::of(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn client(peer: &str, lines: &[&str], trusted: &[&str]) -> String {
+        client_ip(ip(peer), lines.iter().map(|l| l.as_bytes()), &nets(trusted)).to_string()
+    }
+
+    const PROXIES: &[&str] = &["10.0.0.0/8", "fd00::/8"];
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        assert_eq!(
+            client("198.51.100.7", &["203.0.113.9"], &[]),
+            "198.51.100.7"
+        );
+        // A peer outside the trusted ranges cannot speak for anyone else.
+        assert_eq!(
+            client("198.51.100.7", &["203.0.113.9"], PROXIES),
+            "198.51.100.7"
+        );
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_rightmost_untrusted_address_is_the_client() {
+        assert_eq!(client("10.0.0.2", &["203.0.113.9"], PROXIES), "203.0.113.9");
+        // The client wrote the left part; our proxies appended what they saw.
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, 203.0.113.9, 10.0.0.5"], PROXIES),
+            "203.0.113.9"
+        );
+        // Several header lines are one list, in order.
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4", "203.0.113.9", "10.0.0.5"], PROXIES),
+            "203.0.113.9"
+        );
+        // Ports and brackets, and IPv4 in IPv6 clothing.
+        assert_eq!(
+            client("10.0.0.2", &["203.0.113.9:51234"], PROXIES),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client("fd00::2", &["[2001:db8::1]:443"], PROXIES),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            client("::ffff:10.0.0.2", &["::ffff:203.0.113.9"], PROXIES),
+            "203.0.113.9"
+        );
+    }
+
+    #[test]
+    fn junk_from_the_client_stops_the_walk_at_the_last_address_believed() {
+        assert_eq!(
+            client("10.0.0.2", &["not-an-address, 203.0.113.9"], PROXIES),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["not-an-address, 10.0.0.7"], PROXIES),
+            "10.0.0.7"
+        );
+        // No header, or an empty one: the proxy itself is the client.
+        assert_eq!(client("10.0.0.2", &[], PROXIES), "10.0.0.2");
+        assert_eq!(client("10.0.0.2", &[""], PROXIES), "10.0.0.2");
+        // Bytes that are not text left of the real address change nothing.
+        let lines: [&[u8]; 1] = [b"\xff\xfe, 203.0.113.9"];
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), lines, &nets(PROXIES)).to_string(),
+            "203.0.113.9"
+        );
     }
 }

@@ -108,7 +108,15 @@ pub fn clear(conn: &mut DbConn, key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Deletes counters whose window ended long ago.
-pub fn purge(conn: &mut DbConn, older_than: NaiveDateTime) -> Result<usize, Error> {
-    Ok(diesel::delete(rl::table.filter(rl::window_start.lt(older_than))).execute(conn)?)
+/// Deletes up to `limit` counters whose window started before `started_before` (they hold
+/// client addresses); returns how many.
+pub fn purge(conn: &mut DbConn, started_before: NaiveDateTime, limit: i64) -> Result<usize, Error> {
+    super::write(conn, |conn| {
+        let keys: Vec<String> = rl::table
+            .filter(rl::window_start.lt(started_before))
+            .select(rl::key)
+            .limit(limit)
+            .load(conn)?;
+        Ok(diesel::delete(rl::table.filter(rl::key.eq_any(&keys))).execute(conn)?)
+    })
 }

@@ -330,6 +330,25 @@ fn end_access_tokens(conn: &mut DbConn, user_id: i64) -> Result<(), Error> {
     Ok(())
 }
 
+/// Deletes up to `limit` refresh tokens that expired before `expired_before`; returns how many.
+pub fn purge_expired_refresh_tokens(
+    conn: &mut DbConn,
+    expired_before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, Error> {
+    super::write(conn, |conn| {
+        let ids: Vec<i64> = refresh_tokens::table
+            .filter(refresh_tokens::expires_at.lt(expired_before))
+            .select(refresh_tokens::id)
+            .limit(limit)
+            .load(conn)?;
+        Ok(
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::id.eq_any(&ids)))
+                .execute(conn)?,
+        )
+    })
+}
+
 // --- email tokens -----------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,6 +413,28 @@ fn void_email_tokens(
     .set(email_tokens::used_at.eq(Some(now)))
     .execute(conn)?;
     Ok(())
+}
+
+/// Deletes up to `limit` email tokens of `purpose` that expired before `expired_before`
+/// (used or not); returns how many.
+pub fn purge_expired_email_tokens(
+    conn: &mut DbConn,
+    purpose: Purpose,
+    expired_before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, Error> {
+    super::write(conn, |conn| {
+        let ids: Vec<i64> = email_tokens::table
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .filter(email_tokens::expires_at.lt(expired_before))
+            .select(email_tokens::id)
+            .limit(limit)
+            .load(conn)?;
+        Ok(
+            diesel::delete(email_tokens::table.filter(email_tokens::id.eq_any(&ids)))
+                .execute(conn)?,
+        )
+    })
 }
 
 /// Uses a token sent by email; returns its user. Unknown, used or expired → `None`.

@@ -3,6 +3,7 @@
 //! One loop polls every `jobs.poll_interval_ms`; each pass runs every job once. Tests call
 //! [`run_once`] directly with the test clock instead of waiting.
 
+pub mod housekeeping;
 pub mod sweep;
 
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub struct Pass {
     /// People sent their daily digest (see `notify::digest`).
     pub digests: usize,
     pub delivered: crate::notify::delivery::Delivered,
+    /// What the housekeeping deleted (all zero in the passes between its runs).
+    pub housekept: housekeeping::Removed,
 }
 
 /// Runs every job once.
@@ -39,7 +42,12 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let sealed = state
         .db(move |conn| db::audit::seal_days(conn, now))
         .await?;
+    state.metrics.observe_removed("idempotency_keys", purged);
     let orphan_uploads_purged = uploads::purge_orphans(state).await?;
+    state
+        .metrics
+        .observe_removed("orphan_uploads", orphan_uploads_purged);
+    let housekept = housekeeping::run_if_due(state).await?.unwrap_or_default();
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
     // Then the digests, after the sweep's reminders joined them and before delivery.
@@ -52,6 +60,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         digests,
         orphan_uploads_purged,
         delivered,
+        housekept,
     })
 }
 

@@ -138,6 +138,23 @@ pub fn list(
         .collect()
 }
 
+/// Deletes up to `limit` notifications made before `before` that have been read; returns how
+/// many.
+pub fn purge_read(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> Result<usize, AppError> {
+    db::write(conn, |conn| {
+        let ids: Vec<i64> = notifications::table
+            .filter(notifications::read_at.is_not_null())
+            .filter(notifications::created_at.lt(before))
+            .select(notifications::id)
+            .limit(limit)
+            .load(conn)?;
+        Ok(
+            diesel::delete(notifications::table.filter(notifications::id.eq_any(&ids)))
+                .execute(conn)?,
+        )
+    })
+}
+
 /// How many of `user_id`'s notifications are unread.
 pub fn unread(conn: &mut DbConn, user_id: i64) -> Result<i64, AppError> {
     Ok(notifications::table

@@ -324,3 +324,21 @@ pub fn purge(conn: &mut DbConn, before: NaiveDateTime, dead_too: bool) -> Result
     )
     .execute(conn)?)
 }
+
+/// Deletes up to `limit` sent and suppressed messages queued before `before` (housekeeping;
+/// dead ones wait for an operator); returns how many.
+pub fn purge_delivered(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, AppError> {
+    db::write(conn, |conn| {
+        let ids: Vec<i64> = outbox::table
+            .filter(outbox::state.eq_any(["sent", "suppressed"]))
+            .filter(outbox::created_at.lt(before))
+            .select(outbox::id)
+            .limit(limit)
+            .load(conn)?;
+        Ok(diesel::delete(outbox::table.filter(outbox::id.eq_any(&ids))).execute(conn)?)
+    })
+}

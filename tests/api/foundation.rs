@@ -407,7 +407,7 @@ fn run_binary(args: &[&str], envs: &[(&str, &str)], cwd: &std::path::Path) -> (b
             cmd.env_remove(k);
         }
     }
-    cmd.env("NGHEDAN_CONFIG_DIR", crate::helpers::config_dir());
+    // No NGHEDAN_CONFIG_DIR: the binary's own compiled-in files, from an empty directory.
     cmd.env("NGHEDAN__LOG__LEVEL", "error");
     for (k, v) in envs {
         cmd.env(k, v);
@@ -495,39 +495,234 @@ fn configuration_errors_name_the_key() {
     assert!(err.contains("NGHEDAN_ENV"), "{err}");
 }
 
+/// Settings production accepts, but for a database that is not there.
+const GOOD_PRODUCTION: &[(&str, &str)] = &[
+    ("NGHEDAN_ENV", "production"),
+    ("NGHEDAN__SERVER__PUBLIC_URL", "https://gopy.example.gov.vn"),
+    ("NGHEDAN__DATABASE__URL", "postgres://127.0.0.1:1/x"),
+    (
+        "NGHEDAN__AUTH__JWT_SECRET",
+        "a-real-secret-that-is-long-enough-123",
+    ),
+    (
+        "NGHEDAN__NOTIFICATIONS__LINK_SECRET",
+        "another-real-secret-long-enough-456",
+    ),
+    (
+        "NGHEDAN__METRICS__BEARER_TOKEN",
+        "a-metrics-scrape-token-long-enough-789",
+    ),
+];
+
+/// `GOOD_PRODUCTION` with `changes` on top.
+fn production_with(changes: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut envs: Vec<(&str, String)> = GOOD_PRODUCTION
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    for (k, v) in changes {
+        envs.retain(|(e, _)| e != k);
+        envs.push((k.to_string().leak(), v.to_string()));
+    }
+    envs
+}
+
+fn run_production(changes: &[(&str, &str)], cwd: &std::path::Path) -> (bool, String) {
+    let envs = production_with(changes);
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_binary(&["migrate"], &envs, cwd)
+}
+
 #[test]
-fn production_refuses_default_secrets() {
+fn production_refuses_the_shipped_settings_naming_every_key() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, err) = run_binary(&["migrate"], &[("NGHEDAN_ENV", "production")], dir.path());
     assert!(!ok);
-    assert!(err.contains("auth.jwt_secret"), "{err}");
-    assert!(err.contains("notifications.link_secret"), "{err}");
-    // An open /metrics is for local and test only.
-    assert!(err.contains("metrics.bearer_token"), "{err}");
-    assert!(err.contains("default"), "{err}");
-    // With real secrets it gets past the check (and on to the database).
-    let (_, err) = run_binary(
-        &["migrate"],
+    for key in [
+        "server.public_url",
+        "database.url",
+        "auth.jwt_secret",
+        "notifications.link_secret",
+        // An open /metrics is for local and test only.
+        "metrics.bearer_token",
+    ] {
+        assert!(err.contains(&format!("`{key}`")), "{key}: {err}");
+    }
+    assert!(err.contains("default value"), "{err}");
+    // Production's own file is compiled in (the working directory has no config/): it sends
+    // email over SMTP, so email.backend is not among the problems.
+    assert!(!err.contains("email.backend"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn production_gets_past_the_checks_with_safe_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, err) = run_production(&[], dir.path());
+    assert!(!ok);
+    assert!(!err.contains("must change"), "{err}");
+    assert!(!err.contains("configuration key"), "{err}");
+    assert!(err.contains("cannot connect"), "{err}");
+    // SQLite, for one small commune, when said so: it migrates.
+    let (ok, err) = run_production(
         &[
-            ("NGHEDAN_ENV", "production"),
-            (
-                "NGHEDAN__AUTH__JWT_SECRET",
-                "a-real-secret-that-is-long-enough-123",
-            ),
-            (
-                "NGHEDAN__NOTIFICATIONS__LINK_SECRET",
-                "another-real-secret-long-enough-456",
-            ),
-            (
-                "NGHEDAN__METRICS__BEARER_TOKEN",
-                "a-metrics-scrape-token-long-enough-789",
-            ),
-            ("NGHEDAN__DATABASE__URL", "postgres://127.0.0.1:1/x"),
+            ("NGHEDAN__DATABASE__URL", "sqlite://data/nghedan.db"),
+            ("NGHEDAN__DATABASE__ALLOW_SQLITE_IN_PRODUCTION", "true"),
         ],
         dir.path(),
     );
-    assert!(!err.contains("default value"), "{err}");
+    assert!(ok, "{err}");
+    assert!(dir.path().join("data/nghedan.db").exists());
+}
+
+#[test]
+fn production_refuses_each_unsafe_setting_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = [
+        ("NGHEDAN__MEDIA__STORE", "s3"),
+        ("NGHEDAN__MEDIA__S3__BUCKET", "photos"),
+    ];
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("NGHEDAN__EMAIL__BACKEND", "file")], "email.backend"),
+        (vec![("NGHEDAN__EMAIL__BACKEND", "memory")], "email.backend"),
+        (
+            vec![("NGHEDAN__SERVER__PUBLIC_URL", "http://gopy.example.gov.vn")],
+            "server.public_url",
+        ),
+        (
+            vec![("NGHEDAN__SERVER__PUBLIC_URL", "https://127.0.0.1:8443")],
+            "server.public_url",
+        ),
+        (
+            vec![("NGHEDAN__DATABASE__URL", "sqlite://data/nghedan.db")],
+            "database.url",
+        ),
+        (
+            vec![("NGHEDAN__EMAIL__SMTP_ACCEPT_INVALID_CERTS", "true")],
+            "email.smtp_accept_invalid_certs",
+        ),
+        (
+            [&s3[..], &[("NGHEDAN__MEDIA__S3__ALLOW_HTTP", "true")]].concat(),
+            "media.s3.allow_http",
+        ),
+        (
+            [
+                &s3[..],
+                &[("NGHEDAN__MEDIA__S3__ENDPOINT", "http://minio.internal:9000")],
+            ]
+            .concat(),
+            "media.s3.endpoint",
+        ),
+        (
+            vec![("NGHEDAN__PUSH__FCM_API_BASE", "http://127.0.0.1:9")],
+            "push.fcm_api_base",
+        ),
+        (
+            vec![("NGHEDAN__AUTH__JWT_SECRET", "too-short")],
+            "auth.jwt_secret",
+        ),
+        (
+            vec![("NGHEDAN__AUTH__JWT_PREVIOUS_SECRET", "too-short")],
+            "auth.jwt_previous_secret",
+        ),
+        (
+            vec![("NGHEDAN__NOTIFICATIONS__LINK_SECRET", "too-short")],
+            "notifications.link_secret",
+        ),
+        (
+            vec![("NGHEDAN__METRICS__BEARER_TOKEN", "")],
+            "metrics.bearer_token",
+        ),
+        (
+            vec![(
+                "NGHEDAN__EMAIL__SMTP_PASSWORD",
+                "insecure-default-smtp-password",
+            )],
+            "email.smtp_password",
+        ),
+    ];
+    for (changes, key) in cases {
+        let (ok, err) = run_production(&changes, dir.path());
+        assert!(!ok, "{changes:?}");
+        assert!(err.contains(&format!("`{key}`")), "{changes:?}: {err}");
+        assert!(!err.contains("cannot connect"), "{changes:?}: {err}");
+    }
+    // Several at once: all of them in one message.
+    let (ok, err) = run_production(
+        &[
+            ("NGHEDAN__EMAIL__BACKEND", "file"),
+            ("NGHEDAN__SERVER__PUBLIC_URL", "http://gopy.example.gov.vn"),
+            ("NGHEDAN__AUTH__JWT_SECRET", "too-short"),
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("3 settings must change"), "{err}");
+    for key in ["email.backend", "server.public_url", "auth.jwt_secret"] {
+        assert!(err.contains(&format!("`{key}`")), "{key}: {err}");
+    }
+}
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwt_secret");
+    let file_var = ("NGHEDAN__AUTH__JWT_SECRET_FILE", file.to_str().unwrap());
+    let run = |with_direct: bool| {
+        let mut envs: Vec<(&str, &str)> = GOOD_PRODUCTION
+            .iter()
+            .copied()
+            .filter(|(k, _)| with_direct || *k != "NGHEDAN__AUTH__JWT_SECRET")
+            .collect();
+        envs.push(file_var);
+        run_binary(&["migrate"], &envs, dir.path())
+    };
+    // A Docker secret or a systemd credential: the value, then a newline.
+    std::fs::write(&file, "a-jwt-secret-read-from-a-file-0000000\n").unwrap();
+    let (ok, err) = run(false);
+    assert!(!ok);
+    assert!(!err.contains("auth.jwt_secret"), "{err}");
     assert!(err.contains("cannot connect"), "{err}");
+    // What the file holds is checked like any secret (the newline is not part of it).
+    std::fs::write(&file, "short\n").unwrap();
+    let (_, err) = run(false);
+    assert!(
+        err.contains("`auth.jwt_secret`: must be at least 32 bytes"),
+        "{err}"
+    );
+    // Set both ways: which one would win is not guessed.
+    let (ok, err) = run(true);
+    assert!(!ok);
+    assert!(
+        err.contains("NGHEDAN__AUTH__JWT_SECRET and NGHEDAN__AUTH__JWT_SECRET_FILE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nghedan"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let git = Command::new("git")
+        .args(["-C", manifest, "rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string());
+    // Built with NGHEDAN_GIT_COMMIT (a container), from a checkout, or from neither.
+    let commit = std::env::var("NGHEDAN_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or(git)
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("nghedan {} ({commit})\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Limits: header size, JSON depth, slow clients, anonymous submissions; database faults end
-//! requests in time with 503 and nothing half-written.
+//! Limits: header size, JSON depth, slow clients, anonymous submissions, the client address
+//! behind a proxy; database faults end requests in time with 503 and nothing half-written.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -202,6 +202,55 @@ async fn anonymous_submissions_are_limited_per_address() {
     // Signed-in citizens are not held by it.
     let citizen = app.citizen().await;
     assert_eq!(app.submit(Some(&citizen), &pothole()).await.status(), 201);
+}
+
+/// A password-reset request (202, or 429 when the address is over its limit) that came
+/// through proxies as `X-Forwarded-For: forwarded_for`.
+async fn reset_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/password-reset"))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&json!({"email": "someone@example.vn"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_change_the_rate_limit_bucket() {
+    // Our proxy is on loopback (the test client); behind it, a client at 203.0.113.9 writes
+    // whatever it likes at the left of X-Forwarded-For, and the proxy appends 203.0.113.9.
+    let app = TestApp::builder()
+        .with_settings(|s| {
+            s.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            s.limits.password_resets_per_ip_per_hour = 2;
+        })
+        .spawn()
+        .await;
+    for forged in ["198.51.100.1", "198.51.100.2"] {
+        let r = reset_from(&app, &format!("{forged}, 203.0.113.9")).await;
+        assert_eq!(r.status(), 202);
+    }
+    for forged in ["198.51.100.3", "2001:db8::1", "junk"] {
+        let r = reset_from(&app, &format!("{forged}, 203.0.113.9")).await;
+        assert_problem(r, 429, "rate_limited").await;
+    }
+    // Another client behind the same proxy has its own bucket.
+    assert_eq!(reset_from(&app, "203.0.113.10").await.status(), 202);
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    // No trusted proxies: whoever connects is the client, whatever it claims.
+    let app = TestApp::builder()
+        .with_settings(|s| s.limits.password_resets_per_ip_per_hour = 2)
+        .spawn()
+        .await;
+    for from in ["203.0.113.1", "203.0.113.2"] {
+        assert_eq!(reset_from(&app, from).await.status(), 202);
+    }
+    let r = reset_from(&app, "203.0.113.3").await;
+    assert_problem(r, 429, "rate_limited").await;
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ mod console_settings;
 mod crash;
 mod deadlines;
 mod foundation;
+mod housekeeping;
 mod inbox;
 mod input;
 mod mobile;

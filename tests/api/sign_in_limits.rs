@@ -7,11 +7,11 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
-/// An app that believes `X-Forwarded-For`, so a test can sign in from several addresses.
+/// An app behind a proxy on loopback, so a test can sign in from several addresses.
 async fn app_behind_proxy(f: impl FnOnce(&mut nghedan::config::Settings) + 'static) -> TestApp {
     TestApp::builder()
         .with_settings(|s| {
-            s.server.trust_forwarded_for = true;
+            s.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
             f(s);
         })
         .spawn()

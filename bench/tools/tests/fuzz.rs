@@ -348,6 +348,7 @@ mod csv_import {
             acquire_timeout_ms: 5000,
             busy_timeout_ms: 5000,
             migrate_on_start: true,
+            allow_sqlite_in_production: false,
         };
         let pool = nghedan::db::build_pool(&settings).expect("pool");
         let mut conn = pool.get().expect("connection");
