@@ -821,6 +821,8 @@ mod tests {
             "ftp://a.vn",
         ] {
             let err = Settings::assemble(Environment::Test, None, Some(vars(bad)))
+                .unwrap()
+                .validate()
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("server.cors_allowed_origins"), "{bad}: {err}");
