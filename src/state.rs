@@ -34,12 +34,18 @@ impl AppState {
         E: From<crate::db::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(|e| E::from(e.into()))?;
-            f(&mut conn)
+        let (out, statements) = web::block(move || {
+            let before = crate::db::statements::executed();
+            let out = pool
+                .get()
+                .map_err(|e| E::from(e.into()))
+                .and_then(|mut conn| f(&mut conn));
+            (out, crate::db::statements::executed() - before)
         })
         .await
-        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?
+        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
+        crate::db::statements::add_to_request(statements);
+        out
     }
 }
 

@@ -15,6 +15,7 @@ mod sweep;
 mod accounts;
 mod accused;
 mod audit;
+mod budgets;
 mod console;
 mod console_admin;
 mod console_desk;
