@@ -135,15 +135,13 @@ pub async fn request_context(
     let statements = guess_statements + handler_statements + own_statements;
     let elapsed = started.elapsed();
     if let Some(state) = state {
-        state
-            .metrics
-            .observe_request(
-                &method,
-                &route,
-                status.as_u16(),
-                elapsed.as_secs_f64(),
-                statements,
-            );
+        state.metrics.observe_request(
+            &method,
+            &route,
+            status.as_u16(),
+            elapsed.as_secs_f64(),
+            statements,
+        );
     }
     span.in_scope(|| {
         tracing::info!(

@@ -212,7 +212,8 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
+        // `take_lost` first: it also clears the note for the thread's next connection.
+        super::statements::take_lost() | conn.is_broken()
     }
 }
 

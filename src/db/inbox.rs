@@ -70,7 +70,10 @@ fn status_in(statuses: &[&str]) -> Box<dyn BoxableExpression<tickets::table, Db,
     if names.is_empty() {
         return Box::new(sql::<Bool>("1 = 0"));
     }
-    Box::new(sql::<Bool>(&format!("tickets.status IN ({})", names.join(", "))))
+    Box::new(sql::<Bool>(&format!(
+        "tickets.status IN ({})",
+        names.join(", ")
+    )))
 }
 
 /// A category's code and the codes of every category below it.

@@ -10,6 +10,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 
 thread_local! {
     static EXECUTED: Cell<u64> = const { Cell::new(0) };
+    static LOST: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Statements sent from this thread so far.
@@ -17,14 +18,33 @@ pub fn executed() -> u64 {
     EXECUTED.with(Cell::get)
 }
 
-/// Counts each statement as it starts; set on every connection the pool opens.
+/// Whether a statement on this thread found its connection closed since the last call.
+/// The pool asks when a connection comes back (on the thread that used it) and drops it: the
+/// pool does not test a connection when it lends it (a `SELECT 1` per request), so a dead
+/// one is found by its first error, that request is answered 503, and the next gets a new
+/// connection.
+pub fn take_lost() -> bool {
+    LOST.with(|l| l.replace(false))
+}
+
+/// Counts each statement as it starts, and notes a closed connection; set on every
+/// connection the pool opens.
 #[derive(Debug, Default)]
 pub struct Counter;
 
 impl Instrumentation for Counter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            EXECUTED.with(|n| n.set(n.get() + 1));
+        match event {
+            InstrumentationEvent::StartQuery { .. } => EXECUTED.with(|n| n.set(n.get() + 1)),
+            InstrumentationEvent::FinishQuery {
+                error:
+                    Some(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::ClosedConnection,
+                        _,
+                    )),
+                ..
+            } => LOST.with(|l| l.set(true)),
+            _ => {}
         }
     }
 }

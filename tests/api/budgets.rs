@@ -15,9 +15,8 @@ use crate::helpers::TestApp;
 /// The sum of the statements of every `method route` request so far.
 async fn spent(app: &TestApp, method: &str, route: &str) -> u64 {
     let text = app.get("/metrics").await.text().await.unwrap();
-    let key = format!(
-        "nghedan_http_request_db_statements_sum{{method=\"{method}\",route=\"{route}\"}} "
-    );
+    let key =
+        format!("nghedan_http_request_db_statements_sum{{method=\"{method}\",route=\"{route}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&key))
         .map_or(0.0, |v| v.trim().parse::<f64>().unwrap()) as u64
@@ -32,7 +31,11 @@ async fn cost<F: std::future::Future<Output = reqwest::Response>>(
 ) -> u64 {
     let before = spent(app, method, route).await;
     let res = send.await;
-    assert!(res.status().is_success(), "{method} {route}: {}", res.status());
+    assert!(
+        res.status().is_success(),
+        "{method} {route}: {}",
+        res.status()
+    );
     spent(app, method, route).await - before
 }
 
@@ -48,27 +51,27 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 57,
+    ceiling: 54,
     goal: 10,
 };
 const ACTION: Budget = Budget {
     request: "a workflow action (accept)",
-    ceiling: 30,
+    ceiling: 29,
     goal: 12,
 };
 const READ: Budget = Budget {
     request: "an official reads a ticket",
-    ceiling: 13,
+    ceiling: 12,
     goal: 4,
 };
 const INBOX: Budget = Budget {
     request: "an inbox page",
-    ceiling: 4,
+    ceiling: 3,
     goal: 3,
 };
 const SIGN_IN: Budget = Budget {
     request: "sign-in",
-    ceiling: 11,
+    ceiling: 9,
     goal: 4,
 };
 
