@@ -51,7 +51,7 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 54,
+    ceiling: 50,
     goal: 10,
 };
 const ACTION: Budget = Budget {

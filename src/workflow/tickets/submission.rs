@@ -210,7 +210,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         )?;
     }
     clocks::refresh(conn, id, &ctx.cal, &ctx.day_end, ctx.now)?;
-    let event_id = events::append(
+    let event_id = events::append_first(
         conn,
         &NewEvent {
             ticket_id: id,
