@@ -22,6 +22,8 @@ pub struct AppState {
     pub push: Arc<crate::notify::Push>,
     /// Where uploads' bytes live (`[media]`).
     pub media: crate::media::MediaStore,
+    /// This process's copy of the reference data.
+    pub refs: Arc<crate::db::reference::Refs>,
 }
 
 impl AppState {
@@ -87,15 +89,25 @@ impl AppState {
     /// What a ticket operation needs: now, the calendar in force, and how messages go out
     /// (which push services are on; pushes queued in quiet hours wait for the morning).
     pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {
+        let refs = self.refs.current(conn)?;
+        Ok(self.ticket_ctx_with(refs))
+    }
+
+    /// [`AppState::ticket_ctx`] with the reference data the request already holds.
+    pub fn ticket_ctx_with(
+        &self,
+        refs: Arc<crate::db::reference::Snapshot>,
+    ) -> crate::workflow::Ctx {
         let now = self.clock.now();
-        Ok(crate::workflow::Ctx {
+        crate::workflow::Ctx {
             now,
-            cal: crate::db::calendar::load(conn)?,
+            cal: refs.calendar.clone(),
+            refs,
             day_end: self.settings.deadlines.day_end(),
             delivery: self.delivery(now),
             complaint_suspension: self.settings.tickets.complaint_suspension,
             support_threshold: self.settings.tickets.support_threshold,
             max_attachments: self.settings.media.max_per_ticket,
-        })
+        }
     }
 }

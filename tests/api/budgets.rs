@@ -51,17 +51,17 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 50,
+    ceiling: 42,
     goal: 10,
 };
 const ACTION: Budget = Budget {
     request: "a workflow action (accept)",
-    ceiling: 29,
+    ceiling: 27,
     goal: 12,
 };
 const READ: Budget = Budget {
     request: "an official reads a ticket",
-    ceiling: 12,
+    ceiling: 10,
     goal: 4,
 };
 const INBOX: Budget = Budget {

@@ -33,6 +33,7 @@ mod organisation;
 mod outbox;
 mod preferences;
 mod questions;
+mod reference;
 mod reports;
 mod tickets;
 mod unsubscribe;
