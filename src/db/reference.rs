@@ -85,6 +85,18 @@ impl Snapshot {
         self.categories.get(code)
     }
 
+    /// The categories in their display order (`sort_order`, then code), as `categories::all`.
+    pub fn categories(&self, include_inactive: bool) -> Vec<Category> {
+        let mut out: Vec<Category> = self
+            .categories
+            .values()
+            .filter(|c| include_inactive || c.active)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.sort_order, &a.code).cmp(&(b.sort_order, &b.code)));
+        out
+    }
+
     pub fn area(&self, code: &str) -> Option<&Area> {
         self.areas.get(code)
     }
