@@ -22,6 +22,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    statements: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
@@ -49,6 +50,18 @@ impl Metrics {
             )
             .buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        // Deterministic, unlike latency: the statement-budget tests read its sum per route.
+        let statements = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_db_statements",
+                "SQL statements a request sent (BEGIN, COMMIT and the pool's checks included), by method and route",
+            )
+            .buckets(vec![
+                0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0,
             ]),
             &["method", "route"],
         )
@@ -90,6 +103,7 @@ impl Metrics {
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
+            Box::new(statements.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
             Box::new(pool_max.clone()),
@@ -103,6 +117,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            statements,
             pool_connections,
             pool_idle,
             pool_max,
@@ -145,13 +160,23 @@ impl Metrics {
         &self.registry
     }
 
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe_request(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        seconds: f64,
+        statements: u64,
+    ) {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
         self.latency
             .with_label_values(&[method, route])
             .observe(seconds);
+        self.statements
+            .with_label_values(&[method, route])
+            .observe(statements as f64);
     }
 
     /// The text exposition, with the pool's state read now.

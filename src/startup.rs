@@ -166,6 +166,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
         push: Arc::new(
             crate::notify::Push::from_settings(&settings.push).context("push settings")?,
         ),
+        refs: Arc::new(crate::db::reference::Refs::default()),
         media: crate::media::MediaStore::from_settings(&settings.media)
             .context("media settings")?,
         housekeeping: Default::default(),

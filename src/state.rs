@@ -24,6 +24,8 @@ pub struct AppState {
     pub media: crate::media::MediaStore,
     /// When this process last did the housekeeping (see `jobs::housekeeping`).
     pub housekeeping: Arc<crate::jobs::housekeeping::Schedule>,
+    /// This process's copy of the reference data.
+    pub refs: Arc<crate::db::reference::Refs>,
 }
 
 impl AppState {
@@ -36,12 +38,18 @@ impl AppState {
         E: From<crate::db::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(|e| E::from(e.into()))?;
-            f(&mut conn)
+        let (out, statements) = web::block(move || {
+            let before = crate::db::statements::executed();
+            let out = pool
+                .get()
+                .map_err(|e| E::from(e.into()))
+                .and_then(|mut conn| f(&mut conn));
+            (out, crate::db::statements::executed() - before)
         })
         .await
-        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?
+        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
+        crate::db::statements::add_to_request(statements);
+        out
     }
 }
 
@@ -83,15 +91,25 @@ impl AppState {
     /// What a ticket operation needs: now, the calendar in force, and how messages go out
     /// (which push services are on; pushes queued in quiet hours wait for the morning).
     pub fn ticket_ctx(&self, conn: &mut DbConn) -> Result<crate::workflow::Ctx, AppError> {
+        let refs = self.refs.current(conn)?;
+        Ok(self.ticket_ctx_with(refs))
+    }
+
+    /// [`AppState::ticket_ctx`] with the reference data the request already holds.
+    pub fn ticket_ctx_with(
+        &self,
+        refs: Arc<crate::db::reference::Snapshot>,
+    ) -> crate::workflow::Ctx {
         let now = self.clock.now();
-        Ok(crate::workflow::Ctx {
+        crate::workflow::Ctx {
             now,
-            cal: crate::db::calendar::load(conn)?,
+            cal: refs.calendar.clone(),
+            refs,
             day_end: self.settings.deadlines.day_end(),
             delivery: self.delivery(now),
             complaint_suspension: self.settings.tickets.complaint_suspension,
             support_threshold: self.settings.tickets.support_threshold,
             max_attachments: self.settings.media.max_per_ticket,
-        })
+        }
     }
 }

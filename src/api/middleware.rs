@@ -111,20 +111,21 @@ pub async fn request_context(
         )),
         _ => None,
     };
-    let guesses_blocked = match (&state, &secret_key) {
-        (Some(state), Some(key)) => secret_guess_blocked(state, key.clone()).await,
-        _ => None,
-    };
+    let (guesses_blocked, guess_statements) = crate::db::statements::tally(async {
+        match (&state, &secret_key) {
+            (Some(state), Some(key)) => secret_guess_blocked(state, key.clone()).await,
+            _ => None,
+        }
+    })
+    .await;
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
 
     // Handler and extractor errors arrive inside the response; an `Err` here would come
     // from the framework itself (the request is no longer ours to answer with).
-    let mut res = next
-        .call(req)
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
+    let (res, handler_statements) =
+        crate::db::statements::tally(next.call(req).instrument(span.clone())).await;
+    let mut res = res?.map_into_boxed_body();
     let wrong_secret = secret_key.is_some() && res.status() == StatusCode::NOT_FOUND;
     if let Some(wait) = guesses_blocked
         && wrong_secret
@@ -141,25 +142,34 @@ pub async fn request_context(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    if let Some(state) = &state {
-        record_admin_change(state, &res, &method, &route).await;
-        if let Some(key) = secret_key
-            && wrong_secret
-        {
-            record_secret_guess(state, key).await;
+    let ((), own_statements) = crate::db::statements::tally(async {
+        if let Some(state) = &state {
+            record_admin_change(state, &res, &method, &route).await;
+            if let Some(key) = secret_key
+                && wrong_secret
+            {
+                record_secret_guess(state, key).await;
+            }
         }
-    }
+    })
+    .await;
+    let statements = guess_statements + handler_statements + own_statements;
     let elapsed = started.elapsed();
     if let Some(state) = state {
-        state
-            .metrics
-            .observe_request(&method, &route, status.as_u16(), elapsed.as_secs_f64());
+        state.metrics.observe_request(
+            &method,
+            &route,
+            status.as_u16(),
+            elapsed.as_secs_f64(),
+            statements,
+        );
     }
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
             route = %route,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            statements,
             "request finished"
         )
     });

@@ -112,7 +112,8 @@ pub async fn page(
     let st = state.clone();
     let due_soon = q.due_soon.is_some();
     let (rows, summary, cats, cal) = db(&state, lang, move |c| {
-        let cal = crate::db::calendar::load(c)?;
+        let refs = st.refs.current(c)?;
+        let cal = refs.calendar.clone();
         if due_soon {
             filter.due_before = Some(
                 due_soon_until(now, &cal, &st.settings.deadlines.day_end()).naive_utc()
@@ -125,7 +126,7 @@ pub async fn page(
         let scope = crate::db::scope::of(c, user.role, user.unit_id)?;
         let rows = inbox::inbox(c, &scope, &filter, sort, after.as_ref(), PAGE + 1)?;
         let summary = inbox::open_counts(c, &scope)?;
-        let cats = crate::db::categories::all(c, false)?;
+        let cats = refs.categories(false);
         Ok((rows, summary, cats, cal))
     })
     .await?;

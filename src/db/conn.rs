@@ -129,16 +129,18 @@ impl Target {
                     path: shown,
                     source,
                 })?;
+                conn.set_instrumentation(super::statements::Counter);
                 Ok(DbConn::Sqlite(conn))
             }
             Target::Postgres { url } => {
                 init_openssl();
-                PgConnection::establish(url)
-                    .map(DbConn::Postgres)
-                    .map_err(|e| ConnectError::Postgres {
+                let mut conn =
+                    PgConnection::establish(url).map_err(|e| ConnectError::Postgres {
                         what: describe_pg(url),
                         reason: e.to_string().trim().to_string(),
-                    })
+                    })?;
+                conn.set_instrumentation(super::statements::Counter);
+                Ok(DbConn::Postgres(conn))
             }
         }
     }
@@ -210,7 +212,8 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
+        // `take_lost` first: it also clears the note for the thread's next connection.
+        super::statements::take_lost() | conn.is_broken()
     }
 }
 

@@ -87,6 +87,22 @@ pub fn append(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64
         .select((ticket_events::seq, ticket_events::hash))
         .first::<(i32, String)>(conn)
         .optional()?;
+    write(conn, e, last, now)
+}
+
+/// [`append`] for a ticket written in this transaction, whose timeline is empty: no read of
+/// the last event (the unique `(ticket_id, seq)` still refuses a second first event).
+pub fn append_first(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Result<i64, Error> {
+    write(conn, e, None, now)
+}
+
+/// Writes `e` after `last` (its `seq` and hash; `None`: the first event).
+fn write(
+    conn: &mut DbConn,
+    e: &NewEvent,
+    last: Option<(i32, String)>,
+    now: NaiveDateTime,
+) -> Result<i64, Error> {
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod scope;
+pub mod statements;
 pub mod tickets;
 pub mod units;
 pub mod uploads;
@@ -48,6 +49,9 @@ pub fn build_pool(settings: &crate::config::DatabaseSettings) -> Result<Pool, Co
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))
+        // No `SELECT 1` per checkout: a dead connection fails its first statement, and the
+        // pool drops it on return (see `statements::take_lost`).
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
         .error_handler(Box::new(LogErrors))
         .build_unchecked(ConnectionManager { target }))

@@ -179,7 +179,7 @@ pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Polic
 }
 
 /// The deepest a category tree is walked; deeper (or a cycle) is a broken tree.
-const MAX_CATEGORY_DEPTH: usize = 32;
+pub(crate) const MAX_CATEGORY_DEPTH: usize = 32;
 
 /// A category's code followed by its ancestors' up to the root, and whether the category
 /// itself is flagged urgent; `None` when there is no such category.

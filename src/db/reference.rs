@@ -22,3 +22,142 @@ pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Loaded, Error> {
         policies: super::policies::seed_defaults_if_empty(conn, now)?,
     })
 }
+
+// --- the in-process copy -------------------------------------------------------------------
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+
+use super::areas::Area;
+use super::categories::Category;
+use super::schema::{areas, categories, reference_version};
+use crate::domain::calendar::Calendar;
+
+/// The reference data's version: triggers on its tables add one on every write
+/// (migration `reference_version`).
+pub fn version(conn: &mut DbConn) -> Result<i64, Error> {
+    Ok(reference_version::table
+        .find(1)
+        .select(reference_version::version)
+        .first(conn)?)
+}
+
+/// The reference data as of one version, read in a few statements: the calendar, the
+/// categories and the areas (a few thousand communes).
+#[derive(Debug)]
+pub struct Snapshot {
+    pub version: i64,
+    pub calendar: Calendar,
+    categories: HashMap<String, Category>,
+    areas: HashMap<String, Area>,
+}
+
+impl Snapshot {
+    pub fn load(conn: &mut DbConn) -> Result<Snapshot, Error> {
+        // The version first: a write committed while the tables are read leaves the copy
+        // newer than its number says, and the next request reloads it; never the other way.
+        let version = version(conn)?;
+        let calendar = super::calendar::load(conn)?;
+        let categories = categories::table
+            .select(Category::as_select())
+            .load::<Category>(conn)?
+            .into_iter()
+            .map(|c| (c.code.clone(), c))
+            .collect();
+        let areas = areas::table
+            .select(Area::as_select())
+            .load::<Area>(conn)?
+            .into_iter()
+            .map(|a| (a.code.clone(), a))
+            .collect();
+        Ok(Snapshot {
+            version,
+            calendar,
+            categories,
+            areas,
+        })
+    }
+
+    /// A category by code (inactive ones included, as `categories::find`).
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.get(code)
+    }
+
+    /// The categories in their display order (`sort_order`, then code), as `categories::all`.
+    pub fn categories(&self, include_inactive: bool) -> Vec<Category> {
+        let mut out: Vec<Category> = self
+            .categories
+            .values()
+            .filter(|c| include_inactive || c.active)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.sort_order, &a.code).cmp(&(b.sort_order, &b.code)));
+        out
+    }
+
+    pub fn area(&self, code: &str) -> Option<&Area> {
+        self.areas.get(code)
+    }
+
+    /// A category's code and its ancestors' codes, nearest first, and whether it is urgent
+    /// itself; `None` for an unknown category (the same answer as `policies::category_chain`).
+    pub fn category_chain(&self, code: &str) -> Result<Option<(Vec<String>, bool)>, Error> {
+        let Some(first) = self.categories.get(code) else {
+            return Ok(None);
+        };
+        let mut chain = vec![first.code.clone()];
+        let mut next = first.parent_code.as_deref();
+        while let Some(code) = next {
+            if chain.iter().any(|c| c == code) || chain.len() >= super::policies::MAX_CATEGORY_DEPTH
+            {
+                return Err(Error::corrupt(format!(
+                    "category tree above `{code}` is a cycle or too deep"
+                )));
+            }
+            // A dangling parent (the foreign key forbids it) ends the chain.
+            let Some(c) = self.categories.get(code) else {
+                break;
+            };
+            chain.push(c.code.clone());
+            next = c.parent_code.as_deref();
+        }
+        Ok(Some((chain, first.urgent)))
+    }
+
+    /// Whether an area counts as remote: itself, or its province (`None`: no such area).
+    pub fn area_is_remote(&self, code: &str) -> Option<bool> {
+        let area = self.areas.get(code)?;
+        Some(
+            area.remote
+                || area
+                    .parent_code
+                    .as_deref()
+                    .and_then(|p| self.areas.get(p))
+                    .is_some_and(|p| p.remote),
+        )
+    }
+}
+
+/// This process's copy of the reference data. [`Refs::current`] costs one statement (the
+/// version) while nothing changed, and reloads after any write to the reference tables by
+/// any process: never stale, and no message between processes to lose.
+#[derive(Debug, Default)]
+pub struct Refs {
+    held: Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl Refs {
+    pub fn current(&self, conn: &mut DbConn) -> Result<Arc<Snapshot>, Error> {
+        let now = version(conn)?;
+        if let Some(s) = self.held.lock().expect("refs lock").as_ref()
+            && s.version == now
+        {
+            return Ok(s.clone());
+        }
+        let fresh = Arc::new(Snapshot::load(conn)?);
+        *self.held.lock().expect("refs lock") = Some(fresh.clone());
+        Ok(fresh)
+    }
+}

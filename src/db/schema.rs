@@ -157,6 +157,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    reference_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> Timestamp,

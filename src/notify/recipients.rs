@@ -124,6 +124,26 @@ impl People {
         Ok(written)
     }
 
+    /// Looks up, in one go, the people among `recipients` not known yet: for a caller that
+    /// tells several groups in a row (the submitter, then the unit).
+    pub fn learn_all<'a>(
+        &mut self,
+        conn: &mut DbConn,
+        recipients: impl IntoIterator<Item = &'a To>,
+    ) -> Result<(), AppError> {
+        let ids: Vec<i64> = recipients
+            .into_iter()
+            .filter_map(|to| match to {
+                To::User(id) => Some(*id),
+                To::Address(..) => None,
+            })
+            .collect();
+        for part in ids.chunks(500) {
+            self.learn(conn, part)?;
+        }
+        Ok(())
+    }
+
     /// Looks up the people of `ids` not known yet (unknown or disabled: `None`).
     fn learn(&mut self, conn: &mut DbConn, ids: &[i64]) -> Result<(), AppError> {
         let missing: Vec<i64> = ids

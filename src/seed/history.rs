@@ -226,6 +226,7 @@ fn as_of(base: &Ctx, now: DateTime<Utc>) -> Ctx {
     Ctx {
         now,
         cal: base.cal.clone(),
+        refs: base.refs.clone(),
         day_end: base.day_end,
         delivery: base.delivery.clone(),
         complaint_suspension: base.complaint_suspension,

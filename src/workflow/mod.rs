@@ -37,6 +37,8 @@ use crate::notify::recipients::Delivery;
 pub struct Ctx {
     pub now: DateTime<Utc>,
     pub cal: Calendar,
+    /// The reference data in force (categories, areas, the calendar `cal` was taken from).
+    pub refs: std::sync::Arc<crate::db::reference::Snapshot>,
     pub day_end: DayEnd,
     pub delivery: Delivery,
     pub complaint_suspension: bool,

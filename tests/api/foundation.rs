@@ -76,6 +76,52 @@ async fn readiness_through_a_cut_proxy() {
     drop(db);
 }
 
+/// The pool lends connections without a `SELECT 1` first: a connection the server closed
+/// (a restart, a failover, an administrator) fails the one request that used it, with 503, and
+/// is dropped, so the next requests get fresh ones. PostgreSQL only: SQLite has no server.
+#[tokio::test]
+async fn a_closed_connection_fails_one_request_and_is_replaced() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    if pg_admin_url().is_none() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let citizen = app.citizen().await;
+    let mine = || async {
+        app.authed(reqwest::Method::GET, "/api/v1/me/tickets", &citizen)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(mine().await.status(), 200);
+    let mut admin = PgConnection::establish(&app.db_url).unwrap();
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .unwrap();
+    let pool_size = app.state.settings.database.pool_size;
+    let mut failed = 0;
+    loop {
+        let res = mine().await;
+        if res.status() == 200 {
+            break;
+        }
+        assert_problem(res, 503, "service_unavailable").await;
+        failed += 1;
+        assert!(
+            failed <= pool_size,
+            "{failed} requests failed: dead connections go back to the pool"
+        );
+    }
+    assert!(
+        failed >= 1,
+        "the closed connection was noticed, not tested away"
+    );
+    assert_eq!(mine().await.status(), 200);
+}
+
 async fn readiness_with_sqlite_locked() {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, SqliteConnection};

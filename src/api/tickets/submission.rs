@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::ctx;
 use crate::api::caller::{ClientAddr, MaybeUser};
 use crate::api::error::ApiError;
 use crate::api::extract::RequestContext;
@@ -16,7 +15,7 @@ use crate::api::routing::place;
 use crate::auth::CurrentUser;
 use crate::auth::tokens;
 use crate::db::idempotency::Saved;
-use crate::db::{self, DbConn, categories};
+use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::attributes::check_answers;
 use crate::domain::contact::{Email, Phone};
@@ -342,16 +341,26 @@ pub async fn record(
 ) -> Result<(Saved, bool), ApiError> {
     let channel = body.channel.unwrap_or(Channel::App);
     let via = who_sends(user, channel, body.anonymous)?;
-    let category = {
-        let code = body.category.clone();
-        state.db(move |c| categories::find(c, &code)).await?
+    // The reference data once, for the checks here and the transaction below.
+    let refs = {
+        let st = state.clone();
+        state
+            .db(move |c| st.refs.current(c).map_err(ApiError::from))
+            .await?
     };
-    let category = match category {
-        Some(c) if c.active => c,
+    let category = match refs.category(&body.category) {
+        Some(c) if c.active => c.clone(),
         _ => return Err(ApiError::field("/category", "unknown_category")),
     };
     let checked = check_submission(state, &body, &category.attributes())?;
-    let area = place(state, body.area_code.clone(), body.lat, body.lon).await?;
+    let area = match (
+        &body.area_code,
+        refs.area(body.area_code.as_deref().unwrap_or("")),
+    ) {
+        (Some(_), Some(a)) => a.clone(),
+        (Some(_), None) => return Err(ApiError::field("/area_code", "unknown_area")),
+        (None, _) => place(state, None, body.lat, body.lon).await?,
+    };
     if let (Some(lat), Some(lon)) = (body.lat, body.lon)
         && !crate::domain::geo::valid_lat_lon(lat, lon)
     {
@@ -398,7 +407,7 @@ pub async fn record(
                             now,
                         )?;
                     }
-                    let ctx = ctx(&st, c)?;
+                    let ctx = st.ticket_ctx_with(refs.clone());
                     let t = tickets::submit(c, &submission, &ctx)?;
                     let access = if submission.channel == Channel::App {
                         Access::Submitter

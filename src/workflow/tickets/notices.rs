@@ -61,9 +61,15 @@ pub fn send(
     key: &str,
     ctx: &Ctx,
 ) -> Result<(), AppError> {
+    // Everyone's preferences and devices in one lookup, not one per notice.
+    let mut told = Vec::with_capacity(notices.len());
     for n in notices {
-        let to = audience(conn, t, n.to)?;
-        recipients::tell(conn, &to, n.template, data, key, &ctx.delivery, ctx.naive())?;
+        told.push((audience(conn, t, n.to)?, n.template));
+    }
+    let mut people = recipients::People::new(ctx.delivery.clone());
+    people.learn_all(conn, told.iter().flat_map(|(to, _)| to))?;
+    for (to, template) in &told {
+        people.tell(conn, to, *template, data, key, ctx.naive())?;
     }
     Ok(())
 }

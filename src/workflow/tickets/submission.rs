@@ -157,8 +157,8 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         ctx.day_end.local_date(ctx.now).format("%Y%m%d"),
         number
     );
-    let remote = crate::db::policies::area_is_remote(conn, &s.area_code)?.unwrap_or(false);
-    let policy = policy_of(conn, s)?;
+    let remote = ctx.refs.area_is_remote(&s.area_code).unwrap_or(false);
+    let policy = policy_of(conn, s, ctx)?;
     let (submitter_id, anonymous, secret, name, email, phone, address) = stored(&s.sender);
     let search = crate::domain::text::fold(&format!("{} {}", s.title, s.description));
     let id = store::insert(
@@ -210,7 +210,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         )?;
     }
     clocks::refresh(conn, id, &ctx.cal, &ctx.day_end, ctx.now)?;
-    let event_id = events::append(
+    let event_id = events::append_first(
         conn,
         &NewEvent {
             ticket_id: id,
@@ -249,9 +249,11 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
 }
 
 /// The deadline policy that applies to a submission (its kind, round, category, channel).
-fn policy_of(conn: &mut DbConn, s: &Submission) -> Result<Option<Policy>, AppError> {
-    let (chain, urgent) =
-        crate::db::policies::category_chain(conn, &s.category)?.unwrap_or((vec![], false));
+fn policy_of(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Option<Policy>, AppError> {
+    let (chain, urgent) = ctx
+        .refs
+        .category_chain(&s.category)?
+        .unwrap_or((vec![], false));
     Ok(crate::db::policies::for_ticket(
         conn,
         &TicketFacts {

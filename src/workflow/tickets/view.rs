@@ -271,8 +271,8 @@ fn view_with(
     viewer: Option<(i64, Role)>,
     identity: Identity,
 ) -> Result<TicketView, AppError> {
-    let category = crate::db::categories::find(conn, &t.category_code)?;
-    let area = crate::db::areas::find(conn, &t.area_code)?;
+    let category = ctx.refs.category(&t.category_code);
+    let area = ctx.refs.area(&t.area_code);
     let clocks = crate::db::clocks::of_ticket(conn, t.id)?
         .iter()
         .map(|c| ClockOut::of(c, ctx))
@@ -301,7 +301,7 @@ fn view_with(
         description: t.description.clone(),
         area: AreaRef {
             code: t.area_code.clone(),
-            name: area.map(|a| a.name).unwrap_or_default(),
+            name: area.map(|a| a.name.clone()).unwrap_or_default(),
         },
         lat: t.lat.map(|x| if precise { x } else { round3(x) }),
         lon: t.lon.map(|x| if precise { x } else { round3(x) }),
