@@ -36,12 +36,8 @@ pub async fn get_one(
     let code = path.into_inner();
     let st = state.clone();
     let (version, out) = state
-        .db(move |conn| {
-            // The version first: a change between the two reads gives an older version with
-            // the newer view, which `If-Match` then refuses (never the other way round).
-            let (t, _) = tickets::readable(conn, &code, &v)?;
-            Ok::<_, ApiError>((t.version, read_one(conn, &st, &code, &v, rctx.lang)?))
-        })
+        // The version and the view come from the same read of the ticket.
+        .db(move |conn| read_one(conn, &st, &code, &v, rctx.lang))
         .await?;
     crate::api::conditional::ticket_response(StatusCode::OK, version, &out, None)
 }
@@ -53,7 +49,7 @@ pub fn read_one(
     code: &str,
     v: &Viewer,
     lang: Lang,
-) -> Result<TicketView, ApiError> {
+) -> Result<(i32, TicketView), ApiError> {
     let ctx = ctx(state, conn)?;
     Ok(tickets::read(conn, code, v, &ctx, lang)?)
 }

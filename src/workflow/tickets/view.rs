@@ -182,26 +182,30 @@ fn submitter_of(
 /// The view of the ticket `code` for `v`. Only the handling unit's look at a denouncer's
 /// identity writes (an `identity_viewed` event), so only that read takes the write lock: on
 /// SQLite a write transaction for every read would queue all reads behind the one writer.
+/// With the view, the ticket's version (its `ETag`), from the same read.
 pub fn read(
     conn: &mut DbConn,
     code: &str,
     v: &super::Viewer,
     ctx: &Ctx,
     lang: Lang,
-) -> Result<TicketView, AppError> {
-    let looked = crate::db::read(conn, |c| {
+) -> Result<(i32, TicketView), AppError> {
+    let looked = crate::db::read(conn, |c| -> Result<_, AppError> {
         let (t, access) = super::readable(c, code, v)?;
         if access.views_identity(t.confidential) {
             return Ok(None);
         }
-        view(c, &t, access, ctx, lang, v.actor()).map(Some)
+        Ok(Some((
+            t.version,
+            view(c, &t, access, ctx, lang, v.actor())?,
+        )))
     })?;
     if let Some(out) = looked {
         return Ok(out);
     }
     crate::db::write(conn, |c| {
         let (t, access) = super::readable(c, code, v)?;
-        view(c, &t, access, ctx, lang, v.actor())
+        Ok((t.version, view(c, &t, access, ctx, lang, v.actor())?))
     })
 }
 
