@@ -13,7 +13,7 @@ use crate::api::extract::{ApiJson, ApiQuery, RequestContext, nullable};
 use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
 use crate::db::routing_rules::{self, Rule};
-use crate::db::{self, areas, categories};
+use crate::db::{self, areas};
 use crate::domain::routing::Reason;
 use crate::domain::ticket::Kind;
 use crate::state::AppState;
@@ -85,15 +85,22 @@ pub async fn preview_of(
     let area = place(state, body.area_code, body.lat, body.lon).await?;
     let kind = body.kind;
     let category = body.category;
+    let st = state.clone();
     state
         .db(move |conn| {
-            match categories::find(conn, &category)? {
+            let refs = st.refs.current(conn)?;
+            match refs.category(&category) {
                 Some(c) if c.active => {}
                 _ => return Err(ApiError::field("/category", "unknown_category")),
             }
-            let choice =
-                crate::workflow::routing_rules::route(conn, kind.as_str(), &category, &area.code)?
-                    .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+            let choice = crate::workflow::routing_rules::route(
+                conn,
+                &refs,
+                kind.as_str(),
+                &category,
+                &area.code,
+            )?
+            .ok_or_else(|| ApiError::unprocessable("no_route"))?;
             Ok(Preview {
                 unit: unit_ref(conn, choice.unit_id, lang)?,
                 reason: choice.reason,

@@ -126,19 +126,24 @@ pub fn place(conn: &mut DbConn, area_code: &str) -> Result<Option<Place>, Error>
         .select((areas::level, areas::parent_code))
         .first::<(String, Option<String>)>(conn)
         .optional()?;
-    Ok(row.map(|(level, parent)| {
+    Ok(row.map(|(level, parent)| Place::of(area_code, &level, parent)))
+}
+
+impl Place {
+    /// The place of the area `code` of `level` under `parent`.
+    pub fn of(code: &str, level: &str, parent: Option<String>) -> Place {
         if level == "commune" {
             Place {
-                commune: Some(area_code.to_string()),
+                commune: Some(code.to_string()),
                 province: parent.unwrap_or_default(),
             }
         } else {
             Place {
                 commune: None,
-                province: area_code.to_string(),
+                province: code.to_string(),
             }
         }
-    }))
+    }
 }
 
 /// Routes a submission of `kind` in `category` at a place ([`place`]). `None` only when
@@ -150,10 +155,20 @@ pub fn route(
     place: &Place,
 ) -> Result<Option<Choice>, Error> {
     let chain = super::categories::chain(conn, category)?;
+    route_in(conn, kind, &chain, place)
+}
+
+/// [`route`] for a category known with its ancestors (`chain`, nearest first).
+pub fn route_in(
+    conn: &mut DbConn,
+    kind: &str,
+    chain: &[String],
+    place: &Place,
+) -> Result<Option<Choice>, Error> {
     let (commune, province) = (place.commune.clone(), place.province.clone());
     let rows: Vec<(Rule, bool)> = routing_rules::table
         .inner_join(units::table)
-        .filter(routing_rules::category_code.eq_any(&chain))
+        .filter(routing_rules::category_code.eq_any(chain))
         .filter(
             routing_rules::kind
                 .is_null()

@@ -56,13 +56,20 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
 
 /// Where a submission of `kind` in `category` at `area_code` goes: 422 on `/area_code` when
 /// there is no such area; `None` when nothing matches and no coordinating unit is configured.
+/// The area and the category's ancestors come from the reference data `refs`.
 pub fn route(
     conn: &mut DbConn,
+    refs: &crate::db::reference::Snapshot,
     kind: &str,
     category: &str,
     area_code: &str,
 ) -> Result<Option<crate::domain::routing::Choice>, AppError> {
-    let place = routing_rules::place(conn, area_code)?
+    let area = refs
+        .area(area_code)
         .ok_or_else(|| AppError::field("/area_code", "unknown_area"))?;
-    Ok(routing_rules::route(conn, kind, category, &place)?)
+    let place = routing_rules::Place::of(&area.code, &area.level, area.parent_code.clone());
+    let chain = refs
+        .category_chain(category)?
+        .map_or_else(|| vec![category.to_string()], |(chain, _)| chain);
+    Ok(routing_rules::route_in(conn, kind, &chain, &place)?)
 }

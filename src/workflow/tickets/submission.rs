@@ -68,7 +68,7 @@ pub struct Submission {
 /// Where a submission goes. A denunciation naming the accused unit goes to that unit's
 /// parent, never to the accused (no parent: the coordinating unit), and never where the
 /// accused unit's officials would see it (see `domain::access`).
-fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), AppError> {
+fn route(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<(i64, Value), AppError> {
     use crate::db::routing_rules as rules;
     if s.round == 2 {
         let unit = rules::second_round_authority(conn, &s.area_code)?
@@ -92,7 +92,13 @@ fn route(conn: &mut DbConn, s: &Submission) -> Result<(i64, Value), AppError> {
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
     let choice =
-        crate::workflow::routing_rules::route(conn, s.kind.as_str(), &s.category, &s.area_code)?
+        crate::workflow::routing_rules::route(
+            conn,
+            &ctx.refs,
+            s.kind.as_str(),
+            &s.category,
+            &s.area_code,
+        )?
             .ok_or_else(|| AppError::unprocessable("no_route"))?;
     Ok((
         choice.unit_id,
@@ -150,7 +156,7 @@ fn stored(sender: &Sender) -> StoredSender<'_> {
 /// event, attaches its uploads and queues the messages. Returns the new ticket.
 pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, AppError> {
     let now = ctx.naive();
-    let (unit_id, reason) = route(conn, s)?;
+    let (unit_id, reason) = route(conn, s, ctx)?;
     let number = crate::db::next_ticket_number(conn)?;
     let code = format!(
         "PAKN.{}.{:04}",
