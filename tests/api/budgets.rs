@@ -51,7 +51,7 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 42,
+    ceiling: 39,
     goal: 10,
 };
 const ACTION: Budget = Budget {

@@ -91,15 +91,14 @@ fn route(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<(i64, Value), A
         }
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
-    let choice =
-        crate::workflow::routing_rules::route(
-            conn,
-            &ctx.refs,
-            s.kind.as_str(),
-            &s.category,
-            &s.area_code,
-        )?
-            .ok_or_else(|| AppError::unprocessable("no_route"))?;
+    let choice = crate::workflow::routing_rules::route(
+        conn,
+        &ctx.refs,
+        s.kind.as_str(),
+        &s.category,
+        &s.area_code,
+    )?
+    .ok_or_else(|| AppError::unprocessable("no_route"))?;
     Ok((
         choice.unit_id,
         serde_json::to_value(&choice.reason).unwrap_or(Value::Null),
