@@ -207,6 +207,27 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "X-App-Version must be <platform>/<version>, the platform android, ios or web and the version a semantic version, e.g. android/2.4.1.",
             ),
         ),
+        "invalid_sync_token" => (
+            ("sync_token không hợp lệ", "Invalid sync_token"),
+            (
+                "sync_token phải là giá trị do lần đồng bộ trước trả về, không sửa đổi.",
+                "sync_token must be the value a previous sync returned, unchanged.",
+            ),
+        ),
+        "invalid_timestamp" => (
+            ("Thời điểm không hợp lệ", "Invalid timestamp"),
+            (
+                "Thời điểm phải theo RFC 3339, ví dụ 2026-12-06T01:30:00Z.",
+                "The time must be RFC 3339, e.g. 2026-12-06T01:30:00Z.",
+            ),
+        ),
+        "sync_params_conflict" => (
+            ("Tham số đồng bộ xung đột", "Conflicting sync parameters"),
+            (
+                "Dùng sync_token hoặc thời điểm bắt đầu, không dùng cả hai, và không kèm after hay status.",
+                "Pass either sync_token or a start time, not both, and neither with after or status.",
+            ),
+        ),
         "app_upgrade_required" => (
             ("Cần cập nhật ứng dụng", "App update required"),
             (

@@ -30,6 +30,7 @@ pub mod request_head;
 pub mod routing;
 pub mod spreadsheet;
 pub mod supervision;
+pub mod sync;
 pub mod tickets;
 pub mod units;
 pub mod uploads;

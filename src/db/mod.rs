@@ -23,6 +23,7 @@ pub mod reports;
 pub mod routing_rules;
 pub mod schema;
 pub mod scope;
+pub mod sync;
 pub mod tickets;
 pub mod units;
 pub mod uploads;

@@ -448,6 +448,7 @@ diesel::table! {
         dedup_key -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        change_tx -> BigInt,
     }
 }
 

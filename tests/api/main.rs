@@ -34,6 +34,7 @@ mod outbox;
 mod preferences;
 mod questions;
 mod reports;
+mod sync;
 mod tickets;
 mod unsubscribe;
 mod uploads;
