@@ -20,6 +20,7 @@ pub mod preferences;
 pub mod rate_limits;
 pub mod reference;
 pub mod reports;
+pub mod resumable;
 pub mod routing_rules;
 pub mod schema;
 pub mod scope;

@@ -40,6 +40,10 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         .db(move |conn| db::audit::seal_days(conn, now))
         .await?;
     let orphan_uploads_purged = uploads::purge_orphans(state).await?;
+    let resumable = uploads::purge_resumable(state).await?;
+    if resumable > 0 {
+        tracing::info!(resumable, "expired resumable uploads purged");
+    }
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
     // Then the digests, after the sweep's reminders joined them and before delivery.

@@ -36,5 +36,6 @@ mod questions;
 mod reports;
 mod sync;
 mod tickets;
+mod tus;
 mod unsubscribe;
 mod uploads;
