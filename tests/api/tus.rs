@@ -321,3 +321,43 @@ async fn anonymous_callers_may_upload_resumably_as_they_may_in_one_shot() {
     assert_eq!(res.status(), 204);
     assert!(header(&res, "upload-id").is_some());
 }
+
+#[tokio::test]
+async fn a_patch_whose_connection_drops_keeps_the_bytes_that_arrived() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let me = Some(citizen.as_str());
+    let photo = phone_jpeg(320, 240, exif(1));
+    let url = app.tus_create(me, photo.len()).await;
+    // The whole file announced, 1,237 bytes sent, then the connection is gone.
+    let cut = 1237;
+    let mut tcp = tokio::net::TcpStream::connect(&app.address.replace("http://", ""))
+        .await
+        .unwrap();
+    let head = format!(
+        "PATCH {url} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {citizen}\r\n\
+         Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Upload-Offset: 0\r\nContent-Length: {}\r\n\r\n",
+        photo.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&photo[..cut]).await.unwrap();
+    tcp.flush().await.unwrap();
+    drop(tcp);
+    // The server stores what came once it sees the connection end; ask until it has.
+    let mut at = 0;
+    for _ in 0..500 {
+        at = app.tus_offset(&url, me).await;
+        if at > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(at, cut, "the bytes that arrived are kept");
+    let res = app.tus_patch(&url, me, at, &photo[at..]).await;
+    assert_eq!(res.status(), 204);
+    let id = header(&res, "upload-id").unwrap().to_string();
+    let ticket = app.submit_ok(me, &pothole(&[&id])).await;
+    assert_eq!(ticket["attachments"][0]["id"], id.as_str());
+}
