@@ -227,3 +227,41 @@ async fn a_bad_token_or_time_is_a_400_with_its_code() {
         .unwrap();
     assert_problem(r, 422, "validation_failed").await;
 }
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The SQLite trigger names the ticket columns whose change counts: a column added to
+/// `tickets` later must be added there too, or changes to it would never sync.
+#[tokio::test]
+async fn the_sqlite_change_trigger_compares_every_ticket_column() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    if app.db.backend() != "sqlite" {
+        return;
+    }
+    let (columns, trigger) = app
+        .state
+        .db(|c| -> Result<_, nghedan::error::AppError> {
+            let columns: Vec<Name> =
+                diesel::sql_query("SELECT name FROM pragma_table_info('tickets')").load(c)?;
+            let trigger: Vec<Name> = diesel::sql_query(
+                "SELECT sql AS name FROM sqlite_master WHERE name = 'tickets_change_update'",
+            )
+            .load(c)?;
+            Ok((columns, trigger))
+        })
+        .await
+        .unwrap();
+    let sql = &trigger[0].name;
+    let missing: Vec<&str> = columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| !["id", "change_tx"].contains(c))
+        .filter(|c| !sql.contains(&format!("OLD.{c} IS NOT NEW.{c}")))
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new());
+}
