@@ -256,6 +256,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "Upload-Metadata must be comma-separated \"key base64-value\" pairs.",
             ),
         ),
+        "upload_too_many_parts" => (
+            ("Tải lên bị chia quá nhỏ", "Upload in too many parts"),
+            (
+                "Một lượt tải lên được gửi tối đa {max} phần; hãy gửi các phần lớn hơn hoặc bắt đầu lại.",
+                "An upload may come in at most {max} parts; send larger parts or start again.",
+            ),
+        ),
         "upload_offset_mismatch" => (
             ("Sai vị trí tải lên", "Upload offset mismatch"),
             (

@@ -27,6 +27,8 @@ use crate::state::AppState;
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,termination";
 const OFFSET_TYPE: &str = "application/offset+octet-stream";
+/// Stretches an upload may come in: each is an object in the store.
+const MAX_PARTS: usize = 1_000;
 /// How long an unfinished upload is kept (and a finished one answers `HEAD`).
 pub const EXPIRES_AFTER: Duration = Duration::hours(24);
 
@@ -240,7 +242,7 @@ pub async fn status(
         (status = 409, description = "upload_offset_mismatch", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "payload_too_large: more bytes than Upload-Length", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported_media_type: not application/offset+octet-stream, or the finished file is not a JPEG, PNG, WebP or PDF", body = crate::api::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation_failed: the finished file is corrupt or too many pixels", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "upload_too_many_parts: 1,000 PATCHes and still not complete; or validation_failed: the finished file is corrupt or too many pixels", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[patch("/uploads/tus/{id}")]
 pub async fn append(
     state: web::Data<AppState>,
@@ -269,6 +271,9 @@ pub async fn append(
     };
     if offset != row.received {
         return Err(mismatch(row.received));
+    }
+    if row.part_keys().len() >= MAX_PARTS && row.received < row.length {
+        return Err(ApiError::unprocessable("upload_too_many_parts").arg("max", MAX_PARTS));
     }
     let room = (row.length - row.received) as usize;
     if number(req.headers(), header::CONTENT_LENGTH.as_str()).is_some_and(|n| n as usize > room) {
@@ -317,8 +322,11 @@ pub async fn append(
         }
         received = to;
     }
-    if dropped {
-        return Err(ApiError::bad_request("upload_offset_invalid"));
+    if dropped && received < row.length {
+        // Nobody is listening any more; a client that still is reads the offset kept.
+        return Ok(tus(&mut HttpResponse::NoContent())
+            .insert_header(("Upload-Offset", received.to_string()))
+            .finish());
     }
     let mut res = HttpResponse::NoContent();
     tus(&mut res).insert_header(("Upload-Offset", received.to_string()));

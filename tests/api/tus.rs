@@ -361,3 +361,23 @@ async fn a_patch_whose_connection_drops_keeps_the_bytes_that_arrived() {
     let ticket = app.submit_ok(me, &pothole(&[&id])).await;
     assert_eq!(ticket["attachments"][0]["id"], id.as_str());
 }
+
+#[tokio::test]
+async fn an_upload_may_come_in_at_most_a_thousand_parts() {
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let me = Some(citizen.as_str());
+    let url = app.tus_create(me, 2000).await;
+    for offset in 0..1000 {
+        let r = app.tus_patch(&url, me, offset, &[7u8]).await;
+        assert_eq!(r.status(), 204, "part {offset}");
+    }
+    let p = assert_problem(
+        app.tus_patch(&url, me, 1000, &[7u8; 1000]).await,
+        422,
+        "upload_too_many_parts",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("1000"), "{p}");
+    assert_eq!(app.tus_offset(&url, me).await, 1000);
+}
