@@ -207,6 +207,69 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "X-App-Version must be <platform>/<version>, the platform android, ios or web and the version a semantic version, e.g. android/2.4.1.",
             ),
         ),
+        "invalid_sync_token" => (
+            ("sync_token không hợp lệ", "Invalid sync_token"),
+            (
+                "sync_token phải là giá trị do lần đồng bộ trước trả về, không sửa đổi.",
+                "sync_token must be the value a previous sync returned, unchanged.",
+            ),
+        ),
+        "invalid_timestamp" => (
+            ("Thời điểm không hợp lệ", "Invalid timestamp"),
+            (
+                "Thời điểm phải theo RFC 3339, ví dụ 2026-12-06T01:30:00Z.",
+                "The time must be RFC 3339, e.g. 2026-12-06T01:30:00Z.",
+            ),
+        ),
+        "sync_params_conflict" => (
+            ("Tham số đồng bộ xung đột", "Conflicting sync parameters"),
+            (
+                "Dùng sync_token hoặc thời điểm bắt đầu, không dùng cả hai, và không kèm after hay status.",
+                "Pass either sync_token or a start time, not both, and neither with after or status.",
+            ),
+        ),
+        "tus_version_unsupported" => (
+            ("Phiên bản tus không được hỗ trợ", "Unsupported tus version"),
+            (
+                "Máy chủ chỉ hỗ trợ tus 1.0.0: gửi tiêu đề Tus-Resumable: 1.0.0.",
+                "This server speaks tus 1.0.0 only: send Tus-Resumable: 1.0.0.",
+            ),
+        ),
+        "upload_length_invalid" => (
+            ("Upload-Length không hợp lệ", "Invalid Upload-Length"),
+            (
+                "Upload-Length phải là số byte của tệp (từ 1), gửi khi tạo lượt tải.",
+                "Upload-Length must give the file's size in bytes (1 or more) when the upload is created.",
+            ),
+        ),
+        "upload_offset_invalid" => (
+            ("Upload-Offset không hợp lệ", "Invalid Upload-Offset"),
+            (
+                "Upload-Offset phải là số byte đã gửi trước đó.",
+                "Upload-Offset must give the number of bytes sent before.",
+            ),
+        ),
+        "upload_metadata_invalid" => (
+            ("Upload-Metadata không hợp lệ", "Invalid Upload-Metadata"),
+            (
+                "Upload-Metadata phải là các cặp \"khóa giá-trị-base64\" cách nhau bởi dấu phẩy.",
+                "Upload-Metadata must be comma-separated \"key base64-value\" pairs.",
+            ),
+        ),
+        "upload_too_many_parts" => (
+            ("Tải lên bị chia quá nhỏ", "Upload in too many parts"),
+            (
+                "Một lượt tải lên được gửi tối đa {max} phần; hãy gửi các phần lớn hơn hoặc bắt đầu lại.",
+                "An upload may come in at most {max} parts; send larger parts or start again.",
+            ),
+        ),
+        "upload_offset_mismatch" => (
+            ("Sai vị trí tải lên", "Upload offset mismatch"),
+            (
+                "Máy chủ đã nhận {received} byte; hỏi lại bằng HEAD rồi gửi tiếp từ đó.",
+                "The server has {received} bytes; ask again with HEAD and go on from there.",
+            ),
+        ),
         "app_upgrade_required" => (
             ("Cần cập nhật ứng dụng", "App update required"),
             (

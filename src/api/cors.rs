@@ -39,6 +39,8 @@ pub const EXPOSED_HEADERS: &[&str] = &[
     "tus-version",
     "tus-extension",
     "tus-max-size",
+    "upload-id",
+    "upload-metadata",
     "x-request-id",
 ];
 

@@ -3,6 +3,8 @@
 //! citizen may be about to report again. Items are compact summaries: no description, no
 //! exact location, never the submitter's identity.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,9 +16,11 @@ use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::list::{List, Page, paginate};
 use crate::api::routing::UnitRef;
+use crate::api::sync::{Changes, Delta};
 use crate::auth::CurrentUser;
 use crate::db::categories;
 use crate::db::inbox::{self, Assignee, Filter, Key, Near, Row, Sort};
+use crate::db::sync::Position;
 use crate::domain::geo::valid_lat_lon;
 use crate::domain::text::contains_pattern;
 use crate::domain::ticket::{Kind, Status};
@@ -365,8 +369,14 @@ pub struct MyTicketsQuery {
     #[param(inline)]
     pub status: Option<StatusFilter>,
     pub after: Option<String>,
-    /// 1–100, default 20.
+    /// 1–100, default 20 (100 for a delta).
     pub limit: Option<i64>,
+    /// RFC 3339: only the tickets changed at or after this time, as a delta (a first sync
+    /// passes an old time to get everything). Not with `sync_token`, `after` or `status`.
+    pub updated_since: Option<String>,
+    /// The `sync_token` of the last delta: only what changed since. Not with `updated_since`,
+    /// `after` or `status`.
+    pub sync_token: Option<String>,
 }
 
 /// One of the caller's own tickets.
@@ -377,9 +387,69 @@ pub struct MyTicket {
     pub unit: UnitRef,
 }
 
-/// The signed-in user's own submissions, newest first.
+/// A ticket in a delta: the ticket as the list shows it, or a tombstone for one that left the
+/// caller's list (withdrawn, or closed as a duplicate of another) — drop it from the phone.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SyncedTicket {
+    Live {
+        #[serde(flatten)]
+        ticket: MyTicket,
+        /// Always `false`.
+        deleted: bool,
+    },
+    Gone {
+        code: String,
+        /// Always `true`.
+        deleted: bool,
+    },
+}
+
+/// A page of the list, or (with `updated_since` or `sync_token`) a delta.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MyTickets {
+    List(List<MyTicket>),
+    Changes(Changes<SyncedTicket>),
+}
+
+fn my_ticket(r: Row, units: &HashMap<i64, inbox::UnitName>) -> MyTicket {
+    let unit = units
+        .get(&r.unit_id)
+        .map(|u| UnitRef {
+            id: u.id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+        })
+        .unwrap_or(UnitRef {
+            id: r.unit_id,
+            code: String::new(),
+            name: String::new(),
+        });
+    MyTicket {
+        ticket: InboxItem::from(r),
+        unit,
+    }
+}
+
+fn unit_names<'a>(
+    conn: &mut crate::db::DbConn,
+    rows: impl Iterator<Item = &'a Row>,
+    lang: crate::i18n::Lang,
+) -> Result<HashMap<i64, inbox::UnitName>, ApiError> {
+    let mut ids: Vec<i64> = rows.map(|r| r.unit_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(inbox::unit_names(conn, &ids, lang)?)
+}
+
+/// The signed-in user's own submissions, newest first; or, with `updated_since` or
+/// `sync_token`, a delta: the ones changed since, in change order, withdrawn and merged ones
+/// as tombstones `{code, deleted: true}`, with the `sync_token` for next time (400
+/// `invalid_timestamp`, `invalid_sync_token`, `sync_params_conflict`).
 #[utoipa::path(tag = "inbox", operation_id = "my_tickets", security(("bearer" = [])), params(MyTicketsQuery),
-    responses((status = 200, body = List<MyTicket>),
+    responses((status = 200, body = MyTickets),
+        (status = 400, description = "invalid_timestamp, invalid_sync_token, sync_params_conflict", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me/tickets")]
@@ -389,16 +459,53 @@ pub async fn mine(
     user: CurrentUser,
     ApiQuery(q): ApiQuery<MyTicketsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = rctx.lang;
+    let delta = Delta::parse(
+        q.updated_since.as_deref(),
+        q.sync_token.as_deref(),
+        q.after.is_some() || q.status.is_some(),
+        q.limit,
+    )?;
+    if let Some(delta) = delta {
+        let d = delta.clone();
+        let (horizon, rows, units) = state
+            .db(move |conn| -> Result<_, ApiError> {
+                let horizon = crate::db::sync::horizon(conn)?;
+                let rows = inbox::submitted_changed(conn, user.id, d.after, d.since, d.fetch())?;
+                let units = unit_names(conn, rows.iter().map(|c| &c.row), lang)?;
+                Ok((horizon, rows, units))
+            })
+            .await?;
+        let changes = delta.finish(
+            horizon,
+            rows,
+            |c| Position {
+                tx: c.change_tx,
+                id: c.row.id,
+            },
+            |c| {
+                if c.row.status == Status::Withdrawn || c.duplicate_of_id.is_some() {
+                    SyncedTicket::Gone {
+                        code: c.row.code,
+                        deleted: true,
+                    }
+                } else {
+                    SyncedTicket::Live {
+                        ticket: my_ticket(c.row, &units),
+                        deleted: false,
+                    }
+                }
+            },
+        );
+        return Ok(HttpResponse::Ok().json(changes));
+    }
     let page = Page::<i64>::new(q.after.as_deref(), q.limit)?;
     let statuses = q.status.map(StatusFilter::statuses);
-    let (after, fetch, lang) = (page.after, page.fetch(), rctx.lang);
+    let (after, fetch) = (page.after, page.fetch());
     let (rows, units) = state
         .db(move |conn| -> Result<_, ApiError> {
             let rows = inbox::submitted_by(conn, user.id, statuses.as_deref(), after, fetch)?;
-            let mut ids: Vec<i64> = rows.iter().map(|r| r.unit_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let units = inbox::unit_names(conn, &ids, lang)?;
+            let units = unit_names(conn, rows.iter(), lang)?;
             Ok((rows, units))
         })
         .await?;
@@ -406,24 +513,7 @@ pub async fn mine(
         rows,
         page.limit,
         |r| r.id,
-        |r| {
-            let unit = units
-                .get(&r.unit_id)
-                .map(|u| UnitRef {
-                    id: u.id,
-                    code: u.code.clone(),
-                    name: u.name.clone(),
-                })
-                .unwrap_or(UnitRef {
-                    id: r.unit_id,
-                    code: String::new(),
-                    name: String::new(),
-                });
-            MyTicket {
-                ticket: InboxItem::from(r),
-                unit,
-            }
-        },
+        |r| my_ticket(r, &units),
     )))
 }
 

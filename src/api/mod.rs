@@ -30,7 +30,9 @@ pub mod request_head;
 pub mod routing;
 pub mod spreadsheet;
 pub mod supervision;
+pub mod sync;
 pub mod tickets;
+pub mod tus;
 pub mod units;
 pub mod uploads;
 
@@ -169,6 +171,11 @@ fn tickets_routes(cfg: &mut ServiceConfig) {
         .service(uploads::set_publishable)
         .service(tickets::act)
         .service(uploads::create)
+        .service(tus::capabilities)
+        .service(tus::create)
+        .service(tus::status)
+        .service(tus::append)
+        .service(tus::terminate)
         .service(uploads::download)
         .service(uploads::thumbnail);
 }

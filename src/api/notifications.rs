@@ -10,8 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiJson, ApiQuery, RequestContext};
 use crate::api::list::{Page, encode_cursor};
+use crate::api::sync::{Changes, Delta};
 use crate::auth::CurrentUser;
 use crate::db;
+use crate::db::sync::Position;
 use crate::error::FieldError;
 use crate::i18n::{Lang, fill};
 use crate::notify::in_app;
@@ -25,8 +27,14 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct NotificationsQuery {
     pub after: Option<String>,
-    /// 1–100, default 20.
+    /// 1–100, default 20 (100 for a delta).
     pub limit: Option<i64>,
+    /// RFC 3339: only the notifications made or read at or after this time, as a delta. Not
+    /// with `sync_token` or `after`.
+    pub since: Option<String>,
+    /// The `sync_token` of the last delta: only the notifications made or read since. Not with
+    /// `since` or `after`.
+    pub sync_token: Option<String>,
 }
 
 /// One thing the signed-in person was told, in the language of the request.
@@ -52,11 +60,48 @@ pub struct NotificationList {
     pub unread: i64,
 }
 
+/// A delta of notifications, with how many are unread in all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationChanges {
+    #[serde(flatten)]
+    pub changes: Changes<NotificationView>,
+    pub unread: i64,
+}
+
+/// A page of the list, or (with `since` or `sync_token`) a delta.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MyNotifications {
+    List(NotificationList),
+    Changes(NotificationChanges),
+}
+
+fn view(n: in_app::Notification, lang: Lang) -> NotificationView {
+    let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
+    // Data a template needs but the row lacks still lists, with the message's name.
+    let (title, body) = match messages::push_text(n.template, lang, &data) {
+        Ok(t) => (t.title, t.body),
+        Err(_) => ("Nghe dân".to_string(), n.template.as_str().to_string()),
+    };
+    NotificationView {
+        id: n.id,
+        event: n.template.as_str().to_string(),
+        ticket_code: n.ticket_code,
+        title,
+        body,
+        created_at: n.created_at.and_utc(),
+        read: n.read_at.is_some(),
+    }
+}
+
 /// What the signed-in person was told (by email, push or neither), newest first, for phones
-/// that missed a push.
+/// that missed a push; or, with `since` or `sync_token`, a delta: the ones made or marked read
+/// since, in change order, with the `sync_token` for next time (400 `invalid_timestamp`,
+/// `invalid_sync_token`, `sync_params_conflict`).
 #[utoipa::path(tag = "notifications", operation_id = "my_notifications", security(("bearer" = [])),
     params(NotificationsQuery),
-    responses((status = 200, body = NotificationList),
+    responses((status = 200, body = MyNotifications),
+        (status = 400, description = "invalid_timestamp, invalid_sync_token, sync_params_conflict", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me/notifications")]
@@ -66,6 +111,32 @@ pub async fn list(
     user: CurrentUser,
     ApiQuery(q): ApiQuery<NotificationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let delta = Delta::parse(
+        q.since.as_deref(),
+        q.sync_token.as_deref(),
+        q.after.is_some(),
+        q.limit,
+    )?;
+    if let Some(delta) = delta {
+        let d = delta.clone();
+        let (horizon, rows, unread) = state
+            .db(move |conn| -> Result<_, ApiError> {
+                let horizon = db::sync::horizon(conn)?;
+                Ok((
+                    horizon,
+                    in_app::changed(conn, user.id, d.after, d.since, d.fetch())?,
+                    in_app::unread(conn, user.id)?,
+                ))
+            })
+            .await?;
+        let changes = delta.finish(
+            horizon,
+            rows,
+            |(tx, n)| Position { tx: *tx, id: n.id },
+            |(_, n)| view(n, rctx.lang),
+        );
+        return Ok(HttpResponse::Ok().json(NotificationChanges { changes, unread }));
+    }
     let page = Page::<i64>::new(q.after.as_deref(), q.limit)?;
     let (after, fetch) = (page.after, page.fetch());
     let (mut rows, unread) = state
@@ -81,26 +152,7 @@ pub async fn list(
     let next_cursor = more
         .then(|| rows.last().map(|r| encode_cursor(&r.id)))
         .flatten();
-    let items = rows
-        .into_iter()
-        .map(|n| {
-            let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
-            // Data a template needs but the row lacks still lists, with the message's name.
-            let (title, body) = match messages::push_text(n.template, rctx.lang, &data) {
-                Ok(t) => (t.title, t.body),
-                Err(_) => ("Nghe dân".to_string(), n.template.as_str().to_string()),
-            };
-            NotificationView {
-                id: n.id,
-                event: n.template.as_str().to_string(),
-                ticket_code: n.ticket_code,
-                title,
-                body,
-                created_at: n.created_at.and_utc(),
-                read: n.read_at.is_some(),
-            }
-        })
-        .collect();
+    let items = rows.into_iter().map(|n| view(n, rctx.lang)).collect();
     Ok(HttpResponse::Ok().json(NotificationList {
         items,
         next_cursor,

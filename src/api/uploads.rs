@@ -210,7 +210,7 @@ async fn read_file(
     }
 }
 
-fn media_error(e: MediaError) -> ApiError {
+pub(crate) fn media_error(e: MediaError) -> ApiError {
     match e {
         MediaError::UnsupportedType => unsupported_media_type(ACCEPTED_TYPES),
         MediaError::TooLarge { limit } => payload_too_large(limit),
@@ -221,14 +221,14 @@ fn media_error(e: MediaError) -> ApiError {
     }
 }
 
-fn store_error(e: StoreError) -> ApiError {
+pub(crate) fn store_error(e: StoreError) -> ApiError {
     crate::error::AppError::Internal(anyhow::Error::new(e).context("media store")).into()
 }
 
 /// Cleans the file, stores it (and its thumbnail) under fresh random keys, and records the
 /// upload with its key and saved response in one transaction. On failure — or when a
 /// concurrent request with the same key finished first — the stored bytes are removed.
-async fn store(
+pub(crate) async fn store(
     state: &AppState,
     file: Bytes,
     uploader_id: Option<i64>,

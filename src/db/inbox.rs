@@ -540,3 +540,53 @@ mod tests {
         );
     }
 }
+
+/// A ticket as delta sync sends it: the list row, its change stamp and whether it was merged.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub change_tx: i64,
+    pub duplicate_of_id: Option<i64>,
+    pub row: Row,
+}
+
+/// The submitter's tickets changed after `after` (and, when given, updated at or after
+/// `since`), in change order. `change_tx` is written by triggers and read here as SQL: the
+/// table is at diesel's 64-column limit.
+pub fn submitted_changed(
+    conn: &mut DbConn,
+    submitter: i64,
+    after: crate::db::sync::Position,
+    since: Option<NaiveDateTime>,
+    fetch: i64,
+) -> Result<Vec<Changed>, Error> {
+    let mut q = tickets::table
+        .filter(tickets::submitter_id.eq(submitter))
+        .filter(
+            sql::<Bool>("(tickets.change_tx, tickets.id) > (")
+                .bind::<BigInt, _>(after.tx)
+                .sql(", ")
+                .bind::<BigInt, _>(after.id)
+                .sql(")"),
+        )
+        .into_boxed();
+    if let Some(since) = since {
+        q = q.filter(tickets::updated_at.ge(since));
+    }
+    let rows: Vec<(i64, Option<i64>, Row)> = q
+        .select((
+            sql::<BigInt>("tickets.change_tx"),
+            tickets::duplicate_of_id,
+            Row::as_select(),
+        ))
+        .order((sql::<BigInt>("tickets.change_tx"), tickets::id.asc()))
+        .limit(fetch)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(change_tx, duplicate_of_id, row)| Changed {
+            change_tx,
+            duplicate_of_id,
+            row,
+        })
+        .collect())
+}

@@ -316,6 +316,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    resumable_uploads (id) {
+        id -> Text,
+        uploader_id -> Nullable<BigInt>,
+        scope -> Text,
+        length -> BigInt,
+        received -> BigInt,
+        parts -> Text,
+        metadata -> Nullable<Text>,
+        upload_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     uploads (id) {
         id -> Text,
         uploader_id -> Nullable<BigInt>,
@@ -455,6 +470,7 @@ diesel::table! {
         dedup_key -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        change_tx -> BigInt,
     }
 }
 

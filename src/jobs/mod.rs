@@ -48,6 +48,10 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         .metrics
         .observe_removed("orphan_uploads", orphan_uploads_purged);
     let housekept = housekeeping::run_if_due(state).await?.unwrap_or_default();
+    let resumable = uploads::purge_resumable(state).await?;
+    state
+        .metrics
+        .observe_removed("resumable_uploads", resumable);
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
     // Then the digests, after the sweep's reminders joined them and before delivery.

@@ -34,3 +34,24 @@ pub async fn purge_orphans(state: &AppState) -> Result<usize, AppError> {
         }
     }
 }
+
+/// Deletes every resumable upload past its 24 hours (finished or not), row and stored
+/// stretches; returns how many.
+pub async fn purge_resumable(state: &AppState) -> Result<usize, AppError> {
+    let now = state.clock.now_naive();
+    let mut purged = 0;
+    loop {
+        let gone = state
+            .db(move |conn| db::resumable::purge_expired(conn, now, BATCH))
+            .await?;
+        for key in gone.iter().flat_map(|r| r.part_keys()) {
+            if let Err(e) = state.media.delete(&key).await {
+                tracing::warn!(error = %e, key = %key, "expired resumable upload's bytes not deleted");
+            }
+        }
+        purged += gone.len();
+        if (gone.len() as i64) < BATCH {
+            return Ok(purged);
+        }
+    }
+}

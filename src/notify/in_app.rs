@@ -155,6 +155,41 @@ pub fn purge_read(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> Resul
     })
 }
 
+/// `user_id`'s notifications made or marked read after `after` (and, when given, made or read
+/// at or after `since`), in change order, each with its change stamp.
+pub fn changed(
+    conn: &mut DbConn,
+    user_id: i64,
+    after: db::sync::Position,
+    since: Option<NaiveDateTime>,
+    fetch: i64,
+) -> Result<Vec<(i64, Notification)>, AppError> {
+    let mut q = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(
+            notifications::change_tx
+                .gt(after.tx)
+                .or(notifications::change_tx
+                    .eq(after.tx)
+                    .and(notifications::id.gt(after.id))),
+        )
+        .into_boxed();
+    if let Some(since) = since {
+        q = q.filter(
+            notifications::created_at
+                .ge(since)
+                .or(notifications::read_at.ge(since)),
+        );
+    }
+    q.order((notifications::change_tx.asc(), notifications::id.asc()))
+        .limit(fetch)
+        .select((notifications::change_tx, Row::as_select()))
+        .load::<(i64, Row)>(conn)?
+        .into_iter()
+        .map(|(tx, r)| Ok((tx, r.decode()?)))
+        .collect()
+}
+
 /// How many of `user_id`'s notifications are unread.
 pub fn unread(conn: &mut DbConn, user_id: i64) -> Result<i64, AppError> {
     Ok(notifications::table

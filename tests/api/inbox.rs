@@ -859,7 +859,10 @@ async fn the_working_lists_are_documented() {
             ],
         ),
         ("/api/v1/inbox/summary", vec![]),
-        ("/api/v1/me/tickets", vec!["status", "after", "limit"]),
+        (
+            "/api/v1/me/tickets",
+            vec!["status", "after", "limit", "updated_since", "sync_token"],
+        ),
         ("/api/v1/tickets/similar", vec!["category", "lat", "lon"]),
     ] {
         let op = &doc["paths"][path]["get"];
@@ -875,6 +878,7 @@ async fn the_working_lists_are_documented() {
         "InboxSummary",
         "StatusCounts",
         "MyTicket",
+        "MyTickets",
         "SimilarTicket",
     ] {
         assert!(

@@ -37,6 +37,8 @@ mod preferences;
 mod questions;
 mod reference;
 mod reports;
+mod sync;
 mod tickets;
+mod tus;
 mod unsubscribe;
 mod uploads;

@@ -17,7 +17,7 @@ const CAMERA: &[u8] = b"Nghedan-Phone-X1";
 pub(crate) const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
-fn latitude_bytes() -> Vec<u8> {
+pub(crate) fn latitude_bytes() -> Vec<u8> {
     LATITUDE
         .iter()
         .flat_map(|(n, d)| n.to_le_bytes().into_iter().chain(d.to_le_bytes()))
@@ -81,7 +81,7 @@ pub(crate) fn phone_jpeg(width: u32, height: u32, exif: Vec<u8>) -> Vec<u8> {
     jpeg.encoder().bytes().to_vec()
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -188,7 +188,7 @@ impl TestApp {
     }
 }
 
-fn pothole(attachments: &[&str]) -> Value {
+pub(crate) fn pothole(attachments: &[&str]) -> Value {
     json!({
         "kind": "feedback",
         "category": "duong-hong",
