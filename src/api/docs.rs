@@ -166,6 +166,7 @@ pub fn add_conventional_errors(doc: &mut utoipa::openapi::OpenApi) {
             &mut item.put,
             &mut item.patch,
             &mut item.delete,
+            &mut item.head,
         ]
         .into_iter()
         .flatten()

@@ -199,7 +199,8 @@ pub async fn create(
             ("Upload-Offset" = i64), ("Upload-Length" = i64),
             ("Upload-Metadata" = String, description = "as sent"),
             ("Upload-Id" = String, description = "once complete: the upload's id"))),
-        (status = 404, description = "upload_not_found (also once expired, or another user's)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "upload_not_found (also once expired, or another user's)", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "tus_version_unsupported (with Tus-Version)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[head("/uploads/tus/{id}")]
 pub async fn status(
     state: web::Data<AppState>,
@@ -239,6 +240,7 @@ pub async fn status(
             ("Upload-Id" = String, description = "once complete: the upload's id"))),
         (status = 400, description = "upload_offset_invalid", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "upload_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "tus_version_unsupported (with Tus-Version)", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "upload_offset_mismatch", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "payload_too_large: more bytes than Upload-Length", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported_media_type: not application/offset+octet-stream, or the finished file is not a JPEG, PNG, WebP or PDF", body = crate::api::error::Problem, content_type = "application/problem+json"),
@@ -404,7 +406,8 @@ pub async fn forget(state: &AppState, keys: &[String]) {
     params(("id" = String, Path), ("Tus-Resumable" = String, Header, description = "1.0.0")),
     responses(
         (status = 204),
-        (status = 404, description = "upload_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "upload_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "tus_version_unsupported (with Tus-Version)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[delete("/uploads/tus/{id}")]
 pub async fn terminate(
     state: web::Data<AppState>,
