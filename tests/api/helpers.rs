@@ -178,7 +178,9 @@ fn record_in_ledger(backend: &str) {
             .append(true)
             .open(path)
     {
-        let _ = writeln!(f, "{backend}");
+        // One `write` of the whole line: with `O_APPEND` it lands whole even while other test
+        // threads append (`writeln!` may write the word and the newline apart, and interleave).
+        let _ = f.write_all(format!("{backend}\n").as_bytes());
     }
 }
 
