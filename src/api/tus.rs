@@ -20,7 +20,7 @@ use crate::api::caller::{ClientAddr, MaybeUser};
 use crate::api::error::ApiError;
 use crate::api::extract::{RequestContext, payload_too_large, unsupported_media_type};
 use crate::api::idempotency;
-use crate::api::uploads::{store, store_error};
+use crate::api::uploads::{count_anonymous, store, store_error};
 use crate::db::{self, resumable::Resumable};
 use crate::state::AppState;
 
@@ -155,21 +155,7 @@ pub async fn create(
     let uploader_id = user.0.as_ref().map(|u| u.id);
     let now = state.clock.now_naive();
     if uploader_id.is_none() {
-        let per_hour = state.settings.tickets.anonymous_uploads_per_hour;
-        let counter = format!("uploads:ip:{}", client.0);
-        state
-            .db(move |c| {
-                db::write(c, |c| {
-                    crate::workflow::rate_limits::hit(
-                        c,
-                        &counter,
-                        per_hour,
-                        Duration::hours(1),
-                        now,
-                    )
-                })
-            })
-            .await?;
+        count_anonymous(&state, &client.0).await?;
     }
     let row = Resumable {
         id: uuid::Uuid::new_v4().to_string(),

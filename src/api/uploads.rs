@@ -125,22 +125,7 @@ pub async fn create(
     let scope = idempotency::scope(uploader_id, &client.0);
     if uploader_id.is_none() {
         // Counted before the body is read: every attempt costs a decode, a retry included.
-        let per_hour = state.settings.tickets.anonymous_uploads_per_hour;
-        let counter = format!("uploads:ip:{}", client.0);
-        let now = state.clock.now_naive();
-        state
-            .db(move |c| {
-                db::write(c, |c| {
-                    crate::workflow::rate_limits::hit(
-                        c,
-                        &counter,
-                        per_hour,
-                        Duration::hours(1),
-                        now,
-                    )
-                })
-            })
-            .await?;
+        count_anonymous(&state, &client.0).await?;
     }
     let file = read_file(&req, payload, limit).await?;
     let digest = idempotency::digest(req.path(), &file);
@@ -157,6 +142,22 @@ pub async fn create(
     }
     let (saved, replayed) = store(&state, file, uploader_id, scope, key, digest).await?;
     Ok(created(saved, replayed))
+}
+
+/// Counts an upload without an account against its address's hourly limit
+/// (`tickets.anonymous_uploads_per_hour`; 429 beyond), one-shot and resumable alike.
+pub async fn count_anonymous(state: &AppState, client: &str) -> Result<(), ApiError> {
+    let per_hour = state.settings.tickets.anonymous_uploads_per_hour;
+    let counter = format!("uploads:ip:{client}");
+    let now = state.clock.now_naive();
+    state
+        .db(move |c| {
+            db::write(c, |c| {
+                crate::workflow::rate_limits::hit(c, &counter, per_hour, Duration::hours(1), now)
+            })
+        })
+        .await?;
+    Ok(())
 }
 
 fn created(saved: Saved, replayed: bool) -> HttpResponse {
