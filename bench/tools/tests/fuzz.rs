@@ -349,6 +349,9 @@ mod csv_import {
             busy_timeout_ms: 5000,
             migrate_on_start: true,
             allow_sqlite_in_production: false,
+            prepared_statements: true,
+            replica_url: String::new(),
+            replica_fallback: nghedan::config::ReplicaFallback::Primary,
         };
         let pool = nghedan::db::build_pool(&settings).expect("pool");
         let mut conn = pool.get().expect("connection");
