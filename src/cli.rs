@@ -425,11 +425,19 @@ async fn import(settings: Settings, what: ImportCommand) -> anyhow::Result<()> {
     let pool = state.pool.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok::<_, anyhow::Error>(if units {
-            crate::import::units(&mut conn, &text, now)
+        let what = if units {
+            "importing units"
         } else {
-            crate::import::rules(&mut conn, &text, now)
-        })
+            "importing rules"
+        };
+        let progress = crate::progress::Progress::on_terminal(what, None);
+        let result = if units {
+            crate::import::units(&mut conn, &text, now, &progress)
+        } else {
+            crate::import::rules(&mut conn, &text, now, &progress)
+        };
+        progress.finish();
+        Ok::<_, anyhow::Error>(result)
     })
     .await??;
     match result {
@@ -557,7 +565,10 @@ async fn seed_history(settings: Settings, n: usize, months: u32) -> anyhow::Resu
     let made = state
         .db(move |conn| {
             let ctx = st.ticket_ctx(conn)?;
-            crate::seed::history(conn, n, months, &ctx)
+            let progress = crate::progress::Progress::on_terminal("past tickets", Some(n as u64));
+            let made = crate::seed::history(conn, n, months, &ctx, &progress);
+            progress.finish();
+            made
         })
         .await
         .map_err(|e| anyhow::anyhow!("history failed: {e}"))?;
@@ -583,7 +594,12 @@ async fn audit_verify(
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
     let v = state
-        .db(move |conn| crate::db::audit::verify(conn, start, end))
+        .db(move |conn| {
+            let progress = crate::progress::Progress::on_terminal("events checked", None);
+            let v = crate::db::audit::verify(conn, start, end, &progress);
+            progress.finish();
+            v
+        })
         .await
         .map_err(|e| anyhow::anyhow!("verification failed to run: {e}"))?;
     println!(

@@ -259,8 +259,11 @@ pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
         // Once, after the upgrade that added them: the clock summaries reports read.
         let cal = db::calendar::load(&mut conn)
             .map_err(|e| anyhow::anyhow!("calendar failed to load: {e}"))?;
-        let summarised = db::clocks::summarise_missing(&mut conn, &cal, &day_end, now.and_utc())
-            .map_err(|e| anyhow::anyhow!("clock summaries failed: {e}"))?;
+        let progress = crate::progress::Progress::on_terminal("clock summaries", None);
+        let summarised =
+            db::clocks::summarise_missing(&mut conn, &cal, &day_end, now.and_utc(), &progress)
+                .map_err(|e| anyhow::anyhow!("clock summaries failed: {e}"))?;
+        progress.finish();
         if summarised > 0 {
             tracing::info!(tickets = summarised, "clock summaries filled in");
         }

@@ -115,8 +115,10 @@ async fn a_closed_connection_fails_one_request_and_is_replaced() {
             "{failed} requests failed: dead connections go back to the pool"
         );
     }
+    // Through a pooler the pooler notices the closed server connection and opens another; the
+    // app's own connection to it stays open, so nothing may fail at all.
     assert!(
-        failed >= 1,
+        failed >= 1 || crate::helpers::pooler_url().is_some(),
         "the closed connection was noticed, not tested away"
     );
     assert_eq!(mine().await.status(), 200);

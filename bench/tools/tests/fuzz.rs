@@ -508,14 +508,14 @@ mod csv_import {
     #[test]
     fn unit_rows() {
         run(UNIT_HEADER, |c, t| {
-            import::units(c, t, chrono::Utc::now().naive_utc())
+            import::units(c, t, chrono::Utc::now().naive_utc(), &Default::default())
         });
     }
 
     #[test]
     fn rule_rows() {
         run(RULE_HEADER, |c, t| {
-            import::rules(c, t, chrono::Utc::now().naive_utc())
+            import::rules(c, t, chrono::Utc::now().naive_utc(), &Default::default())
         });
     }
 }
