@@ -23,6 +23,7 @@ mod console_reports;
 mod console_settings;
 mod crash;
 mod deadlines;
+mod events;
 mod foundation;
 mod housekeeping;
 mod inbox;
