@@ -60,6 +60,11 @@ def pg_version():
         return "PostgreSQL ?"
 
 
+# The rows of the main table; `--only appbytes` has none, and no table then.
+MEASURED = ("submit_http", "inbox_http", "read_http", "console_inbox", "console_ticket",
+            "report", "sweep", "login")
+timed = any(get(b, k) for b in backends for k in MEASURED)
+
 mem_kb = 0
 for line in open("/proc/meminfo"):
     if line.startswith("MemTotal:"):
@@ -80,7 +85,8 @@ p(f"Commit `{git('rev-parse', '--short', 'HEAD')}` ({git('log', '-1', '--format=
 p(f"Machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1048576:.0f} GiB, {platform.system()} "
   f"{platform.release()}; {pg_version()}. "
   "Load generator, server and database share the same cores, as do the baselines.")
-p(f"Each measurement: {duration} after a 1 s warm-up{' (**quick run**: small sizes, short measurements)' if quick == '1' else ''}.")
+if timed:
+    p(f"Each measurement: {duration} after a 1 s warm-up{' (**quick run**: small sizes, short measurements)' if quick == '1' else ''}.")
 p("")
 for b in backends:
     prep = get(b, "prepare") or {}
@@ -147,9 +153,7 @@ for b in backends:
     if lg:
         p(f"| sign-in `POST /auth/login` at the configured argon2 cost | 2 conns | {fmt_rate(lg)}{errs(lg)} | {fmt_lat(lg)} | | | | (measured apart) | |")
     p("")
-    measured = ("submit_http", "inbox_http", "read_http", "console_inbox", "console_ticket",
-                "report", "sweep", "login")
-    if not any(get(b, k) for k in measured):
+    if not any(get(b, k) for k in MEASURED):
         del out[table:]  # only rows without a table of their own (--only appbytes)
     ab = get(b, "appbytes")
     if ab:
