@@ -16,7 +16,8 @@ answered overnight, the other did not change), upload one photo (`POST /uploads`
   the two lists as deltas with yesterday's `sync_token`.
 
 Yesterday (not counted): the citizen submitted `--tickets` tickets, the unit accepted most and
-answered some, and the app synced. Overnight (not counted): one ticket was answered.
+answered some, and the app synced. Overnight (not counted): one ticket was answered, and time
+passed (a second here: an open ticket's view, and so its ETag, changes with its running clocks).
 
 Usage: appbytes.py --api http://127.0.0.1:18080/api/v1 --citizen EMAIL --official EMAIL
                    --password PW --photo FILE [--tickets 12]
@@ -26,6 +27,7 @@ import argparse
 import json
 import socket
 import sys
+import time
 import urllib.parse
 import uuid
 
@@ -174,6 +176,10 @@ def main():
         "/me/notifications": delta(w, citizen, "/me/notifications", f"since={EPOCH}"),
         "/me/tickets": delta(w, citizen, "/me/tickets", f"updated_since={EPOCH}"),
     }
+
+    # A night passes. At least a second must, for what depends on the time to change as it
+    # would overnight: an open ticket's view shows its running deadline clocks in seconds.
+    time.sleep(1.1)
 
     # Overnight: one of the two tickets the citizen will open is answered.
     ok(post_json(w, official, f"/tickets/{changed}/resolve",

@@ -177,6 +177,13 @@ for b in backends:
         p(f"| **the day, server → phone** | **{before['down']:,}** | **{after['down']:,}** ({saved:.0f} % less) |")
         p(f"| the day, phone → server (the photo dominates) | {before['up']:,} | {after['up']:,} |")
         p("")
+        # The unchanged ticket is the second opened: its own view, then its timeline.
+        unchanged = [r for r in after["rows"] if r["group"] == "open two tickets"][2]
+        if unchanged["status"] == 200:
+            p("The ticket that did not change is sent again (200) rather than revalidated (304): "
+              "its view shows its running deadline clocks in seconds (`used_seconds`, "
+              "`left_seconds`), so its ETag changes as time passes; its timeline revalidates.")
+            p("")
 p("## Commands")
 p("")
 p("Run from the repository root with `NGHEDAN_ENV=local`, `NGHEDAN__DATABASE__URL` set to the "
