@@ -60,6 +60,11 @@ def pg_version():
         return "PostgreSQL ?"
 
 
+# The rows of the main table; `--only appbytes` has none, and no table then.
+MEASURED = ("submit_http", "inbox_http", "read_http", "console_inbox", "console_ticket",
+            "report", "sweep", "login")
+timed = any(get(b, k) for b in backends for k in MEASURED)
+
 mem_kb = 0
 for line in open("/proc/meminfo"):
     if line.startswith("MemTotal:"):
@@ -80,7 +85,8 @@ p(f"Commit `{git('rev-parse', '--short', 'HEAD')}` ({git('log', '-1', '--format=
 p(f"Machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1048576:.0f} GiB, {platform.system()} "
   f"{platform.release()}; {pg_version()}. "
   "Load generator, server and database share the same cores, as do the baselines.")
-p(f"Each measurement: {duration} after a 1 s warm-up{' (**quick run**: small sizes, short measurements)' if quick == '1' else ''}.")
+if timed:
+    p(f"Each measurement: {duration} after a 1 s warm-up{' (**quick run**: small sizes, short measurements)' if quick == '1' else ''}.")
 p("")
 for b in backends:
     prep = get(b, "prepare") or {}
@@ -89,6 +95,7 @@ for b in backends:
     p("")
     p(f"Data prepared in {prep.get('seconds', '?')} s (`direct prepare`, see bench/README.md).")
     p("")
+    table = len(out)
     p("| what | load | nghedan (HTTP) | p50 / p99 | baseline (straight at the database) | p50 / p99 | ratio | target | |")
     p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     sub, subd, subp = get(b, "submit_http"), get(b, "submit_direct"), get(b, "submit_pgbench")
@@ -146,6 +153,37 @@ for b in backends:
     if lg:
         p(f"| sign-in `POST /auth/login` at the configured argon2 cost | 2 conns | {fmt_rate(lg)}{errs(lg)} | {fmt_lat(lg)} | | | | (measured apart) | |")
     p("")
+    if not any(get(b, k) for k in MEASURED):
+        del out[table:]  # only rows without a table of their own (--only appbytes)
+    ab = get(b, "appbytes")
+    if ab:
+        before, after = ab["modes"]["before"], ab["modes"]["after"]
+        p(f"### {name}: bytes on the wire for a day of the citizen's app")
+        p("")
+        p("`bench/appbytes.py`: open the app (`/me`, `/categories`, `/me/notifications`), list my "
+          f"tickets ({ab['tickets']} of them), open two (each with its timeline; one was answered "
+          f"overnight, one did not change), upload one photo ({ab['photo_bytes'] / 1024:.0f} KiB JPEG). "
+          "Before: plain full fetches, no `Accept-Encoding`, no `If-None-Match`. After: "
+          "`Accept-Encoding: br, gzip`, `If-None-Match` with yesterday's tags, both lists as deltas "
+          "with yesterday's `sync_token`. HTTP bytes as they pass the socket (headers included; "
+          "TCP/IP and TLS not counted), one connection per request in both columns.")
+        p("")
+        p("| request | before: status, bytes down / up | after: status, encoding, bytes down / up |")
+        p("| --- | --- | --- |")
+        for rb, ra in zip(before["rows"], after["rows"]):
+            p(f"| {rb['group']}: `{rb['request']}` | {rb['status']}, {rb['down']:,} / {rb['up']:,} | "
+              f"{ra['status']}, {ra['encoding'] or 'identity'}, {ra['down']:,} / {ra['up']:,} |")
+        saved = 100 * (1 - after["down"] / before["down"])
+        p(f"| **the day, server → phone** | **{before['down']:,}** | **{after['down']:,}** ({saved:.0f} % less) |")
+        p(f"| the day, phone → server (the photo dominates) | {before['up']:,} | {after['up']:,} |")
+        p("")
+        # The unchanged ticket is the second opened: its own view, then its timeline.
+        unchanged = [r for r in after["rows"] if r["group"] == "open two tickets"][2]
+        if unchanged["status"] == 200:
+            p("The ticket that did not change is sent again (200) rather than revalidated (304): "
+              "its view shows its running deadline clocks in seconds (`used_seconds`, "
+              "`left_seconds`), so its ETag changes as time passes; its timeline revalidates.")
+            p("")
 p("## Commands")
 p("")
 p("Run from the repository root with `NGHEDAN_ENV=local`, `NGHEDAN__DATABASE__URL` set to the "

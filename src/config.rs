@@ -254,6 +254,14 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Responses smaller than this are sent uncompressed.
     pub compression_min_bytes: usize,
+    /// How often this process looks in the database for changes to tell live-update streams
+    /// (`GET /api/v1/me/events`) about; one look per process, whatever the number of streams.
+    pub events_poll_ms: u64,
+    /// Seconds between the `: keep-alive` comments of an idle stream (proxies close a silent
+    /// connection); the token is checked again at each.
+    pub events_heartbeat_secs: u64,
+    /// Open streams per user in this process (429 `too_many_streams` beyond).
+    pub events_max_per_user: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -573,6 +581,18 @@ impl Settings {
         }
         if self.jobs.poll_interval_ms == 0 {
             return Err(invalid("jobs.poll_interval_ms", "must be at least 1"));
+        }
+        if self.server.events_poll_ms == 0 {
+            return Err(invalid("server.events_poll_ms", "must be at least 1"));
+        }
+        if self.server.events_heartbeat_secs == 0 {
+            return Err(invalid(
+                "server.events_heartbeat_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.server.events_max_per_user == 0 {
+            return Err(invalid("server.events_max_per_user", "must be at least 1"));
         }
         let h = &self.housekeeping;
         if !(1..=31_536_000).contains(&h.interval_secs) {

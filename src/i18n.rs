@@ -298,6 +298,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The client sent its request too slowly.",
             ),
         ),
+        "too_many_streams" => (
+            ("Quá nhiều kết nối cập nhật", "Too many live-update streams"),
+            (
+                "Tài khoản này đã mở tối đa {limit} kết nối nhận cập nhật; hãy đóng bớt một kết nối hoặc thử lại sau {retry_after} giây.",
+                "This account already has {limit} live-update streams open; close one or try again in {retry_after} seconds.",
+            ),
+        ),
         "rate_limited" => (
             ("Quá nhiều yêu cầu", "Too many requests"),
             (

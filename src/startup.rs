@@ -155,6 +155,14 @@ fn http_server(
         builder = builder.workers(settings.server.workers);
     }
     let shutdown = builder.graceful_shutdown_signal();
+    // Live-update streams never finish by themselves: end them when shutdown begins, so
+    // that it need not wait `shutdown_timeout_secs` for them.
+    let stopping = builder.graceful_shutdown_signal();
+    let live = data.live.clone();
+    tokio::spawn(async move {
+        stopping.notified().await;
+        live.stop();
+    });
     let request_timeout = Duration::from_millis(settings.server.client_request_timeout_ms);
     let head_limit = settings.server.max_header_bytes;
     let addr = listener.local_addr()?;
@@ -223,6 +231,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
         media: crate::media::MediaStore::from_settings(&settings.media)
             .context("media settings")?,
         housekeeping: Default::default(),
+        live: Default::default(),
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

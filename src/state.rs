@@ -28,6 +28,8 @@ pub struct AppState {
     pub housekeeping: Arc<crate::jobs::housekeeping::Schedule>,
     /// This process's copy of the reference data.
     pub refs: Arc<crate::db::reference::Refs>,
+    /// This process's live-update streams (`GET /me/events`) and their poller.
+    pub live: Arc<crate::api::events::Hub>,
 }
 
 impl AppState {

@@ -31,7 +31,12 @@ pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<CurrentUser, ApiError> {
+/// The active account an access token belongs to: 401 `token_expired`, `invalid_token`,
+/// `session_ended` or `account_disabled` otherwise.
+pub async fn authenticate(
+    state: web::Data<AppState>,
+    token: String,
+) -> Result<CurrentUser, ApiError> {
     let now = state.clock.now();
     let claims = state.auth.keys.verify(&token, now).map_err(|e| match e {
         TokenError::Expired => ApiError::unauthenticated("token_expired"),

@@ -4,7 +4,8 @@
 //! (already compressed: a second pass costs CPU and saves nothing), and anything smaller
 //! (the encoding's overhead outweighs what it saves; one TCP packet carries it anyway) is
 //! marked `Content-Encoding: identity`, which `Compress` leaves alone; the marker is removed
-//! before the response leaves (see `middleware::protect`).
+//! before the response leaves (see `middleware::protect`). Live updates (`text/event-stream`)
+//! are never compressed: an encoder buffers, and an event must leave when it happens.
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -41,7 +42,9 @@ fn is_text(content_type: &HeaderValue) -> bool {
         return false;
     };
     match kind {
-        "text" => true,
+        // An event stream is written a few bytes at a time as things happen: an encoder would
+        // hold them back until its buffer fills, and the client would see nothing.
+        "text" => subtype != "event-stream",
         "application" => {
             matches!(subtype, "json" | "javascript" | "xml")
                 || subtype.ends_with("+json")
@@ -141,6 +144,11 @@ mod tests {
             1024
         ));
         assert!(worth_compressing(json.as_ref(), BodySize::Stream, 1024));
+        assert!(!worth_compressing(
+            ct("text/event-stream").as_ref(),
+            BodySize::Stream,
+            1024
+        ));
         assert!(!worth_compressing(json.as_ref(), BodySize::None, 1024));
     }
 }

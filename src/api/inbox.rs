@@ -432,7 +432,23 @@ fn my_ticket(r: Row, units: &HashMap<i64, inbox::UnitName>) -> MyTicket {
     }
 }
 
-fn unit_names<'a>(
+/// A changed ticket as a delta (and a live-update stream) sends it: live, or a tombstone.
+pub fn synced(c: inbox::Changed, units: &HashMap<i64, inbox::UnitName>) -> SyncedTicket {
+    if c.row.status == Status::Withdrawn || c.duplicate_of_id.is_some() {
+        SyncedTicket::Gone {
+            code: c.row.code,
+            deleted: true,
+        }
+    } else {
+        SyncedTicket::Live {
+            ticket: my_ticket(c.row, units),
+            deleted: false,
+        }
+    }
+}
+
+/// The names of the units of `rows`, in `lang`.
+pub fn unit_names<'a>(
     conn: &mut crate::db::DbConn,
     rows: impl Iterator<Item = &'a Row>,
     lang: crate::i18n::Lang,
@@ -483,19 +499,7 @@ pub async fn mine(
                 tx: c.change_tx,
                 id: c.row.id,
             },
-            |c| {
-                if c.row.status == Status::Withdrawn || c.duplicate_of_id.is_some() {
-                    SyncedTicket::Gone {
-                        code: c.row.code,
-                        deleted: true,
-                    }
-                } else {
-                    SyncedTicket::Live {
-                        ticket: my_ticket(c.row, &units),
-                        deleted: false,
-                    }
-                }
-            },
+            |c| synced(c, &units),
         );
         return Ok(HttpResponse::Ok().json(changes));
     }

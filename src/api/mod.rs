@@ -15,6 +15,7 @@ pub mod deadlines;
 pub mod docs;
 pub mod email_suppressions;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -152,6 +153,7 @@ fn accounts(cfg: &mut ServiceConfig) {
         .service(push::webpush_key)
         .service(notifications::list)
         .service(notifications::mark_read)
+        .service(events::stream)
         .service(notifications::unsubscribe)
         .service(notifications::unsubscribe_page);
 }

@@ -76,7 +76,8 @@ pub enum MyNotifications {
     Changes(NotificationChanges),
 }
 
-fn view(n: in_app::Notification, lang: Lang) -> NotificationView {
+/// A notification as the list shows it, in `lang`.
+pub fn view(n: in_app::Notification, lang: Lang) -> NotificationView {
     let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
     // Data a template needs but the row lacks still lists, with the message's name.
     let (title, body) = match messages::push_text(n.template, lang, &data) {

@@ -142,3 +142,45 @@ impl Delta {
         }
     }
 }
+
+/// The token of a finished sync that read everything before `horizon`: what a last page
+/// returns, and the id of a live-update event (see `api::events`).
+pub fn token_at(horizon: i64) -> String {
+    Token {
+        p: Position::at(horizon),
+        f: None,
+        s: None,
+    }
+    .encode()
+}
+
+/// Where a live-update stream resumes from a sync token (`Last-Event-ID`): after its position,
+/// for tickets and notifications alike. A token from between the pages of one list names a
+/// row of that list; the stream resumes before that row's whole change stamp instead, so that
+/// nothing of the other list with the same stamp is missed (a few changes may come twice).
+pub fn resume_from(raw: &str) -> Result<Position, ApiError> {
+    let p = Token::decode(raw)?.p;
+    Ok(if p.id == i64::MAX {
+        p
+    } else {
+        Position::at(p.tx)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_resumes_after_a_finished_token_and_before_a_page_s_stamp() {
+        assert_eq!(resume_from(&token_at(42)).unwrap(), Position::at(42));
+        let mid = Token {
+            p: Position { tx: 42, id: 7 },
+            f: Some(50),
+            s: None,
+        }
+        .encode();
+        assert_eq!(resume_from(&mid).unwrap(), Position::at(42));
+        assert!(resume_from("not-a-token").is_err());
+    }
+}

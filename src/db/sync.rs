@@ -50,3 +50,35 @@ pub fn horizon(conn: &mut DbConn) -> Result<i64, Error> {
     };
     Ok(diesel::sql_query(sql).get_result::<Horizon>(conn)?.h)
 }
+
+/// Which of `users` had a ticket they submitted or a notification changed at or after stamp
+/// `from` (each at most once). Live updates ask this once per poll for every user with an
+/// open stream, through the `(user, change_tx)` indexes delta sync reads.
+pub fn changed_users(conn: &mut DbConn, users: &[i64], from: i64) -> Result<Vec<i64>, Error> {
+    use super::schema::{notifications, tickets};
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+
+    let mut found = Vec::new();
+    // Bounded lists of bind parameters (SQLite allows 32,766, PostgreSQL 65,535).
+    for chunk in users.chunks(500) {
+        let mut told: Vec<i64> = notifications::table
+            .filter(notifications::user_id.eq_any(chunk))
+            .filter(notifications::change_tx.ge(from))
+            .select(notifications::user_id)
+            .distinct()
+            .load(conn)?;
+        // `change_tx` is not in diesel's `tickets` (the table is at its 64-column limit).
+        let mut submitted: Vec<Option<i64>> = tickets::table
+            .filter(tickets::submitter_id.eq_any(chunk))
+            .filter(sql::<Bool>("tickets.change_tx >= ").bind::<BigInt, _>(from))
+            .select(tickets::submitter_id)
+            .distinct()
+            .load(conn)?;
+        found.append(&mut told);
+        found.extend(submitted.drain(..).flatten());
+    }
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}

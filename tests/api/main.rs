@@ -24,6 +24,7 @@ mod console_reports;
 mod console_settings;
 mod crash;
 mod deadlines;
+mod events;
 mod fault;
 mod foundation;
 mod housekeeping;
