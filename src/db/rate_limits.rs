@@ -29,25 +29,27 @@ pub fn blocked_for(
     })
 }
 
-/// What `key` counted in its current window; `None` when nothing (or its window ended).
-pub fn failures(
+/// What each of `keys` counted in its current window, in the order given; `None` when nothing
+/// (or its window ended). One statement for all of them.
+pub fn failures<const N: usize>(
     conn: &mut DbConn,
-    key: &str,
+    keys: &[String; N],
     window: Duration,
     now: NaiveDateTime,
-) -> Result<Option<Failures>, Error> {
-    let row = rl::table
-        .find(key)
-        .select((rl::window_start, rl::count, rl::last_at))
-        .first::<(NaiveDateTime, i32, Option<NaiveDateTime>)>(conn)
-        .optional()?;
-    Ok(row
-        .filter(|(start, _, _)| *start + window > now)
-        .map(|(start, count, last_at)| Failures {
-            count,
-            window_ends: start + window,
-            last_at: last_at.unwrap_or(start),
-        }))
+) -> Result<[Option<Failures>; N], Error> {
+    let rows = rl::table
+        .filter(rl::key.eq_any(keys.iter()))
+        .select((rl::key, rl::window_start, rl::count, rl::last_at))
+        .load::<(String, NaiveDateTime, i32, Option<NaiveDateTime>)>(conn)?;
+    Ok(keys.each_ref().map(|key| {
+        rows.iter()
+            .find(|(k, start, _, _)| k == key && *start + window > now)
+            .map(|(_, start, count, last_at)| Failures {
+                count: *count,
+                window_ends: *start + window,
+                last_at: last_at.unwrap_or(*start),
+            })
+    }))
 }
 
 /// Counts one use of `key` in the current window (a new window starts when the old one ended).

@@ -141,6 +141,44 @@ pub fn start_session(
     insert_refresh(conn, user_id, &family, now, ttl)
 }
 
+/// A new session for `user_id`, only if the account is still active and its sessions have not
+/// all been ended (`token_generation` still `generation`) since it was read: the check and the
+/// insert in one statement. `None` when the account changed.
+pub fn start_session_if_current(
+    conn: &mut DbConn,
+    user_id: i64,
+    generation: i64,
+    now: NaiveDateTime,
+    ttl: Duration,
+) -> Result<Option<String>, Error> {
+    use diesel::sql_types::{Text, Timestamp};
+    let family = uuid::Uuid::new_v4().simple().to_string();
+    let token = random_token();
+    let current = users::table
+        .filter(users::id.eq(user_id))
+        .filter(users::token_generation.eq(generation))
+        .filter(users::disabled.eq(false))
+        .filter(users::erased_at.is_null())
+        .select((
+            users::id,
+            family.into_sql::<Text>(),
+            hash_token(&token).into_sql::<Text>(),
+            now.into_sql::<Timestamp>(),
+            (now + ttl).into_sql::<Timestamp>(),
+        ));
+    let inserted = diesel::insert_into(refresh_tokens::table)
+        .values(current)
+        .into_columns((
+            refresh_tokens::user_id,
+            refresh_tokens::family,
+            refresh_tokens::token_hash,
+            refresh_tokens::created_at,
+            refresh_tokens::expires_at,
+        ))
+        .execute(conn)?;
+    Ok((inserted == 1).then_some(token))
+}
+
 fn insert_refresh(
     conn: &mut DbConn,
     user_id: i64,

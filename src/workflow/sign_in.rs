@@ -47,10 +47,12 @@ pub async fn sign_in(
         let (email, keys) = (email.clone(), keys.clone());
         state
             .db(move |conn| -> Result<_, AppError> {
+                let [address, account_and_address, account] =
+                    rate_limits::failures(conn, &keys, window, now)?;
                 let record = sign_in::Record {
-                    address: rate_limits::failures(conn, &keys[0], window, now)?,
-                    account_and_address: rate_limits::failures(conn, &keys[1], window, now)?,
-                    account: rate_limits::failures(conn, &keys[2], window, now)?,
+                    address,
+                    account_and_address,
+                    account,
                 };
                 Ok((users::find_by_email(conn, &email)?, record))
             })
@@ -89,19 +91,18 @@ pub async fn sign_in(
     }
     let ttl = Duration::days(state.settings.auth.refresh_token_ttl_days);
     let (user_id, generation) = (user.id, user.token_generation);
+    let pair_counted = record.account_and_address.is_some();
+    // Each statement stands alone (no transaction): forgetting this address's failures, and
+    // storing a stronger hash, are right whether or not the session then starts.
     let refresh_token = state
-        .db(move |conn| {
-            db::write(conn, |c| {
-                // The password was checked against the hash read before: if every session
-                // ended meanwhile (a reset or change), that hash may be gone.
-                match users::find(c, user_id)? {
-                    Some(u) if u.active() && u.token_generation == generation => {}
-                    _ => return Err(AppError::unauthenticated("invalid_credentials")),
-                }
-                // This address knows the password; the account's count stays (an attack from
-                // elsewhere goes on being slowed).
+        .db(move |c| {
+            // This address knows the password; the account's count stays (an attack from
+            // elsewhere goes on being slowed).
+            if pair_counted {
                 rate_limits::clear(c, &keys[1])?;
-                if let Some(hash) = rehash {
+            }
+            if let Some(hash) = rehash {
+                db::write(c, |c| {
                     crate::workflow::accounts::update(
                         c,
                         user_id,
@@ -110,10 +111,13 @@ pub async fn sign_in(
                             ..Default::default()
                         },
                         now,
-                    )?;
-                }
-                Ok(users::start_session(c, user_id, now, ttl)?)
-            })
+                    )
+                })?;
+            }
+            // The password was checked against the hash read before: if every session ended
+            // meanwhile (a reset or change), that hash may be gone — and no session starts.
+            users::start_session_if_current(c, user_id, generation, now, ttl)?
+                .ok_or_else(|| AppError::unauthenticated("invalid_credentials"))
         })
         .await?;
     Ok(Signed {

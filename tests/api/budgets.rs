@@ -71,7 +71,7 @@ const INBOX: Budget = Budget {
 };
 const SIGN_IN: Budget = Budget {
     request: "sign-in",
-    ceiling: 9,
+    ceiling: 3,
     goal: 4,
 };
 
