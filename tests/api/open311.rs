@@ -979,3 +979,56 @@ async fn client_keys_through_the_admin_api_and_the_command_line() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[actix_web::test]
+async fn a_signed_in_citizen_posts_as_themself_and_petitions_stay_petitions() {
+    let app = TestApp::demo().await;
+    let key = client_key(&app, "with-accounts").await;
+    let citizen = app.citizen().await;
+    let me = app.get_json(&citizen, "/api/v1/me").await;
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .bearer_auth(&citizen)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("api_key", key.as_str()),
+                ("service_code", "giao-duc"),
+                ("address_id", "31135"),
+                ("description", "Xây thêm phòng học cho trường tiểu học."),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&body(r, 200, "application/json").await).unwrap();
+    assert_eq!(v[0]["account_id"], me["id"].to_string().as_str());
+    let id = v[0]["service_request_id"].as_str().unwrap();
+    let t = app.ticket(&citizen, id).await;
+    assert_eq!(t["kind"], "petition");
+    let mine = app.get_json(&citizen, "/api/v1/me/tickets?limit=100").await;
+    assert!(mine.to_string().contains(id), "{mine}");
+
+    // Without an account the same service takes anonymous feedback.
+    let v: Value = post(
+        &app,
+        "json",
+        &[
+            ("api_key", &key),
+            ("service_code", "giao-duc"),
+            ("address_id", "31135"),
+        ],
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let official = app.official_of("UBND-X31135").await;
+    let t = app
+        .ticket(&official, v[0]["service_request_id"].as_str().unwrap())
+        .await;
+    assert_eq!(t["kind"], "feedback");
+}
