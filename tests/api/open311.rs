@@ -306,6 +306,9 @@ async fn discovery_services_and_definitions_in_both_formats() {
 async fn a_posted_request_lands_in_the_units_inbox_with_its_deadline() {
     let app = TestApp::demo().await;
     let key = client_key(&app, "FixMyStreet VN").await;
+    let (official_user, official) = app
+        .staff_of(nghedan::domain::account::Role::Official, "UBND-X31135")
+        .await;
     let before = app.ticket_count().await;
 
     let text = body(
@@ -328,7 +331,6 @@ async fn a_posted_request_lands_in_the_units_inbox_with_its_deadline() {
     assert_eq!(app.ticket_count().await, before + 1);
 
     // The unit sees it in its inbox with its deadline, and who sent it.
-    let official = app.official_of("UBND-X31135").await;
     let inbox = app.get_json(&official, "/api/v1/inbox?limit=100").await;
     let item = inbox["items"]
         .as_array()
@@ -352,6 +354,19 @@ async fn a_posted_request_lands_in_the_units_inbox_with_its_deadline() {
     assert!(
         shown.contains("nguoigui@example.vn"),
         "the unit sees the contact: {t}"
+    );
+    // The same notifications as the app's: the contact and the unit's officials hear of it.
+    let to_contact = app.mails_to("nguoigui@example.vn").await;
+    assert_eq!(to_contact.len(), 1);
+    assert!(
+        to_contact[0].subject.contains(&id),
+        "{}",
+        to_contact[0].subject
+    );
+    let to_unit = app.mails_to(&official_user.email).await;
+    assert!(
+        to_unit.iter().any(|m| m.subject.contains(&id)),
+        "{to_unit:?}"
     );
     let events = app.timeline(&official, &id).await;
     assert_eq!(events[0]["kind"], "submitted");
