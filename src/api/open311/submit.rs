@@ -230,25 +230,27 @@ async fn post(
     })?;
 
     let (lat, lon) = (coordinate(&pairs, "lat")?, coordinate(&pairs, "long")?);
+    if lat.is_some() != lon.is_some() {
+        return Err(bad("lat and long must be given together"));
+    }
+    if let (Some(lat), Some(lon)) = (lat, lon)
+        && !crate::domain::geo::valid_lat_lon(lat, lon)
+    {
+        return Err(bad("lat and long are out of range"));
+    }
     let address_string = line(&pairs, "address_string", 500)?;
-    let area_code = match (arg(&pairs, "address_id"), lat, lon) {
-        (Some(id), _, _) => refs
+    let area_code = match (arg(&pairs, "address_id"), lat.zip(lon)) {
+        (Some(id), _) => refs
             .area(id)
             .map(|a| a.code.clone())
             .ok_or_else(|| bad("address_id is not a known area code"))?,
-        (None, Some(lat), Some(lon)) => {
-            if !crate::domain::geo::valid_lat_lon(lat, lon) {
-                return Err(bad("lat and long are out of range"));
-            }
+        (None, Some((lat, lon))) => {
             crate::api::routing::place(state, None, Some(lat), Some(lon))
                 .await
                 .map_err(|_| bad("lat and long are outside every area nghedan covers"))?
                 .code
         }
-        (None, Some(_), None) | (None, None, Some(_)) => {
-            return Err(bad("lat and long must be given together"));
-        }
-        (None, None, None) => {
+        (None, None) => {
             let Some(address) = address_string.clone() else {
                 return Err(bad(
                     "a location is required: lat and long, address_string or address_id",
@@ -263,10 +265,6 @@ async fn post(
                 })?
         }
     };
-    if lat.is_some() != lon.is_some() {
-        return Err(bad("lat and long must be given together"));
-    }
-
     let email = arg(&pairs, "email")
         .map(|e| Email::parse(e).map_err(|_| bad("email is not an email address")))
         .transpose()?
