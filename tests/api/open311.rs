@@ -569,6 +569,12 @@ async fn reads_show_public_requests_and_no_personal_data() {
         ids(get_json(&app, &format!("requests.json?{window}"), 200).await).len(),
         2
     );
+    // A `+` left unescaped by a client reads as the offset it meant.
+    let unescaped = "start_date=2026-11-23T08:59:59+07:00&end_date=2026-11-23T09:00:00+07:00";
+    assert_eq!(
+        ids(get_json(&app, &format!("requests.json?{unescaped}"), 200).await).len(),
+        2
+    );
     let before = "start_date=2026-08-30T00:00:00Z&end_date=2026-11-23T01:59:59Z";
     assert!(ids(get_json(&app, &format!("requests.json?{before}"), 200).await).is_empty());
     assert_eq!(

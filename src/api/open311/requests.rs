@@ -61,7 +61,9 @@ pub struct UpdatesQuery {
 
 /// A W3C datetime (`YYYY-MM-DD`, `…Thh:mmTZD`, `…Thh:mm:ss[.s]TZD`) in UTC.
 pub fn parse_w3c(s: &str) -> Option<NaiveDateTime> {
-    let s = s.trim();
+    // A W3C datetime has no spaces: one is the `+` of an offset a client did not escape.
+    let s = s.trim().replace(' ', "+");
+    let s = s.as_str();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc).naive_utc());
     }
@@ -543,6 +545,11 @@ mod tests {
             Some(at("2026-12-01 07:30:00"))
         );
         assert_eq!(parse_w3c("2026-12-01"), Some(at("2026-12-01 00:00:00")));
+        // `+07:00` sent unescaped in a query string arrives as ` 07:00`.
+        assert_eq!(
+            parse_w3c("2026-12-01T07:00:00 07:00"),
+            Some(at("2026-12-01 00:00:00"))
+        );
         assert_eq!(parse_w3c("01/12/2026"), None);
     }
 
