@@ -171,6 +171,7 @@ fn tickets_routes(cfg: &mut ServiceConfig) {
         .service(tickets::follow)
         .service(tickets::unfollow)
         .service(uploads::set_publishable)
+        .service(open311::moderation::hide)
         .service(tickets::act)
         .service(uploads::create)
         .service(tus::capabilities)

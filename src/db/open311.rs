@@ -299,3 +299,23 @@ fn words(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Takes a ticket out of public view for good: private (so that no later acceptance or
+/// answer publishes it again), not public, its answer unpublished. `false` when a concurrent
+/// change came first.
+pub fn hide(conn: &mut DbConn, id: i64, version: i32, now: NaiveDateTime) -> Result<bool, Error> {
+    let n = diesel::update(
+        tickets::table
+            .filter(tickets::id.eq(id))
+            .filter(tickets::version.eq(version)),
+    )
+    .set((
+        tickets::private.eq(true),
+        tickets::public.eq(false),
+        tickets::answer_public.eq(false),
+        tickets::version.eq(version + 1),
+        tickets::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

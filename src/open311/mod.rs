@@ -9,6 +9,7 @@
 
 pub mod clients;
 pub mod format;
+pub mod moderation;
 pub mod status;
 
 use serde_json::{Map, Value};

@@ -1053,3 +1053,65 @@ async fn a_signed_in_citizen_posts_as_themself_and_petitions_stay_petitions() {
         .await;
     assert_eq!(t["kind"], "feedback");
 }
+
+#[actix_web::test]
+async fn a_hidden_request_leaves_the_public_reads_for_good() {
+    let app = TestApp::demo().await;
+    let key = client_key(&app, "hiding-test").await;
+    let id = post_pothole(&app, &key).await;
+    let hide = |token: String| {
+        let rb = app.authed(Method::POST, &format!("/api/v1/tickets/{id}/hide"), &token);
+        async move { rb.send().await.unwrap() }
+    };
+    // The public could read it (the app's ticket view too), until the unit hides it.
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{id}")).await.status(),
+        200
+    );
+    // Only the handling unit: a citizen or another unit's official reads it, but may not.
+    let citizen = app.citizen().await;
+    assert_eq!(hide(citizen).await.status(), 403);
+    let elsewhere = app.official_of("UBND-X31120").await;
+    assert_eq!(hide(elsewhere).await.status(), 403);
+    let official = app.official_of("UBND-X31135").await;
+    assert_eq!(hide(official.clone()).await.status(), 204);
+    assert_eq!(
+        hide(official.clone()).await.status(),
+        204,
+        "hiding twice is no error"
+    );
+    get_json(&app, &format!("requests/{id}.json"), 404).await;
+    assert!(
+        get_json(&app, "requests.json", 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{id}")).await.status(),
+        404
+    );
+    // Accepted and answered with `publish`, it stays hidden.
+    app.accept(&official, &id).await;
+    app.act_ok(
+        &official,
+        &id,
+        "resolve",
+        json!({"answer": "Đã vá.", "publish": true}),
+    )
+    .await;
+    get_json(&app, &format!("requests/{id}.json"), 404).await;
+    assert!(
+        !get_json(&app, "servicerequestupdates.json", 200)
+            .await
+            .to_string()
+            .contains(&id)
+    );
+    assert!(
+        app.timeline(&official, &id)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "hidden_from_public")
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod clients;
 mod docs;
+pub mod moderation;
 mod requests;
 mod submit;
 
