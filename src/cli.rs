@@ -43,10 +43,30 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Run only the background jobs, for deployments that keep them apart from the API.
+    /// Run only the background jobs, for deployments that keep them apart from the API; health
+    /// and metrics on `worker.host:worker.port`.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Exit 0 when this machine's API (or, with --worker, its worker) answers /health/ready:
+    /// for container health checks on an image without curl.
+    Healthcheck {
+        /// Ask the worker's port (worker.port) instead of the API's (server.port).
+        #[arg(long)]
+        worker: bool,
+    },
+    /// SQLite: copy the database (live: the server may keep running) into a new file PATH.
+    /// PostgreSQL: use pg_dump or base backups (docs/deploy.md).
+    Backup {
+        /// The backup file to create; it must not exist.
+        path: std::path::PathBuf,
+    },
+    /// SQLite: put the backup PATH in place as database.url's file, which must not exist
+    /// (restore never overwrites a database).
+    Restore {
+        /// A file made by `nghedan backup`.
+        path: std::path::PathBuf,
+    },
     /// Load data: `seed demo` loads the demo organisation and accounts (local only).
     Seed {
         #[command(subcommand)]
@@ -215,20 +235,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 app.run_until_stopped().await
             }
             Command::Worker => {
-                let state = startup::prepare(settings, Dependencies::default()).await?;
-                let jobs = crate::jobs::Runner::new(state).spawn();
-                // Stop on Ctrl-C or SIGTERM (what service managers and containers send),
-                // letting the pass in progress finish.
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-                tracing::info!("nghedan worker running");
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                tracing::info!("stopping the worker");
-                jobs.stop().await;
-                Ok(())
+                let worker = startup::Worker::build(settings, Dependencies::default()).await?;
+                tracing::info!(port = worker.port(), "nghedan worker running");
+                worker.run_until_stopped().await
             }
             Command::Admin { command } => admin(settings, command).await,
             Command::Open311 { command } => open311(settings, command).await,
@@ -243,6 +252,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(n) if n > 0 => seed_history(settings, n, months).await,
                     _ => Ok(()),
                 }
+            }
+            Command::Healthcheck { worker } => {
+                let (host, port) = if worker {
+                    (&settings.worker.host, settings.worker.port)
+                } else {
+                    (&settings.server.host, settings.server.port)
+                };
+                healthcheck(host, port).await
+            }
+            Command::Backup { path } => {
+                let url = settings.database.url.clone();
+                let done = tokio::task::spawn_blocking(move || {
+                    crate::db::backup::backup(&url, &path).map(|s| (s, path))
+                })
+                .await??;
+                let (summary, path) = done;
+                println!(
+                    "backed up {} tickets (schema {}, {} bytes) into {}",
+                    summary.tickets,
+                    summary.schema,
+                    summary.bytes,
+                    path.display()
+                );
+                Ok(())
+            }
+            Command::Restore { path } => {
+                let url = settings.database.url.clone();
+                let summary =
+                    tokio::task::spawn_blocking(move || crate::db::backup::restore(&path, &url))
+                        .await??;
+                println!(
+                    "restored {} tickets (schema {}, {} bytes) into {}",
+                    summary.tickets,
+                    summary.schema,
+                    summary.bytes,
+                    crate::db::redact_url(&settings.database.url)
+                );
+                Ok(())
             }
             Command::Migrate => {
                 let mut settings = settings;
@@ -260,6 +307,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// GET /health/ready on this machine; listening on every address means loopback answers.
+async fn healthcheck(host: &str, port: u16) -> anyhow::Result<()> {
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "::" => "[::1]",
+        h if h.contains(':') => &format!("[{h}]"),
+        h => h,
+    };
+    let url = format!("http://{host}:{port}/health/ready");
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("{url} does not answer"))?;
+    let status = response.status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    Ok(())
 }
 
 async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> {
@@ -416,11 +484,19 @@ async fn import(settings: Settings, what: ImportCommand) -> anyhow::Result<()> {
     let pool = state.pool.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok::<_, anyhow::Error>(if units {
-            crate::import::units(&mut conn, &text, now)
+        let what = if units {
+            "importing units"
         } else {
-            crate::import::rules(&mut conn, &text, now)
-        })
+            "importing rules"
+        };
+        let progress = crate::progress::Progress::on_terminal(what, None);
+        let result = if units {
+            crate::import::units(&mut conn, &text, now, &progress)
+        } else {
+            crate::import::rules(&mut conn, &text, now, &progress)
+        };
+        progress.finish();
+        Ok::<_, anyhow::Error>(result)
     })
     .await??;
     match result {
@@ -548,7 +624,10 @@ async fn seed_history(settings: Settings, n: usize, months: u32) -> anyhow::Resu
     let made = state
         .db(move |conn| {
             let ctx = st.ticket_ctx(conn)?;
-            crate::seed::history(conn, n, months, &ctx)
+            let progress = crate::progress::Progress::on_terminal("past tickets", Some(n as u64));
+            let made = crate::seed::history(conn, n, months, &ctx, &progress);
+            progress.finish();
+            made
         })
         .await
         .map_err(|e| anyhow::anyhow!("history failed: {e}"))?;
@@ -574,7 +653,12 @@ async fn audit_verify(
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
     let v = state
-        .db(move |conn| crate::db::audit::verify(conn, start, end))
+        .db(move |conn| {
+            let progress = crate::progress::Progress::on_terminal("events checked", None);
+            let v = crate::db::audit::verify(conn, start, end, &progress);
+            progress.finish();
+            v
+        })
         .await
         .map_err(|e| anyhow::anyhow!("verification failed to run: {e}"))?;
     println!(

@@ -106,6 +106,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub jobs: JobSettings,
+    pub worker: WorkerSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
@@ -278,6 +279,22 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
     /// Production refuses SQLite unless this is true (one small commune on one machine).
     pub allow_sqlite_in_production: bool,
+    /// PostgreSQL: false behind a pooler in transaction mode (PgBouncer's `pool_mode =
+    /// transaction`): statements then go unnamed, with their parameters, in one round trip.
+    pub prepared_statements: bool,
+    /// PostgreSQL: a streaming replica for the reads that may lag (reports, public pages,
+    /// scorecards); empty: everything on `url`.
+    pub replica_url: String,
+    /// When the replica cannot be reached: `primary` (read there instead) or `unavailable`
+    /// (503 `service_unavailable`, keeping the load off the primary).
+    pub replica_fallback: ReplicaFallback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaFallback {
+    Primary,
+    Unavailable,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -285,6 +302,15 @@ pub struct DatabaseSettings {
 pub struct JobSettings {
     pub run_in_serve: bool,
     pub poll_interval_ms: u64,
+}
+
+/// `[worker]`: where `nghedan worker` answers `/health/live`, `/health/ready` and `/metrics`
+/// (port 0 picks a free one and logs it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub host: String,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -523,6 +549,23 @@ impl Settings {
                     "`{}` must start with sqlite://, postgres:// or postgresql://",
                     crate::db::redact_url(url)
                 ),
+            ));
+        }
+        let replica = &self.database.replica_url;
+        let postgres = replica.starts_with("postgres://") || replica.starts_with("postgresql://");
+        if !replica.is_empty() && !postgres {
+            return Err(invalid(
+                "database.replica_url",
+                format!(
+                    "`{}` must be a postgres:// URL (a streaming replica of database.url), or empty",
+                    crate::db::redact_url(replica)
+                ),
+            ));
+        }
+        if !replica.is_empty() && self.is_sqlite() {
+            return Err(invalid(
+                "database.replica_url",
+                "a replica is for PostgreSQL; database.url is SQLite",
             ));
         }
         if self.database.pool_size == 0 {
@@ -912,6 +955,23 @@ mod tests {
             err.contains("housekeeping.read_notifications_kept_days"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_replica_is_a_postgres_url_beside_a_postgres_primary() {
+        let mut s = Settings::load_from(Environment::Test, &dir(), false).unwrap();
+        assert_eq!(s.database.replica_fallback, ReplicaFallback::Primary);
+        s.database.replica_url = "postgres://db-replica/nghedan".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("database.replica_url") && err.contains("SQLite"),
+            "{err}"
+        );
+        s.database.url = "postgres://db/nghedan".into();
+        s.validate().unwrap();
+        s.database.replica_url = "sqlite://replica.db".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("database.replica_url"), "{err}");
     }
 
     #[test]

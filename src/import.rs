@@ -120,7 +120,12 @@ fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> (Vec<(u64, T)>, Vec<RowErro
 }
 
 /// Imports units; returns how many were created.
-pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize, ImportError> {
+pub fn units(
+    conn: &mut DbConn,
+    text: &str,
+    now: NaiveDateTime,
+    progress: &crate::progress::Progress,
+) -> Result<usize, ImportError> {
     let (parsed, mut bad) = rows::<UnitRow>(text);
     let mut seen: HashSet<String> = HashSet::new();
     for (line, r) in &parsed {
@@ -220,6 +225,7 @@ pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
                 },
                 now,
             )?;
+            progress.inc(1);
         }
         Ok::<_, AppError>(())
     })?;
@@ -227,7 +233,12 @@ pub fn units(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
 }
 
 /// Imports routing rules; returns how many were created.
-pub fn rules(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize, ImportError> {
+pub fn rules(
+    conn: &mut DbConn,
+    text: &str,
+    now: NaiveDateTime,
+    progress: &crate::progress::Progress,
+) -> Result<usize, ImportError> {
     let (parsed, mut bad) = rows::<RuleRow>(text);
     let mut ready = Vec::new();
     for (line, r) in parsed {
@@ -292,6 +303,7 @@ pub fn rules(conn: &mut DbConn, text: &str, now: NaiveDateTime) -> Result<usize,
     db::write(conn, |conn| {
         for f in ready {
             crate::workflow::routing_rules::create(conn, f, now)?;
+            progress.inc(1);
         }
         Ok::<_, AppError>(())
     })?;

@@ -17,6 +17,7 @@ pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod open311;
+pub mod progress;
 pub mod secrets;
 pub mod seed;
 pub mod startup;

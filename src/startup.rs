@@ -88,6 +88,56 @@ impl Application {
     }
 }
 
+/// `nghedan worker`: the background jobs, with `/health/live`, `/health/ready` and
+/// `/metrics` on `worker.host:worker.port` so that a service manager or an orchestrator can
+/// watch it like the API processes.
+pub struct Worker {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Worker {
+    /// Connects, migrates (unless disabled) and binds; nothing runs until
+    /// [`Worker::run_until_stopped`].
+    pub async fn build(settings: Settings, deps: Dependencies) -> anyhow::Result<Self> {
+        let state = prepare(settings, deps).await?;
+        let worker = &state.settings.worker;
+        let listener =
+            TcpListener::bind((worker.host.as_str(), worker.port)).with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (worker.host, worker.port)",
+                    worker.host, worker.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state.clone());
+        let server = actix_web::HttpServer::new(move || crate::api::operations_app(data.clone()))
+            .workers(1)
+            .shutdown_timeout(state.settings.server.shutdown_timeout_secs)
+            .listen(listener)?
+            .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs the jobs until SIGTERM/Ctrl-C (the server stops on either), letting the pass in
+    /// progress finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let jobs = jobs::Runner::new(self.state).spawn();
+        let result = self.server.await;
+        jobs.stop().await;
+        result.context("worker health server failed")
+    }
+}
+
 /// The HTTP server: what `actix_web::HttpServer` would build, with every connection read
 /// through the request-head guard (see [`crate::api::request_head`]), which `HttpServer`
 /// has no place for.
@@ -149,6 +199,8 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
     let pool = tokio::task::spawn_blocking(move || db::build_pool(&db_settings))
         .await
         .context("database start-up task")??;
+    let db_settings = settings.database.clone();
+    let replica = db::build_replica_pool(&db_settings).context("database.replica_url")?;
     let auth_settings = settings.auth.clone();
     let auth =
         tokio::task::spawn_blocking(move || crate::auth::Auth::from_settings(&auth_settings))
@@ -157,6 +209,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
     let state = AppState {
         settings: settings.clone(),
         pool,
+        replica,
         clock: deps.clock,
         metrics: Arc::new(Metrics::new()),
         auth: Arc::new(auth),
@@ -178,7 +231,10 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
 }
 
 /// Applies pending migrations and loads missing reference data, under the PostgreSQL advisory
-/// lock so that several processes starting together take turns.
+/// lock so that several processes starting together take turns; then fills in what an upgrade
+/// added (clock summaries), in batches of their own, outside the lock: a first start after such
+/// an upgrade must not hold every ticket's row lock until it is done, and two processes doing
+/// the same batch at once only write the same values twice.
 pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
     let pool = state.pool.clone();
     let now = state.clock.now_naive();
@@ -187,7 +243,7 @@ pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
         let mut conn = pool
             .get()
             .context("no database connection for migrations")?;
-        db::with_advisory_lock(&mut conn, db::LOCK_MIGRATIONS, |conn| {
+        let applied = db::with_advisory_lock(&mut conn, db::LOCK_MIGRATIONS, |conn| {
             let applied = db::migrate::run_pending(conn)
                 .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
             for version in &applied {
@@ -198,16 +254,20 @@ pub async fn migrate(state: &AppState) -> anyhow::Result<Vec<String>> {
             if loaded != db::reference::Loaded::default() {
                 tracing::info!(?loaded, "reference data loaded");
             }
-            // Once, after the upgrade that added them: the clock summaries reports read.
-            let cal = db::calendar::load(conn)
-                .map_err(|e| anyhow::anyhow!("calendar failed to load: {e}"))?;
-            let summarised = db::clocks::summarise_missing(conn, &cal, &day_end, now.and_utc())
-                .map_err(|e| anyhow::anyhow!("clock summaries failed: {e}"))?;
-            if summarised > 0 {
-                tracing::info!(tickets = summarised, "clock summaries filled in");
-            }
             Ok::<_, anyhow::Error>(applied)
-        })
+        })?;
+        // Once, after the upgrade that added them: the clock summaries reports read.
+        let cal = db::calendar::load(&mut conn)
+            .map_err(|e| anyhow::anyhow!("calendar failed to load: {e}"))?;
+        let progress = crate::progress::Progress::on_terminal("clock summaries", None);
+        let summarised =
+            db::clocks::summarise_missing(&mut conn, &cal, &day_end, now.and_utc(), &progress)
+                .map_err(|e| anyhow::anyhow!("clock summaries failed: {e}"))?;
+        progress.finish();
+        if summarised > 0 {
+            tracing::info!(tickets = summarised, "clock summaries filled in");
+        }
+        Ok(applied)
     })
     .await?
 }

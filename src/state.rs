@@ -15,6 +15,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: Pool,
+    /// `database.replica_url`'s pool: reads that may lag (see [`AppState::db_lagging`]).
+    pub replica: Option<Pool>,
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Auth>,
@@ -44,6 +46,52 @@ impl AppState {
                 .get()
                 .map_err(|e| E::from(e.into()))
                 .and_then(|mut conn| f(&mut conn));
+            (out, crate::db::statements::executed() - before)
+        })
+        .await
+        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
+        crate::db::statements::add_to_request(statements);
+        out
+    }
+
+    /// Read-only work that may see the data of a moment ago — reports, public pages,
+    /// scorecards — on the replica (`database.replica_url`), else like [`AppState::db`].
+    /// A replica that cannot be reached is logged and counted
+    /// (`nghedan_db_replica_fallbacks_total`), then read around: on the primary, or a 503 with
+    /// `database.replica_fallback = "unavailable"`. Never for a person's own data just written.
+    pub async fn db_lagging<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<crate::db::Error> + Send + 'static,
+    {
+        let Some(replica) = self.replica.clone() else {
+            return self.db(f).await;
+        };
+        let primary = self.pool.clone();
+        let metrics = self.metrics.clone();
+        let fallback = self.settings.database.replica_fallback;
+        let (out, statements) = web::block(move || {
+            let before = crate::db::statements::executed();
+            let out = match replica.get() {
+                Ok(mut conn) => f(&mut conn),
+                Err(e) => {
+                    metrics.observe_replica_fallback();
+                    match fallback {
+                        crate::config::ReplicaFallback::Primary => {
+                            tracing::warn!(error = %e, "the replica cannot be reached: reading on the primary");
+                            primary
+                                .get()
+                                .map_err(|e| E::from(e.into()))
+                                .and_then(|mut conn| f(&mut conn))
+                        }
+                        crate::config::ReplicaFallback::Unavailable => {
+                            tracing::warn!(error = %e, "the replica cannot be reached: 503");
+                            Err(E::from(e.into()))
+                        }
+                    }
+                }
+            };
             (out, crate::db::statements::executed() - before)
         })
         .await

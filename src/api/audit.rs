@@ -71,7 +71,7 @@ pub fn verification(
     let end = (to + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
-    audit::verify(conn, start, end)
+    audit::verify(conn, start, end, &crate::progress::Progress::none())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -74,12 +74,24 @@ pub async fn metrics(
             return Err(ApiError::unauthenticated("invalid_token"));
         }
     }
-    // Without the database the other figures still matter: the outbox gauges keep their
-    // last values.
-    if let Ok(counts) = state.db(crate::notify::outbox::counts).await {
-        state.metrics.set_outbox(&counts);
+    // Without the database the other figures still matter: the gauges read from it keep
+    // their last values.
+    let read = state
+        .db(|c| {
+            let outbox = crate::notify::outbox::counts(c)?;
+            let open = crate::db::inbox::open_counts(c, &crate::db::scope::Scope::everything())?;
+            Ok::<_, crate::error::AppError>((outbox, open))
+        })
+        .await;
+    if let Ok((outbox, (by_status, overdue))) = read {
+        state.metrics.set_outbox(&outbox);
+        state.metrics.set_open_tickets(&by_status, overdue);
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.pool)))
+        .body(
+            state
+                .metrics
+                .render(&state.pool, state.clock.now().timestamp()),
+        ))
 }

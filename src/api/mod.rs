@@ -110,6 +110,28 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }
 
+/// What `nghedan worker` serves on its own port (`worker.host`, `worker.port`): the same
+/// health and metrics handlers as the API's, and nothing else.
+pub fn operations_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .service(health::live)
+        .service(health::ready)
+        .service(health::metrics)
+        .default_service(web::to(middleware::not_found))
+        .wrap(actix_web::middleware::from_fn(middleware::request_context))
+}
+
 /// Signing up and in, one's own account, devices and notifications.
 fn accounts(cfg: &mut ServiceConfig) {
     cfg.service(auth::register)

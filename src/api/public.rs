@@ -194,7 +194,7 @@ pub async fn tickets(
     let page = Page::<(NaiveDateTime, i64)>::new(q.after.as_deref(), q.limit)?;
     let (after, fetch, limit) = (page.after, page.fetch(), page.limit);
     let mut p = state
-        .db(move |conn| load_published(conn, &q, after, fetch))
+        .db_lagging(move |conn| load_published(conn, &q, after, fetch))
         .await?;
     let rows = std::mem::take(&mut p.rows);
     let lang = ctx.lang;
@@ -232,7 +232,7 @@ pub async fn geojson(
         return Err(ApiError::field("/after", "unknown_field"));
     }
     let mut p = state
-        .db(move |conn| load_published(conn, &q, None, limit))
+        .db_lagging(move |conn| load_published(conn, &q, None, limit))
         .await?;
     let rows = std::mem::take(&mut p.rows);
     let lang = ctx.lang;
@@ -294,7 +294,7 @@ pub async fn scorecard(
         lang: ctx.lang,
     };
     let record = state
-        .db(move |conn| {
+        .db_lagging(move |conn| {
             if crate::db::units::find(conn, id)?.is_none() {
                 return Err(ApiError::not_found("unit_not_found"));
             }
@@ -364,7 +364,7 @@ pub async fn scorecards(
     let lang = ctx.lang;
     let at = AsOf { day_end, now, lang };
     let (groups, names) = state
-        .db(move |conn| -> Result<_, ApiError> {
+        .db_lagging(move |conn| -> Result<_, ApiError> {
             let scope = Scope {
                 units: None,
                 from: start,

@@ -386,7 +386,7 @@ pub async fn response_times(
     };
     let format = q.format.unwrap_or_default();
     let report = state
-        .db(move |conn| response_times_of(conn, &user, &q, span, &at))
+        .db_lagging(move |conn| response_times_of(conn, &user, &q, span, &at))
         .await?;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
@@ -581,7 +581,7 @@ pub async fn overdue(
     let lang = ctx.lang;
     let (after, fetch) = (page.after, page.fetch());
     let (rows, units) = state
-        .db(move |conn| -> Result<_, ApiError> {
+        .db_lagging(move |conn| -> Result<_, ApiError> {
             let units = report_units(conn, &user, q.unit_id, q.include_subunits.unwrap_or(false))?;
             let (categories, areas) =
                 expand_filters(conn, q.category.as_deref(), q.area_code.as_deref())?;
@@ -756,7 +756,7 @@ pub async fn unit_report(
     };
     let subunits = q.include_subunits.unwrap_or(false);
     let record = state
-        .db(move |conn| {
+        .db_lagging(move |conn| {
             if crate::db::units::find(conn, id)?.is_none() {
                 return Err(ApiError::not_found("unit_not_found"));
             }

@@ -16,8 +16,9 @@ pub const FILE_SECRETS: &[&str] = &[
     "email.smtp_password",
     "media.s3.secret_access_key",
     "push.webpush_vapid_private_key",
-    // It holds the database password.
+    // They hold the database password.
     "database.url",
+    "database.replica_url",
 ];
 
 const PREFIX: &str = "NGHEDAN__";

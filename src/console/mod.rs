@@ -309,6 +309,16 @@ where
     state.db(f).await.map_err(problem(lang))
 }
 
+/// [`db`] for reads that may lag a moment: the report pages (on `database.replica_url` when
+/// set, see [`AppState::db_lagging`]).
+pub async fn db_lagging<T, F>(state: &AppState, lang: Lang, f: F) -> Result<T, Reply>
+where
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    state.db_lagging(f).await.map_err(problem(lang))
+}
+
 /// The path and query of the request, for links back to it.
 pub fn path_of(req: &HttpRequest) -> String {
     match req.query_string() {

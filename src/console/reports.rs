@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::charts::{self, Caption, Place, Series};
 use super::words::Words;
-use super::{Frame, Notice, Reply, Staff, db, html, problem, problem_text, see_other};
+use super::{Frame, Notice, Reply, Staff, db_lagging, html, problem, problem_text, see_other};
 use crate::api::caller::{Roles, SupervisorOnly};
 use crate::api::error::ApiError;
 use crate::api::reports::{
@@ -342,7 +342,7 @@ async fn build(
         .clamp(1, VERIFY_DAYS_MAX);
     let audit_from = audit_to - Duration::days(verify_days - 1);
     let user = staff.user.clone();
-    let read = db(state, lang, move |c| {
+    let read = db_lagging(state, lang, move |c| {
         let by_unit = response_times_of(c, &user, &query(&span, GroupBy::Unit), span, &at)?;
         let by_month = response_times_of(c, &user, &query(&span, GroupBy::Month), span, &at)?;
         let chosen = match group_by {
@@ -731,7 +731,7 @@ pub async fn csv(
     let group_by = group_by_of(q.group_by.as_deref());
     let at = AsOf { day_end, now, lang };
     let user = staff.user.clone();
-    let report = db(&state, lang, move |c| {
+    let report = db_lagging(&state, lang, move |c| {
         response_times_of(c, &user, &query(&span, group_by), span, &at)
     })
     .await?;

@@ -44,6 +44,7 @@ pub fn verify(
     conn: &mut DbConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
+    progress: &crate::progress::Progress,
 ) -> Result<Verification, Error> {
     let mut checked = 0i64;
     let mut after_id = 0i64;
@@ -60,6 +61,7 @@ pub fn verify(
             break;
         }
         after_id = batch.last().map(|e| e.id).unwrap_or(after_id);
+        progress.inc(batch.len() as u64);
         for e in &batch {
             checked += 1;
             if let Some(problem) = check_event(conn, e)? {

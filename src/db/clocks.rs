@@ -332,6 +332,7 @@ pub fn summarise_missing(
     cal: &Calendar,
     day_end: &DayEnd,
     now: DateTime<Utc>,
+    progress: &crate::progress::Progress,
 ) -> Result<usize, Error> {
     let mut done = 0;
     loop {
@@ -364,6 +365,7 @@ pub fn summarise_missing(
             Ok::<_, Error>(holders.len())
         })?;
         done += n;
+        progress.inc(n as u64);
         if n < 1_000 {
             return Ok(done);
         }

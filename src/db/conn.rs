@@ -40,7 +40,7 @@ impl DbConn {
 #[derive(Debug, Clone)]
 pub enum Target {
     Sqlite { path: PathBuf, busy_timeout_ms: u64 },
-    Postgres { url: String },
+    Postgres { url: String, prepared: bool },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,9 +81,21 @@ impl Target {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Target::Postgres {
                 url: with_pg_defaults(url),
+                prepared: true,
             });
         }
         Err(ConnectError::UnknownScheme(super::redact_url(url)))
+    }
+
+    /// PostgreSQL: whether statements are prepared once per connection and reused (named
+    /// prepared statements, diesel's cache), or sent with their parameters each time (unnamed:
+    /// what a pooler in transaction mode, which may hand the next statement to another server
+    /// connection, requires). See `database.prepared_statements`.
+    pub fn with_prepared_statements(mut self, enabled: bool) -> Self {
+        if let Target::Postgres { prepared, .. } = &mut self {
+            *prepared = enabled;
+        }
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -132,13 +144,16 @@ impl Target {
                 conn.set_instrumentation(super::statements::Counter);
                 Ok(DbConn::Sqlite(conn))
             }
-            Target::Postgres { url } => {
+            Target::Postgres { url, prepared } => {
                 init_openssl();
                 let mut conn =
                     PgConnection::establish(url).map_err(|e| ConnectError::Postgres {
                         what: describe_pg(url),
                         reason: e.to_string().trim().to_string(),
                     })?;
+                if !prepared {
+                    conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                }
                 conn.set_instrumentation(super::statements::Counter);
                 Ok(DbConn::Postgres(conn))
             }

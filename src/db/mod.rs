@@ -5,6 +5,7 @@
 
 pub mod areas;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod categories;
 pub mod clocks;
@@ -46,7 +47,8 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 /// Opens one connection first so that a bad URL, an unreachable server or a missing role or
 /// database stops start-up with libpq's own words, then builds the pool.
 pub fn build_pool(settings: &crate::config::DatabaseSettings) -> Result<Pool, ConnectError> {
-    let target = Target::parse(&settings.url, settings.busy_timeout_ms)?;
+    let target = Target::parse(&settings.url, settings.busy_timeout_ms)?
+        .with_prepared_statements(settings.prepared_statements);
     target.prepare()?;
     drop(target.connect()?);
     Ok(r2d2::Pool::builder()
@@ -124,23 +126,50 @@ pub fn probe_write(conn: &mut DbConn) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs `f` while holding a PostgreSQL session advisory lock, so that several processes
-/// starting at once migrate and load reference data one after another. SQLite needs no lock:
-/// its writers are serialised by the file lock.
+/// The pool of `database.replica_url`, if one is set. Unlike the primary's it does not connect
+/// at start (a replica that is down must not stop the API: its reads fall back, see
+/// `AppState::db_lagging`), and it checks each connection as it is checked out, so that a
+/// replica that went away is noticed before a read is sent to it, not by the read failing.
+pub fn build_replica_pool(
+    settings: &crate::config::DatabaseSettings,
+) -> Result<Option<Pool>, ConnectError> {
+    if settings.replica_url.is_empty() {
+        return Ok(None);
+    }
+    let target = Target::parse(&settings.replica_url, settings.busy_timeout_ms)?
+        .with_prepared_statements(settings.prepared_statements);
+    Ok(Some(
+        r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .test_on_check_out(true)
+            // Not the primary's wait: a replica that does not answer soon is read around.
+            .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms.min(1000)))
+            .error_handler(Box::new(LogErrors))
+            .build_unchecked(ConnectionManager { target }),
+    ))
+}
+
+/// Runs `f` in one transaction holding a PostgreSQL advisory lock, so that several processes
+/// starting at once migrate and load reference data one after another. The lock is the
+/// transaction's (`pg_advisory_xact_lock`), not the session's: behind a pooler in transaction
+/// mode a session lock could be taken on one server connection and released on another, and
+/// stay held for ever. SQLite needs no lock: its writers are serialised by the file lock.
 pub fn with_advisory_lock<T, E, F>(conn: &mut DbConn, key: i64, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DieselError>,
 {
     use diesel::prelude::*;
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_lock({key})")).execute(pg)?;
+    match conn {
+        DbConn::Sqlite(_) => f(conn),
+        DbConn::Postgres(_) => write(conn, |c| {
+            if let DbConn::Postgres(pg) = c {
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(pg)?;
+            }
+            f(c)
+        }),
     }
-    let result = f(conn);
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_unlock({key})")).execute(pg)?;
-    }
-    result
 }
 
 /// Leases up to `limit` due outbox rows until `lease_until` to the holder `token` and returns

@@ -32,6 +32,14 @@ impl Scope {
         }
     }
 
+    /// Every ticket (an administrator; the metrics).
+    pub fn everything() -> Scope {
+        Scope {
+            units: None,
+            not_accusing: None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.units.as_ref().is_some_and(Vec::is_empty)
     }

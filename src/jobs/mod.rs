@@ -102,7 +102,11 @@ impl Runner {
                 "background jobs started"
             );
             loop {
-                match run_once(&state).await {
+                let outcome = run_once(&state).await;
+                state
+                    .metrics
+                    .observe_pass(outcome.is_ok(), state.clock.now().timestamp());
+                match outcome {
                     Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "jobs pass"),
                     Ok(_) => {}
                     // The database may be away for a while; keep polling, it will come back.

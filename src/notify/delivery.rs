@@ -366,6 +366,10 @@ async fn deliver(state: &Courier, m: &Message) -> Result<Done, DeliveryError> {
                     html: rendered.html,
                     list_unsubscribe: unsubscribe,
                     language: to.lang.as_str().to_string(),
+                    message_key: Some(crate::notify::links::message_key(
+                        &state.settings.notifications.link_secret,
+                        m.id,
+                    )),
                 })
                 .await
                 .map(|_| Done::Sent)

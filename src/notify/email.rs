@@ -28,6 +28,9 @@ pub struct EmailMessage {
     pub list_unsubscribe: Option<String>,
     /// `vi` or `en`, sent as `Content-Language`.
     pub language: String,
+    /// The Message-ID's local part, stable across sends of one message (see
+    /// `links::message_key`); `None`: a new one each send.
+    pub message_key: Option<String>,
 }
 
 /// A message the memory backend kept: what was asked for and the bytes that would have gone out.
@@ -255,7 +258,11 @@ fn compose(from: &Mailbox, m: &EmailMessage) -> Result<(String, Message), Delive
         m.to.parse()
             .map_err(|e| DeliveryError::permanent(format!("recipient {:?}: {e}", m.to)))?;
     let language = language_tag(&m.language)?;
-    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), from.email.domain());
+    let local = m
+        .message_key
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let message_id = format!("<{local}@{}>", from.email.domain());
     let mut builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(m.to_name.clone(), address))

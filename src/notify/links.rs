@@ -35,6 +35,15 @@ pub fn sign(secret: &str, subject: &Subject) -> String {
     )
 }
 
+/// The local part of the Message-ID of outbox message `id`: the same each time the message is
+/// sent (a worker killed after the relay took it sends it again, and mail clients show one
+/// message), different across deployments (keyed by `notifications.link_secret`), and saying
+/// nothing about the row.
+pub fn message_key(secret: &str, id: i64) -> String {
+    let digest = mac(secret, format!("message:{id}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The subject of a token, if its signature is right.
 pub fn verify(secret: &str, token: &str) -> Option<Subject> {
     let (payload, sig) = token.split_once('.')?;
@@ -74,6 +83,15 @@ pub fn unsubscribe_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_keeps_its_key_and_only_it_has_it() {
+        let a = message_key("secret-a", 42);
+        assert_eq!(a, message_key("secret-a", 42));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, message_key("secret-a", 43));
+        assert_ne!(a, message_key("secret-b", 42));
+    }
 
     #[test]
     fn tokens_verify_only_with_their_secret_and_unchanged() {

@@ -127,13 +127,20 @@ fn subject(d: &mut Dice) -> Subject {
 ///
 /// Refused when a day has been sealed into the audit roots already: events dated in a sealed
 /// day would change its published root.
-pub fn history(conn: &mut DbConn, n: usize, months: u32, base: &Ctx) -> Result<History, AppError> {
+pub fn history(
+    conn: &mut DbConn,
+    n: usize,
+    months: u32,
+    base: &Ctx,
+    progress: &crate::progress::Progress,
+) -> Result<History, AppError> {
     let cast = Cast::load(conn)?;
     let mut d = Dice(0x006e_6768_6564_616e ^ n as u64);
     let mut report = History::default();
     for at in receipts(&mut d, n, months, base) {
         let outcome = play(conn, &mut d, &cast, at, base)?;
         report.tickets += 1;
+        progress.inc(1);
         match outcome {
             Outcome::Answered { rated } => {
                 report.resolved += 1;

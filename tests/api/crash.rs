@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::fixtures::{cli, pothole};
+use crate::fixtures::{cli, demo_citizen_token, pothole};
 use crate::helpers::{TestDb, pg_admin_url};
 
 fn start(dir: &std::path::Path, db_url: &str, port: u16) -> Child {
@@ -59,16 +59,7 @@ async fn a_killed_server_loses_no_acknowledged_ticket_and_makes_no_duplicate() {
     let client = reqwest::Client::new();
     let mut child = start(dir.path(), &db_url, port);
     ready(&client, &base).await;
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "lan@demo.nghedan.vn", "password": "nghe-dan-demo-2026"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = demo_citizen_token(&client, &base).await;
 
     // Four streams of submissions; the server dies after the first ten acknowledgements.
     let keys: Vec<String> = (0..60).map(|i| format!("crash-key-{i:04}")).collect();

@@ -425,6 +425,24 @@ pub fn listed(list: &Value) -> Vec<String> {
     codes(list["items"].as_array().unwrap())
 }
 
+/// The access token of the demo citizen Lan, signing in on the server at `base` (a binary
+/// the test started).
+pub async fn demo_citizen_token(client: &reqwest::Client, base: &str) -> String {
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "lan@demo.nghedan.vn", "password": nghedan::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("signed in: {login}"))
+        .to_string()
+}
+
 // The command line and the outbox.
 
 /// The `nghedan` binary on the database `db_url`, with the tests' configuration.

@@ -25,6 +25,15 @@ pub fn pg_admin_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// `NGHEDAN_TEST_POOLER_URL`: a connection pooler in transaction mode in front of the server
+/// (CI's third run, PgBouncer). Test apps and the binaries they start connect through it; test
+/// databases are still created and dropped straight on the server.
+pub fn pooler_url() -> Option<String> {
+    std::env::var("NGHEDAN_TEST_POOLER_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
 /// A database that disappears with the test.
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
@@ -61,7 +70,7 @@ impl TestDb {
                 diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .execute(&mut admin)
                     .expect("create test database");
-                let url = with_database(&admin_url, &name);
+                let url = with_database(&pooler_url().unwrap_or_else(|| admin_url.clone()), &name);
                 (TestDb::Postgres { admin_url, name }, url)
             }
             None => {
@@ -171,7 +180,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 /// Records which backend each test ran on, so CI can prove the PostgreSQL run really ran.
-fn record_in_ledger(backend: &str) {
+pub fn record_in_ledger(backend: &str) {
     if let Ok(path) = std::env::var("NGHEDAN_TEST_LEDGER")
         && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
@@ -196,6 +205,10 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.server.shutdown_timeout_secs = 1;
     s.database.url = db_url.to_string();
     s.database.pool_size = 4;
+    // Behind a pooler in transaction mode, as README's PgBouncer section says to set it.
+    if pooler_url().is_some() {
+        s.database.prepared_statements = false;
+    }
     s
 }
 
@@ -326,7 +339,10 @@ impl TestAppBuilder {
     async fn spawn_on(self, (db, fresh_url): (TestDb, String), counted: bool) -> TestApp {
         nghedan::startup::install_crypto();
         if counted {
-            record_in_ledger(db.backend());
+            record_in_ledger(match (db.backend(), pooler_url()) {
+                ("postgres", Some(_)) => "pgbouncer",
+                (backend, _) => backend,
+            });
         }
         let db_url = self.db_url.unwrap_or_else(|| fresh_url.clone());
         let smtp = crate::smtp::SmtpServer::start(

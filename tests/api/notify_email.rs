@@ -26,6 +26,7 @@ fn message() -> EmailMessage {
         html: HTML.into(),
         list_unsubscribe: Some(UNSUBSCRIBE.into()),
         language: "vi".into(),
+        message_key: None,
     }
 }
 

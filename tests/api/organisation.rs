@@ -660,7 +660,14 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                NEW-3,Đơn vị 3,Unit 3,other,NEW-1,,,,\n";
     let result = app
         .state
-        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::units(conn, bad, now)))
+        .db(move |conn| {
+            Ok::<_, nghedan::error::AppError>(nghedan::import::units(
+                conn,
+                bad,
+                now,
+                &Default::default(),
+            ))
+        })
         .await
         .unwrap();
     let rows = match result {
@@ -694,7 +701,14 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                 NEW-3,Đơn vị 3,Unit 3,other,NEW-1,,,,\n";
     let n = app
         .state
-        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::units(conn, good, now)))
+        .db(move |conn| {
+            Ok::<_, nghedan::error::AppError>(nghedan::import::units(
+                conn,
+                good,
+                now,
+                &Default::default(),
+            ))
+        })
         .await
         .unwrap()
         .unwrap();
@@ -704,7 +718,14 @@ async fn csv_import_reports_every_bad_row_and_writes_nothing() {
                  nope,31135,feedback,NEW-1,x\n";
     let r = app
         .state
-        .db(move |conn| Ok::<_, nghedan::error::AppError>(nghedan::import::rules(conn, rules, now)))
+        .db(move |conn| {
+            Ok::<_, nghedan::error::AppError>(nghedan::import::rules(
+                conn,
+                rules,
+                now,
+                &Default::default(),
+            ))
+        })
         .await
         .unwrap();
     match r {

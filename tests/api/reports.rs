@@ -891,7 +891,7 @@ async fn a_generated_history_reports_consistently_and_verifies() {
         .state
         .db(move |conn| {
             let ctx = state.ticket_ctx(conn)?;
-            nghedan::seed::history(conn, 150, 6, &ctx)
+            nghedan::seed::history(conn, 150, 6, &ctx, &nghedan::progress::Progress::none())
         })
         .await
         .unwrap();
@@ -1027,7 +1027,13 @@ async fn clock_summaries_give_the_same_report_as_the_clocks() {
         .db(move |c| {
             let cal = nghedan::db::calendar::load(c)?;
             let day_end = state.settings.deadlines.day_end();
-            nghedan::db::clocks::summarise_missing(c, &cal, &day_end, state.clock.now())
+            nghedan::db::clocks::summarise_missing(
+                c,
+                &cal,
+                &day_end,
+                state.clock.now(),
+                &nghedan::progress::Progress::none(),
+            )
         })
         .await
         .unwrap();

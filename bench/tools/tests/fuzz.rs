@@ -349,6 +349,9 @@ mod csv_import {
             busy_timeout_ms: 5000,
             migrate_on_start: true,
             allow_sqlite_in_production: false,
+            prepared_statements: true,
+            replica_url: String::new(),
+            replica_fallback: nghedan::config::ReplicaFallback::Primary,
         };
         let pool = nghedan::db::build_pool(&settings).expect("pool");
         let mut conn = pool.get().expect("connection");
@@ -505,14 +508,14 @@ mod csv_import {
     #[test]
     fn unit_rows() {
         run(UNIT_HEADER, |c, t| {
-            import::units(c, t, chrono::Utc::now().naive_utc())
+            import::units(c, t, chrono::Utc::now().naive_utc(), &Default::default())
         });
     }
 
     #[test]
     fn rule_rows() {
         run(RULE_HEADER, |c, t| {
-            import::rules(c, t, chrono::Utc::now().naive_utc())
+            import::rules(c, t, chrono::Utc::now().naive_utc(), &Default::default())
         });
     }
 }

@@ -459,8 +459,13 @@ fn prepare(
     let t0 = Instant::now();
     let cal = nghedan::db::calendar::load(conn)?;
     let day_end = state.settings.deadlines.day_end();
-    let summarised =
-        nghedan::db::clocks::summarise_missing(conn, &cal, &day_end, state.clock.now())?;
+    let summarised = nghedan::db::clocks::summarise_missing(
+        conn,
+        &cal,
+        &day_end,
+        state.clock.now(),
+        &nghedan::progress::Progress::none(),
+    )?;
     eprintln!(
         "prepare: {summarised} clock summaries in {:.1} s",
         t0.elapsed().as_secs_f64()
