@@ -82,6 +82,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Open311 GeoReport v2 clients and their api_keys.
+    Open311 {
+        #[command(subcommand)]
+        command: Open311Command,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Open311Command {
+    /// Make a client and print its api_key (shown this once; kept only hashed).
+    AddClient {
+        /// Shown to the units as the channel of what the client sends.
+        name: String,
+    },
+    /// List the clients (never their keys).
+    ListClients,
+    /// Revoke a client: its key stops working at once.
+    RevokeClient { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 worker.run_until_stopped().await
             }
             Command::Admin { command } => admin(settings, command).await,
+            Command::Open311 { command } => open311(settings, command).await,
             Command::Audit {
                 what: AuditCommand::Verify { from, to },
             } => audit_verify(settings, from, to).await,
@@ -363,6 +382,46 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()
                 .await
                 .map_err(failed)?;
             println!("purged: {n}");
+        }
+    }
+    Ok(())
+}
+
+async fn open311(settings: Settings, command: Open311Command) -> anyhow::Result<()> {
+    use crate::open311::clients;
+    let state = startup::prepare(settings, Dependencies::default()).await?;
+    let now = state.clock.now_naive();
+    let failed = |e: AppError| anyhow::anyhow!("open311: {}", e.code());
+    match command {
+        Open311Command::AddClient { name } => {
+            let (client, key) = state
+                .db(move |c| clients::add(c, &name, None, now))
+                .await
+                .map_err(failed)?;
+            println!("added Open311 client #{} {:?}", client.id, client.name);
+            println!("api_key: {key}  (shown once: give it to the client now)");
+        }
+        Open311Command::ListClients => {
+            let rows = state.db(clients::list).await.map_err(failed)?;
+            for c in rows {
+                println!(
+                    "{:<32} created {}  {}",
+                    c.name,
+                    c.created_at.format("%Y-%m-%d %H:%M"),
+                    c.revoked_at.map_or("active".to_string(), |t| format!(
+                        "revoked {}",
+                        t.format("%Y-%m-%d %H:%M")
+                    )),
+                );
+            }
+        }
+        Open311Command::RevokeClient { name } => {
+            let shown = name.clone();
+            state
+                .db(move |c| clients::revoke(c, &name, None, now))
+                .await
+                .map_err(failed)?;
+            println!("revoked {shown:?}");
         }
     }
     Ok(())

@@ -120,6 +120,19 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub housekeeping: HousekeepingSettings,
     pub apps: AppSettings,
+    pub open311: Open311Settings,
+}
+
+/// `[open311]`: the GeoReport v2 door (src/open311).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Settings {
+    /// The `jurisdiction_id` clients may send (an empty one is accepted too).
+    pub jurisdiction_id: String,
+    /// Who to ask about the service, as discovery tells it.
+    pub contact: String,
+    /// Service requests each client key may post per hour.
+    pub posts_per_hour: i32,
 }
 
 /// `[apps]`: the oldest app each platform may still use (`X-App-Version`), and where to

@@ -559,6 +559,20 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This unsubscribe link is not valid, or no longer is.",
             ),
         ),
+        "open311_client_exists" => (
+            ("Tên đã được dùng", "Name taken"),
+            (
+                "Đã có một ứng dụng Open311 mang tên này (kể cả đã thu hồi); hãy chọn tên khác.",
+                "An Open311 client already has this name (a revoked one too); choose another.",
+            ),
+        ),
+        "open311_client_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có ứng dụng Open311 nào đang hoạt động mang tên này.",
+                "No active Open311 client has this name.",
+            ),
+        ),
         "email_suppression_not_found" => (
             ("Không tìm thấy", "Not found"),
             (

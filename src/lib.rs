@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod media;
 pub mod metrics;
 pub mod notify;
+pub mod open311;
 pub mod progress;
 pub mod secrets;
 pub mod seed;

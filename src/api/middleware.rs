@@ -312,6 +312,14 @@ fn as_problem(
     if is_page {
         return res;
     }
+    // Open311 answers its errors in the format of the path's suffix (src/api/open311).
+    let is_open311 = res.request().path().starts_with("/open311/")
+        && res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(b"text/xml") || v.as_bytes().starts_with(b"application/json")
+        });
+    if is_open311 {
+        return res;
+    }
     let problem = match res.response().error() {
         Some(err) => match err.as_error::<ApiError>() {
             Some(api) => {

@@ -24,6 +24,7 @@ pub mod list;
 pub mod me;
 pub mod middleware;
 pub mod notifications;
+pub mod open311;
 pub mod public;
 pub mod push;
 pub mod reports;
@@ -75,6 +76,7 @@ pub fn app(
                 .configure(oversight)
                 .configure(configuration),
         )
+        .service(utoipa_actix_web::scope("/open311/v2").configure(open311::routes))
         .split_for_parts();
     let mut document = document;
     docs::add_conventional_errors(&mut document);
@@ -193,6 +195,7 @@ fn tickets_routes(cfg: &mut ServiceConfig) {
         .service(tickets::follow)
         .service(tickets::unfollow)
         .service(uploads::set_publishable)
+        .service(open311::moderation::hide)
         .service(tickets::act)
         .service(uploads::create)
         .service(tus::capabilities)
@@ -250,5 +253,8 @@ fn configuration(cfg: &mut ServiceConfig) {
         .service(admin_policies::set_day)
         .service(admin_policies::remove_day)
         .service(email_suppressions::list)
-        .service(email_suppressions::lift);
+        .service(email_suppressions::lift)
+        .service(open311::clients::create)
+        .service(open311::clients::list)
+        .service(open311::clients::revoke);
 }

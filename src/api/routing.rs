@@ -32,7 +32,9 @@ pub struct PreviewRequest {
     pub lon: Option<f64>,
 }
 
+/// Named apart from the deadline preview (`deadlines::Preview`): one schema name each.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RoutingPreview)]
 pub struct Preview {
     pub unit: UnitRef,
     /// `{type: "rule", rule_id}`, `{type: "people_committee", area_code}` or `{type: "coordinator"}`.

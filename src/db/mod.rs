@@ -16,6 +16,7 @@ pub mod exports;
 pub mod idempotency;
 pub mod inbox;
 pub mod migrate;
+pub mod open311;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;

@@ -535,3 +535,22 @@ diesel::table! {
 diesel::joinable!(notification_preferences -> users (user_id));
 diesel::joinable!(digest_items -> users (user_id));
 diesel::joinable!(digests -> users (user_id));
+
+diesel::table! {
+    open311_clients (id) {
+        id -> BigInt,
+        name -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    open311_requests (ticket_id) {
+        ticket_id -> BigInt,
+        client_id -> BigInt,
+        media_url -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+    }
+}

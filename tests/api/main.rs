@@ -34,6 +34,7 @@ mod mobile;
 mod notifications;
 mod notify_email;
 mod notify_push;
+mod open311;
 mod organisation;
 mod outbox;
 mod preferences;

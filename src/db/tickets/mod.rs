@@ -269,6 +269,8 @@ pub struct NewTicket<'a> {
     pub contact_address: Option<&'a str>,
     pub confidential: bool,
     pub private: bool,
+    /// Public from submission (what an Open311 client sends); else set on acceptance.
+    pub public: bool,
     pub channel: Channel,
     pub unit_id: i64,
     pub round: i32,
@@ -306,6 +308,7 @@ pub fn insert(conn: &mut DbConn, t: &NewTicket) -> Result<i64, Error> {
             tickets::contact_address.eq(t.contact_address),
             tickets::confidential.eq(t.confidential),
             tickets::private.eq(t.private),
+            tickets::public.eq(t.public),
             tickets::channel.eq(t.channel.as_str()),
             tickets::status.eq(Status::Submitted.as_str()),
             tickets::unit_id.eq(t.unit_id),

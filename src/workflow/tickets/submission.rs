@@ -37,6 +37,15 @@ pub enum Sender {
         phone: Option<String>,
         address: Option<String>,
     },
+    /// Sent by an Open311 client (named `client`): as the citizen `account` when the client
+    /// sent it for one signed in, else anonymously with the contact given. Public at once.
+    Open311 {
+        client: String,
+        account: Option<i64>,
+        name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+    },
 }
 
 /// A checked submission (the API validated fields, attributes and the category).
@@ -148,6 +157,25 @@ fn stored(sender: &Sender) -> StoredSender<'_> {
             phone.as_deref(),
             address.as_deref(),
         ),
+        Sender::Open311 {
+            account: Some(user_id),
+            ..
+        } => (Some(*user_id), false, None, None, None, None, None),
+        Sender::Open311 {
+            account: None,
+            name,
+            email,
+            phone,
+            ..
+        } => (
+            None,
+            true,
+            None,
+            name.as_deref(),
+            email.as_deref(),
+            phone.as_deref(),
+            None,
+        ),
     }
 }
 
@@ -166,6 +194,12 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
     let policy = policy_of(conn, s, ctx)?;
     let (submitter_id, anonymous, secret, name, email, phone, address) = stored(&s.sender);
     let search = crate::domain::text::fold(&format!("{} {}", s.title, s.description));
+    // What an Open311 client sends is public from submission, as its clients expect to read
+    // back what they posted; the unit may still refuse it.
+    let client = match &s.sender {
+        Sender::Open311 { client, .. } => Some(client.as_str()),
+        _ => None,
+    };
     let id = store::insert(
         conn,
         &NewTicket {
@@ -189,6 +223,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
             contact_address: address,
             confidential: s.kind == Kind::Denunciation,
             private: s.private,
+            public: client.is_some() && s.kind.may_be_public() && !s.private,
             channel: s.channel,
             unit_id,
             round: s.round,
@@ -225,7 +260,12 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
             from_status: None,
             to_status: Some(Status::Submitted.as_str()),
             public: true,
-            data: json!({"channel": s.channel.as_str(), "routing": reason}),
+            data: match client {
+                Some(c) => {
+                    json!({"channel": s.channel.as_str(), "open311_client": c, "routing": reason})
+                }
+                None => json!({"channel": s.channel.as_str(), "routing": reason}),
+            },
             text: None,
         },
         now,
@@ -234,6 +274,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         Sender::Citizen { user_id } => (Some(*user_id), None),
         Sender::Desk { official_id, .. } => (Some(*official_id), None),
         Sender::Anonymous { .. } => (None, Some("client:")),
+        Sender::Open311 { account, .. } => (*account, None),
     };
     attach_owned(
         conn,
