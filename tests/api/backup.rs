@@ -1,8 +1,8 @@
 //! `nghedan backup` and `nghedan restore` (SQLite), through the real binary.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use diesel::prelude::*;
 
@@ -45,8 +45,9 @@ async fn a_backup_taken_under_a_submit_stream_restores_every_acknowledged_ticket
     let live_url = app.sqlite_url();
     let citizen = app.citizen().await;
 
-    // Citizens keep submitting while the backup runs; each acknowledged code is kept.
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Citizens keep submitting while the backup runs; each acknowledged code is kept, and the
+    // test waits on their number (a condition), not on time.
+    let acknowledged = Arc::new(tokio::sync::watch::channel(Vec::<String>::new()).0);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut stream = Vec::new();
     for _ in 0..2 {
@@ -59,37 +60,37 @@ async fn a_backup_taken_under_a_submit_stream_restores_every_acknowledged_ticket
         stream.push(tokio::spawn(async move {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let ticket = app.submit_ok(Some(&citizen), &pothole()).await;
-                acknowledged.lock().unwrap().push(code_of(&ticket));
+                acknowledged.send_modify(|codes| codes.push(code_of(&ticket)));
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().unwrap().len() < 20 {
-        assert!(Instant::now() < deadline, "the submit stream runs");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let at_least = |n: usize| {
+        let mut seen = acknowledged.subscribe();
+        async move {
+            tokio::time::timeout(Duration::from_secs(60), seen.wait_for(|c| c.len() >= n))
+                .await
+                .expect("the submit stream goes on")
+                .map(|_| ())
+                .expect("the stream is open");
+        }
+    };
+    at_least(20).await;
 
     let dir = tempfile::tempdir().unwrap();
     let backup = dir.path().join("nghedan-backup.db");
     let backup_arg = backup.display().to_string();
-    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let before: Vec<String> = acknowledged.borrow().clone();
     let (ok, out, err) = {
         let (url, arg) = (live_url.clone(), backup_arg.clone());
         tokio::task::spawn_blocking(move || run(&url, &["backup", &arg]))
             .await
             .unwrap()
     };
-    let during = acknowledged.lock().unwrap().len();
+    let during = acknowledged.borrow().len();
     assert!(ok, "{err}");
     assert!(out.starts_with("backed up "), "{out}");
     // The stream went on after the backup; then it stops.
-    while acknowledged.lock().unwrap().len() < during + 5 {
-        assert!(
-            Instant::now() < deadline,
-            "submissions go on after the backup"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    at_least(during + 5).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for task in stream {
         task.await.unwrap();

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -29,16 +29,25 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `nghedan serve` (API only) or `nghedan worker`, mailing through the test's relay. The lease
-/// is the shortest allowed (twice a push's longest send) and batches small, so that what a
-/// killed worker held goes back to the queue within a minute.
-fn start(db_url: &str, smtp_port: u16, role: &str, port: u16) -> Child {
+/// `nghedan serve` (API only) or `nghedan worker`, mailing through the test's relay, once it
+/// says it runs (its log line, a condition: the API's port is bound by then). The lease is the
+/// shortest allowed (twice a push's longest send) and batches small, so that what a killed
+/// worker held goes back to the queue within a minute.
+async fn start(db_url: &str, smtp_port: u16, role: &str, port: u16) -> Child {
     let mut cmd = cli(db_url);
-    match role {
-        "serve" => cmd.args(["serve", "--no-jobs"]),
-        _ => cmd.arg("worker"),
+    let says = match role {
+        "serve" => {
+            cmd.args(["serve", "--no-jobs"]);
+            "nghedan serving"
+        }
+        _ => {
+            cmd.arg("worker");
+            "nghedan worker running"
+        }
     };
-    cmd.env("NGHEDAN__SERVER__PORT", port.to_string())
+    let mut child = cmd
+        .env("NGHEDAN__LOG__LEVEL", "error,nghedan::cli=info")
+        .env("NGHEDAN__SERVER__PORT", port.to_string())
         .env("NGHEDAN__WORKER__PORT", "0")
         .env("NGHEDAN__DATABASE__MIGRATE_ON_START", "false")
         .env("NGHEDAN__JOBS__POLL_INTERVAL_MS", "100")
@@ -49,26 +58,36 @@ fn start(db_url: &str, smtp_port: u16, role: &str, port: u16) -> Child {
         .env("NGHEDAN__EMAIL__SMTP_TIMEOUT_MS", "2000")
         .env("NGHEDAN__NOTIFICATIONS__LEASE_SECS", "60")
         .env("NGHEDAN__NOTIFICATIONS__BATCH_SIZE", "10")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("start nghedan")
-}
-
-async fn ready(client: &reqwest::Client, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/health/ready"))
-            .send()
-            .await
-            && r.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        .expect("start nghedan");
+    // Both pipes are read to their end, so the process never blocks on a full one.
+    let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
     }
-    panic!("the API on {port} did not become ready");
+    drop(tx);
+    let said = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.recv().await {
+            if line.contains(says) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(said, Ok(true), "`nghedan {role}` says it runs");
+    child
 }
 
 fn kill(child: &mut Child) {
@@ -98,25 +117,23 @@ async fn killed_api_and_worker_lose_no_ticket_and_no_message() {
 
     let ports = [free_port(), free_port()];
     let mut apis = vec![
-        start(&db_url, smtp.port(), "serve", ports[0]),
-        start(&db_url, smtp.port(), "serve", ports[1]),
+        start(&db_url, smtp.port(), "serve", ports[0]).await,
+        start(&db_url, smtp.port(), "serve", ports[1]).await,
     ];
     let mut workers = vec![
-        start(&db_url, smtp.port(), "worker", 0),
-        start(&db_url, smtp.port(), "worker", 0),
+        start(&db_url, smtp.port(), "worker", 0).await,
+        start(&db_url, smtp.port(), "worker", 0).await,
     ];
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    for port in ports {
-        ready(&client, port).await;
-    }
     let token = demo_citizen_token(&client, &format!("http://127.0.0.1:{}", ports[0])).await;
 
-    // Each key is tried on one API process, then on the other (as a load balancer would)
-    // until one acknowledges it.
-    let acknowledged = Arc::new(Mutex::new(HashMap::<String, String>::new()));
+    // Each key is tried on one API process, then at once on the other (as a load balancer
+    // would: one of them is always up) until one acknowledges it. The test waits on the number
+    // acknowledged (a condition), not on time.
+    let acknowledged = Arc::new(tokio::sync::watch::channel(HashMap::<String, String>::new()).0);
     let mut streams = Vec::new();
     for s in 0..STREAMS {
         let (client, token, acknowledged) = (client.clone(), token.clone(), acknowledged.clone());
@@ -140,32 +157,35 @@ async fn killed_api_and_worker_lose_no_ticket_and_no_message() {
                     {
                         let v: Value = r.json().await.unwrap();
                         let code = v["code"].as_str().unwrap().to_string();
-                        acknowledged.lock().unwrap().insert(key.clone(), code);
+                        acknowledged.send_modify(|a| {
+                            a.insert(key.clone(), code);
+                        });
                         break;
                     }
                     assert!(Instant::now() < deadline, "{key} is acknowledged at last");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
         }));
     }
 
     // Midway, SIGKILL the first API process and the first worker, and start them again.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while acknowledged.lock().unwrap().len() < TICKETS / 2 {
-        assert!(Instant::now() < deadline, "half the stream is acknowledged");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut seen = acknowledged.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(300),
+        seen.wait_for(|a| a.len() >= TICKETS / 2),
+    )
+    .await
+    .expect("half the stream is acknowledged")
+    .unwrap();
     kill(&mut apis[0]);
     kill(&mut workers[0]);
-    apis[0] = start(&db_url, smtp.port(), "serve", ports[0]);
-    workers[0] = start(&db_url, smtp.port(), "worker", 0);
-    ready(&client, ports[0]).await;
+    apis[0] = start(&db_url, smtp.port(), "serve", ports[0]).await;
+    workers[0] = start(&db_url, smtp.port(), "worker", 0).await;
 
     for s in streams {
         s.await.unwrap();
     }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = acknowledged.borrow().clone();
     assert_eq!(acknowledged.len(), TICKETS);
 
     // Every acknowledged ticket exists, once.
@@ -186,7 +206,9 @@ async fn killed_api_and_worker_lose_no_ticket_and_no_message() {
         assert!(distinct.contains(code), "{code} was acknowledged");
     }
 
-    // The workers drain the outbox: nothing left queued, nothing given up on.
+    // The workers drain the outbox: nothing left queued, nothing given up on. Other processes
+    // mark the rows, and a message the killed worker held waits out its lease (a minute, real
+    // time in those processes): read until the condition holds, a bounded number of times.
     let wait = Instant::now() + Duration::from_secs(300);
     let (sent, pending) = loop {
         use nghedan::db::schema::outbox;
