@@ -42,18 +42,7 @@ impl AppState {
         E: From<crate::db::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let (out, statements) = web::block(move || {
-            let before = crate::db::statements::executed();
-            let out = pool
-                .get()
-                .map_err(|e| E::from(e.into()))
-                .and_then(|mut conn| f(&mut conn));
-            (out, crate::db::statements::executed() - before)
-        })
-        .await
-        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
-        crate::db::statements::add_to_request(statements);
-        out
+        counted(move || on(&pool, f)).await
     }
 
     /// Read-only work that may see the data of a moment ago — reports, public pages,
@@ -73,34 +62,53 @@ impl AppState {
         let primary = self.pool.clone();
         let metrics = self.metrics.clone();
         let fallback = self.settings.database.replica_fallback;
-        let (out, statements) = web::block(move || {
-            let before = crate::db::statements::executed();
-            let out = match replica.get() {
-                Ok(mut conn) => f(&mut conn),
-                Err(e) => {
-                    metrics.observe_replica_fallback();
-                    match fallback {
-                        crate::config::ReplicaFallback::Primary => {
-                            tracing::warn!(error = %e, "the replica cannot be reached: reading on the primary");
-                            primary
-                                .get()
-                                .map_err(|e| E::from(e.into()))
-                                .and_then(|mut conn| f(&mut conn))
-                        }
-                        crate::config::ReplicaFallback::Unavailable => {
-                            tracing::warn!(error = %e, "the replica cannot be reached: 503");
-                            Err(E::from(e.into()))
-                        }
+        counted(move || match replica.get() {
+            Ok(mut conn) => f(&mut conn),
+            Err(e) => {
+                metrics.observe_replica_fallback();
+                match fallback {
+                    crate::config::ReplicaFallback::Primary => {
+                        tracing::warn!(error = %e, "the replica cannot be reached: reading on the primary");
+                        on(&primary, f)
+                    }
+                    crate::config::ReplicaFallback::Unavailable => {
+                        tracing::warn!(error = %e, "the replica cannot be reached: 503");
+                        Err(E::from(e.into()))
                     }
                 }
-            };
-            (out, crate::db::statements::executed() - before)
+            }
         })
         .await
-        .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
-        crate::db::statements::add_to_request(statements);
-        out
     }
+}
+
+/// `f` on a connection from `pool`.
+fn on<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<crate::db::Error>,
+{
+    pool.get()
+        .map_err(|e| E::from(e.into()))
+        .and_then(|mut conn| f(&mut conn))
+}
+
+/// Runs `work` on the blocking pool, adding the statements it sent to the request's count.
+async fn counted<T, E, W>(work: W) -> Result<T, E>
+where
+    W: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<crate::db::Error> + Send + 'static,
+{
+    let (out, statements) = web::block(move || {
+        let before = crate::db::statements::executed();
+        let out = work();
+        (out, crate::db::statements::executed() - before)
+    })
+    .await
+    .map_err(|e| E::from(crate::db::Error::Aborted(e.to_string())))?;
+    crate::db::statements::add_to_request(statements);
+    out
 }
 
 impl AppState {
