@@ -387,29 +387,6 @@ fn stored_pauses(c: &Clock) -> String {
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
-/// Stores what the workflow may change of a clock.
-pub fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), Error> {
-    let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
-    diesel::update(
-        ticket_clocks::table
-            .filter(ticket_clocks::ticket_id.eq(ticket_id))
-            .filter(ticket_clocks::name.eq(c.name.as_str())),
-    )
-    .set(&Changes {
-        days: Some(c.days as i32),
-        extensions_used: Some(c.extensions_used as i32),
-        started_at: Some(naive(c.started_at)),
-        stopped_at: Some(naive(c.stopped_at)),
-        pauses: Some(stored_pauses(c)),
-        reminded_75: Some(c.reminded_75),
-        reminded_last_day: Some(c.reminded_last_day),
-        missed_at: Some(naive(c.missed_at)),
-        next_check_at: None,
-    })
-    .execute(conn)?;
-    Ok(())
-}
-
 /// What [`refresh`] computes of one clock: its due moment, when the sweep looks next, and
 /// the inputs the due moment came from.
 struct Assessment {
