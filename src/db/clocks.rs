@@ -236,16 +236,22 @@ pub struct Loaded {
 }
 
 pub fn load(conn: &mut DbConn, ticket_id: i64) -> Result<Loaded, Error> {
-    let rows = rows_of(conn, ticket_id)?;
-    let clocks = rows
-        .iter()
-        .map(ClockRow::decode)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Loaded {
-        changed: vec![false; rows.len()],
-        rows,
-        clocks,
-    })
+    Loaded::of(rows_of(conn, ticket_id)?)
+}
+
+impl Loaded {
+    /// The clocks of rows already read (with the ticket: `tickets::find_by_code_around`).
+    pub fn of(rows: Vec<ClockRow>) -> Result<Loaded, Error> {
+        let clocks = rows
+            .iter()
+            .map(ClockRow::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Loaded {
+            changed: vec![false; rows.len()],
+            rows,
+            clocks,
+        })
+    }
 }
 
 impl Loaded {

@@ -56,12 +56,12 @@ const SUBMIT: Budget = Budget {
 };
 const ACTION: Budget = Budget {
     request: "a workflow action (accept)",
-    ceiling: 15,
+    ceiling: 13,
     goal: 12,
 };
 const READ: Budget = Budget {
     request: "an official reads a ticket",
-    ceiling: 8,
+    ceiling: 4,
     goal: 4,
 };
 const INBOX: Budget = Budget {

@@ -194,13 +194,18 @@ pub async fn act(
                         let ctx = ctx(&st, c)?;
                         let versions = if_match.versions();
                         let acted = tickets::act_at(c, &code, &v, action, &input, &ctx, versions)?;
-                        let access =
-                            tickets::access(c, &acted.ticket, &v)?.unwrap_or(Access::Public);
+                        let access = match acted.access {
+                            Some(a) => a,
+                            None => {
+                                tickets::access(c, &acted.ticket, &v)?.unwrap_or(Access::Public)
+                            }
+                        };
                         let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
                         // The reply from what the action wrote.
                         let known = tickets::Known {
                             clocks: Some(&acted.clocks),
                             no_attachments: false,
+                            ..Default::default()
                         };
                         let t = tickets::view_known(
                             c,

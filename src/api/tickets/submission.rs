@@ -418,6 +418,7 @@ pub async fn record(
                     let known = tickets::Known {
                         clocks: Some(&clocks),
                         no_attachments: submission.attachments.is_empty(),
+                        ..Default::default()
                     };
                     Ok(Made {
                         body: tickets::view_known(c, &t, known, access, &ctx, lang, None)?,

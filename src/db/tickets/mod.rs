@@ -223,6 +223,76 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<Ticket>, Err
         .transpose()
 }
 
+/// A signed-in submitter's name, email and phone.
+pub type Contact = (String, Option<String>, Option<String>);
+
+/// What a read of one ticket needs besides its row, fetched with it.
+#[derive(Debug, Clone, Default)]
+pub struct Around {
+    /// Its clocks, by name.
+    pub clocks: Vec<super::clocks::ClockRow>,
+    /// The signed-in submitter's name, email and phone (`None`: no account, or gone).
+    pub submitter: Option<Contact>,
+}
+
+/// [`find_by_code`] with its clocks and its submitter's contact, in one statement (the
+/// ticket's row joined to each clock and to the submitter's account): one consistent view
+/// without a transaction.
+pub fn find_by_code_around(
+    conn: &mut DbConn,
+    code: &str,
+) -> Result<Option<(Ticket, Around)>, Error> {
+    use super::clocks::ClockRow;
+    use super::schema::{ticket_clocks as tc, users};
+    type Found = (
+        Row,
+        Option<ClockRow>,
+        Option<(String, Option<String>, Option<String>)>,
+    );
+    let rows: Vec<Found> = tickets::table
+        .left_join(tc::table)
+        .left_join(users::table.on(users::id.nullable().eq(tickets::submitter_id)))
+        .filter(tickets::code.eq(code))
+        .order(tc::name.asc())
+        .select((
+            Row::as_select(),
+            // In `ClockRow`'s field order.
+            (
+                tc::ticket_id,
+                tc::name,
+                tc::counting,
+                tc::days,
+                tc::lengths,
+                tc::extensions_used,
+                tc::extensions_allowed,
+                tc::extension_max_days,
+                tc::starts_at,
+                tc::started_at,
+                tc::stopped_at,
+                tc::pauses,
+                tc::due_at,
+                tc::reminded_75,
+                tc::reminded_last_day,
+                tc::missed_at,
+                tc::next_check_at,
+                tc::due_inputs,
+            )
+                .nullable(),
+            (users::full_name, users::email, users::phone).nullable(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((row, clock, submitter)) = rows.next() else {
+        return Ok(None);
+    };
+    let mut around = Around {
+        clocks: clock.into_iter().collect(),
+        submitter,
+    };
+    around.clocks.extend(rows.filter_map(|(_, c, _)| c));
+    Ok(Some((row.decode()?, around)))
+}
+
 /// Every ticket a person submitted, oldest first.
 pub fn submitted_by(conn: &mut DbConn, user_id: i64) -> Result<Vec<Ticket>, Error> {
     tickets::table

@@ -39,6 +39,9 @@ pub struct ActionInput {
 /// What an action produced: the ticket after it, and for an appeal the new ticket.
 pub struct Acted {
     pub ticket: Ticket,
+    /// How the actor stands to the ticket after the action, where the action cannot have
+    /// changed it (the ticket stayed with its unit); `None`: ask again.
+    pub access: Option<Access>,
     /// The ticket's clocks after the action, as written.
     pub clocks: Vec<crate::domain::clock::Clock>,
     pub created: Option<Ticket>,
@@ -232,7 +235,7 @@ pub fn act_at(
     ctx: &Ctx,
     versions: Option<&[i32]>,
 ) -> Result<Acted, AppError> {
-    let (t, how) = readable(conn, code, viewer)?;
+    let (t, how, around) = super::readable_around(conn, code, viewer)?;
     if versions.is_some_and(|v| !v.contains(&t.version)) {
         return Err(AppError::refused(Reason::Stale, "precondition_failed"));
     }
@@ -245,7 +248,8 @@ pub fn act_at(
         viewer,
         ctx,
     )?;
-    apply(conn, t, how, d, viewer, input, ctx)
+    let clocks = crate::db::clocks::Loaded::of(around.clocks)?;
+    apply(conn, t, how, clocks, d, viewer, input, ctx)
 }
 
 /// nghedan's own action on a ticket (the sweep's): decided by the same state machine as a
@@ -259,24 +263,26 @@ pub fn act_as_system(
     let t = store::find(conn, ticket_id)?.ok_or_else(|| AppError::not_found("ticket_not_found"))?;
     let (viewer, input) = (Viewer::default(), ActionInput::default());
     let d = decision(conn, &t, Party::System, action, &input, &viewer, ctx)?;
-    apply(conn, t, Access::System, d, &viewer, &input, ctx)
+    let clocks = crate::db::clocks::load(conn, t.id)?;
+    apply(conn, t, Access::System, clocks, d, &viewer, &input, ctx)
 }
 
-/// Carries out a decision: the ticket's row (if nobody changed it meanwhile), its clocks,
-/// the event, attachments, what follows, and the messages.
+/// Carries out a decision: the ticket's row (if nobody changed it meanwhile), its clocks
+/// (as read with it), the event, attachments, what follows, and the messages.
+#[allow(clippy::too_many_arguments)]
 fn apply(
     conn: &mut DbConn,
     t: Ticket,
     how: Access,
+    mut clocks: crate::db::clocks::Loaded,
     d: Decision,
     viewer: &Viewer,
     input: &ActionInput,
     ctx: &Ctx,
 ) -> Result<Acted, AppError> {
     let now = ctx.naive();
-    // The clocks read once, changed and assessed in memory against the ticket as the action
-    // leaves it; their marks go into the ticket's own update.
-    let mut clocks = crate::db::clocks::load(conn, t.id)?;
+    // The clocks, changed and assessed in memory against the ticket as the action leaves it;
+    // their marks go into the ticket's own update.
     for change in &d.clocks {
         clocks.change(*change, ctx.now).map_err(extension_refused)?;
     }
@@ -367,7 +373,9 @@ fn apply(
         &format!("event:{event_id}"),
         ctx,
     )?;
+    let access = (after.unit_id == t.unit_id && how != Access::Public).then_some(how);
     Ok(Acted {
+        access,
         ticket: after,
         clocks: clocks.clocks,
         created,

@@ -76,6 +76,19 @@ pub fn access(conn: &mut DbConn, t: &Ticket, v: &Viewer) -> Result<Option<Access
     Ok(None)
 }
 
+/// [`readable`] with what a read of the ticket needs besides its row (its clocks, its
+/// submitter's contact), in the same statement.
+pub fn readable_around(
+    conn: &mut DbConn,
+    code: &str,
+    v: &Viewer,
+) -> Result<(Ticket, Access, store::Around), AppError> {
+    let not_found = || AppError::not_found("ticket_not_found");
+    let (t, around) = store::find_by_code_around(conn, code)?.ok_or_else(not_found)?;
+    let a = access(conn, &t, v)?.ok_or_else(not_found)?;
+    Ok((t, a, around))
+}
+
 /// Loads a ticket the viewer may read: 404 `ticket_not_found` otherwise (never revealing
 /// that it exists).
 pub fn readable(conn: &mut DbConn, code: &str, v: &Viewer) -> Result<(Ticket, Access), AppError> {

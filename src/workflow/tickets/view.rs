@@ -137,6 +137,7 @@ fn round3(x: f64) -> f64 {
 fn submitter_of(
     conn: &mut DbConn,
     t: &Ticket,
+    known: Known,
     access: Access,
     ctx: &Ctx,
     viewer: Option<(i64, Role)>,
@@ -153,17 +154,15 @@ fn submitter_of(
     {
         super::identity_viewed(conn, t, viewer, None, ctx.naive())?;
     }
-    let (name, email, phone) = match t.submitter_id {
-        Some(uid) => crate::db::users::find(conn, uid)?
-            .map(|u| {
-                (
-                    Some(u.full_name).filter(|n| !n.is_empty()),
-                    u.email,
-                    u.phone,
-                )
-            })
+    let account = |(name, email, phone): (String, Option<String>, Option<String>)| {
+        (Some(name).filter(|n| !n.is_empty()), email, phone)
+    };
+    let (name, email, phone) = match (t.submitter_id, known.submitter) {
+        (Some(_), Some(found)) => found.cloned().map(account).unwrap_or((None, None, None)),
+        (Some(uid), None) => crate::db::users::find(conn, uid)?
+            .map(|u| account((u.full_name, u.email, u.phone)))
             .unwrap_or((None, None, None)),
-        None => (
+        (None, _) => (
             t.contact_name.clone(),
             t.contact_email.clone(),
             t.contact_phone.clone(),
@@ -190,18 +189,25 @@ pub fn read(
     ctx: &Ctx,
     lang: Lang,
 ) -> Result<(i32, TicketView), AppError> {
-    let looked = crate::db::read(conn, |c| -> Result<_, AppError> {
-        let (t, access) = super::readable(c, code, v)?;
-        if access.views_identity(t.confidential) {
-            return Ok(None);
-        }
-        Ok(Some((
+    // The ticket with its clocks and its submitter's contact in one statement: the view is
+    // consistent without a transaction (what else it reads — the unit chain for the access
+    // check, the attachments — is not the ticket's state).
+    let (t, access, around) = super::readable_around(conn, code, v)?;
+    if !access.views_identity(t.confidential) {
+        let clocks = around
+            .clocks
+            .iter()
+            .map(crate::db::clocks::ClockRow::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let known = Known {
+            clocks: Some(&clocks),
+            submitter: Some(around.submitter.as_ref()),
+            no_attachments: false,
+        };
+        return Ok((
             t.version,
-            view(c, &t, access, ctx, lang, v.actor())?,
-        )))
-    })?;
-    if let Some(out) = looked {
-        return Ok(out);
+            view_known(conn, &t, known, access, ctx, lang, v.actor())?,
+        ));
     }
     crate::db::write(conn, |c| {
         let (t, access) = super::readable(c, code, v)?;
@@ -289,6 +295,8 @@ pub fn view(
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Known<'a> {
     pub clocks: Option<&'a [Clock]>,
+    /// The signed-in submitter's name, email and phone (`Some(None)`: none to show).
+    pub submitter: Option<Option<&'a crate::db::tickets::Contact>>,
     /// The ticket has no attachments (a submission that sent none).
     pub no_attachments: bool,
 }
@@ -328,7 +336,7 @@ fn view_with(
         }
     };
     let clocks = clocks.iter().map(|c| ClockOut::of(c, ctx)).collect();
-    let submitter = submitter_of(conn, t, access, ctx, viewer, identity)?;
+    let submitter = submitter_of(conn, t, known, access, ctx, viewer, identity)?;
     let code_of = |conn: &mut DbConn, id: Option<i64>| -> Result<Option<String>, AppError> {
         Ok(match id {
             Some(id) => store::find(conn, id)?.map(|t| t.code),

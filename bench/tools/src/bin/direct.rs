@@ -178,7 +178,13 @@ fn main() -> anyhow::Result<()> {
             let st = state.clone();
             drive(&state, &load, move |conn, _| {
                 let i = n.fetch_add(1, Ordering::Relaxed);
-                floor_once(conn, citizen, unit, &format!("FLOOR.{run}.{i}"), st.clock.now_naive())
+                floor_once(
+                    conn,
+                    citizen,
+                    unit,
+                    &format!("FLOOR.{run}.{i}"),
+                    st.clock.now_naive(),
+                )
             })
         }
         Cmd::Inbox {
@@ -356,6 +362,7 @@ fn submit_once(
         let known = repo::Known {
             clocks: Some(&clocks),
             no_attachments: true,
+            ..Default::default()
         };
         let v = repo::view_known(c, &t, known, Access::Submitter, &ctx, Lang::Vi, None)?;
         let body = serde_json::to_string(&v).map_err(|e| AppError::internal(e.to_string()))?;
