@@ -587,6 +587,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This session was ended (the password was changed or reset, or sessions were revoked to protect the account). Refresh the token or sign in again.",
             ),
         ),
+        "reception_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có lượt tiếp công dân nào mang số này mà bạn được xem.",
+                "There is no reception with this id that you may read.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (
@@ -812,6 +819,34 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "nul_character" => (
             "Không được chứa ký tự NUL (U+0000).",
             "May not contain the NUL character (U+0000).",
+        ),
+        "not_of_unit" => (
+            "Không phải cán bộ đang hoạt động của đơn vị bạn.",
+            "Not an active official of your unit.",
+        ),
+        "own_unit" => (
+            "Không thể chuyển đến chính đơn vị của bạn.",
+            "You cannot refer someone to your own unit.",
+        ),
+        "received_as_ticket_only" => (
+            "Chỉ dùng khi kết quả là tiếp nhận thành đơn (received_as_ticket).",
+            "Only with the outcome received_as_ticket.",
+        ),
+        "referred_only" => (
+            "Chỉ dùng khi kết quả là hướng dẫn đến cơ quan có thẩm quyền (referred).",
+            "Only with the outcome referred.",
+        ),
+        "refused_only" => (
+            "Chỉ dùng khi kết quả là từ chối tiếp (refused).",
+            "Only with the outcome refused.",
+        ),
+        "in_person_only" => (
+            "Đơn nhận khi tiếp công dân luôn có kênh trực tiếp (in_person).",
+            "A ticket received at a reception always has the channel in_person.",
+        ),
+        "invalid_id_number" => (
+            "Số định danh gồm 12 chữ số (căn cước) hoặc 9 chữ số (chứng minh nhân dân cũ).",
+            "An identity number has 12 digits (citizen identity card) or 9 (old identity card).",
         ),
         _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
     }

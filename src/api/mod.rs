@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod open311;
 pub mod public;
 pub mod push;
+pub mod receptions;
 pub mod reports;
 pub mod request_head;
 pub mod routing;
@@ -74,7 +75,8 @@ pub fn app(
                 .configure(organisation)
                 .configure(tickets_routes)
                 .configure(oversight)
-                .configure(configuration),
+                .configure(configuration)
+                .configure(citizen_reception),
         )
         .service(utoipa_actix_web::scope("/open311/v2").configure(open311::routes))
         .split_for_parts();
@@ -257,4 +259,11 @@ fn configuration(cfg: &mut ServiceConfig) {
         .service(open311::clients::create)
         .service(open311::clients::list)
         .service(open311::clients::revoke);
+}
+
+/// Citizen reception: the register, the heads' reception days, dialogues.
+fn citizen_reception(cfg: &mut ServiceConfig) {
+    cfg.service(receptions::create)
+        .service(receptions::list)
+        .service(receptions::get_one);
 }

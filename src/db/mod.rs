@@ -20,6 +20,7 @@ pub mod open311;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
+pub mod receptions;
 pub mod reference;
 pub mod reports;
 pub mod resumable;

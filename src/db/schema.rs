@@ -554,3 +554,56 @@ diesel::table! {
         device_id -> Nullable<Text>,
     }
 }
+
+// --- citizen reception (src/workflow/receptions.rs) ----------------------------------------
+
+diesel::table! {
+    receptions (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        received_at -> Timestamp,
+        place -> Text,
+        kind -> Text,
+        visitors -> Integer,
+        group_size -> Nullable<Integer>,
+        group_representatives -> Nullable<Integer>,
+        summary -> Text,
+        outcome -> Text,
+        outcome_note -> Nullable<Text>,
+        referred_unit_id -> Nullable<BigInt>,
+        refusal_ground -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reception_visitors (id) {
+        id -> BigInt,
+        reception_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        id_number_hash -> Nullable<Text>,
+        id_number_tail -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reception_hosts (reception_id, user_id) {
+        reception_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::joinable!(reception_visitors -> receptions (reception_id));
+diesel::joinable!(reception_hosts -> receptions (reception_id));
+diesel::joinable!(reception_hosts -> users (user_id));
+diesel::joinable!(receptions -> tickets (ticket_id));
+diesel::allow_tables_to_appear_in_same_query!(receptions, reception_visitors, reception_hosts);
+diesel::allow_tables_to_appear_in_same_query!(receptions, tickets);
+diesel::allow_tables_to_appear_in_same_query!(receptions, units);
+diesel::allow_tables_to_appear_in_same_query!(receptions, users);
+diesel::allow_tables_to_appear_in_same_query!(reception_hosts, users);

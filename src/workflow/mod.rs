@@ -19,6 +19,7 @@ pub mod password;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
+pub mod receptions;
 pub mod refs;
 pub mod routing_rules;
 pub mod sign_in;

@@ -39,6 +39,7 @@ mod organisation;
 mod outbox;
 mod preferences;
 mod questions;
+mod receptions;
 mod reference;
 mod replica;
 mod reports;

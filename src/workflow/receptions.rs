@@ -1,0 +1,348 @@
+//! The reception register (sổ tiếp công dân): an official records each reception of their
+//! unit and what came of it. A visit received as a ticket goes through the same submission
+//! as the desk's ([`tickets::submit`], channel `in_person`: the in-person deadline rule), in
+//! the same transaction, linked both ways (the reception names the ticket; the ticket's
+//! timeline has an internal `received_at_reception` event naming the reception).
+//!
+//! Who reads the register: the unit's officials (their unit, and its subtree when it sees its
+//! subunits) with the visitors' names and contacts; its supervisors and administrators the
+//! same receptions without the visitors (figures and matters, not people). An identity
+//! number is never shown whole to anyone: only its last three digits, to the unit.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::CurrentUser;
+use crate::db::DbConn;
+use crate::db::events::{self, NewEvent};
+use crate::db::receptions::{self as store, Filter, NewReception, NewVisitor, Reception};
+use crate::db::tickets::Ticket;
+use crate::domain::account::Role;
+use crate::domain::reception::{IdNumber, Kind, Outcome, RefusalGround};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::workflow::Ctx;
+use crate::workflow::refs::{UnitRef, unit_ref};
+use crate::workflow::tickets::{self, Submission};
+
+/// The event on a ticket's timeline that names the reception it came from.
+pub const RECEIVED_AT_RECEPTION_EVENT: &str = "received_at_reception";
+
+/// A person received, checked; the identity number already hashed by the caller's key.
+#[derive(Debug, Clone)]
+pub struct VisitorIn {
+    pub name: String,
+    /// (keyed hash, last three digits).
+    pub id_number: Option<(String, String)>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A checked reception (the API validated every field on its own).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub received_at: NaiveDateTime,
+    pub place: String,
+    pub kind: Kind,
+    pub hosts: Vec<i64>,
+    pub visitors: Vec<VisitorIn>,
+    /// A crowd reception: (size, representatives).
+    pub group: Option<(i32, i32)>,
+    pub summary: String,
+    pub outcome: Outcome,
+    pub outcome_note: Option<String>,
+    pub referred_unit_id: Option<i64>,
+    pub refusal_ground: Option<RefusalGround>,
+    /// `received_as_ticket`: the ticket, checked by the submission's own checks.
+    pub ticket: Option<Submission>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VisitorView {
+    pub name: String,
+    /// Only the last three digits: `•••••••••234`.
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupView {
+    pub size: i32,
+    pub representatives: i32,
+}
+
+/// A reception as the register shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceptionView {
+    pub id: i64,
+    pub unit: UnitRef,
+    pub received_at: DateTime<Utc>,
+    pub place: String,
+    pub kind: Kind,
+    /// People received: the group's size for a crowd reception, else the visitors listed.
+    pub visitor_count: i32,
+    /// The people received, for the unit's officials only (`null` for supervisors and
+    /// administrators).
+    pub visitors: Option<Vec<VisitorView>>,
+    /// A crowd reception (đoàn đông người).
+    pub group: Option<GroupView>,
+    pub summary: String,
+    pub outcome: Outcome,
+    pub outcome_note: Option<String>,
+    /// `referred`: the competent unit.
+    pub referred_unit: Option<UnitRef>,
+    /// `refused`: the legal ground.
+    pub refusal_ground: Option<RefusalGround>,
+    /// `received_as_ticket`: the ticket's code.
+    pub ticket_code: Option<String>,
+    /// Who received them (user ids).
+    pub received_by: Vec<i64>,
+    pub recorded_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The units whose register `user` reads (`None`: every unit), and whether they see the
+/// visitors. Citizens read none (403).
+pub fn readable(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+) -> Result<(Option<Vec<i64>>, bool), AppError> {
+    match (user.role, user.unit_id) {
+        (Role::Official, Some(_)) => Ok((
+            crate::db::scope::of(conn, user.role, user.unit_id)?.units,
+            true,
+        )),
+        (Role::Supervisor, Some(_)) | (Role::Admin, _) => Ok((
+            crate::db::scope::of(conn, user.role, user.unit_id)?.units,
+            false,
+        )),
+        (Role::Supervisor | Role::Official, None) => Ok((Some(vec![]), false)),
+        (Role::Citizen, _) => Err(AppError::forbidden()),
+    }
+}
+
+/// Records a reception by `user`'s unit (and, received as a ticket, the ticket). Returns the
+/// reception and the ticket made.
+pub fn record(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+    visit: &Visit,
+    ctx: &Ctx,
+    lang: Lang,
+) -> Result<(ReceptionView, Option<Ticket>), AppError> {
+    let (Role::Official, Some(unit_id)) = (user.role, user.unit_id) else {
+        return Err(AppError::forbidden());
+    };
+    let now = ctx.naive();
+    for (i, host) in visit.hosts.iter().enumerate() {
+        let of_unit = crate::db::users::find(conn, *host)?
+            .is_some_and(|u| u.unit_id == Some(unit_id) && u.role == Role::Official && !u.disabled);
+        if !of_unit {
+            return Err(AppError::field(format!("/received_by/{i}"), "not_of_unit"));
+        }
+    }
+    if let Some(referred) = visit.referred_unit_id {
+        if referred == unit_id {
+            return Err(AppError::field("/referred_unit_id", "own_unit"));
+        }
+        let active = crate::db::units::find(conn, referred)?.is_some_and(|u| u.active);
+        if !active {
+            return Err(AppError::field("/referred_unit_id", "unknown_unit"));
+        }
+    }
+    let ticket = match &visit.ticket {
+        Some(s) => Some(tickets::submit(conn, s, ctx).map_err(|e| e.under("/ticket"))?),
+        None => None,
+    };
+    let visitors: Vec<NewVisitor> = visit
+        .visitors
+        .iter()
+        .map(|v| NewVisitor {
+            name: &v.name,
+            id_number_hash: v.id_number.as_ref().map(|(h, _)| h.as_str()),
+            id_number_tail: v.id_number.as_ref().map(|(_, t)| t.as_str()),
+            phone: v.phone.as_deref(),
+            address: v.address.as_deref(),
+        })
+        .collect();
+    let count = match visit.group {
+        Some((size, _)) => size,
+        None => visit.visitors.len() as i32,
+    };
+    let id = store::insert(
+        conn,
+        &NewReception {
+            unit_id,
+            received_at: visit.received_at,
+            place: &visit.place,
+            kind: visit.kind.as_str(),
+            visitors: count,
+            group_size: visit.group.map(|g| g.0),
+            group_representatives: visit.group.map(|g| g.1),
+            summary: &visit.summary,
+            outcome: visit.outcome.as_str(),
+            outcome_note: visit.outcome_note.as_deref(),
+            referred_unit_id: visit.referred_unit_id,
+            refusal_ground: visit.refusal_ground.map(RefusalGround::as_str),
+            ticket_id: ticket.as_ref().map(|t| t.id),
+            recorded_by: user.id,
+        },
+        &visitors,
+        &visit.hosts,
+        now,
+    )?;
+    if let Some(t) = &ticket {
+        events::append(
+            conn,
+            &NewEvent {
+                ticket_id: t.id,
+                kind: RECEIVED_AT_RECEPTION_EVENT,
+                actor: Some((user.id, user.role)),
+                unit_id: Some(t.unit_id),
+                from_status: None,
+                to_status: None,
+                public: false,
+                data: json!({"reception_id": id, "reception_unit_id": unit_id}),
+                text: None,
+            },
+            now,
+        )?;
+    }
+    // The hash-chained trail of who recorded what (figures and ids: no personal data).
+    crate::db::audit::record_admin(
+        conn,
+        Some(user.id),
+        "reception.record",
+        &format!("reception:{id}"),
+        json!({
+            "unit_id": unit_id,
+            "kind": visit.kind.as_str(),
+            "outcome": visit.outcome.as_str(),
+            "visitors": count,
+            "ticket_id": ticket.as_ref().map(|t| t.id),
+        }),
+        now,
+    )?;
+    let r = store::find(conn, id)?.ok_or_else(|| AppError::internal("reception vanished"))?;
+    let view = views(conn, vec![r], true, lang)?
+        .pop()
+        .ok_or_else(|| AppError::internal("reception view"))?;
+    Ok((view, ticket))
+}
+
+/// One reception, if `user` may read it (else 404, never saying it exists).
+pub fn one(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+    id: i64,
+    lang: Lang,
+) -> Result<ReceptionView, AppError> {
+    let (units, full) = readable(conn, user)?;
+    let not_found = || AppError::not_found("reception_not_found");
+    let r = store::find(conn, id)?.ok_or_else(not_found)?;
+    if units.as_ref().is_some_and(|u| !u.contains(&r.unit_id)) {
+        return Err(not_found());
+    }
+    views(conn, vec![r], full, lang)?
+        .pop()
+        .ok_or_else(not_found)
+}
+
+/// A page of the register `user` reads: `filter.units` is narrowed to what they may read;
+/// searching by identity number is the unit's alone (403 for others).
+pub fn list(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+    mut filter: Filter,
+    after: Option<(NaiveDateTime, i64)>,
+    limit: i64,
+    lang: Lang,
+) -> Result<Vec<ReceptionView>, AppError> {
+    let (units, full) = readable(conn, user)?;
+    if filter.id_number_hash.is_some() && !full {
+        return Err(AppError::forbidden());
+    }
+    filter.units = units;
+    let rows = store::list(conn, &filter, after, limit)?;
+    views(conn, rows, full, lang)
+}
+
+/// The register's rows as views (`full`: with the visitors).
+fn views(
+    conn: &mut DbConn,
+    rows: Vec<Reception>,
+    full: bool,
+    lang: Lang,
+) -> Result<Vec<ReceptionView>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut visitors = std::collections::HashMap::<i64, Vec<VisitorView>>::new();
+    if full {
+        for v in store::visitors_of(conn, &ids)? {
+            visitors
+                .entry(v.reception_id)
+                .or_default()
+                .push(VisitorView {
+                    name: v.name,
+                    id_number: v.id_number_tail.as_deref().map(IdNumber::masked),
+                    phone: v.phone,
+                    address: v.address,
+                });
+        }
+    }
+    let mut hosts = std::collections::HashMap::<i64, Vec<i64>>::new();
+    for (r, u) in store::hosts_of(conn, &ids)? {
+        hosts.entry(r).or_default().push(u);
+    }
+    let ticket_ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
+    let codes = store::ticket_codes(conn, &ticket_ids)?;
+    let mut units = std::collections::HashMap::<i64, UnitRef>::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let corrupt = |what: &str, v: &str| AppError::internal(format!("reception {what} {v:?}"));
+        let kind = Kind::parse(&r.kind).ok_or_else(|| corrupt("kind", &r.kind))?;
+        let outcome = Outcome::parse(&r.outcome).ok_or_else(|| corrupt("outcome", &r.outcome))?;
+        let refusal_ground = match &r.refusal_ground {
+            Some(g) => Some(RefusalGround::parse(g).ok_or_else(|| corrupt("ground", g))?),
+            None => None,
+        };
+        let mut unit = |conn: &mut DbConn, id: i64| -> Result<UnitRef, AppError> {
+            if let Some(u) = units.get(&id) {
+                return Ok(u.clone());
+            }
+            let u = unit_ref(conn, id, lang)?;
+            units.insert(id, u.clone());
+            Ok(u)
+        };
+        let unit_ref_of = unit(conn, r.unit_id)?;
+        let referred_unit = match r.referred_unit_id {
+            Some(id) => Some(unit(conn, id)?),
+            None => None,
+        };
+        out.push(ReceptionView {
+            id: r.id,
+            unit: unit_ref_of,
+            received_at: r.received_at.and_utc(),
+            place: r.place,
+            kind,
+            visitor_count: r.visitors,
+            visitors: full.then(|| visitors.remove(&r.id).unwrap_or_default()),
+            group: r.group_size.map(|size| GroupView {
+                size,
+                representatives: r.group_representatives.unwrap_or(0),
+            }),
+            summary: r.summary,
+            outcome,
+            outcome_note: r.outcome_note,
+            referred_unit,
+            refusal_ground,
+            ticket_code: r.ticket_id.and_then(|t| codes.get(&t).cloned()),
+            received_by: hosts.remove(&r.id).unwrap_or_default(),
+            recorded_by: r.recorded_by,
+            created_at: r.created_at.and_utc(),
+        });
+    }
+    Ok(out)
+}
