@@ -555,6 +555,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follow_ups (id) {
+        id -> BigInt,
+        subject -> Text,
+        subject_id -> BigInt,
+        unit_id -> BigInt,
+        title -> Text,
+        opened_at -> Timestamp,
+        due_at -> Timestamp,
+        reminded_75 -> Bool,
+        reminded_last_day -> Bool,
+        missed_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<BigInt>,
+        done_note -> Nullable<Text>,
+        next_check_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(follow_ups -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(follow_ups, units);
+
 // --- citizen reception (src/workflow/receptions.rs) ----------------------------------------
 
 diesel::table! {

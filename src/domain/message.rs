@@ -41,10 +41,14 @@ pub enum Template {
     UnitCitizenComment,
     /// To a staff member: the day's digest of the events they chose to hear of that way.
     DailyDigest,
+    /// To the unit: a follow-up (a synthesis, a commitment) is due soon.
+    FollowUpReminder,
+    /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
+    FollowUpOverdue,
 }
 
 impl Template {
-    pub const ALL: [Template; 30] = [
+    pub const ALL: [Template; 32] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -75,6 +79,8 @@ impl Template {
         Template::UnitAssigned,
         Template::UnitCitizenComment,
         Template::DailyDigest,
+        Template::FollowUpReminder,
+        Template::FollowUpOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +115,8 @@ impl Template {
             Template::UnitAssigned => "unit_assigned",
             Template::UnitCitizenComment => "unit_citizen_comment",
             Template::DailyDigest => "daily_digest",
+            Template::FollowUpReminder => "follow_up_reminder",
+            Template::FollowUpOverdue => "follow_up_overdue",
         }
     }
 
