@@ -269,5 +269,6 @@ fn configuration(cfg: &mut ServiceConfig) {
 fn citizen_reception(cfg: &mut ServiceConfig) {
     cfg.service(receptions::create)
         .service(receptions::list)
-        .service(receptions::get_one);
+        .service(receptions::get_one)
+        .service(receptions::report);
 }

@@ -1,10 +1,10 @@
 //! `/receptions`: the reception register (sổ tiếp công dân). See `workflow::receptions` for
 //! who records and who reads what.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,6 +13,8 @@ use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
 use crate::api::idempotency::{self, Creating, Made, claim_or_run};
 use crate::api::list::{List, Page, paginate};
+use crate::api::reports::{Format, Period, period};
+use crate::api::spreadsheet::{Cell, csv_document};
 use crate::api::tickets::{SubmitRequest, prepare, secret_field};
 use crate::auth::CurrentUser;
 use crate::auth::tokens;
@@ -20,13 +22,15 @@ use crate::db::{self, DbConn};
 use crate::domain::contact::Phone;
 use crate::domain::deadlines::DayEnd;
 use crate::domain::reception::{
-    CROWD_MIN, IdNumber, Kind, Outcome, REPRESENTATIVES_MAX, RefusalGround,
+    CROWD_MIN, IdNumber, Kind, Outcome, REPRESENTATIVES_MAX, RefusalGround, year_before,
 };
 use crate::domain::ticket::Channel;
 use crate::error::FieldError;
 use crate::state::AppState;
 use crate::validation::Violations;
-use crate::workflow::receptions::{self as receptions, ReceptionView, Visit, VisitorIn};
+use crate::workflow::receptions::{
+    self as receptions, ReceptionView, ReportGroup, ReportGroupBy, Visit, VisitorIn,
+};
 
 /// People one reception lists.
 const VISITORS_MAX: usize = 50;
@@ -475,4 +479,184 @@ pub async fn get_one(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+// --- the report -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// First day of the period (local date, inclusive). Default: the first day of the month
+    /// eleven months before `to`.
+    #[param(value_type = Option<NaiveDate>)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the period (local date, inclusive). Default: today.
+    #[param(value_type = Option<NaiveDate>)]
+    pub to: Option<NaiveDate>,
+    /// Only this unit's receptions (its subtree's with `include_subunits=true`), inside what
+    /// the caller reads (403 `report_scope_forbidden` outside).
+    pub unit_id: Option<i64>,
+    pub include_subunits: Option<bool>,
+    /// `unit` (default) or `month`.
+    #[param(inline)]
+    pub group_by: Option<ReportGroupBy>,
+    /// `json` (default) or `csv` (`text/csv; charset=utf-8`, UTF-8 with a byte-order mark).
+    #[param(inline)]
+    pub format: Option<Format>,
+}
+
+/// The citizen-reception figures of a period, and of the same period a year before.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceptionReport {
+    pub period: Period,
+    /// The same dates a year earlier (29 February: the 28th).
+    pub previous_period: Period,
+    pub group_by: ReportGroupBy,
+    pub generated_at: DateTime<Utc>,
+    pub totals: ReportGroup,
+    /// Groups with a reception in either period: units by id, months in order.
+    pub groups: Vec<ReportGroup>,
+}
+
+/// Citizen-reception figures, as the units' quarterly reports quote them ("received 137
+/// citizen visits, down 25.5 %").
+///
+/// For the unit's officials (their unit, and its subunits when it sees them), supervisors
+/// over the subtree they oversee, administrators over every unit; citizens 403. **Which
+/// receptions**: those received (`received_at`) from 00:00 of `from` to 24:00 of `to`, local
+/// time, by a unit of the scope. **Figures**: `visits` (receptions), `visitors` (people; a
+/// crowd counts its size), `crowd_receptions` (đoàn đông người, also in `visits`),
+/// `head_days_held` (distinct unit and local date with a `head_day` reception), `outcomes`
+/// (receptions by outcome); `previous` the same for the same dates a year before (a month
+/// group: the same month), `change_pct` the change in per cent to one decimal (`null` where
+/// the earlier figure is 0). `format=csv`: one row per group and a `total` row.
+#[utoipa::path(tag = "receptions", security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, body = ReceptionReport),
+        (status = 200, description = "`format=csv`: UTF-8 with BOM, one row per group, then the totals", body = String, content_type = "text/csv"),
+        (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "action_forbidden / report_scope_forbidden", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
+#[get("/reports/receptions")]
+pub async fn report(
+    state: web::Data<AppState>,
+    rctx: RequestContext,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let day_end = state.settings.deadlines.day_end();
+    let now = state.clock.now();
+    let span = period(&day_end, day_end.local_date(now), q.from, q.to)?;
+    let before = period(
+        &day_end,
+        day_end.local_date(now),
+        Some(year_before(span.from)),
+        Some(year_before(span.to)),
+    )?;
+    let group_by = q.group_by.unwrap_or_default();
+    let lang = rctx.lang;
+    let (unit_id, subunits) = (q.unit_id, q.include_subunits.unwrap_or(false));
+    let (totals, groups) = state
+        .db(move |c| {
+            db::read(c, |c| {
+                let units = receptions::report_units(c, &user, unit_id, subunits)?;
+                receptions::report(
+                    c,
+                    &units,
+                    (span.start, span.until),
+                    (before.start, before.until),
+                    group_by,
+                    &day_end,
+                    lang,
+                )
+                .map_err(ApiError::from)
+            })
+        })
+        .await?;
+    let report = ReceptionReport {
+        period: Period {
+            from: span.from,
+            to: span.to,
+        },
+        previous_period: Period {
+            from: before.from,
+            to: before.to,
+        },
+        group_by,
+        generated_at: now,
+        totals,
+        groups,
+    };
+    if q.format == Some(Format::Csv) {
+        let (from, to) = (span.from, span.to);
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"receptions-{from}-{to}.csv\""),
+            ))
+            .body(csv(&report)));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The CSV columns, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "group_by",
+    "key",
+    "label",
+    "visits",
+    "visitors",
+    "crowd_receptions",
+    "head_days_held",
+    "guided",
+    "received_as_ticket",
+    "referred",
+    "refused",
+    "previous_visits",
+    "previous_visitors",
+    "previous_crowd_receptions",
+    "previous_head_days_held",
+    "visits_change_pct",
+    "visitors_change_pct",
+    "crowd_receptions_change_pct",
+    "head_days_held_change_pct",
+];
+
+/// The report as CSV (see [`csv_document`]): one row per group, then the totals; names are
+/// text cells (neutralised for spreadsheets), figures numbers, a missing change empty.
+pub fn csv(r: &ReceptionReport) -> String {
+    let group_by = match r.group_by {
+        ReportGroupBy::Unit => "unit",
+        ReportGroupBy::Month => "month",
+    };
+    let num = |n: u64| Cell::Number(n.to_string());
+    let pct = |p: Option<f64>| Cell::Number(p.map(|p| format!("{p:.1}")).unwrap_or_default());
+    let row = |by: &str, g: &ReportGroup| {
+        let (f, p, c) = (&g.figures, &g.previous, &g.change_pct);
+        vec![
+            Cell::Text(by.to_string()),
+            Cell::Text(g.key.clone()),
+            Cell::Text(g.label.clone()),
+            num(f.visits),
+            num(f.visitors),
+            num(f.crowd_receptions),
+            num(f.head_days_held),
+            num(f.outcomes.guided),
+            num(f.outcomes.received_as_ticket),
+            num(f.outcomes.referred),
+            num(f.outcomes.refused),
+            num(p.visits),
+            num(p.visitors),
+            num(p.crowd_receptions),
+            num(p.head_days_held),
+            pct(c.visits),
+            pct(c.visitors),
+            pct(c.crowd_receptions),
+            pct(c.head_days_held),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = r.groups.iter().map(|g| row(group_by, g)).collect();
+    rows.push(row("total", &r.totals));
+    csv_document(CSV_COLUMNS, rows.iter().map(Vec::as_slice))
 }

@@ -152,6 +152,114 @@ impl IdNumber {
     }
 }
 
+// --- the report -----------------------------------------------------------------------
+
+/// One reception as the report counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    pub unit_id: i64,
+    /// The local date it was received on.
+    pub day: chrono::NaiveDate,
+    pub kind: Kind,
+    pub visitors: i32,
+    pub crowd: bool,
+    pub outcome: Outcome,
+}
+
+/// How many receptions ended each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Outcomes {
+    pub guided: u64,
+    pub received_as_ticket: u64,
+    pub referred: u64,
+    pub refused: u64,
+}
+
+/// A group's reception figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// Receptions (lượt tiếp).
+    pub visits: u64,
+    /// People received (a crowd counts its size).
+    pub visitors: u64,
+    /// Crowd receptions (đoàn đông người), also counted in `visits`.
+    pub crowd_receptions: u64,
+    /// Days on which the unit's head received citizens: distinct (unit, local date) with a
+    /// `head_day` reception.
+    pub head_days_held: u64,
+    pub outcomes: Outcomes,
+}
+
+/// The change from the same period a year before, in per cent, one decimal (`-25.5`);
+/// `null` where the earlier figure is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    pub visits: Option<f64>,
+    pub visitors: Option<f64>,
+    pub crowd_receptions: Option<f64>,
+    pub head_days_held: Option<f64>,
+}
+
+impl Change {
+    pub fn between(now: &Figures, before: &Figures) -> Change {
+        Change {
+            visits: change_pct(now.visits, before.visits),
+            visitors: change_pct(now.visitors, before.visitors),
+            crowd_receptions: change_pct(now.crowd_receptions, before.crowd_receptions),
+            head_days_held: change_pct(now.head_days_held, before.head_days_held),
+        }
+    }
+}
+
+/// `now` against `before` in per cent, rounded half away from zero to one decimal.
+pub fn change_pct(now: u64, before: u64) -> Option<f64> {
+    if before == 0 {
+        return None;
+    }
+    let pct = (now as f64 - before as f64) * 100.0 / before as f64;
+    Some((pct * 10.0).round() / 10.0)
+}
+
+/// Adds receptions up into [`Figures`].
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    figures: Figures,
+    head_days: std::collections::HashSet<(i64, chrono::NaiveDate)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, r: &Counted) {
+        let f = &mut self.figures;
+        f.visits += 1;
+        f.visitors += r.visitors.max(0) as u64;
+        if r.crowd {
+            f.crowd_receptions += 1;
+        }
+        if r.kind == Kind::HeadDay {
+            self.head_days.insert((r.unit_id, r.day));
+        }
+        let o = &mut f.outcomes;
+        match r.outcome {
+            Outcome::Guided => o.guided += 1,
+            Outcome::ReceivedAsTicket => o.received_as_ticket += 1,
+            Outcome::Referred => o.referred += 1,
+            Outcome::Refused => o.refused += 1,
+        }
+    }
+
+    pub fn figures(&self) -> Figures {
+        Figures {
+            head_days_held: self.head_days.len() as u64,
+            ..self.figures
+        }
+    }
+}
+
+/// The same period a year before: each date a year earlier (29 February becomes the 28th).
+pub fn year_before(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    d.checked_sub_months(chrono::Months::new(12)).unwrap_or(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +297,59 @@ mod tests {
             assert_eq!(IdNumber::parse(bad), Err("invalid_id_number"), "{bad}");
         }
         assert_eq!(IdNumber::masked("234"), "•••••••••234");
+    }
+
+    #[test]
+    fn changes_are_per_cent_to_one_decimal() {
+        // The quarterly report's sentence: "received 137 citizen visits, down 25.5 %".
+        assert_eq!(change_pct(137, 184), Some(-25.5));
+        assert_eq!(change_pct(3, 2), Some(50.0));
+        assert_eq!(change_pct(1, 3), Some(-66.7));
+        assert_eq!(change_pct(5, 0), None);
+        assert_eq!(change_pct(0, 4), Some(-100.0));
+    }
+
+    #[test]
+    fn a_tally_counts_visits_people_crowds_head_days_and_outcomes() {
+        let d = |day| chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        let r = |unit, day, kind, visitors, crowd, outcome| Counted {
+            unit_id: unit,
+            day: d(day),
+            kind,
+            visitors,
+            crowd,
+            outcome,
+        };
+        let mut t = Tally::default();
+        for c in [
+            r(1, 2, Kind::HeadDay, 1, false, Outcome::Guided),
+            r(1, 2, Kind::HeadDay, 12, true, Outcome::ReceivedAsTicket),
+            r(2, 2, Kind::HeadDay, 1, false, Outcome::Refused),
+            r(1, 9, Kind::Regular, 2, false, Outcome::Referred),
+        ] {
+            t.add(&c);
+        }
+        let f = t.figures();
+        assert_eq!(f.visits, 4);
+        assert_eq!(f.visitors, 16);
+        assert_eq!(f.crowd_receptions, 1);
+        // Two units on 2 November: two heads' days; the regular visit is none.
+        assert_eq!(f.head_days_held, 2);
+        assert_eq!(
+            f.outcomes,
+            Outcomes {
+                guided: 1,
+                received_as_ticket: 1,
+                referred: 1,
+                refused: 1
+            }
+        );
+    }
+
+    #[test]
+    fn the_year_before_keeps_the_day_or_ends_february() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(year_before(d(2026, 10, 1)), d(2025, 10, 1));
+        assert_eq!(year_before(d(2028, 2, 29)), d(2027, 2, 28));
     }
 }

@@ -20,7 +20,9 @@ use crate::db::events::{self, NewEvent};
 use crate::db::receptions::{self as store, Filter, NewReception, NewVisitor, Reception};
 use crate::db::tickets::Ticket;
 use crate::domain::account::Role;
-use crate::domain::reception::{IdNumber, Kind, Outcome, RefusalGround};
+use crate::domain::reception::{
+    Change, Counted, Figures, IdNumber, Kind, Outcome, RefusalGround, Tally,
+};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::workflow::Ctx;
@@ -345,4 +347,158 @@ fn views(
         });
     }
     Ok(out)
+}
+
+// --- the report -------------------------------------------------------------------------
+
+/// How the report groups receptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportGroupBy {
+    /// The unit that received them.
+    #[default]
+    Unit,
+    /// The local month (Asia/Ho_Chi_Minh) they were received in, `YYYY-MM`.
+    Month,
+}
+
+/// One group's figures, the same group's a year before, and the change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportGroup {
+    /// The unit id, or the month `YYYY-MM`; `total` for the totals.
+    pub key: String,
+    /// The unit's name in the caller's language; the month again.
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// The same group in the same period a year before (a month: the same month).
+    pub previous: Figures,
+    pub change_pct: Change,
+}
+
+/// The units the report covers: the register `user` reads, or the unit asked (with its
+/// subtree) inside it (403 `report_scope_forbidden` outside; 422 for an unknown unit).
+pub fn report_units(
+    conn: &mut DbConn,
+    user: &CurrentUser,
+    unit_id: Option<i64>,
+    include_subunits: bool,
+) -> Result<Option<Vec<i64>>, AppError> {
+    let (allowed, _) = readable(conn, user)?;
+    let Some(unit) = unit_id else {
+        return Ok(allowed);
+    };
+    if crate::db::units::find(conn, unit)?.is_none() {
+        return Err(AppError::field("/unit_id", "unknown_unit"));
+    }
+    if allowed.as_ref().is_some_and(|a| !a.contains(&unit)) {
+        return Err(AppError::refused(
+            crate::error::Reason::Forbidden,
+            "report_scope_forbidden",
+        ));
+    }
+    let units = if include_subunits {
+        crate::db::units::subtree(conn, unit)?
+    } else {
+        vec![unit]
+    };
+    Ok(Some(match allowed {
+        Some(a) => units.into_iter().filter(|u| a.contains(u)).collect(),
+        None => units,
+    }))
+}
+
+/// The receptions of `units` in `[start, until)` as the report counts them.
+fn counted(
+    conn: &mut DbConn,
+    units: &Option<Vec<i64>>,
+    (start, until): (NaiveDateTime, NaiveDateTime),
+    day_end: &crate::domain::deadlines::DayEnd,
+) -> Result<Vec<Counted>, AppError> {
+    let rows = store::all(
+        conn,
+        &Filter {
+            units: units.clone(),
+            from: Some(start),
+            until: Some(until),
+            ..Filter::default()
+        },
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Counted {
+                unit_id: r.unit_id,
+                day: day_end.local_date(r.received_at.and_utc()),
+                kind: Kind::parse(&r.kind)
+                    .ok_or_else(|| AppError::internal(format!("reception kind {:?}", r.kind)))?,
+                visitors: r.visitors,
+                crowd: r.group_size.is_some(),
+                outcome: Outcome::parse(&r.outcome).ok_or_else(|| {
+                    AppError::internal(format!("reception outcome {:?}", r.outcome))
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// The report over `units`: the totals and the groups of the period `now`, each with the
+/// same group in the period `before` (the same dates a year earlier). A group appears when
+/// either period has a reception in it.
+pub fn report(
+    conn: &mut DbConn,
+    units: &Option<Vec<i64>>,
+    now: (NaiveDateTime, NaiveDateTime),
+    before: (NaiveDateTime, NaiveDateTime),
+    group_by: ReportGroupBy,
+    day_end: &crate::domain::deadlines::DayEnd,
+    lang: Lang,
+) -> Result<(ReportGroup, Vec<ReportGroup>), AppError> {
+    use std::collections::BTreeMap;
+    let key = |c: &Counted, shift_year: bool| match group_by {
+        ReportGroupBy::Unit => format!("{:020}", c.unit_id),
+        ReportGroupBy::Month => {
+            let d = if shift_year {
+                c.day
+                    .checked_add_months(chrono::Months::new(12))
+                    .unwrap_or(c.day)
+            } else {
+                c.day
+            };
+            d.format("%Y-%m").to_string()
+        }
+    };
+    let mut totals = (Tally::default(), Tally::default());
+    let mut groups: BTreeMap<String, (Tally, Tally)> = BTreeMap::new();
+    for c in counted(conn, units, now, day_end)? {
+        totals.0.add(&c);
+        groups.entry(key(&c, false)).or_default().0.add(&c);
+    }
+    for c in counted(conn, units, before, day_end)? {
+        totals.1.add(&c);
+        groups.entry(key(&c, true)).or_default().1.add(&c);
+    }
+    let group = |key: String, label: String, (now, before): &(Tally, Tally)| {
+        let (figures, previous) = (now.figures(), before.figures());
+        ReportGroup {
+            key,
+            label,
+            change_pct: Change::between(&figures, &previous),
+            figures,
+            previous,
+        }
+    };
+    let mut out = Vec::with_capacity(groups.len());
+    for (k, tallies) in &groups {
+        let (key, label) = match group_by {
+            ReportGroupBy::Unit => {
+                let id: i64 = k.parse().unwrap_or_default();
+                let name = crate::db::units::name_of(conn, id, lang)?.unwrap_or_default();
+                (id.to_string(), name)
+            }
+            ReportGroupBy::Month => (k.clone(), k.clone()),
+        };
+        out.push(group(key, label, tallies));
+    }
+    let label = lang.pick("Tổng cộng", "Total").to_string();
+    Ok((group("total".into(), label, &totals), out))
 }

@@ -445,3 +445,193 @@ async fn the_register_is_the_units_and_its_supervisors_never_the_public() {
         .await;
     assert_eq!(r.status(), 401);
 }
+
+/// A reception of `unit`'s official `host` at `at` (UTC), of `kind`, `visitors` people (a
+/// crowd when more than 4), ending `outcome`.
+fn visit(host: i64, at: &str, kind: &str, visitors: i32, outcome: &str, other: i64) -> Value {
+    let mut b = guided(host, at);
+    b["kind"] = json!(kind);
+    if visitors > 4 {
+        b["group"] = json!({"size": visitors, "representatives": 1});
+    } else {
+        let people: Vec<Value> = (0..visitors)
+            .map(|i| json!({"name": format!("Người dân {i}")}))
+            .collect();
+        b["visitors"] = json!(people);
+    }
+    b["outcome"] = json!(outcome);
+    match outcome {
+        "referred" => b["referred_unit_id"] = json!(other),
+        "refused" => b["refusal_ground"] = json!("disorderly"),
+        "received_as_ticket" => b["ticket"] = petition_ticket(),
+        _ => {}
+    }
+    b
+}
+
+#[tokio::test]
+async fn the_report_counts_a_hand_computed_register_against_the_year_before() {
+    let app = TestApp::demo().await;
+    let (a_host, a) = official(&app, "UBND-X31135").await;
+    let (b_host, b) = official(&app, "SXD-92").await;
+    let (a_id, b_id) = (
+        app.unit_id("UBND-X31135").await,
+        app.unit_id("SXD-92").await,
+    );
+    // The period 1 October – 22 November 2026 (local), and a year before.
+    let register = [
+        // Unit A, this period.
+        (&a, a_host, "2026-10-05T02:00:00Z", "head_day", 1, "guided"),
+        (
+            &a,
+            a_host,
+            "2026-10-05T03:00:00Z",
+            "head_day",
+            1,
+            "referred",
+        ),
+        (&a, a_host, "2026-11-02T02:00:00Z", "regular", 12, "refused"),
+        (&a, a_host, "2026-11-10T02:00:00Z", "head_day", 2, "guided"),
+        // 00:00 on 1 October, local: in; a second earlier: out.
+        (&a, a_host, "2026-09-30T17:00:00Z", "regular", 1, "guided"),
+        (&a, a_host, "2026-09-30T16:59:59Z", "regular", 1, "guided"),
+        // Unit B, this period.
+        (
+            &b,
+            b_host,
+            "2026-11-15T02:00:00Z",
+            "unscheduled",
+            1,
+            "received_as_ticket",
+        ),
+        // Unit A, a year before.
+        (&a, a_host, "2025-10-20T02:00:00Z", "regular", 1, "guided"),
+        (&a, a_host, "2025-11-03T02:00:00Z", "head_day", 1, "guided"),
+        (&a, a_host, "2025-11-03T04:00:00Z", "regular", 3, "guided"),
+        // After the previous period (23 November 2025): out.
+        (&a, a_host, "2025-11-23T02:00:00Z", "head_day", 1, "guided"),
+    ];
+    for (token, host, at, kind, people, outcome) in register {
+        created(&app, token, &visit(host, at, kind, people, outcome, b_id)).await;
+    }
+    let board = app.supervisor_of("UBND-T92").await;
+    let path = "/api/v1/reports/receptions?from=2026-10-01&to=2026-11-22";
+    let r = app.get_json(&board, path).await;
+    assert_eq!(
+        r["period"],
+        json!({"from": "2026-10-01", "to": "2026-11-22"})
+    );
+    assert_eq!(
+        r["previous_period"],
+        json!({"from": "2025-10-01", "to": "2025-11-22"})
+    );
+    // By hand: A has 5 visits (17 people: 1+1+12+2+1), one crowd, heads' days on 5 Oct and
+    // 10 Nov; a year before 3 visits (5 people), one head's day. B: 1 visit, none before.
+    let t = &r["totals"];
+    assert_eq!(t["visits"], 6);
+    assert_eq!(t["visitors"], 18);
+    assert_eq!(t["crowd_receptions"], 1);
+    assert_eq!(t["head_days_held"], 2);
+    assert_eq!(
+        t["outcomes"],
+        json!({"guided": 3, "received_as_ticket": 1, "referred": 1, "refused": 1})
+    );
+    assert_eq!(t["previous"]["visits"], 3);
+    assert_eq!(t["previous"]["visitors"], 5);
+    assert_eq!(t["previous"]["head_days_held"], 1);
+    assert_eq!(
+        t["change_pct"],
+        json!({"visits": 100.0, "visitors": 260.0, "crowd_receptions": null, "head_days_held": 100.0})
+    );
+    let groups = r["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    let ga = groups
+        .iter()
+        .find(|g| g["key"] == json!(a_id.to_string()))
+        .unwrap();
+    assert_eq!(ga["label"], "Ủy ban nhân dân Phường Ninh Kiều");
+    assert_eq!(
+        (ga["visits"].as_i64(), ga["visitors"].as_i64()),
+        (Some(5), Some(17))
+    );
+    assert_eq!(
+        ga["change_pct"],
+        json!({"visits": 66.7, "visitors": 240.0, "crowd_receptions": null, "head_days_held": 100.0})
+    );
+    let gb = groups
+        .iter()
+        .find(|g| g["key"] == json!(b_id.to_string()))
+        .unwrap();
+    assert_eq!(gb["visits"], 1);
+    assert_eq!(gb["previous"]["visits"], 0);
+    assert!(gb["change_pct"]["visits"].is_null());
+
+    // By month: October 3 visits (3 people, a head's day) against October 2025's 1; November
+    // 3 visits (15 people) against 2 (4 people).
+    let m = app
+        .get_json(&board, &format!("{path}&group_by=month"))
+        .await;
+    let months: Vec<(&str, i64, i64, i64, i64)> = m["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap(),
+                g["visits"].as_i64().unwrap(),
+                g["visitors"].as_i64().unwrap(),
+                g["previous"]["visits"].as_i64().unwrap(),
+                g["previous"]["visitors"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        months,
+        vec![("2026-10", 3, 3, 1, 1), ("2026-11", 3, 15, 2, 4)]
+    );
+    assert_eq!(m["groups"][1]["change_pct"]["visitors"], 275.0);
+    assert_eq!(m["groups"][1]["change_pct"]["head_days_held"], 0.0);
+
+    // CSV: a byte-order mark, the header, a row per group and the totals.
+    let res = app.get_as(&board, &format!("{path}&format=csv")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'), "BOM");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[0].starts_with("group_by,key,label,visits,visitors,crowd_receptions,head_days_held,")
+    );
+    assert_eq!(
+        lines[3],
+        "total,total,Tổng cộng,6,18,1,2,3,1,1,1,3,5,0,1,100.0,260.0,,100.0"
+    );
+
+    // The unit reads its own; its supervisor too; not a unit outside; citizens nothing.
+    let own = app.get_json(&a, path).await;
+    assert_eq!(own["totals"]["visits"], 5);
+    let commune_board = app.supervisor_of("UBND-X31135").await;
+    let own = app.get_json(&commune_board, path).await;
+    assert_eq!(own["totals"]["visits"], 5);
+    assert_problem(
+        app.get_as(&commune_board, &format!("{path}&unit_id={b_id}"))
+            .await,
+        403,
+        "report_scope_forbidden",
+    )
+    .await;
+    let only_b = app
+        .get_json(&board, &format!("{path}&unit_id={b_id}"))
+        .await;
+    assert_eq!(only_b["totals"]["visits"], 1);
+    let citizen = app.citizen().await;
+    assert_problem(app.get_as(&citizen, path).await, 403, "action_forbidden").await;
+    assert_problem(
+        app.get_as(&board, "/api/v1/reports/receptions?group_by=kind")
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
