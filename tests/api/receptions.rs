@@ -635,3 +635,57 @@ async fn the_report_counts_a_hand_computed_register_against_the_year_before() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_inbox_and_the_ticket_reports_filter_by_channel() {
+    let app = TestApp::builder().long_tokens().demo().await;
+    let (host, token) = official(&app, "UBND-X31135").await;
+    let citizen = app.citizen().await;
+    let from_app = app
+        .submit_ok(Some(&citizen), &crate::fixtures::petition())
+        .await;
+    let mut body = guided(host, "2026-11-23T01:30:00Z");
+    body["outcome"] = json!("received_as_ticket");
+    body["ticket"] = petition_ticket();
+    let in_person = created(&app, &token, &body).await["ticket_code"].clone();
+    let codes = |list: &Value| -> Vec<Value> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["code"].clone())
+            .collect()
+    };
+    let all = app.get_json(&token, "/api/v1/inbox").await;
+    assert_eq!(codes(&all).len(), 2);
+    let only = app
+        .get_json(&token, "/api/v1/inbox?channel=in_person")
+        .await;
+    assert_eq!(codes(&only), vec![in_person.clone()]);
+    let only = app.get_json(&token, "/api/v1/inbox?channel=app").await;
+    assert_eq!(codes(&only), vec![from_app["code"].clone()]);
+    assert_problem(
+        app.get_as(&token, "/api/v1/inbox?channel=pigeon").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let board = app.supervisor_of("UBND-X31135").await;
+    let path = "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30";
+    let r = app.get_json(&board, path).await;
+    assert_eq!(r["totals"]["received"], 2);
+    let r = app
+        .get_json(&board, &format!("{path}&channel=in_person"))
+        .await;
+    assert_eq!(r["totals"]["received"], 1);
+    let r = app.get_json(&board, &format!("{path}&channel=post")).await;
+    assert_eq!(r["totals"]["received"], 0);
+    // Forty days on, both are late; the overdue list filters too.
+    app.clock.advance(chrono::Duration::days(40));
+    let late = app.get_json(&board, "/api/v1/reports/overdue").await;
+    assert_eq!(codes(&late).len(), 2);
+    let late = app
+        .get_json(&board, "/api/v1/reports/overdue?channel=in_person")
+        .await;
+    assert_eq!(codes(&late), vec![in_person]);
+}
