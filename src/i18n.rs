@@ -608,6 +608,48 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This session was ended (the password was changed or reset, or sessions were revoked to protect the account). Refresh the token or sign in again.",
             ),
         ),
+        "reception_day_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có lịch tiếp công dân nào mang số này (hoặc lịch đã bị huỷ).",
+                "There is no reception day with this id (or it was cancelled).",
+            ),
+        ),
+        "booking_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Bạn không có lượt đăng ký nào mang số này.",
+                "You have no booking with this id.",
+            ),
+        ),
+        "booking_cancelled" => (
+            ("Đã huỷ", "Already cancelled"),
+            (
+                "Lượt đăng ký này đã được huỷ.",
+                "This booking was cancelled already.",
+            ),
+        ),
+        "already_booked" => (
+            ("Đã đăng ký", "Already booked"),
+            (
+                "Bạn đã đăng ký một lượt trong ngày tiếp công dân này.",
+                "You already have a booking on this reception day.",
+            ),
+        ),
+        "reception_day_full" => (
+            ("Hết lượt", "Fully booked"),
+            (
+                "Ngày tiếp công dân này đã hết lượt đăng ký.",
+                "Every slot of this reception day is booked.",
+            ),
+        ),
+        "reception_day_closed" => (
+            ("Đã bắt đầu", "Already started"),
+            (
+                "Ngày tiếp công dân này đã bắt đầu hoặc đã qua; không đăng ký được nữa.",
+                "This reception day has started or passed; it takes no more bookings.",
+            ),
+        ),
         "reception_not_found" => (
             ("Không tìm thấy", "Not found"),
             (
@@ -865,6 +907,15 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Đơn nhận khi tiếp công dân luôn có kênh trực tiếp (in_person).",
             "A ticket received at a reception always has the channel in_person.",
         ),
+        "invalid_time" => (
+            "Giờ theo dạng HH:MM, ví dụ 07:30.",
+            "A time as HH:MM, for example 07:30.",
+        ),
+        "end_before_start" => (
+            "Giờ kết thúc phải sau giờ bắt đầu.",
+            "The end must come after the start.",
+        ),
+        "in_the_past" => ("Ngày này đã qua.", "This date has passed."),
         "invalid_id_number" => (
             "Số định danh gồm 12 chữ số (căn cước) hoặc 9 chữ số (chứng minh nhân dân cũ).",
             "An identity number has 12 digits (citizen identity card) or 9 (old identity card).",

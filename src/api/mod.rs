@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod open311;
 pub mod public;
 pub mod push;
+pub mod reception_days;
 pub mod receptions;
 pub mod reports;
 pub mod request_head;
@@ -270,5 +271,10 @@ fn citizen_reception(cfg: &mut ServiceConfig) {
     cfg.service(receptions::create)
         .service(receptions::list)
         .service(receptions::get_one)
-        .service(receptions::report);
+        .service(receptions::report)
+        .service(reception_days::schedule)
+        .service(reception_days::upcoming)
+        .service(reception_days::book)
+        .service(reception_days::cancel)
+        .service(reception_days::bookings);
 }

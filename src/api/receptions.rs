@@ -28,8 +28,9 @@ use crate::domain::ticket::Channel;
 use crate::error::FieldError;
 use crate::state::AppState;
 use crate::validation::Violations;
+use crate::workflow::reception_days::MissedHeadDay;
 use crate::workflow::receptions::{
-    self as receptions, ReceptionView, ReportGroup, ReportGroupBy, Visit, VisitorIn,
+    self as receptions, ReceptionView, ReportGroup, ReportGroupBy, Visit, VisitorIn, Window,
 };
 
 /// People one reception lists.
@@ -515,8 +516,12 @@ pub struct ReceptionReport {
     pub group_by: ReportGroupBy,
     pub generated_at: DateTime<Utc>,
     pub totals: ReportGroup,
-    /// Groups with a reception in either period: units by id, months in order.
+    /// Groups with a reception or a head's day in either period: units by id, months in
+    /// order.
     pub groups: Vec<ReportGroup>,
+    /// Overdue items: each whole week or month of the period, ended before today, in which a
+    /// unit's head held no reception day the law asks of it (`receptions.head_days`).
+    pub missed_head_days: Vec<MissedHeadDay>,
 }
 
 /// Citizen-reception figures, as the units' quarterly reports quote them ("received 137
@@ -556,20 +561,39 @@ pub async fn report(
     let group_by = q.group_by.unwrap_or_default();
     let lang = rctx.lang;
     let (unit_id, subunits) = (q.unit_id, q.include_subunits.unwrap_or(false));
-    let (totals, groups) = state
+    let window = |s: crate::api::reports::Span| Window {
+        from: s.from,
+        to: s.to,
+        start: s.start,
+        until: s.until,
+    };
+    let today = day_end.local_date(now);
+    let st = state.clone();
+    let (reported, missed_head_days) = state
         .db(move |c| {
             db::read(c, |c| {
                 let units = receptions::report_units(c, &user, unit_id, subunits)?;
-                receptions::report(
+                let reported = receptions::report(
                     c,
                     &units,
-                    (span.start, span.until),
-                    (before.start, before.until),
+                    window(span),
+                    window(before),
+                    today,
                     group_by,
                     &day_end,
                     lang,
-                )
-                .map_err(ApiError::from)
+                )?;
+                let missed = crate::workflow::reception_days::missed(
+                    c,
+                    units.as_deref(),
+                    span.from,
+                    span.to,
+                    today,
+                    &st.settings.receptions.head_days,
+                    &reported.head_days,
+                    lang,
+                )?;
+                Ok::<_, ApiError>((reported, missed))
             })
         })
         .await?;
@@ -584,8 +608,9 @@ pub async fn report(
         },
         group_by,
         generated_at: now,
-        totals,
-        groups,
+        totals: reported.totals,
+        groups: reported.groups,
+        missed_head_days,
     };
     if q.format == Some(Format::Csv) {
         let (from, to) = (span.from, span.to);

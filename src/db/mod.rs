@@ -21,6 +21,7 @@ pub mod open311;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
+pub mod reception_days;
 pub mod receptions;
 pub mod reference;
 pub mod reports;

@@ -629,3 +629,39 @@ diesel::allow_tables_to_appear_in_same_query!(receptions, tickets);
 diesel::allow_tables_to_appear_in_same_query!(receptions, units);
 diesel::allow_tables_to_appear_in_same_query!(receptions, users);
 diesel::allow_tables_to_appear_in_same_query!(reception_hosts, users);
+
+diesel::table! {
+    reception_days (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        day -> Date,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        place -> Text,
+        host_id -> BigInt,
+        slots -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reception_bookings (id) {
+        id -> BigInt,
+        reception_day_id -> BigInt,
+        user_id -> BigInt,
+        topic -> Text,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(reception_bookings -> reception_days (reception_day_id));
+diesel::joinable!(reception_bookings -> users (user_id));
+diesel::joinable!(reception_days -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(reception_days, reception_bookings);
+diesel::allow_tables_to_appear_in_same_query!(reception_days, units);
+diesel::allow_tables_to_appear_in_same_query!(reception_days, unit_areas);
+diesel::allow_tables_to_appear_in_same_query!(reception_bookings, users);

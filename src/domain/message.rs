@@ -45,10 +45,12 @@ pub enum Template {
     FollowUpReminder,
     /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
     FollowUpOverdue,
+    /// To a citizen: their booked reception day is tomorrow.
+    ReceptionDayReminder,
 }
 
 impl Template {
-    pub const ALL: [Template; 32] = [
+    pub const ALL: [Template; 33] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -81,6 +83,7 @@ impl Template {
         Template::DailyDigest,
         Template::FollowUpReminder,
         Template::FollowUpOverdue,
+        Template::ReceptionDayReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +120,7 @@ impl Template {
             Template::DailyDigest => "daily_digest",
             Template::FollowUpReminder => "follow_up_reminder",
             Template::FollowUpOverdue => "follow_up_overdue",
+            Template::ReceptionDayReminder => "reception_day_reminder",
         }
     }
 

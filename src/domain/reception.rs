@@ -185,7 +185,7 @@ pub struct Figures {
     /// Crowd receptions (đoàn đông người), also counted in `visits`.
     pub crowd_receptions: u64,
     /// Days on which the unit's head received citizens: distinct (unit, local date) with a
-    /// `head_day` reception.
+    /// `head_day` reception or a published reception day (not cancelled, not in the future).
     pub head_days_held: u64,
     pub outcomes: Outcomes,
 }
@@ -247,6 +247,12 @@ impl Tally {
         }
     }
 
+    /// A day the unit's head received citizens, known otherwise than from a `head_day`
+    /// reception (a published reception day held).
+    pub fn add_head_day(&mut self, unit_id: i64, day: chrono::NaiveDate) {
+        self.head_days.insert((unit_id, day));
+    }
+
     pub fn figures(&self) -> Figures {
         Figures {
             head_days_held: self.head_days.len() as u64,
@@ -258,6 +264,67 @@ impl Tally {
 /// The same period a year before: each date a year earlier (29 February becomes the 28th).
 pub fn year_before(d: chrono::NaiveDate) -> chrono::NaiveDate {
     d.checked_sub_months(chrono::Months::new(12)).unwrap_or(d)
+}
+
+// --- the heads' reception days --------------------------------------------------------
+
+/// How often a unit's head must receive citizens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// At least one day each week (Monday to Sunday).
+    Week,
+    /// At least one day each calendar month.
+    Month,
+}
+
+impl Frequency {
+    /// The whole periods (first day, last day) that lie within `from..=to`, in order.
+    pub fn periods(
+        self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+        use chrono::Datelike;
+        let mut out = Vec::new();
+        let mut start = match self {
+            Frequency::Week => {
+                let back = from.weekday().num_days_from_monday() as i64;
+                let monday = from - chrono::Duration::days(back);
+                if monday < from {
+                    monday + chrono::Duration::days(7)
+                } else {
+                    monday
+                }
+            }
+            Frequency::Month => {
+                let first = from.with_day(1).unwrap_or(from);
+                if first < from {
+                    first
+                        .checked_add_months(chrono::Months::new(1))
+                        .unwrap_or(first)
+                } else {
+                    first
+                }
+            }
+        };
+        loop {
+            let next = match self {
+                Frequency::Week => start + chrono::Duration::days(7),
+                Frequency::Month => match start.checked_add_months(chrono::Months::new(1)) {
+                    Some(n) => n,
+                    None => break,
+                },
+            };
+            let end = next - chrono::Duration::days(1);
+            if end > to {
+                break;
+            }
+            out.push((start, end));
+            start = next;
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -351,5 +418,32 @@ mod tests {
         let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(year_before(d(2026, 10, 1)), d(2025, 10, 1));
         assert_eq!(year_before(d(2028, 2, 29)), d(2027, 2, 28));
+    }
+
+    #[test]
+    fn duty_periods_are_whole_weeks_and_months_inside_the_range() {
+        let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // 2026-11-04 is a Wednesday: the first whole week starts Monday the 9th.
+        assert_eq!(
+            Frequency::Week.periods(d(11, 4), d(11, 29)),
+            vec![
+                (d(11, 9), d(11, 15)),
+                (d(11, 16), d(11, 22)),
+                (d(11, 23), d(11, 29))
+            ]
+        );
+        assert_eq!(
+            Frequency::Week.periods(d(11, 9), d(11, 28)),
+            vec![(d(11, 9), d(11, 15)), (d(11, 16), d(11, 22))]
+        );
+        assert_eq!(
+            Frequency::Month.periods(d(9, 1), d(11, 29)),
+            vec![(d(9, 1), d(9, 30)), (d(10, 1), d(10, 31))]
+        );
+        assert_eq!(
+            Frequency::Month.periods(d(9, 2), d(10, 31)),
+            vec![(d(10, 1), d(10, 31))]
+        );
+        assert!(Frequency::Week.periods(d(11, 10), d(11, 12)).is_empty());
     }
 }

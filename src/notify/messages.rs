@@ -430,7 +430,8 @@ fn ticket_text(
         | Template::StaffInvite
         | Template::DailyDigest
         | Template::FollowUpReminder
-        | Template::FollowUpOverdue => return None,
+        | Template::FollowUpOverdue
+        | Template::ReceptionDayReminder => return None,
     })
 }
 
@@ -445,6 +446,7 @@ fn event_content(
         Template::FollowUpReminder | Template::FollowUpOverdue => {
             Ok(follow_up_content(template, lang, data, greeting))
         }
+        Template::ReceptionDayReminder => Ok(reception_day_content(lang, data, greeting)),
         other => ticket_content(other, lang, data, greeting),
     }
 }
@@ -495,6 +497,38 @@ fn follow_up_content(template: Template, lang: Lang, data: &Value, greeting: Str
         subject: fill(subject),
         greeting,
         paragraphs: vec![fill(paragraph)],
+        code: None,
+        action: None,
+    }
+}
+
+/// A booked reception day is tomorrow: the unit, the date, the hour, the place and the topic
+/// the citizen booked. `data`: `{unit, date, start, place, topic}`.
+fn reception_day_content(lang: Lang, data: &Value, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let fill = |t: &str| {
+        t.replace("{unit}", field("unit"))
+            .replace("{date}", field("date"))
+            .replace("{start}", field("start"))
+            .replace("{place}", field("place"))
+            .replace("{topic}", field("topic"))
+    };
+    Content {
+        subject: fill(lang.pick(
+            "Nhắc lịch tiếp công dân ngày {date}",
+            "Reminder: citizen reception on {date}",
+        )),
+        greeting,
+        paragraphs: vec![
+            fill(lang.pick(
+                "{unit} tiếp công dân lúc {start} ngày {date} tại {place}.",
+                "{unit} receives citizens at {start} on {date} at {place}.",
+            )),
+            fill(lang.pick(
+                "Nội dung bạn đã đăng ký: {topic}. Nếu không đến được, hãy huỷ lượt đăng ký trong ứng dụng.",
+                "What you booked it for: {topic}. If you cannot come, cancel the booking in the app.",
+            )),
+        ],
         code: None,
         action: None,
     }

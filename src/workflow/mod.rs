@@ -21,6 +21,7 @@ pub mod password;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
+pub mod reception_days;
 pub mod receptions;
 pub mod refs;
 pub mod routing_rules;

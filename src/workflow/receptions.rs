@@ -408,6 +408,23 @@ pub fn report_units(
     }))
 }
 
+/// What [`report`] found.
+pub struct Reported {
+    pub totals: ReportGroup,
+    pub groups: Vec<ReportGroup>,
+    /// (unit, local date) of the period's `head_day` receptions.
+    pub head_days: Vec<(i64, chrono::NaiveDate)>,
+}
+
+/// A report's period: local dates, both included, and the UTC instants they span.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub start: NaiveDateTime,
+    pub until: NaiveDateTime,
+}
+
 /// The receptions of `units` in `[start, until)` as the report counts them.
 fn counted(
     conn: &mut DbConn,
@@ -444,38 +461,65 @@ fn counted(
 /// The report over `units`: the totals and the groups of the period `now`, each with the
 /// same group in the period `before` (the same dates a year earlier). A group appears when
 /// either period has a reception in it.
+#[allow(clippy::too_many_arguments)]
 pub fn report(
     conn: &mut DbConn,
     units: &Option<Vec<i64>>,
-    now: (NaiveDateTime, NaiveDateTime),
-    before: (NaiveDateTime, NaiveDateTime),
+    now: Window,
+    before: Window,
+    today: chrono::NaiveDate,
     group_by: ReportGroupBy,
     day_end: &crate::domain::deadlines::DayEnd,
     lang: Lang,
-) -> Result<(ReportGroup, Vec<ReportGroup>), AppError> {
+) -> Result<Reported, AppError> {
     use std::collections::BTreeMap;
-    let key = |c: &Counted, shift_year: bool| match group_by {
-        ReportGroupBy::Unit => format!("{:020}", c.unit_id),
+    let mut head_days = Vec::new();
+    let key = |unit_id: i64, day: chrono::NaiveDate, shift_year: bool| match group_by {
+        ReportGroupBy::Unit => format!("{unit_id:020}"),
         ReportGroupBy::Month => {
             let d = if shift_year {
-                c.day
-                    .checked_add_months(chrono::Months::new(12))
-                    .unwrap_or(c.day)
+                day.checked_add_months(chrono::Months::new(12))
+                    .unwrap_or(day)
             } else {
-                c.day
+                day
             };
             d.format("%Y-%m").to_string()
         }
     };
     let mut totals = (Tally::default(), Tally::default());
     let mut groups: BTreeMap<String, (Tally, Tally)> = BTreeMap::new();
-    for c in counted(conn, units, now, day_end)? {
-        totals.0.add(&c);
-        groups.entry(key(&c, false)).or_default().0.add(&c);
-    }
-    for c in counted(conn, units, before, day_end)? {
-        totals.1.add(&c);
-        groups.entry(key(&c, true)).or_default().1.add(&c);
+    for (w, earlier) in [(now, false), (before, true)] {
+        for c in counted(conn, units, (w.start, w.until), day_end)? {
+            let (t, g) = (
+                &mut totals,
+                groups.entry(key(c.unit_id, c.day, earlier)).or_default(),
+            );
+            if earlier {
+                t.1.add(&c);
+                g.1.add(&c);
+            } else {
+                t.0.add(&c);
+                g.0.add(&c);
+                if c.kind == Kind::HeadDay {
+                    head_days.push((c.unit_id, c.day));
+                }
+            }
+        }
+        // Published days not cancelled, up to today, count as held.
+        let last = w.to.min(today);
+        if last >= w.from {
+            let held = crate::db::reception_days::held(conn, units.as_deref(), w.from, last)?;
+            for (unit, day) in held {
+                let g = groups.entry(key(unit, day, earlier)).or_default();
+                if earlier {
+                    totals.1.add_head_day(unit, day);
+                    g.1.add_head_day(unit, day);
+                } else {
+                    totals.0.add_head_day(unit, day);
+                    g.0.add_head_day(unit, day);
+                }
+            }
+        }
     }
     let group = |key: String, label: String, (now, before): &(Tally, Tally)| {
         let (figures, previous) = (now.figures(), before.figures());
@@ -500,5 +544,9 @@ pub fn report(
         out.push(group(key, label, tallies));
     }
     let label = lang.pick("Tổng cộng", "Total").to_string();
-    Ok((group("total".into(), label, &totals), out))
+    Ok(Reported {
+        totals: group("total".into(), label, &totals),
+        groups: out,
+        head_days,
+    })
 }

@@ -36,6 +36,8 @@ pub struct Swept {
     pub questions_expired: usize,
     /// Follow-ups (syntheses, commitments) reminded and missed.
     pub follow_ups: super::follow_ups::Swept,
+    /// Citizens reminded of the reception day they booked for tomorrow.
+    pub reception_reminders: usize,
 }
 
 impl Swept {
@@ -102,6 +104,7 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
     swept.closed = close_answered(conn, rules.auto_close_days, ctx)?;
     swept.questions_expired = expire_questions(conn, rules.info_wait_working_days, ctx)?;
     swept.follow_ups = super::follow_ups::sweep(conn, ctx)?;
+    swept.reception_reminders = super::reception_days::remind(conn, ctx)?;
     Ok(swept)
 }
 

@@ -40,6 +40,7 @@ mod organisation;
 mod outbox;
 mod preferences;
 mod questions;
+mod reception_days;
 mod receptions;
 mod reference;
 mod replica;
