@@ -650,6 +650,48 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This reception day has started or passed; it takes no more bookings.",
             ),
         ),
+        "dialogue_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có buổi đối thoại, tiếp xúc cử tri nào mang số này.",
+                "There is no dialogue or voter meeting with this id.",
+            ),
+        ),
+        "question_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Buổi đối thoại này không có câu hỏi nào mang số này.",
+                "This dialogue has no question with this id.",
+            ),
+        ),
+        "dialogue_started" => (
+            ("Đã bắt đầu", "Already started"),
+            (
+                "Buổi đối thoại đã bắt đầu; không gửi hay ủng hộ câu hỏi được nữa.",
+                "The dialogue has started; questions can no longer be sent or supported.",
+            ),
+        ),
+        "already_supported" => (
+            ("Đã ủng hộ", "Already supported"),
+            (
+                "Bạn đã ủng hộ câu hỏi này; mỗi người ủng hộ một lần.",
+                "You already support this question; each person supports once.",
+            ),
+        ),
+        "already_answered" => (
+            ("Đã trả lời", "Already answered"),
+            (
+                "Câu hỏi này đã được ghi nhận câu trả lời.",
+                "This question's answer is recorded already.",
+            ),
+        ),
+        "minutes_published" => (
+            ("Đã công bố", "Already published"),
+            (
+                "Biên bản của buổi đối thoại này đã được công bố.",
+                "The minutes of this dialogue are published already.",
+            ),
+        ),
         "reception_not_found" => (
             ("Không tìm thấy", "Not found"),
             (

@@ -12,6 +12,7 @@ pub mod compression;
 pub mod conditional;
 pub mod cors;
 pub mod deadlines;
+pub mod dialogues;
 pub mod docs;
 pub mod email_suppressions;
 pub mod error;
@@ -276,5 +277,13 @@ fn citizen_reception(cfg: &mut ServiceConfig) {
         .service(reception_days::upcoming)
         .service(reception_days::book)
         .service(reception_days::cancel)
-        .service(reception_days::bookings);
+        .service(reception_days::bookings)
+        .service(dialogues::schedule)
+        .service(dialogues::list)
+        .service(dialogues::get_one)
+        .service(dialogues::ask)
+        .service(dialogues::questions)
+        .service(dialogues::support)
+        .service(dialogues::answer)
+        .service(dialogues::minutes);
 }

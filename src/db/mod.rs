@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod categories;
 pub mod clocks;
 mod conn;
+pub mod dialogues;
 mod error;
 pub mod events;
 pub mod exports;

@@ -665,3 +665,61 @@ diesel::allow_tables_to_appear_in_same_query!(reception_days, reception_bookings
 diesel::allow_tables_to_appear_in_same_query!(reception_days, units);
 diesel::allow_tables_to_appear_in_same_query!(reception_days, unit_areas);
 diesel::allow_tables_to_appear_in_same_query!(reception_bookings, users);
+
+diesel::table! {
+    dialogues (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        topic -> Text,
+        starts_at -> Timestamp,
+        place -> Text,
+        hosts -> Text,
+        minutes -> Nullable<Text>,
+        minutes_published_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dialogue_areas (dialogue_id, area_code) {
+        dialogue_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    dialogue_questions (id) {
+        id -> BigInt,
+        dialogue_id -> BigInt,
+        user_id -> BigInt,
+        body -> Text,
+        supporters -> Integer,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+        commitment -> Nullable<Text>,
+        commitment_unit_id -> Nullable<BigInt>,
+        commitment_due_at -> Nullable<Timestamp>,
+        follow_up_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dialogue_supports (question_id, user_id) {
+        question_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dialogue_areas -> dialogues (dialogue_id));
+diesel::joinable!(dialogue_questions -> dialogues (dialogue_id));
+diesel::joinable!(dialogue_supports -> dialogue_questions (question_id));
+diesel::allow_tables_to_appear_in_same_query!(dialogues, dialogue_areas, dialogue_questions);
+diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, dialogue_supports);
+diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, tickets);

@@ -47,10 +47,16 @@ pub enum Template {
     FollowUpOverdue,
     /// To a citizen: their booked reception day is tomorrow.
     ReceptionDayReminder,
+    /// To the residents of its areas: a dialogue or voter meeting is scheduled.
+    DialogueScheduled,
+    /// To those who asked or supported a question: the unit's answer (and commitment).
+    DialogueAnswered,
+    /// To everyone who took part: the minutes are published.
+    DialogueMinutes,
 }
 
 impl Template {
-    pub const ALL: [Template; 33] = [
+    pub const ALL: [Template; 36] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -84,6 +90,9 @@ impl Template {
         Template::FollowUpReminder,
         Template::FollowUpOverdue,
         Template::ReceptionDayReminder,
+        Template::DialogueScheduled,
+        Template::DialogueAnswered,
+        Template::DialogueMinutes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +130,9 @@ impl Template {
             Template::FollowUpReminder => "follow_up_reminder",
             Template::FollowUpOverdue => "follow_up_overdue",
             Template::ReceptionDayReminder => "reception_day_reminder",
+            Template::DialogueScheduled => "dialogue_scheduled",
+            Template::DialogueAnswered => "dialogue_answered",
+            Template::DialogueMinutes => "dialogue_minutes",
         }
     }
 

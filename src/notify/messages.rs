@@ -431,7 +431,10 @@ fn ticket_text(
         | Template::DailyDigest
         | Template::FollowUpReminder
         | Template::FollowUpOverdue
-        | Template::ReceptionDayReminder => return None,
+        | Template::ReceptionDayReminder
+        | Template::DialogueScheduled
+        | Template::DialogueAnswered
+        | Template::DialogueMinutes => return None,
     })
 }
 
@@ -447,6 +450,9 @@ fn event_content(
             Ok(follow_up_content(template, lang, data, greeting))
         }
         Template::ReceptionDayReminder => Ok(reception_day_content(lang, data, greeting)),
+        Template::DialogueScheduled | Template::DialogueAnswered | Template::DialogueMinutes => {
+            Ok(dialogue_content(template, lang, data, greeting))
+        }
         other => ticket_content(other, lang, data, greeting),
     }
 }
@@ -529,6 +535,64 @@ fn reception_day_content(lang: Lang, data: &Value, greeting: String) -> Content 
                 "What you booked it for: {topic}. If you cannot come, cancel the booking in the app.",
             )),
         ],
+        code: None,
+        action: None,
+    }
+}
+
+/// A dialogue's news: scheduled (`{title, unit, when, place}`), a question answered
+/// (`{title, question, answer, commitment, due}`), the minutes published (`{title}`).
+fn dialogue_content(template: Template, lang: Lang, data: &Value, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let fill = |t: &str| {
+        t.replace("{title}", field("title"))
+            .replace("{unit}", field("unit"))
+            .replace("{when}", field("when"))
+            .replace("{place}", field("place"))
+            .replace("{question}", field("question"))
+            .replace("{answer}", field("answer"))
+            .replace("{commitment}", field("commitment"))
+            .replace("{due}", field("due"))
+    };
+    let (subject, mut paragraphs) = match template {
+        Template::DialogueScheduled => (
+            lang.pick("Đối thoại với người dân: {title}", "Dialogue with residents: {title}"),
+            vec![
+                lang.pick(
+                    "{unit} tổ chức “{title}” lúc {when} tại {place}.",
+                    "{unit} holds “{title}” at {when} at {place}.",
+                ),
+                lang.pick(
+                    "Bạn có thể gửi câu hỏi và ủng hộ câu hỏi của người khác trong ứng dụng trước buổi đối thoại.",
+                    "You may send questions, and support others', in the app before it.",
+                ),
+            ],
+        ),
+        Template::DialogueAnswered => (
+            lang.pick("Đã trả lời câu hỏi: {title}", "Question answered: {title}"),
+            vec![
+                lang.pick("Câu hỏi: {question}", "Question: {question}"),
+                lang.pick("Trả lời: {answer}", "Answer: {answer}"),
+            ],
+        ),
+        _ => (
+            lang.pick("Biên bản: {title}", "Minutes: {title}"),
+            vec![lang.pick(
+                "Biên bản buổi “{title}” đã được công bố trong ứng dụng.",
+                "The minutes of “{title}” are published in the app.",
+            )],
+        ),
+    };
+    if template == Template::DialogueAnswered && !field("commitment").is_empty() {
+        paragraphs.push(lang.pick(
+            "Cam kết: {commitment} (hạn {due}).",
+            "Commitment: {commitment} (by {due}).",
+        ));
+    }
+    Content {
+        subject: fill(subject),
+        greeting,
+        paragraphs: paragraphs.into_iter().map(fill).collect(),
         code: None,
         action: None,
     }

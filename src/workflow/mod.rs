@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod areas;
 pub mod categories;
+pub mod dialogues;
 pub mod follow_ups;
 pub mod idempotency;
 pub mod password;

@@ -24,6 +24,7 @@ mod console_reports;
 mod console_settings;
 mod crash;
 mod deadlines;
+mod dialogues;
 mod events;
 mod fault;
 mod follow_ups;
