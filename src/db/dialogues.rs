@@ -41,6 +41,7 @@ pub struct Question {
     pub commitment_unit_id: Option<i64>,
     pub commitment_due_at: Option<NaiveDateTime>,
     pub follow_up_id: Option<i64>,
+    pub outcome_told: Option<String>,
     pub ticket_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -304,5 +305,45 @@ pub fn publish_minutes(
         dialogues::minutes_published_at.eq(now),
     ))
     .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Questions with a commitment whose participants have not heard it was done: the ones the
+/// sweep looks at (after the keyset position `after_id`).
+pub fn commitments_pending(
+    conn: &mut DbConn,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Question>, Error> {
+    Ok(dialogue_questions::table
+        .filter(dialogue_questions::follow_up_id.is_not_null())
+        .filter(
+            dialogue_questions::outcome_told
+                .is_null()
+                .or(dialogue_questions::outcome_told.ne("done")),
+        )
+        .filter(dialogue_questions::id.gt(after_id))
+        .order(dialogue_questions::id.asc())
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)?)
+}
+
+/// Records the outcome told, if it is still `from`: `false` when another pass did first.
+pub fn claim_outcome(
+    conn: &mut DbConn,
+    question_id: i64,
+    from: Option<&str>,
+    to: &str,
+) -> Result<bool, Error> {
+    let q = dialogue_questions::table.find(question_id);
+    let n = match from {
+        Some(f) => diesel::update(q.filter(dialogue_questions::outcome_told.eq(f)))
+            .set(dialogue_questions::outcome_told.eq(to))
+            .execute(conn)?,
+        None => diesel::update(q.filter(dialogue_questions::outcome_told.is_null()))
+            .set(dialogue_questions::outcome_told.eq(to))
+            .execute(conn)?,
+    };
     Ok(n == 1)
 }

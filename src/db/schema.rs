@@ -704,6 +704,7 @@ diesel::table! {
         commitment_unit_id -> Nullable<BigInt>,
         commitment_due_at -> Nullable<Timestamp>,
         follow_up_id -> Nullable<BigInt>,
+        outcome_told -> Nullable<Text>,
         ticket_id -> Nullable<BigInt>,
         created_at -> Timestamp,
     }

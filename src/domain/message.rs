@@ -53,10 +53,12 @@ pub enum Template {
     DialogueAnswered,
     /// To everyone who took part: the minutes are published.
     DialogueMinutes,
+    /// To those who asked or supported a question: its commitment was kept, or missed.
+    DialogueCommitmentOutcome,
 }
 
 impl Template {
-    pub const ALL: [Template; 36] = [
+    pub const ALL: [Template; 37] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -93,6 +95,7 @@ impl Template {
         Template::DialogueScheduled,
         Template::DialogueAnswered,
         Template::DialogueMinutes,
+        Template::DialogueCommitmentOutcome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +136,7 @@ impl Template {
             Template::DialogueScheduled => "dialogue_scheduled",
             Template::DialogueAnswered => "dialogue_answered",
             Template::DialogueMinutes => "dialogue_minutes",
+            Template::DialogueCommitmentOutcome => "dialogue_commitment_outcome",
         }
     }
 

@@ -434,7 +434,8 @@ fn ticket_text(
         | Template::ReceptionDayReminder
         | Template::DialogueScheduled
         | Template::DialogueAnswered
-        | Template::DialogueMinutes => return None,
+        | Template::DialogueMinutes
+        | Template::DialogueCommitmentOutcome => return None,
     })
 }
 
@@ -450,7 +451,10 @@ fn event_content(
             Ok(follow_up_content(template, lang, data, greeting))
         }
         Template::ReceptionDayReminder => Ok(reception_day_content(lang, data, greeting)),
-        Template::DialogueScheduled | Template::DialogueAnswered | Template::DialogueMinutes => {
+        Template::DialogueScheduled
+        | Template::DialogueAnswered
+        | Template::DialogueMinutes
+        | Template::DialogueCommitmentOutcome => {
             Ok(dialogue_content(template, lang, data, greeting))
         }
         other => ticket_content(other, lang, data, greeting),
@@ -553,8 +557,23 @@ fn dialogue_content(template: Template, lang: Lang, data: &Value, greeting: Stri
             .replace("{answer}", field("answer"))
             .replace("{commitment}", field("commitment"))
             .replace("{due}", field("due"))
+            .replace("{note}", field("note"))
     };
     let (subject, mut paragraphs) = match template {
+        Template::DialogueCommitmentOutcome if field("outcome") == "done" => (
+            lang.pick("Đã thực hiện cam kết: {commitment}", "Commitment kept: {commitment}"),
+            vec![lang.pick(
+                "Cam kết tại “{title}” đã được thực hiện: {note}",
+                "The commitment made at “{title}” was kept: {note}",
+            )],
+        ),
+        Template::DialogueCommitmentOutcome => (
+            lang.pick("Quá hạn cam kết: {commitment}", "Commitment missed: {commitment}"),
+            vec![lang.pick(
+                "Cam kết tại “{title}” chưa được thực hiện đúng hạn {due}; cấp trên và cơ quan giám sát đã được báo.",
+                "The commitment made at “{title}” was not kept by {due}; the level above and the supervisors were told.",
+            )],
+        ),
         Template::DialogueScheduled => (
             lang.pick("Đối thoại với người dân: {title}", "Dialogue with residents: {title}"),
             vec![

@@ -515,3 +515,69 @@ pub fn publish_minutes(
     )?;
     one(conn, dialogue_id, lang)
 }
+
+/// Commitments looked at per sweep.
+const OUTCOME_BATCH: i64 = 500;
+
+/// The sweep's share: those who asked or supported a question hear what became of its
+/// commitment — missed (its date passed), and done (by the follow-up's own route, with its
+/// note) — each once, in a transaction of its own claimed by a conditional update. Returns how
+/// many notices went out.
+pub fn tell_outcomes(conn: &mut DbConn, ctx: &Ctx) -> Result<usize, AppError> {
+    let mut told = 0;
+    let mut after = 0;
+    let mut people = People::new(ctx.delivery.clone());
+    loop {
+        let batch = store::commitments_pending(conn, after, OUTCOME_BATCH)?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = last.id;
+        for q in batch {
+            let Some(f) = q.follow_up_id else { continue };
+            let Some(row) = crate::db::follow_ups::find(conn, f)? else {
+                continue;
+            };
+            let outcome = if row.done_at.is_some() {
+                "done"
+            } else if row.missed_at.is_some() {
+                "missed"
+            } else {
+                continue;
+            };
+            if q.outcome_told.as_deref() == Some(outcome) {
+                continue;
+            }
+            crate::db::write(conn, |c| -> Result<(), AppError> {
+                if !store::claim_outcome(c, q.id, q.outcome_told.as_deref(), outcome)? {
+                    return Ok(());
+                }
+                let d = store::find(c, q.dialogue_id)?.ok_or_else(not_found)?;
+                let to: Vec<To> = store::participants_of_question(c, q.id)?
+                    .into_iter()
+                    .map(To::User)
+                    .collect();
+                let data = json!({
+                    "dialogue_id": q.dialogue_id,
+                    "question_id": q.id,
+                    "title": d.title,
+                    "commitment": q.commitment,
+                    "outcome": outcome,
+                    "note": row.done_note,
+                    "due": ctx.day_end.local_date(row.due_at.and_utc()).format("%d/%m/%Y").to_string(),
+                });
+                people.tell(
+                    c,
+                    &to,
+                    Template::DialogueCommitmentOutcome,
+                    &data,
+                    &format!("dialogue_question:{}:commitment:{outcome}", q.id),
+                    ctx.naive(),
+                )?;
+                told += 1;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(told)
+}

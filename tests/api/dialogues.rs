@@ -1,7 +1,8 @@
 //! Dialogues and voter meetings: scheduled by a unit (residents told), questions before it
 //! supported once each and listed most supported first without their authors, answers with a
-//! commitment on the follow-up engine (reminded, escalated) and a voter's petition routed as a
-//! ticket, the minutes published once, and everyone who took part told.
+//! commitment on the follow-up engine (reminded, escalated; its miss and its keeping told to
+//! those who took part) and a voter's petition routed as a ticket, the minutes published once,
+//! and everyone who took part told.
 
 use chrono::{DateTime, Utc};
 use nghedan::domain::account::Role;
@@ -271,6 +272,40 @@ async fn a_dialogue_from_its_schedule_to_its_minutes_and_commitments() {
         s.iter().any(|s| s == "Quá hạn: Sửa đèn đường tổ 5"),
         "{s:?}"
     );
+    // Those who asked and supported hear of the miss, then of the commitment kept, once each.
+    let heard = |app: &TestApp, prefix: &str| -> Vec<usize> {
+        [&a, &b, &c]
+            .iter()
+            .map(|u| {
+                subjects(app, &u.email)
+                    .iter()
+                    .filter(|s| s.starts_with(prefix))
+                    .count()
+            })
+            .collect()
+    };
+    assert_eq!(
+        heard(&app, "Quá hạn cam kết: Sửa đèn đường tổ 5"),
+        vec![1, 1, 1]
+    );
+    ok(
+        send(
+            &app,
+            &format!("/api/v1/follow-ups/{follow_up}/done"),
+            &official,
+            json!({"note": "Đã thay 4 bóng đèn ngày 2/1."}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(app.run_jobs().await.swept.commitment_outcomes, 1);
+    assert_eq!(app.run_jobs().await.swept.commitment_outcomes, 0);
+    assert_eq!(
+        heard(&app, "Đã thực hiện cam kết: Sửa đèn đường tổ 5"),
+        vec![1, 1, 1]
+    );
+    assert_eq!(heard(&app, "Quá hạn cam kết"), vec![1, 1, 1]);
 
     // After the start: no more questions or support. The minutes, once; all told.
     assert_problem(

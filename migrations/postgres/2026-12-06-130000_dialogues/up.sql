@@ -37,10 +37,14 @@ CREATE TABLE dialogue_questions (
     commitment_unit_id BIGINT REFERENCES units (id),
     commitment_due_at TIMESTAMP,
     follow_up_id BIGINT,
+    -- The commitment's outcome the participants were last told: NULL, 'missed' or 'done'.
+    outcome_told TEXT,
     ticket_id BIGINT REFERENCES tickets (id),
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX dialogue_questions_dialogue ON dialogue_questions (dialogue_id, supporters);
+CREATE INDEX dialogue_questions_commitments ON dialogue_questions (follow_up_id)
+    WHERE follow_up_id IS NOT NULL;
 
 CREATE TABLE dialogue_supports (
     question_id BIGINT NOT NULL REFERENCES dialogue_questions (id),
