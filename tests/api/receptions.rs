@@ -689,3 +689,68 @@ async fn the_inbox_and_the_ticket_reports_filter_by_channel() {
         .await;
     assert_eq!(codes(&late), vec![in_person]);
 }
+
+#[tokio::test]
+async fn every_reception_and_dialogue_route_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let doc = app.public_json("/api/v1/openapi.json").await;
+    for (path, method, tag) in [
+        ("/api/v1/receptions", "post", "receptions"),
+        ("/api/v1/receptions", "get", "receptions"),
+        ("/api/v1/receptions/{id}", "get", "receptions"),
+        ("/api/v1/reports/receptions", "get", "receptions"),
+        ("/api/v1/units/{id}/reception-days", "post", "receptions"),
+        ("/api/v1/reception-days", "get", "receptions"),
+        ("/api/v1/reception-days/{id}/bookings", "post", "receptions"),
+        ("/api/v1/reception-days/{id}/bookings", "get", "receptions"),
+        ("/api/v1/reception-bookings/{id}", "delete", "receptions"),
+        ("/api/v1/dialogues", "post", "dialogues"),
+        ("/api/v1/dialogues", "get", "dialogues"),
+        ("/api/v1/dialogues/{id}", "get", "dialogues"),
+        ("/api/v1/dialogues/{id}/questions", "post", "dialogues"),
+        ("/api/v1/dialogues/{id}/questions", "get", "dialogues"),
+        (
+            "/api/v1/dialogues/{id}/questions/{qid}/support",
+            "post",
+            "dialogues",
+        ),
+        (
+            "/api/v1/dialogues/{id}/questions/{qid}/answer",
+            "post",
+            "dialogues",
+        ),
+        ("/api/v1/dialogues/{id}/minutes", "post", "dialogues"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(op["tags"][0], tag, "{method} {path}");
+    }
+    let params: Vec<&str> = doc["paths"]["/api/v1/reports/receptions"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        vec![
+            "from",
+            "to",
+            "unit_id",
+            "include_subunits",
+            "group_by",
+            "format"
+        ]
+    );
+    for schema in [
+        "ReceptionView",
+        "ReceptionReport",
+        "DayView",
+        "DialogueView",
+        "QuestionView",
+    ] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "{schema}"
+        );
+    }
+}
