@@ -27,7 +27,8 @@ use crate::i18n::Lang;
 use crate::notify::recipients::{People, To};
 use crate::workflow::Ctx;
 use crate::workflow::follow_ups::{self, Opening};
-use crate::workflow::refs::{UnitRef, unit_ref};
+use crate::workflow::receptions::unit_named;
+use crate::workflow::refs::UnitRef;
 use crate::workflow::tickets::{self, Sender, Submission};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -138,7 +139,7 @@ fn view(conn: &mut DbConn, d: Dialogue, lang: Lang) -> Result<DialogueView, AppE
     let published = d.minutes_published_at.is_some();
     Ok(DialogueView {
         id: d.id,
-        unit: unit_ref(conn, d.unit_id, lang)?,
+        unit: unit_named(conn, d.unit_id, lang)?,
         kind,
         title: d.title,
         topic: d.topic,

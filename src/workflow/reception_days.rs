@@ -24,7 +24,8 @@ use crate::error::{AppError, Reason};
 use crate::i18n::Lang;
 use crate::notify::recipients::{People, To};
 use crate::workflow::Ctx;
-use crate::workflow::refs::{UnitRef, unit_ref};
+use crate::workflow::receptions::unit_named;
+use crate::workflow::refs::UnitRef;
 
 /// A day to publish, checked by the API.
 #[derive(Debug, Clone)]
@@ -183,7 +184,7 @@ fn views(
         let taken = booked.get(&d.id).copied().unwrap_or(0) as i32;
         out.push(DayView {
             id: d.id,
-            unit: unit_ref(conn, d.unit_id, lang)?,
+            unit: unit_named(conn, d.unit_id, lang)?,
             date: d.day,
             start: local(d.starts_at),
             end: local(d.ends_at),
@@ -397,7 +398,7 @@ pub fn missed(
         for (start, end) in freq.periods(from, last) {
             if !days.iter().any(|d| (start..=end).contains(d)) {
                 out.push(MissedHeadDay {
-                    unit: unit_ref(conn, unit_id, lang)?,
+                    unit: unit_named(conn, unit_id, lang)?,
                     frequency: freq,
                     period_start: start,
                     period_end: end,

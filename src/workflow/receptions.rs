@@ -26,7 +26,7 @@ use crate::domain::reception::{
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::workflow::Ctx;
-use crate::workflow::refs::{UnitRef, unit_ref};
+use crate::workflow::refs::UnitRef;
 use crate::workflow::tickets::{self, Submission};
 
 /// The event on a ticket's timeline that names the reception it came from.
@@ -104,6 +104,17 @@ pub struct ReceptionView {
     pub received_by: Vec<i64>,
     pub recorded_by: i64,
     pub created_at: DateTime<Utc>,
+}
+
+/// A unit by id, named in `lang`, read from the database (the register's, the reception
+/// days' and the dialogues' views, which run without the reference snapshot).
+pub fn unit_named(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, AppError> {
+    let u = crate::workflow::units::found(conn, id)?;
+    Ok(UnitRef {
+        id: u.id,
+        name: u.name(lang).to_string(),
+        code: u.code,
+    })
 }
 
 /// The units whose register `user` reads (`None`: every unit), and whether they see the
@@ -314,7 +325,7 @@ fn views(
             if let Some(u) = units.get(&id) {
                 return Ok(u.clone());
             }
-            let u = unit_ref(conn, id, lang)?;
+            let u = unit_named(conn, id, lang)?;
             units.insert(id, u.clone());
             Ok(u)
         };
