@@ -121,6 +121,22 @@ pub struct Settings {
     pub housekeeping: HousekeepingSettings,
     pub apps: AppSettings,
     pub open311: Open311Settings,
+    pub receptions: ReceptionSettings,
+}
+
+/// `[receptions]`: citizen reception (src/workflow/reception_days.rs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceptionSettings {
+    /// Slots a head's reception day offers for bookings when it does not say.
+    pub slots_per_day: i32,
+    /// How often the head of a unit must receive citizens: by unit kind, then the level of
+    /// the areas the unit covers (`commune` or `province`). A unit whose kind and level are
+    /// not listed has no such duty.
+    pub head_days: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, crate::domain::reception::Frequency>,
+    >,
 }
 
 /// `[open311]`: the GeoReport v2 door (src/open311).

@@ -126,6 +126,17 @@ impl AppError {
         AppError::Internal(anyhow::anyhow!("{message}"))
     }
 
+    /// The same refusal about a part of a larger request: each field's pointer under
+    /// `prefix` (a ticket inside a reception: `/title` becomes `/ticket/title`).
+    pub fn under(mut self, prefix: &str) -> Self {
+        if let AppError::Refused(r) = &mut self {
+            for e in &mut r.errors {
+                e.field = format!("{prefix}{}", e.field);
+            }
+        }
+        self
+    }
+
     /// Adds a `{name}` argument to the message.
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
         if let AppError::Refused(r) = &mut self {

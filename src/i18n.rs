@@ -608,6 +608,97 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "This session was ended (the password was changed or reset, or sessions were revoked to protect the account). Refresh the token or sign in again.",
             ),
         ),
+        "reception_day_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có lịch tiếp công dân nào mang số này (hoặc lịch đã bị huỷ).",
+                "There is no reception day with this id (or it was cancelled).",
+            ),
+        ),
+        "booking_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Bạn không có lượt đăng ký nào mang số này.",
+                "You have no booking with this id.",
+            ),
+        ),
+        "booking_cancelled" => (
+            ("Đã huỷ", "Already cancelled"),
+            (
+                "Lượt đăng ký này đã được huỷ.",
+                "This booking was cancelled already.",
+            ),
+        ),
+        "already_booked" => (
+            ("Đã đăng ký", "Already booked"),
+            (
+                "Bạn đã đăng ký một lượt trong ngày tiếp công dân này.",
+                "You already have a booking on this reception day.",
+            ),
+        ),
+        "reception_day_full" => (
+            ("Hết lượt", "Fully booked"),
+            (
+                "Ngày tiếp công dân này đã hết lượt đăng ký.",
+                "Every slot of this reception day is booked.",
+            ),
+        ),
+        "reception_day_closed" => (
+            ("Đã bắt đầu", "Already started"),
+            (
+                "Ngày tiếp công dân này đã bắt đầu hoặc đã qua; không đăng ký được nữa.",
+                "This reception day has started or passed; it takes no more bookings.",
+            ),
+        ),
+        "dialogue_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có buổi đối thoại, tiếp xúc cử tri nào mang số này.",
+                "There is no dialogue or voter meeting with this id.",
+            ),
+        ),
+        "question_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Buổi đối thoại này không có câu hỏi nào mang số này.",
+                "This dialogue has no question with this id.",
+            ),
+        ),
+        "dialogue_started" => (
+            ("Đã bắt đầu", "Already started"),
+            (
+                "Buổi đối thoại đã bắt đầu; không gửi hay ủng hộ câu hỏi được nữa.",
+                "The dialogue has started; questions can no longer be sent or supported.",
+            ),
+        ),
+        "already_supported" => (
+            ("Đã ủng hộ", "Already supported"),
+            (
+                "Bạn đã ủng hộ câu hỏi này; mỗi người ủng hộ một lần.",
+                "You already support this question; each person supports once.",
+            ),
+        ),
+        "already_answered" => (
+            ("Đã trả lời", "Already answered"),
+            (
+                "Câu hỏi này đã được ghi nhận câu trả lời.",
+                "This question's answer is recorded already.",
+            ),
+        ),
+        "minutes_published" => (
+            ("Đã công bố", "Already published"),
+            (
+                "Biên bản của buổi đối thoại này đã được công bố.",
+                "The minutes of this dialogue are published already.",
+            ),
+        ),
+        "reception_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có lượt tiếp công dân nào mang số này mà bạn được xem.",
+                "There is no reception with this id that you may read.",
+            ),
+        ),
         "internal_error" => (
             ("Lỗi hệ thống", "Internal error"),
             (
@@ -833,6 +924,43 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "nul_character" => (
             "Không được chứa ký tự NUL (U+0000).",
             "May not contain the NUL character (U+0000).",
+        ),
+        "not_of_unit" => (
+            "Không phải cán bộ đang hoạt động của đơn vị bạn.",
+            "Not an active official of your unit.",
+        ),
+        "own_unit" => (
+            "Không thể chuyển đến chính đơn vị của bạn.",
+            "You cannot refer someone to your own unit.",
+        ),
+        "received_as_ticket_only" => (
+            "Chỉ dùng khi kết quả là tiếp nhận thành đơn (received_as_ticket).",
+            "Only with the outcome received_as_ticket.",
+        ),
+        "referred_only" => (
+            "Chỉ dùng khi kết quả là hướng dẫn đến cơ quan có thẩm quyền (referred).",
+            "Only with the outcome referred.",
+        ),
+        "refused_only" => (
+            "Chỉ dùng khi kết quả là từ chối tiếp (refused).",
+            "Only with the outcome refused.",
+        ),
+        "in_person_only" => (
+            "Đơn nhận khi tiếp công dân luôn có kênh trực tiếp (in_person).",
+            "A ticket received at a reception always has the channel in_person.",
+        ),
+        "invalid_time" => (
+            "Giờ theo dạng HH:MM, ví dụ 07:30.",
+            "A time as HH:MM, for example 07:30.",
+        ),
+        "end_before_start" => (
+            "Giờ kết thúc phải sau giờ bắt đầu.",
+            "The end must come after the start.",
+        ),
+        "in_the_past" => ("Ngày này đã qua.", "This date has passed."),
+        "invalid_id_number" => (
+            "Số định danh gồm 12 chữ số (căn cước) hoặc 9 chữ số (chứng minh nhân dân cũ).",
+            "An identity number has 12 digits (citizen identity card) or 9 (old identity card).",
         ),
         _ => ("Giá trị không hợp lệ ({code}).", "Invalid value ({code})."),
     }

@@ -55,6 +55,8 @@ A browser subscribes to Web Push with the key from `GET /api/v1/push/webpush-key
         (name = "push", description = "What a browser needs to subscribe to Web Push"),
         (name = "admin", description = "Administrators: accounts and configuration"),
         (name = "follow-ups", description = "What a unit owes by a date besides a ticket (a consultation's synthesis, a dialogue's commitments), for the unit and its supervisors"),
+        (name = "receptions", description = "Citizen reception: the register (sổ tiếp công dân), its report, the heads' reception days and their bookings"),
+        (name = "dialogues", description = "Dialogues and voter meetings: questions, support, answers, commitments, petitions, minutes"),
         (name = "open311", description = "Open311 GeoReport v2 under /open311/v2/: the format is the path's suffix (.xml or .json), errors are [{code, description}] (XML errors/error) with 400, 403 (api_key on POST), 404 (service, request, jurisdiction) or 429"),
     )
 )]

@@ -107,6 +107,13 @@ impl ApiError {
     pub fn field(field: impl Into<String>, code: &'static str) -> Self {
         AppError::field(field, code).into()
     }
+    /// See [`AppError::under`].
+    pub fn under(self, prefix: &str) -> Self {
+        ApiError {
+            error: self.error.under(prefix),
+            ..self
+        }
+    }
     pub fn internal(message: impl std::fmt::Display) -> Self {
         AppError::internal(message).into()
     }

@@ -23,7 +23,7 @@ use crate::db::inbox::{self, Assignee, Filter, Key, Near, Row, Sort};
 use crate::db::sync::Position;
 use crate::domain::geo::valid_lat_lon;
 use crate::domain::text::contains_pattern;
-use crate::domain::ticket::{Kind, Status};
+use crate::domain::ticket::{Channel, Kind, Status};
 use crate::error::FieldError;
 use crate::state::AppState;
 use crate::validation::Violations;
@@ -102,6 +102,8 @@ pub struct InboxQuery {
     #[param(inline)]
     pub status: Option<StatusFilter>,
     pub kind: Option<Kind>,
+    /// How the tickets came in: `app`, `in_person`, `post`, `phone`, `email`.
+    pub channel: Option<Channel>,
     /// A category code: that category and every category below it.
     pub category: Option<String>,
     /// A commune code, or a province code (the province and its communes).
@@ -249,6 +251,7 @@ async fn listing(
     let mut filter = Filter {
         statuses: q.status.map(StatusFilter::statuses),
         kind: q.kind.map(Kind::as_str),
+        channel: q.channel.map(Channel::as_str),
         assignee,
         overdue: q.overdue,
         due_before,

@@ -12,6 +12,7 @@ pub mod compression;
 pub mod conditional;
 pub mod cors;
 pub mod deadlines;
+pub mod dialogues;
 pub mod docs;
 pub mod email_suppressions;
 pub mod error;
@@ -28,6 +29,8 @@ pub mod notifications;
 pub mod open311;
 pub mod public;
 pub mod push;
+pub mod reception_days;
+pub mod receptions;
 pub mod reports;
 pub mod request_head;
 pub mod routing;
@@ -75,7 +78,8 @@ pub fn app(
                 .configure(organisation)
                 .configure(tickets_routes)
                 .configure(oversight)
-                .configure(configuration),
+                .configure(configuration)
+                .configure(citizen_reception),
         )
         .service(utoipa_actix_web::scope("/open311/v2").configure(open311::routes))
         .split_for_parts();
@@ -261,4 +265,25 @@ fn configuration(cfg: &mut ServiceConfig) {
         .service(open311::clients::create)
         .service(open311::clients::list)
         .service(open311::clients::revoke);
+}
+
+/// Citizen reception: the register, the heads' reception days, dialogues.
+fn citizen_reception(cfg: &mut ServiceConfig) {
+    cfg.service(receptions::create)
+        .service(receptions::list)
+        .service(receptions::get_one)
+        .service(receptions::report)
+        .service(reception_days::schedule)
+        .service(reception_days::upcoming)
+        .service(reception_days::book)
+        .service(reception_days::cancel)
+        .service(reception_days::bookings)
+        .service(dialogues::schedule)
+        .service(dialogues::list)
+        .service(dialogues::get_one)
+        .service(dialogues::ask)
+        .service(dialogues::questions)
+        .service(dialogues::support)
+        .service(dialogues::answer)
+        .service(dialogues::minutes);
 }

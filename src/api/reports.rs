@@ -21,7 +21,7 @@ use crate::db::{DbConn, inbox};
 use crate::domain::account::Role;
 use crate::domain::deadlines::DayEnd;
 use crate::domain::report::{Figures, Tally, month_of, months_between};
-use crate::domain::ticket::{Kind, Status};
+use crate::domain::ticket::{Channel, Kind, Status};
 use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -71,6 +71,8 @@ pub struct ResponseTimesQuery {
     /// With `unit_id`: the unit's whole subtree. Default `false`.
     pub include_subunits: Option<bool>,
     pub kind: Option<Kind>,
+    /// How the tickets came in: `app`, `in_person`, `post`, `phone`, `email`.
+    pub channel: Option<Channel>,
     /// A category code: that category and every category below it.
     pub category: Option<String>,
     /// A commune code, or a province code (the province and its communes).
@@ -410,6 +412,7 @@ pub fn response_times_of(
     let scope = Scope {
         units,
         kind: q.kind,
+        channel: q.channel,
         categories,
         areas,
         from: span.start,
@@ -522,6 +525,8 @@ pub struct OverdueQuery {
     pub unit_id: Option<i64>,
     pub include_subunits: Option<bool>,
     pub kind: Option<Kind>,
+    /// How the tickets came in: `app`, `in_person`, `post`, `phone`, `email`.
+    pub channel: Option<Channel>,
     pub category: Option<String>,
     pub area_code: Option<String>,
     pub after: Option<String>,
@@ -588,6 +593,7 @@ pub async fn overdue(
             let scope = Scope {
                 units,
                 kind: q.kind,
+                channel: q.channel,
                 categories,
                 areas,
                 ..Scope::default()

@@ -100,6 +100,7 @@ fn query(span: &Span, group_by: GroupBy) -> ResponseTimesQuery {
         unit_id: None,
         include_subunits: None,
         kind: None,
+        channel: None,
         category: None,
         area_code: None,
         group_by: Some(group_by),

@@ -125,6 +125,7 @@ pub enum Assignee {
 pub struct Filter {
     pub statuses: Option<Vec<&'static str>>,
     pub kind: Option<&'static str>,
+    pub channel: Option<&'static str>,
     pub categories: Option<Vec<String>>,
     pub areas: Option<Vec<String>>,
     pub assignee: Option<Assignee>,
@@ -185,6 +186,9 @@ fn scoped(scope: &Scope, f: &Filter) -> tickets::BoxedQuery<'static, Db> {
     }
     if let Some(k) = f.kind {
         q = q.filter(tickets::kind.eq(k));
+    }
+    if let Some(c) = f.channel {
+        q = q.filter(tickets::channel.eq(c));
     }
     if let Some(c) = &f.categories {
         q = q.filter(tickets::category_code.eq_any(c.clone()));

@@ -54,6 +54,8 @@ pub struct Scope {
     /// `None`: every unit.
     pub units: Option<Vec<i64>>,
     pub kind: Option<Kind>,
+    /// How the tickets came in (`in_person`: received at the desk or a reception).
+    pub channel: Option<crate::domain::ticket::Channel>,
     pub categories: Option<Vec<String>>,
     pub areas: Option<Vec<String>>,
     /// Received at or after (UTC).
@@ -161,6 +163,9 @@ pub fn cohort(
                 );
             }
             q = in_scope!(q, within);
+            if let Some(c) = within.channel {
+                q = q.filter(tickets::channel.eq(c.as_str()));
+            }
             let rows: Vec<CohortRow> = q.load(conn)?;
             let Some(last) = rows.last() else {
                 break;
@@ -349,6 +354,9 @@ pub fn overdue(
         ))
         .into_boxed::<Db>();
     q = in_scope!(q, scope);
+    if let Some(c) = scope.channel {
+        q = q.filter(tickets::channel.eq(c.as_str()));
+    }
     let rows: Vec<(i64, String, Option<NaiveDateTime>)> = q.load(conn)?;
     let mut per: HashMap<i64, Vec<(String, NaiveDateTime)>> = HashMap::new();
     for (id, name, due) in rows {
@@ -447,6 +455,9 @@ pub fn open_by_area(conn: &mut DbConn, scope: &Scope) -> Result<Vec<AreaOpen>, E
         ))
         .into_boxed::<Db>();
     q = in_scope!(q, scope);
+    if let Some(c) = scope.channel {
+        q = q.filter(tickets::channel.eq(c.as_str()));
+    }
     let counts: Vec<(String, bool, i64)> = q.load(conn)?;
     let mut per: HashMap<String, (i64, i64)> = HashMap::new();
     for (code, overdue, n) in counts {

@@ -578,3 +578,151 @@ diesel::table! {
 
 diesel::joinable!(follow_ups -> units (unit_id));
 diesel::allow_tables_to_appear_in_same_query!(follow_ups, units);
+
+// --- citizen reception (src/workflow/receptions.rs) ----------------------------------------
+
+diesel::table! {
+    receptions (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        received_at -> Timestamp,
+        place -> Text,
+        kind -> Text,
+        visitors -> Integer,
+        group_size -> Nullable<Integer>,
+        group_representatives -> Nullable<Integer>,
+        summary -> Text,
+        outcome -> Text,
+        outcome_note -> Nullable<Text>,
+        referred_unit_id -> Nullable<BigInt>,
+        refusal_ground -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reception_visitors (id) {
+        id -> BigInt,
+        reception_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        id_number_hash -> Nullable<Text>,
+        id_number_tail -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reception_hosts (reception_id, user_id) {
+        reception_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::joinable!(reception_visitors -> receptions (reception_id));
+diesel::joinable!(reception_hosts -> receptions (reception_id));
+diesel::joinable!(reception_hosts -> users (user_id));
+diesel::joinable!(receptions -> tickets (ticket_id));
+diesel::allow_tables_to_appear_in_same_query!(receptions, reception_visitors, reception_hosts);
+diesel::allow_tables_to_appear_in_same_query!(receptions, tickets);
+diesel::allow_tables_to_appear_in_same_query!(receptions, units);
+diesel::allow_tables_to_appear_in_same_query!(receptions, users);
+diesel::allow_tables_to_appear_in_same_query!(reception_hosts, users);
+
+diesel::table! {
+    reception_days (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        day -> Date,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        place -> Text,
+        host_id -> BigInt,
+        slots -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reception_bookings (id) {
+        id -> BigInt,
+        reception_day_id -> BigInt,
+        user_id -> BigInt,
+        topic -> Text,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(reception_bookings -> reception_days (reception_day_id));
+diesel::joinable!(reception_bookings -> users (user_id));
+diesel::joinable!(reception_days -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(reception_days, reception_bookings);
+diesel::allow_tables_to_appear_in_same_query!(reception_days, units);
+diesel::allow_tables_to_appear_in_same_query!(reception_days, unit_areas);
+diesel::allow_tables_to_appear_in_same_query!(reception_bookings, users);
+
+diesel::table! {
+    dialogues (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        topic -> Text,
+        starts_at -> Timestamp,
+        place -> Text,
+        hosts -> Text,
+        minutes -> Nullable<Text>,
+        minutes_published_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dialogue_areas (dialogue_id, area_code) {
+        dialogue_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    dialogue_questions (id) {
+        id -> BigInt,
+        dialogue_id -> BigInt,
+        user_id -> BigInt,
+        body -> Text,
+        supporters -> Integer,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+        commitment -> Nullable<Text>,
+        commitment_unit_id -> Nullable<BigInt>,
+        commitment_due_at -> Nullable<Timestamp>,
+        follow_up_id -> Nullable<BigInt>,
+        outcome_told -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dialogue_supports (question_id, user_id) {
+        question_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dialogue_areas -> dialogues (dialogue_id));
+diesel::joinable!(dialogue_questions -> dialogues (dialogue_id));
+diesel::joinable!(dialogue_supports -> dialogue_questions (question_id));
+diesel::allow_tables_to_appear_in_same_query!(dialogues, dialogue_areas, dialogue_questions);
+diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, dialogue_supports);
+diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, tickets);

@@ -45,10 +45,20 @@ pub enum Template {
     FollowUpReminder,
     /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
     FollowUpOverdue,
+    /// To a citizen: their booked reception day is tomorrow.
+    ReceptionDayReminder,
+    /// To the residents of its areas: a dialogue or voter meeting is scheduled.
+    DialogueScheduled,
+    /// To those who asked or supported a question: the unit's answer (and commitment).
+    DialogueAnswered,
+    /// To everyone who took part: the minutes are published.
+    DialogueMinutes,
+    /// To those who asked or supported a question: its commitment was kept, or missed.
+    DialogueCommitmentOutcome,
 }
 
 impl Template {
-    pub const ALL: [Template; 32] = [
+    pub const ALL: [Template; 37] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -81,6 +91,11 @@ impl Template {
         Template::DailyDigest,
         Template::FollowUpReminder,
         Template::FollowUpOverdue,
+        Template::ReceptionDayReminder,
+        Template::DialogueScheduled,
+        Template::DialogueAnswered,
+        Template::DialogueMinutes,
+        Template::DialogueCommitmentOutcome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +132,11 @@ impl Template {
             Template::DailyDigest => "daily_digest",
             Template::FollowUpReminder => "follow_up_reminder",
             Template::FollowUpOverdue => "follow_up_overdue",
+            Template::ReceptionDayReminder => "reception_day_reminder",
+            Template::DialogueScheduled => "dialogue_scheduled",
+            Template::DialogueAnswered => "dialogue_answered",
+            Template::DialogueMinutes => "dialogue_minutes",
+            Template::DialogueCommitmentOutcome => "dialogue_commitment_outcome",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod geo;
 pub mod message;
 pub mod policy;
 pub mod preferences;
+pub mod reception;
 pub mod report;
 pub mod routing;
 pub mod sign_in;

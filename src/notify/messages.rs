@@ -430,7 +430,12 @@ fn ticket_text(
         | Template::StaffInvite
         | Template::DailyDigest
         | Template::FollowUpReminder
-        | Template::FollowUpOverdue => return None,
+        | Template::FollowUpOverdue
+        | Template::ReceptionDayReminder
+        | Template::DialogueScheduled
+        | Template::DialogueAnswered
+        | Template::DialogueMinutes
+        | Template::DialogueCommitmentOutcome => return None,
     })
 }
 
@@ -444,6 +449,13 @@ fn event_content(
     match template {
         Template::FollowUpReminder | Template::FollowUpOverdue => {
             Ok(follow_up_content(template, lang, data, greeting))
+        }
+        Template::ReceptionDayReminder => Ok(reception_day_content(lang, data, greeting)),
+        Template::DialogueScheduled
+        | Template::DialogueAnswered
+        | Template::DialogueMinutes
+        | Template::DialogueCommitmentOutcome => {
+            Ok(dialogue_content(template, lang, data, greeting))
         }
         other => ticket_content(other, lang, data, greeting),
     }
@@ -495,6 +507,111 @@ fn follow_up_content(template: Template, lang: Lang, data: &Value, greeting: Str
         subject: fill(subject),
         greeting,
         paragraphs: vec![fill(paragraph)],
+        code: None,
+        action: None,
+    }
+}
+
+/// A booked reception day is tomorrow: the unit, the date, the hour, the place and the topic
+/// the citizen booked. `data`: `{unit, date, start, place, topic}`.
+fn reception_day_content(lang: Lang, data: &Value, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let fill = |t: &str| {
+        t.replace("{unit}", field("unit"))
+            .replace("{date}", field("date"))
+            .replace("{start}", field("start"))
+            .replace("{place}", field("place"))
+            .replace("{topic}", field("topic"))
+    };
+    Content {
+        subject: fill(lang.pick(
+            "Nhắc lịch tiếp công dân ngày {date}",
+            "Reminder: citizen reception on {date}",
+        )),
+        greeting,
+        paragraphs: vec![
+            fill(lang.pick(
+                "{unit} tiếp công dân lúc {start} ngày {date} tại {place}.",
+                "{unit} receives citizens at {start} on {date} at {place}.",
+            )),
+            fill(lang.pick(
+                "Nội dung bạn đã đăng ký: {topic}. Nếu không đến được, hãy huỷ lượt đăng ký trong ứng dụng.",
+                "What you booked it for: {topic}. If you cannot come, cancel the booking in the app.",
+            )),
+        ],
+        code: None,
+        action: None,
+    }
+}
+
+/// A dialogue's news: scheduled (`{title, unit, when, place}`), a question answered
+/// (`{title, question, answer, commitment, due}`), the minutes published (`{title}`).
+fn dialogue_content(template: Template, lang: Lang, data: &Value, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let fill = |t: &str| {
+        t.replace("{title}", field("title"))
+            .replace("{unit}", field("unit"))
+            .replace("{when}", field("when"))
+            .replace("{place}", field("place"))
+            .replace("{question}", field("question"))
+            .replace("{answer}", field("answer"))
+            .replace("{commitment}", field("commitment"))
+            .replace("{due}", field("due"))
+            .replace("{note}", field("note"))
+    };
+    let (subject, mut paragraphs) = match template {
+        Template::DialogueCommitmentOutcome if field("outcome") == "done" => (
+            lang.pick("Đã thực hiện cam kết: {commitment}", "Commitment kept: {commitment}"),
+            vec![lang.pick(
+                "Cam kết tại “{title}” đã được thực hiện: {note}",
+                "The commitment made at “{title}” was kept: {note}",
+            )],
+        ),
+        Template::DialogueCommitmentOutcome => (
+            lang.pick("Quá hạn cam kết: {commitment}", "Commitment missed: {commitment}"),
+            vec![lang.pick(
+                "Cam kết tại “{title}” chưa được thực hiện đúng hạn {due}; cấp trên và cơ quan giám sát đã được báo.",
+                "The commitment made at “{title}” was not kept by {due}; the level above and the supervisors were told.",
+            )],
+        ),
+        Template::DialogueScheduled => (
+            lang.pick("Đối thoại với người dân: {title}", "Dialogue with residents: {title}"),
+            vec![
+                lang.pick(
+                    "{unit} tổ chức “{title}” lúc {when} tại {place}.",
+                    "{unit} holds “{title}” at {when} at {place}.",
+                ),
+                lang.pick(
+                    "Bạn có thể gửi câu hỏi và ủng hộ câu hỏi của người khác trong ứng dụng trước buổi đối thoại.",
+                    "You may send questions, and support others', in the app before it.",
+                ),
+            ],
+        ),
+        Template::DialogueAnswered => (
+            lang.pick("Đã trả lời câu hỏi: {title}", "Question answered: {title}"),
+            vec![
+                lang.pick("Câu hỏi: {question}", "Question: {question}"),
+                lang.pick("Trả lời: {answer}", "Answer: {answer}"),
+            ],
+        ),
+        _ => (
+            lang.pick("Biên bản: {title}", "Minutes: {title}"),
+            vec![lang.pick(
+                "Biên bản buổi “{title}” đã được công bố trong ứng dụng.",
+                "The minutes of “{title}” are published in the app.",
+            )],
+        ),
+    };
+    if template == Template::DialogueAnswered && !field("commitment").is_empty() {
+        paragraphs.push(lang.pick(
+            "Cam kết: {commitment} (hạn {due}).",
+            "Commitment: {commitment} (by {due}).",
+        ));
+    }
+    Content {
+        subject: fill(subject),
+        greeting,
+        paragraphs: paragraphs.into_iter().map(fill).collect(),
         code: None,
         action: None,
     }

@@ -15,12 +15,15 @@
 pub mod accounts;
 pub mod areas;
 pub mod categories;
+pub mod dialogues;
 pub mod follow_ups;
 pub mod idempotency;
 pub mod password;
 pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
+pub mod reception_days;
+pub mod receptions;
 pub mod refs;
 pub mod routing_rules;
 pub mod sign_in;

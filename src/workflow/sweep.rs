@@ -36,6 +36,10 @@ pub struct Swept {
     pub questions_expired: usize,
     /// Follow-ups (syntheses, commitments) reminded and missed.
     pub follow_ups: super::follow_ups::Swept,
+    /// Citizens reminded of the reception day they booked for tomorrow.
+    pub reception_reminders: usize,
+    /// Participants told what became of a dialogue's commitment.
+    pub commitment_outcomes: usize,
 }
 
 impl Swept {
@@ -102,6 +106,8 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
     swept.closed = close_answered(conn, rules.auto_close_days, ctx)?;
     swept.questions_expired = expire_questions(conn, rules.info_wait_working_days, ctx)?;
     swept.follow_ups = super::follow_ups::sweep(conn, ctx)?;
+    swept.reception_reminders = super::reception_days::remind(conn, ctx)?;
+    swept.commitment_outcomes = super::dialogues::tell_outcomes(conn, ctx)?;
     Ok(swept)
 }
 

@@ -847,6 +847,7 @@ async fn the_working_lists_are_documented() {
             vec![
                 "status",
                 "kind",
+                "channel",
                 "category",
                 "area",
                 "assignee",

@@ -31,7 +31,7 @@ async fn app_with_fcm(fcm: &FcmMock) -> (TestApp, tempfile::NamedTempFile) {
 }
 
 impl TestApp {
-    async fn add_fcm_device(&self, token: &str, device_token: &str) {
+    pub(crate) async fn add_fcm_device(&self, token: &str, device_token: &str) {
         let r = self
             .authed(Method::POST, "/api/v1/me/devices", token)
             .json(&json!({"platform": "fcm", "token": device_token}))
@@ -69,7 +69,7 @@ impl TestApp {
 }
 
 /// The FCM messages sent, as (device token, data) in order.
-async fn pushes(fcm: &FcmMock) -> Vec<(String, Value)> {
+pub(crate) async fn pushes(fcm: &FcmMock) -> Vec<(String, Value)> {
     fcm.requests(SEND_PATH)
         .await
         .into_iter()

@@ -23,7 +23,9 @@ pub use social::{
     CommentRequest, Following, RatingRequest, Supporters, comment, follow, rate, support, unfollow,
     unsupport,
 };
-pub use submission::{Contested, ContestedType, SubmitRequest, record, submit};
+pub use submission::{
+    Contested, ContestedType, Prepared, SubmitRequest, prepare, record, secret_field, submit,
+};
 
 pub const TRACKING_HEADER: &str = "X-Tracking-Secret";
 

@@ -327,21 +327,27 @@ pub async fn submit(
     Ok(idempotency::answer(saved, replayed))
 }
 
-/// A submission from the app or the desk, under its idempotency key (`key` empty: none):
-/// the saved answer and whether it was a replay. The API's `POST /tickets` and the console's
-/// desk intake both come here.
-pub async fn record(
+/// A submission checked and ready for its transaction: what [`record`] and the reception
+/// register (`POST /receptions`, a visit received as a ticket) hand to
+/// [`tickets::submit`], so that both go through the same checks, routing and deadlines.
+pub struct Prepared {
+    pub submission: Submission,
+    /// The tracking secret shown once: anonymous feedback, or printed on a desk receipt.
+    pub secret: Option<String>,
+    /// The reference data the checks used, for the transaction's context.
+    pub refs: std::sync::Arc<crate::db::reference::Snapshot>,
+}
+
+/// Checks a submission from `user` (who may send it, the category, its fields, the area)
+/// and makes its sender; nothing is written.
+pub async fn prepare(
     state: &AppState,
-    lang: crate::i18n::Lang,
     user: Option<&CurrentUser>,
-    client: &str,
-    body: SubmitRequest,
-    key: String,
-    digest: String,
-) -> Result<(Saved, bool), ApiError> {
+    body: &SubmitRequest,
+) -> Result<Prepared, ApiError> {
     let channel = body.channel.unwrap_or(Channel::App);
     let via = who_sends(user, channel, body.anonymous)?;
-    // The reference data once, for the checks here and the transaction below.
+    // The reference data once, for the checks here and the transaction that follows.
     let refs = {
         let st = state.clone();
         state
@@ -352,7 +358,7 @@ pub async fn record(
         Some(c) if c.active => c.clone(),
         _ => return Err(ApiError::field("/category", "unknown_category")),
     };
-    let checked = check_submission(state, &body, &category.attributes())?;
+    let checked = check_submission(state, body, &category.attributes())?;
     let area = match (
         &body.area_code,
         refs.area(body.area_code.as_deref().unwrap_or("")),
@@ -366,9 +372,7 @@ pub async fn record(
     {
         return Err(ApiError::field("/lat", "out_of_range"));
     }
-    let (sender, secret) = sender(via, &body)?;
-    let scope = idempotency::scope(user.map(|u| u.id), client);
-    let actor = user.map(|u| (u.id, u.role));
+    let (sender, secret) = sender(via, body)?;
     let submission = Submission {
         kind: body.kind,
         category: category.code.clone(),
@@ -388,8 +392,33 @@ pub async fn record(
         attachments: body.attachments.clone(),
         appeal_of: None,
         round: 1,
-        actor,
+        actor: user.map(|u| (u.id, u.role)),
     };
+    Ok(Prepared {
+        submission,
+        secret,
+        refs,
+    })
+}
+
+/// A submission from the app or the desk, under its idempotency key (`key` empty: none):
+/// the saved answer and whether it was a replay. The API's `POST /tickets` and the console's
+/// desk intake both come here.
+pub async fn record(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    user: Option<&CurrentUser>,
+    client: &str,
+    body: SubmitRequest,
+    key: String,
+    digest: String,
+) -> Result<(Saved, bool), ApiError> {
+    let Prepared {
+        submission,
+        secret,
+        refs,
+    } = prepare(state, user, &body).await?;
+    let scope = idempotency::scope(user.map(|u| u.id), client);
     let anon_limit = state.settings.tickets.anonymous_per_hour;
     let client_key = format!("anonymous:ip:{client}");
     let st = state.clone();
@@ -451,7 +480,7 @@ pub async fn record(
 }
 
 /// The tracking secret, for the one answer that shows it.
-fn secret_field(secret: &Option<String>) -> Map<String, Value> {
+pub fn secret_field(secret: &Option<String>) -> Map<String, Value> {
     secret
         .iter()
         .map(|s| ("tracking_secret".to_string(), Value::String(s.clone())))
