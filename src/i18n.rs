@@ -431,6 +431,7 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
         | "rule_not_found"
         | "ticket_not_found"
         | "attachment_not_found"
+        | "announcement_not_found"
         | "upload_not_found"
         | "policy_not_found"
         | "resource_not_found" => (
@@ -557,6 +558,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
             (
                 "Liên kết huỷ đăng ký này không hợp lệ hoặc không còn dùng được.",
                 "This unsubscribe link is not valid, or no longer is.",
+            ),
+        ),
+        "area_outside_unit" => (
+            ("Ngoài địa bàn của đơn vị", "Outside the unit's areas"),
+            (
+                "Thông báo chỉ được gửi tới các khu vực thuộc địa bàn của đơn vị; xem danh sách errors.",
+                "An announcement may only address the areas the unit serves; see the errors list.",
             ),
         ),
         "open311_client_exists" => (
@@ -720,6 +728,19 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "denunciation_only" => ("Chỉ dùng cho tố cáo.", "Only for denunciations."),
         "complaint_only" => ("Chỉ dùng cho khiếu nại.", "Only for complaints."),
         "in_the_future" => ("Ngày này ở tương lai.", "This date is in the future."),
+        "in_the_past" => ("Thời điểm này đã qua.", "This moment has passed."),
+        "before_publish_at" => (
+            "Thời điểm hết hạn phải sau thời điểm công bố.",
+            "The expiry must come after the publication.",
+        ),
+        "outside_unit" => (
+            "Khu vực này không thuộc địa bàn của đơn vị.",
+            "This area is not one the unit serves.",
+        ),
+        "unknown_upload" => (
+            "Không có tệp tải lên nào của bạn với mã này (hoặc tệp đã được dùng ở nơi khác).",
+            "You have no upload with this id (or it is already used elsewhere).",
+        ),
         "not_an_official_of_the_unit" => (
             "Người này không phải cán bộ của đơn vị.",
             "This person is not an official of the unit.",

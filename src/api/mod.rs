@@ -2,6 +2,7 @@
 
 pub mod admin_policies;
 pub mod admin_users;
+pub mod announcements;
 pub mod app_versions;
 pub mod areas;
 pub mod audit;
@@ -29,6 +30,7 @@ pub mod public;
 pub mod push;
 pub mod reports;
 pub mod request_head;
+pub mod residents;
 pub mod routing;
 pub mod spreadsheet;
 pub mod supervision;
@@ -74,6 +76,7 @@ pub fn app(
                 .configure(organisation)
                 .configure(tickets_routes)
                 .configure(oversight)
+                .configure(residents_routes)
                 .configure(configuration),
         )
         .service(utoipa_actix_web::scope("/open311/v2").configure(open311::routes))
@@ -205,6 +208,26 @@ fn tickets_routes(cfg: &mut ServiceConfig) {
         .service(tus::terminate)
         .service(uploads::download)
         .service(uploads::thumbnail);
+}
+
+/// "Dân biết": the areas residents follow, and what units announce to them.
+fn residents_routes(cfg: &mut ServiceConfig) {
+    cfg.service(residents::my_areas)
+        .service(residents::set_my_areas)
+        .service(residents::register)
+        .service(residents::current)
+        .service(residents::set_areas)
+        .service(residents::revoke)
+        .service(announcements::feed)
+        .service(announcements::create)
+        .service(announcements::list)
+        .service(announcements::get_one)
+        .service(announcements::edit)
+        .service(announcements::publish)
+        .service(announcements::withdraw)
+        .service(announcements::history)
+        .service(announcements::mark_read)
+        .service(announcements::attachment);
 }
 
 /// What supervisors and the public read: the audit trail, reports, scorecards.

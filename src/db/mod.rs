@@ -3,6 +3,7 @@
 //! Everything outside this module is written once against [`DbConn`]; the dialect branches
 //! (`write`, `advisory_lock`, …) live here, by name.
 
+pub mod announcements;
 pub mod areas;
 pub mod audit;
 pub mod backup;
@@ -22,6 +23,7 @@ pub mod preferences;
 pub mod rate_limits;
 pub mod reference;
 pub mod reports;
+pub mod residents;
 pub mod resumable;
 pub mod routing_rules;
 pub mod schema;

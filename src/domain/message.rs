@@ -41,10 +41,12 @@ pub enum Template {
     UnitCitizenComment,
     /// To a staff member: the day's digest of the events they chose to hear of that way.
     DailyDigest,
+    /// To the residents of its areas: a unit published an announcement.
+    AnnouncementPublished,
 }
 
 impl Template {
-    pub const ALL: [Template; 30] = [
+    pub const ALL: [Template; 31] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -75,6 +77,7 @@ impl Template {
         Template::UnitAssigned,
         Template::UnitCitizenComment,
         Template::DailyDigest,
+        Template::AnnouncementPublished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +112,7 @@ impl Template {
             Template::UnitAssigned => "unit_assigned",
             Template::UnitCitizenComment => "unit_citizen_comment",
             Template::DailyDigest => "daily_digest",
+            Template::AnnouncementPublished => "announcement_published",
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod announcement;
 pub mod app_version;
 pub mod attributes;
 pub mod calendar;

@@ -194,8 +194,52 @@ pub fn email_content(
             }
         }
         Template::DailyDigest => digest_content(lang, data, base, greeting),
+        Template::AnnouncementPublished => announcement_content(lang, data, base, greeting),
         other => return ticket_content(other, lang, data, greeting),
     })
+}
+
+/// An announcement to the residents of its areas: who published what (an emergency says so
+/// first), and a link to read it. `data`: `{announcement_id, title, unit, emergency}`.
+fn announcement_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let named = match (lang, field("unit_en")) {
+        (Lang::En, en) if !en.is_empty() => en,
+        _ => field("unit"),
+    };
+    let unit = match named {
+        "" => lang.pick("Chính quyền địa phương", "Your local government"),
+        u => u,
+    };
+    let urgent = data.get("emergency").and_then(Value::as_bool) == Some(true);
+    let prefix = if urgent {
+        lang.pick("KHẨN CẤP · ", "EMERGENCY · ")
+    } else {
+        ""
+    };
+    let id = data.get("announcement_id").and_then(Value::as_i64);
+    Content {
+        subject: format!(
+            "{prefix}{}",
+            lang.pick("Thông báo của {unit}: {title}", "Notice from {unit}: {title}")
+                .replace("{unit}", unit)
+                .replace("{title}", field("title"))
+        ),
+        greeting,
+        paragraphs: vec![
+            lang.pick(
+                "{unit} đã công bố thông báo “{title}” cho khu vực bạn theo dõi. Mở ứng dụng Nghe dân để đọc toàn văn.",
+                "{unit} published the notice “{title}” for an area you follow. Open the Nghe dân app to read it in full.",
+            )
+            .replace("{unit}", unit)
+            .replace("{title}", field("title")),
+        ],
+        code: None,
+        action: id.map(|id| Action {
+            label: lang.pick("Đọc thông báo", "Read the notice").into(),
+            url: format!("{base}/api/v1/announcements/{id}"),
+        }),
+    }
 }
 
 /// Lines a digest lists at most; the rest are counted.
@@ -428,7 +472,8 @@ fn ticket_text(
         Template::VerifyEmail
         | Template::PasswordReset
         | Template::StaffInvite
-        | Template::DailyDigest => return None,
+        | Template::DailyDigest
+        | Template::AnnouncementPublished => return None,
     })
 }
 

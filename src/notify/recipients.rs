@@ -86,6 +86,8 @@ pub fn tell(
 pub struct People {
     delivery: Delivery,
     known: HashMap<i64, Option<Person>>,
+    /// When set, email goes only to these people (an announcement: those who opted in).
+    email_only_to: Option<std::collections::HashSet<i64>>,
 }
 
 impl People {
@@ -93,7 +95,14 @@ impl People {
         People {
             delivery,
             known: HashMap::new(),
+            email_only_to: None,
         }
+    }
+
+    /// Emails only the people of `ids` (the others are still told in the app and by push).
+    pub fn email_only_to(mut self, ids: std::collections::HashSet<i64>) -> Self {
+        self.email_only_to = Some(ids);
+        self
     }
 
     /// [`tell`], with what this value already knows of the people.
@@ -218,6 +227,7 @@ impl People {
         self.learn(conn, &ids)?;
         let people = &self.known;
         let delivery = &self.delivery;
+        let email_only_to = &self.email_only_to;
         let person = |id: &i64| people.get(id).and_then(Option::as_ref);
         let listed_users: Vec<i64> = ids
             .iter()
@@ -256,7 +266,13 @@ impl People {
                     None => continue,
                 },
             };
-            let choice = p.prefs.for_template(template);
+            let mut choice = p.prefs.for_template(template);
+            if email_only_to
+                .as_ref()
+                .is_some_and(|only| !only.contains(&id))
+            {
+                choice.email = Choice::Off;
+            }
             let for_digest = |channel: Channel| Item {
                 user_id: id,
                 channel,

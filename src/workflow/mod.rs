@@ -12,6 +12,7 @@
 //! refusal that follows is written here.
 
 pub mod accounts;
+pub mod announcements;
 pub mod areas;
 pub mod categories;
 pub mod idempotency;
@@ -20,6 +21,7 @@ pub mod policies;
 pub mod preferences;
 pub mod rate_limits;
 pub mod refs;
+pub mod residents;
 pub mod routing_rules;
 pub mod sign_in;
 pub mod sweep;

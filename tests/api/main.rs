@@ -14,6 +14,7 @@ mod sweep;
 
 mod accounts;
 mod accused;
+mod announcements;
 mod audit;
 mod backup;
 mod budgets;
