@@ -581,6 +581,27 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "No active Open311 client has this name.",
             ),
         ),
+        "follow_up_not_found" => (
+            ("Không tìm thấy", "Not found"),
+            (
+                "Không có việc cần theo dõi nào với mã số này trong phạm vi của bạn.",
+                "No follow-up with this id is within your scope.",
+            ),
+        ),
+        "follow_up_done" => (
+            ("Đã hoàn thành", "Already done"),
+            (
+                "Việc này đã được đánh dấu hoàn thành trước đó.",
+                "This follow-up was marked done already.",
+            ),
+        ),
+        "follow_up_not_completable" => (
+            ("Không thể đánh dấu hoàn thành ở đây", "Not completed here"),
+            (
+                "Việc này hoàn thành khi đơn vị công bố kết quả tương ứng (ví dụ báo cáo tiếp thu, giải trình), không phải bằng một ghi chú.",
+                "This follow-up is done when the unit publishes what it owes (such as a consultation's synthesis), not with a note.",
+            ),
+        ),
         "email_suppression_not_found" => (
             ("Không tìm thấy", "Not found"),
             (

@@ -18,6 +18,7 @@ pub mod email_suppressions;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod follow_ups;
 pub mod health;
 pub mod idempotency;
 pub mod inbox;
@@ -238,6 +239,9 @@ fn oversight(cfg: &mut ServiceConfig) {
         .service(reports::response_times)
         .service(reports::overdue)
         .service(reports::unit_report)
+        .service(follow_ups::list)
+        .service(follow_ups::get_one)
+        .service(follow_ups::done)
         // `tickets.geojson` is its own path, not a ticket code.
         .service(public::geojson)
         .service(public::tickets)

@@ -14,6 +14,7 @@ mod conn;
 mod error;
 pub mod events;
 pub mod exports;
+pub mod follow_ups;
 pub mod idempotency;
 pub mod inbox;
 pub mod migrate;

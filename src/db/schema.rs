@@ -691,3 +691,25 @@ diesel::allow_tables_to_appear_in_same_query!(announcement_areas, areas);
 diesel::allow_tables_to_appear_in_same_query!(anonymous_device_areas, areas);
 diesel::allow_tables_to_appear_in_same_query!(announcements, units);
 diesel::allow_tables_to_appear_in_same_query!(announcement_attachments, uploads);
+
+diesel::table! {
+    follow_ups (id) {
+        id -> BigInt,
+        subject -> Text,
+        subject_id -> BigInt,
+        unit_id -> BigInt,
+        title -> Text,
+        opened_at -> Timestamp,
+        due_at -> Timestamp,
+        reminded_75 -> Bool,
+        reminded_last_day -> Bool,
+        missed_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<BigInt>,
+        done_note -> Nullable<Text>,
+        next_check_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(follow_ups -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(follow_ups, units);

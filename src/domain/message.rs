@@ -43,10 +43,14 @@ pub enum Template {
     DailyDigest,
     /// To the residents of its areas: a unit published an announcement.
     AnnouncementPublished,
+    /// To the unit: a follow-up (a synthesis, a commitment) is due soon.
+    FollowUpReminder,
+    /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
+    FollowUpOverdue,
 }
 
 impl Template {
-    pub const ALL: [Template; 31] = [
+    pub const ALL: [Template; 33] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -78,6 +82,8 @@ impl Template {
         Template::UnitCitizenComment,
         Template::DailyDigest,
         Template::AnnouncementPublished,
+        Template::FollowUpReminder,
+        Template::FollowUpOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +119,8 @@ impl Template {
             Template::UnitCitizenComment => "unit_citizen_comment",
             Template::DailyDigest => "daily_digest",
             Template::AnnouncementPublished => "announcement_published",
+            Template::FollowUpReminder => "follow_up_reminder",
+            Template::FollowUpOverdue => "follow_up_overdue",
         }
     }
 

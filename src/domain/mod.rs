@@ -10,6 +10,7 @@ pub mod clock;
 pub mod contact;
 pub mod deadlines;
 pub mod device;
+pub mod follow_up;
 pub mod geo;
 pub mod message;
 pub mod policy;

@@ -56,8 +56,10 @@ impl Event {
         Some(match template {
             Template::UnitNewTicket | Template::UnitAppeal => Event::NewTicket,
             Template::UnitAssigned => Event::Assigned,
-            Template::UnitReminder | Template::UnitUpdateDue => Event::DueSoon,
-            Template::EscalationOverdue => Event::Overdue,
+            Template::UnitReminder | Template::UnitUpdateDue | Template::FollowUpReminder => {
+                Event::DueSoon
+            }
+            Template::EscalationOverdue | Template::FollowUpOverdue => Event::Overdue,
             Template::UnitInfoProvided
             | Template::UnitInfoProvidedLate
             | Template::UnitCitizenComment => Event::CitizenReply,

@@ -195,7 +195,7 @@ pub fn email_content(
         }
         Template::DailyDigest => digest_content(lang, data, base, greeting),
         Template::AnnouncementPublished => announcement_content(lang, data, base, greeting),
-        other => return ticket_content(other, lang, data, greeting),
+        other => return event_content(other, lang, data, greeting),
     })
 }
 
@@ -273,7 +273,7 @@ fn digest_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Con
             continue;
         };
         let item_data = item.get("data").cloned().unwrap_or(Value::Null);
-        let Ok(c) = ticket_content(template, lang, &item_data, String::new()) else {
+        let Ok(c) = event_content(template, lang, &item_data, String::new()) else {
             continue;
         };
         let line = match item_data.get("title").and_then(Value::as_str) {
@@ -473,8 +473,76 @@ fn ticket_text(
         | Template::PasswordReset
         | Template::StaffInvite
         | Template::DailyDigest
-        | Template::AnnouncementPublished => return None,
+        | Template::AnnouncementPublished
+        | Template::FollowUpReminder
+        | Template::FollowUpOverdue => return None,
     })
+}
+
+/// The words of a message about one thing that happened: to a ticket, or to a follow-up.
+fn event_content(
+    template: Template,
+    lang: Lang,
+    data: &Value,
+    greeting: String,
+) -> Result<Content, RenderError> {
+    match template {
+        Template::FollowUpReminder | Template::FollowUpOverdue => {
+            Ok(follow_up_content(template, lang, data, greeting))
+        }
+        other => ticket_content(other, lang, data, greeting),
+    }
+}
+
+/// A follow-up's reminder or miss: what is owed (`title`), of which kind (`subject`), by
+/// which unit, by when. `data`: `{title, subject, unit, due}`.
+fn follow_up_content(template: Template, lang: Lang, data: &Value, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let what = match field("subject") {
+        "consultation_synthesis" => lang.pick(
+            "báo cáo tiếp thu, giải trình ý kiến góp ý",
+            "the synthesis of a consultation",
+        ),
+        "dialogue_commitment" => lang.pick(
+            "cam kết tại buổi đối thoại, tiếp xúc cử tri",
+            "a commitment made at a dialogue",
+        ),
+        _ => lang.pick("việc cần hoàn thành", "a follow-up"),
+    };
+    let unit = match field("unit") {
+        "" => lang.pick("Đơn vị", "The unit"),
+        u => u,
+    };
+    let (subject, paragraph) = if template == Template::FollowUpOverdue {
+        (
+            lang.pick("Quá hạn: {title}", "Overdue: {title}"),
+            lang.pick(
+                "{unit} đã quá hạn “{title}” ({what}; hạn {due}).",
+                "{unit} missed the date of “{title}” ({what}; due {due}).",
+            ),
+        )
+    } else {
+        (
+            lang.pick("Nhắc hạn: {title}", "Due soon: {title}"),
+            lang.pick(
+                "{unit} cần hoàn thành “{title}” ({what}) trước {due}.",
+                "{unit} must complete “{title}” ({what}) by {due}.",
+            ),
+        )
+    };
+    let fill = |t: &str| {
+        t.replace("{title}", field("title"))
+            .replace("{what}", what)
+            .replace("{unit}", unit)
+            .replace("{due}", field("due"))
+    };
+    Content {
+        subject: fill(subject),
+        greeting,
+        paragraphs: vec![fill(paragraph)],
+        code: None,
+        action: None,
+    }
 }
 
 fn ticket_content(

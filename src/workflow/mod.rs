@@ -2,6 +2,7 @@
 //! stores through `db` and hands the audience to `notify`. Nothing else changes a ticket.
 //!
 //! - `tickets`: submit, read, act (the workflow actions), comment, rate, support, follow;
+//! - `follow_ups`: what a unit owes by a date besides a ticket (a synthesis, a commitment);
 //! - `sweep`: the deadline sweep's reminders, escalations, the automatic close and the end
 //!   of questions left unanswered;
 //! - `accounts`, `units`, `categories`, `areas`, `routing_rules`, `policies`: what the
@@ -15,6 +16,7 @@ pub mod accounts;
 pub mod announcements;
 pub mod areas;
 pub mod categories;
+pub mod follow_ups;
 pub mod idempotency;
 pub mod password;
 pub mod policies;

@@ -34,6 +34,8 @@ pub struct Swept {
     pub closed: usize,
     /// Questions to the submitter withdrawn after waiting too long.
     pub questions_expired: usize,
+    /// Follow-ups (syntheses, commitments) reminded and missed.
+    pub follow_ups: super::follow_ups::Swept,
 }
 
 impl Swept {
@@ -99,6 +101,7 @@ pub fn run(conn: &mut DbConn, pool: &Pool, rules: Rules, ctx: &Ctx) -> Result<Sw
     }
     swept.closed = close_answered(conn, rules.auto_close_days, ctx)?;
     swept.questions_expired = expire_questions(conn, rules.info_wait_working_days, ctx)?;
+    swept.follow_ups = super::follow_ups::sweep(conn, ctx)?;
     Ok(swept)
 }
 

@@ -27,6 +27,7 @@ mod crash;
 mod deadlines;
 mod events;
 mod fault;
+mod follow_ups;
 mod foundation;
 mod housekeeping;
 mod inbox;
