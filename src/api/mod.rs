@@ -11,6 +11,7 @@ pub mod caller;
 pub mod categories;
 pub mod compression;
 pub mod conditional;
+pub mod consultations;
 pub mod cors;
 pub mod deadlines;
 pub mod docs;
@@ -228,7 +229,22 @@ fn residents_routes(cfg: &mut ServiceConfig) {
         .service(announcements::withdraw)
         .service(announcements::history)
         .service(announcements::mark_read)
-        .service(announcements::attachment);
+        .service(announcements::attachment)
+        .service(consultations::create)
+        .service(consultations::list)
+        .service(consultations::get_one)
+        .service(consultations::respond)
+        .service(consultations::my_response)
+        .service(consultations::comment)
+        .service(consultations::comments)
+        .service(consultations::support)
+        .service(consultations::hide)
+        // `results.csv` before `results`: distinct paths, listed together.
+        .service(consultations::export)
+        .service(consultations::results)
+        .service(consultations::close)
+        .service(consultations::synthesis)
+        .service(consultations::supervised);
 }
 
 /// What supervisors and the public read: the audit trail, reports, scorecards.

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod categories;
 pub mod clocks;
 mod conn;
+pub mod consultations;
 mod error;
 pub mod events;
 pub mod exports;

@@ -713,3 +713,81 @@ diesel::table! {
 
 diesel::joinable!(follow_ups -> units (unit_id));
 diesel::allow_tables_to_appear_in_same_query!(follow_ups, units);
+
+diesel::table! {
+    consultations (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        search_text -> Text,
+        documents -> Text,
+        questions -> Text,
+        results_visibility -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        synthesis -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        synthesis_published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_areas (consultation_id, area_code) {
+        consultation_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    consultation_responses (consultation_id, user_id) {
+        consultation_id -> BigInt,
+        user_id -> BigInt,
+        area_code -> Text,
+        answers -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_comments (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        user_id -> BigInt,
+        body -> Text,
+        signed -> Bool,
+        supporters -> Integer,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_by -> Nullable<BigInt>,
+        hidden_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_comment_supports (comment_id, user_id) {
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(consultation_areas -> consultations (consultation_id));
+diesel::joinable!(consultation_responses -> consultations (consultation_id));
+diesel::joinable!(consultation_comments -> consultations (consultation_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    consultations,
+    consultation_areas,
+    consultation_responses,
+    consultation_comments,
+    consultation_comment_supports,
+);
+diesel::allow_tables_to_appear_in_same_query!(consultation_comments, users);
+diesel::allow_tables_to_appear_in_same_query!(consultation_areas, areas);
+diesel::allow_tables_to_appear_in_same_query!(consultations, units);

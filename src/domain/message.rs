@@ -43,6 +43,8 @@ pub enum Template {
     DailyDigest,
     /// To the residents of its areas: a unit published an announcement.
     AnnouncementPublished,
+    /// To a consultation's participants: the unit published its synthesis.
+    ConsultationSynthesis,
     /// To the unit: a follow-up (a synthesis, a commitment) is due soon.
     FollowUpReminder,
     /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
@@ -50,7 +52,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 33] = [
+    pub const ALL: [Template; 34] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -82,6 +84,7 @@ impl Template {
         Template::UnitCitizenComment,
         Template::DailyDigest,
         Template::AnnouncementPublished,
+        Template::ConsultationSynthesis,
         Template::FollowUpReminder,
         Template::FollowUpOverdue,
     ];
@@ -119,6 +122,7 @@ impl Template {
             Template::UnitCitizenComment => "unit_citizen_comment",
             Template::DailyDigest => "daily_digest",
             Template::AnnouncementPublished => "announcement_published",
+            Template::ConsultationSynthesis => "consultation_synthesis",
             Template::FollowUpReminder => "follow_up_reminder",
             Template::FollowUpOverdue => "follow_up_overdue",
         }

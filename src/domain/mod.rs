@@ -7,6 +7,7 @@ pub mod app_version;
 pub mod attributes;
 pub mod calendar;
 pub mod clock;
+pub mod consultation;
 pub mod contact;
 pub mod deadlines;
 pub mod device;

@@ -28,6 +28,8 @@ pub struct Pass {
     pub swept: crate::workflow::sweep::Swept,
     /// Residents told of published announcements (see `workflow::announcements::fan_out`).
     pub announced: crate::workflow::announcements::FannedOut,
+    /// Consultations whose close was recorded (their synthesis is now owed).
+    pub consultations_closed: usize,
     /// People sent their daily digest (see `notify::digest`).
     pub digests: usize,
     pub delivered: crate::notify::delivery::Delivered,
@@ -58,6 +60,15 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let swept = sweep::run(state).await?;
     // Announcements reach their residents before delivery, which sends what this queued.
     let announced = announce(state).await?;
+    let consultations_closed = {
+        let st = state.clone();
+        state
+            .db(move |conn| {
+                let ctx = st.ticket_ctx(conn)?;
+                crate::workflow::consultations::close_due(conn, &ctx)
+            })
+            .await?
+    };
     // Then the digests, after the sweep's reminders joined them and before delivery.
     let digests = digests(state).await?;
     let delivered = crate::notify::delivery::run(&state.courier(), 10_000).await?;
@@ -66,6 +77,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         days_sealed: sealed,
         swept,
         announced,
+        consultations_closed,
         digests,
         orphan_uploads_purged,
         delivered,

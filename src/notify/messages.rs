@@ -195,6 +195,7 @@ pub fn email_content(
         }
         Template::DailyDigest => digest_content(lang, data, base, greeting),
         Template::AnnouncementPublished => announcement_content(lang, data, base, greeting),
+        Template::ConsultationSynthesis => synthesis_content(lang, data, base, greeting),
         other => return event_content(other, lang, data, greeting),
     })
 }
@@ -238,6 +239,35 @@ fn announcement_content(lang: Lang, data: &Value, base: &str, greeting: String) 
         action: id.map(|id| Action {
             label: lang.pick("Đọc thông báo", "Read the notice").into(),
             url: format!("{base}/api/v1/announcements/{id}"),
+        }),
+    }
+}
+
+/// To a consultation's participants: the unit published what it took up and why not.
+/// `data`: `{consultation_id, title, unit, unit_en}`.
+fn synthesis_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let unit = match (lang, field("unit_en"), field("unit")) {
+        (Lang::En, en, _) if !en.is_empty() => en,
+        (_, _, "") => lang.pick("Chính quyền địa phương", "Your local government"),
+        (_, _, vi) => vi,
+    };
+    let fill = |t: &str| t.replace("{unit}", unit).replace("{title}", field("title"));
+    let id = data.get("consultation_id").and_then(Value::as_i64);
+    Content {
+        subject: fill(lang.pick(
+            "Kết quả lấy ý kiến: {title}",
+            "Consultation outcome: {title}",
+        )),
+        greeting,
+        paragraphs: vec![fill(lang.pick(
+            "Cảm ơn bạn đã góp ý. {unit} đã công bố báo cáo tiếp thu, giải trình ý kiến về “{title}” và quyết định sau đó.",
+            "Thank you for taking part. {unit} published what it took up from the consultation on “{title}”, why not the rest, and the decision that followed.",
+        ))],
+        code: None,
+        action: id.map(|id| Action {
+            label: lang.pick("Xem kết quả", "See the outcome").into(),
+            url: format!("{base}/api/v1/consultations/{id}"),
         }),
     }
 }
@@ -474,6 +504,7 @@ fn ticket_text(
         | Template::StaffInvite
         | Template::DailyDigest
         | Template::AnnouncementPublished
+        | Template::ConsultationSynthesis
         | Template::FollowUpReminder
         | Template::FollowUpOverdue => return None,
     })

@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod announcements;
 pub mod areas;
 pub mod categories;
+pub mod consultations;
 pub mod follow_ups;
 pub mod idempotency;
 pub mod password;

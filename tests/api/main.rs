@@ -23,6 +23,7 @@ mod console_admin;
 mod console_desk;
 mod console_reports;
 mod console_settings;
+mod consultations;
 mod crash;
 mod deadlines;
 mod events;
