@@ -15,9 +15,9 @@ use crate::api::idempotency::{self, Creating};
 use crate::api::list::{List, Page, paginate};
 use crate::auth::CurrentUser;
 use crate::db;
-use crate::db::announcements::Key;
+use crate::db::announcements::{FeedKey, Key};
 use crate::state::AppState;
-use crate::workflow::announcements::{self as work, Draft, Query, Read};
+use crate::workflow::announcements::{self as work, Draft, FeedEntry, Query, Read};
 
 /// `{title, body, topic, area_codes, attachments, publish_at, expires_at, pinned}`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -386,10 +386,22 @@ pub struct FeedQuery {
     pub limit: Option<i64>,
 }
 
-/// The signed-in citizen's feed: public announcements of the areas they follow (and of
-/// those areas' provinces), pinned first, newest first, each with whether they read it.
+/// One entry of the feed: `kind` says which of `announcement` and `consultation` is set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedItem {
+    /// `announcement` or `consultation`.
+    pub kind: String,
+    pub announcement: Option<AnnouncementView>,
+    pub consultation: Option<crate::api::consultations::ConsultationView>,
+    /// An announcement marked read; a consultation answered.
+    pub read: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// The signed-in citizen's feed: public announcements and consultations of the areas they
+/// follow (and of those areas' provinces), newest first, each with its read state.
 #[utoipa::path(tag = "announcements", security(("bearer" = [])), params(FeedQuery),
-    responses((status = 200, body = List<AnnouncementView>),
+    responses((status = 200, body = List<FeedItem>),
         (status = 401, body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[get("/me/feed")]
@@ -398,11 +410,31 @@ pub async fn feed(
     user: CurrentUser,
     ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = Page::<Key>::new(q.after.as_deref(), q.limit)?;
+    let page = Page::<FeedKey>::new(q.after.as_deref(), q.limit)?;
     let now = state.clock.now_naive();
     let (after, fetch) = (page.after, page.fetch());
     let rows = state
         .db(move |c| work::feed(c, &user, after, fetch, now).map_err(ApiError::from))
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(rows, &page, now)))
+    Ok(
+        HttpResponse::Ok().json(paginate(rows, page.limit, FeedEntry::key, |e| {
+            let at = e.key().0.and_utc();
+            match e {
+                FeedEntry::Announcement(r) => FeedItem {
+                    kind: "announcement".into(),
+                    read: r.read_at.is_some(),
+                    announcement: Some(view(r, now)),
+                    consultation: None,
+                    at,
+                },
+                FeedEntry::Consultation(c, answered) => FeedItem {
+                    kind: "consultation".into(),
+                    read: answered,
+                    announcement: None,
+                    consultation: Some(crate::api::consultations::view(c)),
+                    at,
+                },
+            }
+        })),
+    )
 }

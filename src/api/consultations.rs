@@ -82,7 +82,7 @@ pub struct ConsultationView {
     pub created_at: DateTime<Utc>,
 }
 
-fn view(r: Read) -> ConsultationView {
+pub fn view(r: Read) -> ConsultationView {
     let c = r.row;
     ConsultationView {
         id: c.id,

@@ -511,3 +511,55 @@ pub fn following_devices(
         ))
         .load(conn)?)
 }
+
+/// How a feed page continues after the entry `(at, kind, id)` for a table whose entries are
+/// of kind `own`: entries at an earlier moment, and at the same moment those ordered after it
+/// (kinds descending, then ids descending). `None`: every entry at that moment comes later;
+/// `Some(i)`: those with an id below `i` do.
+pub fn after_in_feed(own: u8, (_, kind, id): FeedKey) -> Option<Option<i64>> {
+    use std::cmp::Ordering;
+    match own.cmp(&kind) {
+        Ordering::Less => Some(None),
+        Ordering::Equal => Some(Some(id)),
+        Ordering::Greater => None,
+    }
+}
+
+/// The feed's keyset: (moment, kind, id), newest first.
+pub type FeedKey = (NaiveDateTime, u8, i64);
+
+/// Public announcements naming one of `codes`, newest publication first, after `after`.
+pub fn feed(
+    conn: &mut DbConn,
+    codes: &[String],
+    now: NaiveDateTime,
+    after: Option<FeedKey>,
+    own_kind: u8,
+    fetch: i64,
+) -> Result<Vec<Announcement>, Error> {
+    let mut q = filtered(&Filter {
+        public_at: Some(now),
+        area_codes: Some(codes.to_vec()),
+        ..Default::default()
+    });
+    if let Some(key) = after {
+        let at = key.0;
+        q = match after_in_feed(own_kind, key) {
+            None => q.filter(announcements::publish_at.lt(at)),
+            Some(None) => q.filter(announcements::publish_at.le(at)),
+            Some(Some(id)) => q.filter(
+                announcements::publish_at
+                    .lt(at)
+                    .or(announcements::publish_at
+                        .eq(at)
+                        .and(announcements::id.lt(id))),
+            ),
+        };
+    }
+    Ok(
+        q.order((announcements::publish_at.desc(), announcements::id.desc()))
+            .limit(fetch)
+            .select(Announcement::as_select())
+            .load(conn)?,
+    )
+}

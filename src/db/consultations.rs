@@ -408,3 +408,52 @@ pub fn support(
         .select(consultation_comments::supporters)
         .first(conn)?)
 }
+
+/// Consultations naming one of `codes`, newest first (by creation), after `after` in the
+/// feed's order (see `db::announcements::after_in_feed`).
+pub fn feed(
+    conn: &mut DbConn,
+    codes: &[String],
+    after: Option<super::announcements::FeedKey>,
+    own_kind: u8,
+    fetch: i64,
+) -> Result<Vec<Consultation>, Error> {
+    let mut q = consultations::table
+        .filter(
+            consultations::id.eq_any(
+                consultation_areas::table
+                    .filter(consultation_areas::area_code.eq_any(codes.to_vec()))
+                    .select(consultation_areas::consultation_id),
+            ),
+        )
+        .into_boxed();
+    if let Some(key) = after {
+        let at = key.0;
+        q = match super::announcements::after_in_feed(own_kind, key) {
+            None => q.filter(consultations::created_at.lt(at)),
+            Some(None) => q.filter(consultations::created_at.le(at)),
+            Some(Some(id)) => q.filter(
+                consultations::created_at
+                    .lt(at)
+                    .or(consultations::created_at
+                        .eq(at)
+                        .and(consultations::id.lt(id))),
+            ),
+        };
+    }
+    Ok(
+        q.order((consultations::created_at.desc(), consultations::id.desc()))
+            .limit(fetch)
+            .select(Consultation::as_select())
+            .load(conn)?,
+    )
+}
+
+/// Which of `ids` `user_id` answered.
+pub fn answered(conn: &mut DbConn, user_id: i64, ids: &[i64]) -> Result<Vec<i64>, Error> {
+    Ok(consultation_responses::table
+        .filter(consultation_responses::user_id.eq(user_id))
+        .filter(consultation_responses::consultation_id.eq_any(ids))
+        .select(consultation_responses::consultation_id)
+        .load(conn)?)
+}

@@ -14,7 +14,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
-use crate::db::announcements::{self as store, Announcement, Fields, Filter, Key};
+use crate::db::announcements::{self as store, Announcement, FeedKey, Fields, Filter, Key};
 use crate::db::schema::unit_areas;
 use crate::db::{self, DbConn, residents};
 use crate::domain::account::Role;
@@ -555,15 +555,41 @@ pub fn list(
     read_many(conn, rows, viewer.map(|u| u.id))
 }
 
-/// The caller's feed: public announcements of the areas they follow (and of those areas'
-/// provinces), pinned first, newest first, with when they read each.
+/// One entry of a citizen's feed.
+#[derive(Debug, Clone)]
+pub enum FeedEntry {
+    Announcement(Read),
+    /// A consultation, and whether the citizen answered it (its read state).
+    Consultation(super::consultations::Read, bool),
+}
+
+const ANNOUNCEMENT: u8 = 1;
+const CONSULTATION: u8 = 0;
+
+impl FeedEntry {
+    /// Its place in the feed: newest first; at the same moment announcements first.
+    pub fn key(&self) -> FeedKey {
+        match self {
+            FeedEntry::Announcement(r) => (
+                r.row.publish_at.unwrap_or(r.row.created_at),
+                ANNOUNCEMENT,
+                r.row.id,
+            ),
+            FeedEntry::Consultation(c, _) => (c.row.created_at, CONSULTATION, c.row.id),
+        }
+    }
+}
+
+/// The caller's feed: the public announcements and the consultations of the areas they
+/// follow (and of those areas' provinces), newest first, each with its read state (an
+/// announcement marked read, a consultation answered).
 pub fn feed(
     conn: &mut DbConn,
     user: &CurrentUser,
-    after: Option<Key>,
+    after: Option<FeedKey>,
     fetch: i64,
     now: NaiveDateTime,
-) -> Result<Vec<Read>, AppError> {
+) -> Result<Vec<FeedEntry>, AppError> {
     let (codes, _) = residents::of_user(conn, user.id)?;
     if codes.is_empty() {
         return Ok(Vec::new());
@@ -576,13 +602,25 @@ pub fn feed(
             }
         }
     }
-    let filter = Filter {
-        public_at: Some(now),
-        area_codes: Some(reach),
-        ..Default::default()
-    };
-    let rows = store::list(conn, &filter, after, fetch)?;
-    read_many(conn, rows, Some(user.id))
+    let notices = store::feed(conn, &reach, now, after, ANNOUNCEMENT, fetch)?;
+    let asked = crate::db::consultations::feed(conn, &reach, after, CONSULTATION, fetch)?;
+    let ids: Vec<i64> = asked.iter().map(|c| c.id).collect();
+    let answered = crate::db::consultations::answered(conn, user.id, &ids)?;
+    let mut entries: Vec<FeedEntry> = read_many(conn, notices, Some(user.id))?
+        .into_iter()
+        .map(FeedEntry::Announcement)
+        .collect();
+    entries.extend(
+        super::consultations::read_many(conn, asked, now)?
+            .into_iter()
+            .map(|c| {
+                let done = answered.contains(&c.row.id);
+                FeedEntry::Consultation(c, done)
+            }),
+    );
+    entries.sort_by_key(|e| std::cmp::Reverse(e.key()));
+    entries.truncate(fetch as usize);
+    Ok(entries)
 }
 
 /// The list key of an announcement.

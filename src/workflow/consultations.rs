@@ -220,7 +220,7 @@ fn read_one(conn: &mut DbConn, c: Consultation, now: NaiveDateTime) -> Result<Re
         .ok_or_else(|| AppError::internal("consultation vanished"))
 }
 
-fn read_many(
+pub(crate) fn read_many(
     conn: &mut DbConn,
     rows: Vec<Consultation>,
     now: NaiveDateTime,

@@ -651,7 +651,22 @@ async fn the_feed_shows_the_followed_areas_newest_first_with_read_state() {
     let first = app
         .published_notice(&province, &notice("Tỉnh", &["92"]))
         .await;
-    app.clock.advance(Duration::minutes(5));
+    app.clock.advance(Duration::minutes(2));
+    // A consultation of the commune joins the feed between them.
+    let asked = app
+        .send_json(
+            Method::POST,
+            "/api/v1/consultations",
+            &commune,
+            &json!({"title": "Lấy ý kiến", "summary": "Tóm tắt", "body": "Dự thảo",
+                "area_codes": ["31135"], "results_visibility": "live",
+                "closes_at": (app.clock_now_naive() + Duration::days(5)).and_utc(),
+                "questions": [{"code": "agree", "text": "Đồng ý?", "type": "single", "options": ["yes", "no"]}]}),
+        )
+        .await;
+    assert_eq!(asked.status(), 201);
+    let asked = asked.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    app.clock.advance(Duration::minutes(3));
     let second = app
         .published_notice(&commune, &notice("Phường", &["31135"]))
         .await;
@@ -662,9 +677,44 @@ async fn the_feed_shows_the_followed_areas_newest_first_with_read_state() {
     .await;
     let feed = app.get_json(&citizen, "/api/v1/me/feed").await;
     let items = feed["items"].as_array().unwrap();
-    let ids: Vec<i64> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, vec![second, first]);
+    let entries: Vec<(String, i64)> = items
+        .iter()
+        .map(|i| {
+            let kind = i["kind"].as_str().unwrap().to_string();
+            (kind.clone(), i[kind.as_str()]["id"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            ("announcement".to_string(), second),
+            ("consultation".to_string(), asked),
+            ("announcement".to_string(), first)
+        ]
+    );
     assert!(items.iter().all(|i| i["read"] == false));
+    // Pages follow each other in the same order.
+    let page = app.get_json(&citizen, "/api/v1/me/feed?limit=2").await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .get_json(&citizen, &format!("/api/v1/me/feed?limit=2&after={cursor}"))
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["announcement"]["id"], first);
+    // Answering a consultation marks it read.
+    let r = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/consultations/{asked}/response"),
+            &citizen,
+            &json!({"answers": {"agree": "yes"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        app.get_json(&citizen, "/api/v1/me/feed").await["items"][1]["read"],
+        true
+    );
 
     let r = app
         .authed(
@@ -678,7 +728,7 @@ async fn the_feed_shows_the_followed_areas_newest_first_with_read_state() {
     assert_eq!(r.status(), 204);
     let feed = app.get_json(&citizen, "/api/v1/me/feed").await;
     assert_eq!(feed["items"][0]["read"], true);
-    assert_eq!(feed["items"][1]["read"], false);
+    assert_eq!(feed["items"][2]["read"], false);
     // Reading is personal.
     let other = app.citizen().await;
     app.follow_areas(&other, &["31135"], false).await;
