@@ -45,7 +45,8 @@ pub struct ConsultationRequest {
     pub title: String,
     pub summary: String,
     pub body: String,
-    /// Upload ids of the caller's files (the draft and its annexes), at most 20.
+    /// Upload ids of the caller's files (the draft and its annexes), at most 20; read at
+    /// `/consultations/{id}/documents/{upload_id}`.
     #[serde(default)]
     pub documents: Vec<String>,
     /// Within the unit's areas (else 422 `area_outside_unit`).
@@ -629,4 +630,27 @@ pub async fn supervised(
             synthesis_standing: o.synthesis.to_string(),
         },
     )))
+}
+
+/// A document of a consultation (public, like the consultation).
+#[utoipa::path(tag = "consultations",
+    params(("id" = i64, Path), ("upload_id" = String, Path)),
+    responses((status = 200, description = "The file", content((Vec<u8> = "application/octet-stream"))),
+        (status = 404, description = "consultation_not_found or attachment_not_found", body = crate::api::error::Problem, content_type = "application/problem+json")))]
+#[get("/consultations/{id}/documents/{upload_id}")]
+pub async fn document(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, upload_id) = path.into_inner();
+    let upload = state
+        .db(move |c| -> Result<_, ApiError> {
+            if !work::has_document(c, id, &upload_id)? {
+                return Err(ApiError::not_found("attachment_not_found"));
+            }
+            db::uploads::find(c, &upload_id)?
+                .ok_or_else(|| ApiError::not_found("attachment_not_found"))
+        })
+        .await?;
+    crate::api::uploads::send_file(&state, &upload, crate::api::uploads::Variant::Original).await
 }

@@ -244,7 +244,8 @@ fn residents_routes(cfg: &mut ServiceConfig) {
         .service(consultations::results)
         .service(consultations::close)
         .service(consultations::synthesis)
-        .service(consultations::supervised);
+        .service(consultations::supervised)
+        .service(consultations::document);
 }
 
 /// What supervisors and the public read: the audit trail, reports, scorecards.

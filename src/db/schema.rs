@@ -745,6 +745,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    consultation_documents (upload_id) {
+        upload_id -> Text,
+        consultation_id -> BigInt,
+    }
+}
+
+diesel::table! {
     consultation_responses (consultation_id, user_id) {
         consultation_id -> BigInt,
         user_id -> BigInt,
@@ -784,6 +791,7 @@ diesel::joinable!(consultation_comments -> consultations (consultation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     consultations,
     consultation_areas,
+    consultation_documents,
     consultation_responses,
     consultation_comments,
     consultation_comment_supports,
@@ -791,3 +799,4 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_tables_to_appear_in_same_query!(consultation_comments, users);
 diesel::allow_tables_to_appear_in_same_query!(consultation_areas, areas);
 diesel::allow_tables_to_appear_in_same_query!(consultations, units);
+diesel::allow_tables_to_appear_in_same_query!(consultation_documents, uploads);

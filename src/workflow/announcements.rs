@@ -154,7 +154,7 @@ fn check(
     ))
 }
 
-/// An upload the official sent that is on no ticket and on no other announcement.
+/// An upload the official sent that is on no ticket, consultation or other announcement.
 fn attachable(
     conn: &mut DbConn,
     id: &str,
@@ -175,7 +175,12 @@ fn attachable(
         .select(announcement_attachments::announcement_id)
         .first(conn)
         .optional()?;
-    Ok(mine && elsewhere.is_none_or(|a| Some(a) == editing))
+    let in_consultation = crate::db::schema::consultation_documents::table
+        .find(id)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    Ok(mine && !in_consultation && elsewhere.is_none_or(|a| Some(a) == editing))
 }
 
 fn set_attachments(conn: &mut DbConn, id: i64, uploads: &[String]) -> Result<(), AppError> {

@@ -189,6 +189,15 @@ pub fn open(
         &codes,
         now,
     )?;
+    {
+        use crate::db::schema::consultation_documents as cd;
+        use diesel::prelude::*;
+        for d in &o.documents {
+            diesel::insert_into(cd::table)
+                .values((cd::upload_id.eq(d), cd::consultation_id.eq(id)))
+                .execute(conn)?;
+        }
+    }
     db::audit::record_admin(
         conn,
         Some(user.id),
@@ -201,14 +210,36 @@ pub fn open(
     read_one(conn, c, now)
 }
 
-/// An upload of `owner` on no ticket.
+/// An upload of `owner` on no ticket, announcement or other consultation.
 fn own_upload(conn: &mut DbConn, id: &str, owner: i64) -> Result<bool, AppError> {
-    use crate::db::schema::uploads;
+    use crate::db::schema::{announcement_attachments, consultation_documents, uploads};
     use diesel::prelude::*;
-    Ok(uploads::table
+    let mine = uploads::table
         .filter(uploads::id.eq(id))
         .filter(uploads::uploader_id.eq(owner))
         .filter(uploads::ticket_id.is_null())
+        .count()
+        .get_result::<i64>(conn)?
+        == 1;
+    let used = announcement_attachments::table
+        .find(id)
+        .count()
+        .get_result::<i64>(conn)?
+        + consultation_documents::table
+            .find(id)
+            .count()
+            .get_result::<i64>(conn)?;
+    Ok(mine && used == 0)
+}
+
+/// Whether `upload_id` is a document of consultation `id`.
+pub fn has_document(conn: &mut DbConn, id: i64, upload_id: &str) -> Result<bool, AppError> {
+    use crate::db::schema::consultation_documents as cd;
+    use diesel::prelude::*;
+    found(conn, id)?;
+    Ok(cd::table
+        .filter(cd::upload_id.eq(upload_id))
+        .filter(cd::consultation_id.eq(id))
         .count()
         .get_result::<i64>(conn)?
         == 1)

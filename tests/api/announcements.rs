@@ -192,6 +192,27 @@ async fn a_citizen_follows_at_most_five_known_areas() {
     );
     // Another citizen's list is their own.
     let other = app.citizen().await;
+    // Erasing the account forgets the areas.
+    let (erased_user, erased) = app.token_for(Role::Citizen, None).await;
+    app.follow_areas(&erased, &["31135"], true).await;
+    assert_eq!(app.erase_account(&erased).await.status(), 204);
+    let uid = erased_user.id;
+    let left: i64 = app
+        .state
+        .db(move |c| -> Result<_, nghedan::error::AppError> {
+            use nghedan::db::schema::{resident_areas, residents};
+            Ok(resident_areas::table
+                .filter(resident_areas::user_id.eq(uid))
+                .count()
+                .get_result::<i64>(c)?
+                + residents::table
+                    .filter(residents::user_id.eq(uid))
+                    .count()
+                    .get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
     assert_eq!(
         app.get_json(&other, "/api/v1/me/areas").await["area_codes"],
         json!([])

@@ -669,3 +669,53 @@ async fn the_close_owes_a_synthesis_that_tells_the_participants_and_supervisors_
         ]
     );
 }
+
+#[tokio::test]
+async fn a_consultations_documents_are_public_with_it_and_kept_from_the_purge() {
+    let app = TestApp::builder().long_tokens().demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    let bytes = crate::uploads::phone_jpeg(40, 30, crate::uploads::exif(1));
+    let draft = app.uploaded(Some(&official), &bytes).await;
+    let citizen = app.citizen().await;
+    let theirs = app.uploaded(Some(&citizen), &bytes).await;
+    let mut body = consultation(&app, "live", 7);
+    body["documents"] = json!([theirs]);
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/consultations",
+            &official,
+            Some(body.clone()),
+        )
+        .await;
+    let problem = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "/documents/0");
+    body["documents"] = json!([draft]);
+    let id = app.open_consultation(&official, &body).await;
+    // Used once: not a second consultation's, nor an announcement's.
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/consultations",
+            &official,
+            Some(body.clone()),
+        )
+        .await;
+    assert_problem(r, 422, "validation_failed").await;
+
+    app.clock.advance(Duration::days(2));
+    app.run_jobs().await;
+    let r = app
+        .get(&format!("/api/v1/consultations/{id}/documents/{draft}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let r = app
+        .get(&format!("/api/v1/consultations/{id}/documents/{theirs}"))
+        .await;
+    assert_problem(r, 404, "attachment_not_found").await;
+    let c = app
+        .public_json(&format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["documents"], json!([draft]));
+}

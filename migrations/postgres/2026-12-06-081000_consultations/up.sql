@@ -32,6 +32,14 @@ CREATE TABLE consultation_areas (
 );
 CREATE INDEX consultation_areas_by_area ON consultation_areas (area_code, consultation_id);
 
+-- The files of a consultation (the draft, its annexes): kept from the orphan purge and
+-- readable by everyone with the consultation.
+CREATE TABLE consultation_documents (
+    upload_id TEXT PRIMARY KEY NOT NULL REFERENCES uploads (id),
+    consultation_id BIGINT NOT NULL REFERENCES consultations (id)
+);
+CREATE INDEX consultation_documents_by_consultation ON consultation_documents (consultation_id);
+
 -- One response per participant, changeable until the close. `area_code`: the followed area
 -- through which they took part (for participation by area; never shown with who).
 CREATE TABLE consultation_responses (
