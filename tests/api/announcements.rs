@@ -1058,3 +1058,36 @@ async fn quiet_hours_hold_announcement_pushes_except_emergencies() {
     app.run_jobs().await;
     assert_eq!(fcm.requests(SEND_PATH).await.len(), 2);
 }
+
+#[tokio::test]
+async fn an_anonymous_install_the_push_service_calls_gone_is_forgotten() {
+    let fcm = FcmMock::start().await;
+    let (app, _key) = app_with_fcm(&fcm, None).await;
+    let official = app.official_of("UBND-X31135").await;
+    let r = app
+        .post_json(
+            "/api/v1/anonymous-devices",
+            &json!({"platform": "fcm", "token": "uninstalled", "area_codes": ["31135"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let token = r.json::<Value>().await.unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = app
+        .published_notice(&official, &notice("Lịch tiêm chủng", &["31135"]))
+        .await;
+    let pass = app.run_jobs().await;
+    assert_eq!(pass.announced.devices, 1);
+    assert_eq!(pass.delivered.dead, 1);
+    assert_eq!(app.queued_about(id).await.len(), 1);
+    let r = app
+        .client
+        .get(app.url("/api/v1/anonymous-devices/current"))
+        .header("X-Device-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 404, "device_not_found").await;
+}
