@@ -1091,3 +1091,43 @@ async fn an_anonymous_install_the_push_service_calls_gone_is_forgotten() {
         .unwrap();
     assert_problem(r, 404, "device_not_found").await;
 }
+
+#[tokio::test]
+async fn two_workers_fanning_out_at_once_tell_each_person_once() {
+    let app = TestApp::builder().long_tokens().demo().await;
+    let official = app.official_of("UBND-X31135").await;
+    let mut people = Vec::new();
+    for _ in 0..9 {
+        let (user, token) = app.token_for(Role::Citizen, None).await;
+        app.follow_areas(&token, &["31135"], false).await;
+        people.push(user.id);
+    }
+    let id = app
+        .published_notice(&official, &notice("Họp tổ dân phố", &["31135"]))
+        .await;
+    let now = app.clock_now_naive();
+    let delivery = app.state.delivery(nghedan::clock::Clock::now(&*app.clock));
+    let worker = |delivery: nghedan::notify::recipients::Delivery| {
+        let state = app.state.clone();
+        tokio::spawn(async move {
+            state
+                .db(move |c| nghedan::workflow::announcements::fan_out(c, &delivery, 2, 100, now))
+                .await
+                .unwrap()
+        })
+    };
+    let (a, b) = (worker(delivery.clone()), worker(delivery));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!(a.people + b.people, 9, "{a:?} {b:?}");
+    assert_eq!(a.finished + b.finished, 1);
+    let mut told = app.told_in_app(id).await;
+    told.sort();
+    assert_eq!(told, people);
+    let f = app
+        .state
+        .db(move |c| nghedan::db::announcements::fanout(c, id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.users_told, 9);
+}
