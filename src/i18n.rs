@@ -591,6 +591,13 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
                 "The synthesis of this consultation has already been published.",
             ),
         ),
+        "verification_required" => (
+            ("Tài khoản chưa được xác nhận", "Account not verified"),
+            (
+                "Hãy xác nhận địa chỉ email trước khi tham gia lấy ý kiến.",
+                "Confirm your email address before taking part in a consultation.",
+            ),
+        ),
         "not_a_resident" => (
             (
                 "Không thuộc khu vực lấy ý kiến",

@@ -254,12 +254,12 @@ pub struct ResponseView {
 }
 
 /// Answer a consultation (a verified resident of its areas), or change one's answers until it
-/// closes (409 `consultation_closed` after; 403 `not_a_resident`, `email_not_verified`).
+/// closes (409 `consultation_closed` after; 403 `not_a_resident`, `verification_required`).
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = ResponseRequest,
     responses((status = 201, description = "First answers", body = ResponseView),
         (status = 200, description = "Answers changed", body = ResponseView),
-        (status = 403, description = "not_a_resident, email_not_verified or action_forbidden", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not_a_resident, verification_required or action_forbidden", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "consultation_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "consultation_closed or consultation_not_open", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
@@ -358,7 +358,7 @@ pub struct CommentMade {
         ("Idempotency-Key" = Option<String>, Header, description = "Retry safely")),
     request_body = CommentRequest,
     responses((status = 201, body = CommentMade),
-        (status = 403, description = "not_a_resident or email_not_verified", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not_a_resident or verification_required", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "consultation_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "consultation_closed or consultation_not_open", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::api::error::Problem, content_type = "application/problem+json")))]
@@ -424,7 +424,7 @@ pub struct Supported {
 #[utoipa::path(tag = "consultations", security(("bearer" = [])),
     params(("id" = i64, Path), ("comment_id" = i64, Path)),
     responses((status = 200, body = Supported),
-        (status = 403, description = "not_a_resident or email_not_verified", body = crate::api::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not_a_resident or verification_required", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "consultation_not_found or comment_not_found", body = crate::api::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "own_comment, consultation_closed or invalid_transition (hidden)", body = crate::api::error::Problem, content_type = "application/problem+json")))]
 #[post("/consultations/{id}/comments/{comment_id}/support")]

@@ -332,7 +332,7 @@ pub fn list(
 }
 
 /// The code through which `user` takes part: the first area they follow that the
-/// consultation reaches (403 `not_a_resident` when none; 403 `email_not_verified` for an
+/// consultation reaches (403 `not_a_resident` when none; 403 `verification_required` for an
 /// unverified account).
 fn participant_area(
     conn: &mut DbConn,
@@ -345,7 +345,7 @@ fn participant_area(
     if !user.verified {
         return Err(AppError::refused(
             crate::error::Reason::Forbidden,
-            "email_not_verified",
+            "verification_required",
         ));
     }
     let reached = store::reached_codes(conn, c.id)?;

@@ -166,7 +166,7 @@ async fn residents_answer_once_and_may_change_it_until_the_close() {
     assert_problem(
         app.answer(&unverified, id, json!({"agree": "yes"})).await,
         403,
-        "email_not_verified",
+        "verification_required",
     )
     .await;
     assert_problem(
