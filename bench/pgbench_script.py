@@ -138,7 +138,10 @@ def capture(a):
 def run(a):
     with tempfile.TemporaryDirectory() as d:
         cmd = ["pgbench", "-n", "-c", str(a.clients), "-j", "1", "-T", str(a.seconds),
-               "-f", a.script, "-l", "--log-prefix", os.path.join(d, "tx"), a.pg_url]
+               "-f", os.path.abspath(a.script), "-l", "--log-prefix", os.path.join(d, "tx")]
+        for define in a.define:
+            cmd += ["-D", define]
+        cmd.append(a.pg_url)
         res = subprocess.run(cmd, capture_output=True, text=True, cwd=d)
         lat = []
         failed = 0
@@ -159,7 +162,7 @@ def run(a):
 
         ok = len(lat)
         print(json.dumps({
-            "name": "submit-pgbench", "concurrency": a.clients, "requests": ok + failed,
+            "name": a.name, "concurrency": a.clients, "requests": ok + failed,
             "ok": ok, "errors": failed + (0 if res.returncode == 0 else 1),
             "seconds": a.seconds, "per_second": round(float(tps.group(1)), 2) if tps else 0,
             "p50_ms": q(0.5), "p99_ms": q(0.99), "max_ms": q(1.0) if lat else 0,
@@ -179,6 +182,8 @@ def main():
     c.add_argument("--pg-url", required=True)
     r = sub.add_parser("run")
     r.add_argument("--script", required=True)
+    r.add_argument("--name", default="submit-pgbench")
+    r.add_argument("--define", action="append", default=[], help="NAME=VALUE, a pgbench variable")
     r.add_argument("--pg-url", required=True)
     r.add_argument("--clients", type=int, default=16)
     r.add_argument("--duration", default="10s")

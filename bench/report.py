@@ -40,6 +40,10 @@ def ratio(a, b):
     return a["per_second"] / b["per_second"]
 
 
+def fmt_ratio(r):
+    return f"{r:.2f}×" if r is not None else "—"
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -99,16 +103,22 @@ for b in backends:
     p("| what | load | nghedan (HTTP) | p50 / p99 | baseline (straight at the database) | p50 / p99 | ratio | target | |")
     p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     sub, subd, subp = get(b, "submit_http"), get(b, "submit_direct"), get(b, "submit_pgbench")
-    base = subp or subd
-    target = 0.5 if b == "postgres" else 0.3
-    r = ratio(sub, base)
-    base_name = "pgbench script" if subp else "repository code, same driver"
-    p(f"| submit `POST /tickets` | 16 conns | {fmt_rate(sub)}{errs(sub)} | {fmt_lat(sub)} | {fmt_rate(base)} ({base_name}) | {fmt_lat(base)} | "
+    floor = get(b, "submit_floor_pgbench") or get(b, "submit_floor_direct")
+    floor_name = ("floor: 3 inserts in one transaction, pgbench" if get(b, "submit_floor_pgbench")
+                  else "floor: 3 inserts in one transaction, same driver")
+    target = 0.3
+    r = ratio(sub, floor)
+    p(f"| submit `POST /tickets` | 16 conns | {fmt_rate(sub)}{errs(sub)} | {fmt_lat(sub)} | {fmt_rate(floor)} ({floor_name}) | {fmt_lat(floor)} | "
       f"{r:.2f}× | ≥ {target}× | {verdict(r is not None and r >= target)} |" if r is not None else
-      f"| submit | 16 conns | {fmt_rate(sub)} | {fmt_lat(sub)} | {fmt_rate(base)} | {fmt_lat(base)} | — | ≥ {target}× | — |")
-    if subp and subd:
-        r2 = ratio(sub, subd)
-        p(f"| submit, second baseline | 16 conns | | | {fmt_rate(subd)} (repository code through diesel, no HTTP) | {fmt_lat(subd)} | {r2:.2f}× | | |")
+      f"| submit | 16 conns | {fmt_rate(sub)} | {fmt_lat(sub)} | {fmt_rate(floor)} | {fmt_lat(floor)} | — | ≥ {target}× | — |")
+    floord = get(b, "submit_floor_direct")
+    if get(b, "submit_floor_pgbench") and floord:
+        p(f"| submit, the floor through nghedan's driver | 16 conns | | | {fmt_rate(floord)} (3 inserts, diesel) | {fmt_lat(floord)} | {fmt_ratio(ratio(sub, floord))} | | |")
+    # Our own transaction replayed: labelled for what it is, not a target.
+    for row, label in ((subp, "nghedan's own statements replayed by pgbench"),
+                       (subd, "nghedan's own repository code through diesel, no HTTP")):
+        if row:
+            p(f"| submit, beside our own transaction (not a floor) | 16 conns | | | {fmt_rate(row)} ({label}) | {fmt_lat(row)} | {fmt_ratio(ratio(sub, row))} | | |")
     inb, inbd, inbo = get(b, "inbox_http"), get(b, "inbox_direct"), get(b, "inbox_open_loop")
     r = ratio(inb, inbd)
     p(f"| inbox `GET /inbox?status=open&limit=50`, 20 pages deep by cursor | 16 conns | {fmt_rate(inb)}{errs(inb)} | {fmt_lat(inb)} | {fmt_rate(inbd)} | {fmt_lat(inbd)} | "

@@ -95,16 +95,11 @@ pub async fn preview_of(
                 Some(c) if c.active => {}
                 _ => return Err(ApiError::field("/category", "unknown_category")),
             }
-            let choice = crate::workflow::routing_rules::route(
-                conn,
-                &refs,
-                kind.as_str(),
-                &category,
-                &area.code,
-            )?
-            .ok_or_else(|| ApiError::unprocessable("no_route"))?;
+            let choice =
+                crate::workflow::routing_rules::route(&refs, kind.as_str(), &category, &area.code)?
+                    .ok_or_else(|| ApiError::unprocessable("no_route"))?;
             Ok(Preview {
-                unit: unit_ref(conn, choice.unit_id, lang)?,
+                unit: unit_ref(&refs, choice.unit_id, lang)?,
                 reason: choice.reason,
                 area: AreaRef {
                     code: area.code,

@@ -44,14 +44,21 @@ pub struct ClockRow {
 /// A pause as stored: from, and until (open while `None`).
 type StoredPause = (NaiveDateTime, Option<NaiveDateTime>);
 
+/// What a due moment depends on besides the calendar — the period, the start and the
+/// pauses — in the words they are stored in.
+fn fingerprint(
+    days: i32,
+    counting: &str,
+    started_at: Option<NaiveDateTime>,
+    pauses: &str,
+) -> String {
+    format!("{days}|{counting}|{started_at:?}|{pauses}")
+}
+
 impl ClockRow {
-    /// What the due moment depends on besides the calendar: the period, the start and the
-    /// pauses, as stored.
+    /// The inputs of the stored due moment, as stored.
     pub fn fingerprint(&self) -> String {
-        format!(
-            "{}|{}|{:?}|{}",
-            self.days, self.counting, self.started_at, self.pauses
-        )
+        fingerprint(self.days, &self.counting, self.started_at, &self.pauses)
     }
 
     /// The clock as the rules see it; an unknown stored word is an error, never a default.
@@ -102,35 +109,235 @@ pub struct Case {
     pub remote: bool,
 }
 
-/// Creates a ticket's clocks from its policy: those that start at receipt run from
-/// `received_at`, the others wait for acceptance.
-pub fn create(
-    conn: &mut DbConn,
-    ticket_id: i64,
-    policy: &Policy,
+/// A new ticket's clocks, made from its policy (those that start at receipt run from
+/// `received_at`, the others wait for acceptance) and assessed before anything is written:
+/// the submission stores the ticket with its marks ([`Started::marks`]) and the clocks in one
+/// statement ([`insert_started`]) — what [`refresh`] would have computed, without reading
+/// back what was just written.
+pub struct Started {
+    pub clocks: Vec<Clock>,
+    assessed: Assessed,
+}
+
+pub fn start(
+    policy: Option<&Policy>,
     case: Case,
-    received_at: NaiveDateTime,
-) -> Result<(), Error> {
-    for c in &policy.clocks {
-        let started = match c.starts_at {
-            StartsAt::Receipt => Some(received_at),
-            StartsAt::Acceptance => None,
-        };
-        diesel::insert_into(ticket_clocks::table)
-            .values((
+    received_at: DateTime<Utc>,
+    cal: &Calendar,
+    day_end: &DayEnd,
+) -> Started {
+    let clocks: Vec<Clock> = policy
+        .map(|p| p.clocks.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| Clock {
+            name: c.name,
+            counting: c.counting,
+            days: c.lengths.choose(case.complex, case.remote),
+            lengths: c.lengths,
+            extensions_used: 0,
+            extensions_allowed: c.extensions.allowed,
+            extension_max_days: c.extensions.max_days,
+            starts_at: c.starts_at,
+            started_at: (c.starts_at == StartsAt::Receipt).then_some(received_at),
+            stopped_at: None,
+            pauses: vec![],
+            reminded_75: false,
+            reminded_last_day: false,
+            missed_at: None,
+            fixed_due: None,
+        })
+        .collect();
+    let fingerprints: Vec<String> = clocks.iter().map(fingerprint_of).collect();
+    let holder = Holder {
+        status: Status::Submitted,
+        resolved_at: None,
+        closed_at: None,
+    };
+    let assessed = assess(&clocks, &fingerprints, &holder, cal, day_end, received_at);
+    Started { clocks, assessed }
+}
+
+impl Started {
+    /// The ticket's columns that index and summarise its clocks, for its insert.
+    pub fn marks(&self) -> Marks {
+        self.assessed.marks()
+    }
+}
+
+/// The ticket's columns that index and summarise its clocks (`next_due_at`, `overdue`, the
+/// report's summary).
+pub type Marks = (
+    diesel::dsl::Eq<tickets::next_due_at, Option<NaiveDateTime>>,
+    diesel::dsl::Eq<tickets::overdue, bool>,
+    SummaryColumns,
+);
+
+impl Assessed {
+    /// The ticket's marks, for its insert or update.
+    pub fn marks(&self) -> Marks {
+        (
+            tickets::next_due_at.eq(self.next_due),
+            tickets::overdue.eq(self.overdue),
+            summary_columns(&self.summary),
+        )
+    }
+}
+
+/// The inputs of a clock's due moment as [`ClockRow::fingerprint`] reads them once stored.
+fn fingerprint_of(c: &Clock) -> String {
+    fingerprint(
+        c.days as i32,
+        c.counting.as_str(),
+        c.started_at.map(|t| t.naive_utc()),
+        &stored_pauses(c),
+    )
+}
+
+/// Stores a new ticket's clocks ([`start`]) in one statement.
+pub fn insert_started(conn: &mut DbConn, ticket_id: i64, s: &Started) -> Result<(), Error> {
+    if s.clocks.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = s
+        .clocks
+        .iter()
+        .zip(&s.assessed.clocks)
+        .map(|(c, a)| {
+            (
                 ticket_clocks::ticket_id.eq(ticket_id),
                 ticket_clocks::name.eq(c.name.as_str()),
                 ticket_clocks::counting.eq(c.counting.as_str()),
-                ticket_clocks::days.eq(c.lengths.choose(case.complex, case.remote) as i32),
+                ticket_clocks::days.eq(c.days as i32),
                 ticket_clocks::lengths.eq(serde_json::to_string(&c.lengths).unwrap_or_default()),
-                ticket_clocks::extensions_allowed.eq(c.extensions.allowed as i32),
-                ticket_clocks::extension_max_days.eq(c.extensions.max_days as i32),
+                ticket_clocks::extensions_allowed.eq(c.extensions_allowed as i32),
+                ticket_clocks::extension_max_days.eq(c.extension_max_days as i32),
                 ticket_clocks::starts_at.eq(c.starts_at.as_str()),
-                ticket_clocks::started_at.eq(started),
+                ticket_clocks::started_at.eq(c.started_at.map(|t| t.naive_utc())),
+                ticket_clocks::due_at.eq(a.due),
+                ticket_clocks::next_check_at.eq(a.check),
+                ticket_clocks::due_inputs.eq(a.inputs.clone()),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(ticket_clocks::table).values(rows);
+    super::on_backend!(conn, |c| insert.execute(c))?;
+    Ok(())
+}
+
+/// A ticket's clocks read once for an action: changed in memory ([`Loaded::change`]), then
+/// assessed against the ticket as the action leaves it ([`Loaded::assess`], whose marks go
+/// into the ticket's own update) and written back, each changed clock in one statement
+/// ([`Loaded::store`]).
+pub struct Loaded {
+    rows: Vec<ClockRow>,
+    pub clocks: Vec<Clock>,
+    changed: Vec<bool>,
+}
+
+pub fn load(conn: &mut DbConn, ticket_id: i64) -> Result<Loaded, Error> {
+    let rows = rows_of(conn, ticket_id)?;
+    let clocks = rows
+        .iter()
+        .map(ClockRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Loaded {
+        changed: vec![false; rows.len()],
+        rows,
+        clocks,
+    })
+}
+
+impl Loaded {
+    /// Applies `change` at `now` (see `domain::clock`); an extension the policy does not
+    /// allow is refused.
+    pub fn change(
+        &mut self,
+        change: crate::domain::clock::ClockChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::domain::clock::ExtensionRefused> {
+        if let crate::domain::clock::ClockChange::Extend(name, _) = change {
+            crate::domain::clock::check_extension(&self.clocks, name)?;
+        }
+        for (c, changed) in self.clocks.iter_mut().zip(&mut self.changed) {
+            if let Some(mut next) = c.changed(change, now)? {
+                // The stored due moment holds while its inputs stay (a stop keeps it).
+                if fingerprint_of(&next) != fingerprint_of(c) {
+                    next.fixed_due = None;
+                }
+                *c = next;
+                *changed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The clocks as [`refresh`] would compute them for a ticket that `holder` describes.
+    pub fn assess(
+        &self,
+        holder: &Holder,
+        cal: &Calendar,
+        day_end: &DayEnd,
+        now: DateTime<Utc>,
+    ) -> Assessed {
+        let prints: Vec<String> = self
+            .rows
+            .iter()
+            .zip(&self.clocks)
+            .zip(&self.changed)
+            .map(|((row, c), changed)| {
+                if *changed {
+                    fingerprint_of(c)
+                } else {
+                    row.fingerprint()
+                }
+            })
+            .collect();
+        assess(&self.clocks, &prints, holder, cal, day_end, now)
+    }
+
+    /// Writes each clock that changed or whose due moment, next check or inputs moved: one
+    /// statement per such clock, none for the others.
+    pub fn store(&self, conn: &mut DbConn, a: &Assessed) -> Result<(), Error> {
+        let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
+        for (((row, c), changed), x) in self
+            .rows
+            .iter()
+            .zip(&self.clocks)
+            .zip(&self.changed)
+            .zip(&a.clocks)
+        {
+            if !changed
+                && x.due == row.due_at
+                && x.check == row.next_check_at
+                && x.inputs == row.due_inputs
+            {
+                continue;
+            }
+            diesel::update(
+                ticket_clocks::table
+                    .filter(ticket_clocks::ticket_id.eq(row.ticket_id))
+                    .filter(ticket_clocks::name.eq(&row.name)),
+            )
+            .set((
+                &Changes {
+                    days: Some(c.days as i32),
+                    extensions_used: Some(c.extensions_used as i32),
+                    started_at: Some(naive(c.started_at)),
+                    stopped_at: Some(naive(c.stopped_at)),
+                    pauses: Some(stored_pauses(c)),
+                    reminded_75: Some(c.reminded_75),
+                    reminded_last_day: Some(c.reminded_last_day),
+                    missed_at: Some(naive(c.missed_at)),
+                    next_check_at: Some(x.check),
+                },
+                ticket_clocks::due_at.eq(x.due),
+                ticket_clocks::due_inputs.eq(x.inputs.clone()),
             ))
             .execute(conn)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A ticket's clocks, by name.
@@ -180,27 +387,64 @@ fn stored_pauses(c: &Clock) -> String {
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
-/// Stores what the workflow may change of a clock.
-pub fn save(conn: &mut DbConn, ticket_id: i64, c: &Clock) -> Result<(), Error> {
-    let naive = |t: Option<DateTime<Utc>>| t.map(|t| t.naive_utc());
-    diesel::update(
-        ticket_clocks::table
-            .filter(ticket_clocks::ticket_id.eq(ticket_id))
-            .filter(ticket_clocks::name.eq(c.name.as_str())),
-    )
-    .set(&Changes {
-        days: Some(c.days as i32),
-        extensions_used: Some(c.extensions_used as i32),
-        started_at: Some(naive(c.started_at)),
-        stopped_at: Some(naive(c.stopped_at)),
-        pauses: Some(stored_pauses(c)),
-        reminded_75: Some(c.reminded_75),
-        reminded_last_day: Some(c.reminded_last_day),
-        missed_at: Some(naive(c.missed_at)),
-        next_check_at: None,
-    })
-    .execute(conn)?;
-    Ok(())
+/// What [`refresh`] computes of one clock: its due moment, when the sweep looks next, and
+/// the inputs the due moment came from.
+struct Assessment {
+    due: Option<NaiveDateTime>,
+    check: Option<NaiveDateTime>,
+    inputs: Option<String>,
+    view: ClockView,
+}
+
+/// What [`refresh`] computes of a ticket's clocks: each clock's, and the ticket's marks (its
+/// next due moment, whether it is overdue, the report's summary).
+pub struct Assessed {
+    clocks: Vec<Assessment>,
+    next_due: Option<NaiveDateTime>,
+    overdue: bool,
+    summary: Summary,
+}
+
+fn assess(
+    clocks: &[Clock],
+    fingerprints: &[String],
+    holder: &Holder,
+    cal: &Calendar,
+    day_end: &DayEnd,
+    now: DateTime<Utc>,
+) -> Assessed {
+    let mut out = Vec::with_capacity(clocks.len());
+    let mut next_due: Option<NaiveDateTime> = None;
+    let mut overdue = false;
+    for (c, print) in clocks.iter().zip(fingerprints) {
+        let v = c.view(cal, day_end, now);
+        let due = v.due_at.map(|d| d.naive_utc());
+        let check = c.next_check(&v, day_end, now).map(|t| t.naive_utc());
+        match v.state {
+            ClockState::Running => {
+                next_due = match (next_due, due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            ClockState::Missed if c.stopped_at.is_none() => {
+                overdue = true;
+            }
+            _ => {}
+        }
+        out.push(Assessment {
+            due,
+            check,
+            inputs: due.map(|_| print.clone()),
+            view: v,
+        });
+    }
+    Assessed {
+        clocks: out,
+        next_due,
+        overdue,
+        summary: summary_of(clocks, holder, cal, day_end, now),
+    }
 }
 
 /// Recomputes every clock's due moment and the ticket's `next_due_at` and `overdue` flag
@@ -214,52 +458,32 @@ pub fn refresh(
     now: DateTime<Utc>,
 ) -> Result<Vec<(ClockName, ClockView)>, Error> {
     let rows = rows_of(conn, ticket_id)?;
-    let mut clocks = Vec::with_capacity(rows.len());
-    let mut views = Vec::new();
-    let mut next_due: Option<NaiveDateTime> = None;
-    let mut overdue = false;
-    for row in &rows {
-        let c = row.decode()?;
-        let v = c.view(cal, day_end, now);
-        let due = v.due_at.map(|d| d.naive_utc());
-        let check = c.next_check(&v, day_end, now).map(|t| t.naive_utc());
-        let inputs = due.map(|_| row.fingerprint());
-        if due != row.due_at || check != row.next_check_at || inputs != row.due_inputs {
+    let clocks = rows
+        .iter()
+        .map(ClockRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let fingerprints: Vec<String> = rows.iter().map(ClockRow::fingerprint).collect();
+    let holder = HolderRow::of(conn, ticket_id)?.decode()?;
+    let assessed = assess(&clocks, &fingerprints, &holder, cal, day_end, now);
+    let mut views = Vec::with_capacity(rows.len());
+    for ((row, c), a) in rows.iter().zip(&clocks).zip(&assessed.clocks) {
+        if a.due != row.due_at || a.check != row.next_check_at || a.inputs != row.due_inputs {
             diesel::update(
                 ticket_clocks::table
                     .filter(ticket_clocks::ticket_id.eq(ticket_id))
                     .filter(ticket_clocks::name.eq(&row.name)),
             )
             .set((
-                ticket_clocks::due_at.eq(due),
-                ticket_clocks::next_check_at.eq(check),
-                ticket_clocks::due_inputs.eq(inputs),
+                ticket_clocks::due_at.eq(a.due),
+                ticket_clocks::next_check_at.eq(a.check),
+                ticket_clocks::due_inputs.eq(a.inputs.clone()),
             ))
             .execute(conn)?;
         }
-        match v.state {
-            ClockState::Running => {
-                next_due = match (next_due, due) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-            ClockState::Missed if c.stopped_at.is_none() => {
-                overdue = true;
-            }
-            _ => {}
-        }
-        views.push((c.name, v));
-        clocks.push(c);
+        views.push((c.name, a.view));
     }
-    let holder = HolderRow::of(conn, ticket_id)?.decode()?;
-    let summary = summary_of(&clocks, &holder, cal, day_end, now);
     diesel::update(tickets::table.find(ticket_id))
-        .set((
-            tickets::next_due_at.eq(next_due),
-            tickets::overdue.eq(overdue),
-            summary_columns(&summary),
-        ))
+        .set(assessed.marks())
         .execute(conn)?;
     Ok(views)
 }
@@ -297,17 +521,16 @@ impl HolderRow {
 }
 
 /// The ticket's columns that keep the summary of its clocks.
-#[allow(clippy::type_complexity)]
-fn summary_columns(
-    s: &Summary,
-) -> (
+type SummaryColumns = (
     diesel::dsl::Eq<tickets::accept_standing, Option<&'static str>>,
     diesel::dsl::Eq<tickets::accept_due_at, Option<NaiveDateTime>>,
     diesel::dsl::Eq<tickets::resolve_standing, Option<&'static str>>,
     diesel::dsl::Eq<tickets::resolve_due_at, Option<NaiveDateTime>>,
     diesel::dsl::Eq<tickets::extensions_used, i32>,
     diesel::dsl::Eq<tickets::summarised, bool>,
-) {
+);
+
+fn summary_columns(s: &Summary) -> SummaryColumns {
     let stored = |s: Option<Standing>| {
         s.map(Standing::stored).map_or((None, None), |(w, due)| {
             (Some(w), due.map(|d| d.naive_utc()))

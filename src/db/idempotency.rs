@@ -70,28 +70,20 @@ pub fn claim(
     request_hash: &str,
     now: NaiveDateTime,
 ) -> Result<Claim, Error> {
-    // A savepoint: a duplicate (or a lock wait cut short) must not abort the caller's
-    // PostgreSQL transaction.
-    let inserted: Result<usize, Error> = conn.transaction(|conn| {
-        super::set_lock_timeout(conn, 500)?;
-        Ok(diesel::insert_into(ik::table)
-            .values((
-                ik::scope.eq(scope),
-                ik::key.eq(key),
-                ik::request_hash.eq(request_hash),
-                ik::state.eq("running"),
-                ik::created_at.eq(now),
-                ik::expires_at.eq(now + KEEP_FOR),
-            ))
-            .execute(conn)?)
-    });
-    // The rest of the transaction waits for locks as usual.
-    super::set_lock_timeout(conn, 0)?;
-    match inserted {
-        Ok(_) => return Ok(Claim::Fresh),
-        Err(e) if e.is_unique_violation() => {}
-        Err(e) if e.is_lock_timeout() => return Ok(Claim::Running),
-        Err(e) => return Err(e),
+    // One statement when the key is new. A request with the same key still running in
+    // another transaction makes this insert wait for it to end (the key is the first thing a
+    // transaction writes, so the wait holds no other lock), and then finds its saved answer:
+    // a quick retry is answered with the replay rather than with 409.
+    let insert = diesel::insert_into(ik::table).values((
+        ik::scope.eq(scope),
+        ik::key.eq(key),
+        ik::request_hash.eq(request_hash),
+        ik::state.eq("running"),
+        ik::created_at.eq(now),
+        ik::expires_at.eq(now + KEEP_FOR),
+    ));
+    if super::insert_new_only!(conn, insert)? == 1 {
+        return Ok(Claim::Fresh);
     }
     let Some(row) = ik::table
         .filter(ik::scope.eq(scope).and(ik::key.eq(key)))

@@ -244,17 +244,6 @@ pub fn next_ticket_number(conn: &mut DbConn) -> Result<i64, Error> {
     Ok(n.n)
 }
 
-/// Makes the rest of the current PostgreSQL transaction give up waiting for a row lock after
-/// `ms` (0: wait as long as it takes) (so a request with an idempotency key held by a running request answers 409 instead of
-/// waiting); nothing on SQLite, whose writers are serialised.
-pub fn set_lock_timeout(conn: &mut DbConn, ms: u64) -> Result<(), Error> {
-    use diesel::prelude::*;
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query(format!("SET LOCAL lock_timeout = '{ms}ms'")).execute(pg)?;
-    }
-    Ok(())
-}
-
 pub fn is_lock_timeout(e: &DieselError) -> bool {
     matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
@@ -289,6 +278,20 @@ macro_rules! insert_new_only {
     };
 }
 pub(crate) use insert_new_only;
+
+/// Runs `$body` with `$c` bound to the connection of its own backend, for the statements
+/// diesel's `MultiConnection` cannot express although both databases run them as written: a
+/// multi-row `INSERT`, `RETURNING` a whole row. The body is the same text for both: only its
+/// types differ.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 
 /// How many connections may write at once in one job (the sweep): several on PostgreSQL,
 /// which locks rows, leaving most of the pool to requests; one on SQLite, whose writers take

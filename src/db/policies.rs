@@ -172,6 +172,16 @@ pub fn active_of_kind(conn: &mut DbConn, kind: TicketKind) -> Result<Vec<Policy>
     Ok(stored(rows)?.into_iter().map(|s| s.policy).collect())
 }
 
+/// Every active policy, by id (the reference data's copy: `reference::Snapshot`).
+pub fn all_active(conn: &mut DbConn) -> Result<Vec<Policy>, Error> {
+    let rows = sla_policies::table
+        .filter(sla_policies::active.eq(true))
+        .order(sla_policies::id)
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(stored(rows)?.into_iter().map(|s| s.policy).collect())
+}
+
 /// The policy that applies to a ticket ([`policy::select`]); `None` when none does.
 pub fn for_ticket(conn: &mut DbConn, facts: &TicketFacts) -> Result<Option<Policy>, Error> {
     let candidates = active_of_kind(conn, facts.kind)?;

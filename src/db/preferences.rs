@@ -70,6 +70,75 @@ type Loaded = (
     i32,
 );
 
+/// A person to tell, as [`people`] finds them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub email: Option<String>,
+    pub locale: String,
+    pub notify_email: bool,
+    pub notify_push: bool,
+    /// `None`: the defaults.
+    pub prefs: Option<Preferences>,
+    /// Their active devices: (id, platform), by id (none when they turned push off).
+    pub devices: Vec<(i64, String)>,
+}
+
+/// The active accounts among `ids`, with their preferences and active devices, in one
+/// statement (each person's row joined to their preferences and to each device).
+pub fn people(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Person>, Error> {
+    use super::schema::{devices, users};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    type Found = (
+        (i64, Option<String>, String, bool, bool),
+        Option<Loaded>,
+        Option<(i64, String)>,
+    );
+    let rows: Vec<Found> = users::table
+        .left_join(np::table)
+        .left_join(
+            devices::table.on(devices::user_id
+                .eq(users::id)
+                .and(devices::active.eq(true))
+                .and(users::notify_push.eq(true))),
+        )
+        .filter(users::id.eq_any(ids))
+        .filter(users::disabled.eq(false))
+        .order((users::id.asc(), devices::id.asc()))
+        .select((
+            (
+                users::id,
+                users::email,
+                users::locale,
+                users::notify_email,
+                users::notify_push,
+            ),
+            columns!().nullable(),
+            (devices::id, devices::platform).nullable(),
+        ))
+        .load(conn)?;
+    let mut out: Vec<Person> = Vec::new();
+    for ((id, email, locale, notify_email, notify_push), prefs, device) in rows {
+        if out.last().is_none_or(|p| p.id != id) {
+            out.push(Person {
+                id,
+                email,
+                locale,
+                notify_email,
+                notify_push,
+                prefs: prefs.as_ref().map(decode).transpose()?,
+                devices: Vec::new(),
+            });
+        }
+        if let (Some(d), Some(p)) = (device, out.last_mut()) {
+            p.devices.push(d);
+        }
+    }
+    Ok(out)
+}
+
 /// The preferences of `user_id` (the defaults if they never changed them).
 pub fn load(conn: &mut DbConn, user_id: i64) -> Result<Preferences, Error> {
     Ok(load_many(conn, &[user_id])?

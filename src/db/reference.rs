@@ -32,8 +32,12 @@ use diesel::prelude::*;
 
 use super::areas::Area;
 use super::categories::Category;
-use super::schema::{areas, categories, reference_version};
+use super::routing_rules::{Place, Rule};
+use super::schema::{areas, categories, reference_version, unit_areas, units};
+use super::units::Unit;
 use crate::domain::calendar::Calendar;
+use crate::domain::policy::{Policy, TicketFacts};
+use crate::domain::routing::Choice;
 
 /// The reference data's version: triggers on its tables add one on every write
 /// (migration `reference_version`).
@@ -45,13 +49,20 @@ pub fn version(conn: &mut DbConn) -> Result<i64, Error> {
 }
 
 /// The reference data as of one version, read in a few statements: the calendar, the
-/// categories and the areas (a few thousand communes).
+/// categories, the areas (a few thousand communes), the units and the areas they serve, the
+/// routing rules and the active deadline policies.
 #[derive(Debug)]
 pub struct Snapshot {
     pub version: i64,
     pub calendar: Calendar,
     categories: HashMap<String, Category>,
     areas: HashMap<String, Area>,
+    units: HashMap<i64, Unit>,
+    /// (unit, area code) of every unit's areas.
+    unit_areas: Vec<(i64, String)>,
+    rules: Vec<Rule>,
+    /// Active ones only, by id.
+    policies: Vec<Policy>,
 }
 
 impl Snapshot {
@@ -72,11 +83,24 @@ impl Snapshot {
             .into_iter()
             .map(|a| (a.code.clone(), a))
             .collect();
+        let units = units::table
+            .select(Unit::as_select())
+            .load::<Unit>(conn)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let unit_areas = unit_areas::table
+            .select((unit_areas::unit_id, unit_areas::area_code))
+            .load(conn)?;
         Ok(Snapshot {
             version,
             calendar,
             categories,
             areas,
+            units,
+            unit_areas,
+            rules: super::routing_rules::all(conn)?,
+            policies: super::policies::all_active(conn)?,
         })
     }
 
@@ -99,6 +123,40 @@ impl Snapshot {
 
     pub fn area(&self, code: &str) -> Option<&Area> {
         self.areas.get(code)
+    }
+
+    /// A unit by id (inactive and merged ones included, as `units::find`).
+    pub fn unit(&self, id: i64) -> Option<&Unit> {
+        self.units.get(&id)
+    }
+
+    /// The active coordinating unit that triages by hand (the lowest id if several).
+    pub fn coordinator(&self) -> Option<i64> {
+        self.units
+            .values()
+            .filter(|u| u.is_coordinator && u.active)
+            .map(|u| u.id)
+            .min()
+    }
+
+    /// Where a submission of `kind` in the category `chain` (nearest first) at `place` goes
+    /// (`routing_rules::choose`).
+    pub fn route(&self, kind: &str, chain: &[String], place: &Place) -> Option<Choice> {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| chain.contains(&r.category_code))
+            .filter_map(|r| Some((r, self.units.get(&r.unit_id)?.active)));
+        let committees = self.unit_areas.iter().filter_map(|(unit, area)| {
+            let u = self.units.get(unit)?;
+            Some((u.id, u.active, u.kind.as_str(), area.as_str()))
+        });
+        super::routing_rules::choose(kind, chain, place, rules, committees, self.coordinator())
+    }
+
+    /// The deadline policy that applies to a ticket (`domain::policy::select`).
+    pub fn policy_for(&self, facts: &TicketFacts) -> Option<&Policy> {
+        crate::domain::policy::select(&self.policies, facts)
     }
 
     /// A category's code and its ancestors' codes, nearest first, and whether it is urgent

@@ -146,42 +146,26 @@ impl Place {
     }
 }
 
-/// Routes a submission of `kind` in `category` at a place ([`place`]). `None` only when
-/// nothing matches and no coordinating unit is configured.
-pub fn route(
-    conn: &mut DbConn,
-    kind: &str,
-    category: &str,
-    place: &Place,
-) -> Result<Option<Choice>, Error> {
-    let chain = super::categories::chain(conn, category)?;
-    route_in(conn, kind, &chain, place)
-}
-
-/// [`route`] for a category known with its ancestors (`chain`, nearest first).
-pub fn route_in(
-    conn: &mut DbConn,
+/// Where a submission of `kind` in `category` (with its ancestors: `chain`, nearest first)
+/// at `place` goes, chosen among `rules` (each with whether its unit is active) and the
+/// people's committees `units_of_areas` lists ((unit, active, kind, area code)) — the
+/// reference data in force (`reference::Snapshot`). `None` only when nothing matches and no
+/// coordinating unit is configured.
+pub fn choose<'a>(
     kind: &str,
     chain: &[String],
     place: &Place,
-) -> Result<Option<Choice>, Error> {
-    let (commune, province) = (place.commune.clone(), place.province.clone());
-    let rows: Vec<(Rule, bool)> = routing_rules::table
-        .inner_join(units::table)
-        .filter(routing_rules::category_code.eq_any(chain))
-        .filter(
-            routing_rules::kind
-                .is_null()
-                .or(routing_rules::kind.eq(kind)),
-        )
-        .select((Rule::as_select(), units::active))
-        .load(conn)?;
-    let candidates: Vec<Candidate> = rows
-        .into_iter()
+    rules: impl Iterator<Item = (&'a Rule, bool)>,
+    units_of_areas: impl Iterator<Item = (i64, bool, &'a str, &'a str)>,
+    coordinator: Option<i64>,
+) -> Option<Choice> {
+    let (commune, province) = (place.commune.as_deref(), place.province.as_str());
+    let candidates: Vec<Candidate> = rules
+        .filter(|(r, _)| r.kind.as_deref().is_none_or(|k| k == kind))
         .filter_map(|(r, active)| {
             let area = match r.area_code.as_deref() {
                 None => AreaMatch::Anywhere,
-                Some(a) if Some(a) == commune.as_deref() => AreaMatch::Commune,
+                Some(a) if Some(a) == commune => AreaMatch::Commune,
                 Some(a) if a == province => AreaMatch::Province,
                 Some(_) => return None,
             };
@@ -196,24 +180,26 @@ pub fn route_in(
             })
         })
         .collect();
-    let mut codes = vec![province.clone()];
-    codes.extend(commune.clone());
-    let committees: Vec<Committee> = unit_areas::table
-        .inner_join(units::table)
-        .filter(unit_areas::area_code.eq_any(&codes))
-        .filter(units::kind.eq("people_committee"))
-        .select((units::id, units::active, unit_areas::area_code))
-        .load::<(i64, bool, String)>(conn)?
-        .into_iter()
-        .map(|(unit_id, active, area_code)| Committee {
-            covers_commune: Some(&area_code) == commune.as_ref(),
+    let committees: Vec<Committee> = units_of_areas
+        .filter(|(_, _, unit_kind, area)| {
+            *unit_kind == "people_committee" && (*area == province || Some(*area) == commune)
+        })
+        .map(|(unit_id, active, _, area_code)| Committee {
+            covers_commune: Some(area_code) == commune,
             unit_id,
             active,
-            area_code,
+            area_code: area_code.to_string(),
         })
         .collect();
-    let coordinator = coordinator(conn)?;
-    Ok(routing::choose(&candidates, &committees, coordinator))
+    routing::choose(&candidates, &committees, coordinator)
+}
+
+/// Every routing rule, by id.
+pub fn all(conn: &mut DbConn) -> Result<Vec<Rule>, Error> {
+    Ok(routing_rules::table
+        .order(routing_rules::id.asc())
+        .select(Rule::as_select())
+        .load(conn)?)
 }
 
 /// The active coordinating unit that triages by hand (the lowest id if several).

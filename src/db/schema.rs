@@ -533,6 +533,8 @@ diesel::table! {
 }
 
 diesel::joinable!(notification_preferences -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(notification_preferences, users);
+diesel::allow_tables_to_appear_in_same_query!(notification_preferences, devices);
 diesel::joinable!(digest_items -> users (user_id));
 diesel::joinable!(digests -> users (user_id));
 

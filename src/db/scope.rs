@@ -110,26 +110,36 @@ pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, Error>
 
 /// The unit and every unit above it, nearest first (empty for an unknown unit).
 pub fn chain(conn: &mut DbConn, unit_id: i64) -> Result<Vec<UnitLink>, Error> {
-    let mut out: Vec<UnitLink> = Vec::new();
-    let mut next = Some(unit_id);
-    while let Some(id) = next {
-        // A cycle (never written, but a tree is data) ends the walk.
-        if out.iter().any(|u| u.id == id) || out.len() > 1000 {
+    use diesel::sql_types::{BigInt, Bool};
+
+    #[derive(QueryableByName)]
+    struct Link {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Bool)]
+        sees: bool,
+    }
+    // The walk up in one statement (both databases run this SQL as written). The id is a
+    // number, written into the text; the depth bound ends a cycle (never written, but a tree
+    // is data), and the first repeated unit ends the chain below.
+    let sql = format!(
+        "WITH RECURSIVE up (id, sees, parent, depth) AS ( \
+             SELECT id, sees_subunits, parent_id, 0 FROM units WHERE id = {unit_id} \
+             UNION ALL \
+             SELECT u.id, u.sees_subunits, u.parent_id, up.depth + 1 \
+             FROM units u JOIN up ON u.id = up.parent WHERE up.depth < 1000) \
+         SELECT id, sees FROM up ORDER BY depth"
+    );
+    let links: Vec<Link> = super::on_backend!(conn, |c| diesel::sql_query(&sql).load(c))?;
+    let mut out: Vec<UnitLink> = Vec::with_capacity(links.len());
+    for l in links {
+        if out.iter().any(|u| u.id == l.id) {
             break;
         }
-        let Some((sees, parent)) = units::table
-            .find(id)
-            .select((units::sees_subunits, units::parent_id))
-            .first::<(bool, Option<i64>)>(conn)
-            .optional()?
-        else {
-            break;
-        };
         out.push(UnitLink {
-            id,
-            sees_subunits: sees,
+            id: l.id,
+            sees_subunits: l.sees,
         });
-        next = parent;
     }
     Ok(out)
 }

@@ -70,47 +70,75 @@ pub fn add_all(
     dedup_key: &str,
     now: NaiveDateTime,
 ) -> Result<HashMap<i64, i64>, AppError> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
+    let rows: Vec<(i64, Template, &str)> =
+        users.iter().map(|u| (*u, template, dedup_key)).collect();
+    Ok(add_each(conn, &rows, data, now)?
+        .into_iter()
+        .map(|((user, _), id)| (user, id))
+        .collect())
+}
+
+/// [`add_all`] for several messages about one event at once: `(user, template, dedup key)`
+/// each. Returns each row's id (new or earlier) by user and template.
+pub fn add_each(
+    conn: &mut DbConn,
+    rows: &[(i64, Template, &str)],
+    data: &Value,
+    now: NaiveDateTime,
+) -> Result<HashMap<(i64, Template), i64>, AppError> {
     let code = data.get("ticket_code").and_then(Value::as_str);
     let text = data.to_string();
-    let rows: Vec<_> = users
-        .iter()
-        .map(|u| {
-            (
-                notifications::user_id.eq(*u),
-                notifications::template.eq(template.as_str()),
-                notifications::data.eq(&text),
-                notifications::ticket_code.eq(code),
-                notifications::dedup_key.eq(dedup_key),
-                notifications::created_at.eq(now),
-            )
-        })
-        .collect();
     let mut ids = HashMap::new();
     // 6 parameters a row: a thousand rows stay below SQLite's and PostgreSQL's limits.
-    for (part, who) in rows.chunks(1_000).zip(users.chunks(1_000)) {
+    for part in rows.chunks(1_000) {
+        let values: Vec<_> = part
+            .iter()
+            .map(|(u, template, key)| {
+                (
+                    notifications::user_id.eq(*u),
+                    notifications::template.eq(template.as_str()),
+                    notifications::data.eq(&text),
+                    notifications::ticket_code.eq(code),
+                    notifications::dedup_key.eq(*key),
+                    notifications::created_at.eq(now),
+                )
+            })
+            .collect();
         let added = db::insert_new_only!(
             conn,
-            diesel::insert_into(notifications::table).values(part),
-            returning (notifications::user_id, notifications::id) => (i64, i64)
+            diesel::insert_into(notifications::table).values(values),
+            returning (notifications::user_id, notifications::template, notifications::id) => (i64, String, i64)
         )?;
-        ids.extend(added);
-        // Told of this event before: their earlier row.
-        let earlier: Vec<i64> = who
+        for (user, template, id) in added {
+            if let Some(t) = Template::parse(&template) {
+                ids.insert((user, t), id);
+            }
+        }
+        // Told of this event before: their earlier rows, in one statement.
+        let earlier: Vec<&(i64, Template, &str)> = part
             .iter()
-            .copied()
-            .filter(|u| !ids.contains_key(u))
+            .filter(|(u, t, _)| !ids.contains_key(&(*u, *t)))
             .collect();
         if !earlier.is_empty() {
-            ids.extend(
-                notifications::table
-                    .filter(notifications::user_id.eq_any(earlier))
-                    .filter(notifications::dedup_key.eq(dedup_key))
-                    .select((notifications::user_id, notifications::id))
-                    .load::<(i64, i64)>(conn)?,
-            );
+            let users: Vec<i64> = earlier.iter().map(|r| r.0).collect();
+            let keys: Vec<&str> = earlier.iter().map(|r| r.2).collect();
+            let found: HashMap<(i64, String), i64> = notifications::table
+                .filter(notifications::user_id.eq_any(users))
+                .filter(notifications::dedup_key.eq_any(keys))
+                .select((
+                    notifications::user_id,
+                    notifications::dedup_key,
+                    notifications::id,
+                ))
+                .load::<(i64, String, i64)>(conn)?
+                .into_iter()
+                .map(|(u, k, id)| ((u, k), id))
+                .collect();
+            for (user, template, key) in earlier {
+                if let Some(id) = found.get(&(*user, key.to_string())) {
+                    ids.insert((*user, *template), *id);
+                }
+            }
         }
     }
     Ok(ids)

@@ -16,7 +16,7 @@ use super::digest::{self, Item};
 use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
-use crate::db::schema::{devices, units, users};
+use crate::db::schema::{units, users};
 use crate::domain::message::Template;
 use crate::domain::preferences::{Choice, Preferences};
 use crate::error::AppError;
@@ -115,22 +115,66 @@ impl People {
         event_key: &str,
         now: NaiveDateTime,
     ) -> Result<usize, AppError> {
-        let mut unique: Vec<&To> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for to in recipients {
-            if seen.insert(to) {
-                unique.push(to);
-            }
-        }
+        let unique = unique(recipients);
         let mut written = 0;
         // A few statements per 500 people told, not a few per person: a sweep escalates
         // hundreds of tickets in one pass, each to a dozen people, and a petition's answer goes
         // to all its supporters. The parts keep each statement well below the databases'
         // limits on parameters.
         for part in unique.chunks(500) {
-            written += self.tell_some(conn, part, template, data, event_key, now)?;
+            written += self.tell_all(conn, &[(part.to_vec(), template)], data, event_key, now)?;
         }
         Ok(written)
+    }
+
+    /// Several messages about one event at once (the submitter's and the unit's): one
+    /// statement per table for all of them, not one per message. Each list of recipients is
+    /// told once per person; keep the lists to a few hundred people (see [`People::tell`]).
+    pub fn tell_all(
+        &mut self,
+        conn: &mut DbConn,
+        told: &[(Vec<&To>, Template)],
+        data: &Value,
+        event_key: &str,
+        now: NaiveDateTime,
+    ) -> Result<usize, AppError> {
+        let told: Vec<(Vec<&To>, Template)> = told
+            .iter()
+            .map(|(to, template)| (unique(to.iter().copied()), *template))
+            .collect();
+        self.learn_all(conn, told.iter().flat_map(|(to, _)| to.iter().copied()))?;
+        let keys: Vec<String> = told
+            .iter()
+            .map(|(_, template)| format!("{event_key}:{}", template.as_str()))
+            .collect();
+        let mut rows: Vec<(i64, Template, &str)> = Vec::new();
+        for ((to, template), key) in told.iter().zip(&keys) {
+            for person in to.iter() {
+                if let To::User(id) = person
+                    && self.person(*id).is_some()
+                {
+                    rows.push((*id, *template, key.as_str()));
+                }
+            }
+        }
+        let listed = in_app::add_each(conn, &rows, data, now)?;
+        let mut messages = Vec::new();
+        let mut waiting = Vec::new();
+        for (to, template) in &told {
+            for person in to {
+                self.compose(
+                    person,
+                    *template,
+                    data,
+                    event_key,
+                    &listed,
+                    &mut messages,
+                    &mut waiting,
+                );
+            }
+        }
+        digest::queue_all(conn, &waiting, now)?;
+        outbox::enqueue_all(conn, &messages, now)
     }
 
     /// Looks up, in one go, the people among `recipients` not known yet: for a caller that
@@ -163,44 +207,21 @@ impl People {
         if missing.is_empty() {
             return Ok(());
         }
-        let found = users::table
-            .filter(users::id.eq_any(&missing))
-            .filter(users::disabled.eq(false))
-            .select((
-                users::id,
-                users::email,
-                users::locale,
-                users::notify_email,
-                users::notify_push,
-            ))
-            .load::<(i64, Option<String>, String, bool, bool)>(conn)?;
-        let pushed_to: Vec<i64> = found.iter().filter(|u| u.4).map(|u| u.0).collect();
-        let found_ids: Vec<i64> = found.iter().map(|u| u.0).collect();
-        let mut prefs = crate::db::preferences::load_many(conn, &found_ids)?;
-        for (id, email, locale, by_email, _) in found {
+        for found in crate::db::preferences::people(conn, &missing)? {
+            let devices = found
+                .devices
+                .iter()
+                .filter(|(_, platform)| self.delivery.push.allows(platform))
+                .map(|(id, _)| *id)
+                .collect();
             let person = Person {
-                has_email: email.is_some(),
-                lang: Lang::parse(&locale).unwrap_or_default(),
-                by_email,
-                devices: Vec::new(),
-                prefs: prefs.remove(&id).unwrap_or_default(),
+                has_email: found.email.is_some(),
+                lang: Lang::parse(&found.locale).unwrap_or_default(),
+                by_email: found.notify_email,
+                devices,
+                prefs: found.prefs.unwrap_or_default(),
             };
-            self.known.insert(id, Some(person));
-        }
-        if !pushed_to.is_empty() {
-            let devices = devices::table
-                .filter(devices::user_id.eq_any(&pushed_to))
-                .filter(devices::active.eq(true))
-                .order(devices::id.asc())
-                .select((devices::user_id, devices::id, devices::platform))
-                .load::<(i64, i64, String)>(conn)?;
-            for (user, device, platform) in devices {
-                if self.delivery.push.allows(&platform)
-                    && let Some(Some(p)) = self.known.get_mut(&user)
-                {
-                    p.devices.push(device);
-                }
-            }
+            self.known.insert(found.id, Some(person));
         }
         for id in missing {
             self.known.entry(id).or_insert(None);
@@ -208,127 +229,112 @@ impl People {
         Ok(())
     }
 
-    fn tell_some(
-        &mut self,
-        conn: &mut DbConn,
-        unique: &[&To],
+    fn person(&self, id: i64) -> Option<&Person> {
+        self.known.get(&id).and_then(Option::as_ref)
+    }
+
+    /// The messages (and digest lines) that tell `to` of an event, by their preferences.
+    #[allow(clippy::too_many_arguments)]
+    fn compose(
+        &self,
+        to: &To,
         template: Template,
         data: &Value,
         event_key: &str,
-        now: NaiveDateTime,
-    ) -> Result<usize, AppError> {
-        let ids: Vec<i64> = unique
-            .iter()
-            .filter_map(|to| match to {
-                To::User(id) => Some(*id),
-                To::Address(..) => None,
-            })
-            .collect();
-        self.learn(conn, &ids)?;
-        let people = &self.known;
-        let delivery = &self.delivery;
-        let email_only_to = &self.email_only_to;
-        let person = |id: &i64| people.get(id).and_then(Option::as_ref);
-        let listed_users: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| person(id).is_some())
-            .collect();
-        let listed = in_app::add_all(
-            conn,
-            &listed_users,
-            template,
-            data,
-            &format!("{event_key}:{}", template.as_str()),
-            now,
-        )?;
-
-        let mut messages = Vec::new();
-        let mut waiting = Vec::new();
-        for &to in unique {
-            let (id, p) = match to {
-                To::Address(address, lang) => {
-                    messages.push(NewMessage {
-                        channel: Channel::Email,
-                        user_id: None,
-                        address: Some(address.clone()),
-                        device_id: None,
-                        template,
-                        locale: *lang,
-                        data: data.clone(),
-                        dedup_key: format!("{event_key}:{}:addr:{address}", template.as_str()),
-                        not_before: None,
-                    });
-                    continue;
-                }
-                To::User(id) => match person(id) {
-                    Some(p) => (*id, p),
-                    None => continue,
-                },
-            };
-            let mut choice = p.prefs.for_template(template);
-            if email_only_to
-                .as_ref()
-                .is_some_and(|only| !only.contains(&id))
-            {
-                choice.email = Choice::Off;
-            }
-            let for_digest = |channel: Channel| Item {
-                user_id: id,
-                channel,
-                template,
-                data: data.clone(),
-                dedup_key: format!(
-                    "{event_key}:{}:user:{id}:{}:digest",
-                    template.as_str(),
-                    channel.as_str()
-                ),
-            };
-            if p.by_email && p.has_email && choice.email == Choice::Digest {
-                waiting.push(for_digest(Channel::Email));
-            }
-            if !p.devices.is_empty() && choice.push == Choice::Digest {
-                waiting.push(for_digest(Channel::Push));
-            }
-            if p.by_email && p.has_email && choice.email == Choice::Immediate {
+        listed: &HashMap<(i64, Template), i64>,
+        messages: &mut Vec<NewMessage>,
+        waiting: &mut Vec<Item>,
+    ) {
+        let (id, p) = match to {
+            To::Address(address, lang) => {
                 messages.push(NewMessage {
                     channel: Channel::Email,
-                    user_id: Some(id),
-                    address: None,
+                    user_id: None,
+                    address: Some(address.clone()),
                     device_id: None,
                     template,
-                    locale: p.lang,
+                    locale: *lang,
                     data: data.clone(),
-                    dedup_key: format!("{event_key}:{}:user:{id}:email", template.as_str()),
+                    dedup_key: format!("{event_key}:{}:addr:{address}", template.as_str()),
                     not_before: None,
                 });
+                return;
             }
-            // The push names its in-app row, so the app can open it and mark it read.
-            if choice.push != Choice::Immediate {
-                continue;
-            }
-            let mut pushed = data.clone();
-            pushed["notification_id"] = json!(listed.get(&id));
-            for device_id in &p.devices {
-                messages.push(NewMessage {
-                    channel: Channel::Push,
-                    user_id: Some(id),
-                    address: None,
-                    device_id: Some(*device_id),
-                    template,
-                    locale: p.lang,
-                    data: pushed.clone(),
-                    dedup_key: format!(
-                        "{event_key}:{}:user:{id}:push:{device_id}",
-                        template.as_str()
-                    ),
-                    not_before: delivery.push_not_before,
-                });
-            }
+            To::User(id) => match self.person(*id) {
+                Some(p) => (*id, p),
+                None => return,
+            },
+        };
+        let mut choice = p.prefs.for_template(template);
+        if self
+            .email_only_to
+            .as_ref()
+            .is_some_and(|only| !only.contains(&id))
+        {
+            choice.email = Choice::Off;
         }
-        digest::queue_all(conn, &waiting, now)?;
-        outbox::enqueue_all(conn, &messages, now)
+        let for_digest = |channel: Channel| Item {
+            user_id: id,
+            channel,
+            template,
+            data: data.clone(),
+            dedup_key: format!(
+                "{event_key}:{}:user:{id}:{}:digest",
+                template.as_str(),
+                channel.as_str()
+            ),
+        };
+        if p.by_email && p.has_email && choice.email == Choice::Digest {
+            waiting.push(for_digest(Channel::Email));
+        }
+        if !p.devices.is_empty() && choice.push == Choice::Digest {
+            waiting.push(for_digest(Channel::Push));
+        }
+        if p.by_email && p.has_email && choice.email == Choice::Immediate {
+            messages.push(NewMessage {
+                channel: Channel::Email,
+                user_id: Some(id),
+                address: None,
+                device_id: None,
+                template,
+                locale: p.lang,
+                data: data.clone(),
+                dedup_key: format!("{event_key}:{}:user:{id}:email", template.as_str()),
+                not_before: None,
+            });
+        }
+        // The push names its in-app row, so the app can open it and mark it read.
+        if choice.push != Choice::Immediate {
+            return;
+        }
+        let mut pushed = data.clone();
+        pushed["notification_id"] = json!(listed.get(&(id, template)));
+        for device_id in &p.devices {
+            messages.push(NewMessage {
+                channel: Channel::Push,
+                user_id: Some(id),
+                address: None,
+                device_id: Some(*device_id),
+                template,
+                locale: p.lang,
+                data: pushed.clone(),
+                dedup_key: format!(
+                    "{event_key}:{}:user:{id}:push:{device_id}",
+                    template.as_str()
+                ),
+                not_before: self.delivery.push_not_before,
+            });
+        }
     }
+}
+
+/// Each recipient once, in the order first named.
+fn unique<'a>(recipients: impl IntoIterator<Item = &'a To>) -> Vec<&'a To> {
+    let mut seen = std::collections::HashSet::new();
+    recipients
+        .into_iter()
+        .filter(|to| seen.insert(*to))
+        .collect()
 }
 
 /// What `tell` needs to know of a person with an account.
@@ -345,22 +351,24 @@ struct Person {
 
 /// The active officials of a unit, and the unit's own mailbox.
 pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
-    let mut out: Vec<To> = users::table
-        .filter(users::unit_id.eq(unit_id))
-        .filter(users::role.eq("official"))
-        .filter(users::disabled.eq(false))
+    // The unit's mailbox and its active officials in one statement: the unit's row, joined
+    // to each official (none: one row with no official).
+    let rows: Vec<(Option<String>, Option<i64>)> = units::table
+        .left_join(
+            users::table.on(users::unit_id
+                .eq(units::id.nullable())
+                .and(users::role.eq("official"))
+                .and(users::disabled.eq(false))),
+        )
+        .filter(units::id.eq(unit_id))
         .order(users::id.asc())
-        .select(users::id)
-        .load::<i64>(conn)?
+        .select((units::email, users::id.nullable()))
+        .load(conn)?;
+    let mailbox = rows.first().and_then(|(m, _)| m.clone());
+    let mut out: Vec<To> = rows
         .into_iter()
-        .map(To::User)
+        .filter_map(|(_, id)| id.map(To::User))
         .collect();
-    let mailbox = units::table
-        .find(unit_id)
-        .select(units::email)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten();
     if let Some(address) = mailbox {
         out.push(To::Address(address, Lang::Vi));
     }

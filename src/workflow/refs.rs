@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::DbConn;
+use crate::db::reference::Snapshot;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -26,12 +26,14 @@ pub struct CategoryRef {
     pub name: String,
 }
 
-/// A unit by id, named in `lang`.
-pub fn unit_ref(conn: &mut DbConn, id: i64, lang: Lang) -> Result<UnitRef, AppError> {
-    let u = super::units::found(conn, id)?;
+/// A unit by id, named in `lang`, from the reference data in force.
+pub fn unit_ref(refs: &Snapshot, id: i64, lang: Lang) -> Result<UnitRef, AppError> {
+    let u = refs
+        .unit(id)
+        .ok_or_else(|| AppError::not_found("unit_not_found"))?;
     Ok(UnitRef {
         id: u.id,
         name: u.name(lang).to_string(),
-        code: u.code,
+        code: u.code.clone(),
     })
 }

@@ -58,7 +58,6 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
 /// there is no such area; `None` when nothing matches and no coordinating unit is configured.
 /// The area and the category's ancestors come from the reference data `refs`.
 pub fn route(
-    conn: &mut DbConn,
     refs: &crate::db::reference::Snapshot,
     kind: &str,
     category: &str,
@@ -71,5 +70,5 @@ pub fn route(
     let chain = refs
         .category_chain(category)?
         .map_or_else(|| vec![category.to_string()], |(chain, _)| chain);
-    Ok(routing_rules::route_in(conn, kind, &chain, &place)?)
+    Ok(refs.route(kind, &chain, &place))
 }

@@ -51,17 +51,17 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 39,
+    ceiling: 14,
     goal: 10,
 };
 const ACTION: Budget = Budget {
     request: "a workflow action (accept)",
-    ceiling: 27,
+    ceiling: 15,
     goal: 12,
 };
 const READ: Budget = Budget {
     request: "an official reads a ticket",
-    ceiling: 10,
+    ceiling: 8,
     goal: 4,
 };
 const INBOX: Budget = Budget {

@@ -680,6 +680,8 @@ async fn notify_push_apns_answers_map_to_delivery_outcomes() {
 
 #[tokio::test]
 async fn notify_push_apns_needs_an_http2_client() {
+    // This test builds its own client, before any app (which installs the TLS backend).
+    nghedan::startup::install_crypto();
     let apns = ApnsFixture::start().await;
     // An HTTP/1.1 client cannot talk to APNs; the request fails rather than going out wrong.
     let client = ApnsClient::new(

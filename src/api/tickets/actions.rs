@@ -197,7 +197,20 @@ pub async fn act(
                         let access =
                             tickets::access(c, &acted.ticket, &v)?.unwrap_or(Access::Public);
                         let viewer_user = v.user.as_ref().map(|u| (u.id, u.role));
-                        let t = view(c, &acted.ticket, access, &ctx, rctx.lang, viewer_user)?;
+                        // The reply from what the action wrote.
+                        let known = tickets::Known {
+                            clocks: Some(&acted.clocks),
+                            no_attachments: false,
+                        };
+                        let t = tickets::view_known(
+                            c,
+                            &acted.ticket,
+                            known,
+                            access,
+                            &ctx,
+                            rctx.lang,
+                            viewer_user,
+                        )?;
                         let created = match &acted.created {
                             Some(n) => {
                                 Some(view(c, n, Access::Submitter, &ctx, rctx.lang, viewer_user)?)

@@ -23,7 +23,7 @@ use crate::domain::ticket::{Channel, Kind};
 use crate::error::FieldError;
 use crate::state::AppState;
 use crate::validation::Violations;
-use crate::workflow::tickets::{self as tickets, Access, Sender, Submission, TicketView, view};
+use crate::workflow::tickets::{self as tickets, Access, Sender, Submission, TicketView};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -408,14 +408,19 @@ pub async fn record(
                         )?;
                     }
                     let ctx = st.ticket_ctx_with(refs.clone());
-                    let t = tickets::submit(c, &submission, &ctx)?;
+                    let (t, clocks) = tickets::submit_returning(c, &submission, &ctx)?;
                     let access = if submission.channel == Channel::App {
                         Access::Submitter
                     } else {
                         Access::Handling
                     };
+                    // The reply from what was just written.
+                    let known = tickets::Known {
+                        clocks: Some(&clocks),
+                        no_attachments: submission.attachments.is_empty(),
+                    };
                     Ok(Made {
-                        body: view(c, &t, access, &ctx, lang, None)?,
+                        body: tickets::view_known(c, &t, known, access, &ctx, lang, None)?,
                         resource: Some(t.code),
                         once: secret_field(&secret),
                     })

@@ -285,9 +285,15 @@ pub struct NewTicket<'a> {
 }
 
 /// Stores a new ticket (status `submitted`); returns its id.
-pub fn insert(conn: &mut DbConn, t: &NewTicket) -> Result<i64, Error> {
-    Ok(diesel::insert_into(tickets::table)
-        .values((
+/// Stores a new ticket with the marks of its clocks (`clocks::start`) and returns it as
+/// written.
+pub fn insert(
+    conn: &mut DbConn,
+    t: &NewTicket,
+    clocks: &super::clocks::Started,
+) -> Result<Ticket, Error> {
+    let insert = diesel::insert_into(tickets::table).values((
+        (
             tickets::code.eq(t.code),
             tickets::kind.eq(t.kind.as_str()),
             tickets::category_code.eq(t.category_code),
@@ -323,9 +329,13 @@ pub fn insert(conn: &mut DbConn, t: &NewTicket) -> Result<i64, Error> {
             tickets::received_at.eq(t.received_at),
             tickets::created_at.eq(t.received_at),
             tickets::updated_at.eq(t.received_at),
-        ))
-        .returning(tickets::id)
-        .get_result::<i64>(conn)?)
+        ),
+        clocks.marks(),
+    ));
+    let row: Row = super::on_backend!(conn, |c| insert
+        .returning(Row::as_returning())
+        .get_result(c))?;
+    row.decode()
 }
 
 #[derive(AsChangeset, Default)]
@@ -359,15 +369,17 @@ fn naive(t: Option<Option<DateTime<Utc>>>) -> Option<Option<NaiveDateTime>> {
     t.map(|t| t.map(|t| t.naive_utc()))
 }
 
-/// Writes an action's changes (and its new status) if the ticket is still at `version`:
-/// `false` when a concurrent action changed it first (the optimistic check).
+/// Writes an action's changes (its new status, and the marks of its clocks) if the ticket is
+/// still at `version`, and returns it as written: `None` when a concurrent action changed it
+/// first (the optimistic check).
 pub fn update(
     conn: &mut DbConn,
     t: &Ticket,
     status: Status,
     c: &Changes,
+    marks: super::clocks::Marks,
     now: DateTime<Utc>,
-) -> Result<bool, Error> {
+) -> Result<Option<Ticket>, Error> {
     let set = Set {
         status: (status != t.status).then_some(status.as_str()),
         status_before_info: c.status_before_info.map(|s| s.map(Status::as_str)),
@@ -392,14 +404,17 @@ pub fn update(
         version: Some(t.version + 1),
         updated_at: Some(now.naive_utc()),
     };
-    let n = diesel::update(
+    let update = diesel::update(
         tickets::table
             .filter(tickets::id.eq(t.id))
             .filter(tickets::version.eq(t.version)),
     )
-    .set(&set)
-    .execute(conn)?;
-    Ok(n == 1)
+    .set((&set, marks));
+    let row: Option<Row> = super::on_backend!(conn, |c| update
+        .returning(Row::as_returning())
+        .get_result(c)
+        .optional())?;
+    row.map(Row::decode).transpose()
 }
 
 /// Replaces a ticket's tracking secret (a retried submission gets a fresh one).

@@ -12,7 +12,7 @@ use crate::db::events::{self, NewEvent};
 use crate::db::tickets::{self as store, Ticket};
 use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
-use crate::domain::clock::{ClockChange, ExtensionRefused, check_extension};
+use crate::domain::clock::{ExtensionRefused, Holder};
 use crate::domain::ticket::{
     Action, Audience, Channel, Decision, Facts, FollowUp, Kind, Party, Refusal, Request, decide,
 };
@@ -39,6 +39,8 @@ pub struct ActionInput {
 /// What an action produced: the ticket after it, and for an appeal the new ticket.
 pub struct Acted {
     pub ticket: Ticket,
+    /// The ticket's clocks after the action, as written.
+    pub clocks: Vec<crate::domain::clock::Clock>,
     pub created: Option<Ticket>,
 }
 
@@ -272,17 +274,32 @@ fn apply(
     ctx: &Ctx,
 ) -> Result<Acted, AppError> {
     let now = ctx.naive();
+    // The clocks read once, changed and assessed in memory against the ticket as the action
+    // leaves it; their marks go into the ticket's own update.
+    let mut clocks = crate::db::clocks::load(conn, t.id)?;
+    for change in &d.clocks {
+        clocks.change(*change, ctx.now).map_err(extension_refused)?;
+    }
+    let holder = Holder {
+        status: d.to,
+        resolved_at: d
+            .changes
+            .resolved_at
+            .unwrap_or(t.resolved_at.map(|r| r.and_utc())),
+        closed_at: d
+            .changes
+            .closed_at
+            .unwrap_or(t.closed_at.map(|r| r.and_utc())),
+    };
+    let assessed = clocks.assess(&holder, &ctx.cal, &ctx.day_end, ctx.now);
     // The optimistic check: a concurrent action on the same ticket makes this one a no-op,
     // and the caller retries against the new state.
-    if !store::update(conn, &t, d.to, &d.changes, ctx.now)? {
+    let Some(after) = store::update(conn, &t, d.to, &d.changes, assessed.marks(), ctx.now)? else {
         return Err(AppError::conflict("concurrent_update")
             .arg("retry_after", 1)
             .retry_after(1));
-    }
-    for change in &d.clocks {
-        change_clocks(conn, t.id, *change, ctx.now)?;
-    }
-    crate::db::clocks::refresh(conn, t.id, &ctx.cal, &ctx.day_end, ctx.now)?;
+    };
+    clocks.store(conn, &assessed)?;
     let created = match d.follow_up {
         Some(FollowUp::MoveFollowers { into }) => {
             store::move_followers(conn, t.id, into, now)?;
@@ -323,13 +340,17 @@ fn apply(
         };
         attach_owned(conn, &attaching, &input.attachments)?;
     }
-    let after = store::find(conn, t.id)?.ok_or_else(|| AppError::internal("ticket vanished"))?;
     let note = input
         .text
         .clone()
         .or(input.reason.clone())
         .unwrap_or_default();
-    let data = notices::data(conn, &after, ctx, json!({"note": note, "days": input.days}))?;
+    let data = notices::data_with(
+        &after,
+        &clocks.clocks,
+        ctx,
+        json!({"note": note, "days": input.days}),
+    );
     // An official who takes a ticket on themselves needs no message about it.
     let me = viewer.user.as_ref().map(|u| u.id);
     let told: Vec<_> = d
@@ -348,6 +369,7 @@ fn apply(
     )?;
     Ok(Acted {
         ticket: after,
+        clocks: clocks.clocks,
         created,
     })
 }
@@ -400,26 +422,6 @@ fn second_round(
         },
         ctx,
     )
-}
-
-/// Applies a change at `now` to the ticket's clocks (see `domain::clock`); an extension the
-/// policy does not allow is refused on `/days`.
-fn change_clocks(
-    conn: &mut DbConn,
-    ticket_id: i64,
-    change: ClockChange,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    let clocks = crate::db::clocks::of_ticket(conn, ticket_id)?;
-    if let ClockChange::Extend(name, _) = change {
-        check_extension(&clocks, name).map_err(extension_refused)?;
-    }
-    for c in &clocks {
-        if let Some(changed) = c.changed(change, now).map_err(extension_refused)? {
-            crate::db::clocks::save(conn, ticket_id, &changed)?;
-        }
-    }
-    Ok(())
 }
 
 fn extension_refused(r: ExtensionRefused) -> AppError {

@@ -23,10 +23,10 @@ pub use social::{
     comment, follow, identity_viewed, rate, reissue_secret, support, tell_of_comment, unfollow,
     unsupport,
 };
-pub use submission::{Sender, Submission, attach_owned, submit};
+pub use submission::{Sender, Submission, attach_owned, submit, submit_returning};
 pub use view::{
-    AttachmentRef, CategoryRef, ClockOut, EventView, Identity, Looked, SubmitterView, TicketView,
-    look, read, timeline, view,
+    AttachmentRef, CategoryRef, ClockOut, EventView, Identity, Known, Looked, SubmitterView,
+    TicketView, look, read, timeline, view, view_known,
 };
 
 /// Who is asking: a signed-in user, and/or the tracking secret of a ticket sent without an

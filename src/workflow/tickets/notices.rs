@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::db::DbConn;
 use crate::db::tickets::{self as store, Ticket};
+use crate::domain::clock::Clock;
 use crate::domain::policy::ClockName;
 use crate::domain::ticket::{Audience, Notice};
 use crate::error::AppError;
@@ -41,15 +42,21 @@ pub fn submitter(t: &Ticket) -> Vec<To> {
 /// What a ticket's messages carry: its code, its title unless confidential, the holding
 /// unit's name, the earliest due day, and `extra`.
 pub fn data(conn: &mut DbConn, t: &Ticket, ctx: &Ctx, extra: Value) -> Result<Value, AppError> {
+    let clocks = crate::db::clocks::of_ticket(conn, t.id)?;
+    Ok(data_with(t, &clocks, ctx, extra))
+}
+
+/// [`data`] with the ticket's clocks at hand.
+pub fn data_with(t: &Ticket, clocks: &[Clock], ctx: &Ctx, extra: Value) -> Value {
     let mut more = json!({
-        "due": first_due(conn, t, ctx)?,
-        "unit": crate::db::units::name_of(conn, t.unit_id, Lang::Vi)?.unwrap_or_default(),
+        "due": first_due(clocks, ctx),
+        "unit": ctx.refs.unit(t.unit_id).map(|u| u.name_vi.clone()).unwrap_or_default(),
     });
     if let (Some(m), Value::Object(x)) = (more.as_object_mut(), extra) {
         m.extend(x);
     }
     let title = (!t.confidential).then_some(t.title.as_str());
-    Ok(recipients::ticket_data(&t.code, t.id, title, more))
+    recipients::ticket_data(&t.code, t.id, title, more)
 }
 
 /// Sends each notice of an action about `t` (the ticket after it).
@@ -61,25 +68,27 @@ pub fn send(
     key: &str,
     ctx: &Ctx,
 ) -> Result<(), AppError> {
-    // Everyone's preferences and devices in one lookup, not one per notice.
+    // Everyone's preferences and devices in one lookup, and every message in one statement
+    // per table, not one per notice.
     let mut told = Vec::with_capacity(notices.len());
     for n in notices {
         told.push((audience(conn, t, n.to)?, n.template));
     }
+    let told: Vec<(Vec<&To>, _)> = told
+        .iter()
+        .map(|(to, template)| (to.iter().collect(), *template))
+        .collect();
     let mut people = recipients::People::new(ctx.delivery.clone());
-    people.learn_all(conn, told.iter().flat_map(|(to, _)| to))?;
-    for (to, template) in &told {
-        people.tell(conn, to, *template, data, key, ctx.naive())?;
-    }
+    people.tell_all(conn, &told, data, key, ctx.naive())?;
     Ok(())
 }
 
 /// The earliest due day of the running clocks but the progress-note one, as a local date.
-fn first_due(conn: &mut DbConn, t: &Ticket, ctx: &Ctx) -> Result<Option<String>, AppError> {
-    Ok(crate::db::clocks::of_ticket(conn, t.id)?
+fn first_due(clocks: &[Clock], ctx: &Ctx) -> Option<String> {
+    clocks
         .iter()
         .filter(|c| c.name != ClockName::Update)
         .filter_map(|c| c.view(&ctx.cal, &ctx.day_end, ctx.now).due_local_date)
         .min()
-        .map(|d| d.format("%d/%m/%Y").to_string()))
+        .map(|d| d.format("%d/%m/%Y").to_string())
 }

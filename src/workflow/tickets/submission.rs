@@ -11,6 +11,7 @@ use crate::db::events::{self, NewEvent};
 use crate::db::tickets::{self as store, NewTicket, Ticket};
 use crate::db::{DbConn, scope};
 use crate::domain::account::Role;
+use crate::domain::clock::Clock;
 use crate::domain::message::Template;
 use crate::domain::policy::{Policy, TicketFacts};
 use crate::domain::ticket::{Audience, Channel, Kind, Notice, Status};
@@ -81,17 +82,22 @@ fn route(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<(i64, Value), A
     use crate::db::routing_rules as rules;
     if s.round == 2 {
         let unit = rules::second_round_authority(conn, &s.area_code)?
-            .or(rules::coordinator(conn)?)
+            .or(ctx.refs.coordinator())
             .ok_or_else(|| AppError::unprocessable("no_route"))?;
         return Ok((unit, json!({"type": "second_round_authority"})));
     }
     if let (Kind::Denunciation, Some(accused)) = (s.kind, s.accused_unit_id) {
-        let parent = crate::db::units::find(conn, accused)?
+        let parent = ctx
+            .refs
+            .unit(accused)
             .ok_or_else(|| AppError::field("/accused_unit_id", "unknown_unit"))?
             .parent_id;
         let unit = match parent {
             Some(p) => p,
-            None => rules::coordinator(conn)?.ok_or_else(|| AppError::unprocessable("no_route"))?,
+            None => ctx
+                .refs
+                .coordinator()
+                .ok_or_else(|| AppError::unprocessable("no_route"))?,
         };
         // The coordinator itself may be the accused (or lie below it).
         if !scope::may_hold(conn, unit, Some(accused))? {
@@ -101,7 +107,6 @@ fn route(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<(i64, Value), A
         return Ok((unit, json!({"type": "accused_unit_parent"})));
     }
     let choice = crate::workflow::routing_rules::route(
-        conn,
         &ctx.refs,
         s.kind.as_str(),
         &s.category,
@@ -182,6 +187,16 @@ fn stored(sender: &Sender) -> StoredSender<'_> {
 /// Records a submission: routes it, numbers it, starts its clocks, writes the `submitted`
 /// event, attaches its uploads and queues the messages. Returns the new ticket.
 pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, AppError> {
+    Ok(submit_returning(conn, s, ctx)?.0)
+}
+
+/// [`submit`], with the new ticket's clocks as written (for a reply built from what was
+/// written rather than read back).
+pub fn submit_returning(
+    conn: &mut DbConn,
+    s: &Submission,
+    ctx: &Ctx,
+) -> Result<(Ticket, Vec<Clock>), AppError> {
     let now = ctx.naive();
     let (unit_id, reason) = route(conn, s, ctx)?;
     let number = crate::db::next_ticket_number(conn)?;
@@ -191,7 +206,7 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         number
     );
     let remote = ctx.refs.area_is_remote(&s.area_code).unwrap_or(false);
-    let policy = policy_of(conn, s, ctx)?;
+    let policy = policy_of(s, ctx)?;
     let (submitter_id, anonymous, secret, name, email, phone, address) = stored(&s.sender);
     let search = crate::domain::text::fold(&format!("{} {}", s.title, s.description));
     // What an Open311 client sends is public from submission, as its clients expect to read
@@ -200,7 +215,17 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         Sender::Open311 { client, .. } => Some(client.as_str()),
         _ => None,
     };
-    let id = store::insert(
+    let started = clocks::start(
+        policy,
+        Case {
+            complex: false,
+            remote,
+        },
+        ctx.now,
+        &ctx.cal,
+        &ctx.day_end,
+    );
+    let t = store::insert(
         conn,
         &NewTicket {
             code: &code,
@@ -236,20 +261,10 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
             routing_reason: reason.to_string(),
             received_at: now,
         },
+        &started,
     )?;
-    if let Some(p) = &policy {
-        clocks::create(
-            conn,
-            id,
-            p,
-            Case {
-                complex: false,
-                remote,
-            },
-            now,
-        )?;
-    }
-    clocks::refresh(conn, id, &ctx.cal, &ctx.day_end, ctx.now)?;
+    let id = t.id;
+    clocks::insert_started(conn, id, &started)?;
     let event_id = events::append_first(
         conn,
         &NewEvent {
@@ -289,32 +304,34 @@ pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, Ap
         },
         &s.attachments,
     )?;
-    let t = store::find(conn, id)?.ok_or_else(|| AppError::internal("ticket vanished"))?;
-    tell_received(conn, &t, event_id, ctx)?;
-    Ok(t)
+    tell_received(conn, &t, &started.clocks, event_id, ctx)?;
+    Ok((t, started.clocks))
 }
 
 /// The deadline policy that applies to a submission (its kind, round, category, channel).
-fn policy_of(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Option<Policy>, AppError> {
+fn policy_of<'a>(s: &Submission, ctx: &'a Ctx) -> Result<Option<&'a Policy>, AppError> {
     let (chain, urgent) = ctx
         .refs
         .category_chain(&s.category)?
         .unwrap_or((vec![], false));
-    Ok(crate::db::policies::for_ticket(
-        conn,
-        &TicketFacts {
-            kind: s.kind,
-            round: (s.kind == Kind::Complaint).then_some(s.round as u8),
-            categories: chain,
-            channel: Some(s.channel),
-            urgent,
-        },
-    )?)
+    Ok(ctx.refs.policy_for(&TicketFacts {
+        kind: s.kind,
+        round: (s.kind == Kind::Complaint).then_some(s.round as u8),
+        categories: chain,
+        channel: Some(s.channel),
+        urgent,
+    }))
 }
 
 /// The submitter hears that it arrived; the unit, that it has a new ticket (or appeal).
-fn tell_received(conn: &mut DbConn, t: &Ticket, event_id: i64, ctx: &Ctx) -> Result<(), AppError> {
-    let data = notices::data(conn, t, ctx, json!({}))?;
+fn tell_received(
+    conn: &mut DbConn,
+    t: &Ticket,
+    clocks: &[Clock],
+    event_id: i64,
+    ctx: &Ctx,
+) -> Result<(), AppError> {
+    let data = notices::data_with(t, clocks, ctx, json!({}));
     let staff = if t.round == 2 {
         Template::UnitAppeal
     } else {

@@ -236,7 +236,16 @@ pub fn look(
 ) -> Result<Looked, AppError> {
     let once = |c: &mut DbConn| -> Result<Looked, AppError> {
         let (ticket, access) = super::readable(c, code, v)?;
-        let view = view_with(c, &ticket, access, ctx, lang, v.actor(), identity)?;
+        let view = view_with(
+            c,
+            &ticket,
+            Known::default(),
+            access,
+            ctx,
+            lang,
+            v.actor(),
+            identity,
+        )?;
         Ok(Looked {
             view,
             ticket,
@@ -263,12 +272,45 @@ pub fn view(
     lang: Lang,
     viewer: Option<(i64, Role)>,
 ) -> Result<TicketView, AppError> {
-    view_with(conn, t, access, ctx, lang, viewer, Identity::Show)
+    view_with(
+        conn,
+        t,
+        Known::default(),
+        access,
+        ctx,
+        lang,
+        viewer,
+        Identity::Show,
+    )
 }
 
+/// What the caller already holds of a ticket it has just written, so that its view is built
+/// from that rather than read back.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known<'a> {
+    pub clocks: Option<&'a [Clock]>,
+    /// The ticket has no attachments (a submission that sent none).
+    pub no_attachments: bool,
+}
+
+/// [`view`] of a ticket with what the caller [`Known`]s of it.
+pub fn view_known(
+    conn: &mut DbConn,
+    t: &Ticket,
+    known: Known,
+    access: Access,
+    ctx: &Ctx,
+    lang: Lang,
+    viewer: Option<(i64, Role)>,
+) -> Result<TicketView, AppError> {
+    view_with(conn, t, known, access, ctx, lang, viewer, Identity::Show)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn view_with(
     conn: &mut DbConn,
     t: &Ticket,
+    known: Known,
     access: Access,
     ctx: &Ctx,
     lang: Lang,
@@ -277,10 +319,15 @@ fn view_with(
 ) -> Result<TicketView, AppError> {
     let category = ctx.refs.category(&t.category_code);
     let area = ctx.refs.area(&t.area_code);
-    let clocks = crate::db::clocks::of_ticket(conn, t.id)?
-        .iter()
-        .map(|c| ClockOut::of(c, ctx))
-        .collect();
+    let read;
+    let clocks = match known.clocks {
+        Some(c) => c,
+        None => {
+            read = crate::db::clocks::of_ticket(conn, t.id)?;
+            &read
+        }
+    };
+    let clocks = clocks.iter().map(|c| ClockOut::of(c, ctx)).collect();
     let submitter = submitter_of(conn, t, access, ctx, viewer, identity)?;
     let code_of = |conn: &mut DbConn, id: Option<i64>| -> Result<Option<String>, AppError> {
         Ok(match id {
@@ -288,7 +335,11 @@ fn view_with(
             None => None,
         })
     };
-    let attachments = attachments_of(conn, t, access)?;
+    let attachments = if known.no_attachments {
+        vec![]
+    } else {
+        attachments_of(conn, t, access)?
+    };
     let precise = access.sees_precisely();
     let staff_or_owner = access.sees_submitter() || access.sees_internal();
     Ok(TicketView {
@@ -311,7 +362,7 @@ fn view_with(
         lon: t.lon.map(|x| if precise { x } else { round3(x) }),
         address: if precise { t.address.clone() } else { None },
         attributes: serde_json::from_str(&t.attributes).unwrap_or(Value::Null),
-        unit: unit_ref(conn, t.unit_id, lang)?,
+        unit: unit_ref(&ctx.refs, t.unit_id, lang)?,
         assignee_id: t.assignee_id,
         round: t.round,
         priority: t.priority,

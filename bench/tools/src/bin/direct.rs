@@ -73,6 +73,19 @@ enum Cmd {
         #[arg(long, default_value = "lan@demo.nghedan.vn")]
         citizen: String,
     },
+    /// The floor of the submit benchmark (issue 16): the least work any correct submission
+    /// must do — one ticket row, its first event, one outbox row, in one transaction —
+    /// through the same driver (`bench/sql/submit_floor.pgbench` is the same for pgbench).
+    /// Not nghedan's code path: a number to measure it against.
+    Floor {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long, default_value = "lan@demo.nghedan.vn")]
+        citizen: String,
+        /// The unit the tickets go to.
+        #[arg(long, default_value = "UBND-X31135")]
+        unit: String,
+    },
     /// `GET /inbox?status=open&limit=50` pages, walking by cursor `--pages` deep.
     Inbox {
         #[command(flatten)]
@@ -121,7 +134,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     startup::install_crypto();
     let mut settings = Settings::load()?;
-    if let Cmd::Submit { load, .. } | Cmd::Inbox { load, .. } | Cmd::Read { load, .. } = &cli.cmd {
+    if let Cmd::Submit { load, .. }
+    | Cmd::Floor { load, .. }
+    | Cmd::Inbox { load, .. }
+    | Cmd::Read { load, .. } = &cli.cmd
+    {
         settings.database.pool_size = load.connections as u32 + 1;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -154,6 +171,26 @@ fn main() -> anyhow::Result<()> {
             drive(&state, &load, move |conn, _| {
                 let i = n.fetch_add(1, Ordering::Relaxed);
                 submit_once(conn, &st, citizen.id, &format!("direct-{run}-{i}"))
+            })
+        }
+        Cmd::Floor {
+            load,
+            citizen,
+            unit,
+        } => {
+            let citizen = user(&state, &citizen)?.id;
+            let unit = {
+                let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+                nghedan::db::units::find_by_code(&mut conn, &unit)?
+                    .ok_or_else(|| anyhow!("no unit {unit} (is the demo seeded?)"))?
+                    .id
+            };
+            let n = AtomicU64::new(0);
+            let run = std::process::id();
+            let st = state.clone();
+            drive(&state, &load, move |conn, _| {
+                let i = n.fetch_add(1, Ordering::Relaxed);
+                floor_once(conn, citizen, unit, &format!("FLOOR.{run}.{i}"), st.clock.now_naive())
             })
         }
         Cmd::Inbox {
@@ -331,8 +368,12 @@ fn submit_once(
     db::write(conn, |c| {
         nghedan::workflow::idempotency::claim(c, &scope, key, "bench", now)?;
         let ctx = state.ticket_ctx(c)?;
-        let t = repo::submit(c, &s, &ctx)?;
-        let v = repo::view(c, &t, Access::Submitter, &ctx, Lang::Vi, None)?;
+        let (t, clocks) = repo::submit_returning(c, &s, &ctx)?;
+        let known = repo::Known {
+            clocks: Some(&clocks),
+            no_attachments: true,
+        };
+        let v = repo::view_known(c, &t, known, Access::Submitter, &ctx, Lang::Vi, None)?;
         let body = serde_json::to_string(&v).map_err(|e| AppError::internal(e.to_string()))?;
         idempotency::complete(
             c,
@@ -345,6 +386,78 @@ fn submit_once(
             },
         )?;
         Ok(())
+    })
+}
+
+/// One floor transaction (see `Cmd::Floor`): three INSERTs with bound values.
+fn floor_once(
+    conn: &mut DbConn,
+    citizen: i64,
+    unit: i64,
+    code: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    use diesel::sql_types::Timestamp;
+    // The same statements for both databases but for the placeholders ($n or ?).
+    let sql = |text: &str, pg: bool| -> String {
+        if !pg {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        for (i, part) in text.split('?').enumerate() {
+            if i > 0 {
+                out.push_str(&format!("${i}"));
+            }
+            out.push_str(part);
+        }
+        out
+    };
+    const TICKET: &str = "INSERT INTO tickets (code, kind, category_code, title, description, \
+        search_text, area_code, attributes, submitter_id, channel, status, unit_id, \
+        received_at, created_at, updated_at) VALUES (?, 'feedback', 'duong-hong', \
+        'Ổ gà trước số 12', 'Ổ gà lớn, xe máy dễ ngã.', 'o ga truoc so 12 o ga lon, xe may de nga.', \
+        '31135', '{\"size\": \"large\"}', ?, 'app', 'submitted', ?, ?, ?, ?) RETURNING id";
+    const EVENT: &str = "INSERT INTO ticket_events (ticket_id, seq, kind, actor_id, actor_role, \
+        unit_id, to_status, public, data, created_at, prev_hash, hash) VALUES (?, 1, 'submitted', \
+        ?, 'citizen', ?, 'submitted', TRUE, '{\"channel\": \"app\"}', ?, ?, ?)";
+    const OUTBOX: &str = "INSERT INTO outbox (channel, user_id, template, locale, data, dedup_key, \
+        state, next_attempt_at, created_at) VALUES ('email', ?, 'ticket_received', 'vi', ?, ?, \
+        'queued', ?, ?)";
+    let zero = "0".repeat(64);
+    let hash = nghedan::auth::tokens::hash_token(code);
+    macro_rules! three {
+        ($c:expr, $pg:expr) => {{
+            let id: Id = diesel::sql_query(sql(TICKET, $pg))
+                .bind::<Text, _>(code)
+                .bind::<BigInt, _>(citizen)
+                .bind::<BigInt, _>(unit)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .get_result($c)?;
+            diesel::sql_query(sql(EVENT, $pg))
+                .bind::<BigInt, _>(id.id)
+                .bind::<BigInt, _>(citizen)
+                .bind::<BigInt, _>(unit)
+                .bind::<Timestamp, _>(now)
+                .bind::<Text, _>(&zero)
+                .bind::<Text, _>(&hash)
+                .execute($c)?;
+            diesel::sql_query(sql(OUTBOX, $pg))
+                .bind::<BigInt, _>(citizen)
+                .bind::<Text, _>(format!("{{\"ticket_id\": {}}}", id.id))
+                .bind::<Text, _>(format!("floor:{}", id.id))
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .execute($c)?;
+        }};
+    }
+    db::write(conn, |c| {
+        match c {
+            DbConn::Postgres(pg) => three!(pg, true),
+            DbConn::Sqlite(lite) => three!(lite, false),
+        }
+        Ok::<_, AppError>(())
     })
 }
 
