@@ -66,7 +66,7 @@ def pg_version():
 
 # The rows of the main table; `--only appbytes` has none, and no table then.
 MEASURED = ("submit_http", "inbox_http", "read_http", "console_inbox", "console_ticket",
-            "report", "sweep", "login")
+            "report", "sweep", "fanout", "login")
 timed = any(get(b, k) for b in backends for k in MEASURED)
 
 mem_kb = 0
@@ -152,6 +152,9 @@ for b in backends:
     sw = get(b, "sweep")
     if sw:
         p(f"| deadline sweep, one pass | 1 | {sw['seconds']:.2f} s ({sw['overdue']} overdue, {sw['reminders']} reminders) | | | | | ≤ 2 s | {verdict(sw['seconds'] <= 2)} |")
+    fo = get(b, "fanout")
+    if fo:
+        p(f"| announcement fan-out to {fo['followers']:,} followers (every in-app row and push written) | 1 | {fo['seconds']:.1f} s, {fo['per_second']:,.0f} people/s | | | | | ≤ 60 s | {verdict(fo['seconds'] <= 60)} |")
     idle, loaded = get(b, "rss_idle"), get(b, "rss_loaded")
     if idle and loaded:
         p(f"| memory (RSS) idle | — | {idle['rss_kb'] / 1024:.1f} MB | | | | | ≤ 60 MB | {verdict(idle['rss_kb'] <= 60 * 1024)} |")

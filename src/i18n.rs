@@ -431,6 +431,10 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
         | "rule_not_found"
         | "ticket_not_found"
         | "attachment_not_found"
+        | "announcement_not_found"
+        | "consultation_not_found"
+        | "comment_not_found"
+        | "response_not_found"
         | "upload_not_found"
         | "policy_not_found"
         | "resource_not_found" => (
@@ -557,6 +561,72 @@ pub fn problem_text(code: &str) -> ((&'static str, &'static str), (&'static str,
             (
                 "Liên kết huỷ đăng ký này không hợp lệ hoặc không còn dùng được.",
                 "This unsubscribe link is not valid, or no longer is.",
+            ),
+        ),
+        "consultation_closed" => (
+            ("Đã hết hạn lấy ý kiến", "Consultation closed"),
+            (
+                "Cuộc lấy ý kiến này đã kết thúc; không thể gửi hay sửa ý kiến nữa.",
+                "This consultation has closed; answers and comments can no longer be sent or changed.",
+            ),
+        ),
+        "consultation_not_open" => (
+            ("Chưa mở lấy ý kiến", "Consultation not open yet"),
+            (
+                "Cuộc lấy ý kiến này chưa bắt đầu; hãy quay lại từ thời điểm mở.",
+                "This consultation has not opened yet; come back when it opens.",
+            ),
+        ),
+        "consultation_open" => (
+            ("Đang lấy ý kiến", "Consultation still open"),
+            (
+                "Chỉ công bố báo cáo tiếp thu, giải trình sau khi kết thúc lấy ý kiến.",
+                "The synthesis is published only after the consultation closes.",
+            ),
+        ),
+        "synthesis_published" => (
+            ("Đã công bố báo cáo", "Synthesis already published"),
+            (
+                "Báo cáo tiếp thu, giải trình của cuộc lấy ý kiến này đã được công bố.",
+                "The synthesis of this consultation has already been published.",
+            ),
+        ),
+        "verification_required" => (
+            ("Tài khoản chưa được xác nhận", "Account not verified"),
+            (
+                "Hãy xác nhận địa chỉ email trước khi tham gia lấy ý kiến.",
+                "Confirm your email address before taking part in a consultation.",
+            ),
+        ),
+        "not_a_resident" => (
+            (
+                "Không thuộc khu vực lấy ý kiến",
+                "Not a resident of its areas",
+            ),
+            (
+                "Chỉ người dân sinh sống hoặc theo dõi khu vực được lấy ý kiến mới tham gia được; hãy chọn khu vực của bạn tại /me/areas.",
+                "Only residents who live in or follow one of its areas may take part; choose your areas at /me/areas.",
+            ),
+        ),
+        "own_comment" => (
+            ("Ý kiến của chính bạn", "Your own comment"),
+            (
+                "Bạn không thể ủng hộ ý kiến của chính mình.",
+                "You cannot support your own comment.",
+            ),
+        ),
+        "results_not_public" => (
+            ("Chưa công khai kết quả", "Results not public yet"),
+            (
+                "Kết quả được công khai sau khi kết thúc lấy ý kiến.",
+                "The results are made public once the consultation closes.",
+            ),
+        ),
+        "area_outside_unit" => (
+            ("Ngoài địa bàn của đơn vị", "Outside the unit's areas"),
+            (
+                "Thông báo chỉ được gửi tới các khu vực thuộc địa bàn của đơn vị; xem danh sách errors.",
+                "An announcement may only address the areas the unit serves; see the errors list.",
             ),
         ),
         "open311_client_exists" => (
@@ -832,6 +902,31 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
         "denunciation_only" => ("Chỉ dùng cho tố cáo.", "Only for denunciations."),
         "complaint_only" => ("Chỉ dùng cho khiếu nại.", "Only for complaints."),
         "in_the_future" => ("Ngày này ở tương lai.", "This date is in the future."),
+        "in_the_past" => ("Thời điểm này đã qua.", "This moment has passed."),
+        "before_opens_at" => (
+            "Thời điểm kết thúc phải sau thời điểm mở và sau hiện tại.",
+            "The close must come after the opening, and after now.",
+        ),
+        "invalid_answer" => (
+            "Câu trả lời không khớp với câu hỏi.",
+            "This answer does not fit its question.",
+        ),
+        "unknown_question" => (
+            "Không có câu hỏi nào với mã này.",
+            "No question has this code.",
+        ),
+        "before_publish_at" => (
+            "Thời điểm hết hạn phải sau thời điểm công bố.",
+            "The expiry must come after the publication.",
+        ),
+        "outside_unit" => (
+            "Khu vực này không thuộc địa bàn của đơn vị.",
+            "This area is not one the unit serves.",
+        ),
+        "unknown_upload" => (
+            "Không có tệp tải lên nào của bạn với mã này (hoặc tệp đã được dùng ở nơi khác).",
+            "You have no upload with this id (or it is already used elsewhere).",
+        ),
         "not_an_official_of_the_unit" => (
             "Người này không phải cán bộ của đơn vị.",
             "This person is not an official of the unit.",
@@ -957,7 +1052,6 @@ pub fn field_text(code: &str) -> (&'static str, &'static str) {
             "Giờ kết thúc phải sau giờ bắt đầu.",
             "The end must come after the start.",
         ),
-        "in_the_past" => ("Ngày này đã qua.", "This date has passed."),
         "invalid_id_number" => (
             "Số định danh gồm 12 chữ số (căn cước) hoặc 9 chữ số (chứng minh nhân dân cũ).",
             "An identity number has 12 digits (citizen identity card) or 9 (old identity card).",

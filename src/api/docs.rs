@@ -54,6 +54,8 @@ A browser subscribes to Web Push with the key from `GET /api/v1/push/webpush-key
         (name = "me", description = "The signed-in user: profile, data rights, devices"),
         (name = "push", description = "What a browser needs to subscribe to Web Push"),
         (name = "admin", description = "Administrators: accounts and configuration"),
+        (name = "consultations", description = "Dân bàn: consultations of residents on a draft, their answers, comments, results and the unit's synthesis"),
+        (name = "announcements", description = "Dân biết: what units make known to the residents of their areas, and a citizen's feed"),
         (name = "follow-ups", description = "What a unit owes by a date besides a ticket (a consultation's synthesis, a dialogue's commitments), for the unit and its supervisors"),
         (name = "receptions", description = "Citizen reception: the register (sổ tiếp công dân), its report, the heads' reception days and their bookings"),
         (name = "dialogues", description = "Dialogues and voter meetings: questions, support, answers, commitments, petitions, minutes"),

@@ -491,7 +491,7 @@ impl From<&users::Device> for DeviceView {
     }
 }
 
-fn parse_device(
+pub(crate) fn parse_device(
     body: DeviceRequest,
     allow_loopback_http: bool,
 ) -> Result<users::NewDevice, ApiError> {

@@ -2,6 +2,7 @@
 
 pub mod admin_policies;
 pub mod admin_users;
+pub mod announcements;
 pub mod app_versions;
 pub mod areas;
 pub mod audit;
@@ -10,6 +11,7 @@ pub mod caller;
 pub mod categories;
 pub mod compression;
 pub mod conditional;
+pub mod consultations;
 pub mod cors;
 pub mod deadlines;
 pub mod dialogues;
@@ -33,6 +35,7 @@ pub mod reception_days;
 pub mod receptions;
 pub mod reports;
 pub mod request_head;
+pub mod residents;
 pub mod routing;
 pub mod spreadsheet;
 pub mod supervision;
@@ -78,6 +81,7 @@ pub fn app(
                 .configure(organisation)
                 .configure(tickets_routes)
                 .configure(oversight)
+                .configure(residents_routes)
                 .configure(configuration)
                 .configure(citizen_reception),
         )
@@ -210,6 +214,42 @@ fn tickets_routes(cfg: &mut ServiceConfig) {
         .service(tus::terminate)
         .service(uploads::download)
         .service(uploads::thumbnail);
+}
+
+/// "Dân biết": the areas residents follow, and what units announce to them.
+fn residents_routes(cfg: &mut ServiceConfig) {
+    cfg.service(residents::my_areas)
+        .service(residents::set_my_areas)
+        .service(residents::register)
+        .service(residents::current)
+        .service(residents::set_areas)
+        .service(residents::revoke)
+        .service(announcements::feed)
+        .service(announcements::create)
+        .service(announcements::list)
+        .service(announcements::get_one)
+        .service(announcements::edit)
+        .service(announcements::publish)
+        .service(announcements::withdraw)
+        .service(announcements::history)
+        .service(announcements::mark_read)
+        .service(announcements::attachment)
+        .service(consultations::create)
+        .service(consultations::list)
+        .service(consultations::get_one)
+        .service(consultations::respond)
+        .service(consultations::my_response)
+        .service(consultations::comment)
+        .service(consultations::comments)
+        .service(consultations::support)
+        .service(consultations::hide)
+        // `results.csv` before `results`: distinct paths, listed together.
+        .service(consultations::export)
+        .service(consultations::results)
+        .service(consultations::close)
+        .service(consultations::synthesis)
+        .service(consultations::supervised)
+        .service(consultations::document);
 }
 
 /// What supervisors and the public read: the audit trail, reports, scorecards.

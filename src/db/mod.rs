@@ -3,6 +3,7 @@
 //! Everything outside this module is written once against [`DbConn`]; the dialect branches
 //! (`write`, `advisory_lock`, …) live here, by name.
 
+pub mod announcements;
 pub mod areas;
 pub mod audit;
 pub mod backup;
@@ -10,6 +11,7 @@ pub mod calendar;
 pub mod categories;
 pub mod clocks;
 mod conn;
+pub mod consultations;
 pub mod dialogues;
 mod error;
 pub mod events;
@@ -26,6 +28,7 @@ pub mod reception_days;
 pub mod receptions;
 pub mod reference;
 pub mod reports;
+pub mod residents;
 pub mod resumable;
 pub mod routing_rules;
 pub mod schema;

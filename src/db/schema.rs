@@ -726,3 +726,226 @@ diesel::joinable!(dialogue_supports -> dialogue_questions (question_id));
 diesel::allow_tables_to_appear_in_same_query!(dialogues, dialogue_areas, dialogue_questions);
 diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, dialogue_supports);
 diesel::allow_tables_to_appear_in_same_query!(dialogue_questions, tickets);
+diesel::table! {
+    resident_areas (user_id, area_code) {
+        user_id -> BigInt,
+        area_code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    residents (user_id) {
+        user_id -> BigInt,
+        announcements_by_email -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    anonymous_devices (id) {
+        id -> BigInt,
+        platform -> Text,
+        address -> Text,
+        environment -> Nullable<Text>,
+        p256dh -> Nullable<Text>,
+        auth_secret -> Nullable<Text>,
+        locale -> Text,
+        token_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    anonymous_device_areas (device_id, area_code) {
+        device_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        author_id -> BigInt,
+        topic -> Text,
+        title -> Text,
+        body -> Text,
+        search_text -> Text,
+        attachments -> Text,
+        pinned -> Bool,
+        state -> Text,
+        publish_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawal_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_areas (announcement_id, area_code) {
+        announcement_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    announcement_attachments (upload_id) {
+        upload_id -> Text,
+        announcement_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    announcement_history (id) {
+        id -> BigInt,
+        announcement_id -> BigInt,
+        version -> Integer,
+        action -> Text,
+        actor_id -> Nullable<BigInt>,
+        snapshot -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_reads (user_id, announcement_id) {
+        user_id -> BigInt,
+        announcement_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_fanouts (announcement_id) {
+        announcement_id -> BigInt,
+        due_at -> Timestamp,
+        after_user_id -> BigInt,
+        after_device_id -> BigInt,
+        users_told -> BigInt,
+        devices_told -> BigInt,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(resident_areas -> users (user_id));
+diesel::joinable!(anonymous_device_areas -> anonymous_devices (device_id));
+diesel::joinable!(announcements -> units (unit_id));
+diesel::joinable!(announcement_areas -> announcements (announcement_id));
+diesel::joinable!(announcement_history -> announcements (announcement_id));
+diesel::joinable!(announcement_reads -> announcements (announcement_id));
+diesel::joinable!(announcement_fanouts -> announcements (announcement_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    resident_areas,
+    residents,
+    anonymous_devices,
+    anonymous_device_areas,
+    announcements,
+    announcement_areas,
+    announcement_attachments,
+    announcement_history,
+    announcement_reads,
+    announcement_fanouts,
+);
+diesel::allow_tables_to_appear_in_same_query!(resident_areas, users);
+diesel::allow_tables_to_appear_in_same_query!(residents, users);
+diesel::allow_tables_to_appear_in_same_query!(resident_areas, areas);
+diesel::allow_tables_to_appear_in_same_query!(announcement_areas, areas);
+diesel::allow_tables_to_appear_in_same_query!(anonymous_device_areas, areas);
+diesel::allow_tables_to_appear_in_same_query!(announcements, units);
+diesel::allow_tables_to_appear_in_same_query!(announcement_attachments, uploads);
+
+diesel::table! {
+    consultations (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        search_text -> Text,
+        documents -> Text,
+        questions -> Text,
+        results_visibility -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        synthesis -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        synthesis_published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_areas (consultation_id, area_code) {
+        consultation_id -> BigInt,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
+    consultation_documents (upload_id) {
+        upload_id -> Text,
+        consultation_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    consultation_responses (consultation_id, user_id) {
+        consultation_id -> BigInt,
+        user_id -> BigInt,
+        area_code -> Text,
+        answers -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_comments (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        user_id -> BigInt,
+        body -> Text,
+        signed -> Bool,
+        supporters -> Integer,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_by -> Nullable<BigInt>,
+        hidden_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_comment_supports (comment_id, user_id) {
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(consultation_areas -> consultations (consultation_id));
+diesel::joinable!(consultation_responses -> consultations (consultation_id));
+diesel::joinable!(consultation_comments -> consultations (consultation_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    consultations,
+    consultation_areas,
+    consultation_documents,
+    consultation_responses,
+    consultation_comments,
+    consultation_comment_supports,
+);
+diesel::allow_tables_to_appear_in_same_query!(consultation_comments, users);
+diesel::allow_tables_to_appear_in_same_query!(consultation_areas, areas);
+diesel::allow_tables_to_appear_in_same_query!(consultations, units);
+diesel::allow_tables_to_appear_in_same_query!(consultation_documents, uploads);

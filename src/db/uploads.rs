@@ -181,8 +181,15 @@ pub fn purge_orphans(
     limit: i64,
 ) -> Result<Vec<StoredKeys>, Error> {
     super::write(conn, |conn| {
+        // An announcement's and a consultation's files are on no ticket, and kept.
+        let on_announcements = super::schema::announcement_attachments::table
+            .select(super::schema::announcement_attachments::upload_id);
+        let on_consultations = super::schema::consultation_documents::table
+            .select(super::schema::consultation_documents::upload_id);
         let candidates: Vec<String> = uploads::table
             .filter(uploads::ticket_id.is_null())
+            .filter(diesel::dsl::not(uploads::id.eq_any(on_announcements)))
+            .filter(diesel::dsl::not(uploads::id.eq_any(on_consultations)))
             .filter(uploads::created_at.lt(created_before))
             .order(uploads::created_at.asc())
             .limit(limit)

@@ -41,6 +41,10 @@ pub enum Template {
     UnitCitizenComment,
     /// To a staff member: the day's digest of the events they chose to hear of that way.
     DailyDigest,
+    /// To the residents of its areas: a unit published an announcement.
+    AnnouncementPublished,
+    /// To a consultation's participants: the unit published its synthesis.
+    ConsultationSynthesis,
     /// To the unit: a follow-up (a synthesis, a commitment) is due soon.
     FollowUpReminder,
     /// To the unit, the parent unit and the supervisors: a follow-up missed its date.
@@ -58,7 +62,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 37] = [
+    pub const ALL: [Template; 39] = [
         Template::VerifyEmail,
         Template::PasswordReset,
         Template::StaffInvite,
@@ -89,6 +93,8 @@ impl Template {
         Template::UnitAssigned,
         Template::UnitCitizenComment,
         Template::DailyDigest,
+        Template::AnnouncementPublished,
+        Template::ConsultationSynthesis,
         Template::FollowUpReminder,
         Template::FollowUpOverdue,
         Template::ReceptionDayReminder,
@@ -130,6 +136,8 @@ impl Template {
             Template::UnitAssigned => "unit_assigned",
             Template::UnitCitizenComment => "unit_citizen_comment",
             Template::DailyDigest => "daily_digest",
+            Template::AnnouncementPublished => "announcement_published",
+            Template::ConsultationSynthesis => "consultation_synthesis",
             Template::FollowUpReminder => "follow_up_reminder",
             Template::FollowUpOverdue => "follow_up_overdue",
             Template::ReceptionDayReminder => "reception_day_reminder",

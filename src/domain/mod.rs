@@ -2,10 +2,12 @@
 
 pub mod access;
 pub mod account;
+pub mod announcement;
 pub mod app_version;
 pub mod attributes;
 pub mod calendar;
 pub mod clock;
+pub mod consultation;
 pub mod contact;
 pub mod deadlines;
 pub mod device;

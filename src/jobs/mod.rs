@@ -26,6 +26,10 @@ pub struct Pass {
     /// Uploads never attached to a ticket, deleted after a day (row and stored bytes).
     pub orphan_uploads_purged: usize,
     pub swept: crate::workflow::sweep::Swept,
+    /// Residents told of published announcements (see `workflow::announcements::fan_out`).
+    pub announced: crate::workflow::announcements::FannedOut,
+    /// Consultations whose close was recorded (their synthesis is now owed).
+    pub consultations_closed: usize,
     /// People sent their daily digest (see `notify::digest`).
     pub digests: usize,
     pub delivered: crate::notify::delivery::Delivered,
@@ -54,6 +58,17 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         .observe_removed("resumable_uploads", resumable);
     // The sweep first: what it queues goes out in the same pass.
     let swept = sweep::run(state).await?;
+    // Announcements reach their residents before delivery, which sends what this queued.
+    let announced = announce(state).await?;
+    let consultations_closed = {
+        let st = state.clone();
+        state
+            .db(move |conn| {
+                let ctx = st.ticket_ctx(conn)?;
+                crate::workflow::consultations::close_due(conn, &ctx)
+            })
+            .await?
+    };
     // Then the digests, after the sweep's reminders joined them and before delivery.
     let digests = digests(state).await?;
     let delivered = crate::notify::delivery::run(&state.courier(), 10_000).await?;
@@ -61,11 +76,36 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         idempotency_keys_purged: purged,
         days_sealed: sealed,
         swept,
+        announced,
+        consultations_closed,
         digests,
         orphan_uploads_purged,
         delivered,
         housekept,
     })
+}
+
+/// People (or anonymous installs) told per fan-out transaction.
+pub const FANOUT_BATCH: i64 = 1_000;
+/// Fan-out batches per pass: a pass stays bounded, and the next one resumes.
+pub const FANOUT_BATCHES_PER_PASS: usize = 500;
+
+/// Tells residents of the announcements that became public (see
+/// `workflow::announcements::fan_out`).
+async fn announce(state: &AppState) -> Result<crate::workflow::announcements::FannedOut, AppError> {
+    let now = state.clock.now();
+    let delivery = state.delivery(now);
+    state
+        .db(move |conn| {
+            crate::workflow::announcements::fan_out(
+                conn,
+                &delivery,
+                FANOUT_BATCH,
+                FANOUT_BATCHES_PER_PASS,
+                now.naive_utc(),
+            )
+        })
+        .await
 }
 
 /// The daily digests due as of now (the test clock in tests).

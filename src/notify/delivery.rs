@@ -239,6 +239,17 @@ async fn record(
             }
         }
         Err(e) => {
+            let anonymous = serde_json::from_str::<Value>(&m.data)
+                .ok()
+                .and_then(|d| anonymous_device(&d));
+            if let (DeliveryError::Gone { .. }, None, Some(id)) = (&e, device, anonymous) {
+                state
+                    .db(move |c| -> Result<_, AppError> {
+                        crate::db::residents::delete_anonymous(c, id)?;
+                        Ok(())
+                    })
+                    .await?;
+            }
             if let (DeliveryError::Gone { .. }, Some(device_id)) = (&e, device) {
                 state
                     .db(move |c| -> Result<_, AppError> {
@@ -375,41 +386,13 @@ async fn deliver(state: &Courier, m: &Message) -> Result<Done, DeliveryError> {
                 .map(|_| Done::Sent)
         }
         "push" => {
-            let Some(device_id) = m.device_id else {
-                return Err(DeliveryError::permanent("push without a device"));
-            };
-            let target = state
-                .db(move |c| -> Result<_, AppError> {
-                    Ok(devices::table
-                        .find(device_id)
-                        .filter(devices::active.eq(true))
-                        .select((
-                            devices::platform,
-                            devices::address,
-                            devices::environment,
-                            devices::p256dh,
-                            devices::auth_secret,
-                        ))
-                        .first::<(
-                            String,
-                            String,
-                            Option<String>,
-                            Option<String>,
-                            Option<String>,
-                        )>(c)
-                        .optional()?)
-                })
-                .await
-                .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?
-                .map(
-                    |(platform, address, environment, p256dh, auth)| PushTarget {
-                        platform,
-                        address,
-                        environment,
-                        p256dh,
-                        auth,
-                    },
-                );
+            let target = match (m.device_id, anonymous_device(&data)) {
+                (Some(device_id), _) => push_target(state, device_id).await,
+                // An app install without an account that follows areas (announcements).
+                (None, Some(id)) => anonymous_push_target(state, id).await,
+                (None, None) => return Err(DeliveryError::permanent("push without a device")),
+            }
+            .map_err(|e| DeliveryError::temporary(format!("database: {e}")))?;
             let Some(t) = target else {
                 return Err(DeliveryError::gone("the device is no longer registered"));
             };
@@ -431,6 +414,63 @@ async fn deliver(state: &Courier, m: &Message) -> Result<Done, DeliveryError> {
         }
         other => Err(DeliveryError::permanent(format!("unknown channel {other}"))),
     }
+}
+
+/// The anonymous install a push without a device row goes to (`data.anonymous_device_id`).
+fn anonymous_device(data: &Value) -> Option<i64> {
+    data.get("anonymous_device_id").and_then(Value::as_i64)
+}
+
+async fn push_target(state: &Courier, device_id: i64) -> Result<Option<PushTarget>, AppError> {
+    state
+        .db(move |c| -> Result<_, AppError> {
+            Ok(devices::table
+                .find(device_id)
+                .filter(devices::active.eq(true))
+                .select((
+                    devices::platform,
+                    devices::address,
+                    devices::environment,
+                    devices::p256dh,
+                    devices::auth_secret,
+                ))
+                .first::<(
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                )>(c)
+                .optional()?)
+        })
+        .await
+        .map(|row| {
+            row.map(
+                |(platform, address, environment, p256dh, auth)| PushTarget {
+                    platform,
+                    address,
+                    environment,
+                    p256dh,
+                    auth,
+                },
+            )
+        })
+}
+
+async fn anonymous_push_target(state: &Courier, id: i64) -> Result<Option<PushTarget>, AppError> {
+    state
+        .db(move |c| -> Result<_, AppError> {
+            Ok(crate::db::residents::find_anonymous(c, id)?
+                .filter(|d| d.active)
+                .map(|d| PushTarget {
+                    platform: d.platform,
+                    address: d.address,
+                    environment: d.environment,
+                    p256dh: d.p256dh,
+                    auth: d.auth_secret,
+                }))
+        })
+        .await
 }
 
 async fn send_push(state: &Courier, t: &PushTarget, m: &PushMessage) -> Result<(), DeliveryError> {

@@ -194,8 +194,82 @@ pub fn email_content(
             }
         }
         Template::DailyDigest => digest_content(lang, data, base, greeting),
+        Template::AnnouncementPublished => announcement_content(lang, data, base, greeting),
+        Template::ConsultationSynthesis => synthesis_content(lang, data, base, greeting),
         other => return event_content(other, lang, data, greeting),
     })
+}
+
+/// An announcement to the residents of its areas: who published what (an emergency says so
+/// first), and a link to read it. `data`: `{announcement_id, title, unit, emergency}`.
+fn announcement_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let named = match (lang, field("unit_en")) {
+        (Lang::En, en) if !en.is_empty() => en,
+        _ => field("unit"),
+    };
+    let unit = match named {
+        "" => lang.pick("Chính quyền địa phương", "Your local government"),
+        u => u,
+    };
+    let urgent = data.get("emergency").and_then(Value::as_bool) == Some(true);
+    let prefix = if urgent {
+        lang.pick("KHẨN CẤP · ", "EMERGENCY · ")
+    } else {
+        ""
+    };
+    let id = data.get("announcement_id").and_then(Value::as_i64);
+    Content {
+        subject: format!(
+            "{prefix}{}",
+            lang.pick("Thông báo của {unit}: {title}", "Notice from {unit}: {title}")
+                .replace("{unit}", unit)
+                .replace("{title}", field("title"))
+        ),
+        greeting,
+        paragraphs: vec![
+            lang.pick(
+                "{unit} đã công bố thông báo “{title}” cho khu vực bạn theo dõi. Mở ứng dụng Nghe dân để đọc toàn văn.",
+                "{unit} published the notice “{title}” for an area you follow. Open the Nghe dân app to read it in full.",
+            )
+            .replace("{unit}", unit)
+            .replace("{title}", field("title")),
+        ],
+        code: None,
+        action: id.map(|id| Action {
+            label: lang.pick("Đọc thông báo", "Read the notice").into(),
+            url: format!("{base}/api/v1/announcements/{id}"),
+        }),
+    }
+}
+
+/// To a consultation's participants: the unit published what it took up and why not.
+/// `data`: `{consultation_id, title, unit, unit_en}`.
+fn synthesis_content(lang: Lang, data: &Value, base: &str, greeting: String) -> Content {
+    let field = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
+    let unit = match (lang, field("unit_en"), field("unit")) {
+        (Lang::En, en, _) if !en.is_empty() => en,
+        (_, _, "") => lang.pick("Chính quyền địa phương", "Your local government"),
+        (_, _, vi) => vi,
+    };
+    let fill = |t: &str| t.replace("{unit}", unit).replace("{title}", field("title"));
+    let id = data.get("consultation_id").and_then(Value::as_i64);
+    Content {
+        subject: fill(lang.pick(
+            "Kết quả lấy ý kiến: {title}",
+            "Consultation outcome: {title}",
+        )),
+        greeting,
+        paragraphs: vec![fill(lang.pick(
+            "Cảm ơn bạn đã góp ý. {unit} đã công bố báo cáo tiếp thu, giải trình ý kiến về “{title}” và quyết định sau đó.",
+            "Thank you for taking part. {unit} published what it took up from the consultation on “{title}”, why not the rest, and the decision that followed.",
+        ))],
+        code: None,
+        action: id.map(|id| Action {
+            label: lang.pick("Xem kết quả", "See the outcome").into(),
+            url: format!("{base}/api/v1/consultations/{id}"),
+        }),
+    }
 }
 
 /// Lines a digest lists at most; the rest are counted.
@@ -429,6 +503,8 @@ fn ticket_text(
         | Template::PasswordReset
         | Template::StaffInvite
         | Template::DailyDigest
+        | Template::AnnouncementPublished
+        | Template::ConsultationSynthesis
         | Template::FollowUpReminder
         | Template::FollowUpOverdue
         | Template::ReceptionDayReminder

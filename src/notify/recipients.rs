@@ -86,6 +86,8 @@ pub fn tell(
 pub struct People {
     delivery: Delivery,
     known: HashMap<i64, Option<Person>>,
+    /// When set, email goes only to these people (an announcement: those who opted in).
+    email_only_to: Option<std::collections::HashSet<i64>>,
 }
 
 impl People {
@@ -93,7 +95,14 @@ impl People {
         People {
             delivery,
             known: HashMap::new(),
+            email_only_to: None,
         }
+    }
+
+    /// Emails only the people of `ids` (the others are still told in the app and by push).
+    pub fn email_only_to(mut self, ids: std::collections::HashSet<i64>) -> Self {
+        self.email_only_to = Some(ids);
+        self
     }
 
     /// [`tell`], with what this value already knows of the people.
@@ -256,7 +265,14 @@ impl People {
                 None => return,
             },
         };
-        let choice = p.prefs.for_template(template);
+        let mut choice = p.prefs.for_template(template);
+        if self
+            .email_only_to
+            .as_ref()
+            .is_some_and(|only| !only.contains(&id))
+        {
+            choice.email = Choice::Off;
+        }
         let for_digest = |channel: Channel| Item {
             user_id: id,
             channel,

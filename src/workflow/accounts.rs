@@ -53,6 +53,7 @@ pub fn erase(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), 
     crate::notify::in_app::erase(conn, user_id)?;
     crate::notify::digest::erase(conn, user_id)?;
     crate::db::preferences::erase(conn, user_id)?;
+    crate::db::residents::erase(conn, user_id)?;
     users::erase(conn, user_id, now)?;
     Ok(())
 }

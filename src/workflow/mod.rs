@@ -13,8 +13,10 @@
 //! refusal that follows is written here.
 
 pub mod accounts;
+pub mod announcements;
 pub mod areas;
 pub mod categories;
+pub mod consultations;
 pub mod dialogues;
 pub mod follow_ups;
 pub mod idempotency;
@@ -25,6 +27,7 @@ pub mod rate_limits;
 pub mod reception_days;
 pub mod receptions;
 pub mod refs;
+pub mod residents;
 pub mod routing_rules;
 pub mod sign_in;
 pub mod sweep;

@@ -14,6 +14,7 @@ mod sweep;
 
 mod accounts;
 mod accused;
+mod announcements;
 mod audit;
 mod backup;
 mod budgets;
@@ -22,6 +23,7 @@ mod console_admin;
 mod console_desk;
 mod console_reports;
 mod console_settings;
+mod consultations;
 mod crash;
 mod deadlines;
 mod dialogues;

@@ -4,7 +4,9 @@
 //! - `prepare`: bulk data (a few hundred real submissions as templates, cloned in SQL);
 //! - `submit`, `inbox`, `read`: the same transactions and queries the handlers run, from N
 //!   threads with one connection each: the baseline each HTTP figure is compared with;
-//! - `sweep`: times one pass of the deadline sweep.
+//! - `sweep`: times one pass of the deadline sweep;
+//! - `fanout`: publishes an announcement to N followers of a province and times the fan-out
+//!   until every in-app row and push is written.
 //!
 //! The database comes from the usual settings (`NGHEDAN__DATABASE__URL`, `NGHEDAN_ENV`).
 
@@ -104,6 +106,16 @@ enum Cmd {
     },
     /// Time one pass of the deadline sweep.
     Sweep,
+    /// Make N citizens following a commune of Cần Thơ (92), each with a push device, publish a
+    /// province-wide announcement and time the fan-out until every in-app row and push is
+    /// written.
+    Fanout {
+        #[arg(long, default_value_t = 100_000)]
+        followers: usize,
+        /// The official who publishes (of the province's committee).
+        #[arg(long, default_value = "canbo.ubnd-t92@demo.nghedan.vn")]
+        official: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -249,6 +261,10 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        Cmd::Fanout {
+            followers,
+            official,
+        } => fanout(&state, followers, &official),
         Cmd::Sweep => {
             let t0 = Instant::now();
             let swept = rt.block_on(nghedan::jobs::sweep::run(&state))?;
@@ -613,6 +629,162 @@ fn prepare(
         picked.len(),
         official.id,
         codes_out.display()
+    );
+    Ok(())
+}
+
+/// Runs `$insert` (a multi-row INSERT) on whichever backend `$conn` is: diesel's
+/// `MultiConnection` cannot run multi-row inserts itself.
+macro_rules! insert_rows {
+    ($conn:expr, $insert:expr) => {
+        match $conn {
+            DbConn::Postgres(c) => $insert.execute(c),
+            DbConn::Sqlite(c) => $insert.execute(c),
+        }
+    };
+}
+
+/// The `fanout` row: N followers of province 92's first commune, each with an FCM device;
+/// one province-wide announcement; the time until the fan-out has written every in-app row
+/// and every push (delivery itself is the outbox's, measured elsewhere).
+fn fanout(state: &AppState, followers: usize, official: &str) -> anyhow::Result<()> {
+    use nghedan::db::schema::{
+        announcement_fanouts, areas, devices, notifications, outbox, resident_areas,
+    };
+    use nghedan::notify::recipients::{Delivery, PushChannels};
+    use nghedan::workflow::announcements as work;
+    let who = user(state, official)?;
+    let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let conn = &mut *conn;
+    let now = chrono::Utc::now().naive_utc();
+    let commune: String = areas::table
+        .filter(areas::parent_code.eq("92"))
+        .order(areas::code.asc())
+        .select(areas::code)
+        .first(conn)?;
+    let run = std::process::id();
+    let t0 = Instant::now();
+    for start in (0..followers).step_by(1_000) {
+        let end = (start + 1_000).min(followers);
+        db::write(conn, |c| -> anyhow::Result<()> {
+            let emails: Vec<String> = (start..end)
+                .map(|i| format!("fanout-{run}-{i}@bench.nghedan.vn"))
+                .collect();
+            let rows: Vec<_> = (start..end)
+                .zip(&emails)
+                .map(|(i, email)| {
+                    (
+                        users::email.eq(email),
+                        users::full_name.eq(format!("Cư dân {i}")),
+                        users::password_hash.eq("!bench"),
+                        users::role.eq("citizen"),
+                        users::verified.eq(true),
+                        users::created_at.eq(now),
+                        users::updated_at.eq(now),
+                    )
+                })
+                .collect();
+            insert_rows!(c, diesel::insert_into(users::table).values(&rows))?;
+            let ids: Vec<i64> = users::table
+                .filter(users::email.eq_any(&emails))
+                .select(users::id)
+                .load(c)?;
+            let follows: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    (
+                        resident_areas::user_id.eq(*id),
+                        resident_areas::area_code.eq(&commune),
+                        resident_areas::created_at.eq(now),
+                    )
+                })
+                .collect();
+            insert_rows!(
+                c,
+                diesel::insert_into(resident_areas::table).values(&follows)
+            )?;
+            let phones: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    (
+                        devices::user_id.eq(*id),
+                        devices::platform.eq("fcm"),
+                        devices::address.eq(format!("fcm-bench-{run}-{id}")),
+                        devices::created_at.eq(now),
+                        devices::updated_at.eq(now),
+                    )
+                })
+                .collect();
+            insert_rows!(c, diesel::insert_into(devices::table).values(&phones))?;
+            Ok(())
+        })?;
+    }
+    eprintln!(
+        "fanout: {followers} followers of {commune} made in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    let draft = work::Draft {
+        title: "Thông báo toàn tỉnh: lịch cắt điện".into(),
+        body: "Lịch cắt điện để bảo trì lưới điện toàn tỉnh.".into(),
+        topic: "emergency".into(),
+        area_codes: vec!["92".into()],
+        attachments: Vec::new(),
+        publish_at: None,
+        expires_at: None,
+        pinned: false,
+    };
+    let id = db::write(conn, |c| -> Result<i64, AppError> {
+        let made = work::create(c, &who, &draft, now)?;
+        work::publish(c, &who, made.row.id, now)?;
+        Ok(made.row.id)
+    })?;
+    // As the jobs do, with FCM on (the bench has no push service; delivery is not measured).
+    let delivery = Delivery {
+        push: PushChannels {
+            fcm: true,
+            apns: false,
+            webpush: false,
+        },
+        push_not_before: None,
+    };
+    let t0 = Instant::now();
+    let mut people = 0;
+    loop {
+        let pass = work::fan_out(
+            conn,
+            &delivery,
+            nghedan::jobs::FANOUT_BATCH,
+            nghedan::jobs::FANOUT_BATCHES_PER_PASS,
+            chrono::Utc::now().naive_utc(),
+        )?;
+        people += pass.people;
+        let done: Option<chrono::NaiveDateTime> = announcement_fanouts::table
+            .find(id)
+            .select(announcement_fanouts::finished_at)
+            .first(conn)?;
+        if done.is_some() {
+            break;
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let key = format!("announcement:{id}:%");
+    let in_app: i64 = notifications::table
+        .filter(notifications::dedup_key.like(&key))
+        .count()
+        .get_result(conn)?;
+    let pushes: i64 = outbox::table
+        .filter(outbox::dedup_key.like(&key))
+        .filter(outbox::channel.eq("push"))
+        .count()
+        .get_result(conn)?;
+    if in_app < followers as i64 || pushes < followers as i64 {
+        bail!("fanout: {in_app} in-app rows and {pushes} pushes for {followers} followers");
+    }
+    println!(
+        "{}",
+        serde_json::json!({"name": "fanout", "followers": followers, "people": people,
+            "in_app": in_app, "pushes": pushes, "seconds": (secs * 1000.0).round() / 1000.0,
+            "per_second": (followers as f64 / secs).round()})
     );
     Ok(())
 }

@@ -1,0 +1,10 @@
+DROP TABLE announcement_fanouts;
+DROP TABLE announcement_reads;
+DROP TABLE announcement_history;
+DROP TABLE announcement_attachments;
+DROP TABLE announcement_areas;
+DROP TABLE announcements;
+DROP TABLE anonymous_device_areas;
+DROP TABLE anonymous_devices;
+DROP TABLE residents;
+DROP TABLE resident_areas;
