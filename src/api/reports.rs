@@ -44,6 +44,8 @@ pub enum GroupBy {
     Kind,
     /// The local month (Asia/Ho_Chi_Minh) of receipt, `YYYY-MM`.
     Month,
+    /// How it arrived: `app`, `web`, `in_person`, … (`domain::ticket::Channel`).
+    Channel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
@@ -270,7 +272,7 @@ fn label_of(
         GroupBy::Category => cats
             .get(key)
             .map_or_else(|| key.to_string(), |(vi, en)| lang.pick(vi, en).to_string()),
-        GroupBy::Kind | GroupBy::Month => key.to_string(),
+        GroupBy::Kind | GroupBy::Month | GroupBy::Channel => key.to_string(),
     }
 }
 
@@ -291,6 +293,7 @@ pub fn compute(
             GroupBy::Category => row.category_code.clone(),
             GroupBy::Kind => row.kind.as_str().to_string(),
             GroupBy::Month => month_of(day_end, row.received_at.and_utc()),
+            GroupBy::Channel => row.channel.clone(),
         };
         total.add(&facts, &cal, day_end);
         groups.entry(key).or_default().add(&facts, &cal, day_end);

@@ -79,6 +79,7 @@ fn group_by_of(s: Option<&str>) -> GroupBy {
         Some("category") => GroupBy::Category,
         Some("kind") => GroupBy::Kind,
         Some("month") => GroupBy::Month,
+        Some("channel") => GroupBy::Channel,
         _ => GroupBy::Unit,
     }
 }
@@ -89,6 +90,7 @@ fn group_by_name(g: GroupBy) -> &'static str {
         GroupBy::Category => "category",
         GroupBy::Kind => "kind",
         GroupBy::Month => "month",
+        GroupBy::Channel => "channel",
     }
 }
 
@@ -413,6 +415,7 @@ async fn build(
                     GroupBy::Kind => crate::domain::ticket::Kind::parse(&g.key)
                         .map_or(g.label.clone(), |k| t.kind(k).to_string()),
                     GroupBy::Month => month_label(&g.key),
+                    GroupBy::Channel => t.get(&format!("admin_channel_{}", g.key)).to_string(),
                     _ => g.label.clone(),
                 };
                 row(lang, g.key.clone(), label, &g.figures)
@@ -503,6 +506,7 @@ async fn build(
             choice("category", "by_category"),
             choice("kind", "by_kind"),
             choice("month", "by_month"),
+            choice("channel", "by_channel"),
         ],
         totals,
         groups,
@@ -511,6 +515,7 @@ async fn build(
             GroupBy::Category => t.get("category"),
             GroupBy::Kind => t.get("kind"),
             GroupBy::Month => t.get("month"),
+            GroupBy::Channel => t.get("channel"),
         },
         units,
         months,

@@ -138,14 +138,27 @@ pub fn list(
         .load(conn)?)
 }
 
-/// The citizens who sent a ticket in one of `areas`: the residents a dialogue there tells.
+/// The residents a dialogue in `areas` tells: the citizens who follow one of them
+/// (`/me/areas`), and those who sent a ticket there; each once, by id.
 pub fn residents(conn: &mut DbConn, areas: &[String]) -> Result<Vec<i64>, Error> {
-    Ok(tickets::table
-        .filter(tickets::area_code.eq_any(areas))
-        .filter(tickets::submitter_id.is_not_null())
-        .select(tickets::submitter_id.assume_not_null())
-        .distinct()
-        .load(conn)?)
+    use super::schema::{resident_areas, users};
+    let mut ids: Vec<i64> = resident_areas::table
+        .inner_join(users::table)
+        .filter(resident_areas::area_code.eq_any(areas))
+        .filter(users::disabled.eq(false))
+        .select(resident_areas::user_id)
+        .load(conn)?;
+    ids.extend(
+        tickets::table
+            .filter(tickets::area_code.eq_any(areas))
+            .filter(tickets::submitter_id.is_not_null())
+            .select(tickets::submitter_id.assume_not_null())
+            .distinct()
+            .load::<i64>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 pub fn insert_question(

@@ -73,6 +73,8 @@ pub struct CohortRow {
     #[diesel(deserialize_as = String)]
     pub kind: Kind,
     pub category_code: String,
+    /// How it arrived (`domain::ticket::Channel`'s word).
+    pub channel: String,
     #[diesel(deserialize_as = String)]
     pub status: Status,
     pub received_at: NaiveDateTime,

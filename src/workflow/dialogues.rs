@@ -8,7 +8,8 @@
 //! of the minutes.
 //!
 //! Residents: nghedan keeps no home address for an account, so "the residents of the areas"
-//! told of a session are the citizens who have sent a ticket about one of its areas.
+//! told of a session are the citizens who follow one of its areas (`/me/areas`) and those who
+//! have sent a ticket about one of them.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1134,3 +1134,52 @@ async fn csv_text_cells_that_look_like_formulas_are_neutralised() {
     assert_eq!(row["label"], "'-2+3 Ủy ban");
     assert_eq!(row["open"], "1");
 }
+
+/// Grouped by channel: what came through the app and what was brought in person (the desk, a
+/// reception) are told apart, in the API and in the console's choice.
+#[tokio::test]
+async fn the_response_times_report_groups_by_channel() {
+    let app = TestApp::demo().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let supervisor = app.supervisor_of("UBND-T92").await;
+    app.submit_ok(Some(&citizen), &pothole()).await;
+    app.submit_ok(Some(&citizen), &pothole()).await;
+    let r = app
+        .authed(Method::POST, "/api/v1/tickets", &official)
+        .header("Idempotency-Key", "desk-channel-0001")
+        .json(&crate::fixtures::at_the_desk())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app
+        .get_json(
+            &supervisor,
+            "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30&group_by=channel",
+        )
+        .await;
+    let by: Vec<(String, i64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_string(),
+                g["received"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by,
+        vec![("app".to_string(), 2), ("in_person".to_string(), 1)]
+    );
+    assert_eq!(r["totals"]["received"], 3);
+    let r = app
+        .get_as(
+            &supervisor,
+            "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30&group_by=channels",
+        )
+        .await;
+    assert_problem(r, 422, "validation_failed").await;
+}

@@ -17,6 +17,7 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "by_category" => ("Lĩnh vực", "Category"),
         "by_kind" => ("Loại đơn", "Kind"),
         "by_month" => ("Tháng tiếp nhận", "Month received"),
+        "by_channel" => ("Kênh tiếp nhận", "Channel received"),
         "date_hint" => (
             "Ngày dạng dd/mm/yyyy, giờ Việt Nam. Báo cáo tính các phiếu tiếp nhận trong kỳ.",
             "Dates dd/mm/yyyy, Vietnam time. A report covers the tickets received in the period.",
