@@ -310,6 +310,7 @@ pub async fn my_response(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ConsultationCommentRequest)]
 #[serde(deny_unknown_fields)]
 pub struct CommentRequest {
     /// 1–5,000 characters.

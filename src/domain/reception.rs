@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which reception a visit was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReceptionKind)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// At the reception office, on its regular hours.
@@ -177,6 +178,7 @@ pub struct Outcomes {
 
 /// A group's reception figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReceptionFigures)]
 pub struct Figures {
     /// Receptions (lượt tiếp).
     pub visits: u64,

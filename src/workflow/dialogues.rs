@@ -33,6 +33,7 @@ use crate::workflow::refs::UnitRef;
 use crate::workflow::tickets::{self, Sender, Submission};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = DialogueKind)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Đối thoại: the head of a unit and residents on a topic.
