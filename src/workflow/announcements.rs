@@ -122,23 +122,7 @@ fn check(
         }
     }
     v.finish()?;
-    let unit_areas: Vec<String> = {
-        use diesel::prelude::*;
-        unit_areas::table
-            .filter(unit_areas::unit_id.eq(unit_id))
-            .select(unit_areas::area_code)
-            .load(conn)?
-    };
-    let outside = outside_unit(&places, &unit_areas);
-    if !outside.is_empty() {
-        let mut e = AppError::unprocessable("area_outside_unit");
-        for (i, c) in d.area_codes.iter().enumerate() {
-            if outside.contains(&c.trim()) {
-                e = e.with_field(format!("/area_codes/{i}"), "outside_unit");
-            }
-        }
-        return Err(e);
-    }
+    within_unit(conn, unit_id, &places, &d.area_codes)?;
     Ok((
         Fields {
             search_text: fold(&format!("{title} {body}")),
@@ -834,4 +818,30 @@ fn message_data(conn: &mut DbConn, a: &Announcement, topic: Topic) -> Result<Val
         json!({"announcement_id": a.id, "title": a.title, "unit": vi, "unit_en": en,
         "topic": topic.as_str(), "emergency": topic == Topic::Emergency}),
     )
+}
+
+/// 422 `area_outside_unit` (naming each `/area_codes/{i}` outside) unless every target lies
+/// within the areas `unit_id` serves: an announcement's and a consultation's rule.
+pub(crate) fn within_unit(
+    conn: &mut DbConn,
+    unit_id: i64,
+    places: &[crate::domain::announcement::Place],
+    area_codes: &[String],
+) -> Result<(), AppError> {
+    use diesel::prelude::*;
+    let served: Vec<String> = unit_areas::table
+        .filter(unit_areas::unit_id.eq(unit_id))
+        .select(unit_areas::area_code)
+        .load(conn)?;
+    let outside = outside_unit(places, &served);
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let mut e = AppError::unprocessable("area_outside_unit");
+    for (i, c) in area_codes.iter().enumerate() {
+        if outside.contains(&c.trim()) {
+            e = e.with_field(format!("/area_codes/{i}"), "outside_unit");
+        }
+    }
+    Err(e)
 }

@@ -23,10 +23,9 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::auth::CurrentUser;
 use crate::db::consultations::{self as store, Comment, Consultation};
-use crate::db::schema::unit_areas;
 use crate::db::{self, DbConn, residents};
 use crate::domain::account::Role;
-use crate::domain::announcement::{MAX_TARGET_AREAS, outside_unit};
+use crate::domain::announcement::MAX_TARGET_AREAS;
 use crate::domain::consultation::{
     Answer, COMMENT_MAX_CHARS, Phase, Question, QuestionResult, SYNTHESIS_WORKING_DAYS, Visibility,
     check_answers, check_questions, tally,
@@ -152,23 +151,7 @@ pub fn open(
         }
     }
     v.finish()?;
-    let served: Vec<String> = {
-        use diesel::prelude::*;
-        unit_areas::table
-            .filter(unit_areas::unit_id.eq(unit))
-            .select(unit_areas::area_code)
-            .load(conn)?
-    };
-    let outside = outside_unit(&places, &served);
-    if !outside.is_empty() {
-        let mut e = AppError::unprocessable("area_outside_unit");
-        for (i, c) in o.area_codes.iter().enumerate() {
-            if outside.contains(&c.trim()) {
-                e = e.with_field(format!("/area_codes/{i}"), "outside_unit");
-            }
-        }
-        return Err(e);
-    }
+    super::announcements::within_unit(conn, unit, &places, &o.area_codes)?;
     let questions = serde_json::to_string(&o.questions).map_err(AppError::internal)?;
     let documents = serde_json::to_string(&o.documents).map_err(AppError::internal)?;
     let id = store::insert(
