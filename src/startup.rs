@@ -80,7 +80,9 @@ impl Application {
     /// Serves until SIGTERM/Ctrl-C (in-flight requests finish), then stops the jobs.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let jobs = self.jobs.map(|r| r.spawn());
+        let watch = self.state.watch_reference();
         let result = self.server.await;
+        watch.abort();
         if let Some(jobs) = jobs {
             jobs.stop().await;
         }
@@ -131,8 +133,10 @@ impl Worker {
     /// Runs the jobs until SIGTERM/Ctrl-C (the server stops on either), letting the pass in
     /// progress finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let watch = self.state.watch_reference();
         let jobs = jobs::Runner::new(self.state).spawn();
         let result = self.server.await;
+        watch.abort();
         jobs.stop().await;
         result.context("worker health server failed")
     }

@@ -42,7 +42,16 @@ impl AppState {
         E: From<crate::db::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
-        counted(move || on(&pool, f)).await
+        let refs = self.refs.clone();
+        counted(move || {
+            crate::db::reference::take_changed();
+            let out = on(&pool, f);
+            if crate::db::reference::take_changed() {
+                refs.mark_stale();
+            }
+            out
+        })
+        .await
     }
 
     /// Read-only work that may see the data of a moment ago — reports, public pages,
@@ -112,6 +121,32 @@ where
 }
 
 impl AppState {
+    /// Reads the reference data's version every `reference::WATCH_EVERY` and marks this
+    /// process's copy stale when another process changed it (`reference::Refs`). Runs until
+    /// the returned task is aborted; a failed read is tried again at the next tick.
+    pub fn watch_reference(&self) -> tokio::task::JoinHandle<()> {
+        let pool = self.pool.clone();
+        let refs = self.refs.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::db::reference::WATCH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let pool = pool.clone();
+                let read =
+                    tokio::task::spawn_blocking(move || on(&pool, crate::db::reference::version))
+                        .await;
+                match read {
+                    Ok(Ok(version)) => {
+                        refs.note_version(version);
+                    }
+                    Ok(Err(e)) => tracing::debug!(error = %e, "reference version not read"),
+                    Err(_) => {}
+                }
+            }
+        })
+    }
+
     /// The outbox worker, with what it needs from the application.
     pub fn courier(&self) -> crate::notify::delivery::Courier {
         crate::notify::delivery::Courier {
@@ -144,6 +179,19 @@ impl AppState {
             push: PushChannels::of(&self.push),
             push_not_before,
         }
+    }
+
+    /// The reference data in force: the held copy without a connection while it is known
+    /// to be current, else checked (and reloaded if it moved) on a connection of its own.
+    pub async fn reference<E>(&self) -> Result<Arc<crate::db::reference::Snapshot>, E>
+    where
+        E: From<crate::db::Error> + Send + 'static,
+    {
+        if let Some(s) = self.refs.held_current() {
+            return Ok(s);
+        }
+        let refs = self.refs.clone();
+        self.db(move |c| refs.current(c).map_err(E::from)).await
     }
 
     /// What a ticket operation needs: now, the calendar in force, and how messages go out

@@ -113,11 +113,17 @@ fn with_fields(body: &str, fields: Map<String, Value>) -> String {
     v.to_string()
 }
 
-/// In the caller's write transaction: with a key, a finished request with that key is
-/// answered again (`replayed` may add fields to that answer alone), and otherwise `work`'s
-/// answer is saved under it. Returns the answer and whether it was a replay.
+/// Does `work` in one write transaction and, with a key, saves its answer under the key at
+/// the transaction's end (one statement: `db::idempotency::save`). A key already held — a
+/// retry of a finished request, or one racing it — rolls the work back, and the request is
+/// answered as the first one was (`replayed` may add fields to that answer alone), or refused
+/// (422 for another request under the key, 409 while the first is unfinished). Returns the
+/// answer and whether it was a replay.
+///
+/// Optimistic on purpose: nearly every request's key is new, and this way it costs one
+/// statement instead of a claim before the work and an update after it.
 #[allow(clippy::too_many_arguments)]
-pub fn claim_or_run<T: Serialize>(
+pub fn transact<T: Serialize>(
     conn: &mut DbConn,
     scope: &str,
     key: Option<&str>,
@@ -127,35 +133,71 @@ pub fn claim_or_run<T: Serialize>(
     work: impl FnOnce(&mut DbConn) -> Result<Made<T>, ApiError>,
     replayed: impl FnOnce(&mut DbConn, &Saved) -> Result<Map<String, Value>, ApiError>,
 ) -> Result<(Saved, bool), ApiError> {
-    if let Some(key) = key
-        && let Some(saved) = crate::workflow::idempotency::claim(conn, scope, key, digest, now)?
-    {
-        let once = replayed(conn, &saved)?;
-        return Ok((
+    let done = db::write(conn, |c| {
+        let made = work(c).map_err(Attempt::Failed)?;
+        let saved = Saved {
+            status: status.as_u16(),
+            body: serde_json::to_string(&made.body)
+                .map_err(|e| Attempt::Failed(ApiError::internal(format!("serialise: {e}"))))?,
+            resource: made.resource,
+        };
+        if let Some(key) = key
+            && !idempotency::save(c, scope, key, digest, now, &saved)?
+        {
+            return Err(Attempt::Taken);
+        }
+        Ok((saved, made.once))
+    });
+    match done {
+        Ok((saved, once)) => Ok((
             Saved {
                 body: with_fields(&saved.body, once),
                 ..saved
             },
-            true,
-        ));
+            false,
+        )),
+        Err(Attempt::Failed(e)) => Err(e),
+        Err(Attempt::Taken) => {
+            let key = key.unwrap_or_default();
+            db::write(conn, |c| {
+                match crate::workflow::idempotency::claim(c, scope, key, digest, now)? {
+                    Some(saved) => {
+                        let once = replayed(c, &saved)?;
+                        Ok((
+                            Saved {
+                                body: with_fields(&saved.body, once),
+                                ..saved
+                            },
+                            true,
+                        ))
+                    }
+                    // Free again: the holder was rolled back in between. The work was undone
+                    // and cannot run twice here; the client's next retry does it (the claim
+                    // just made goes with this transaction).
+                    None => Err(crate::workflow::idempotency::in_progress().into()),
+                }
+            })
+        }
     }
-    let made = work(conn)?;
-    let saved = Saved {
-        status: status.as_u16(),
-        body: serde_json::to_string(&made.body)
-            .map_err(|e| ApiError::internal(format!("serialise: {e}")))?,
-        resource: made.resource,
-    };
-    if let Some(key) = key {
-        idempotency::complete(conn, scope, key, &saved)?;
+}
+
+/// How the optimistic attempt of [`transact`] ended when it did not commit.
+enum Attempt {
+    Failed(ApiError),
+    /// The key was held by another request: the work is rolled back.
+    Taken,
+}
+
+impl From<diesel::result::Error> for Attempt {
+    fn from(e: diesel::result::Error) -> Self {
+        Attempt::Failed(e.into())
     }
-    Ok((
-        Saved {
-            body: with_fields(&saved.body, made.once),
-            ..saved
-        },
-        false,
-    ))
+}
+
+impl From<crate::db::Error> for Attempt {
+    fn from(e: crate::db::Error) -> Self {
+        Attempt::Failed(e.into())
+    }
 }
 
 /// The HTTP answer of a creating request (`Idempotent-Replayed: true` on a replay).
@@ -185,18 +227,16 @@ where
     let now = state.clock.now_naive();
     let (saved, replayed) = state
         .db(move |conn| {
-            db::write(conn, |conn| {
-                claim_or_run(
-                    conn,
-                    &scope,
-                    key.as_deref(),
-                    &digest,
-                    now,
-                    status,
-                    |c| work(c).map(Made::plain),
-                    |_, _| Ok(Map::new()),
-                )
-            })
+            transact(
+                conn,
+                &scope,
+                key.as_deref(),
+                &digest,
+                now,
+                status,
+                |c| work(c).map(Made::plain),
+                |_, _| Ok(Map::new()),
+            )
         })
         .await?;
     Ok(answer(saved, replayed))

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::caller::{OfficialOnly, RequireRole};
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, RequestContext};
-use crate::api::idempotency::{self, Creating, Made, claim_or_run};
+use crate::api::idempotency::{self, Creating, Made};
 use crate::api::list::{List, Page, paginate};
 use crate::api::reports::{Format, Period, period};
 use crate::api::spreadsheet::{Cell, csv_document};
@@ -314,7 +314,8 @@ pub async fn create(
     let (saved, replayed) = state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            db::write(conn, |c| {
+            {
+                let c: &mut DbConn = conn;
                 let work = |c: &mut DbConn| {
                     let ctx = match refs {
                         Some(r) => st.ticket_ctx_with(r),
@@ -337,7 +338,7 @@ pub async fn create(
                     }
                     _ => Ok(Map::new()),
                 };
-                claim_or_run(
+                idempotency::transact(
                     c,
                     &scope,
                     key.as_deref(),
@@ -347,7 +348,7 @@ pub async fn create(
                     work,
                     replayed,
                 )
-            })
+            }
         })
         .await?;
     Ok(idempotency::answer(saved, replayed))

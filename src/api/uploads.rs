@@ -275,25 +275,24 @@ pub(crate) async fn store(
     let now = state.clock.now_naive();
     let saved = state
         .db(move |c| {
-            db::write(c, |c| {
-                idempotency::claim_or_run(
-                    c,
-                    &scope,
-                    Some(&key),
-                    &digest,
-                    now,
-                    StatusCode::CREATED,
-                    |c| {
-                        let u = uploads::create(c, &new, now)?;
-                        Ok(Made {
-                            body: UploadView::of(&u),
-                            resource: Some(u.id),
-                            once: Default::default(),
-                        })
-                    },
-                    |_, _| Ok(Default::default()),
-                )
-            })
+            let c: &mut db::DbConn = c;
+            idempotency::transact(
+                c,
+                &scope,
+                Some(&key),
+                &digest,
+                now,
+                StatusCode::CREATED,
+                |c| {
+                    let u = uploads::create(c, &new, now)?;
+                    Ok(Made {
+                        body: UploadView::of(&u),
+                        resource: Some(u.id),
+                        once: Default::default(),
+                    })
+                },
+                |_, _| Ok(Default::default()),
+            )
         })
         .await;
     if !matches!(saved, Ok((_, false))) {

@@ -123,6 +123,7 @@ fn quote(s: &str) -> String {
 /// advisory lock). Rows go in as multi-row INSERTs of 500: this is reference data from our own
 /// file, quoted by [`quote`], and one statement per row would take seconds on PostgreSQL.
 pub fn load_if_empty(conn: &mut DbConn) -> Result<usize, Error> {
+    super::reference::changed();
     let present = areas::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);
@@ -269,6 +270,7 @@ pub fn update(
     remote: Option<bool>,
     second_round_unit_id: Option<Option<i64>>,
 ) -> Result<Option<Area>, Error> {
+    super::reference::changed();
     if let Some(r) = remote {
         diesel::update(areas::table.find(code))
             .set(areas::remote.eq(r))

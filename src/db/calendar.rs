@@ -85,6 +85,7 @@ pub fn set_override(
     note: &str,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
+    super::reference::changed();
     let update = |conn: &mut DbConn| {
         diesel::update(calendar_days::table.find(day))
             .set((
@@ -125,6 +126,7 @@ pub fn remove_override(
     day: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<bool, Error> {
+    super::reference::changed();
     let is_override = calendar_days::day
         .eq(day)
         .and(calendar_days::source.eq(OVERRIDE));
@@ -147,6 +149,7 @@ pub fn remove_override(
 /// adds them, and an administrator's override of a date is never replaced. Returns how many
 /// were added. Loading twice changes nothing.
 pub fn load_holidays_if_missing(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
+    super::reference::changed();
     let shipped = shipped_holidays()?;
     let present: HashSet<NaiveDate> = calendar_days::table
         .select(calendar_days::day)

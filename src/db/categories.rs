@@ -109,6 +109,7 @@ fn attributes_json(a: &Option<Vec<Attribute>>) -> Option<String> {
 /// Inserts a category. In a savepoint: a code already taken (a unique violation) leaves the
 /// caller's transaction usable.
 pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
+    super::reference::changed();
     conn.transaction(|conn| {
         diesel::insert_into(categories::table)
             .values((
@@ -133,6 +134,7 @@ pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<(), E
 
 /// Writes the given fields of a category (its code stays).
 pub fn change(conn: &mut DbConn, code: &str, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
+    super::reference::changed();
     diesel::update(categories::table.find(code))
         .set(&Changes {
             parent_code: f.parent_code.clone(),
@@ -169,6 +171,7 @@ pub fn uses(conn: &mut DbConn, code: &str) -> Result<i64, Error> {
 
 /// Deletes a category; the caller has checked that nothing [`uses`] it.
 pub fn delete(conn: &mut DbConn, code: &str) -> Result<(), Error> {
+    super::reference::changed();
     diesel::delete(categories::table.find(code)).execute(conn)?;
     Ok(())
 }

@@ -3,11 +3,12 @@
 //! is 422; a retry while the first is still running is 409 with `Retry-After` (those answers
 //! are `workflow::idempotency`'s; this module says which case it is).
 //!
-//! The key is claimed inside the transaction that makes the change, and its response saved in
-//! that same transaction: a crash leaves neither a resource without its saved response nor a
-//! claim that blocks retries. A concurrent request with the same key waits briefly on the
-//! uncommitted claim (PostgreSQL: `lock_timeout`), then gets 409; SQLite serialises writers,
-//! so there the second one simply sees the first one's saved response.
+//! The response is saved under its key in the transaction that makes the change, by one
+//! statement at its end ([`save`]): a crash leaves neither a resource without its saved
+//! response nor a claim that blocks retries. When the key was taken (a retry of a finished
+//! request, or one racing it: PostgreSQL makes the second insert wait for the first
+//! transaction and then see its row), the change is rolled back and the request goes the
+//! careful way: [`claim`] the key first, and replay, refuse or do the work under it.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -165,7 +166,44 @@ pub fn lookup(
     })
 }
 
-/// Records the response; call inside the transaction that made the change.
+/// Saves the response of the work just done under `key` (a key expired but not yet purged is
+/// taken over), in one statement; call at the end of the transaction that made the change.
+/// `false`: the key is held by another request, finished or running — roll the change back
+/// and [`claim`] it instead.
+pub fn save(
+    conn: &mut DbConn,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: NaiveDateTime,
+    saved: &Saved,
+) -> Result<bool, Error> {
+    // What the row holds, written new or over an expired one.
+    let answer = || {
+        (
+            ik::request_hash.eq(request_hash),
+            ik::state.eq("done"),
+            ik::response_status.eq(Some(saved.status as i32)),
+            ik::response_body.eq(Some(&saved.body)),
+            ik::resource.eq(saved.resource.as_deref()),
+            ik::created_at.eq(now),
+            ik::expires_at.eq(now + KEEP_FOR),
+        )
+    };
+    use diesel::query_dsl::methods::FilterDsl;
+    let upsert = diesel::insert_into(ik::table)
+        .values((ik::scope.eq(scope), ik::key.eq(key), answer()))
+        .on_conflict((ik::scope, ik::key))
+        .do_update()
+        .set(answer());
+    // ON CONFLICT … DO UPDATE … WHERE: only an expired row is taken over.
+    let upsert = FilterDsl::filter(upsert, ik::expires_at.le(now));
+    let written = super::on_backend!(conn, |c| upsert.execute(c))?;
+    Ok(written == 1)
+}
+
+/// Records the response of work done under a [`claim`]; call inside the transaction that
+/// made the change.
 pub fn complete(conn: &mut DbConn, scope: &str, key: &str, saved: &Saved) -> Result<(), Error> {
     diesel::update(ik::table.filter(ik::scope.eq(scope).and(ik::key.eq(key))))
         .set((

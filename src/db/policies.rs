@@ -81,6 +81,7 @@ fn clocks_json(p: &Policy) -> Result<String, Error> {
 /// Stores a new policy (its `id` is ignored) and returns it with its id. The caller has run
 /// [`Policy::check`] and checked that its category exists.
 pub fn create(conn: &mut DbConn, p: &Policy, now: NaiveDateTime) -> Result<StoredPolicy, Error> {
+    super::reference::changed();
     let id = diesel::insert_into(sla_policies::table)
         .values((
             sla_policies::name.eq(&p.name),
@@ -106,6 +107,7 @@ pub fn update(
     p: &Policy,
     now: NaiveDateTime,
 ) -> Result<Option<StoredPolicy>, Error> {
+    super::reference::changed();
     let changed = diesel::update(sla_policies::table.find(p.id))
         .set((
             sla_policies::name.eq(&p.name),
@@ -137,6 +139,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<StoredPolicy>, Error> {
 
 /// `false` when there was no such policy.
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, Error> {
+    super::reference::changed();
     Ok(diesel::delete(sla_policies::table.find(id)).execute(conn)? > 0)
 }
 
@@ -254,6 +257,7 @@ pub fn area_is_remote(conn: &mut DbConn, code: &str) -> Result<Option<bool>, Err
 /// gets the defaults back at the next start; deactivate them instead.) Returns how many were
 /// added.
 pub fn seed_defaults_if_empty(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
+    super::reference::changed();
     let present = sla_policies::table.count().get_result::<i64>(conn)?;
     if present > 0 {
         return Ok(0);

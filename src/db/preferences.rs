@@ -82,20 +82,29 @@ pub struct Person {
     pub prefs: Option<Preferences>,
     /// Their active devices: (id, platform), by id (none when they turned push off).
     pub devices: Vec<(i64, String)>,
+    /// The unit they are an official of, if any.
+    pub official_of: Option<i64>,
+    /// Their name and phone, for a reply that shows the submitter's contact.
+    pub name: String,
+    pub phone: Option<String>,
 }
 
-/// The active accounts among `ids`, with their preferences and active devices, in one
-/// statement (each person's row joined to their preferences and to each device).
-pub fn people(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Person>, Error> {
+/// The active accounts among `ids`, and the active officials of `units`, with their
+/// preferences and active devices, in one statement (by id).
+pub fn people(conn: &mut DbConn, ids: &[i64], units: &[i64]) -> Result<Vec<Person>, Error> {
     use super::schema::{devices, users};
-    if ids.is_empty() {
+    if ids.is_empty() && units.is_empty() {
         return Ok(Vec::new());
     }
     type Found = (
-        (i64, Option<String>, String, bool, bool),
+        (
+            (i64, Option<String>, String, bool, bool),
+            (String, Option<i64>, String, Option<String>),
+        ),
         Option<Loaded>,
         Option<(i64, String)>,
     );
+    let officials = users::role.eq("official").and(users::unit_id.eq_any(units));
     let rows: Vec<Found> = users::table
         .left_join(np::table)
         .left_join(
@@ -104,23 +113,31 @@ pub fn people(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Person>, Error> {
                 .and(devices::active.eq(true))
                 .and(users::notify_push.eq(true))),
         )
-        .filter(users::id.eq_any(ids))
+        .filter(users::id.eq_any(ids).or(officials))
         .filter(users::disabled.eq(false))
         .order((users::id.asc(), devices::id.asc()))
         .select((
             (
-                users::id,
-                users::email,
-                users::locale,
-                users::notify_email,
-                users::notify_push,
+                (
+                    users::id,
+                    users::email,
+                    users::locale,
+                    users::notify_email,
+                    users::notify_push,
+                ),
+                (users::role, users::unit_id, users::full_name, users::phone),
             ),
             columns!().nullable(),
             (devices::id, devices::platform).nullable(),
         ))
         .load(conn)?;
     let mut out: Vec<Person> = Vec::new();
-    for ((id, email, locale, notify_email, notify_push), prefs, device) in rows {
+    for (
+        ((id, email, locale, notify_email, notify_push), (role, unit_id, name, phone)),
+        prefs,
+        device,
+    ) in rows
+    {
         if out.last().is_none_or(|p| p.id != id) {
             out.push(Person {
                 id,
@@ -130,6 +147,9 @@ pub fn people(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Person>, Error> {
                 notify_push,
                 prefs: prefs.as_ref().map(decode).transpose()?,
                 devices: Vec::new(),
+                official_of: unit_id.filter(|_| role == "official"),
+                name,
+                phone,
             });
         }
         if let (Some(d), Some(p)) = (device, out.last_mut()) {

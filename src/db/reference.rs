@@ -26,6 +26,7 @@ pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Loaded, Error> {
 // --- the in-process copy -------------------------------------------------------------------
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
@@ -198,16 +199,46 @@ impl Snapshot {
     }
 }
 
-/// This process's copy of the reference data. [`Refs::current`] costs one statement (the
-/// version) while nothing changed, and reloads after any write to the reference tables by
-/// any process: never stale, and no message between processes to lose.
-#[derive(Debug, Default)]
+/// This process's copy of the reference data. [`Refs::current`] sends no statement while the
+/// copy is known to be current, and checks the version (one statement, reloading if it moved)
+/// once it may not be:
+/// - a write through this process's `db` functions marks it at once ([`changed`], picked up by
+///   `AppState::db` when the work returns): the next request here sees the change;
+/// - a write by any other process (another server, the worker, a seed, psql) is noticed by
+///   [`Refs::watch`], which reads the version every [`WATCH_EVERY`]: within a second.
+///
+/// A version poll rather than PostgreSQL's LISTEN/NOTIFY: it works the same on SQLite and
+/// through PgBouncer in transaction mode (where a listening session is not kept), and a
+/// missed message cannot leave a process stale for good.
+#[derive(Debug)]
 pub struct Refs {
     held: Mutex<Option<Arc<Snapshot>>>,
+    stale: AtomicBool,
 }
+
+impl Default for Refs {
+    fn default() -> Self {
+        Refs {
+            held: Mutex::new(None),
+            stale: AtomicBool::new(true),
+        }
+    }
+}
+
+/// How often [`Refs::watch`] reads the version.
+pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Refs {
     pub fn current(&self, conn: &mut DbConn) -> Result<Arc<Snapshot>, Error> {
+        // A write to the reference tables earlier in this same work counts too.
+        if !self.stale.load(Ordering::Acquire)
+            && !CHANGED.with(std::cell::Cell::get)
+            && let Some(s) = self.held.lock().expect("refs lock").as_ref()
+        {
+            return Ok(s.clone());
+        }
+        // Cleared before the version is read: a change noticed meanwhile marks it again.
+        self.stale.store(false, Ordering::Release);
         let now = version(conn)?;
         if let Some(s) = self.held.lock().expect("refs lock").as_ref()
             && s.version == now
@@ -218,4 +249,47 @@ impl Refs {
         *self.held.lock().expect("refs lock") = Some(fresh.clone());
         Ok(fresh)
     }
+
+    /// The copy held, when it is known to be current (no statement, no connection).
+    pub fn held_current(&self) -> Option<Arc<Snapshot>> {
+        if self.stale.load(Ordering::Acquire) {
+            return None;
+        }
+        self.held.lock().expect("refs lock").clone()
+    }
+
+    /// The next [`Refs::current`] checks the version.
+    pub fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
+    /// Compares the held copy with the version `now` read from the database; marks it stale
+    /// if they differ. Returns whether it did.
+    pub fn note_version(&self, now: i64) -> bool {
+        let behind = self
+            .held
+            .lock()
+            .expect("refs lock")
+            .as_ref()
+            .is_some_and(|s| s.version != now);
+        if behind {
+            self.mark_stale();
+        }
+        behind
+    }
+}
+
+thread_local! {
+    static CHANGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Notes that work on this thread wrote reference data (every write function of the
+/// reference tables calls it); `AppState::db` then marks its [`Refs`] stale.
+pub fn changed() {
+    CHANGED.with(|c| c.set(true));
+}
+
+/// Whether work on this thread wrote reference data since the last call.
+pub fn take_changed() -> bool {
+    CHANGED.with(|c| c.replace(false))
 }

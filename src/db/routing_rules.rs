@@ -66,6 +66,7 @@ pub struct Fields {
 
 /// Inserts a rule (what it names exists: the caller checked) and returns its id.
 pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<i64, Error> {
+    super::reference::changed();
     Ok(diesel::insert_into(routing_rules::table)
         .values((
             routing_rules::category_code.eq(f.category_code.clone().unwrap_or_default()),
@@ -93,6 +94,7 @@ struct Changes {
 
 /// Writes the given fields of a rule.
 pub fn change(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Result<(), Error> {
+    super::reference::changed();
     diesel::update(routing_rules::table.find(id))
         .set(&Changes {
             category_code: f.category_code,
@@ -108,6 +110,7 @@ pub fn change(conn: &mut DbConn, id: i64, f: Fields, now: NaiveDateTime) -> Resu
 
 /// `false` when there was no such rule.
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, Error> {
+    super::reference::changed();
     Ok(diesel::delete(routing_rules::table.find(id)).execute(conn)? > 0)
 }
 

@@ -154,6 +154,10 @@ pub fn official_may_handle(
     if accused == Some(unit) {
         return Ok(false);
     }
+    // The holder's own officials (the first case of `access::handles`): nothing to walk up.
+    if holder == unit {
+        return Ok(true);
+    }
     Ok(access::official_may_handle(
         unit,
         accused,

@@ -35,7 +35,11 @@ pub struct Counter;
 impl Instrumentation for Counter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
-            InstrumentationEvent::StartQuery { .. } => EXECUTED.with(|n| n.set(n.get() + 1)),
+            InstrumentationEvent::StartQuery { query, .. } => {
+                EXECUTED.with(|n| n.set(n.get() + 1));
+                // `RUST_LOG=nghedan::sql=trace` lists every statement (how a budget is read).
+                tracing::trace!(target: "nghedan::sql", "{query}");
+            }
             InstrumentationEvent::FinishQuery {
                 error:
                     Some(diesel::result::Error::DatabaseError(

@@ -175,6 +175,7 @@ struct Changes {
 /// id. In a savepoint: a code already taken (a unique violation) leaves the caller's
 /// transaction usable.
 pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<i64, Error> {
+    super::reference::changed();
     Ok(conn.transaction(|conn| {
         diesel::insert_into(units::table)
             .values((
@@ -199,6 +200,7 @@ pub fn insert(conn: &mut DbConn, f: &Fields, now: NaiveDateTime) -> Result<i64, 
 
 /// Writes the given fields of a unit (not its coverage). In a savepoint, as [`insert`].
 pub fn change(conn: &mut DbConn, id: i64, f: &Fields, now: NaiveDateTime) -> Result<(), Error> {
+    super::reference::changed();
     let changes = Changes {
         code: f.code.clone(),
         name_vi: f.name_vi.clone(),
@@ -223,6 +225,7 @@ pub fn change(conn: &mut DbConn, id: i64, f: &Fields, now: NaiveDateTime) -> Res
 
 /// Replaces the areas a unit covers (codes that exist, each once).
 pub fn set_areas(conn: &mut DbConn, id: i64, codes: &[&str]) -> Result<(), Error> {
+    super::reference::changed();
     diesel::delete(unit_areas::table.filter(unit_areas::unit_id.eq(id))).execute(conn)?;
     for code in codes {
         diesel::insert_into(unit_areas::table)
@@ -320,6 +323,7 @@ pub fn holdings(conn: &mut DbConn, id: i64) -> Result<Holdings, Error> {
 /// Deletes a unit and its coverage, and forgets it where areas and merged units name it.
 /// The caller has checked that it holds nothing ([`holdings`]).
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), Error> {
+    super::reference::changed();
     diesel::update(areas::table.filter(areas::second_round_unit_id.eq(id)))
         .set(areas::second_round_unit_id.eq(None::<i64>))
         .execute(conn)?;
@@ -352,6 +356,7 @@ pub fn merge(
     into: i64,
     now: NaiveDateTime,
 ) -> Result<Merged, Error> {
+    super::reference::changed();
     let from = old.id;
     if ancestors(conn, into)?.contains(&from) {
         // `into` sits under `from`: its subunits move to `into` itself, which is fine, but

@@ -16,7 +16,7 @@ use super::digest::{self, Item};
 use super::in_app;
 use super::outbox::{self, Channel, NewMessage};
 use crate::db::DbConn;
-use crate::db::schema::{units, users};
+use crate::db::schema::users;
 use crate::domain::message::Template;
 use crate::domain::preferences::{Choice, Preferences};
 use crate::error::AppError;
@@ -62,6 +62,8 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum To {
     User(i64),
+    /// The active officials of a unit, found with the people told in the same lookup.
+    Staff(i64),
     /// An address without an account: an anonymous submitter's contact, a unit's mailbox.
     Address(String, Lang),
 }
@@ -86,6 +88,8 @@ pub fn tell(
 pub struct People {
     delivery: Delivery,
     known: HashMap<i64, Option<Person>>,
+    /// The active officials of each unit looked up, by id.
+    staff: HashMap<i64, Vec<i64>>,
     /// When set, email goes only to these people (an announcement: those who opted in).
     email_only_to: Option<std::collections::HashSet<i64>>,
 }
@@ -95,6 +99,7 @@ impl People {
         People {
             delivery,
             known: HashMap::new(),
+            staff: HashMap::new(),
             email_only_to: None,
         }
     }
@@ -138,11 +143,20 @@ impl People {
         event_key: &str,
         now: NaiveDateTime,
     ) -> Result<usize, AppError> {
-        let told: Vec<(Vec<&To>, Template)> = told
-            .iter()
-            .map(|(to, template)| (unique(to.iter().copied()), *template))
-            .collect();
         self.learn_all(conn, told.iter().flat_map(|(to, _)| to.iter().copied()))?;
+        // A unit's staff stands for its officials, now known.
+        let told: Vec<(Vec<To>, Template)> = told
+            .iter()
+            .map(|(to, template)| {
+                let each = to.iter().flat_map(|r| match r {
+                    To::Staff(unit) => self.staff.get(unit).map_or(Vec::new(), |ids| {
+                        ids.iter().map(|id| To::User(*id)).collect()
+                    }),
+                    other => vec![(*other).clone()],
+                });
+                (unique_owned(each), *template)
+            })
+            .collect();
         let keys: Vec<String> = told
             .iter()
             .map(|(_, template)| format!("{event_key}:{}", template.as_str()))
@@ -184,30 +198,44 @@ impl People {
         conn: &mut DbConn,
         recipients: impl IntoIterator<Item = &'a To>,
     ) -> Result<(), AppError> {
-        let ids: Vec<i64> = recipients
-            .into_iter()
-            .filter_map(|to| match to {
-                To::User(id) => Some(*id),
-                To::Address(..) => None,
-            })
-            .collect();
-        for part in ids.chunks(500) {
-            self.learn(conn, part)?;
+        let mut ids = Vec::new();
+        let mut units = Vec::new();
+        for to in recipients {
+            match to {
+                To::User(id) => ids.push(*id),
+                To::Staff(unit) if !self.staff.contains_key(unit) && !units.contains(unit) => {
+                    units.push(*unit)
+                }
+                To::Staff(_) | To::Address(..) => {}
+            }
+        }
+        let mut parts = ids.chunks(500);
+        // The units' staff with the first part: one statement for an event's few people.
+        self.learn(conn, parts.next().unwrap_or_default(), &units)?;
+        for part in parts {
+            self.learn(conn, part, &[])?;
         }
         Ok(())
     }
 
-    /// Looks up the people of `ids` not known yet (unknown or disabled: `None`).
-    fn learn(&mut self, conn: &mut DbConn, ids: &[i64]) -> Result<(), AppError> {
+    /// Looks up the people of `ids` not known yet (unknown or disabled: `None`), and the
+    /// active officials of `units`.
+    fn learn(&mut self, conn: &mut DbConn, ids: &[i64], units: &[i64]) -> Result<(), AppError> {
         let missing: Vec<i64> = ids
             .iter()
             .copied()
             .filter(|id| !self.known.contains_key(id))
             .collect();
-        if missing.is_empty() {
+        if missing.is_empty() && units.is_empty() {
             return Ok(());
         }
-        for found in crate::db::preferences::people(conn, &missing)? {
+        for unit in units {
+            self.staff.insert(*unit, Vec::new());
+        }
+        for found in crate::db::preferences::people(conn, &missing, units)? {
+            if let Some(unit) = found.official_of.filter(|u| units.contains(u)) {
+                self.staff.entry(unit).or_default().push(found.id);
+            }
             let devices = found
                 .devices
                 .iter()
@@ -215,6 +243,7 @@ impl People {
                 .map(|(id, _)| *id)
                 .collect();
             let person = Person {
+                contact: (found.name, found.email.clone(), found.phone),
                 has_email: found.email.is_some(),
                 lang: Lang::parse(&found.locale).unwrap_or_default(),
                 by_email: found.notify_email,
@@ -233,6 +262,11 @@ impl People {
         self.known.get(&id).and_then(Option::as_ref)
     }
 
+    /// The name, email and phone of an active account told (or looked up) here.
+    pub fn contact(&self, id: i64) -> Option<&crate::db::tickets::Contact> {
+        self.person(id).map(|p| &p.contact)
+    }
+
     /// The messages (and digest lines) that tell `to` of an event, by their preferences.
     #[allow(clippy::too_many_arguments)]
     fn compose(
@@ -246,6 +280,8 @@ impl People {
         waiting: &mut Vec<Item>,
     ) {
         let (id, p) = match to {
+            // Stood for its officials before this is called.
+            To::Staff(_) => return,
             To::Address(address, lang) => {
                 messages.push(NewMessage {
                     channel: Channel::Email,
@@ -328,6 +364,15 @@ impl People {
     }
 }
 
+/// [`unique`] of owned recipients.
+fn unique_owned(recipients: impl IntoIterator<Item = To>) -> Vec<To> {
+    let mut seen = std::collections::HashSet::new();
+    recipients
+        .into_iter()
+        .filter(|to| seen.insert(to.clone()))
+        .collect()
+}
+
 /// Each recipient once, in the order first named.
 fn unique<'a>(recipients: impl IntoIterator<Item = &'a To>) -> Vec<&'a To> {
     let mut seen = std::collections::HashSet::new();
@@ -339,6 +384,8 @@ fn unique<'a>(recipients: impl IntoIterator<Item = &'a To>) -> Vec<&'a To> {
 
 /// What `tell` needs to know of a person with an account.
 struct Person {
+    /// Name, email, phone.
+    contact: crate::db::tickets::Contact,
     has_email: bool,
     lang: Lang,
     by_email: bool,
@@ -349,30 +396,14 @@ struct Person {
     prefs: Preferences,
 }
 
-/// The active officials of a unit, and the unit's own mailbox.
-pub fn unit_staff(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
-    // The unit's mailbox and its active officials in one statement: the unit's row, joined
-    // to each official (none: one row with no official).
-    let rows: Vec<(Option<String>, Option<i64>)> = units::table
-        .left_join(
-            users::table.on(users::unit_id
-                .eq(units::id.nullable())
-                .and(users::role.eq("official"))
-                .and(users::disabled.eq(false))),
-        )
-        .filter(units::id.eq(unit_id))
-        .order(users::id.asc())
-        .select((units::email, users::id.nullable()))
-        .load(conn)?;
-    let mailbox = rows.first().and_then(|(m, _)| m.clone());
-    let mut out: Vec<To> = rows
-        .into_iter()
-        .filter_map(|(_, id)| id.map(To::User))
-        .collect();
-    if let Some(address) = mailbox {
+/// The active officials of a unit (found when the message is written, with the other people
+/// told), and the unit's own mailbox (from the reference data).
+pub fn unit_staff(refs: &crate::db::reference::Snapshot, unit_id: i64) -> Vec<To> {
+    let mut out = vec![To::Staff(unit_id)];
+    if let Some(address) = refs.unit(unit_id).and_then(|u| u.email.clone()) {
         out.push(To::Address(address, Lang::Vi));
     }
-    Ok(out)
+    out
 }
 
 /// Supervisors who oversee `unit_id` or one of its ancestors.

@@ -4,6 +4,7 @@
 //! hash-chained admin audit log (`follow_up.open`, `follow_up.done`, `follow_up.missed`),
 //! whose data holds ids and dates only.
 
+use crate::db::reference::Snapshot;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -232,10 +233,16 @@ fn one(
             ctx.naive(),
         )?;
         swept.overdue += 1;
-        (escalation(c, row.unit_id)?, Template::FollowUpOverdue)
+        (
+            escalation(c, &ctx.refs, row.unit_id)?,
+            Template::FollowUpOverdue,
+        )
     } else {
         swept.reminders += 1;
-        (unit_staff(c, row.unit_id)?, Template::FollowUpReminder)
+        (
+            unit_staff(&ctx.refs, row.unit_id),
+            Template::FollowUpReminder,
+        )
     };
     let stage = match due {
         Due::Reminder75 => "75",
@@ -255,10 +262,10 @@ fn one(
 
 /// Whom a miss reaches: the unit's staff, the parent unit's, and the supervisors over the
 /// unit (as a ticket's miss does).
-fn escalation(conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
-    let mut to = unit_staff(conn, unit_id)?;
-    if let Some(parent) = db::units::find(conn, unit_id)?.and_then(|u| u.parent_id) {
-        to.extend(unit_staff(conn, parent)?);
+fn escalation(conn: &mut DbConn, refs: &Snapshot, unit_id: i64) -> Result<Vec<To>, AppError> {
+    let mut to = unit_staff(refs, unit_id);
+    if let Some(parent) = refs.unit(unit_id).and_then(|u| u.parent_id) {
+        to.extend(unit_staff(refs, parent));
     }
     to.extend(supervisors_over(conn, unit_id)?);
     Ok(to)

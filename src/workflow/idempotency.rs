@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::idempotency::{self, Claim, Earlier, Saved};
 use crate::error::AppError;
 
-fn in_progress() -> AppError {
+pub fn in_progress() -> AppError {
     AppError::conflict("idempotency_in_progress")
         .arg("retry_after", 1)
         .retry_after(1)

@@ -7,6 +7,7 @@
 //! claimed by a conditional update, so a sweep run twice, or by two workers at once, acts
 //! once.
 
+use crate::db::reference::Snapshot;
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -198,9 +199,9 @@ impl Pass<'_> {
             store::flag_overdue(c, t.id)?;
         }
         let id = internal_event(c, &t, kind, event, now.naive_utc())?;
-        let mut to = self.units.assignee_and_staff(c, &t)?;
+        let mut to = UnitsSeen::assignee_and_staff(&ctx.refs, &t);
         if escalated {
-            to.extend(self.units.escalation(c, &t)?);
+            to.extend(self.units.escalation(c, &ctx.refs, &t)?);
         }
         self.people.tell(
             c,
@@ -248,7 +249,6 @@ fn internal_event(
 #[derive(Default)]
 struct UnitsSeen {
     names: HashMap<i64, Option<String>>,
-    staff: HashMap<i64, Vec<To>>,
     /// A unit's parent, and the supervisors over it.
     escalation: HashMap<i64, (Option<i64>, Vec<To>)>,
 }
@@ -263,25 +263,21 @@ impl UnitsSeen {
         Ok(n)
     }
 
-    fn staff(&mut self, conn: &mut DbConn, unit_id: i64) -> Result<Vec<To>, AppError> {
-        if let Some(s) = self.staff.get(&unit_id) {
-            return Ok(s.clone());
-        }
-        let s = recipients::unit_staff(conn, unit_id)?;
-        self.staff.insert(unit_id, s.clone());
-        Ok(s)
-    }
-
     /// The assigned official (if any) and the unit's officials and mailbox.
-    fn assignee_and_staff(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, AppError> {
+    fn assignee_and_staff(refs: &Snapshot, t: &Ticket) -> Vec<To> {
         let mut to: Vec<To> = t.assignee_id.map(To::User).into_iter().collect();
-        to.extend(self.staff(conn, t.unit_id)?);
-        Ok(to)
+        to.extend(recipients::unit_staff(refs, t.unit_id));
+        to
     }
 
     /// The parent unit's officials and the supervisors who oversee the unit's branch; never
     /// the officials of the unit a denunciation accuses (see `domain::access`).
-    fn escalation(&mut self, conn: &mut DbConn, t: &Ticket) -> Result<Vec<To>, AppError> {
+    fn escalation(
+        &mut self,
+        conn: &mut DbConn,
+        refs: &Snapshot,
+        t: &Ticket,
+    ) -> Result<Vec<To>, AppError> {
         let (parent, supervisors) = match self.escalation.get(&t.unit_id) {
             Some(e) => e.clone(),
             None => {
@@ -293,7 +289,7 @@ impl UnitsSeen {
         };
         let mut to = Vec::new();
         if let Some(p) = parent.filter(|p| Some(*p) != t.accused_unit_id) {
-            to.extend(self.staff(conn, p)?);
+            to.extend(recipients::unit_staff(refs, p));
         }
         to.extend(supervisors);
         Ok(to)

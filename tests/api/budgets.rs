@@ -39,6 +39,28 @@ async fn cost<F: std::future::Future<Output = reqwest::Response>>(
     spent(app, method, route).await - before
 }
 
+/// The statements of one citizen's submission of `body`, under a new key.
+async fn submission_cost(app: &TestApp, citizen: &str, body: &serde_json::Value) -> u64 {
+    cost(
+        app,
+        "POST",
+        "/api/v1/tickets",
+        send(
+            app.authed(Method::POST, "/api/v1/tickets", citizen)
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .json(body),
+        ),
+    )
+    .await
+}
+
+fn jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
 async fn send(rb: reqwest::RequestBuilder) -> reqwest::Response {
     rb.send().await.unwrap()
 }
@@ -51,17 +73,19 @@ struct Budget {
 
 const SUBMIT: Budget = Budget {
     request: "a citizen's submission, no attachment",
-    ceiling: 14,
+    ceiling: 10,
     goal: 10,
 };
+/// Each attachment adds at most two statements to a submission.
+const PER_ATTACHMENT: u64 = 2;
 const ACTION: Budget = Budget {
     request: "a workflow action (accept)",
-    ceiling: 13,
+    ceiling: 10,
     goal: 12,
 };
 const READ: Budget = Budget {
     request: "an official reads a ticket",
-    ceiling: 4,
+    ceiling: 2,
     goal: 4,
 };
 const INBOX: Budget = Budget {
@@ -97,17 +121,15 @@ async fn requests_stay_within_their_statement_budgets() {
     let first = code_of(&app.submit_ok(Some(&citizen), &pothole()).await);
     app.accept(&official, &first).await;
 
-    let submit = cost(
-        &app,
-        "POST",
-        "/api/v1/tickets",
-        send(
-            app.authed(Method::POST, "/api/v1/tickets", &citizen)
-                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-                .json(&pothole()),
-        ),
-    )
-    .await;
+    let submit = submission_cost(&app, &citizen, &pothole()).await;
+    // With two photos: at most two statements more each.
+    let photos = [
+        app.uploaded(Some(&citizen), &jpeg()).await,
+        app.uploaded(Some(&citizen), &jpeg()).await,
+    ];
+    let mut with_photos = pothole();
+    with_photos["attachments"] = json!(photos);
+    let submit_with_photos = submission_cost(&app, &citizen, &with_photos).await;
     let code = {
         let res = app.submit_ok(Some(&citizen), &pothole()).await;
         code_of(&res)
@@ -152,6 +174,12 @@ async fn requests_stay_within_their_statement_budgets() {
     .await;
 
     check(&SUBMIT, submit);
+    let with_two = Budget {
+        request: "a citizen's submission with two photos",
+        ceiling: SUBMIT.ceiling + 2 * PER_ATTACHMENT,
+        goal: SUBMIT.goal + 2 * PER_ATTACHMENT,
+    };
+    check(&with_two, submit_with_photos);
     check(&ACTION, accept);
     check(&READ, read);
     check(&INBOX, inbox);

@@ -33,6 +33,8 @@ async fn make_category(app: &TestApp, code: &str, parent: Option<&str>, urgent: 
     let (code, parent) = (code.to_string(), parent.map(str::to_string));
     app.state
         .db(move |conn| -> Result<_, nghedan::error::AppError> {
+            // Written past the repository: say so, as its write functions do.
+            nghedan::db::reference::changed();
             diesel::insert_into(categories::table)
                 .values((
                     categories::code.eq(&code),
@@ -57,6 +59,8 @@ async fn flag_remote(app: &TestApp, area: &str) {
     let area = area.to_string();
     app.state
         .db(move |conn| -> Result<_, nghedan::error::AppError> {
+            // Written past the repository: say so, as its write functions do.
+            nghedan::db::reference::changed();
             diesel::update(areas::table.find(area))
                 .set(areas::remote.eq(true))
                 .execute(conn)?;

@@ -68,6 +68,8 @@ impl TestApp {
         let code = code.to_string();
         self.state
             .db(move |conn| -> Result<_, nghedan::error::AppError> {
+                // Written past the repository: say so, as its write functions do.
+                nghedan::db::reference::changed();
                 Ok(diesel::insert_into(units::table)
                     .values((
                         units::code.eq(&code),

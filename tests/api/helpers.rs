@@ -338,6 +338,13 @@ impl TestAppBuilder {
     /// `counted`: recorded in the ledger CI reads to prove which backend the suite ran on.
     async fn spawn_on(self, (db, fresh_url): (TestDb, String), counted: bool) -> TestApp {
         nghedan::startup::install_crypto();
+        // `NGHEDAN_TEST_LOG=nghedan::sql=trace` shows what the server did (here: each statement).
+        if let Ok(filter) = std::env::var("NGHEDAN_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         if counted {
             record_in_ledger(match (db.backend(), pooler_url()) {
                 ("postgres", Some(_)) => "pgbouncer",

@@ -924,3 +924,37 @@ async fn retried_comments_and_supervision_notes_are_written_once() {
     )
     .await;
 }
+
+/// A key is remembered for 24 hours: used again after that, even with another body, it
+/// makes a new ticket (the expired row is taken over in the same statement that saves the
+/// answer), and a retry of that one is its replay.
+#[tokio::test]
+async fn an_idempotency_key_is_forgotten_after_a_day() {
+    let app = TestApp::builder().long_tokens().demo().await;
+    let citizen = app.citizen().await;
+    let send = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&citizen)
+            .header("Idempotency-Key", "kept-a-day-0001")
+            .json(&body)
+            .send()
+    };
+    let first: Value = send(pothole()).await.unwrap().json().await.unwrap();
+    app.clock.advance(chrono::Duration::hours(25));
+    let mut other = pothole();
+    other["title"] = json!("Ổ gà mới");
+    let again = send(other.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    let second: Value = again.json().await.unwrap();
+    assert_ne!(second["code"], first["code"]);
+    assert_eq!(second["title"], "Ổ gà mới");
+    let replay = send(other).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["code"],
+        second["code"]
+    );
+    assert_eq!(app.ticket_count().await, 2);
+}

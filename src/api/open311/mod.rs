@@ -180,10 +180,7 @@ pub async fn discovery(
 async fn categories(
     state: &AppState,
 ) -> Result<Vec<crate::db::categories::Category>, Open311Error> {
-    let st = state.clone();
-    let refs = state
-        .db(move |c| st.refs.current(c).map_err(Open311Error::from))
-        .await?;
+    let refs = state.reference::<Open311Error>().await?;
     Ok(refs.categories(false))
 }
 

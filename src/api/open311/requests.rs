@@ -313,11 +313,7 @@ async fn list_requests(
     } else {
         if let Some(codes) = arg(pairs, "service_code") {
             let codes = comma_list(codes);
-            let st = state.clone();
-            let all = state
-                .db(move |c| st.refs.current(c).map_err(Open311Error::from))
-                .await?
-                .categories(false);
+            let all = state.reference::<Open311Error>().await?.categories(false);
             if let Some(unknown) = codes
                 .iter()
                 .find(|c| crate::open311::service(&all, c).is_none())

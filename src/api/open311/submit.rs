@@ -192,12 +192,7 @@ async fn post(
     let idempotency_key = idempotency::key_of(req).map_err(Open311Error::from)?;
 
     let code = arg(&pairs, "service_code").ok_or_else(|| bad("service_code missing"))?;
-    let refs = {
-        let st = state.clone();
-        state
-            .db(move |c| st.refs.current(c).map_err(Open311Error::from))
-            .await?
-    };
+    let refs = state.reference::<Open311Error>().await?;
     let all = refs.categories(false);
     let category = service(&all, code)
         .ok_or_else(|| Open311Error::not_found("service_code not found"))?
@@ -334,7 +329,8 @@ async fn post(
     let (saved, replayed) = state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            db::write(conn, |c| {
+            {
+                let c: &mut DbConn = conn;
                 let work = |c: &mut DbConn| {
                     crate::workflow::rate_limits::hit(
                         c,
@@ -364,7 +360,7 @@ async fn post(
                         once: Map::new(),
                     })
                 };
-                idempotency::claim_or_run(
+                idempotency::transact(
                     c,
                     &scope,
                     idempotency_key.as_deref(),
@@ -374,7 +370,7 @@ async fn post(
                     work,
                     |_, _| Ok(Map::new()),
                 )
-            })
+            }
         })
         .await
         .map_err(Open311Error::from)?;

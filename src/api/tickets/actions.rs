@@ -204,8 +204,8 @@ pub async fn act(
                         // The reply from what the action wrote.
                         let known = tickets::Known {
                             clocks: Some(&acted.clocks),
+                            submitter: acted.submitter.as_ref().map(Option::as_ref),
                             no_attachments: false,
-                            ..Default::default()
                         };
                         let t = tickets::view_known(
                             c,

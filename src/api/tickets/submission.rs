@@ -14,8 +14,8 @@ use crate::api::idempotency::{self, Creating, Made};
 use crate::api::routing::place;
 use crate::auth::CurrentUser;
 use crate::auth::tokens;
+use crate::db::DbConn;
 use crate::db::idempotency::Saved;
-use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::attributes::check_answers;
 use crate::domain::contact::{Email, Phone};
@@ -348,12 +348,7 @@ pub async fn prepare(
     let channel = body.channel.unwrap_or(Channel::App);
     let via = who_sends(user, channel, body.anonymous)?;
     // The reference data once, for the checks here and the transaction that follows.
-    let refs = {
-        let st = state.clone();
-        state
-            .db(move |c| st.refs.current(c).map_err(ApiError::from))
-            .await?
-    };
+    let refs = state.reference::<ApiError>().await?;
     let category = match refs.category(&body.category) {
         Some(c) if c.active => c.clone(),
         _ => return Err(ApiError::field("/category", "unknown_category")),
@@ -425,7 +420,8 @@ pub async fn record(
     state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            db::write(conn, |c| {
+            {
+                let c: &mut DbConn = conn;
                 let work = |c: &mut DbConn| {
                     if matches!(submission.sender, Sender::Anonymous { .. }) {
                         crate::workflow::rate_limits::hit(
@@ -437,7 +433,11 @@ pub async fn record(
                         )?;
                     }
                     let ctx = st.ticket_ctx_with(refs.clone());
-                    let (t, clocks) = tickets::submit_returning(c, &submission, &ctx)?;
+                    let tickets::Submitted {
+                        ticket: t,
+                        clocks,
+                        submitter,
+                    } = tickets::submit_returning(c, &submission, &ctx)?;
                     let access = if submission.channel == Channel::App {
                         Access::Submitter
                     } else {
@@ -446,8 +446,8 @@ pub async fn record(
                     // The reply from what was just written.
                     let known = tickets::Known {
                         clocks: Some(&clocks),
+                        submitter: submitter.as_ref().map(Some),
                         no_attachments: submission.attachments.is_empty(),
-                        ..Default::default()
                     };
                     Ok(Made {
                         body: tickets::view_known(c, &t, known, access, &ctx, lang, None)?,
@@ -464,7 +464,7 @@ pub async fn record(
                     }
                     _ => Ok(Map::new()),
                 };
-                idempotency::claim_or_run(
+                idempotency::transact(
                     c,
                     &scope,
                     Some(&key),
@@ -474,7 +474,7 @@ pub async fn record(
                     work,
                     replayed,
                 )
-            })
+            }
         })
         .await
 }

@@ -45,6 +45,9 @@ pub struct Acted {
     /// The ticket's clocks after the action, as written.
     pub clocks: Vec<crate::domain::clock::Clock>,
     pub created: Option<Ticket>,
+    /// The signed-in submitter's contact as read with the ticket (`Some(None)`: none to
+    /// show; `None`: not read).
+    pub submitter: Option<Option<crate::db::tickets::Contact>>,
 }
 
 fn refused(r: Refusal, action: Action, t: &Ticket) -> AppError {
@@ -249,7 +252,12 @@ pub fn act_at(
         ctx,
     )?;
     let clocks = crate::db::clocks::Loaded::of(around.clocks)?;
-    apply(conn, t, how, clocks, d, viewer, input, ctx)
+    let acted = apply(conn, t, how, clocks, d, viewer, input, ctx)?;
+    // Who submitted it does not change with an action.
+    Ok(Acted {
+        submitter: Some(around.submitter),
+        ..acted
+    })
 }
 
 /// nghedan's own action on a ticket (the sweep's): decided by the same state machine as a
@@ -379,6 +387,7 @@ fn apply(
         ticket: after,
         clocks: clocks.clocks,
         created,
+        submitter: None,
     })
 }
 

@@ -23,7 +23,7 @@ pub use social::{
     comment, follow, identity_viewed, rate, reissue_secret, support, tell_of_comment, unfollow,
     unsupport,
 };
-pub use submission::{Sender, Submission, attach_owned, submit, submit_returning};
+pub use submission::{Sender, Submission, Submitted, attach_owned, submit, submit_returning};
 pub use view::{
     AttachmentRef, CategoryRef, ClockOut, EventView, Identity, Known, Looked, SubmitterView,
     TicketView, look, read, timeline, view, view_known,

@@ -14,18 +14,23 @@ use crate::notify::recipients::{self, To};
 use crate::workflow::Ctx;
 
 /// The people and addresses an audience names for `t`.
-pub fn audience(conn: &mut DbConn, t: &Ticket, who: Audience) -> Result<Vec<To>, AppError> {
+pub fn audience(
+    conn: &mut DbConn,
+    t: &Ticket,
+    who: Audience,
+    ctx: &Ctx,
+) -> Result<Vec<To>, AppError> {
     match who {
         Audience::Submitter => Ok(submitter(t)),
         Audience::Followers => Ok(store::followers_and_supporters(conn, t.id)?
             .into_iter()
             .map(To::User)
             .collect()),
-        Audience::Staff => recipients::unit_staff(conn, t.unit_id),
+        Audience::Staff => Ok(recipients::unit_staff(&ctx.refs, t.unit_id)),
         Audience::Assignee => Ok(t.assignee_id.map(To::User).into_iter().collect()),
         Audience::AssigneeOrStaff => match t.assignee_id {
             Some(a) => Ok(vec![To::User(a)]),
-            None => recipients::unit_staff(conn, t.unit_id),
+            None => Ok(recipients::unit_staff(&ctx.refs, t.unit_id)),
         },
     }
 }
@@ -59,7 +64,8 @@ pub fn data_with(t: &Ticket, clocks: &[Clock], ctx: &Ctx, extra: Value) -> Value
     recipients::ticket_data(&t.code, t.id, title, more)
 }
 
-/// Sends each notice of an action about `t` (the ticket after it).
+/// Sends each notice of an action about `t` (the ticket after it). Returns the people told,
+/// as looked up (their contact serves the reply).
 pub fn send(
     conn: &mut DbConn,
     t: &Ticket,
@@ -67,12 +73,12 @@ pub fn send(
     data: &Value,
     key: &str,
     ctx: &Ctx,
-) -> Result<(), AppError> {
+) -> Result<recipients::People, AppError> {
     // Everyone's preferences and devices in one lookup, and every message in one statement
     // per table, not one per notice.
     let mut told = Vec::with_capacity(notices.len());
     for n in notices {
-        told.push((audience(conn, t, n.to)?, n.template));
+        told.push((audience(conn, t, n.to, ctx)?, n.template));
     }
     let told: Vec<(Vec<&To>, _)> = told
         .iter()
@@ -80,7 +86,7 @@ pub fn send(
         .collect();
     let mut people = recipients::People::new(ctx.delivery.clone());
     people.tell_all(conn, &told, data, key, ctx.naive())?;
-    Ok(())
+    Ok(people)
 }
 
 /// The earliest due day of the running clocks but the progress-note one, as a local date.

@@ -82,7 +82,8 @@ pub fn tell_of_comment(
         to: Audience::AssigneeOrStaff,
         template: Template::UnitCitizenComment,
     }];
-    super::notices::send(conn, t, &told, &data, &format!("event:{event_id}"), ctx)
+    super::notices::send(conn, t, &told, &data, &format!("event:{event_id}"), ctx)?;
+    Ok(())
 }
 
 /// Rates the answer: once per answer (a reopening allows a new rating).

@@ -187,7 +187,7 @@ fn stored(sender: &Sender) -> StoredSender<'_> {
 /// Records a submission: routes it, numbers it, starts its clocks, writes the `submitted`
 /// event, attaches its uploads and queues the messages. Returns the new ticket.
 pub fn submit(conn: &mut DbConn, s: &Submission, ctx: &Ctx) -> Result<Ticket, AppError> {
-    Ok(submit_returning(conn, s, ctx)?.0)
+    Ok(submit_returning(conn, s, ctx)?.ticket)
 }
 
 /// [`submit`], with the new ticket's clocks as written (for a reply built from what was
@@ -196,7 +196,7 @@ pub fn submit_returning(
     conn: &mut DbConn,
     s: &Submission,
     ctx: &Ctx,
-) -> Result<(Ticket, Vec<Clock>), AppError> {
+) -> Result<Submitted, AppError> {
     let now = ctx.naive();
     let (unit_id, reason) = route(conn, s, ctx)?;
     let number = crate::db::next_ticket_number(conn)?;
@@ -304,8 +304,21 @@ pub fn submit_returning(
         },
         &s.attachments,
     )?;
-    tell_received(conn, &t, &started.clocks, event_id, ctx)?;
-    Ok((t, started.clocks))
+    let told = tell_received(conn, &t, &started.clocks, event_id, ctx)?;
+    Ok(Submitted {
+        submitter: t.submitter_id.and_then(|id| told.contact(id).cloned()),
+        ticket: t,
+        clocks: started.clocks,
+    })
+}
+
+/// A ticket as [`submit_returning`] wrote it.
+pub struct Submitted {
+    pub ticket: Ticket,
+    pub clocks: Vec<Clock>,
+    /// The signed-in submitter's name, email and phone, as looked up to tell them (`None`:
+    /// no account, or not found).
+    pub submitter: Option<crate::db::tickets::Contact>,
 }
 
 /// The deadline policy that applies to a submission (its kind, round, category, channel).
@@ -330,7 +343,7 @@ fn tell_received(
     clocks: &[Clock],
     event_id: i64,
     ctx: &Ctx,
-) -> Result<(), AppError> {
+) -> Result<crate::notify::recipients::People, AppError> {
     let data = notices::data_with(t, clocks, ctx, json!({}));
     let staff = if t.round == 2 {
         Template::UnitAppeal

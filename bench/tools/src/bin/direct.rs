@@ -372,20 +372,25 @@ fn submit_once(
     let scope = format!("user:{citizen}");
     let now = state.clock.now_naive();
     db::write(conn, |c| {
-        nghedan::workflow::idempotency::claim(c, &scope, key, "bench", now)?;
         let ctx = state.ticket_ctx(c)?;
-        let (t, clocks) = repo::submit_returning(c, &s, &ctx)?;
+        let repo::Submitted {
+            ticket: t,
+            clocks,
+            submitter,
+        } = repo::submit_returning(c, &s, &ctx)?;
         let known = repo::Known {
             clocks: Some(&clocks),
+            submitter: submitter.as_ref().map(Some),
             no_attachments: true,
-            ..Default::default()
         };
         let v = repo::view_known(c, &t, known, Access::Submitter, &ctx, Lang::Vi, None)?;
         let body = serde_json::to_string(&v).map_err(|e| AppError::internal(e.to_string()))?;
-        idempotency::complete(
+        idempotency::save(
             c,
             &scope,
             key,
+            "bench",
+            now,
             &Saved {
                 status: 201,
                 body,
