@@ -8,8 +8,10 @@ replayed by pgbench (standard library only).
            parameters written in as literals, and the values that must differ per transaction
            (the ticket number and code, the new ticket's and event's ids, the idempotency key)
            replaced by pgbench variables taken with `\\gset`.
-  run:     runs the script with pgbench (N clients, one connection each) and prints one JSON
-           line like the other tools (throughput, p50/p99 from pgbench's per-transaction log).
+  run:     runs a script with pgbench (N clients, one connection each; `--mode prepared` to
+           parse and plan each statement once per connection) and prints one JSON line like the
+           other tools (throughput, p50/p99 from pgbench's per-transaction log). It also runs
+           the floors of issue 16 (bench/sql/*_floor.pgbench).
 """
 import argparse
 import glob
@@ -138,7 +140,8 @@ def capture(a):
 def run(a):
     with tempfile.TemporaryDirectory() as d:
         cmd = ["pgbench", "-n", "-c", str(a.clients), "-j", "1", "-T", str(a.seconds),
-               "-f", os.path.abspath(a.script), "-l", "--log-prefix", os.path.join(d, "tx")]
+               "-M", a.mode, "-f", os.path.abspath(a.script), "-l", "--log-prefix",
+               os.path.join(d, "tx")]
         for define in a.define:
             cmd += ["-D", define]
         cmd.append(a.pg_url)
@@ -184,6 +187,8 @@ def main():
     r.add_argument("--script", required=True)
     r.add_argument("--name", default="submit-pgbench")
     r.add_argument("--define", action="append", default=[], help="NAME=VALUE, a pgbench variable")
+    r.add_argument("--mode", choices=("simple", "extended", "prepared"), default="simple",
+                   help="pgbench's query protocol (-M)")
     r.add_argument("--pg-url", required=True)
     r.add_argument("--clients", type=int, default=16)
     r.add_argument("--duration", default="10s")

@@ -3,7 +3,10 @@
 //!
 //! - `prepare`: bulk data (a few hundred real submissions as templates, cloned in SQL);
 //! - `submit`, `inbox`, `read`: the same transactions and queries the handlers run, from N
-//!   threads with one connection each: the baseline each HTTP figure is compared with;
+//!   threads with one connection each: nghedan's own code without HTTP (not a floor);
+//! - `floor`, `inbox-floor`, `read-floor`: the floors of issue 16, the least work any correct
+//!   implementation must do for the same request, as hand-written SQL through the same driver
+//!   (the baselines the HTTP figures are held to, with `pgbench` on PostgreSQL);
 //! - `sweep`: times one pass of the deadline sweep;
 //! - `fanout`: publishes an announcement to N followers of a province and times the fan-out
 //!   until every in-app row and push is written.
@@ -18,7 +21,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Timestamp};
 use nghedan::auth::CurrentUser;
 use nghedan::config::Settings;
 use nghedan::db::idempotency::{self, Saved};
@@ -36,6 +39,9 @@ use nghedan_bench::{Recorder, parse_duration};
 
 /// One inbox walker: pages read so far and the cursor of the next.
 type Walker = std::sync::Mutex<(u32, Option<Key>)>;
+/// One walker of the inbox floor: pages read so far and the next page's key (the last row's
+/// due time and id).
+type FloorWalker = std::sync::Mutex<(u32, Option<(Option<chrono::NaiveDateTime>, i64)>)>;
 
 #[derive(Debug, Parser)]
 #[command(about = "nghedan benchmarks: data preparation and straight-at-the-database baselines")]
@@ -104,6 +110,33 @@ enum Cmd {
         #[arg(long)]
         codes_file: std::path::PathBuf,
     },
+    /// The floor of the inbox benchmark (issue 16): the same pages as `inbox` (the official's
+    /// unit's open tickets, soonest due first, 50 a page and one more to know whether another
+    /// follows, `--pages` deep), each one hand-written keyset query over the partial index
+    /// `tickets_unit_open_due` (a second one for the page where the dated tickets run out).
+    /// Not nghedan's code path: a number to measure it against
+    /// (`bench/sql/inbox_floor.pgbench` is the same for pgbench).
+    InboxFloor {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long)]
+        official: String,
+        #[arg(long, default_value_t = 20)]
+        pages: u32,
+    },
+    /// The floor of the read benchmark (issue 16): what `GET /tickets/{code}` shows an official
+    /// of the unit, in two hand-written SELECTs — the ticket row, held by the unit and not
+    /// accusing it, joined to its clocks, its submitter's contact and the codes it points to;
+    /// then its attachments — over the same codes as `read`
+    /// (`bench/sql/read_floor.pgbench` is the same for pgbench).
+    ReadFloor {
+        #[command(flatten)]
+        load: Load,
+        #[arg(long)]
+        official: String,
+        #[arg(long)]
+        codes_file: std::path::PathBuf,
+    },
     /// Time one pass of the deadline sweep.
     Sweep,
     /// Make N citizens following a commune of Cần Thơ (92), each with a push device, publish a
@@ -137,7 +170,9 @@ fn main() -> anyhow::Result<()> {
     if let Cmd::Submit { load, .. }
     | Cmd::Floor { load, .. }
     | Cmd::Inbox { load, .. }
-    | Cmd::Read { load, .. } = &cli.cmd
+    | Cmd::Read { load, .. }
+    | Cmd::InboxFloor { load, .. }
+    | Cmd::ReadFloor { load, .. } = &cli.cmd
     {
         settings.database.pool_size = load.connections as u32 + 1;
     }
@@ -238,15 +273,7 @@ fn main() -> anyhow::Result<()> {
             codes_file,
         } => {
             let who = user(&state, &official)?;
-            let codes: Vec<String> = std::fs::read_to_string(&codes_file)
-                .with_context(|| format!("cannot read {}", codes_file.display()))?
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| l.trim().to_string())
-                .collect();
-            if codes.is_empty() {
-                bail!("no codes in {}", codes_file.display());
-            }
+            let codes = read_codes(&codes_file)?;
             let next = AtomicU64::new(0);
             let st = state.clone();
             drive(&state, &load, move |conn, _| {
@@ -258,6 +285,52 @@ fn main() -> anyhow::Result<()> {
                 let ctx = st.ticket_ctx(conn)?;
                 let view = repo::read(conn, code, &v, &ctx, Lang::Vi)?;
                 std::hint::black_box(view);
+                Ok(())
+            })
+        }
+        Cmd::InboxFloor {
+            load,
+            official,
+            pages,
+        } => {
+            let unit = floor_unit(&state, &official)?;
+            check_inbox_floor(&state, &official, unit, pages)?;
+            let walkers: Arc<Vec<FloorWalker>> = Arc::new(
+                (0..load.connections)
+                    .map(|_| std::sync::Mutex::new((0, None)))
+                    .collect(),
+            );
+            drive(&state, &load, move |conn, w| {
+                let after = walkers[w].lock().map(|g| g.1).unwrap_or(None);
+                let rows = inbox_floor_page(conn, unit, after)?;
+                if let Ok(mut g) = walkers[w].lock() {
+                    g.0 += 1;
+                    if rows.len() < 51 || g.0 >= pages {
+                        *g = (0, None);
+                    } else {
+                        g.1 = Some((rows[49].next_due_at, rows[49].id));
+                    }
+                }
+                std::hint::black_box(rows);
+                Ok(())
+            })
+        }
+        Cmd::ReadFloor {
+            load,
+            official,
+            codes_file,
+        } => {
+            let unit = floor_unit(&state, &official)?;
+            let codes = read_codes(&codes_file)?;
+            check_read_floor(&state, &official, unit, &codes)?;
+            let next = AtomicU64::new(0);
+            drive(&state, &load, move |conn, _| {
+                let code = &codes[next.fetch_add(1, Ordering::Relaxed) as usize % codes.len()];
+                let found = read_floor_once(conn, unit, code)?;
+                if found.0.is_empty() {
+                    return Err(AppError::not_found("ticket_not_found"));
+                }
+                std::hint::black_box(found);
                 Ok(())
             })
         }
@@ -336,6 +409,485 @@ fn user(state: &AppState, email: &str) -> anyhow::Result<CurrentUser> {
     })
 }
 
+/// The codes of the read benchmark (`prepare --codes-out`), one a line.
+fn read_codes(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let codes: Vec<String> = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .collect();
+    if codes.is_empty() {
+        bail!("no codes in {}", path.display());
+    }
+    Ok(codes)
+}
+
+/// The one unit whose tickets the floors' official handles. The floors write the scope as
+/// `unit_id = ?` (what any implementation knows of a signed-in official once, not per request),
+/// so an official whose unit also handles its subunits' tickets is refused rather than measured
+/// over the wrong tickets.
+fn floor_unit(state: &AppState, official: &str) -> anyhow::Result<i64> {
+    let who = user(state, official)?;
+    let unit = who
+        .unit_id
+        .ok_or_else(|| anyhow!("{official} has no unit"))?;
+    let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let handled = db::scope::handled_units(&mut conn, unit)?;
+    if handled != [unit] {
+        bail!(
+            "the floors are written for an official of one unit; {official}'s handles {handled:?}"
+        );
+    }
+    Ok(unit)
+}
+
+/// A bound value of a [`Prepared`] statement.
+#[derive(Debug, Clone, Copy)]
+enum Val<'a> {
+    Int(i64),
+    Text(&'a str),
+    Time(chrono::NaiveDateTime),
+}
+
+/// Hand-written SQL (`?` for each bound value, on both databases) that diesel keeps prepared on
+/// the connection, keyed by its text, as it keeps its query builder's statements: a floor must
+/// not parse and plan again what any implementation prepares once. (`diesel::sql_query` marks
+/// its statements unsafe to cache, so it would prepare on every call.)
+struct Prepared<'a> {
+    sql: &'static str,
+    binds: Vec<Val<'a>>,
+}
+
+impl diesel::query_builder::QueryId for Prepared<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Prepared<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Prepared<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<Timestamp>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    str: diesel::serialize::ToSql<Text, DB>,
+    chrono::NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        let mut parts = self.sql.split('?');
+        out.push_sql(parts.next().unwrap_or_default());
+        let mut binds = self.binds.iter();
+        for part in parts {
+            match binds.next() {
+                Some(Val::Int(v)) => out.push_bind_param::<BigInt, i64>(v)?,
+                Some(Val::Text(v)) => out.push_bind_param::<Text, str>(v)?,
+                Some(Val::Time(v)) => out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(v)?,
+                None => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "fewer values than placeholders".into(),
+                    ));
+                }
+            }
+            out.push_sql(part);
+        }
+        if binds.next().is_some() {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "more values than placeholders".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Loads a [`Prepared`] statement on whichever database the connection is.
+fn load<T>(conn: &mut DbConn, q: Prepared<'_>) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    match conn {
+        DbConn::Postgres(c) => q.load(c),
+        DbConn::Sqlite(c) => q.load(c),
+    }
+}
+
+/// A row of an inbox page: the columns `GET /inbox` shows of each ticket.
+#[allow(dead_code)] // read for the work of reading them
+#[derive(Debug, QueryableByName)]
+struct FloorInboxRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    category_code: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    area_code: String,
+    #[diesel(sql_type = BigInt)]
+    unit_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    assignee_id: Option<i64>,
+    #[diesel(sql_type = Integer)]
+    priority: i32,
+    #[diesel(sql_type = Bool)]
+    overdue: bool,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    next_due_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Timestamp)]
+    created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    updated_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    supporters: i32,
+}
+
+/// The inbox floor's columns and scope: the unit's open tickets that do not accuse it, with
+/// the open statuses written as the partial index's own literal list.
+macro_rules! inbox_floor_sql {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, code, kind, status, category_code, title, area_code, unit_id, \
+             assignee_id, priority, overdue, next_due_at, created_at, updated_at, supporters \
+             FROM tickets WHERE unit_id = ? \
+             AND status IN ('submitted', 'accepted', 'awaiting_info', 'suspended') \
+             AND (accused_unit_id IS NULL OR accused_unit_id <> ?) ",
+            $rest
+        )
+    };
+}
+
+/// One inbox page of the floor (51 rows at most: 50 and one to know whether more follow) after
+/// `after`, the last shown row's due time and id: the dated tickets by `(next_due_at, id)`, then,
+/// when they run out within the page, those without a running clock by id — two range reads
+/// of `tickets_unit_open_due` from the key on, without `NULLS LAST` (SQLite orders NULL first).
+fn inbox_floor_page(
+    conn: &mut DbConn,
+    unit: i64,
+    after: Option<(Option<chrono::NaiveDateTime>, i64)>,
+) -> Result<Vec<FloorInboxRow>, AppError> {
+    const FETCH: usize = 51;
+    let mut rows: Vec<FloorInboxRow> = match after {
+        None => load(
+            conn,
+            Prepared {
+                sql: inbox_floor_sql!(
+                    "AND next_due_at IS NOT NULL ORDER BY next_due_at, id LIMIT 51"
+                ),
+                binds: vec![Val::Int(unit), Val::Int(unit)],
+            },
+        )?,
+        Some((Some(due), id)) => load(
+            conn,
+            Prepared {
+                sql: inbox_floor_sql!(
+                    "AND next_due_at IS NOT NULL AND (next_due_at, id) > (?, ?) \
+                     ORDER BY next_due_at, id LIMIT 51"
+                ),
+                binds: vec![Val::Int(unit), Val::Int(unit), Val::Time(due), Val::Int(id)],
+            },
+        )?,
+        Some((None, _)) => Vec::new(),
+    };
+    if rows.len() < FETCH {
+        let left = (FETCH - rows.len()) as i64;
+        let after_id = match after {
+            Some((None, id)) => id,
+            _ => 0,
+        };
+        rows.extend(load::<FloorInboxRow>(
+            conn,
+            Prepared {
+                sql: inbox_floor_sql!("AND next_due_at IS NULL AND id > ? ORDER BY id LIMIT ?"),
+                binds: vec![
+                    Val::Int(unit),
+                    Val::Int(unit),
+                    Val::Int(after_id),
+                    Val::Int(left),
+                ],
+            },
+        )?);
+    }
+    Ok(rows)
+}
+
+/// A row of the read floor's first SELECT: what the ticket view shows of the ticket (and what
+/// its ETag and access need), one of its clocks, its submitter's contact and the codes of the
+/// tickets it duplicates or appeals.
+#[allow(dead_code)] // read for the work of reading them
+#[derive(Debug, QueryableByName)]
+struct FloorTicketRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    category_code: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    description: String,
+    #[diesel(sql_type = Text)]
+    area_code: String,
+    #[diesel(sql_type = Nullable<Double>)]
+    lat: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    address: Option<String>,
+    #[diesel(sql_type = Text)]
+    attributes: String,
+    #[diesel(sql_type = BigInt)]
+    unit_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    assignee_id: Option<i64>,
+    #[diesel(sql_type = Integer)]
+    round: i32,
+    #[diesel(sql_type = Integer)]
+    priority: i32,
+    #[diesel(sql_type = Bool)]
+    overdue: bool,
+    #[diesel(sql_type = Bool)]
+    confidential: bool,
+    #[diesel(sql_type = Bool)]
+    public: bool,
+    #[diesel(sql_type = Text)]
+    channel: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    submitter_id: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    anonymous: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    contact_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    contact_email: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    contact_phone: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    contact_address: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    answer: Option<String>,
+    #[diesel(sql_type = Bool)]
+    answer_public: bool,
+    #[diesel(sql_type = Integer)]
+    supporters: i32,
+    #[diesel(sql_type = Integer)]
+    reopen_count: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    rating: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    rating_comment: Option<String>,
+    #[diesel(sql_type = Bool)]
+    complex: bool,
+    #[diesel(sql_type = Bool)]
+    filing_late: bool,
+    #[diesel(sql_type = Bool)]
+    withdrawal_requested: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    contested: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    accused_unit_id: Option<i64>,
+    #[diesel(sql_type = Timestamp)]
+    received_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    accepted_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    resolved_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Timestamp)]
+    created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    updated_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    version: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    clock: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    counting: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    lengths: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    extensions_used: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    starts_at: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    started_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    stopped_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pauses: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    due_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    due_inputs: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    missed_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    submitter_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    submitter_email: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    submitter_phone: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    duplicate_of: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    appeal_of: Option<String>,
+}
+
+/// An attachment as the ticket view lists it (with what decides who sees it).
+#[allow(dead_code)] // read for the work of reading them
+#[derive(Debug, QueryableByName)]
+struct FloorAttachmentRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    media_kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    thumbnail_key: Option<String>,
+    #[diesel(sql_type = Bool)]
+    by_submitter: bool,
+    #[diesel(sql_type = Bool)]
+    publishable: bool,
+}
+
+/// The ticket `code` as an official of `unit` reads it, in two SELECTs (see `Cmd::ReadFloor`):
+/// no rows when the unit may not read it.
+fn read_floor_once(
+    conn: &mut DbConn,
+    unit: i64,
+    code: &str,
+) -> Result<(Vec<FloorTicketRow>, Vec<FloorAttachmentRow>), AppError> {
+    let rows: Vec<FloorTicketRow> = load(
+        conn,
+        Prepared {
+            sql: "SELECT t.id, t.code, t.kind, t.status, t.category_code, t.title, \
+                  t.description, t.area_code, t.lat, t.lon, t.address, t.attributes, t.unit_id, \
+                  t.assignee_id, t.round, t.priority, t.overdue, t.confidential, t.public, \
+                  t.channel, t.submitter_id, t.anonymous, t.contact_name, t.contact_email, \
+                  t.contact_phone, t.contact_address, t.answer, t.answer_public, t.supporters, \
+                  t.reopen_count, t.rating, t.rating_comment, t.complex, t.filing_late, \
+                  t.withdrawal_requested, t.contested, t.accused_unit_id, t.received_at, \
+                  t.accepted_at, t.resolved_at, t.created_at, t.updated_at, t.version, \
+                  c.name AS clock, c.counting, c.days, c.lengths, c.extensions_used, \
+                  c.starts_at, c.started_at, c.stopped_at, c.pauses, c.due_at, c.due_inputs, \
+                  c.missed_at, s.full_name AS submitter_name, s.email AS submitter_email, \
+                  s.phone AS submitter_phone, d.code AS duplicate_of, a.code AS appeal_of \
+                  FROM tickets t \
+                  LEFT JOIN ticket_clocks c ON c.ticket_id = t.id \
+                  LEFT JOIN users s ON s.id = t.submitter_id \
+                  LEFT JOIN tickets d ON d.id = t.duplicate_of_id \
+                  LEFT JOIN tickets a ON a.id = t.appeal_of_id \
+                  WHERE t.code = ? AND t.unit_id = ? \
+                  AND (t.accused_unit_id IS NULL OR t.accused_unit_id <> ?) \
+                  ORDER BY c.name",
+            binds: vec![Val::Text(code), Val::Int(unit), Val::Int(unit)],
+        },
+    )?;
+    let Some(first) = rows.first() else {
+        return Ok((rows, Vec::new()));
+    };
+    let files = load(
+        conn,
+        Prepared {
+            sql: "SELECT id, media_kind, thumbnail_key, by_submitter, publishable FROM uploads \
+                  WHERE ticket_id = ? ORDER BY attached_at",
+            binds: vec![Val::Int(first.id)],
+        },
+    )?;
+    Ok((rows, files))
+}
+
+/// Before the clock: the floor's walk (`pages` deep, or to the end) lists the same tickets in
+/// the same order as nghedan's inbox query with its cursors, so the floor is not cheaper by
+/// answering something else.
+fn check_inbox_floor(
+    state: &AppState,
+    official: &str,
+    unit: i64,
+    pages: u32,
+) -> anyhow::Result<()> {
+    let who = user(state, official)?;
+    let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let conn = &mut *conn;
+    let scope = db::scope::of(conn, Role::Official, who.unit_id)?;
+    let filter = Filter {
+        statuses: Some(inbox::open_statuses()),
+        ..Filter::default()
+    };
+    let (mut ours, mut floor) = (None, None);
+    for page in 0..pages {
+        let a = inbox::inbox(conn, &scope, &filter, Sort::Due, ours.as_ref(), 51)?;
+        let b = inbox_floor_page(conn, unit, floor)?;
+        let ia: Vec<i64> = a.iter().map(|r| r.id).collect();
+        let ib: Vec<i64> = b.iter().map(|r| r.id).collect();
+        if ia != ib {
+            bail!("inbox floor: page {page} differs from nghedan's ({ib:?} against {ia:?})");
+        }
+        if a.len() < 51 {
+            break;
+        }
+        ours = a.get(49).map(|r| Key::of(Sort::Due, r));
+        floor = b.get(49).map(|r| (r.next_due_at, r.id));
+    }
+    Ok(())
+}
+
+/// Before the clock: for the first codes, the floor finds the ticket that nghedan's read shows,
+/// with as many clocks and attachments.
+fn check_read_floor(
+    state: &AppState,
+    official: &str,
+    unit: i64,
+    codes: &[String],
+) -> anyhow::Result<()> {
+    let who = user(state, official)?;
+    let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
+    let conn = &mut *conn;
+    let v = Viewer {
+        user: Some(who),
+        secret: None,
+    };
+    for code in codes.iter().take(50) {
+        let ctx = state.ticket_ctx(conn)?;
+        let (_, view) = repo::read(conn, code, &v, &ctx, Lang::Vi)?;
+        let (rows, files) = read_floor_once(conn, unit, code)?;
+        let clocks = rows.iter().filter(|r| r.clock.is_some()).count();
+        if rows.first().map(|r| r.code.as_str()) != Some(view.code.as_str())
+            || clocks != view.clocks.len()
+            || files.len() != view.attachments.len()
+        {
+            bail!(
+                "read floor: {code} differs from nghedan's view ({} rows, {clocks} clocks, {} files \
+                 against {} clocks, {} files)",
+                rows.len(),
+                files.len(),
+                view.clocks.len(),
+                view.attachments.len()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// What `POST /tickets` does in the database for a signed-in citizen: the category and area
 /// look-ups, then one write transaction (idempotency claim, the submission with its clocks,
 /// event and outbox rows, the response body stored with the key).
@@ -409,7 +961,6 @@ fn floor_once(
     code: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<(), AppError> {
-    use diesel::sql_types::Timestamp;
     // The same statements for both databases but for the placeholders ($n or ?).
     let sql = |text: &str, pg: bool| -> String {
         if !pg {
