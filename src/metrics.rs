@@ -26,6 +26,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     statements: HistogramVec,
+    checkouts: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
@@ -87,6 +88,15 @@ impl Metrics {
             .buckets(vec![
                 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0,
             ]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let checkouts = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_db_checkouts",
+                "Connections a request took from the pools, by method and route",
+            )
+            .buckets(vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0]),
             &["method", "route"],
         )
         .expect("valid metric");
@@ -163,6 +173,7 @@ impl Metrics {
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(statements.clone()),
+            Box::new(checkouts.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
             Box::new(pool_max.clone()),
@@ -189,6 +200,7 @@ impl Metrics {
             requests,
             latency,
             statements,
+            checkouts,
             pool_connections,
             pool_idle,
             pool_max,
@@ -272,7 +284,7 @@ impl Metrics {
         route: &str,
         status: u16,
         seconds: f64,
-        statements: u64,
+        spent: crate::db::statements::Spent,
     ) {
         let method = method_label(method);
         self.requests
@@ -283,7 +295,10 @@ impl Metrics {
             .observe(seconds);
         self.statements
             .with_label_values(&[method, route])
-            .observe(statements as f64);
+            .observe(spent.statements as f64);
+        self.checkouts
+            .with_label_values(&[method, route])
+            .observe(spent.checkouts as f64);
     }
 
     /// The text exposition, with the pool's state and the last pass's age read at `now`

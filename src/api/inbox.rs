@@ -259,6 +259,8 @@ async fn listing(
         ..Filter::default()
     };
     let (after, fetch) = (page.after.clone(), page.fetch());
+    // Who sees what from the unit tree held in memory: the page is its one statement.
+    let refs = state.reference::<ApiError>().await?;
     let rows = state
         .db(move |conn| {
             if let Some(code) = &q.category {
@@ -272,7 +274,7 @@ async fn listing(
                     .ok_or_else(|| ApiError::field("/area", "unknown_area"))?;
                 filter.areas = Some(codes);
             }
-            let scope = crate::db::scope::of(conn, user.role, user.unit_id)?;
+            let scope = crate::db::scope::of(&mut &*refs, user.role, user.unit_id)?;
             Ok(inbox::inbox(
                 conn,
                 &scope,
@@ -356,9 +358,10 @@ pub async fn summary(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     let user = official.0;
+    let refs = state.reference::<ApiError>().await?;
     let s = state
         .db(move |conn| {
-            let scope = crate::db::scope::of(conn, user.role, user.unit_id)?;
+            let scope = crate::db::scope::of(&mut &*refs, user.role, user.unit_id)?;
             inbox::summary(conn, &scope, now)
         })
         .await?;

@@ -153,7 +153,7 @@ pub async fn request_context(
         }
     })
     .await;
-    let statements = guess_statements + handler_statements + own_statements;
+    let spent = guess_statements + handler_statements + own_statements;
     let elapsed = started.elapsed();
     if let Some(state) = state {
         state.metrics.observe_request(
@@ -161,7 +161,7 @@ pub async fn request_context(
             &route,
             status.as_u16(),
             elapsed.as_secs_f64(),
-            statements,
+            spent,
         );
     }
     span.in_scope(|| {
@@ -169,7 +169,8 @@ pub async fn request_context(
             status = status.as_u16(),
             route = %route,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-            statements,
+            statements = spent.statements,
+            checkouts = spent.checkouts,
             "request finished"
         )
     });

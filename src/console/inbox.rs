@@ -123,7 +123,7 @@ pub async fn page(
         if let Some(code) = &category {
             filter.categories = Some(inbox::category_and_below(c, code)?);
         }
-        let scope = crate::db::scope::of(c, user.role, user.unit_id)?;
+        let scope = crate::db::scope::of(&mut &*refs, user.role, user.unit_id)?;
         let rows = inbox::inbox(c, &scope, &filter, sort, after.as_ref(), PAGE + 1)?;
         let summary = inbox::open_counts(c, &scope)?;
         let cats = refs.categories(false);

@@ -59,6 +59,8 @@ pub struct Snapshot {
     categories: HashMap<String, Category>,
     areas: HashMap<String, Area>,
     units: HashMap<i64, Unit>,
+    /// Each unit's subunits, by id.
+    children: HashMap<i64, Vec<i64>>,
     /// (unit, area code) of every unit's areas.
     unit_areas: Vec<(i64, String)>,
     rules: Vec<Rule>,
@@ -84,12 +86,19 @@ impl Snapshot {
             .into_iter()
             .map(|a| (a.code.clone(), a))
             .collect();
-        let units = units::table
+        let units: HashMap<i64, Unit> = units::table
             .select(Unit::as_select())
             .load::<Unit>(conn)?
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
+        let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+        for u in units.values() {
+            if let Some(p) = u.parent_id {
+                children.entry(p).or_default().push(u.id);
+            }
+        }
+        children.values_mut().for_each(|c| c.sort_unstable());
         let unit_areas = unit_areas::table
             .select((unit_areas::unit_id, unit_areas::area_code))
             .load(conn)?;
@@ -99,6 +108,7 @@ impl Snapshot {
             categories,
             areas,
             units,
+            children,
             unit_areas,
             rules: super::routing_rules::all(conn)?,
             policies: super::policies::all_active(conn)?,
@@ -129,6 +139,26 @@ impl Snapshot {
     /// A unit by id (inactive and merged ones included, as `units::find`).
     pub fn unit(&self, id: i64) -> Option<&Unit> {
         self.units.get(&id)
+    }
+
+    /// The unit and every unit below it, as `units::subtree` reads them (empty: no such unit).
+    pub fn subtree(&self, root: i64) -> Vec<i64> {
+        if !self.units.contains_key(&root) {
+            return Vec::new();
+        }
+        let mut out = vec![root];
+        let mut seen: std::collections::HashSet<i64> = out.iter().copied().collect();
+        let mut i = 0;
+        while i < out.len() {
+            for child in self.children.get(&out[i]).into_iter().flatten() {
+                // A cycle (the tree is data) ends where it repeats, as `UNION` does.
+                if seen.insert(*child) {
+                    out.push(*child);
+                }
+            }
+            i += 1;
+        }
+        out
     }
 
     /// The active coordinating unit that triages by hand (the lowest id if several).

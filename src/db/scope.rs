@@ -71,21 +71,59 @@ impl Scope {
     }
 }
 
+/// Where the unit tree is read: the database, or this process's reference data
+/// (`reference::Snapshot`, no statement). [`of`] and [`handled_units`] take either.
+pub trait UnitTree {
+    /// Whether the unit's officials handle its subunits' tickets (`false`: no such unit).
+    fn sees_subunits(&mut self, unit: i64) -> Result<bool, Error>;
+    /// The unit and every unit below it (empty: no such unit).
+    fn subtree(&mut self, root: i64) -> Result<Vec<i64>, Error>;
+}
+
+impl UnitTree for DbConn {
+    fn sees_subunits(&mut self, unit: i64) -> Result<bool, Error> {
+        Ok(units::table
+            .find(unit)
+            .select(units::sees_subunits)
+            .first::<bool>(self)
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    fn subtree(&mut self, root: i64) -> Result<Vec<i64>, Error> {
+        super::units::subtree(self, root)
+    }
+}
+
+impl UnitTree for &super::reference::Snapshot {
+    fn sees_subunits(&mut self, unit: i64) -> Result<bool, Error> {
+        Ok(self.unit(unit).is_some_and(|u| u.sees_subunits))
+    }
+
+    fn subtree(&mut self, root: i64) -> Result<Vec<i64>, Error> {
+        Ok(super::reference::Snapshot::subtree(self, root))
+    }
+}
+
 /// What `role` with `unit_id` lists: an official, the tickets its unit handles (its own, and
 /// its subtree when it sees its subunits) except those accusing it; a supervisor, the subtree
 /// it oversees; an administrator, everything.
-pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, Error> {
+pub fn of<T: UnitTree + ?Sized>(
+    tree: &mut T,
+    role: Role,
+    unit_id: Option<i64>,
+) -> Result<Scope, Error> {
     Ok(match (role, unit_id) {
         (Role::Admin, _) => Scope {
             units: None,
             not_accusing: None,
         },
         (Role::Supervisor, Some(unit)) => Scope {
-            units: Some(super::units::subtree(conn, unit)?),
+            units: Some(tree.subtree(unit)?),
             not_accusing: None,
         },
         (Role::Official, Some(unit)) => Scope {
-            units: Some(handled_units(conn, unit)?),
+            units: Some(handled_units(tree, unit)?),
             not_accusing: Some(unit),
         },
         _ => Scope::nothing(),
@@ -94,15 +132,9 @@ pub fn of(conn: &mut DbConn, role: Role, unit_id: Option<i64>) -> Result<Scope, 
 
 /// The units whose tickets an official of `unit_id` handles: its own, and its subtree when the
 /// unit sees its subunits (the set form of `domain::access::handles`).
-pub fn handled_units(conn: &mut DbConn, unit_id: i64) -> Result<Vec<i64>, Error> {
-    let sees = units::table
-        .find(unit_id)
-        .select(units::sees_subunits)
-        .first::<bool>(conn)
-        .optional()?
-        .unwrap_or(false);
-    if sees {
-        super::units::subtree(conn, unit_id)
+pub fn handled_units<T: UnitTree + ?Sized>(tree: &mut T, unit_id: i64) -> Result<Vec<i64>, Error> {
+    if tree.sees_subunits(unit_id)? {
+        tree.subtree(unit_id)
     } else {
         Ok(vec![unit_id])
     }

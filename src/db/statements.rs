@@ -54,20 +54,47 @@ impl Instrumentation for Counter {
 }
 
 tokio::task_local! {
-    static REQUEST: Cell<u64>;
+    static REQUEST: Cell<Spent>;
 }
 
-/// Runs `fut` (a request) with its own statement tally; returns its output and the tally.
-pub async fn tally<F: std::future::Future>(fut: F) -> (F::Output, u64) {
+/// What a request's database work cost: statements sent, and connections taken from a pool
+/// (one per `AppState::db` call).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spent {
+    pub statements: u64,
+    pub checkouts: u64,
+}
+
+impl std::ops::Add for Spent {
+    type Output = Spent;
+    fn add(self, o: Spent) -> Spent {
+        Spent {
+            statements: self.statements + o.statements,
+            checkouts: self.checkouts + o.checkouts,
+        }
+    }
+}
+
+/// Runs `fut` (a request) with its own tally; returns its output and what it spent.
+pub async fn tally<F: std::future::Future>(fut: F) -> (F::Output, Spent) {
     REQUEST
-        .scope(Cell::new(0), async move {
+        .scope(Cell::new(Spent::default()), async move {
             let out = fut.await;
             (out, REQUEST.with(Cell::get))
         })
         .await
 }
 
-/// Adds `n` statements to the current request's tally (nothing outside a request).
+/// Adds one connection's work — `n` statements — to the current request's tally (nothing
+/// outside a request).
 pub fn add_to_request(n: u64) {
-    let _ = REQUEST.try_with(|c| c.set(c.get() + n));
+    let _ = REQUEST.try_with(|c| {
+        c.set(
+            c.get()
+                + Spent {
+                    statements: n,
+                    checkouts: 1,
+                },
+        )
+    });
 }

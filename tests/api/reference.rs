@@ -100,3 +100,39 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The unit tree held in memory answers as the database does: every demo unit's scope, for
+/// an official and a supervisor of it, is the same read either way.
+#[tokio::test]
+async fn scopes_from_the_reference_data_match_the_database() {
+    use nghedan::db::scope;
+    use nghedan::domain::account::Role;
+    let app = TestApp::demo().await;
+    let refs = app.state.refs.clone();
+    let compared = app
+        .state
+        .db(move |c| -> Result<usize, nghedan::error::AppError> {
+            use diesel::prelude::*;
+            let held = refs.current(c)?;
+            let ids: Vec<i64> = nghedan::db::schema::units::table
+                .select(nghedan::db::schema::units::id)
+                .load(c)
+                .map_err(nghedan::db::Error::from)?;
+            for id in &ids {
+                for role in [Role::Official, Role::Supervisor] {
+                    let mut from_db = scope::of(c, role, Some(*id))?;
+                    let mut from_memory = scope::of(&mut &*held, role, Some(*id))?;
+                    for s in [&mut from_db, &mut from_memory] {
+                        if let Some(u) = s.units.as_mut() {
+                            u.sort_unstable();
+                        }
+                    }
+                    assert_eq!(from_db, from_memory, "unit {id}, {role:?}");
+                }
+            }
+            Ok(ids.len())
+        })
+        .await
+        .unwrap();
+    assert!(compared > 10, "{compared} units");
+}

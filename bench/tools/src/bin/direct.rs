@@ -433,7 +433,7 @@ fn floor_unit(state: &AppState, official: &str) -> anyhow::Result<i64> {
         .unit_id
         .ok_or_else(|| anyhow!("{official} has no unit"))?;
     let mut conn = state.pool.get().map_err(|e| anyhow!("pool: {e}"))?;
-    let handled = db::scope::handled_units(&mut conn, unit)?;
+    let handled = db::scope::handled_units(&mut *conn, unit)?;
     if handled != [unit] {
         bail!(
             "the floors are written for an official of one unit; {official}'s handles {handled:?}"
