@@ -268,6 +268,10 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub client_request_timeout_ms: u64,
     pub shutdown_timeout_secs: u64,
+    /// Connections the kernel may hold, handshake done, before the server accepts them. A
+    /// burst of new connections beyond it has its SYNs dropped, and each client waits a second
+    /// or three for the retry: Rust's own `bind` gives only 128. Capped by `net.core.somaxconn`.
+    pub listen_backlog: u32,
     /// The reverse proxies in front of nghedan (CIDR ranges or addresses). A request from one
     /// of them has its client address taken from `X-Forwarded-For` (see `api::caller`); from
     /// anywhere else the header is ignored. In an environment variable: comma-separated.
@@ -619,6 +623,9 @@ impl Settings {
                 "server.events_heartbeat_secs",
                 "must be at least 1",
             ));
+        }
+        if self.server.listen_backlog == 0 {
+            return Err(invalid("server.listen_backlog", "must be at least 1"));
         }
         if self.server.events_max_per_user == 0 {
             return Err(invalid("server.events_max_per_user", "must be at least 1"));
@@ -975,6 +982,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn the_listen_queue_holds_a_burst() {
+        let mut s = Settings::load_layers(Environment::Test, None, false).unwrap();
+        // Rust's own `bind` gives 128: a burst of phones reconnecting would lose SYNs.
+        assert_eq!(s.server.listen_backlog, 2048);
+        s.server.listen_backlog = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("server.listen_backlog"), "{err}");
     }
 
     #[test]

@@ -46,13 +46,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let state = prepare(settings, deps).await?;
         let settings = state.settings.clone();
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!(
-                    "cannot listen on {}:{} (server.host, server.port)",
-                    settings.server.host, settings.server.port
-                )
-            })?;
+        let (host, port) = (settings.server.host.as_str(), settings.server.port);
+        let listener = listen(host, port, settings.server.listen_backlog).with_context(|| {
+            format!("cannot listen on {host}:{port} (server.host, server.port)")
+        })?;
         let port = listener.local_addr()?.port();
         let server = http_server(listener, &settings, web::Data::new(state.clone()))?;
         let jobs = with_jobs.then(|| jobs::Runner::new(state.clone()));
@@ -105,13 +102,13 @@ impl Worker {
     pub async fn build(settings: Settings, deps: Dependencies) -> anyhow::Result<Self> {
         let state = prepare(settings, deps).await?;
         let worker = &state.settings.worker;
-        let listener =
-            TcpListener::bind((worker.host.as_str(), worker.port)).with_context(|| {
-                format!(
-                    "cannot listen on {}:{} (worker.host, worker.port)",
-                    worker.host, worker.port
-                )
-            })?;
+        let backlog = state.settings.server.listen_backlog;
+        let listener = listen(&worker.host, worker.port, backlog).with_context(|| {
+            format!(
+                "cannot listen on {}:{} (worker.host, worker.port)",
+                worker.host, worker.port
+            )
+        })?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
         let server = actix_web::HttpServer::new(move || crate::api::operations_app(data.clone()))
@@ -145,6 +142,23 @@ impl Worker {
 /// The HTTP server: what `actix_web::HttpServer` would build, with every connection read
 /// through the request-head guard (see [`crate::api::request_head`]), which `HttpServer`
 /// has no place for.
+/// Binds `host:port` (the first address it resolves to) with a listen queue of `backlog`,
+/// where `TcpListener::bind` would give 128.
+fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    use std::net::ToSocketAddrs;
+
+    let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+    })?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    // As `TcpListener::bind` does: a restarted server may bind while old connections linger.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
 fn http_server(
     listener: TcpListener,
     settings: &Settings,

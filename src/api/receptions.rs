@@ -312,43 +312,38 @@ pub async fn create(
     let lang = rctx.lang;
     let st = state.clone();
     let (saved, replayed) = state
-        .db(move |conn| {
+        .db(move |c| {
             let now = st.clock.now_naive();
-            {
-                let c: &mut DbConn = conn;
-                let work = |c: &mut DbConn| {
-                    let ctx = match refs {
-                        Some(r) => st.ticket_ctx_with(r),
-                        None => st.ticket_ctx(c)?,
-                    };
-                    let (view, ticket) = receptions::record(c, &user, &visit, &ctx, lang)?;
-                    Ok(Made {
-                        body: view,
-                        resource: ticket.map(|t| t.code),
-                        once: secret_field(&secret),
-                    })
+            let work = |c: &mut DbConn| {
+                let ctx = match refs {
+                    Some(r) => st.ticket_ctx_with(r),
+                    None => st.ticket_ctx(c)?,
                 };
-                let replayed = |c: &mut DbConn, saved: &db::idempotency::Saved| match (
-                    &secret,
-                    &saved.resource,
-                ) {
+                let (view, ticket) = receptions::record(c, &user, &visit, &ctx, lang)?;
+                Ok(Made {
+                    body: view,
+                    resource: ticket.map(|t| t.code),
+                    once: secret_field(&secret),
+                })
+            };
+            let replayed =
+                |c: &mut DbConn, saved: &db::idempotency::Saved| match (&secret, &saved.resource) {
                     (Some(s), Some(code)) => {
                         crate::workflow::tickets::reissue_secret(c, code, &tokens::hash_token(s))?;
                         Ok(secret_field(&secret))
                     }
                     _ => Ok(Map::new()),
                 };
-                idempotency::transact(
-                    c,
-                    &scope,
-                    key.as_deref(),
-                    &digest,
-                    now,
-                    StatusCode::CREATED,
-                    work,
-                    replayed,
-                )
-            }
+            idempotency::transact(
+                c,
+                &scope,
+                key.as_deref(),
+                &digest,
+                now,
+                StatusCode::CREATED,
+                work,
+                replayed,
+            )
         })
         .await?;
     Ok(idempotency::answer(saved, replayed))

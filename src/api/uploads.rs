@@ -275,7 +275,6 @@ pub(crate) async fn store(
     let now = state.clock.now_naive();
     let saved = state
         .db(move |c| {
-            let c: &mut db::DbConn = c;
             idempotency::transact(
                 c,
                 &scope,

@@ -15,6 +15,7 @@ use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
+use super::fragments::{condition, condition_with2};
 use super::schema::{areas, categories, tickets, units};
 use super::scope::Scope;
 use crate::db::Error;
@@ -68,9 +69,9 @@ fn status_in(statuses: &[&str]) -> Box<dyn BoxableExpression<tickets::table, Db,
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     if names.is_empty() {
-        return Box::new(sql::<Bool>("1 = 0"));
+        return Box::new(condition("1 = 0"));
     }
-    Box::new(sql::<Bool>(&format!(
+    Box::new(condition(format!(
         "tickets.status IN ({})",
         names.join(", ")
     )))
@@ -270,13 +271,11 @@ pub fn inbox(
                 if let Some(Key::Due(Some(due), id)) = k {
                     // A row comparison, so the planner reads the `(unit_id, next_due_at, id)`
                     // index from the key on; the `>` OR `= AND >` form scans from the start.
-                    q = q.filter(
-                        sql::<Bool>("(tickets.next_due_at, tickets.id) > (")
-                            .bind::<Timestamp, _>(*due)
-                            .sql(", ")
-                            .bind::<BigInt, _>(*id)
-                            .sql(")"),
-                    );
+                    q = q.filter(condition_with2::<Timestamp, _, BigInt, _>(
+                        "(tickets.next_due_at, tickets.id) > ({}, {})",
+                        *due,
+                        *id,
+                    ));
                 }
                 rows = q
                     .select(Row::as_select())
@@ -290,9 +289,14 @@ pub fn inbox(
                 if let Some(Key::Due(None, id)) = k {
                     q = q.filter(tickets::id.gt(*id));
                 }
+                // Ordered as the dated pass (every `next_due_at` here is NULL, so it is id
+                // order), which the `(unit_id, next_due_at, id)` index gives as it is. By
+                // `id` alone PostgreSQL walks the primary key over every ticket of every unit
+                // (it counts the closed tickets' NULLs too): 4.4 s at 1,000,000 tickets for a
+                // unit whose open tickets all have a clock, instead of 0.1 ms.
                 rows.extend(
                     q.select(Row::as_select())
-                        .order(tickets::id.asc())
+                        .order((tickets::next_due_at.asc(), tickets::id.asc()))
                         .limit(left)
                         .load(conn)?,
                 );
@@ -565,13 +569,11 @@ pub fn submitted_changed(
 ) -> Result<Vec<Changed>, Error> {
     let mut q = tickets::table
         .filter(tickets::submitter_id.eq(submitter))
-        .filter(
-            sql::<Bool>("(tickets.change_tx, tickets.id) > (")
-                .bind::<BigInt, _>(after.tx)
-                .sql(", ")
-                .bind::<BigInt, _>(after.id)
-                .sql(")"),
-        )
+        .filter(condition_with2::<BigInt, _, BigInt, _>(
+            "(tickets.change_tx, tickets.id) > ({}, {})",
+            after.tx,
+            after.id,
+        ))
         .into_boxed();
     if let Some(since) = since {
         q = q.filter(tickets::updated_at.ge(since));

@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod exports;
 pub mod follow_ups;
+pub mod fragments;
 pub mod idempotency;
 pub mod inbox;
 pub mod migrate;

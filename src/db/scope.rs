@@ -52,7 +52,7 @@ impl Scope {
                 // `(unit_id, …)` indexes more readily than `= ANY(array)`.
                 Some(units) if units.len() == 1 => Box::new(tickets::unit_id.eq(units[0])),
                 Some(units) => Box::new(tickets::unit_id.eq_any(units.clone())),
-                None => Box::new(diesel::dsl::sql::<Bool>("1 = 1")),
+                None => Box::new(super::fragments::condition("1 = 1")),
             };
         if let Some(unit) = self.not_accusing {
             // Never NULL: when the column is NULL the first operand is true.

@@ -56,8 +56,6 @@ pub fn horizon(conn: &mut DbConn) -> Result<i64, Error> {
 /// open stream, through the `(user, change_tx)` indexes delta sync reads.
 pub fn changed_users(conn: &mut DbConn, users: &[i64], from: i64) -> Result<Vec<i64>, Error> {
     use super::schema::{notifications, tickets};
-    use diesel::dsl::sql;
-    use diesel::sql_types::Bool;
 
     let mut found = Vec::new();
     // Bounded lists of bind parameters (SQLite allows 32,766, PostgreSQL 65,535).
@@ -71,7 +69,10 @@ pub fn changed_users(conn: &mut DbConn, users: &[i64], from: i64) -> Result<Vec<
         // `change_tx` is not in diesel's `tickets` (the table is at its 64-column limit).
         let mut submitted: Vec<Option<i64>> = tickets::table
             .filter(tickets::submitter_id.eq_any(chunk))
-            .filter(sql::<Bool>("tickets.change_tx >= ").bind::<BigInt, _>(from))
+            .filter(super::fragments::condition_with::<BigInt, _>(
+                "tickets.change_tx >= {}",
+                from,
+            ))
             .select(tickets::submitter_id)
             .distinct()
             .load(conn)?;

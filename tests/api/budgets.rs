@@ -211,3 +211,88 @@ async fn requests_stay_within_their_statement_budgets() {
     check(&INBOX, inbox);
     check(&SIGN_IN, sign_in);
 }
+
+/// The statements a connection started and those it prepared and kept, by SQL text.
+#[derive(Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Statements>>);
+
+#[derive(Default)]
+struct Statements {
+    started: std::collections::BTreeSet<String>,
+    kept: std::collections::BTreeSet<String>,
+}
+
+impl diesel::connection::Instrumentation for Seen {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::connection::InstrumentationEvent::{CacheQuery, StartQuery};
+        let mut s = self.0.lock().unwrap();
+        match event {
+            StartQuery { query, .. } => {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default();
+                s.started.insert(sql.trim().to_string());
+            }
+            CacheQuery { sql, .. } => {
+                s.kept.insert(sql.trim().to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every statement of an inbox page is prepared once per connection and then kept, the walk
+/// past the dated tickets and an administrator's page (no unit) included: parsed and planned
+/// anew each time, the page cost PostgreSQL more than its own index read (issue 16).
+#[tokio::test]
+async fn an_inbox_page_is_prepared_once_per_connection() {
+    use diesel::Connection;
+    use nghedan::db::inbox::{self, Filter, Key, Sort};
+    use nghedan::db::scope::Scope;
+
+    let app = TestApp::demo().await;
+    let mut conn = app.state.pool.get().expect("a connection");
+    let seen = Seen::default();
+    conn.set_instrumentation(seen.clone());
+    let unit = Scope {
+        units: Some(vec![1]),
+        not_accusing: Some(1),
+    };
+    let open = Filter {
+        statuses: Some(inbox::open_statuses()),
+        ..Filter::default()
+    };
+    let day = |d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, d)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+    };
+    // The pages a walk asks for: the first, one after a dated key (both passes), one after
+    // an undated key; as an official of one unit, and as an administrator.
+    let mut walk = |d: u32| {
+        for scope in [&unit, &Scope::everything()] {
+            for after in [
+                None,
+                Some(Key::Due(Some(day(d)), 7)),
+                Some(Key::Due(None, 7)),
+            ] {
+                inbox::inbox(&mut conn, scope, &open, Sort::Due, after.as_ref(), 51).unwrap();
+            }
+        }
+        let mut s = seen.0.lock().unwrap();
+        (std::mem::take(&mut s.started), std::mem::take(&mut s.kept))
+    };
+    let (started, kept) = walk(1);
+    assert!(started.len() >= 6, "{started:#?}");
+    assert_eq!(
+        started, kept,
+        "each statement of a walk is prepared and kept"
+    );
+    let (started, kept) = walk(2);
+    assert!(started.len() >= 6, "{started:#?}");
+    assert!(
+        kept.is_empty(),
+        "a second walk prepares nothing anew: {kept:#?}"
+    );
+    conn.set_instrumentation(nghedan::db::statements::Counter);
+}

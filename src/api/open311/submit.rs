@@ -327,50 +327,47 @@ async fn post(
     let account_id = account.map(|(id, _)| id.to_string());
     let st = state.clone();
     let (saved, replayed) = state
-        .db(move |conn| {
+        .db(move |c| {
             let now = st.clock.now_naive();
-            {
-                let c: &mut DbConn = conn;
-                let work = |c: &mut DbConn| {
-                    crate::workflow::rate_limits::hit(
-                        c,
-                        &limit_key,
-                        limit,
-                        chrono::Duration::hours(1),
-                        now,
-                    )?;
-                    let tctx = st.ticket_ctx_with(refs.clone());
-                    let t = tickets::submit(c, &submission, &tctx)?;
-                    db::open311::record_request(
-                        c,
-                        t.id,
-                        client_id,
-                        media_url.as_deref(),
-                        device_id.as_deref(),
-                    )?;
-                    let v = view(c, &t, Access::Submitter, &tctx, lang, None)?;
-                    let notice = notice(&v, lang);
-                    Ok(Made {
-                        body: json!([{
-                            "service_request_id": t.code,
-                            "service_notice": notice,
-                            "account_id": account_id,
-                        }]),
-                        resource: Some(t.code),
-                        once: Map::new(),
-                    })
-                };
-                idempotency::transact(
+            let work = |c: &mut DbConn| {
+                crate::workflow::rate_limits::hit(
                     c,
-                    &scope,
-                    idempotency_key.as_deref(),
-                    &digest,
+                    &limit_key,
+                    limit,
+                    chrono::Duration::hours(1),
                     now,
-                    StatusCode::OK,
-                    work,
-                    |_, _| Ok(Map::new()),
-                )
-            }
+                )?;
+                let tctx = st.ticket_ctx_with(refs.clone());
+                let t = tickets::submit(c, &submission, &tctx)?;
+                db::open311::record_request(
+                    c,
+                    t.id,
+                    client_id,
+                    media_url.as_deref(),
+                    device_id.as_deref(),
+                )?;
+                let v = view(c, &t, Access::Submitter, &tctx, lang, None)?;
+                let notice = notice(&v, lang);
+                Ok(Made {
+                    body: json!([{
+                        "service_request_id": t.code,
+                        "service_notice": notice,
+                        "account_id": account_id,
+                    }]),
+                    resource: Some(t.code),
+                    once: Map::new(),
+                })
+            };
+            idempotency::transact(
+                c,
+                &scope,
+                idempotency_key.as_deref(),
+                &digest,
+                now,
+                StatusCode::OK,
+                work,
+                |_, _| Ok(Map::new()),
+            )
         })
         .await
         .map_err(Open311Error::from)?;

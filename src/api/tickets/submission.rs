@@ -418,63 +418,60 @@ pub async fn record(
     let client_key = format!("anonymous:ip:{client}");
     let st = state.clone();
     state
-        .db(move |conn| {
+        .db(move |c| {
             let now = st.clock.now_naive();
-            {
-                let c: &mut DbConn = conn;
-                let work = |c: &mut DbConn| {
-                    if matches!(submission.sender, Sender::Anonymous { .. }) {
-                        crate::workflow::rate_limits::hit(
-                            c,
-                            &client_key,
-                            anon_limit,
-                            chrono::Duration::hours(1),
-                            now,
-                        )?;
-                    }
-                    let ctx = st.ticket_ctx_with(refs.clone());
-                    let tickets::Submitted {
-                        ticket: t,
-                        clocks,
-                        submitter,
-                    } = tickets::submit_returning(c, &submission, &ctx)?;
-                    let access = if submission.channel == Channel::App {
-                        Access::Submitter
-                    } else {
-                        Access::Handling
-                    };
-                    // The reply from what was just written.
-                    let known = tickets::Known {
-                        clocks: Some(&clocks),
-                        submitter: submitter.as_ref().map(Some),
-                        no_attachments: submission.attachments.is_empty(),
-                    };
-                    Ok(Made {
-                        body: tickets::view_known(c, &t, known, access, &ctx, lang, None)?,
-                        resource: Some(t.code),
-                        once: secret_field(&secret),
-                    })
+            let work = |c: &mut DbConn| {
+                if matches!(submission.sender, Sender::Anonymous { .. }) {
+                    crate::workflow::rate_limits::hit(
+                        c,
+                        &client_key,
+                        anon_limit,
+                        chrono::Duration::hours(1),
+                        now,
+                    )?;
+                }
+                let ctx = st.ticket_ctx_with(refs.clone());
+                let tickets::Submitted {
+                    ticket: t,
+                    clocks,
+                    submitter,
+                } = tickets::submit_returning(c, &submission, &ctx)?;
+                let access = if submission.channel == Channel::App {
+                    Access::Submitter
+                } else {
+                    Access::Handling
                 };
-                // A ticket's secret is kept only hashed: a replay gets a fresh one, which
-                // replaces the old.
-                let replayed = |c: &mut DbConn, saved: &Saved| match (&secret, &saved.resource) {
-                    (Some(s), Some(code)) => {
-                        tickets::reissue_secret(c, code, &tokens::hash_token(s))?;
-                        Ok(secret_field(&secret))
-                    }
-                    _ => Ok(Map::new()),
+                // The reply from what was just written.
+                let known = tickets::Known {
+                    clocks: Some(&clocks),
+                    submitter: submitter.as_ref().map(Some),
+                    no_attachments: submission.attachments.is_empty(),
                 };
-                idempotency::transact(
-                    c,
-                    &scope,
-                    Some(&key),
-                    &digest,
-                    now,
-                    StatusCode::CREATED,
-                    work,
-                    replayed,
-                )
-            }
+                Ok(Made {
+                    body: tickets::view_known(c, &t, known, access, &ctx, lang, None)?,
+                    resource: Some(t.code),
+                    once: secret_field(&secret),
+                })
+            };
+            // A ticket's secret is kept only hashed: a replay gets a fresh one, which
+            // replaces the old.
+            let replayed = |c: &mut DbConn, saved: &Saved| match (&secret, &saved.resource) {
+                (Some(s), Some(code)) => {
+                    tickets::reissue_secret(c, code, &tokens::hash_token(s))?;
+                    Ok(secret_field(&secret))
+                }
+                _ => Ok(Map::new()),
+            };
+            idempotency::transact(
+                c,
+                &scope,
+                Some(&key),
+                &digest,
+                now,
+                StatusCode::CREATED,
+                work,
+                replayed,
+            )
         })
         .await
 }

@@ -612,7 +612,9 @@ fn inbox_floor_page(
         rows.extend(load::<FloorInboxRow>(
             conn,
             Prepared {
-                sql: inbox_floor_sql!("AND next_due_at IS NULL AND id > ? ORDER BY id LIMIT ?"),
+                sql: inbox_floor_sql!(
+                    "AND next_due_at IS NULL AND id > ? ORDER BY next_due_at, id LIMIT ?"
+                ),
                 binds: vec![
                     Val::Int(unit),
                     Val::Int(unit),

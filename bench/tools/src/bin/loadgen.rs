@@ -7,6 +7,7 @@
 //! server does, and latency counts from the *scheduled* start, so a stalled server shows up in
 //! the percentiles instead of slowing the generator down (no coordinated omission).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -56,6 +57,10 @@ struct Args {
     /// cursor walkers, and at most 4096 requests are in flight).
     #[arg(long)]
     rate: Option<f64>,
+    /// Open loop: write each request's scheduled start and latency (ms) and status here, one
+    /// a line, to see whether slow answers come together (a stall) or spread (queueing).
+    #[arg(long)]
+    timeline: Option<std::path::PathBuf>,
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     duration: Duration,
     /// Not measured: lets caches and connection pools settle first.
@@ -73,9 +78,13 @@ struct Args {
     threads: usize,
 }
 
-/// One position in a paged list: the cursor of the next page and how deep it is.
+/// One position in a paged list: the cursor of the next page and how deep it is. In the open
+/// loop several requests may ask a walker's page at once; only an answer to the position the
+/// walker is still at moves it, so a walk never goes deeper than `--follow-cursor` pages.
 #[derive(Default)]
 struct Walker {
+    /// Which walk this is (a new one after each reset).
+    walk: u64,
     page: u32,
     cursor: Option<String>,
 }
@@ -315,7 +324,7 @@ async fn closed_loop(shared: &Arc<Shared>, args: &Args) -> (Recorder, Duration) 
                     break;
                 }
                 let t0 = Instant::now();
-                one(&shared, w, t0, &mut rec).await;
+                one(&shared, w, t0).await.record(&mut rec);
             }
             rec
         }));
@@ -346,18 +355,33 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64) -> (Recorder, Duration) {
         };
         let shared = shared.clone();
         let walker = (i as usize) % shared.walkers.len();
-        tasks.push(tokio::spawn(async move {
-            let mut rec = Recorder::default();
-            one(&shared, walker, at, &mut rec).await;
+        let task = tokio::spawn(async move {
+            let outcome = one(&shared, walker, at).await;
             drop(permit);
-            rec
-        }));
+            outcome
+        });
+        tasks.push((at - start, task));
     }
     let mut all = Recorder::default();
-    for t in tasks {
-        if let Ok(r) = t.await {
-            all.merge(r);
+    let mut timeline = String::new();
+    for (at, t) in tasks {
+        if let Ok(outcome) = t.await {
+            if args.timeline.is_some() {
+                let (latency, status) = outcome.latency_and_status();
+                let _ = writeln!(
+                    timeline,
+                    "{:.3} {:.3} {status}",
+                    at.as_secs_f64() * 1e3,
+                    latency.as_secs_f64() * 1e3
+                );
+            }
+            outcome.record(&mut all);
         }
+    }
+    if let Some(path) = &args.timeline
+        && let Err(e) = std::fs::write(path, timeline)
+    {
+        eprintln!("loadgen: cannot write {}: {e}", path.display());
     }
     for _ in 0..dropped {
         all.error(Duration::from_secs(60), || {
@@ -367,8 +391,56 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64) -> (Recorder, Duration) {
     (all, start.elapsed())
 }
 
-/// Sends one request (walker `w`'s next page, the next code) and records it against `t0`.
-async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
+/// What one request came to. Small on purpose: the open loop keeps one per request until the
+/// end, where a `Recorder` each (an HDR histogram of ~140 KB) would cost the generator more
+/// than the server.
+enum Outcome {
+    Answered {
+        latency: Duration,
+        status: u16,
+        bytes: usize,
+        /// The status and body head of an answer that does not count as success.
+        failed: Option<String>,
+    },
+    Transport {
+        latency: Duration,
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// For the timeline: the latency, and the HTTP status (0 for a transport error).
+    fn latency_and_status(&self) -> (Duration, u16) {
+        match self {
+            Outcome::Answered {
+                latency, status, ..
+            } => (*latency, *status),
+            Outcome::Transport { latency, .. } => (*latency, 0),
+        }
+    }
+
+    fn record(self, rec: &mut Recorder) {
+        match self {
+            Outcome::Answered {
+                latency,
+                status,
+                bytes,
+                failed,
+            } => {
+                rec.status(status);
+                rec.bytes(bytes);
+                match failed {
+                    None => rec.ok(latency),
+                    Some(what) => rec.error(latency, || what),
+                }
+            }
+            Outcome::Transport { latency, error } => rec.error(latency, || error),
+        }
+    }
+}
+
+/// Sends one request (walker `w`'s next page, the next code), its latency counted from `t0`.
+async fn one(shared: &Shared, w: usize, t0: Instant) -> Outcome {
     let args = &shared.args;
     let mut url = args.url.clone();
     if url.contains("{code}") {
@@ -376,12 +448,14 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
         url = url.replace("{code}", &shared.codes[i % shared.codes.len()]);
     }
     let depth = args.follow_cursor.unwrap_or(0);
+    let mut asked = None;
     if depth > 0 {
         let walker = shared.walkers[w].lock().await;
         if let Some(c) = &walker.cursor {
             let sep = if url.contains('?') { '&' } else { '?' };
             url = format!("{url}{sep}after={}", encode(c));
         }
+        asked = Some((walker.walk, walker.page));
     }
     let method = Method::from_bytes(args.method.as_bytes()).unwrap_or(Method::GET);
     let mut req = shared.client.request(method, &url);
@@ -408,35 +482,45 @@ async fn one(shared: &Shared, w: usize, t0: Instant, rec: &mut Recorder) {
         Ok(res) => {
             let status = res.status();
             let body = res.bytes().await.unwrap_or_default();
-            rec.status(status.as_u16());
-            rec.bytes(body.len());
+            let latency = t0.elapsed();
             let good = if args.expect.is_empty() {
                 status.is_success()
             } else {
                 args.expect.contains(&status.as_u16())
             };
-            if good {
-                rec.ok(t0.elapsed());
-            } else {
-                rec.error(t0.elapsed(), || {
-                    format!(
-                        "{status} {}",
-                        String::from_utf8_lossy(&body[..body.len().min(200)])
-                    )
-                });
-            }
+            let failed = (!good).then(|| {
+                format!(
+                    "{status} {}",
+                    String::from_utf8_lossy(&body[..body.len().min(200)])
+                )
+            });
             if depth > 0 {
                 let next = next_cursor(&body);
                 let mut walker = shared.walkers[w].lock().await;
-                walker.page += 1;
-                if walker.page >= depth || next.is_none() || !good {
-                    *walker = Walker::default();
-                } else {
-                    walker.cursor = next;
+                if asked == Some((walker.walk, walker.page)) {
+                    walker.page += 1;
+                    if walker.page >= depth || next.is_none() || !good {
+                        let walk = walker.walk + 1;
+                        *walker = Walker {
+                            walk,
+                            ..Walker::default()
+                        };
+                    } else {
+                        walker.cursor = next;
+                    }
                 }
             }
+            Outcome::Answered {
+                latency,
+                status: status.as_u16(),
+                bytes: body.len(),
+                failed,
+            }
         }
-        Err(e) => rec.error(t0.elapsed(), || format!("transport: {e}")),
+        Err(e) => Outcome::Transport {
+            latency: t0.elapsed(),
+            error: format!("transport: {e}"),
+        },
     }
 }
 
