@@ -284,10 +284,16 @@ async fn an_inbox_page_is_prepared_once_per_connection() {
     };
     let (started, kept) = walk(1);
     assert!(started.len() >= 6, "{started:#?}");
-    assert_eq!(
-        started, kept,
-        "each statement of a walk is prepared and kept"
-    );
+    if app.state.settings.database.prepared_statements {
+        assert_eq!(
+            started, kept,
+            "each statement of a walk is prepared and kept"
+        );
+    } else {
+        // Behind a pooler in transaction mode (README, PgBouncer) nothing is kept: each
+        // statement goes unnamed, with its parameters.
+        assert!(kept.is_empty(), "{kept:#?}");
+    }
     let (started, kept) = walk(2);
     assert!(started.len() >= 6, "{started:#?}");
     assert!(
