@@ -139,9 +139,6 @@ impl Worker {
     }
 }
 
-/// The HTTP server: what `actix_web::HttpServer` would build, with every connection read
-/// through the request-head guard (see [`crate::api::request_head`]), which `HttpServer`
-/// has no place for.
 /// Binds `host:port` (the first address it resolves to) with a listen queue of `backlog`,
 /// where `TcpListener::bind` would give 128.
 fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
@@ -159,6 +156,9 @@ fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// The HTTP server: what `actix_web::HttpServer` would build, with every connection read
+/// through the request-head guard (see [`crate::api::request_head`]), which `HttpServer`
+/// has no place for.
 fn http_server(
     listener: TcpListener,
     settings: &Settings,
