@@ -3,6 +3,25 @@
 //! Everything outside this module is written once against [`DbConn`]; the dialect branches
 //! (`write`, `advisory_lock`, …) live here, by name.
 
+/// Runs `$body` with `$c` bound to the connection's own backend connection
+/// (`SqliteConnection` or `PgConnection`): the same code for both, not a dialect branch.
+///
+/// For the hottest reads only. Through [`DbConn`], diesel's `MultiConnection` renders a
+/// query's whole SQL text on every walk of it, twice a call (whether it may be cached, then
+/// its binds), even when its prepared statement is found by its type: about a quarter of the
+/// database work of a ticket read (bench/results/2026-12-06-submit-inbox-read-console.md).
+/// On the inner connection a query with a static `QueryId` is neither rendered nor walked
+/// for text after its first call. The query must be written for any backend (not boxed for
+/// `DbConn`'s); statements are counted all the same, by the inner connection's instrumentation.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
 pub mod announcements;
 pub mod areas;
 pub mod audit;

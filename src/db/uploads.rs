@@ -107,13 +107,14 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Upload>, Error> {
         .optional()?)
 }
 
-/// The files on a ticket, in the order they were attached.
+/// The files on a ticket, in the order they were attached: a ticket read's second statement,
+/// run on the backend's own connection (see `on_backend!`).
 pub fn of_ticket(conn: &mut DbConn, ticket_id: i64) -> Result<Vec<Upload>, Error> {
-    Ok(uploads::table
+    Ok(on_backend!(conn, |c| uploads::table
         .filter(uploads::ticket_id.eq(ticket_id))
         .order(uploads::attached_at.asc())
         .select(Upload::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// How many uploads a ticket carries.

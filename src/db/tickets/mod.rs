@@ -249,7 +249,9 @@ pub fn find_by_code_around(
         Option<ClockRow>,
         Option<(String, Option<String>, Option<String>)>,
     );
-    let rows: Vec<Found> = tickets::table
+    // The ticket read's main statement: on the backend's own connection (see `on_backend!`;
+    // the query is written inside it, so that each backend gets its own `as_select`).
+    let rows: Vec<Found> = on_backend!(conn, |c| tickets::table
         .left_join(tc::table)
         .left_join(users::table.on(users::id.nullable().eq(tickets::submitter_id)))
         .filter(tickets::code.eq(code))
@@ -280,7 +282,7 @@ pub fn find_by_code_around(
                 .nullable(),
             (users::full_name, users::email, users::phone).nullable(),
         ))
-        .load(conn)?;
+        .load(c))?;
     let mut rows = rows.into_iter();
     let Some((row, clock, submitter)) = rows.next() else {
         return Ok(None);
