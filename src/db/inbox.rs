@@ -11,19 +11,17 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
-use super::fragments::{condition, condition_with2};
+use super::fragments::{Condition, condition, condition_with2};
 use super::schema::{areas, categories, tickets, units};
 use super::scope::Scope;
 use crate::db::Error;
 use crate::domain::geo::{degrees_around, distance_m};
 use crate::domain::ticket::{Kind, Status};
 use crate::i18n::Lang;
-
-type Db = <DbConn as diesel::Connection>::Backend;
 
 /// The compact row every list here shows: no description, no location, never the submitter.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,19 +60,16 @@ pub fn open_statuses() -> Vec<&'static str> {
 /// a query stays inside such an index from constants: PostgreSQL cannot from `= ANY($1)`, and
 /// SQLite only from the same terms. Only names `Status::parse` knows are written, so nothing
 /// from a request reaches the SQL text.
-fn status_in(statuses: &[&str]) -> Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> {
+fn status_in(statuses: &[&str]) -> Condition {
     let names: Vec<String> = statuses
         .iter()
         .filter_map(|s| Status::parse(s))
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     if names.is_empty() {
-        return Box::new(condition("1 = 0"));
+        return condition("1 = 0");
     }
-    Box::new(condition(format!(
-        "tickets.status IN ({})",
-        names.join(", ")
-    )))
+    condition(format!("tickets.status IN ({})", names.join(", ")))
 }
 
 /// A category's code and the codes of every category below it.
@@ -179,39 +174,44 @@ impl Key {
     }
 }
 
-/// The tickets of the scope that pass the filter, before any sort or position.
-fn scoped(scope: &Scope, f: &Filter) -> tickets::BoxedQuery<'static, Db> {
-    let mut q = scope.apply(tickets::table.into_boxed());
-    if let Some(s) = &f.statuses {
-        q = q.filter(status_in(s));
-    }
-    if let Some(k) = f.kind {
-        q = q.filter(tickets::kind.eq(k));
-    }
-    if let Some(c) = f.channel {
-        q = q.filter(tickets::channel.eq(c));
-    }
-    if let Some(c) = &f.categories {
-        q = q.filter(tickets::category_code.eq_any(c.clone()));
-    }
-    if let Some(a) = &f.areas {
-        q = q.filter(tickets::area_code.eq_any(a.clone()));
-    }
-    match f.assignee {
-        Some(Assignee::Nobody) => q = q.filter(tickets::assignee_id.is_null()),
-        Some(Assignee::User(id)) => q = q.filter(tickets::assignee_id.eq(id)),
-        None => {}
-    }
-    if let Some(o) = f.overdue {
-        q = q.filter(tickets::overdue.eq(o));
-    }
-    if let Some(t) = f.due_before {
-        q = q.filter(tickets::next_due_at.lt(t));
-    }
-    if let Some(p) = &f.search {
-        q = q.filter(tickets::search_text.like(p.clone()));
-    }
-    q
+/// The tickets of the scope that pass the filter, before any sort or position, as a boxed
+/// query for the backend of the `on_backend!` arm it is loaded in. A macro, not a generic
+/// function: diesel names no public bound under which a boxed query builds for any backend.
+macro_rules! scoped {
+    ($scope:expr, $f:expr) => {{
+        let (scope, f): (&Scope, &Filter) = ($scope, $f);
+        let mut q = tickets::table.into_boxed().filter(scope.condition());
+        if let Some(s) = &f.statuses {
+            q = q.filter(status_in(s));
+        }
+        if let Some(k) = f.kind {
+            q = q.filter(tickets::kind.eq(k));
+        }
+        if let Some(c) = f.channel {
+            q = q.filter(tickets::channel.eq(c));
+        }
+        if let Some(c) = &f.categories {
+            q = q.filter(tickets::category_code.eq_any(c.clone()));
+        }
+        if let Some(a) = &f.areas {
+            q = q.filter(tickets::area_code.eq_any(a.clone()));
+        }
+        match f.assignee {
+            Some(Assignee::Nobody) => q = q.filter(tickets::assignee_id.is_null()),
+            Some(Assignee::User(id)) => q = q.filter(tickets::assignee_id.eq(id)),
+            None => {}
+        }
+        if let Some(o) = f.overdue {
+            q = q.filter(tickets::overdue.eq(o));
+        }
+        if let Some(t) = f.due_before {
+            q = q.filter(tickets::next_due_at.lt(t));
+        }
+        if let Some(p) = &f.search {
+            q = q.filter(tickets::search_text.like(p.clone()));
+        }
+        q
+    }};
 }
 
 /// One page (`fetch` rows at most) of the inbox of the scope, in `sort` order after `after`
@@ -227,29 +227,31 @@ pub fn inbox(
     if scope.is_empty() {
         return Ok(vec![]);
     }
-    let rows = match (sort, after) {
+    // On the backend's own connection: through `DbConn` diesel renders the boxed query's
+    // text three times a call (bench/results/2026-12-06-sqlite-mmap.md).
+    let rows = super::on_backend!(conn, |c| match (sort, after) {
         (Sort::Age, k) => {
-            let mut q = scoped(scope, f);
+            let mut q = scoped!(scope, f);
             if let Some(Key::Age(id)) = k {
                 q = q.filter(tickets::id.gt(*id));
             }
             q.select(Row::as_select())
                 .order(tickets::id.asc())
                 .limit(fetch)
-                .load(conn)?
+                .load(c)?
         }
         (Sort::Newest, k) => {
-            let mut q = scoped(scope, f);
+            let mut q = scoped!(scope, f);
             if let Some(Key::Newest(id)) = k {
                 q = q.filter(tickets::id.lt(*id));
             }
             q.select(Row::as_select())
                 .order(tickets::id.desc())
                 .limit(fetch)
-                .load(conn)?
+                .load(c)?
         }
         (Sort::Activity, k) => {
-            let mut q = scoped(scope, f);
+            let mut q = scoped!(scope, f);
             if let Some(Key::Activity(at, id)) = k {
                 q = q.filter(
                     tickets::updated_at
@@ -260,14 +262,14 @@ pub fn inbox(
             q.select(Row::as_select())
                 .order((tickets::updated_at.desc(), tickets::id.desc()))
                 .limit(fetch)
-                .load(conn)?
+                .load(c)?
         }
         (Sort::Due, k) => {
             // Two index-friendly passes instead of `NULLS LAST`, which SQLite orders the
             // other way by default: the dated tickets, then (if the page is not full) the rest.
             let mut rows = Vec::new();
             if !matches!(k, Some(Key::Due(None, _))) {
-                let mut q = scoped(scope, f).filter(tickets::next_due_at.is_not_null());
+                let mut q = scoped!(scope, f).filter(tickets::next_due_at.is_not_null());
                 if let Some(Key::Due(Some(due), id)) = k {
                     // A row comparison, so the planner reads the `(unit_id, next_due_at, id)`
                     // index from the key on; the `>` OR `= AND >` form scans from the start.
@@ -281,11 +283,11 @@ pub fn inbox(
                     .select(Row::as_select())
                     .order((tickets::next_due_at.asc(), tickets::id.asc()))
                     .limit(fetch)
-                    .load(conn)?;
+                    .load(c)?;
             }
             let left = fetch - rows.len() as i64;
             if left > 0 {
-                let mut q = scoped(scope, f).filter(tickets::next_due_at.is_null());
+                let mut q = scoped!(scope, f).filter(tickets::next_due_at.is_null());
                 if let Some(Key::Due(None, id)) = k {
                     q = q.filter(tickets::id.gt(*id));
                 }
@@ -298,12 +300,12 @@ pub fn inbox(
                     q.select(Row::as_select())
                         .order((tickets::next_due_at.asc(), tickets::id.asc()))
                         .limit(left)
-                        .load(conn)?,
+                        .load(c)?,
                 );
             }
             rows
         }
-    };
+    });
     Ok(rows)
 }
 
@@ -335,7 +337,7 @@ pub fn open_counts(conn: &mut DbConn, scope: &Scope) -> Result<(Vec<(Status, i64
         return Ok((by_status, overdue));
     }
     let groups: Vec<(String, bool, i64)> = tickets::table
-        .filter(scope.predicate())
+        .filter(scope.condition())
         .filter(tickets::status.eq_any(open_statuses()))
         .group_by((tickets::status, tickets::overdue))
         .select((tickets::status, tickets::overdue, diesel::dsl::count_star()))
@@ -361,7 +363,7 @@ pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<S
     }
     // Few groups: statuses × overdue × (the unit's staff + nobody).
     let groups: Vec<(String, bool, Option<i64>, i64)> = tickets::table
-        .filter(scope.predicate())
+        .filter(scope.condition())
         .group_by((tickets::status, tickets::overdue, tickets::assignee_id))
         .select((
             tickets::status,
@@ -387,8 +389,8 @@ pub fn summary(conn: &mut DbConn, scope: &Scope, now: NaiveDateTime) -> Result<S
             }
         }
     }
-    out.due_within_24h = scope
-        .apply(tickets::table.into_boxed())
+    out.due_within_24h = tickets::table
+        .filter(scope.condition())
         .filter(tickets::status.eq_any(open_statuses()))
         .filter(tickets::next_due_at.ge(now))
         .filter(tickets::next_due_at.lt(now + Duration::hours(24)))

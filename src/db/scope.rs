@@ -3,16 +3,19 @@
 //! [`Scope`], and every read of one ticket decides with [`official_may_handle`], so the
 //! accused-unit rule and the subunit rule have one home.
 
+use diesel::QueryResult;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, HasSqlType};
 
 use super::DbConn;
 use super::schema::{tickets, units};
 use crate::db::Error;
 use crate::domain::access::{self, UnitLink};
 use crate::domain::account::Role;
-
-type Db = <DbConn as diesel::Connection>::Backend;
 
 /// The tickets a list covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,31 +47,71 @@ impl Scope {
         self.units.as_ref().is_some_and(Vec::is_empty)
     }
 
-    /// The scope as a condition on `tickets` (the SQL form of `domain::access`).
-    pub fn predicate(&self) -> Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> {
-        let mut p: Box<dyn BoxableExpression<tickets::table, Db, SqlType = Bool>> =
-            match &self.units {
-                // One unit (most officials) as `=`: a planner matches it to the partial
-                // `(unit_id, …)` indexes more readily than `= ANY(array)`.
-                Some(units) if units.len() == 1 => Box::new(tickets::unit_id.eq(units[0])),
-                Some(units) => Box::new(tickets::unit_id.eq_any(units.clone())),
-                None => Box::new(super::fragments::condition("1 = 1")),
-            };
-        if let Some(unit) = self.not_accusing {
-            // Never NULL: when the column is NULL the first operand is true.
-            let other = tickets::accused_unit_id
-                .is_null()
-                .or(tickets::accused_unit_id.ne(unit))
-                .assume_not_null();
-            p = Box::new(p.and(other));
-        }
-        p
+    /// The scope as a condition on `tickets` (the SQL form of `domain::access`), for any
+    /// backend: the hot lists run it on the backend's own connection (`db::on_backend!`).
+    pub fn condition(&self) -> InScope {
+        InScope(self.clone())
     }
+}
 
-    /// Narrows a tickets query to the scope.
-    pub fn apply<'a>(&self, q: tickets::BoxedQuery<'a, Db>) -> tickets::BoxedQuery<'a, Db> {
-        q.filter(self.predicate())
+/// [`Scope::condition`]: held by one of the scope's units (`=` for one unit, which a planner
+/// matches to the partial `(unit_id, …)` indexes most readily; `IN (…)` for several), and never
+/// naming the official's own unit as accused.
+#[derive(Debug, Clone)]
+pub struct InScope(Scope);
+
+impl Expression for InScope {
+    type SqlType = Bool;
+}
+
+impl<DB> QueryFragment<DB> for InScope
+where
+    DB: Backend + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // Equal scopes of equal size give equal text, so the statement is kept prepared.
+        out.push_sql("(");
+        match &self.0.units {
+            Some(units) if units.is_empty() => out.push_sql("1 = 0"),
+            Some(units) if units.len() == 1 => {
+                out.push_sql("tickets.unit_id = ");
+                out.push_bind_param::<BigInt, i64>(&units[0])?;
+            }
+            Some(units) => {
+                out.push_sql("tickets.unit_id IN (");
+                for (i, unit) in units.iter().enumerate() {
+                    if i > 0 {
+                        out.push_sql(", ");
+                    }
+                    out.push_bind_param::<BigInt, i64>(unit)?;
+                }
+                out.push_sql(")");
+            }
+            None => out.push_sql("1 = 1"),
+        }
+        if let Some(unit) = &self.0.not_accusing {
+            // Never NULL: when the column is NULL the first operand is true.
+            out.push_sql(" AND (tickets.accused_unit_id IS NULL OR tickets.accused_unit_id <> ");
+            out.push_bind_param::<BigInt, i64>(unit)?;
+            out.push_sql(")");
+        }
+        out.push_sql(")");
+        Ok(())
     }
+}
+
+impl QueryId for InScope {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl SelectableExpression<tickets::table> for InScope {}
+
+impl AppearsOnTable<tickets::table> for InScope {}
+
+impl<GB> ValidGrouping<GB> for InScope {
+    type IsAggregate = is_aggregate::Never;
 }
 
 /// Where the unit tree is read: the database, or this process's reference data
@@ -142,8 +185,6 @@ pub fn handled_units<T: UnitTree + ?Sized>(tree: &mut T, unit_id: i64) -> Result
 
 /// The unit and every unit above it, nearest first (empty for an unknown unit).
 pub fn chain(conn: &mut DbConn, unit_id: i64) -> Result<Vec<UnitLink>, Error> {
-    use diesel::sql_types::{BigInt, Bool};
-
     #[derive(QueryableByName)]
     struct Link {
         #[diesel(sql_type = BigInt)]
