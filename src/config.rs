@@ -310,6 +310,9 @@ pub struct DatabaseSettings {
     /// PostgreSQL: false behind a pooler in transaction mode (PgBouncer's `pool_mode =
     /// transaction`): statements then go unnamed, with their parameters, in one round trip.
     pub prepared_statements: bool,
+    /// SQLite: megabytes of the database file each connection reads through a memory map
+    /// (`PRAGMA mmap_size`); 0, the default, reads with `read(2)`. See config/default.toml.
+    pub sqlite_mmap_mb: u64,
     /// PostgreSQL: a streaming replica for the reads that may lag (reports, public pages,
     /// scorecards); empty: everything on `url`.
     pub replica_url: String,

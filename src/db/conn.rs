@@ -39,8 +39,15 @@ impl DbConn {
 /// Where the pool connects, parsed from `database.url`.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Sqlite { path: PathBuf, busy_timeout_ms: u64 },
-    Postgres { url: String, prepared: bool },
+    Sqlite {
+        path: PathBuf,
+        busy_timeout_ms: u64,
+        mmap_bytes: u64,
+    },
+    Postgres {
+        url: String,
+        prepared: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,15 +74,6 @@ pub enum ConnectError {
     Postgres { what: String, reason: String },
 }
 
-/// How much of a SQLite database file each connection reads through a memory map rather
-/// than `read(2)` into its own page cache (2 MB by default, per connection): every connection
-/// shares the kernel's copy of the file, and a page costs no system call and no copy. An
-/// inbox page reads some 50 table rows spread over the file; with reads through the page
-/// cache it ran at a third of the speed (bench/results/2026-12-06-sqlite-mmap.md). SQLite
-/// caps it at its compile-time maximum (2 GB on Linux); it is address space, not memory.
-/// Writes still go through the WAL, so the map never holds uncommitted pages.
-pub const SQLITE_MMAP_BYTES: i64 = 2_147_418_112;
-
 impl Target {
     pub fn parse(url: &str, busy_timeout_ms: u64) -> Result<Self, ConnectError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
@@ -85,6 +83,7 @@ impl Target {
             return Ok(Target::Sqlite {
                 path: PathBuf::from(path),
                 busy_timeout_ms,
+                mmap_bytes: 0,
             });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -103,6 +102,17 @@ impl Target {
     pub fn with_prepared_statements(mut self, enabled: bool) -> Self {
         if let Target::Postgres { prepared, .. } = &mut self {
             *prepared = enabled;
+        }
+        self
+    }
+
+    /// SQLite: how many megabytes of the database file each connection reads through a
+    /// memory map instead of `read(2)` into its own 2 MB page cache. See
+    /// `database.sqlite_mmap_mb`: faster reads, but the mapped pages count in the process's
+    /// RSS once per connection, so it is off unless an operator turns it on.
+    pub fn with_sqlite_mmap_mb(mut self, mb: u64) -> Self {
+        if let Target::Sqlite { mmap_bytes, .. } = &mut self {
+            *mmap_bytes = mb.saturating_mul(1024 * 1024);
         }
         self
     }
@@ -132,6 +142,7 @@ impl Target {
             Target::Sqlite {
                 path,
                 busy_timeout_ms,
+                mmap_bytes,
             } => {
                 let shown = path.display().to_string();
                 let mut conn =
@@ -147,7 +158,7 @@ impl Target {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA mmap_size = {SQLITE_MMAP_BYTES};"
+                     PRAGMA mmap_size = {mmap_bytes};"
                 ))
                 .map_err(|source| ConnectError::SqliteSetup {
                     path: shown,
@@ -288,24 +299,26 @@ mod tests {
         );
     }
 
-    /// Every pooled SQLite connection reads through the memory map (`SQLITE_MMAP_BYTES`).
+    /// `database.sqlite_mmap_mb` reaches every connection; without it nothing is mapped.
     #[test]
-    fn sqlite_connections_read_through_a_memory_map() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("mmap.db").display());
-        let mut conn = Target::parse(&url, 1000).unwrap().connect().unwrap();
+    fn sqlite_connections_map_the_file_only_when_asked() {
         #[derive(diesel::QueryableByName)]
         struct Mapped {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             mmap_size: i64,
         }
-        let DbConn::Sqlite(lite) = &mut conn else {
-            panic!("a sqlite:// URL opened another backend");
-        };
-        let mapped: Mapped = diesel::sql_query("PRAGMA mmap_size")
-            .get_result(lite)
-            .unwrap();
-        assert_eq!(mapped.mmap_size, SQLITE_MMAP_BYTES);
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("mmap.db").display());
+        for (mb, bytes) in [(0, 0), (64, 64 * 1024 * 1024)] {
+            let target = Target::parse(&url, 1000).unwrap().with_sqlite_mmap_mb(mb);
+            let DbConn::Sqlite(mut lite) = target.connect().unwrap() else {
+                panic!("a sqlite:// URL opened another backend");
+            };
+            let mapped: Mapped = diesel::sql_query("PRAGMA mmap_size")
+                .get_result(&mut lite)
+                .unwrap();
+            assert_eq!(mapped.mmap_size, bytes, "sqlite_mmap_mb = {mb}");
+        }
     }
 
     #[test]

@@ -228,7 +228,7 @@ pub fn inbox(
         return Ok(vec![]);
     }
     // On the backend's own connection: through `DbConn` diesel renders the boxed query's
-    // text three times a call (bench/results/2026-12-06-sqlite-mmap.md).
+    // text three times a call (bench/results/2026-12-06-submit-inbox-read-console.md).
     let rows = super::on_backend!(conn, |c| match (sort, after) {
         (Sort::Age, k) => {
             let mut q = scoped!(scope, f);

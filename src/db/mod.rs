@@ -75,7 +75,8 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 /// database stops start-up with libpq's own words, then builds the pool.
 pub fn build_pool(settings: &crate::config::DatabaseSettings) -> Result<Pool, ConnectError> {
     let target = Target::parse(&settings.url, settings.busy_timeout_ms)?
-        .with_prepared_statements(settings.prepared_statements);
+        .with_prepared_statements(settings.prepared_statements)
+        .with_sqlite_mmap_mb(settings.sqlite_mmap_mb);
     target.prepare()?;
     drop(target.connect()?);
     Ok(r2d2::Pool::builder()
@@ -164,7 +165,8 @@ pub fn build_replica_pool(
         return Ok(None);
     }
     let target = Target::parse(&settings.replica_url, settings.busy_timeout_ms)?
-        .with_prepared_statements(settings.prepared_statements);
+        .with_prepared_statements(settings.prepared_statements)
+        .with_sqlite_mmap_mb(settings.sqlite_mmap_mb);
     Ok(Some(
         r2d2::Pool::builder()
             .max_size(settings.pool_size)
