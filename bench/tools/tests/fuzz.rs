@@ -350,6 +350,7 @@ mod csv_import {
             migrate_on_start: true,
             allow_sqlite_in_production: false,
             prepared_statements: true,
+            sqlite_mmap_mb: 0,
             replica_url: String::new(),
             replica_fallback: nghedan::config::ReplicaFallback::Primary,
         };
