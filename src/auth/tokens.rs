@@ -44,6 +44,9 @@ pub struct JwtKeys {
     decoding: Vec<(String, DecodingKey)>,
     issuer: String,
     audience: String,
+    /// The checks every token passes, built once: signature, algorithm, issuer, audience
+    /// and the claims it must carry (`exp`/`iat` are checked against the clock below).
+    validation: Validation,
     ttl_secs: i64,
 }
 
@@ -93,8 +96,15 @@ impl JwtKeys {
             }
         };
         decoding.retain(|(kid, _)| !kid.is_empty());
+        let mut validation = Validation::new(algorithm);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_issuer(&[&s.issuer]);
+        validation.set_audience(&[&s.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         Ok(Self {
             algorithm,
+            validation,
             current_kid: s.jwt_key_id.clone(),
             encoding,
             decoding,
@@ -143,13 +153,7 @@ impl JwtKeys {
             .find(|(k, _)| *k == kid)
             .map(|(_, key)| key)
             .ok_or(TokenError::Invalid)?;
-        let mut validation = Validation::new(self.algorithm);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation)
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|_| TokenError::Invalid)?;
         let c = data.claims;
         let now = now.timestamp();

@@ -248,9 +248,13 @@ fn main() -> anyhow::Result<()> {
                     .map(|_| std::sync::Mutex::new((0, None)))
                     .collect(),
             );
+            let refs = state.refs.clone();
             drive(&state, &load, move |conn, w| {
                 let after = walkers[w].lock().map(|g| g.1.clone()).unwrap_or(None);
-                let scope = db::scope::of(conn, Role::Official, Some(unit))?;
+                // The scope from the unit tree held in memory, as the handler reads it: the
+                // page is its one statement.
+                let snapshot = refs.current(conn)?;
+                let scope = db::scope::of(&mut &*snapshot, Role::Official, Some(unit))?;
                 let filter = Filter {
                     statuses: Some(inbox::open_statuses()),
                     ..Filter::default()
