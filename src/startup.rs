@@ -250,6 +250,7 @@ pub async fn prepare(settings: Settings, deps: Dependencies) -> anyhow::Result<A
             .context("media settings")?,
         housekeeping: Default::default(),
         live: Default::default(),
+        open_counts: Default::default(),
     };
     if settings.database.migrate_on_start {
         migrate(&state).await?;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub refs: Arc<crate::db::reference::Refs>,
     /// This process's live-update streams (`GET /me/events`) and their poller.
     pub live: Arc<crate::api::events::Hub>,
+    /// The console inbox header's counts of a moment ago (`db::inbox::CountsCache`).
+    pub open_counts: Arc<crate::db::inbox::CountsCache>,
 }
 
 impl AppState {

@@ -125,7 +125,7 @@ pub async fn page(
         }
         let scope = crate::db::scope::of(&mut &*refs, user.role, user.unit_id)?;
         let rows = inbox::inbox(c, &scope, &filter, sort, after.as_ref(), PAGE + 1)?;
-        let summary = inbox::open_counts(c, &scope)?;
+        let summary = st.open_counts.get(c, &scope, now)?;
         let cats = refs.categories(false);
         Ok((rows, summary, cats, cal))
     })

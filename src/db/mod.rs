@@ -110,6 +110,14 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many [`write`] transactions this process has committed: what its short-lived copies of
+/// figures read from the tables (`inbox::CountsCache`) compare to see a write made here at once.
+pub fn writes() -> u64 {
+    WRITES.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`: a deferred
 /// transaction that reads before it writes fails with SQLITE_BUSY despite `busy_timeout`.
 /// Nested `conn.transaction(..)` calls inside become savepoints on both backends.
@@ -125,6 +133,7 @@ where
     match f(conn) {
         Ok(value) => {
             DbConn::commit_transaction(conn)?;
+            WRITES.fetch_add(1, std::sync::atomic::Ordering::Release);
             Ok(value)
         }
         Err(e) => {

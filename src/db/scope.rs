@@ -18,7 +18,7 @@ use crate::domain::access::{self, UnitLink};
 use crate::domain::account::Role;
 
 /// The tickets a list covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     /// Held by one of these units; `None`: by any unit (an administrator).
     pub units: Option<Vec<i64>>,

@@ -696,3 +696,48 @@ async fn the_inbox_counts_what_the_api_counts() {
         );
     }
 }
+
+/// The header's counts are reused for a moment (counting reads every open ticket), but never
+/// past a write made in this process, and never longer than `CountsCache::FRESH_FOR` after a
+/// write made by another process.
+#[tokio::test]
+async fn the_inbox_counts_follow_writes() {
+    use diesel::RunQueryDsl;
+    let app = app().await;
+    let citizen = app.citizen().await;
+    let official = app.official_of("UBND-X31135").await;
+    let first = app.submit_pothole(&citizen).await;
+    let s = Session::sign_in(&app, DEMO_OFFICIAL, nghedan::seed::DEMO_PASSWORD).await;
+    let count = |page: &str, word: &str| -> i64 {
+        let end = page
+            .find(&format!("</span> {word}"))
+            .unwrap_or_else(|| panic!("{word}\n{page}"));
+        let start = page[..end].rfind('>').unwrap() + 1;
+        page[start..end].parse().unwrap()
+    };
+    let (_, page) = s.get("/console/").await;
+    let (submitted, accepted) = (count(&page, "Chờ thụ lý"), count(&page, "Đang giải quyết"));
+
+    // Written here, through the API: counted on the next page at once.
+    app.act_ok(&official, &first, "accept", serde_json::Value::Null)
+        .await;
+    let (_, page) = s.get("/console/").await;
+    assert_eq!(count(&page, "Chờ thụ lý"), submitted - 1);
+    assert_eq!(count(&page, "Đang giải quyết"), accepted + 1);
+
+    // Written by another process (straight at the database): counted once the answer held
+    // here is older than FRESH_FOR by the clock.
+    let second = app.submit_pothole(&citizen).await;
+    let (_, page) = s.get("/console/").await;
+    assert_eq!(count(&page, "Chờ thụ lý"), submitted);
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let sql = format!("UPDATE tickets SET status = 'accepted' WHERE code = '{second}'");
+        assert_eq!(diesel::sql_query(sql).execute(&mut *conn).unwrap(), 1);
+    }
+    app.clock
+        .advance(nghedan::db::inbox::CountsCache::FRESH_FOR + chrono::Duration::seconds(1));
+    let (_, page) = s.get("/console/").await;
+    assert_eq!(count(&page, "Chờ thụ lý"), submitted - 1);
+    assert_eq!(count(&page, "Đang giải quyết"), accepted + 2);
+}
